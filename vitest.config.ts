@@ -1,0 +1,14 @@
+import { defineConfig } from 'vitest/config';
+
+// One suite for the whole workspace. Integration test files each get their own
+// database and stream namespace (see @fundtrace/testkit), so files run in parallel.
+export default defineConfig({
+  test: {
+    include: ['packages/*/test/**/*.test.ts', 'services/*/test/**/*.test.ts', 'test/**/*.test.ts'],
+    pool: 'forks',
+    maxWorkers: Number(process.env.FUNDTRACE_TEST_WORKERS ?? 3),
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+    reporters: process.env.CI ? ['default'] : ['default'],
+  },
+});
