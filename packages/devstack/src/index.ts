@@ -227,3 +227,5 @@ export function redactUrl(raw: string): string {
     return '<unparseable url>';
   }
 }
+
+export { type DevSecrets, loadOrCreateDevSecrets } from './secrets';

@@ -1,0 +1,49 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+/**
+ * Where the CLI finds services and credentials: flags first, then environment
+ * variables, then `.data/endpoints.json` written by `npm start`.
+ */
+export interface Endpoints {
+  services: Record<string, string>;
+  tokens: Record<string, string>;
+}
+
+const workspaceRoot = resolve(import.meta.dirname, '..', '..', '..');
+
+export function endpointsPath(env: NodeJS.ProcessEnv = process.env): string {
+  return env.FUNDTRACE_ENDPOINTS ?? join(workspaceRoot, '.data', 'endpoints.json');
+}
+
+export function loadEndpoints(env: NodeJS.ProcessEnv = process.env): Endpoints {
+  const path = endpointsPath(env);
+  if (!existsSync(path)) return { services: {}, tokens: {} };
+  const parsed = JSON.parse(readFileSync(path, 'utf8')) as Partial<Endpoints>;
+  return { services: parsed.services ?? {}, tokens: parsed.tokens ?? {} };
+}
+
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+/** The base URL of a service: `--url`, then `<SERVICE>_URL`, then endpoints.json. */
+export function serviceUrl(service: string, override?: string, env: NodeJS.ProcessEnv = process.env): string {
+  const fromEnv = env[`${service.toUpperCase().replaceAll('-', '_')}_URL`];
+  const url = override ?? fromEnv ?? loadEndpoints(env).services[service];
+  if (!url) {
+    throw new UsageError(
+      `Do not know where ${service} runs: pass --url, set ${service.toUpperCase().replaceAll('-', '_')}_URL, or run npm start (it writes ${endpointsPath(env)}).`,
+    );
+  }
+  return url.replace(/\/+$/, '');
+}
+
+/** A bearer token: `--token`, then FUNDTRACE_TOKEN, then the demo token of `role` from endpoints.json. */
+export function bearerToken(role: string, override?: string, env: NodeJS.ProcessEnv = process.env): string {
+  const token = override ?? env.FUNDTRACE_TOKEN ?? loadEndpoints(env).tokens[role];
+  if (!token) {
+    throw new UsageError(`No token: pass --token, set FUNDTRACE_TOKEN, or run npm start for demo tokens (${role}).`);
+  }
+  return token;
+}

@@ -1,0 +1,27 @@
+#!/usr/bin/env node
+// The fundtrace command line: `pnpm fundtrace <command>`. Each command lives in
+// src/commands/ and is registered here, one line each.
+import { Command } from 'commander';
+import { UsageError } from './context';
+import { ApiError, describeApiError } from './http';
+import { tokenCommand } from './commands/token';
+
+const program = new Command('fundtrace')
+  .description('fundtrace: trace poverty-alleviation funds from allocation to household')
+  .showHelpAfterError();
+
+program.addCommand(tokenCommand());
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof ApiError) {
+    process.stderr.write(`${describeApiError(error)}\n`);
+    process.exit(error.status >= 500 || error.status === 0 ? 3 : 2);
+  }
+  if (error instanceof UsageError) {
+    process.stderr.write(`${error.message}\n`);
+    process.exit(2);
+  }
+  throw error;
+}

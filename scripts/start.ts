@@ -1,0 +1,147 @@
+// `npm start`: find or start PostgreSQL and NATS, migrate, start every service,
+// load the demo county on first run, print URLs and demo tokens. Ctrl-C stops all.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createDb, ensureDatabase, migrateToLatest } from '@fundtrace/db';
+import { databaseUrlFor, discoverInfrastructure, loadOrCreateDevSecrets } from '@fundtrace/devstack';
+import { signToken } from '@fundtrace/service-kit';
+
+const root = join(import.meta.dirname, '..');
+const dataDir = join(root, '.data');
+/** Services in start order, with their development ports (docs/CONVENTIONS.md). */
+export const services = [
+  { name: 'registry-api', port: 4102 },
+  { name: 'ledger-api', port: 4101 },
+  { name: 'projector', port: 4103 },
+  { name: 'log-keeper', port: 4104 },
+  { name: 'audit-api', port: 4105 },
+  { name: 'notice-board', port: 4106 },
+] as const;
+/** How long a service may take to answer /health after it is started. */
+const serviceStartTimeoutMs = 90_000;
+/** Demo tokens last a working day. */
+const demoTokenTtl = '12h';
+export const demoCounty = '411325';
+
+mkdirSync(dataDir, { recursive: true });
+const infra = await discoverInfrastructure({ dataDir, startIfMissing: true, log: (l) => console.log(`· ${l}`) });
+for (const note of infra.notes) console.log(`· ${note}`);
+
+const databaseUrl = process.env.FUNDTRACE_DATABASE_URL ?? databaseUrlFor(infra.databaseServerUrl, 'fundtrace');
+await ensureDatabase(databaseUrl);
+{
+  const db = createDb(databaseUrl);
+  await migrateToLatest(db);
+  await db.destroy();
+}
+console.log('· database migrated');
+
+const secrets = loadOrCreateDevSecrets(dataDir);
+const baseEnv: NodeJS.ProcessEnv = {
+  ...process.env,
+  ...secrets,
+  DATABASE_URL: databaseUrl,
+  NATS_URL: infra.natsUrl,
+  HOST: '127.0.0.1',
+};
+const urls = Object.fromEntries(services.map((s) => [s.name, `http://127.0.0.1:${s.port}`]));
+for (const s of services) baseEnv[`${s.name.toUpperCase().replace('-', '_')}_URL`] = urls[s.name];
+
+const children: ChildProcess[] = [];
+let stopping = false;
+async function stopAll(code: number): Promise<never> {
+  stopping = true;
+  console.log('\nstopping services…');
+  for (const child of [...children].reverse()) child.kill('SIGTERM');
+  await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : null)));
+  await infra.stop();
+  process.exit(code);
+}
+process.on('SIGINT', () => void (stopping ? process.exit(130) : stopAll(0)));
+process.on('SIGTERM', () => void stopAll(0));
+
+async function waitHealthy(name: string, url: string, child: ChildProcess): Promise<void> {
+  const deadline = Date.now() + serviceStartTimeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`${name} exited with code ${child.exitCode}; see its log above`);
+    try {
+      const response = await fetch(`${url}/health`);
+      if (response.ok) return;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  throw new Error(`${name} did not answer ${url}/health within ${serviceStartTimeoutMs / 1000} s`);
+}
+
+const started: string[] = [];
+for (const service of services) {
+  const main = join(root, 'services', service.name, 'src', 'main.ts');
+  if (!existsSync(main)) continue;
+  const child = spawn(process.execPath, ['--import', 'tsx', main], {
+    cwd: root,
+    env: { ...baseEnv, PORT: String(service.port) },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  children.push(child);
+  child.on('exit', (code) => {
+    if (!stopping) {
+      console.error(`${service.name} stopped unexpectedly (code ${code}); stopping everything`);
+      void stopAll(1);
+    }
+  });
+  try {
+    await waitHealthy(service.name, urls[service.name]!, child);
+  } catch (error) {
+    console.error(String(error));
+    await stopAll(1);
+  }
+  started.push(service.name);
+}
+
+const tokens = {
+  finance: await signToken(secrets.JWT_SECRET, {
+    sub: 'demo-finance',
+    role: 'finance',
+    org: '内乡县财政局',
+    partitions: ['*'],
+  }, demoTokenTtl),
+  registry: await signToken(secrets.JWT_SECRET, {
+    sub: 'demo-registry',
+    role: 'registry',
+    org: '内乡县乡村振兴局',
+    partitions: [demoCounty],
+  }, demoTokenTtl),
+  inspector: await signToken(secrets.JWT_SECRET, {
+    sub: 'demo-inspector',
+    role: 'inspector',
+    org: '内乡县纪委监委',
+    partitions: ['*'],
+  }, demoTokenTtl),
+};
+const endpoints = {
+  services: Object.fromEntries(started.map((name) => [name, urls[name]])),
+  tokens,
+  nats: infra.natsUrl,
+  database: databaseUrl.replace(/:[^:@/]+@/, ':***@'),
+};
+writeFileSync(join(dataDir, 'endpoints.json'), `${JSON.stringify(endpoints, null, 2)}\n`);
+
+const demoMarker = join(dataDir, 'demo-loaded.json');
+const demoLoader = join(root, 'scripts', 'demo.ts');
+if (!existsSync(demoMarker) && existsSync(demoLoader)) {
+  console.log(`· loading the demo county ${demoCounty} (first run only)`);
+  const { loadDemo } = (await import(demoLoader)) as {
+    loadDemo: (e: typeof endpoints) => Promise<Record<string, unknown>>;
+  };
+  const summary = await loadDemo(endpoints);
+  writeFileSync(demoMarker, `${JSON.stringify({ loadedAt: new Date().toISOString(), ...summary }, null, 2)}\n`);
+}
+
+console.log('\nfundtrace is running:');
+for (const name of started) {
+  console.log(`  ${name.padEnd(13)} ${urls[name]}   (API docs ${urls[name]}/docs)`);
+}
+console.log('\ndemo tokens (Authorization: Bearer …), also in .data/endpoints.json:');
+for (const [role, token] of Object.entries(tokens)) console.log(`  ${role.padEnd(10)} ${token}`);
+console.log('\nCLI: pnpm fundtrace --help      Ctrl-C stops everything.');
