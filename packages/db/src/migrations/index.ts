@@ -1,0 +1,10 @@
+import type { Migration } from 'kysely';
+import * as m0001 from './0001-projection-checkpoints';
+
+/**
+ * Every migration, imported explicitly (no directory scan: the set is fixed at build time and
+ * a typo is a type error). Keys sort in the order they run; append, never reorder or edit.
+ */
+export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
+  '0001-projection-checkpoints': m0001,
+});
