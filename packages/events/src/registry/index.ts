@@ -1,0 +1,197 @@
+import { z } from 'zod';
+import { villageCodeSchema } from '../admin-codes';
+import { defineEvent } from '../define';
+import {
+  accountFieldsSchema,
+  causesOfPoverty,
+  encryptedFieldSchema,
+  exitKinds,
+  householdIdSchema,
+  householdMembersMax,
+  maskedSchema,
+  maskingVersionSchema,
+  memberAddedReasons,
+  memberNoSchema,
+  memberSchema,
+  piiHashSchema,
+  registryDateSchema,
+  registryTextSchema,
+  revealableFields,
+} from './common';
+
+export * from './common';
+
+/**
+ * The registry catalogue, v1: households (建档立卡贫困户), their members and 一卡通 accounts in one
+ * county's `REGISTRY_<code>` stream, written only by registry-api. What other contexts need from it:
+ * - ledger-api: is a household registered, exited or removed; has it an account; which members died.
+ * - projector: `households` and `members` rows from the hashes and masks (never clear text).
+ * - rules: one account shared by several households (`accountHash`), one person registered in two
+ *   counties (`idNumberHash`, comparable because every county uses the same HMAC key).
+ */
+
+export const HouseholdRegistered = defineEvent({
+  type: 'HouseholdRegistered',
+  version: 1,
+  context: 'registry',
+  entity: 'household',
+  entityId: (d) => d.householdId,
+  description:
+    'A poor household was registered (建档立卡) with its members, in poverty (未脱贫) from that day.',
+  data: z.object({
+    householdId: householdIdSchema,
+    villageCode: villageCodeSchema,
+    causeOfPoverty: z.enum(causesOfPoverty),
+    registeredOn: registryDateSchema,
+    members: z.array(memberSchema).min(1).max(householdMembersMax),
+    phoneEnc: encryptedFieldSchema.nullable(),
+    phoneHash: piiHashSchema.nullable(),
+    phoneMasked: maskedSchema.nullable(),
+    maskingVersion: maskingVersionSchema,
+  }),
+});
+
+export const MemberAdded = defineEvent({
+  type: 'MemberAdded',
+  version: 1,
+  context: 'registry',
+  entity: 'household',
+  entityId: (d) => d.householdId,
+  description: 'A person joined a registered household (birth, marriage, adoption, return).',
+  data: z.object({
+    householdId: householdIdSchema,
+    member: memberSchema,
+    reason: z.enum(memberAddedReasons),
+    addedOn: registryDateSchema,
+    maskingVersion: maskingVersionSchema,
+  }),
+});
+
+export const MemberDeceased = defineEvent({
+  type: 'MemberDeceased',
+  version: 1,
+  context: 'registry',
+  entity: 'household',
+  entityId: (d) => d.householdId,
+  description: 'A member of a household died; payments for that person must stop.',
+  data: z.object({
+    householdId: householdIdSchema,
+    memberNo: memberNoSchema,
+    diedOn: registryDateSchema,
+  }),
+});
+
+export const HouseholdMoved = defineEvent({
+  type: 'HouseholdMoved',
+  version: 1,
+  context: 'registry',
+  entity: 'household',
+  entityId: (d) => d.householdId,
+  description: 'A household moved to another village of the same county (e.g. 易地扶贫搬迁 relocation).',
+  data: z.object({
+    householdId: householdIdSchema,
+    fromVillageCode: villageCodeSchema,
+    toVillageCode: villageCodeSchema,
+    movedOn: registryDateSchema,
+  }),
+});
+
+export const AccountBound = defineEvent({
+  type: 'AccountBound',
+  version: 1,
+  context: 'registry',
+  entity: 'household',
+  entityId: (d) => d.householdId,
+  description: "The household's 一卡通 account was bound for the first time: subsidies are paid into it.",
+  data: accountFieldsSchema.extend({
+    householdId: householdIdSchema,
+    boundOn: registryDateSchema,
+    maskingVersion: maskingVersionSchema,
+  }),
+});
+
+export const AccountChanged = defineEvent({
+  type: 'AccountChanged',
+  version: 1,
+  context: 'registry',
+  entity: 'household',
+  entityId: (d) => d.householdId,
+  description: "The household's 一卡通 account was replaced (lost card, new bank, new holder).",
+  data: accountFieldsSchema.extend({
+    householdId: householdIdSchema,
+    previousAccountHash: piiHashSchema,
+    changedOn: registryDateSchema,
+    reason: registryTextSchema,
+    maskingVersion: maskingVersionSchema,
+  }),
+});
+
+export const HouseholdExited = defineEvent({
+  type: 'HouseholdExited',
+  version: 1,
+  context: 'registry',
+  entity: 'household',
+  entityId: (d) => d.householdId,
+  description: 'A household left poverty (脱贫, stays monitored) or was removed from the register (销号).',
+  data: z.object({
+    householdId: householdIdSchema,
+    kind: z.enum(exitKinds),
+    exitedOn: registryDateSchema,
+    reason: registryTextSchema,
+  }),
+});
+
+export const HouseholdReentered = defineEvent({
+  type: 'HouseholdReentered',
+  version: 1,
+  context: 'registry',
+  entity: 'household',
+  entityId: (d) => d.householdId,
+  description: 'A household that had left poverty fell back into it (返贫) and is supported again.',
+  data: z.object({
+    householdId: householdIdSchema,
+    reenteredOn: registryDateSchema,
+    causeOfPoverty: z.enum(causesOfPoverty),
+    reason: registryTextSchema,
+  }),
+});
+
+/** Most members one reveal may name: a whole household, never a village at once. */
+export const revealMembersMax = 30;
+
+export const PersonalDataRevealed = defineEvent({
+  type: 'PersonalDataRevealed',
+  version: 1,
+  context: 'registry',
+  entity: 'household',
+  entityId: (d) => d.householdId,
+  description:
+    "Personal data of a household was shown in clear to a registry officer (the envelope's actor), for the reason given.",
+  data: z.object({
+    householdId: householdIdSchema,
+    /** Empty when only household-level data (the phone, the account) was revealed. */
+    memberNos: z.array(memberNoSchema).max(revealMembersMax),
+    fields: z.array(z.enum(revealableFields)).min(1).max(revealableFields.length),
+    reason: registryTextSchema,
+  }),
+});
+
+/** Every registry event definition; the events core gathers it into the catalogue. */
+export const registryEvents = [
+  HouseholdRegistered,
+  MemberAdded,
+  MemberDeceased,
+  HouseholdMoved,
+  AccountBound,
+  AccountChanged,
+  HouseholdExited,
+  HouseholdReentered,
+  PersonalDataRevealed,
+] as const;
+
+export type RegistryEventDefinition = (typeof registryEvents)[number];
+export type RegistryEventType = RegistryEventDefinition['type'];
+/** The decoded `data` of a registry event type, e.g. `RegistryData<'HouseholdRegistered'>`. */
+export type RegistryData<T extends RegistryEventType> = z.output<
+  Extract<RegistryEventDefinition, { type: T }>['data']
+>;
