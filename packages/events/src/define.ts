@@ -22,7 +22,10 @@ export interface EventDefinition<
   readonly context: Context;
   readonly entity: string;
   readonly data: TData;
-  readonly entityId: (data: z.output<TData>) => string;
+  // Method syntax on purpose: parameters of methods are checked bivariantly, so a
+  // definition with a concrete payload is still an `EventDefinition` and the
+  // catalogue can hold them all in one array.
+  entityId(data: z.output<TData>): string;
   /** One line for the catalogue docs: what happened, in the domain's words. */
   readonly description: string;
 }

@@ -1,0 +1,25 @@
+import {
+  findingClosed,
+  findingRaised,
+  findingRectified,
+  findingReopened,
+  findingReviewed,
+  findingReviewedV1,
+  findingReviewedV1ToV2,
+  findingTraced,
+} from './findings';
+
+export * from './findings';
+
+/** Every version of every audit event; the catalogue picks the latest per type. */
+export const auditEvents = [
+  findingRaised,
+  findingReviewedV1,
+  findingReviewed,
+  findingTraced,
+  findingRectified,
+  findingClosed,
+  findingReopened,
+] as const;
+
+export const auditUpcasters = [findingReviewedV1ToV2] as const;

@@ -1,0 +1,182 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { canonicalBytes, parseCanonical } from './canonical';
+import { type AnyEvent, type Catalog, catalog } from './catalog';
+import type { EventDefinition } from './define';
+import { type EventEnvelope, toWire, wireEnvelopeSchema } from './envelope';
+import {
+  EventDecodeError,
+  EventSchemaError,
+  EventTooLargeError,
+  flattenIssues,
+  type SchemaIssue,
+} from './errors';
+import { type EntityRef, entitySubject } from './subjects';
+
+/**
+ * Largest encoded event. NATS refuses messages above the server's max_payload
+ * (1 MiB by default, headers included); half of it leaves room for headers and
+ * keeps one event from dominating a consumer batch. A roster is many events,
+ * not one big one, so no honest event comes near.
+ */
+export const eventBytesMax = 512 * 1024;
+
+export interface EncodeOptions {
+  /**
+   * Allow a superseded version. Writers always write the latest version; old
+   * shapes are only encoded by tests and migration tooling.
+   */
+  readonly allowSuperseded?: boolean;
+}
+
+export interface EventCodec {
+  encodeEvent(event: EventEnvelope | AnyEvent, options?: EncodeOptions): Uint8Array;
+  decodeEvent(bytes: Uint8Array): AnyEvent;
+  subjectFor(target: EventEnvelope | AnyEvent | EntityRef, ns?: string): string;
+}
+
+/** Thrown when an upcaster returns something its target schema refuses: a bug in the upcaster, not in the bytes. */
+export class UpcastError extends Error {
+  override readonly name = 'UpcastError';
+  constructor(
+    readonly type: string,
+    readonly fromVersion: number,
+    readonly issues: readonly SchemaIssue[],
+  ) {
+    super(
+      `upcaster ${type} v${fromVersion}→v${fromVersion + 1} produced an invalid payload: ${issues
+        .slice(0, 3)
+        .map((issue) => `${issue.path}: ${issue.message}`)
+        .join('; ')}`,
+    );
+  }
+}
+
+/** Encoding and decoding against one catalogue (the product's, or a test's). */
+export function eventCodec(events: Catalog): EventCodec {
+  function definitionFor(event: EventEnvelope, options: EncodeOptions): EventDefinition {
+    const definition = events.definition(event.type, event.version);
+    if (definition === undefined) {
+      throw new EventSchemaError(event.type, event.version, [
+        { path: '/type', message: `${event.type} v${event.version} is not in the catalogue`, code: 'custom' },
+      ]);
+    }
+    const latest = events.latest(event.type)!;
+    if (latest.version !== definition.version && options.allowSuperseded !== true) {
+      throw new EventSchemaError(event.type, event.version, [
+        {
+          path: '/version',
+          message: `v${event.version} is superseded by v${latest.version}; new events are written at the latest version`,
+          code: 'custom',
+        },
+      ]);
+    }
+    return definition;
+  }
+
+  function encodeEvent(event: EventEnvelope | AnyEvent, options: EncodeOptions = {}): Uint8Array {
+    const envelope = event as EventEnvelope;
+    const wire = toWire(definitionFor(envelope, options), envelope);
+    const bytes = canonicalBytes(wire);
+    if (bytes.length > eventBytesMax) {
+      throw new EventTooLargeError(envelope.type, envelope.version, bytes.length, eventBytesMax);
+    }
+    return bytes;
+  }
+
+  function decodeEvent(bytes: Uint8Array): AnyEvent {
+    const parsed = parseCanonical(bytes);
+    if (!parsed.ok) throw new EventDecodeError('malformed_json', parsed.problem);
+    const envelope = wireEnvelopeSchema.safeParse(parsed.value);
+    if (!envelope.success) {
+      throw new EventDecodeError('schema_mismatch', 'envelope', flattenIssues(envelope.error.issues));
+    }
+    const { type, version } = envelope.data;
+    let definition = events.definition(type, version);
+    if (definition === undefined) {
+      const latest = events.latest(type);
+      throw new EventDecodeError(
+        'unknown_type',
+        latest === undefined
+          ? `event type ${type} is not in the catalogue`
+          : `${type} v${version} is not in the catalogue (latest known is v${latest.version}; written by a newer release?)`,
+      );
+    }
+    const latest = events.latest(type)!;
+    let data: unknown = envelope.data.data;
+    let decoded = z.safeDecode(definition.data, data);
+    if (!decoded.success) {
+      throw new EventDecodeError(
+        'schema_mismatch',
+        `${type} v${version} payload`,
+        flattenIssues(decoded.error.issues, '/data'),
+      );
+    }
+    while (definition.version < latest.version) {
+      const from: number = definition.version;
+      data = events.upcaster(type, from)!.up(data);
+      definition = events.definition(type, from + 1)!;
+      decoded = z.safeDecode(definition.data, data);
+      if (!decoded.success) throw new UpcastError(type, from, flattenIssues(decoded.error.issues, '/data'));
+    }
+    const { causationId, ...fields } = envelope.data;
+    return {
+      ...fields,
+      ...(causationId === undefined ? {} : { causationId }),
+      version: definition.version,
+      data: decoded.data,
+    } as AnyEvent;
+  }
+
+  function subjectFor(target: EventEnvelope | AnyEvent | EntityRef, ns = ''): string {
+    if ('context' in target) return entitySubject(target, ns);
+    const event = target as EventEnvelope;
+    const definition = events.definition(event.type, event.version);
+    if (definition === undefined)
+      throw new RangeError(`${event.type} v${event.version} is not in the catalogue`);
+    return entitySubject(
+      {
+        context: definition.context,
+        partition: event.partition,
+        entity: definition.entity,
+        id: definition.entityId(event.data),
+      },
+      ns,
+    );
+  }
+
+  return { encodeEvent, decodeEvent, subjectFor };
+}
+
+const productCodec = eventCodec(catalog);
+
+/**
+ * The canonical bytes of `event` (docs/decisions/0001): validated against its
+ * schema first (money encoded by the codecs), so an invalid event is never
+ * encoded. Throws `EventSchemaError`, `EventTooLargeError`.
+ */
+export const encodeEvent: EventCodec['encodeEvent'] = productCodec.encodeEvent;
+
+/**
+ * Reads canonical bytes back into a typed event at its latest version
+ * (upcasting older versions). Throws `EventDecodeError` with reason
+ * `malformed_json`, `unknown_type` or `schema_mismatch`.
+ */
+export const decodeEvent: EventCodec['decodeEvent'] = productCodec.decodeEvent;
+
+/** `ledger.411325.allocation.<id>` (with `<ns>.` in front when given) for an event or an entity reference. */
+export const subjectFor: EventCodec['subjectFor'] = productCodec.subjectFor;
+
+/**
+ * RFC 6962 leaf hash: SHA-256(0x00 ‖ bytes). The 0x00 prefix (0x01 for
+ * interior nodes) keeps a leaf from ever being passed off as a node. The
+ * projector stores it; the log-keeper builds the Merkle tree from it.
+ */
+export function leafHash(bytes: Uint8Array): Uint8Array {
+  const hash = createHash('sha256');
+  hash.update(leafPrefix);
+  hash.update(bytes);
+  return new Uint8Array(hash.digest());
+}
+
+const leafPrefix = new Uint8Array([0x00]);
