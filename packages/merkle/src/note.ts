@@ -124,9 +124,13 @@ export function parseVerifierKey(text: string): NoteVerifier {
     throw new NoteError('malformed_verifier_key', `verifier key: ${why}`);
   };
   const trimmed = text.trim();
-  const parts = trimmed.split('+');
-  if (parts.length !== 3) bad('expected <name>+<key id>+<key>');
-  const [name, idHex, keyText] = parts as [string, string, string];
+  // Split at the first two '+' only: names cannot contain '+', base64 keys can.
+  const first = trimmed.indexOf('+');
+  const second = first < 0 ? -1 : trimmed.indexOf('+', first + 1);
+  if (second < 0) bad('expected <name>+<key id>+<key>');
+  const name = trimmed.slice(0, first);
+  const idHex = trimmed.slice(first + 1, second);
+  const keyText = trimmed.slice(second + 1);
   if (!isValidKeyName(name)) bad(`invalid key name ${JSON.stringify(name)}`);
   if (!/^[0-9a-f]{8}$/.test(idHex)) bad('key id must be 8 lowercase hex digits');
   const typed = decodeBase64(keyText) ?? bad('key is not valid base64');
