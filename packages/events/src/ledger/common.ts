@@ -1,5 +1,6 @@
 import { fenSchema, positiveFenSchema } from '@fundtrace/money';
 import { z } from 'zod';
+import { adminCodeSchema, villageCodeSchema } from '../admin-codes';
 
 /**
  * Building blocks shared by the ledger event schemas. Every identifier that can
@@ -45,13 +46,10 @@ export const trancheIdSchema = z
   .max(trancheIdLengthMax)
   .regex(safeToken, 'use only letters, digits, "_" and "-"');
 
-/** GB/T 2260 administrative code of a partition (6 digits). */
-export const partitionCodeSchema = z
-  .string()
-  .regex(/^[0-9]{6}$/, 'a partition is a 6-digit administrative code');
+/** GB/T 2260 administrative code of a partition (the events core validates it). */
+export const partitionCodeSchema = adminCodeSchema;
 
-/** 统计用区划代码 of a village: 12 digits, the first 6 being its county. */
-export const villageCodeSchema = z.string().regex(/^[0-9]{12}$/, 'a village code has 12 digits');
+export { villageCodeSchema };
 
 /** A calendar date (business date, Beijing time), e.g. a notice period's first and last day. */
 export const dateSchema = z.iso.date();

@@ -1,0 +1,1074 @@
+import type { ledger } from '@fundtrace/events';
+import type { Programme, Reference } from '../reference/programmes';
+import type { CommandData, LedgerCommand } from './commands';
+import { Draft, yuan } from './draft';
+import type { LedgerEventInput } from './evolve';
+import { carryOverChunkMax, paymentAmountMaxFen } from './limits';
+import { invariant, type Rejected, type RejectionCode, reject } from './rejections';
+import {
+  type AccountState,
+  type LedgerState,
+  movementKey,
+  type NoticeState,
+  originKey,
+  paymentKey,
+  trancheIdFor,
+} from './state';
+
+type LedgerData<T extends ledger.LedgerEventType> = ledger.LedgerData<T>;
+type TrancheCredit = ledger.TrancheCredit;
+type TrancheDebit = ledger.TrancheDebit;
+
+/** What ledger-api knows about a household from tailing REGISTRY_<code>. */
+export interface HouseholdFacts {
+  /** 脱贫 or 销号: no longer paid as a registered poor household. */
+  readonly exited: boolean;
+  /** Has a bound 一卡通 account to pay into. */
+  readonly accountBound: boolean;
+}
+
+export interface RegistryView {
+  /** The REGISTRY_<code> sequence these facts are as of; recorded in every payment. */
+  readonly seq: number;
+  household(householdId: string): HouseholdFacts | undefined;
+}
+
+export interface DecideContext {
+  readonly reference: Reference;
+  readonly registry: RegistryView;
+  /**
+   * Today's date (Beijing) from the writer's clock. Notice periods are judged on
+   * it, never on the command's business date, which may be back-dated (补发):
+   * back-dating must not let a payment jump a notice period.
+   */
+  readonly today: string;
+  /**
+   * For a receipt from another partition: the issuer's AllocationIssued, read by
+   * the writer from the issuer's LEDGER stream; null when it is not there.
+   */
+  readonly issued?: LedgerData<'AllocationIssued'> | null;
+}
+
+export type Decision = { readonly ok: true; readonly events: LedgerEventInput[] } | Rejected;
+
+/** One refused roster row, for the officer's error list. */
+export interface RowError {
+  readonly row: number;
+  readonly code: RejectionCode;
+  readonly message: string;
+}
+
+/**
+ * decide(state, command, context) → events or a named rejection. Pure: no clock,
+ * no ids, no I/O; time and ids arrive with the command and context, and the
+ * state is only read.
+ */
+export function decide(state: LedgerState, command: LedgerCommand, ctx: DecideContext): Decision {
+  switch (command.type) {
+    case 'OpenAccount':
+      return openAccount(state, command.data);
+    case 'IssueAllocation':
+      return issueAllocation(state, command.data, ctx);
+    case 'ReceiveAllocation':
+      return receiveAllocation(state, command.data, ctx);
+    case 'IntegrateFunds':
+      return integrateFunds(state, command.data);
+    case 'ApprovePlan':
+      return approvePlan(state, command.data, ctx);
+    case 'AdjustPlan':
+      return adjustPlan(state, command.data, ctx);
+    case 'ApproveProject':
+      return approveProject(state, command.data);
+    case 'AdjustProject':
+      return adjustProject(state, command.data);
+    case 'RecordAcceptance':
+      return recordAcceptance(state, command.data);
+    case 'EarmarkFunds':
+      return earmarkFunds(state, command.data, ctx);
+    case 'DisburseFunds':
+      return disburseFunds(state, command.data);
+    case 'InstructPayment':
+      return instructPayment(state, command.data, ctx);
+    case 'SubmitRoster':
+      return submitRoster(state, command.data, ctx);
+    case 'SettlePayment':
+      return settlePayment(state, command.data);
+    case 'ReturnPayment':
+      return returnPayment(state, command.data);
+    case 'ReverseMovement':
+      return reverseMovement(state, command.data);
+    case 'CloseFiscalYear':
+      return closeFiscalYear(state, command.data);
+    case 'PublishNotice':
+      return publishNotice(state, command.data, ctx);
+    case 'FileObjection':
+      return fileObjection(state, command.data);
+    case 'ResolveObjection':
+      return resolveObjection(state, command.data);
+    case 'CloseNotice':
+      return closeNotice(state, command.data, ctx);
+  }
+}
+
+const accepted = (...events: LedgerEventInput[]): Decision => ({ ok: true, events });
+
+// ---------------------------------------------------------------- accounts
+
+function openAccount(state: LedgerState, d: CommandData<'OpenAccount'>): Decision {
+  if (state.accounts.has(d.accountId)) {
+    return reject('account_exists', `Account ${d.accountId} is already open; choose another account id.`);
+  }
+  return accepted({ type: 'AccountOpened', data: d });
+}
+
+function findAccount(
+  state: LedgerState,
+  accountId: string,
+  kind: AccountState['kind'] | null,
+  role: string,
+): AccountState | Rejected {
+  const a = state.accounts.get(accountId);
+  if (!a) return reject('account_not_found', `The ${role} account ${accountId} is not open in these books.`);
+  if (kind !== null && a.kind !== kind) {
+    return reject(
+      'account_kind_mismatch',
+      `The ${role} account ${accountId} is a ${a.kind} account; a ${kind} account is needed here.`,
+      { accountId, kind: a.kind, expected: kind },
+    );
+  }
+  return a;
+}
+
+function isRejected(value: unknown): value is Rejected {
+  return typeof value === 'object' && value !== null && (value as { ok?: unknown }).ok === false;
+}
+
+// ---------------------------------------------------------------- allocations
+
+function issueAllocation(
+  state: LedgerState,
+  d: CommandData<'IssueAllocation'>,
+  ctx: DecideContext,
+): Decision {
+  if (state.allocations.has(d.allocationId)) {
+    return reject('allocation_exists', `Allocation ${d.allocationId} was already issued.`);
+  }
+  if (d.toPartition === state.partition) {
+    return reject(
+      'allocation_to_self',
+      'An allocation goes to another partition; use an earmark within these books.',
+    );
+  }
+  const purposeProblem = checkPurpose(ctx, d.purpose);
+  if (purposeProblem) return purposeProblem;
+  if (state.closedYears.has(d.fiscalYear)) return yearClosed(d.fiscalYear);
+  const from = findAccount(state, d.fromAccountId, 'pool', 'issuing');
+  if (isRejected(from)) return from;
+  const allows = (p: string) => ctx.reference.allows(p, d.purpose);
+  const draft = new Draft(state);
+  const picked = d.tranches
+    ? draft.pickNamed(from, d.tranches, d.amountFen, allows, d.purpose)
+    : draft.pickFifo(from, d.amountFen, allows, d.purpose);
+  if (!picked.ok) return picked;
+  const consumed = picked.consumed.map((p) => ({
+    ...p,
+    fundSource: state.tranches.get(p.trancheId)!.fundSource,
+  }));
+  const { tranches: _named, ...facts } = d;
+  return accepted({ type: 'AllocationIssued', data: { ...facts, consumed } });
+}
+
+function receiveAllocation(
+  state: LedgerState,
+  d: CommandData<'ReceiveAllocation'>,
+  ctx: DecideContext,
+): Decision {
+  if (state.movements.has(movementKey('receipt', d.receiptId))) {
+    return reject('receipt_exists', `Receipt ${d.receiptId} is already booked.`);
+  }
+  const to = findAccount(state, d.accountId, 'pool', 'receiving');
+  if (isRejected(to)) return to;
+  if (d.origin.kind === 'external') {
+    const o = d.origin;
+    const purposeProblem = checkPurpose(ctx, o.purpose);
+    if (purposeProblem) return purposeProblem;
+    if (state.closedYears.has(o.fiscalYear)) return yearClosed(o.fiscalYear);
+    const created: TrancheCredit = {
+      trancheId: trancheIdFor('rc', d.receiptId, 1),
+      accountId: d.accountId,
+      amountFen: d.amountFen,
+      fundSource: o.fundSource,
+      fiscalYear: o.fiscalYear,
+      purpose: o.purpose,
+      documentNumber: o.documentNumber,
+      parents: [],
+    };
+    return accepted({
+      type: 'AllocationReceived',
+      data: {
+        receiptId: d.receiptId,
+        origin: { kind: 'external', payer: o.payer },
+        accountId: d.accountId,
+        documentNumber: o.documentNumber,
+        fundSource: o.fundSource,
+        purpose: o.purpose,
+        fiscalYear: o.fiscalYear,
+        amountFen: d.amountFen,
+        created: [created],
+      },
+    });
+  }
+  const o = d.origin;
+  const issued = ctx.issued;
+  if (!issued || issued.allocationId !== o.allocationId) {
+    return reject(
+      'allocation_not_found',
+      `Partition ${o.partition} has not issued allocation ${o.allocationId}; check the document and the issuing partition.`,
+      { partition: o.partition, allocationId: o.allocationId },
+    );
+  }
+  if (issued.toPartition !== state.partition) {
+    return reject(
+      'allocation_not_addressed_here',
+      `Allocation ${o.allocationId} of ${o.partition} was issued to ${issued.toPartition}, not to ${state.partition}.`,
+    );
+  }
+  if (state.receivedOrigins.has(originKey(o.partition, o.allocationId))) {
+    return reject(
+      'allocation_already_received',
+      `Allocation ${o.allocationId} of ${o.partition} was already received (到账) here.`,
+    );
+  }
+  if (issued.amountFen !== d.amountFen) {
+    return reject(
+      'allocation_amount_mismatch',
+      `Allocation ${o.allocationId} was issued for ${yuan(issued.amountFen)}, but ${yuan(d.amountFen)} is being received (difference ${yuan(issued.amountFen - d.amountFen)}).`,
+      { issuedFen: issued.amountFen.toString(), receivedFen: d.amountFen.toString() },
+    );
+  }
+  if (state.closedYears.has(issued.fiscalYear)) return yearClosed(issued.fiscalYear);
+  const purposeProblem = checkPurpose(ctx, issued.purpose);
+  if (purposeProblem) return purposeProblem;
+  // One child per parent tranche: each keeps its fund source, so 中央 money stays 中央 at every level.
+  const created = issued.consumed.map(
+    (parent, i): TrancheCredit => ({
+      trancheId: trancheIdFor('rc', d.receiptId, i + 1),
+      accountId: d.accountId,
+      amountFen: parent.amountFen,
+      fundSource: parent.fundSource,
+      fiscalYear: issued.fiscalYear,
+      purpose: issued.purpose,
+      documentNumber: issued.documentNumber,
+      parents: [{ partition: o.partition, trancheId: parent.trancheId, amountFen: parent.amountFen }],
+    }),
+  );
+  return accepted({
+    type: 'AllocationReceived',
+    data: {
+      receiptId: d.receiptId,
+      origin: { kind: 'partition', partition: o.partition, allocationId: o.allocationId },
+      accountId: d.accountId,
+      documentNumber: issued.documentNumber,
+      fundSource: issued.fundSource,
+      purpose: issued.purpose,
+      fiscalYear: issued.fiscalYear,
+      amountFen: d.amountFen,
+      created,
+    },
+  });
+}
+
+/** Children of consumed pieces, one per piece, keeping each parent's source and year. */
+function childrenOf(
+  state: LedgerState,
+  consumed: readonly TrancheDebit[],
+  prefix: 'ig' | 'em' | 'db',
+  movementId: string,
+  accountId: string,
+  purpose: (parentPurpose: string) => string,
+): TrancheCredit[] {
+  return consumed.map((piece, i) => {
+    const parent = state.tranches.get(piece.trancheId)!;
+    return {
+      trancheId: trancheIdFor(prefix, movementId, i + 1),
+      accountId,
+      amountFen: piece.amountFen,
+      fundSource: parent.fundSource,
+      fiscalYear: parent.fiscalYear,
+      purpose: purpose(parent.purpose),
+      documentNumber: parent.documentNumber,
+      parents: [{ partition: null, trancheId: parent.id, amountFen: piece.amountFen }],
+    };
+  });
+}
+
+function integrateFunds(state: LedgerState, d: CommandData<'IntegrateFunds'>): Decision {
+  if (state.movements.has(movementKey('integration', d.integrationId))) {
+    return reject('integration_exists', `Integration ${d.integrationId} is already booked.`);
+  }
+  const plan = state.plans.get(d.planId);
+  if (!plan) return reject('plan_not_found', `Plan ${d.planId} is not approved in these books.`);
+  const line = plan.lines.get(d.lineId);
+  if (!line) return reject('plan_line_not_found', `Plan ${d.planId} has no line ${d.lineId}.`);
+  const pool = findAccount(state, d.accountId, 'pool', 'integrating');
+  if (isRejected(pool)) return pool;
+  // 统筹整合 is precisely the re-purposing of sector funds under the plan: any purpose may be named.
+  const picked = new Draft(state).pickNamed(pool, d.tranches, null, () => true, line.category);
+  if (!picked.ok) return picked;
+  const amountFen = picked.consumed.reduce((s, p) => s + p.amountFen, 0n);
+  const room = line.amountFen - line.integratedFen;
+  if (amountFen > room) {
+    return reject(
+      'plan_line_exceeded',
+      `Plan line ${d.planId}/${d.lineId} has room for ${yuan(room)} more integrated funds; ${yuan(amountFen)} was named (over by ${yuan(amountFen - room)}).`,
+      { roomFen: room.toString(), requestedFen: amountFen.toString() },
+    );
+  }
+  const created = childrenOf(state, picked.consumed, 'ig', d.integrationId, d.accountId, () => line.category);
+  return accepted({
+    type: 'FundsIntegrated',
+    data: {
+      integrationId: d.integrationId,
+      planId: d.planId,
+      lineId: d.lineId,
+      accountId: d.accountId,
+      documentNumber: d.documentNumber,
+      purpose: line.category,
+      amountFen,
+      consumed: picked.consumed,
+      created,
+    },
+  });
+}
+
+// ---------------------------------------------------------------- plans and projects
+
+function checkPlanLines(
+  ctx: DecideContext,
+  totalFen: bigint,
+  lines: readonly ledger.PlanLine[],
+): Rejected | undefined {
+  const ids = new Set<string>();
+  for (const l of lines) {
+    if (ids.has(l.lineId))
+      return reject('duplicate_line', `Line ${l.lineId} appears twice; each line id once.`);
+    ids.add(l.lineId);
+    const purposeProblem = checkPurpose(ctx, l.category);
+    if (purposeProblem) return purposeProblem;
+  }
+  const sum = lines.reduce((s, l) => s + l.amountFen, 0n);
+  if (sum !== totalFen) {
+    return reject(
+      'total_mismatch',
+      `The stated total ${yuan(totalFen)} does not equal the sum of the lines ${yuan(sum)} (difference ${yuan(totalFen - sum)}).`,
+      {
+        totalFen: totalFen.toString(),
+        linesSumFen: sum.toString(),
+        differenceFen: (totalFen - sum).toString(),
+      },
+    );
+  }
+  return undefined;
+}
+
+function approvePlan(state: LedgerState, d: CommandData<'ApprovePlan'>, ctx: DecideContext): Decision {
+  if (state.plans.has(d.planId)) return reject('plan_exists', `Plan ${d.planId} is already approved.`);
+  const problem = checkPlanLines(ctx, d.totalFen, d.lines);
+  if (problem) return problem;
+  return accepted({ type: 'PlanApproved', data: d });
+}
+
+function adjustPlan(state: LedgerState, d: CommandData<'AdjustPlan'>, ctx: DecideContext): Decision {
+  const plan = state.plans.get(d.planId);
+  if (!plan) return reject('plan_not_found', `Plan ${d.planId} is not approved in these books.`);
+  const problem = checkPlanLines(ctx, d.totalFen, d.lines);
+  if (problem) return problem;
+  const next = new Map(d.lines.map((l) => [l.lineId, l]));
+  for (const [lineId, old] of plan.lines) {
+    const used = old.committedFen > old.integratedFen ? old.committedFen : old.integratedFen;
+    const n = next.get(lineId);
+    if (used > 0n && (!n || n.amountFen < used || n.category !== old.category)) {
+      return reject(
+        'plan_below_commitments',
+        `Line ${lineId} already carries ${yuan(used)} of projects or integrated funds; it cannot be removed, re-categorised or cut below that.`,
+        { lineId, usedFen: used.toString(), proposedFen: (n?.amountFen ?? 0n).toString() },
+      );
+    }
+  }
+  return accepted({ type: 'PlanAdjusted', data: d });
+}
+
+function approveProject(state: LedgerState, d: CommandData<'ApproveProject'>): Decision {
+  if (state.projects.has(d.projectId))
+    return reject('project_exists', `Project ${d.projectId} is already approved.`);
+  const plan = state.plans.get(d.planId);
+  if (!plan) return reject('plan_not_found', `Plan ${d.planId} is not approved; projects follow the plan.`);
+  const line = plan.lines.get(d.lineId);
+  if (!line) return reject('plan_line_not_found', `Plan ${d.planId} has no line ${d.lineId}.`);
+  const acct = findAccount(state, d.accountId, 'project', 'project');
+  if (isRejected(acct)) return acct;
+  for (const p of state.projects.values()) {
+    if (p.accountId === d.accountId) {
+      return reject('account_kind_mismatch', `Account ${d.accountId} already belongs to project ${p.id}.`);
+    }
+  }
+  const unit = findAccount(state, d.implementingUnitAccountId, 'implementing_unit', 'implementing unit');
+  if (isRejected(unit)) return unit;
+  const room = line.amountFen - line.committedFen;
+  if (d.budgetFen > room) {
+    return reject(
+      'plan_line_exceeded',
+      `Plan line ${d.planId}/${d.lineId} has ${yuan(room)} not yet given to projects; this budget is ${yuan(d.budgetFen)} (over by ${yuan(d.budgetFen - room)}).`,
+      { roomFen: room.toString(), budgetFen: d.budgetFen.toString() },
+    );
+  }
+  return accepted({ type: 'ProjectApproved', data: { ...d, category: line.category } });
+}
+
+function adjustProject(state: LedgerState, d: CommandData<'AdjustProject'>): Decision {
+  const project = state.projects.get(d.projectId);
+  if (!project) return reject('project_not_found', `Project ${d.projectId} is not in the project library.`);
+  const unit = findAccount(state, d.implementingUnitAccountId, 'implementing_unit', 'implementing unit');
+  if (isRejected(unit)) return unit;
+  if (d.budgetFen < project.earmarkedFen) {
+    return reject(
+      'project_budget_below_earmarked',
+      `Project ${d.projectId} already has ${yuan(project.earmarkedFen)} earmarked; its budget cannot go below that.`,
+      { earmarkedFen: project.earmarkedFen.toString(), budgetFen: d.budgetFen.toString() },
+    );
+  }
+  const line = state.plans.get(project.planId)!.lines.get(project.lineId)!;
+  const room = line.amountFen - line.committedFen + project.budgetFen;
+  if (d.budgetFen > room) {
+    return reject(
+      'plan_line_exceeded',
+      `Plan line ${project.planId}/${project.lineId} allows this project at most ${yuan(room)}; ${yuan(d.budgetFen)} was asked.`,
+      { roomFen: room.toString(), budgetFen: d.budgetFen.toString() },
+    );
+  }
+  return accepted({ type: 'ProjectAdjusted', data: d });
+}
+
+function recordAcceptance(state: LedgerState, d: CommandData<'RecordAcceptance'>): Decision {
+  if (state.acceptances.has(d.acceptanceId)) {
+    return reject('acceptance_exists', `Acceptance ${d.acceptanceId} is already recorded.`);
+  }
+  if (!state.projects.has(d.projectId)) {
+    return reject('project_not_found', `Project ${d.projectId} is not in the project library.`);
+  }
+  return accepted({ type: 'AcceptanceRecorded', data: d });
+}
+
+function earmarkFunds(state: LedgerState, d: CommandData<'EarmarkFunds'>, ctx: DecideContext): Decision {
+  if (state.movements.has(movementKey('earmark', d.earmarkId))) {
+    return reject('earmark_exists', `Earmark ${d.earmarkId} is already booked.`);
+  }
+  const project = state.projects.get(d.projectId);
+  if (!project) return reject('project_not_found', `Project ${d.projectId} is not in the project library.`);
+  const pool = findAccount(state, d.fromAccountId, 'pool', 'source');
+  if (isRejected(pool)) return pool;
+  const room = project.budgetFen - project.earmarkedFen;
+  if (d.amountFen > room) {
+    return reject(
+      'project_budget_exceeded',
+      `Project ${d.projectId} has ${yuan(room)} of its budget not yet earmarked; ${yuan(d.amountFen)} was asked (over by ${yuan(d.amountFen - room)}).`,
+      { roomFen: room.toString(), requestedFen: d.amountFen.toString() },
+    );
+  }
+  const allows = (p: string) => ctx.reference.allows(p, project.category);
+  const draft = new Draft(state);
+  const picked = d.tranches
+    ? draft.pickNamed(pool, d.tranches, d.amountFen, allows, project.category)
+    : draft.pickFifo(pool, d.amountFen, allows, project.category);
+  if (!picked.ok) return picked;
+  const created = childrenOf(
+    state,
+    picked.consumed,
+    'em',
+    d.earmarkId,
+    project.accountId,
+    () => project.category,
+  );
+  return accepted({
+    type: 'FundsEarmarked',
+    data: {
+      earmarkId: d.earmarkId,
+      projectId: d.projectId,
+      fromAccountId: d.fromAccountId,
+      toAccountId: project.accountId,
+      amountFen: d.amountFen,
+      consumed: picked.consumed,
+      created,
+    },
+  });
+}
+
+function disburseFunds(state: LedgerState, d: CommandData<'DisburseFunds'>): Decision {
+  if (state.movements.has(movementKey('disbursement', d.disbursementId))) {
+    return reject('disbursement_exists', `Disbursement ${d.disbursementId} is already booked.`);
+  }
+  const project = state.projects.get(d.projectId);
+  if (!project) return reject('project_not_found', `Project ${d.projectId} is not in the project library.`);
+  if (project.reimbursement && d.acceptanceId === null) {
+    return reject(
+      'acceptance_required',
+      `Project ${d.projectId} is under 报账制: record its acceptance (验收) and name it before disbursing.`,
+    );
+  }
+  if (d.acceptanceId !== null) {
+    const of = state.acceptances.get(d.acceptanceId);
+    if (of === undefined)
+      return reject('acceptance_not_found', `Acceptance ${d.acceptanceId} is not recorded.`);
+    if (of !== d.projectId) {
+      return reject(
+        'acceptance_for_other_project',
+        `Acceptance ${d.acceptanceId} is for project ${of}, not ${d.projectId}.`,
+      );
+    }
+  }
+  const from = state.accounts.get(project.accountId)!;
+  const draft = new Draft(state);
+  // Money on a project account is the project's already: any of its tranches may go to its unit.
+  const picked = d.tranches
+    ? draft.pickNamed(from, d.tranches, d.amountFen, () => true, project.category)
+    : draft.pickFifo(from, d.amountFen, () => true, project.category);
+  if (!picked.ok) return picked;
+  const to = project.implementingUnitAccountId;
+  const created = childrenOf(state, picked.consumed, 'db', d.disbursementId, to, (p) => p);
+  return accepted({
+    type: 'FundsDisbursed',
+    data: {
+      disbursementId: d.disbursementId,
+      projectId: d.projectId,
+      fromAccountId: project.accountId,
+      toAccountId: to,
+      amountFen: d.amountFen,
+      acceptanceId: d.acceptanceId,
+      consumed: picked.consumed,
+      created,
+    },
+  });
+}
+
+// ---------------------------------------------------------------- payments
+
+interface PaymentTerms {
+  readonly programme: Programme;
+  readonly account: AccountState;
+  readonly notice: NoticeState | null;
+  readonly allows: (purpose: string) => boolean;
+}
+
+/** Checks shared by a single payment and a whole roster: programme, account, notice. */
+function paymentTerms(
+  state: LedgerState,
+  ctx: DecideContext,
+  programmeCode: string,
+  period: string,
+  accountId: string,
+  noticeId: string | null,
+): PaymentTerms | Rejected {
+  const programme = ctx.reference.programmes.get(programmeCode);
+  if (!programme) {
+    return reject(
+      'unknown_programme',
+      `Programme ${programmeCode} is not in the reference data (version ${ctx.reference.version}).`,
+    );
+  }
+  const account = findAccount(state, accountId, 'pool', 'paying');
+  if (isRejected(account)) return account;
+  let notice: NoticeState | null = null;
+  if (programme.notice !== null) {
+    const chain = programme.notice.chain;
+    const finalStage = chain[chain.length - 1]!;
+    if (noticeId === null) {
+      return reject(
+        'notice_required',
+        `Programme ${programmeCode} is paid only after its ${finalStage} notice (公示); name the notice.`,
+        { stage: finalStage },
+      );
+    }
+    const n = state.notices.get(noticeId);
+    if (!n) return reject('notice_not_found', `Notice ${noticeId} was not published in these books.`);
+    if (
+      n.programmeCode !== programmeCode ||
+      (n.period !== null && n.period !== period) ||
+      n.stage !== finalStage
+    ) {
+      return reject(
+        'notice_mismatch',
+        `Notice ${noticeId} is the ${n.stage} notice of ${n.programmeCode ?? 'no programme'} for ${n.period ?? 'no period'}; this payment needs the ${finalStage} notice of ${programmeCode} for ${period}.`,
+        { noticeId, stage: n.stage, programmeCode: n.programmeCode, period: n.period },
+      );
+    }
+    if (!(ctx.today > n.endsOn)) {
+      return reject(
+        'notice_period_not_over',
+        `Notice ${noticeId} runs until ${n.endsOn}; payments may be made from the day after.`,
+        { endsOn: n.endsOn, today: ctx.today },
+      );
+    }
+    if (n.openWide > 0) {
+      return reject(
+        'objection_open',
+        `Notice ${noticeId} has ${n.openWide} open objection(s) against it as a whole; resolve them before paying.`,
+      );
+    }
+    notice = n;
+  }
+  const allows = (p: string) => programme.purposes.some((use) => ctx.reference.allows(p, use));
+  return { programme, account, notice, allows };
+}
+
+interface PaymentLine {
+  readonly householdId: string;
+  readonly quantity: number;
+  readonly amountFen: bigint;
+  readonly acceptanceRef: string | null;
+}
+
+/** The per-household rules; `seen` holds the keys already taken earlier in the same roster. */
+function checkPaymentLine(
+  state: LedgerState,
+  ctx: DecideContext,
+  terms: PaymentTerms,
+  period: string,
+  line: PaymentLine,
+  seen: Set<string> | null,
+): Rejected | undefined {
+  const { programme } = terms;
+  if (line.amountFen > paymentAmountMaxFen) {
+    return reject(
+      'amount_above_limit',
+      `${yuan(line.amountFen)} is above the largest household payment the ledger accepts (${yuan(paymentAmountMaxFen)}); check for 万元 typed as 元.`,
+    );
+  }
+  const { minFen, maxFen } = programme.standard;
+  const q = BigInt(line.quantity);
+  if (maxFen !== null && line.amountFen > maxFen * q) {
+    return reject(
+      'above_standard',
+      `${yuan(line.amountFen)} is above the ${programme.name} standard of ${yuan(maxFen)} per ${programme.unit} × ${line.quantity} = ${yuan(maxFen * q)} (超标准).`,
+      { standardFen: maxFen.toString(), quantity: line.quantity, capFen: (maxFen * q).toString() },
+    );
+  }
+  if (minFen !== null && line.amountFen < minFen * q) {
+    return reject(
+      'below_standard',
+      `${yuan(line.amountFen)} is below the ${programme.name} standard of ${yuan(minFen)} per ${programme.unit} × ${line.quantity} = ${yuan(minFen * q)}.`,
+      { standardFen: minFen.toString(), quantity: line.quantity, floorFen: (minFen * q).toString() },
+    );
+  }
+  const h = ctx.registry.household(line.householdId);
+  if (!h) {
+    return reject(
+      'household_not_registered',
+      `Household ${line.householdId} is not in the register (registry sequence ${ctx.registry.seq}).`,
+    );
+  }
+  if (h.exited)
+    return reject('household_exited', `Household ${line.householdId} has exited the register (脱贫/销号).`);
+  if (!h.accountBound) {
+    return reject(
+      'household_without_account',
+      `Household ${line.householdId} has no 一卡通 account bound; bind one in the registry first.`,
+    );
+  }
+  const key = paymentKey(line.householdId, programme.code, period);
+  const existing = state.paymentKeys.get(key);
+  if (existing !== undefined || seen?.has(key)) {
+    return reject(
+      'duplicate_payment',
+      `Household ${line.householdId} is already paid ${programme.code} for ${period}${existing ? ` (payment ${existing})` : ' earlier in this roster'}.`,
+    );
+  }
+  if (terms.notice !== null) {
+    const n = terms.notice;
+    if ((n.openByHousehold.get(line.householdId) ?? 0) > 0) {
+      return reject(
+        'objection_open',
+        `An objection about household ${line.householdId} on notice ${n.id} is open.`,
+      );
+    }
+    if (n.upheldHouseholds.has(line.householdId)) {
+      return reject(
+        'objection_upheld',
+        `An objection about household ${line.householdId} on notice ${n.id} was upheld; it cannot be paid under this notice.`,
+      );
+    }
+  }
+  if (programme.needsAcceptance && line.acceptanceRef === null) {
+    return reject(
+      'acceptance_required',
+      `${programme.name} is paid only after acceptance (验收); give the acceptance document number.`,
+    );
+  }
+  return undefined;
+}
+
+function instructPayment(
+  state: LedgerState,
+  d: CommandData<'InstructPayment'>,
+  ctx: DecideContext,
+): Decision {
+  if (state.payments.has(d.paymentId))
+    return reject('payment_exists', `Payment ${d.paymentId} already exists.`);
+  const terms = paymentTerms(state, ctx, d.programmeCode, d.period, d.accountId, d.noticeId);
+  if (isRejected(terms)) return terms;
+  const problem = checkPaymentLine(state, ctx, terms, d.period, d, null);
+  if (problem) return problem;
+  const draft = new Draft(state);
+  const picked = d.tranches
+    ? draft.pickNamed(terms.account, d.tranches, d.amountFen, terms.allows, d.programmeCode)
+    : draft.pickFifo(terms.account, d.amountFen, terms.allows, d.programmeCode);
+  if (!picked.ok) return picked;
+  return accepted({
+    type: 'PaymentInstructed',
+    data: {
+      paymentId: d.paymentId,
+      rosterId: null,
+      row: null,
+      householdId: d.householdId,
+      programmeCode: d.programmeCode,
+      period: d.period,
+      quantity: d.quantity,
+      amountFen: d.amountFen,
+      accountId: d.accountId,
+      noticeId: terms.notice?.id ?? null,
+      acceptanceRef: d.acceptanceRef,
+      registrySeq: ctx.registry.seq,
+      consumed: picked.consumed,
+    },
+  });
+}
+
+/** Payment id of a roster row: derived, so a retried roster produces the same ids. */
+export function rosterPaymentId(rosterId: string, row: number): string {
+  return `${rosterId}-r${row}`;
+}
+
+/**
+ * A roster is validated as a whole before anything is appended: every bad row
+ * is reported with its number and reason, and one bad row refuses the roster.
+ */
+function submitRoster(state: LedgerState, d: CommandData<'SubmitRoster'>, ctx: DecideContext): Decision {
+  if (state.rosters.has(d.rosterId))
+    return reject('roster_exists', `Roster ${d.rosterId} was already submitted.`);
+  const terms = paymentTerms(state, ctx, d.programmeCode, d.period, d.accountId, d.noticeId);
+  if (isRejected(terms)) return terms;
+  const errors: RowError[] = [];
+  const seen = new Set<string>();
+  const rows = new Set<number>();
+  let totalFen = 0n;
+  for (const r of d.rows) {
+    if (rows.has(r.row)) {
+      errors.push({
+        row: r.row,
+        code: 'roster_row_duplicate',
+        message: `Row number ${r.row} appears twice.`,
+      });
+      continue;
+    }
+    rows.add(r.row);
+    const problem = checkPaymentLine(state, ctx, terms, d.period, r, seen);
+    if (problem) {
+      errors.push({ row: r.row, code: problem.code, message: problem.message });
+      continue;
+    }
+    if (state.payments.has(rosterPaymentId(d.rosterId, r.row))) {
+      errors.push({
+        row: r.row,
+        code: 'payment_exists',
+        message: `Payment ${rosterPaymentId(d.rosterId, r.row)} already exists.`,
+      });
+      continue;
+    }
+    seen.add(paymentKey(r.householdId, d.programmeCode, d.period));
+    totalFen += r.amountFen;
+  }
+  if (errors.length > 0) {
+    return reject(
+      'roster_rows_invalid',
+      `${errors.length} of ${d.rows.length} rows are refused; nothing was booked. Correct them and submit the roster again.`,
+      { rowCount: d.rows.length, errorCount: errors.length, errors },
+    );
+  }
+  const draft = new Draft(state);
+  // Check the whole amount first: one clear shortfall instead of thousands of row errors.
+  if (draft.availableFor(terms.account, terms.allows) < totalFen) {
+    const refused = new Draft(state).pickFifo(terms.account, totalFen, terms.allows, d.programmeCode);
+    invariant(!refused.ok, 'a roster short of funds picked its total successfully');
+    return refused;
+  }
+  const events: LedgerEventInput[] = [
+    {
+      type: 'RosterSubmitted',
+      data: {
+        rosterId: d.rosterId,
+        programmeCode: d.programmeCode,
+        period: d.period,
+        accountId: d.accountId,
+        noticeId: terms.notice?.id ?? null,
+        rowCount: d.rows.length,
+        totalFen,
+        registrySeq: ctx.registry.seq,
+      },
+    },
+  ];
+  for (const r of d.rows) {
+    const picked = draft.pickFifo(terms.account, r.amountFen, terms.allows, d.programmeCode);
+    if (!picked.ok) return picked;
+    events.push({
+      type: 'PaymentInstructed',
+      data: {
+        paymentId: rosterPaymentId(d.rosterId, r.row),
+        rosterId: d.rosterId,
+        row: r.row,
+        householdId: r.householdId,
+        programmeCode: d.programmeCode,
+        period: d.period,
+        quantity: r.quantity,
+        amountFen: r.amountFen,
+        accountId: d.accountId,
+        noticeId: terms.notice?.id ?? null,
+        acceptanceRef: r.acceptanceRef,
+        registrySeq: ctx.registry.seq,
+        consumed: picked.consumed,
+      },
+    });
+  }
+  return { ok: true, events };
+}
+
+function inFlight(state: LedgerState, paymentId: string) {
+  const p = state.payments.get(paymentId);
+  if (!p) return reject('payment_not_found', `Payment ${paymentId} does not exist.`);
+  if (p.status !== 'instructed') {
+    return reject(
+      'payment_not_in_flight',
+      `Payment ${paymentId} is already ${p.status}; only an instructed payment can change.`,
+      {
+        status: p.status,
+      },
+    );
+  }
+  return p;
+}
+
+function settlePayment(state: LedgerState, d: CommandData<'SettlePayment'>): Decision {
+  const p = inFlight(state, d.paymentId);
+  if (isRejected(p)) return p;
+  return accepted({ type: 'PaymentSettled', data: d });
+}
+
+function returnPayment(state: LedgerState, d: CommandData<'ReturnPayment'>): Decision {
+  const p = inFlight(state, d.paymentId);
+  if (isRejected(p)) return p;
+  // The money goes back to exactly the tranches it came from.
+  return accepted({ type: 'PaymentReturned', data: { ...d, restored: [...p.consumed] } });
+}
+
+// ---------------------------------------------------------------- reversals and year close
+
+function reverseMovement(state: LedgerState, d: CommandData<'ReverseMovement'>): Decision {
+  if (state.reversals.has(d.reversalId))
+    return reject('reversal_exists', `Reversal ${d.reversalId} is already booked.`);
+  const base = {
+    reversalId: d.reversalId,
+    movementKind: d.movementKind,
+    movementId: d.movementId,
+    reason: d.reason,
+  };
+  if (d.movementKind === 'payment') {
+    const p = state.payments.get(d.movementId);
+    if (!p) return reject('movement_not_found', `Payment ${d.movementId} does not exist.`);
+    if (p.status !== 'instructed') {
+      return reject(
+        'movement_not_reversible',
+        `Payment ${d.movementId} is ${p.status}; only a payment the bank has not settled can be reversed here. Money already paid out is recovered (追回) by a new receipt.`,
+        { status: p.status },
+      );
+    }
+    return accepted({
+      type: 'MovementReversed',
+      data: { ...base, amountFen: p.amountFen, cancelled: [], restored: [...p.consumed] },
+    });
+  }
+  const m = state.movements.get(movementKey(d.movementKind, d.movementId));
+  if (!m) return reject('movement_not_found', `No ${d.movementKind} ${d.movementId} is booked.`);
+  if (m.reversed)
+    return reject('movement_already_reversed', `${d.movementKind} ${d.movementId} was already reversed.`);
+  if (m.kind === 'receipt' && !m.external) {
+    return reject(
+      'movement_not_reversible',
+      `Receipt ${d.movementId} came from another partition; send the money back with an allocation to the issuer instead, so both books stay consistent.`,
+    );
+  }
+  const cancelled: TrancheDebit[] = [];
+  for (const trancheId of m.created) {
+    const t = state.tranches.get(trancheId)!;
+    if (t.remainingFen !== t.amountFen) {
+      return reject(
+        'reversal_blocked_downstream',
+        `${yuan(t.amountFen - t.remainingFen)} of what ${d.movementKind} ${d.movementId} booked has moved on (tranche ${t.id}); reverse those later movements first.`,
+        { trancheId: t.id, movedOnFen: (t.amountFen - t.remainingFen).toString() },
+      );
+    }
+    cancelled.push({ trancheId, amountFen: t.amountFen });
+  }
+  return accepted({
+    type: 'MovementReversed',
+    data: { ...base, amountFen: m.amountFen, cancelled, restored: [...m.consumed] },
+  });
+}
+
+function closeFiscalYear(state: LedgerState, d: CommandData<'CloseFiscalYear'>): Decision {
+  const year = d.fiscalYear;
+  if (state.closedYears.has(year)) return yearClosed(year);
+  let inFlightCount = 0;
+  for (const p of state.payments.values()) {
+    if (p.status !== 'instructed') continue;
+    if (p.consumed.some((c) => state.tranches.get(c.trancheId)!.fiscalYear === year)) inFlightCount++;
+  }
+  if (inFlightCount > 0) {
+    return reject(
+      'payments_in_flight',
+      `${inFlightCount} payment(s) reserved on ${year} money await the bank's result; record settlement or return first.`,
+      { inFlight: inFlightCount },
+    );
+  }
+  const consumed: TrancheDebit[] = [];
+  const created: TrancheCredit[] = [];
+  for (const t of state.tranches.values()) {
+    if (t.fiscalYear !== year || t.remainingFen === 0n) continue;
+    consumed.push({ trancheId: t.id, amountFen: t.remainingFen });
+    created.push({
+      trancheId: trancheIdFor('co', String(year), created.length + 1),
+      accountId: t.accountId,
+      amountFen: t.remainingFen,
+      fundSource: t.fundSource,
+      fiscalYear: year + 1,
+      purpose: t.purpose,
+      documentNumber: t.documentNumber,
+      parents: [{ partition: null, trancheId: t.id, amountFen: t.remainingFen }],
+    });
+  }
+  const events: LedgerEventInput[] = [];
+  for (let i = 0; i * carryOverChunkMax < consumed.length; i++) {
+    const from = i * carryOverChunkMax;
+    events.push({
+      type: 'TranchesCarriedOver',
+      data: {
+        fiscalYear: year,
+        chunk: i,
+        consumed: consumed.slice(from, from + carryOverChunkMax),
+        created: created.slice(from, from + carryOverChunkMax),
+      },
+    });
+  }
+  events.push({
+    type: 'FiscalYearClosed',
+    data: {
+      fiscalYear: year,
+      carriedOverFen: consumed.reduce((s, c) => s + c.amountFen, 0n),
+      trancheCount: consumed.length,
+      chunkCount: events.length,
+    },
+  });
+  return { ok: true, events };
+}
+
+// ---------------------------------------------------------------- notices
+
+function daysInclusive(from: string, to: string): number {
+  return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000) + 1;
+}
+
+function publishNotice(state: LedgerState, d: CommandData<'PublishNotice'>, ctx: DecideContext): Decision {
+  if (state.notices.has(d.noticeId))
+    return reject('notice_exists', `Notice ${d.noticeId} is already published.`);
+  if (d.endsOn < d.startsOn) {
+    return reject('notice_period_invalid', `The notice ends (${d.endsOn}) before it starts (${d.startsOn}).`);
+  }
+  if (d.programmeCode !== null) {
+    const programme = ctx.reference.programmes.get(d.programmeCode);
+    if (!programme)
+      return reject('unknown_programme', `Programme ${d.programmeCode} is not in the reference data.`);
+    if (programme.notice !== null) {
+      if (!programme.notice.chain.includes(d.stage)) {
+        return reject(
+          'notice_mismatch',
+          `${programme.name} has the notice stages ${programme.notice.chain.join(', ')}; "${d.stage}" is not one of them.`,
+        );
+      }
+      const days = daysInclusive(d.startsOn, d.endsOn);
+      if (days < programme.notice.minDays) {
+        return reject(
+          'notice_period_too_short',
+          `${programme.name} notices run at least ${programme.notice.minDays} days; this one runs ${days}.`,
+          { minDays: programme.notice.minDays, days },
+        );
+      }
+    }
+  }
+  return accepted({ type: 'NoticePublished', data: d });
+}
+
+function fileObjection(state: LedgerState, d: CommandData<'FileObjection'>): Decision {
+  if (state.objections.has(d.objectionId)) {
+    return reject('objection_exists', `Objection ${d.objectionId} is already filed.`);
+  }
+  const n = state.notices.get(d.noticeId);
+  if (!n) return reject('notice_not_found', `Notice ${d.noticeId} was not published in these books.`);
+  if (n.closed)
+    return reject(
+      'notice_closed',
+      `Notice ${d.noticeId} is closed; objections can no longer be filed on it.`,
+    );
+  return accepted({ type: 'ObjectionFiled', data: d });
+}
+
+function resolveObjection(state: LedgerState, d: CommandData<'ResolveObjection'>): Decision {
+  const o = state.objections.get(d.objectionId);
+  if (!o) return reject('objection_not_found', `Objection ${d.objectionId} was not filed.`);
+  if (o.outcome !== null) {
+    return reject(
+      'objection_already_resolved',
+      `Objection ${d.objectionId} was already resolved (${o.outcome}).`,
+    );
+  }
+  return accepted({ type: 'ObjectionResolved', data: { ...d, noticeId: o.noticeId } });
+}
+
+function closeNotice(state: LedgerState, d: CommandData<'CloseNotice'>, ctx: DecideContext): Decision {
+  const n = state.notices.get(d.noticeId);
+  if (!n) return reject('notice_not_found', `Notice ${d.noticeId} was not published in these books.`);
+  if (n.closed) return reject('notice_already_closed', `Notice ${d.noticeId} is already closed.`);
+  if (!(ctx.today > n.endsOn)) {
+    return reject(
+      'notice_period_not_over',
+      `Notice ${d.noticeId} runs until ${n.endsOn}; close it after that.`,
+    );
+  }
+  if (n.openWide > 0 || n.openByHousehold.size > 0) {
+    return reject('objection_open', `Notice ${d.noticeId} still has open objections; resolve them first.`);
+  }
+  return accepted({ type: 'NoticeClosed', data: d });
+}
+
+// ---------------------------------------------------------------- shared checks
+
+function checkPurpose(ctx: DecideContext, purpose: string): Rejected | undefined {
+  if (ctx.reference.purposes.has(purpose)) return undefined;
+  return reject(
+    'unknown_purpose',
+    `Purpose "${purpose}" is not in the reference data; known purposes: ${[...ctx.reference.purposes.keys()].join(', ')}.`,
+  );
+}
+
+function yearClosed(year: number): Rejected {
+  return reject(
+    'fiscal_year_closed',
+    `Fiscal year ${year} is closed; book to ${year + 1} (its remainders were carried over).`,
+  );
+}

@@ -1,0 +1,104 @@
+/**
+ * The closed union of reasons the ledger refuses a command, each with the HTTP
+ * status the edge answers with. 404: the thing named does not exist; 409: it
+ * conflicts with what exists (already there, already done); 422: a business
+ * rule refuses it. Messages are written for the finance officer who has to act.
+ */
+export const rejectionStatus = {
+  // existence
+  account_not_found: 404,
+  allocation_not_found: 404,
+  plan_not_found: 404,
+  plan_line_not_found: 404,
+  project_not_found: 404,
+  acceptance_not_found: 404,
+  payment_not_found: 404,
+  notice_not_found: 404,
+  objection_not_found: 404,
+  movement_not_found: 404,
+  tranche_not_found: 404,
+  unknown_programme: 422,
+  unknown_purpose: 422,
+  // conflicts with what exists
+  account_exists: 409,
+  allocation_exists: 409,
+  receipt_exists: 409,
+  allocation_already_received: 409,
+  integration_exists: 409,
+  plan_exists: 409,
+  project_exists: 409,
+  acceptance_exists: 409,
+  earmark_exists: 409,
+  disbursement_exists: 409,
+  payment_exists: 409,
+  roster_exists: 409,
+  notice_exists: 409,
+  objection_exists: 409,
+  reversal_exists: 409,
+  payment_not_in_flight: 409,
+  objection_already_resolved: 409,
+  notice_already_closed: 409,
+  movement_already_reversed: 409,
+  fiscal_year_closed: 409,
+  idempotency_key_reused: 409,
+  // business rules
+  insufficient_funds: 422,
+  purpose_not_allowed: 422,
+  tranche_not_in_account: 422,
+  too_many_tranches: 422,
+  named_tranches_mismatch: 422,
+  account_kind_mismatch: 422,
+  allocation_to_self: 422,
+  allocation_not_addressed_here: 422,
+  allocation_amount_mismatch: 422,
+  total_mismatch: 422,
+  duplicate_line: 422,
+  plan_line_exceeded: 422,
+  plan_below_commitments: 422,
+  project_budget_exceeded: 422,
+  project_budget_below_earmarked: 422,
+  acceptance_required: 422,
+  acceptance_for_other_project: 422,
+  household_not_registered: 422,
+  household_exited: 422,
+  household_without_account: 422,
+  duplicate_payment: 422,
+  above_standard: 422,
+  below_standard: 422,
+  amount_above_limit: 422,
+  notice_required: 422,
+  notice_mismatch: 422,
+  notice_period_not_over: 422,
+  notice_period_too_short: 422,
+  notice_period_invalid: 422,
+  objection_open: 422,
+  objection_upheld: 422,
+  notice_closed: 422,
+  roster_rows_invalid: 422,
+  roster_row_duplicate: 422,
+  movement_not_reversible: 422,
+  reversal_blocked_downstream: 422,
+  payments_in_flight: 422,
+} as const;
+
+export type RejectionCode = keyof typeof rejectionStatus;
+
+export interface Rejected {
+  readonly ok: false;
+  readonly code: RejectionCode;
+  readonly message: string;
+  readonly details?: Record<string, unknown>;
+}
+
+export function reject(code: RejectionCode, message: string, details?: Record<string, unknown>): Rejected {
+  return details === undefined ? { ok: false, code, message } : { ok: false, code, message, details };
+}
+
+/** A broken invariant: the writer's state or an event contradicts itself. Crash, never answer 4xx. */
+export class LedgerInvariantError extends Error {
+  override readonly name = 'LedgerInvariantError';
+}
+
+export function invariant(condition: unknown, message: string): asserts condition {
+  if (!condition) throw new LedgerInvariantError(message);
+}
