@@ -30,6 +30,7 @@ export {
   reencryptField,
   tagBytes,
 } from './field-crypto';
+export * from './households/index';
 export {
   type IdNumberParts,
   type IdNumberProblem,
