@@ -1,0 +1,147 @@
+import { isUtf8 } from 'node:buffer';
+import { createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
+import { parse } from 'csv-parse';
+import iconv from 'iconv-lite';
+import type { RawRow } from './cells';
+import { TableError } from './errors';
+import { csvRecordLengthMax } from './limits';
+
+export type CsvEncoding = 'utf8' | 'gb18030' | 'utf16';
+export type CsvDelimiter = ',' | '\t' | ';';
+
+type ByteSource = () => AsyncIterable<Uint8Array>;
+
+/**
+ * The encoding of a CSV file: a UTF-16 byte-order mark (Excel's "Unicode text"),
+ * else UTF-8 when every byte sequence is valid UTF-8 (with or without BOM), else
+ * GB18030 (the superset of GBK/GB2312 that Chinese Excel and WPS save by default).
+ * Valid UTF-8 is almost never valid-looking GBK text by accident and vice versa,
+ * so checking the whole file, not a prefix, makes the guess safe.
+ */
+export async function detectEncoding(head: Uint8Array, source: ByteSource): Promise<CsvEncoding> {
+  if ((head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff)) return 'utf16';
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  try {
+    for await (const chunk of source()) decoder.decode(chunk, { stream: true });
+    decoder.decode();
+    return 'utf8';
+  } catch {
+    return 'gb18030';
+  }
+}
+
+export function bytesSource(bytes: Uint8Array): ByteSource {
+  return async function* () {
+    yield bytes;
+  };
+}
+
+export function fileSource(path: string): ByteSource {
+  return () => createReadStream(path);
+}
+
+/** In-memory bytes are checked in one call (faster than the streaming decoder). */
+export function detectEncodingOfBytes(bytes: Uint8Array): CsvEncoding {
+  if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) return 'utf16';
+  return isUtf8(bytes) ? 'utf8' : 'gb18030';
+}
+
+/**
+ * Picks the delimiter from the first line: a tab-separated export (Excel's
+ * "Unicode text") has tabs and usually no commas; a semicolon file comes from a
+ * European-locale Excel. Otherwise a comma.
+ */
+export function detectDelimiter(firstLine: string): CsvDelimiter {
+  const count = (char: string) => firstLine.split(char).length - 1;
+  const commas = count(',');
+  const tabs = count('\t');
+  const semicolons = count(';');
+  if (tabs > commas && tabs >= semicolons) return '\t';
+  if (semicolons > commas && semicolons > tabs) return ';';
+  return ',';
+}
+
+/** Decoded text chunks; the decoder strips a BOM. */
+async function* decodedText(source: ByteSource, encoding: CsvEncoding): AsyncGenerator<string> {
+  const decoder = iconv.getDecoder(encoding === 'utf16' ? 'utf16' : encoding);
+  for await (const chunk of source()) {
+    const text = decoder.write(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    if (text) yield text;
+  }
+  const rest = decoder.end();
+  if (rest) yield rest;
+}
+
+/** Rows of a CSV file, numbered as a spreadsheet shows them (one record = one row). */
+export async function* csvRows(
+  source: ByteSource,
+  encoding: CsvEncoding,
+  delimiterOption: CsvDelimiter | 'auto',
+): AsyncGenerator<RawRow> {
+  const text = decodedText(source, encoding);
+  // Peek at the first line to pick the delimiter, then hand everything to the parser.
+  const peeked: string[] = [];
+  let seen = '';
+  // Read by hand: breaking out of for-await would close the generator.
+  while (!/[\r\n]/.test(seen) && seen.length <= 65_536) {
+    const next = await text.next();
+    if (next.done) break;
+    peeked.push(next.value);
+    seen += next.value;
+  }
+  const firstLine = seen.split(/\r?\n|\r/, 1)[0] ?? '';
+  const delimiter = delimiterOption === 'auto' ? detectDelimiter(firstLine) : delimiterOption;
+  async function* all(): AsyncGenerator<string> {
+    yield* peeked;
+    for (let next = await text.next(); !next.done; next = await text.next()) yield next.value;
+  }
+  const parser = Readable.from(all()).pipe(
+    parse({
+      delimiter,
+      relax_column_count: true,
+      // Stray quotes inside an unquoted cell (12" 彩电) are data, not an error that refuses the file.
+      relax_quotes: true,
+      skip_empty_lines: false,
+      max_record_size: csvRecordLengthMax,
+    }),
+  );
+  const invalidCharacters = encoding === 'gb18030';
+  let rowNumber = 0;
+  try {
+    for await (const record of parser as AsyncIterable<string[]>) {
+      rowNumber += 1;
+      yield {
+        rowNumber,
+        cells: invalidCharacters
+          ? record.map((cell) =>
+              cell.includes('\uFFFD')
+                ? {
+                    problem: 'invalid_characters' as const,
+                    message: 'cell has bytes that are neither UTF-8 nor GBK',
+                  }
+                : cell,
+            )
+          : record,
+      };
+    }
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === 'CSV_MAX_RECORD_SIZE') {
+      throw new TableError(
+        'record_too_large',
+        `row ${rowNumber + 1} is longer than ${csvRecordLengthMax} characters (an unclosed quote?)`,
+        [],
+        rowNumber + 1,
+      );
+    }
+    throw new TableError(
+      'malformed_csv',
+      `row ${rowNumber + 1}: ${(error as Error).message}`,
+      [],
+      rowNumber + 1,
+    );
+  } finally {
+    parser.destroy();
+  }
+}

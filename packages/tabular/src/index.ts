@@ -1,0 +1,33 @@
+export { dateToText, isDateFormat, numberToText } from './cells';
+export { type ColumnKind, type ColumnSpec, normalizeHeader, type OutputColumn } from './columns';
+export type { CsvDelimiter } from './csv-source';
+export {
+  type CellProblem,
+  type CellProblemCode,
+  columnLetter,
+  type HeaderProblem,
+  type HeaderProblemCode,
+  TableError,
+  type TableErrorCode,
+} from './errors';
+export { escapeCsvCell, isFormulaLike } from './escape';
+export {
+  cellLengthMax,
+  columnsMax,
+  csvRecordLengthMax,
+  headerSearchRowsMax,
+  rowsMax,
+  sheetNameLengthMax,
+  xlsxBytesMax,
+} from './limits';
+export { type ReadTableOptions, readTable, type TableInput, type TableRow } from './read';
+export {
+  type CellValue,
+  type Rows,
+  type WriteCsvOptions,
+  type WriteTemplateOptions,
+  type WriteXlsxOptions,
+  writeCsv,
+  writeTemplate,
+  writeXlsx,
+} from './write';

@@ -1,0 +1,124 @@
+import { createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
+import ExcelJS from 'exceljs';
+import {
+  dateToText,
+  excelSerialToDate,
+  isDateFormat,
+  numberToText,
+  type RawCell,
+  type RawRow,
+} from './cells';
+import { TableError } from './errors';
+
+/** The parts of exceljs's streaming reader we use that its typings do not declare. */
+interface ReaderInternals {
+  model?: { sheets?: { name: string }[] };
+  properties?: { model?: { date1904?: boolean } };
+}
+
+/**
+ * Rows of one sheet of an XLSX, streamed: the named sheet, or the first in tab
+ * order. Cells become text by `cellText`; other sheets are skipped unread.
+ */
+export async function* xlsxRows(
+  input: { path: string } | { bytes: Uint8Array },
+  sheet?: string,
+): AsyncGenerator<RawRow> {
+  const stream = 'path' in input ? createReadStream(input.path) : Readable.from([Buffer.from(input.bytes)]);
+  const reader = new ExcelJS.stream.xlsx.WorkbookReader(stream, {
+    worksheets: 'emit',
+    sharedStrings: 'cache',
+    hyperlinks: 'ignore',
+    styles: 'cache',
+    entries: 'ignore',
+  });
+  const internals = reader as unknown as ReaderInternals;
+  const names: string[] = [];
+  let found = false;
+  try {
+    for await (const worksheet of reader) {
+      const name = (worksheet as unknown as { name?: string }).name ?? '';
+      names.push(name);
+      const target = sheet ?? internals.model?.sheets?.[0]?.name ?? names[0];
+      if (name !== target) {
+        // Another sheet: drain it so the zip stream moves on to the next entry.
+        for await (const _row of worksheet) {
+        }
+        continue;
+      }
+      found = true;
+      const date1904 = internals.properties?.model?.date1904 === true;
+      for await (const row of worksheet) {
+        const cells: RawCell[] = [];
+        row.eachCell({ includeEmpty: false }, (cell, column) => {
+          cells[column - 1] = cellText(cell.value, cell.numFmt, date1904);
+        });
+        yield { rowNumber: row.number, cells };
+      }
+      break;
+    }
+  } catch (error) {
+    if (error instanceof TableError) throw error;
+    throw new TableError('malformed_xlsx', `not a readable XLSX file: ${(error as Error).message}`);
+  } finally {
+    stream.destroy();
+  }
+  if (!found) {
+    throw new TableError(
+      'sheet_not_found',
+      sheet === undefined
+        ? 'the workbook has no sheet'
+        : `no sheet named "${sheet}"; the workbook has ${names.map((n) => `"${n}"`).join(', ') || 'no sheets'}`,
+    );
+  }
+}
+
+/**
+ * The text of a cell as a person reads it, never a formula:
+ * - text as is; rich text joined; a hyperlink's text;
+ * - numbers by `numberToText` (15 significant digits, see there);
+ * - dates (a date number format) as ISO dates, by `dateToText`;
+ * - booleans TRUE / FALSE, as Excel shows them;
+ * - a formula gives its cached result (what Excel showed when the file was
+ *   saved); a formula without one, or an error (#DIV/0!, #N/A), is a problem of
+ *   that cell, reported with the row.
+ */
+export function cellText(value: unknown, numFmt: string | undefined, date1904: boolean): RawCell {
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) return { problem: 'cell_error', message: 'the cell holds an error value' };
+    return numberToText(value);
+  }
+  if (typeof value === 'boolean') return value ? 'TRUE' : 'FALSE';
+  if (value instanceof Date) {
+    return dateToText(value) ?? { problem: 'cell_error', message: 'the cell holds a date outside 1000–9999' };
+  }
+  if (typeof value === 'object') {
+    const cell = value as Record<string, unknown>;
+    if (Array.isArray(cell.richText)) {
+      return (cell.richText as { text?: unknown }[]).map((run) => String(run.text ?? '')).join('');
+    }
+    if ('formula' in cell || 'sharedFormula' in cell) {
+      const result = cell.result;
+      if (result === undefined || result === null) {
+        return {
+          problem: 'formula_without_result',
+          message: 'formula cell has no saved result; open the file in Excel or WPS and save it again',
+        };
+      }
+      if (typeof result === 'number' && Number.isNaN(result)) {
+        return { problem: 'cell_error', message: 'the formula evaluates to an error' };
+      }
+      if (typeof result === 'number' && isDateFormat(numFmt)) {
+        return cellText(excelSerialToDate(result, date1904), undefined, date1904);
+      }
+      return cellText(result, numFmt, date1904);
+    }
+    if ('error' in cell)
+      return { problem: 'cell_error', message: `the cell holds the error ${String(cell.error)}` };
+    if ('text' in cell) return cellText(cell.text, numFmt, date1904);
+  }
+  return { problem: 'cell_error', message: 'the cell holds a value of an unknown kind' };
+}
