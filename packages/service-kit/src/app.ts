@@ -1,0 +1,325 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import helmet from '@fastify/helmet';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type RawServerDefault,
+} from 'fastify';
+import {
+  hasZodFastifySchemaValidationErrors,
+  isResponseSerializationError,
+  jsonSchemaTransform,
+  validatorCompiler,
+} from 'fastify-type-provider-zod';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { $ZodType, safeParse, toJSONSchema } from 'zod/v4/core';
+import { authenticator } from './auth';
+import type { LogLevel } from './config';
+import { type ErrorResponse, internalErrorCode, isRejection, type ValidationIssue } from './errors';
+import { Readiness } from './health';
+import { createLogger } from './logger';
+import { createMetrics, type ServiceMetrics, unmatchedRoute } from './metrics';
+import { serializerCompiler, type ZodTypeProvider } from './type-provider';
+
+/**
+ * Default request body limit. Commands are a few kilobytes; 1 MiB leaves room for a batch of
+ * a few thousand rows while refusing a runaway upload early. A roster-import route that needs
+ * more declares its own `bodyLimit`.
+ */
+export const bodyLimitBytesDefault = 1_048_576;
+
+/**
+ * Longest a request may take, headers to last byte of body. Large enough for a slow county
+ * uplink sending a full roster; small enough that a stalled client cannot hold a socket forever.
+ */
+export const requestTimeoutMs = 120_000;
+
+/** Incoming `x-request-id` values we trust as correlation ids: short, printable, no spaces. */
+const requestIdPattern = /^[A-Za-z0-9._:-]{1,128}$/;
+export const requestIdHeader = 'x-request-id';
+
+/** The validation order fastify uses; it stops at the first failing part. */
+const requestParts = ['params', 'body', 'querystring', 'headers'] as const;
+type RequestPart = (typeof requestParts)[number];
+
+export interface AppOptions {
+  /** Service name: logs, metrics label, OpenAPI title. */
+  name: string;
+  version: string;
+  /** One paragraph for the OpenAPI document. */
+  description: string;
+  /** A ready logger; default: {@link createLogger} at `logLevel`. */
+  logger?: Logger;
+  logLevel?: LogLevel;
+  /** `{ secret }` enables bearer tokens (`app.authenticate`, `requireRole`); `false` for public-only services. */
+  auth: { secret: string } | false;
+  bodyLimitBytes?: number;
+}
+
+export type App = FastifyInstance<
+  RawServerDefault,
+  IncomingMessage,
+  ServerResponse,
+  FastifyBaseLogger,
+  ZodTypeProvider
+>;
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Named readiness checks behind `/ready`; plugins and services add theirs. */
+    readiness: Readiness;
+    /** The service's Prometheus registry and the kit's HTTP metrics. */
+    metrics: ServiceMetrics;
+    /** Set by runService on the first shutdown signal: `/ready` answers 503 from then on. */
+    shuttingDown: boolean;
+  }
+}
+
+function errorBody(code: string, message: string, details: Record<string, unknown> = {}): ErrorResponse {
+  return { error: { code, message, details } };
+}
+
+function issuesOf(
+  part: string,
+  issues: readonly { path: readonly PropertyKey[]; message: string; code: string }[],
+) {
+  return issues.map(
+    (issue): ValidationIssue => ({
+      in: part,
+      path: `/${issue.path.map(String).join('/')}`,
+      message: issue.message,
+      code: issue.code,
+    }),
+  );
+}
+
+/**
+ * Every issue of the request, not just the first failing part's: fastify stops at the first
+ * part that fails, so the parts after it (still raw) are checked here against the same schemas.
+ */
+function allValidationIssues(request: FastifyRequest, failedPart: string, failed: ValidationIssue[]) {
+  const issues = [...failed];
+  const schema = request.routeOptions.schema as Partial<Record<RequestPart, unknown>> | undefined;
+  const raw: Record<RequestPart, unknown> = {
+    params: request.params,
+    body: request.body,
+    querystring: request.query,
+    headers: request.headers,
+  };
+  const failedIndex = requestParts.indexOf(failedPart as RequestPart);
+  for (const part of requestParts.slice(failedIndex + 1)) {
+    const partSchema = schema?.[part];
+    if (!(partSchema instanceof $ZodType)) continue;
+    const result = safeParse(partSchema, raw[part]);
+    if (!result.success) issues.push(...issuesOf(part, result.error.issues));
+  }
+  return issues;
+}
+
+const contentTypeCodes: Readonly<Record<string, [code: string, status: number]>> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: ['payload_too_large', 413],
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: ['unsupported_media_type', 415],
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: ['malformed_request', 400],
+  FST_ERR_CTP_EMPTY_JSON_BODY: ['malformed_request', 400],
+  FST_ERR_CTP_INVALID_JSON_BODY: ['malformed_request', 400],
+};
+
+/** The one error handler: every failure leaves as `{ error: { code, message, details } }`. */
+function handleError(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  if (isRejection(error)) {
+    request.log.info({ code: error.code, status: error.status }, 'request rejected');
+    return reply
+      .status(error.status)
+      .headers(error.headers)
+      .send(errorBody(error.code, error.message, error.details));
+  }
+  if (hasZodFastifySchemaValidationErrors(error)) {
+    const part = error.validationContext ?? 'body';
+    const failed = error.validation.map(
+      (issue): ValidationIssue => ({
+        in: part,
+        path: issue.instancePath || '/',
+        message: issue.message ?? 'is invalid',
+        code: issue.keyword,
+      }),
+    );
+    const issues = allValidationIssues(request, part, failed);
+    return reply
+      .status(400)
+      .send(errorBody('validation_failed', `The request has ${issues.length} invalid field(s)`, { issues }));
+  }
+  if (isResponseSerializationError(error)) {
+    // The handler produced something its own contract forbids: a bug, never the client's fault.
+    request.log.error({ err: error, issues: error.cause.issues }, 'response does not match its schema');
+  } else {
+    const known = error.code ? contentTypeCodes[error.code] : undefined;
+    if (known) {
+      const [code, status] = known;
+      const details = code === 'payload_too_large' ? { limitBytes: request.routeOptions.bodyLimit } : {};
+      return reply.status(status).send(errorBody(code, error.message, details));
+    }
+    if (error.statusCode === 429) {
+      return reply.status(429).send(errorBody('too_many_requests', 'Too many requests; retry later'));
+    }
+    if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
+      // A client error raised by fastify itself or a plugin (not by our code): its message is for clients.
+      return reply.status(error.statusCode).send(errorBody('malformed_request', error.message));
+    }
+    request.log.error({ err: error }, 'request failed');
+  }
+  return reply.status(500).send(
+    errorBody(internalErrorCode, 'An internal error occurred; quote the request id when reporting it', {
+      requestId: request.id,
+    }),
+  );
+}
+
+/**
+ * fastify-type-provider-zod documents responses with the schema's *output* side; our serializer
+ * encodes, so the wire form is the *input* side (a fen codec is a string of digits on the wire,
+ * a bigint in code). Requests go through the library's transform unchanged.
+ */
+const openApiTransform: typeof jsonSchemaTransform = (input) => {
+  const { schema } = input;
+  if (!schema?.response || (schema as { hide?: boolean }).hide) return jsonSchemaTransform(input);
+  const { response, ...rest } = schema;
+  const transformed = jsonSchemaTransform({ ...input, schema: rest } as typeof input);
+  const documented: Record<string, unknown> = {};
+  for (const [status, responseSchema] of Object.entries(response as Record<string, unknown>)) {
+    if (!(responseSchema instanceof $ZodType))
+      throw new Error(`Response ${status} of ${input.url} is not a zod schema`);
+    const { $schema: _dialect, ...json } = toJSONSchema(responseSchema, {
+      io: 'input',
+      target: 'draft-2020-12',
+      unrepresentable: 'any',
+    }) as Record<string, unknown>;
+    documented[status] = json;
+  }
+  return { ...transformed, schema: { ...transformed.schema, response: documented } };
+};
+
+const healthResponse = z.object({ status: z.literal('ok'), service: z.string(), version: z.string() });
+const readyResponse = z.object({
+  status: z.enum(['ready', 'not_ready']),
+  checks: z.record(z.string(), z.enum(['ok', 'failed', 'timed_out'])),
+  failing: z.array(z.string()),
+});
+
+/**
+ * The fastify app every service builds on (STYLE 1: `app.ts` builds, `main.ts` listens):
+ * zod validation and serialization, OpenAPI at `/openapi.json` and docs at `/docs`, security
+ * headers, body limit, request ids, one error format, redacting logs, `/health`, `/ready`,
+ * `/metrics`, and bearer auth. Register routes after awaiting it.
+ */
+export async function createApp(options: AppOptions): Promise<App> {
+  const logger = options.logger ?? createLogger({ name: options.name, level: options.logLevel ?? 'info' });
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    bodyLimit: options.bodyLimitBytes ?? bodyLimitBytesDefault,
+    requestTimeout: requestTimeoutMs,
+    requestIdHeader: false,
+    genReqId: (request) => {
+      const incoming = request.headers[requestIdHeader];
+      return typeof incoming === 'string' && requestIdPattern.test(incoming) ? incoming : randomUUID();
+    },
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.setErrorHandler(handleError);
+  app.setNotFoundHandler((request, reply) =>
+    reply.status(404).send(
+      errorBody('not_found', `No route ${request.method} ${request.url.split('?')[0]}`, {
+        method: request.method,
+      }),
+    ),
+  );
+
+  app.decorate('readiness', new Readiness());
+  app.decorate('metrics', createMetrics(options.name));
+  app.decorate('shuttingDown', false);
+  app.decorateRequest('user', null);
+  if (options.auth) {
+    app.decorate('authenticate', authenticator(options.auth.secret));
+  } else {
+    app.decorate('authenticate', async () => {
+      throw new Error(`${options.name} was created without auth, but a route requires a token`);
+    });
+  }
+
+  app.addHook('onSend', async (request, reply) => {
+    reply.header(requestIdHeader, request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    app.metrics.httpRequestDuration.observe(
+      {
+        method: request.method,
+        route: request.is404 ? unmatchedRoute : (request.routeOptions.url ?? unmatchedRoute),
+        status_code: String(reply.statusCode),
+      },
+      reply.elapsedTime / 1000,
+    );
+  });
+
+  await app.register(helmet, { global: true });
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: options.name, description: options.description, version: options.version },
+      components: {
+        securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      },
+    },
+    transform: openApiTransform,
+  });
+  // staticCSP: the docs page needs swagger-ui's script and style hashes, the rest keeps helmet's policy.
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  app.get(
+    '/health',
+    { schema: { summary: 'The process is alive', tags: ['operations'], response: { 200: healthResponse } } },
+    async () => ({ status: 'ok' as const, service: options.name, version: options.version }),
+  );
+
+  app.get(
+    '/ready',
+    {
+      schema: {
+        summary: 'Every dependency answers (NATS, PostgreSQL, service checks)',
+        tags: ['operations'],
+        response: { 200: readyResponse, 503: readyResponse },
+      },
+    },
+    async (request, reply) => {
+      const report = await app.readiness.run();
+      if (app.shuttingDown) {
+        report.ready = false;
+        report.failing = [...report.failing, 'shutting_down'].sort();
+      }
+      if (!report.ready) {
+        request.log.warn({ failing: report.failing, errors: report.errors }, 'not ready');
+      }
+      return reply.status(report.ready ? 200 : 503).send({
+        status: report.ready ? 'ready' : 'not_ready',
+        checks: report.checks,
+        failing: report.failing,
+      });
+    },
+  );
+
+  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+    const body = await app.metrics.registry.metrics();
+    return reply.type(app.metrics.registry.contentType).send(body);
+  });
+
+  return app;
+}

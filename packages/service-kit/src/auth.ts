@@ -1,0 +1,189 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
+import { z } from 'zod';
+import { jwtSecretBytesMin } from './config';
+import { Rejection } from './errors';
+
+/** Issuer and audience of every fundtrace token (docs/CONVENTIONS.md). */
+export const tokenIssuer = 'fundtrace';
+export const tokenAudience = 'fundtrace';
+
+/** Clock skew tolerated between the issuing and verifying machines. */
+export const clockToleranceSeconds = 30;
+
+/**
+ * Longest token lifetime: a working day's session for staff; the CLI signs short tokens per run.
+ * A stolen token must not stay valid for weeks.
+ */
+export const tokenTtlSecondsMax = 12 * 60 * 60;
+
+/** One user acts on a handful of partitions; more than this is a misissued token. */
+export const tokenPartitionsMax = 256;
+
+/** Realm in WWW-Authenticate (RFC 6750 §3). */
+const realm = 'fundtrace';
+
+export const roles = ['finance', 'registry', 'inspector'] as const;
+export type Role = (typeof roles)[number];
+
+/** A GB/T 2260 administrative code, or `*` for national roles. */
+const partitionScope = z.string().regex(/^(\d{6}|\*)$/, 'must be a 6-digit administrative code or "*"');
+
+export const tokenClaimsSchema = z.object({
+  sub: z.string().min(1).max(128),
+  role: z.enum(roles),
+  org: z.string().min(1).max(200),
+  partitions: z.array(partitionScope).min(1).max(tokenPartitionsMax),
+});
+export type TokenClaims = z.infer<typeof tokenClaimsSchema>;
+
+/** The authenticated user of a request, with the token's expiry. */
+export interface AuthUser extends TokenClaims {
+  exp: number;
+}
+
+function secretKey(secret: string): Uint8Array {
+  const key = new TextEncoder().encode(secret);
+  if (key.byteLength < jwtSecretBytesMin)
+    throw new Error(`JWT secret must be at least ${jwtSecretBytesMin} bytes`);
+  return key;
+}
+
+/** Signs an HS256 bearer token (npm start, the CLI, tests). Throws on invalid claims or lifetime. */
+export async function signToken(
+  secret: string,
+  claims: TokenClaims,
+  ttlSeconds: number,
+  now: Date = new Date(),
+): Promise<string> {
+  if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1 || ttlSeconds > tokenTtlSecondsMax) {
+    throw new Error(`Token lifetime must be 1–${tokenTtlSecondsMax} seconds, got ${ttlSeconds}`);
+  }
+  const { sub, role, org, partitions } = tokenClaimsSchema.parse(claims);
+  const issuedAt = Math.floor(now.getTime() / 1000);
+  return new SignJWT({ role, org, partitions })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setSubject(sub)
+    .setIssuer(tokenIssuer)
+    .setAudience(tokenAudience)
+    .setIssuedAt(issuedAt)
+    .setExpirationTime(issuedAt + ttlSeconds)
+    .sign(secretKey(secret));
+}
+
+function unauthenticated(
+  message: string,
+  error?: 'invalid_request' | 'invalid_token',
+): Rejection<'unauthenticated'> {
+  // RFC 6750 §3.1: a request without credentials gets the challenge without an error code.
+  const challenge = error
+    ? `Bearer realm="${realm}", error="${error}", error_description="${message}"`
+    : `Bearer realm="${realm}"`;
+  return new Rejection('unauthenticated', message, {}, 401, { 'www-authenticate': challenge });
+}
+
+/**
+ * Verifies a token: HS256 only (no `alg: none`, no algorithm confusion), issuer, audience,
+ * expiry (required), and the claims' shape. Throws a 401 `unauthenticated` rejection.
+ */
+export async function verifyToken(secret: string, token: string, now: Date = new Date()): Promise<AuthUser> {
+  let payload: Record<string, unknown>;
+  try {
+    ({ payload } = await jwtVerify(token, secretKey(secret), {
+      algorithms: ['HS256'],
+      issuer: tokenIssuer,
+      audience: tokenAudience,
+      requiredClaims: ['exp', 'sub'],
+      clockTolerance: clockToleranceSeconds,
+      currentDate: now,
+    }));
+  } catch (error) {
+    if (error instanceof joseErrors.JWTExpired)
+      throw unauthenticated('The token has expired', 'invalid_token');
+    if (error instanceof joseErrors.JOSEError)
+      throw unauthenticated('The token is not valid', 'invalid_token');
+    throw error;
+  }
+  const claims = tokenClaimsSchema.safeParse(payload);
+  if (!claims.success) throw unauthenticated('The token claims are not valid', 'invalid_token');
+  return { ...claims.data, exp: payload.exp as number };
+}
+
+/** Tokens are a few hundred bytes; a header far beyond that is garbage or an attack. */
+const authorizationHeaderBytesMax = 8192;
+
+/** The bearer token of a request, or a 401 rejection. */
+function bearerToken(request: FastifyRequest): string {
+  const header = request.headers.authorization;
+  if (header === undefined || header === '') throw unauthenticated('A bearer token is required');
+  if (header.length > authorizationHeaderBytesMax)
+    throw unauthenticated('The token is too long', 'invalid_request');
+  const match = /^Bearer ([A-Za-z0-9_\-.]+)$/i.exec(header);
+  if (!match) throw unauthenticated('The Authorization header must be: Bearer <token>', 'invalid_request');
+  return match[1]!;
+}
+
+/** Builds the `app.authenticate` hook for one secret: sets `request.user` or throws a 401. */
+export function authenticator(secret: string) {
+  secretKey(secret); // fail at startup, not on the first request
+  return async function authenticate(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
+    request.user = await verifyToken(secret, bearerToken(request));
+  };
+}
+
+export interface RoleOptions {
+  /**
+   * The partition the request acts on (usually a route parameter). When given, the user's
+   * `partitions` must contain it or `*`: a county officer cannot write another county's books.
+   */
+  partition?: (request: FastifyRequest) => string | undefined;
+}
+
+/**
+ * A route hook that authenticates (if not done yet) and requires one of `allowed` roles and,
+ * optionally, the request's partition in the user's scope. Use it as the route's `onRequest`
+ * so refusals happen before the body is read:
+ * `onRequest: requireRole(['finance'], { partition: (req) => (req.params as { partition: string }).partition })`.
+ */
+export function requireRole(allowed: readonly Role[], options: RoleOptions = {}) {
+  if (allowed.length === 0) throw new Error('requireRole needs at least one role');
+  return async function checkRole(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    if (!request.user) await request.server.authenticate(request, reply);
+    const user = request.user;
+    if (!user) throw new Error('authenticate returned without a user'); // broken invariant
+    if (!allowed.includes(user.role)) {
+      throw new Rejection(
+        'forbidden',
+        `This action needs the role ${allowed.join(' or ')}`,
+        { role: user.role },
+        403,
+      );
+    }
+    if (options.partition) {
+      const partition = options.partition(request);
+      if (partition === undefined || partition === '') {
+        throw new Rejection('forbidden', 'The request names no partition', {}, 403);
+      }
+      if (!user.partitions.includes('*') && !user.partitions.includes(partition)) {
+        throw new Rejection('forbidden', `Partition ${partition} is outside your scope`, { partition }, 403);
+      }
+    }
+  };
+}
+
+/** The authenticated user; for handlers behind `app.authenticate` or `requireRole`. */
+export function currentUser(request: FastifyRequest): AuthUser {
+  if (!request.user) throw new Error('currentUser called on a route without authentication'); // broken invariant
+  return request.user;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by `app.authenticate` / `requireRole`; null on public routes. */
+    user: AuthUser | null;
+  }
+  interface FastifyInstance {
+    /** Verifies the bearer token and sets `request.user`, or answers 401 `unauthenticated`. */
+    authenticate: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+  }
+}

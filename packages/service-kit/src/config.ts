@@ -1,0 +1,93 @@
+import { z } from 'zod';
+
+/** Thrown by {@link loadConfig}; `problems` lists every invalid variable, one line each. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration:\n${problems.map((problem) => `- ${problem}`).join('\n')}`);
+  }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const inner of Object.values(value)) deepFreeze(inner);
+  }
+  return value;
+}
+
+/**
+ * Parses the environment once (STYLE 9). Every problem is reported in one error, so an operator
+ * fixes a deployment in one round instead of one variable per restart. Values are never echoed:
+ * a misplaced secret must not end up in a crash log. The result is deeply frozen.
+ */
+export function loadConfig<TSchema extends z.ZodType>(
+  schema: TSchema,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Readonly<z.output<TSchema>> {
+  const result = schema.safeParse(env);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => {
+      const name = issue.path.map(String).join('.') || '(environment)';
+      const missing = issue.path.length === 1 && env[String(issue.path[0])] === undefined;
+      return `${name}: ${missing && issue.code === 'invalid_type' ? 'is required but not set' : issue.message}`;
+    });
+    throw new ConfigError(problems);
+  }
+  return deepFreeze(result.data);
+}
+
+/** pino's levels; `silent` turns logging off (benchmarks). */
+export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof logLevels)[number];
+
+/** HS256 needs a key at least as long as its 256-bit output (RFC 7518 §3.2). */
+export const jwtSecretBytesMin = 32;
+
+/** Long enough for any test or benchmark prefix; stream names must stay readable in `nats stream ls`. */
+export const namespaceLengthMax = 32;
+
+/**
+ * The variables every service shares (docs/CONVENTIONS.md), as zod schemas with the development
+ * defaults. A service's config.ts composes them:
+ * `loadConfig(z.object({ ...commonEnv, PORT: port(4101) }))`.
+ */
+export const databaseUrl = z
+  .url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// URL' })
+  .default('postgres://postgres@127.0.0.1:5432/fundtrace');
+
+export const natsUrl = z
+  .string()
+  .regex(/^(nats|tls):\/\/[^\s,]+(,(nats|tls):\/\/[^\s,]+)*$/, 'must be nats:// URLs separated by commas')
+  .default('nats://127.0.0.1:4222');
+
+/** Prefix of stream names and subjects; one NATS token, so letters, digits and underscores only. */
+export const namespace = z
+  .string()
+  .max(namespaceLengthMax)
+  .regex(/^[A-Za-z0-9_]*$/, 'must contain only letters, digits and underscores')
+  .default('');
+
+export const jwtSecret = z
+  .string({ error: 'is required (npm start writes a development secret to .data/)' })
+  .refine((secret) => Buffer.byteLength(secret, 'utf8') >= jwtSecretBytesMin, {
+    message: `must be at least ${jwtSecretBytesMin} bytes`,
+  });
+
+/** A listen port with the service's default from docs/CONVENTIONS.md. 0 asks the OS for a free port. */
+export const port = (defaultPort: number) => z.coerce.number().int().min(0).max(65_535).default(defaultPort);
+
+/** Loopback by default: a development service must not be reachable from the network by accident. */
+export const host = z.string().min(1).default('127.0.0.1');
+
+export const logLevel = z.enum(logLevels).default('info');
+
+/** The shared variables under their environment names (PORT is per service, see {@link port}). */
+export const commonEnv = {
+  DATABASE_URL: databaseUrl,
+  NATS_URL: natsUrl,
+  FUNDTRACE_NAMESPACE: namespace,
+  JWT_SECRET: jwtSecret,
+  HOST: host,
+  LOG_LEVEL: logLevel,
+} as const;

@@ -1,0 +1,88 @@
+export {
+  type App,
+  type AppOptions,
+  bodyLimitBytesDefault,
+  createApp,
+  requestIdHeader,
+  requestTimeoutMs,
+} from './app';
+export {
+  type AuthUser,
+  authenticator,
+  clockToleranceSeconds,
+  currentUser,
+  type Role,
+  type RoleOptions,
+  requireRole,
+  roles,
+  signToken,
+  type TokenClaims,
+  tokenAudience,
+  tokenClaimsSchema,
+  tokenIssuer,
+  tokenPartitionsMax,
+  tokenTtlSecondsMax,
+  verifyToken,
+} from './auth';
+export {
+  ConfigError,
+  commonEnv,
+  databaseUrl,
+  host,
+  jwtSecret,
+  jwtSecretBytesMin,
+  type LogLevel,
+  loadConfig,
+  logLevel,
+  logLevels,
+  namespace,
+  namespaceLengthMax,
+  natsUrl,
+  port,
+} from './config';
+export {
+  defineRejections,
+  type ErrorResponse,
+  errorResponseSchema,
+  internalErrorCode,
+  isRejection,
+  kitRejections,
+  Rejection,
+  type RejectionDetails,
+  type RejectionStatus,
+  rejection,
+  type ValidationIssue,
+} from './errors';
+export {
+  type CheckStatus,
+  Readiness,
+  type ReadinessCheck,
+  type ReadinessReport,
+  readinessCheckTimeoutMs,
+} from './health';
+export {
+  createLogger,
+  isSensitiveKey,
+  type LoggerOptions,
+  redacted,
+  redactPaths,
+  scrubDepthMax,
+  scrubText,
+  scrubValue,
+} from './logger';
+export { createMetrics, httpDurationBucketsSeconds, type ServiceMetrics, unmatchedRoute } from './metrics';
+export { type DbPluginOptions, dbPlugin } from './plugins/db';
+export {
+  type NatsPluginOptions,
+  natsConnectTimeoutMs,
+  natsPlugin,
+  natsReconnectWaitMs,
+} from './plugins/nats';
+export {
+  type RunningService,
+  type RunOptions,
+  runService,
+  type ShutdownHook,
+  shutdownTimeoutMs,
+} from './run';
+export { serializerCompiler, type ZodTypeProvider } from './type-provider';
