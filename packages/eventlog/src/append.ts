@@ -1,0 +1,273 @@
+import { JetStreamApiError, type JetStreamClient } from '@nats-io/jetstream';
+import {
+  AppendConflictError,
+  AppendOutcomeUnknownError,
+  AppendRejectedError,
+  BatchCutShortError,
+  BatchOutcomeUnknownError,
+  EventlogInvariantError,
+  type StoredMessage,
+} from './errors';
+import { appendAckTimeoutMs, appendBatchMessagesMax, appendInFlightMax } from './limits';
+
+/** JetStream error codes an append can meet (nats-server's errors.json). */
+export const jetStreamCodes = {
+  /** `Nats-Expected-Last-Sequence` did not match: someone appended first. */
+  wrongLastSequence: 10071,
+  /** `Nats-Expected-Last-Msg-Id` did not match: the message before ours is not ours. */
+  wrongLastMsgId: 10070,
+  /** Larger than the stream's `max_msg_size`. */
+  messageTooLarge: 10054,
+  /** `Nats-Expected-Stream` did not match: the subject belongs to another stream. */
+  wrongStream: 10060,
+} as const;
+
+/** Stand-in code when nothing answers on the subject (no stream captures it). */
+export const noStreamCode = 503;
+
+/** One message ready to append: the canonical bytes of an encoded event and its id. */
+export interface OutgoingMessage {
+  readonly subject: string;
+  readonly bytes: Uint8Array;
+  /** Becomes `Nats-Msg-Id`: `<commandId>:<index>` (see docs/CONVENTIONS.md). */
+  readonly msgId: string;
+}
+
+export interface AppendResult {
+  readonly seq: number;
+  /** True when the stream already held this message id: `seq` is the original's. */
+  readonly duplicate: boolean;
+}
+
+export interface AppendOptions {
+  readonly stream: string;
+  readonly message: OutgoingMessage;
+  /** The stream's last sequence the writer decided against (0 for an empty stream). */
+  readonly expectedLastSeq: number;
+  readonly ackTimeoutMs?: number;
+}
+
+export interface AppendBatchOptions {
+  readonly stream: string;
+  readonly messages: readonly OutgoingMessage[];
+  /**
+   * The stream's last sequence the writer decided against. Message i must land at
+   * expectedLastSeq + i + 1. A retry of the same batch passes the same value.
+   */
+  readonly expectedLastSeq: number;
+  readonly inFlightMax?: number;
+  readonly ackTimeoutMs?: number;
+}
+
+export interface AppendBatchResult {
+  /** One entry per message, in order. */
+  readonly stored: readonly StoredMessage[];
+  /** The sequence of the batch's last message. */
+  readonly lastSeq: number;
+}
+
+type Outcome =
+  | { readonly kind: 'stored'; readonly seq: number; readonly duplicate: boolean }
+  | { readonly kind: 'failed'; readonly error: AppendConflictError | AppendRejectedError }
+  | { readonly kind: 'unknown'; readonly cause: unknown };
+
+const wrongLastSequencePattern = /wrong last sequence: (\d+)/;
+
+function assertSequence(name: string, value: number): void {
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new RangeError(`${name} must be a non-negative safe integer, got ${value}`);
+  }
+}
+
+function assertMessage(message: OutgoingMessage, where: string): void {
+  if (message.msgId.length === 0) throw new RangeError(`${where}: msgId must not be empty`);
+  if (message.subject.length === 0) throw new RangeError(`${where}: subject must not be empty`);
+}
+
+/** Turns a publish failure into what it means for the caller: definite or unknown. */
+function classify(stream: string, expectedLastSeq: number, error: unknown): Outcome {
+  if (error instanceof JetStreamApiError) {
+    const { code } = error;
+    if (code === jetStreamCodes.wrongLastSequence) {
+      const match = wrongLastSequencePattern.exec(error.message);
+      const actual = match?.[1] === undefined ? undefined : Number(match[1]);
+      return { kind: 'failed', error: new AppendConflictError(stream, expectedLastSeq, actual, error) };
+    }
+    if (code === jetStreamCodes.wrongLastMsgId) {
+      return { kind: 'failed', error: new AppendConflictError(stream, expectedLastSeq, undefined, error) };
+    }
+    return { kind: 'failed', error: new AppendRejectedError(stream, code, error.message, error) };
+  }
+  // The client reports "no responders" (nothing listens on the subject) this way:
+  // nothing received the message, so it is certainly not stored.
+  // (the class is not exported from the package's public entry, hence the name test).
+  if (error instanceof Error && error.name === 'JetStreamNotEnabled') {
+    return {
+      kind: 'failed',
+      error: new AppendRejectedError(
+        stream,
+        noStreamCode,
+        `no stream captures the subject (${error.message})`,
+        error,
+      ),
+    };
+  }
+  // Timeouts, a lost or closed connection: the server may have stored it.
+  return { kind: 'unknown', cause: error };
+}
+
+async function publishOne(
+  js: JetStreamClient,
+  stream: string,
+  message: OutgoingMessage,
+  expectedLastSeq: number,
+  previousMsgId: string | undefined,
+  ackTimeoutMs: number,
+): Promise<Outcome> {
+  try {
+    const ack = await js.publish(message.subject, message.bytes, {
+      msgID: message.msgId,
+      timeout: ackTimeoutMs,
+      expect: {
+        streamName: stream,
+        lastSequence: expectedLastSeq,
+        ...(previousMsgId === undefined ? {} : { lastMsgID: previousMsgId }),
+      },
+    });
+    if (ack.stream !== stream) {
+      throw new EventlogInvariantError(`append to ${stream} was stored in ${ack.stream}`);
+    }
+    return { kind: 'stored', seq: ack.seq, duplicate: ack.duplicate };
+  } catch (error) {
+    if (error instanceof EventlogInvariantError) throw error;
+    return classify(stream, expectedLastSeq, error);
+  }
+}
+
+/**
+ * Appends one message if and only if the stream's last sequence is `expectedLastSeq`
+ * (optimistic concurrency: `Nats-Expected-Last-Sequence`), deduplicated by its
+ * `Nats-Msg-Id`. A repeat within the duplicate window returns the original sequence
+ * with `duplicate: true`, whatever the stream's tail is now.
+ *
+ * Throws `AppendConflictError` when another append came first,
+ * `AppendRejectedError` when the server refuses the message itself, and
+ * `AppendOutcomeUnknownError` when no answer came.
+ */
+export async function append(js: JetStreamClient, options: AppendOptions): Promise<AppendResult> {
+  assertSequence('expectedLastSeq', options.expectedLastSeq);
+  assertMessage(options.message, `append to ${options.stream}`);
+  const outcome = await publishOne(
+    js,
+    options.stream,
+    options.message,
+    options.expectedLastSeq,
+    undefined,
+    options.ackTimeoutMs ?? appendAckTimeoutMs,
+  );
+  switch (outcome.kind) {
+    case 'stored':
+      if (!outcome.duplicate && outcome.seq !== options.expectedLastSeq + 1) {
+        throw new EventlogInvariantError(
+          `append to ${options.stream} expected sequence ${options.expectedLastSeq + 1}, server stored it at ${outcome.seq}`,
+        );
+      }
+      return { seq: outcome.seq, duplicate: outcome.duplicate };
+    case 'failed':
+      throw outcome.error;
+    case 'unknown':
+      throw new AppendOutcomeUnknownError(options.stream, options.expectedLastSeq, outcome.cause);
+  }
+}
+
+/**
+ * Appends messages as one pipelined burst: message i is published expecting the
+ * stream's last sequence to be `expectedLastSeq + i` and (for i > 0) the last
+ * message id to be message i-1's, without waiting for earlier acks (at most
+ * `inFlightMax` unacknowledged). Acks are then read in order.
+ *
+ * Why both expectations: the sequence alone is not enough. If another writer's
+ * message lands in the slot of message k, message k fails, but message k+1 (which
+ * expects exactly that sequence) would succeed and leave a hole in the batch. The
+ * message-id chain makes k+1 fail too, so a batch is always stored as a prefix.
+ *
+ * Throws `BatchCutShortError` (stored = exactly the prefix, nothing after it) or
+ * `BatchOutcomeUnknownError` (stored = the certain prefix; retry the same batch with
+ * the same `expectedLastSeq`: stored messages come back as duplicates).
+ */
+export async function appendBatch(
+  js: JetStreamClient,
+  options: AppendBatchOptions,
+): Promise<AppendBatchResult> {
+  const { stream, messages, expectedLastSeq } = options;
+  const inFlightMax = options.inFlightMax ?? appendInFlightMax;
+  const ackTimeoutMs = options.ackTimeoutMs ?? appendAckTimeoutMs;
+  assertSequence('expectedLastSeq', expectedLastSeq);
+  if (messages.length === 0) throw new RangeError(`batch append to ${stream}: no messages`);
+  if (messages.length > appendBatchMessagesMax) {
+    throw new RangeError(
+      `batch append to ${stream}: ${messages.length} messages, at most ${appendBatchMessagesMax}`,
+    );
+  }
+  if (!Number.isSafeInteger(inFlightMax) || inFlightMax < 1) {
+    throw new RangeError(`inFlightMax must be a positive integer, got ${inFlightMax}`);
+  }
+  const ids = new Set<string>();
+  messages.forEach((message, index) => {
+    assertMessage(message, `batch append to ${stream}, message ${index}`);
+    // A repeated id inside one batch would be dropped as a duplicate and break the chain.
+    if (ids.has(message.msgId)) {
+      throw new RangeError(`batch append to ${stream}: message ${index} repeats msgId ${message.msgId}`);
+    }
+    ids.add(message.msgId);
+  });
+
+  const pending: Promise<Outcome>[] = [];
+  let sent = 0;
+  const send = (index: number) => {
+    const message = messages[index]!;
+    const previous = index === 0 ? undefined : messages[index - 1]!.msgId;
+    pending[index] = publishOne(js, stream, message, expectedLastSeq + index, previous, ackTimeoutMs);
+  };
+
+  const stored: StoredMessage[] = [];
+  let stop: { index: number; outcome: Exclude<Outcome, { kind: 'stored' }> } | undefined;
+  for (let index = 0; index < messages.length; index++) {
+    while (sent < messages.length && sent - index < inFlightMax) send(sent++);
+    const outcome = await pending[index]!;
+    if (outcome.kind !== 'stored') {
+      stop = { index, outcome };
+      break;
+    }
+    if (!outcome.duplicate && outcome.seq !== expectedLastSeq + index + 1) {
+      throw new EventlogInvariantError(
+        `batch append to ${stream}: message ${index} expected at sequence ${expectedLastSeq + index + 1}, stored at ${outcome.seq}`,
+      );
+    }
+    stored.push({ index, seq: outcome.seq, duplicate: outcome.duplicate });
+  }
+
+  if (stop === undefined) {
+    return { stored, lastSeq: stored[stored.length - 1]!.seq };
+  }
+
+  // Settle everything already on the wire before answering. After a definite
+  // failure none of them may be stored: the expectations guarantee it for new
+  // messages. A duplicate there would mean a previous attempt stored a later message
+  // whose id outlived its predecessor's in the duplicate window (a retry at the very
+  // edge of the window); either way the caller's picture would be wrong, so it is an
+  // invariant error naming the stray sequences.
+  const later = await Promise.all(pending.slice(stop.index + 1, sent));
+  if (stop.outcome.kind === 'failed') {
+    const strays = later.flatMap((outcome, offset) =>
+      outcome.kind === 'stored' ? [`index ${stop.index + 1 + offset} at ${outcome.seq}`] : [],
+    );
+    if (strays.length > 0) {
+      throw new EventlogInvariantError(
+        `batch append to ${stream} failed at index ${stop.index} but later messages were stored: ${strays.join(', ')}`,
+      );
+    }
+    throw new BatchCutShortError(stream, stored, stop.index, stop.outcome.error);
+  }
+  throw new BatchOutcomeUnknownError(stream, stored, stop.index, stop.outcome.cause);
+}

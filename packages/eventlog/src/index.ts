@@ -1,0 +1,73 @@
+/**
+ * @fundtrace/eventlog: the JetStream side of fundtrace. Streams per partition and
+ * context, appends with optimistic concurrency and deduplication (single and
+ * pipelined), reads for rebuilding state, and the durable projection runner that
+ * applies events to PostgreSQL with its checkpoint in one transaction.
+ * See README.md and docs/decisions/0003-append-protocol.md.
+ */
+export {
+  type AppendBatchOptions,
+  type AppendBatchResult,
+  type AppendOptions,
+  type AppendResult,
+  append,
+  appendBatch,
+  jetStreamCodes,
+  noStreamCode,
+  type OutgoingMessage,
+} from './append';
+export { type ConnectNatsOptions, connectNats } from './connect';
+export {
+  AppendConflictError,
+  AppendOutcomeUnknownError,
+  AppendRejectedError,
+  BatchCutShortError,
+  BatchOutcomeUnknownError,
+  EventlogError,
+  EventlogInvariantError,
+  PoisonEventError,
+  SequenceGapError,
+  type StoredMessage,
+  StreamConfigMismatchError,
+  type StreamDifference,
+  StreamMissingError,
+} from './errors';
+export * from './limits';
+export { type Logger, silentLogger } from './log';
+export {
+  type CommittedBatch,
+  ConnectionClosedError,
+  ConsumerConfigMismatchError,
+  isTransientDatabaseError,
+  ProjectionHandlerError,
+  type ProjectionLag,
+  type ProjectionRunner,
+  type ProjectionState,
+  type ProjectionStatus,
+  projectionBatchSizeDefault,
+  projectionMaxWaitMsDefault,
+  type RunProjectionOptions,
+  runProjection,
+} from './projection';
+export {
+  type DecodedEvent,
+  decodeStreamMessage,
+  type RawStreamMessage,
+  type ReadStreamOptions,
+  readRange,
+  readRangeMessagesMax,
+  readStream,
+  readStreamRaw,
+  type StreamEvent,
+} from './read';
+export {
+  ensurePartitionStreams,
+  ensureStream,
+  lastSequence,
+  type PartitionStreamsOptions,
+  type RequiredStream,
+  requiredPartitionStream,
+  streamConfigFor,
+  streamDifferences,
+  verifyStream,
+} from './streams';

@@ -1,0 +1,568 @@
+import {
+  AckPolicy,
+  type Consumer,
+  type ConsumerConfig,
+  DeliverPolicy,
+  JetStreamApiError,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+  jetstream,
+} from '@nats-io/jetstream';
+import { millis, type NatsConnection, nanos } from '@nats-io/nats-core';
+import { type Kysely, sql, type Transaction } from 'kysely';
+import {
+  describe,
+  EventlogError,
+  EventlogInvariantError,
+  PoisonEventError,
+  SequenceGapError,
+  StreamMissingError,
+} from './errors';
+import {
+  gapRecheckMax,
+  projectionAckWaitMs,
+  projectionBatchMessagesMax,
+  projectionMaxWaitMsMin,
+  retryBackoffMaxMs,
+  retryBackoffMinMs,
+} from './limits';
+import { type Logger, silentLogger } from './log';
+import { decodeStreamMessage, type RawStreamMessage, type StreamEvent } from './read';
+import { lastSequence } from './streams';
+
+/** Default events per batch (one PostgreSQL transaction): large enough to amortise the commit. */
+export const projectionBatchSizeDefault = 100;
+/**
+ * Default wait of an idle pull for new events. It also bounds how long `stop()` takes
+ * on an idle projection, since a pull in flight is allowed to finish (see `stop`).
+ */
+export const projectionMaxWaitMsDefault = 2_000;
+
+const streamNotFoundCode = 10059;
+const consumerNotFoundCode = 10014;
+const noMessageFoundCode = 10037;
+
+/** The handler of a projection failed on a batch; it names the sequences it was given. */
+export class ProjectionHandlerError extends EventlogError {
+  override name = 'ProjectionHandlerError';
+  readonly stream: string;
+  readonly firstSeq: number;
+  readonly lastSeq: number;
+
+  constructor(stream: string, firstSeq: number, lastSeq: number, cause: unknown) {
+    super(`projection handler failed on ${stream} sequences ${firstSeq}..${lastSeq}: ${describe(cause)}`, {
+      cause,
+    });
+    this.stream = stream;
+    this.firstSeq = firstSeq;
+    this.lastSeq = lastSeq;
+  }
+}
+
+/** The durable consumer exists with settings a runner cannot change (e.g. another ack policy). */
+export class ConsumerConfigMismatchError extends EventlogError {
+  override name = 'ConsumerConfigMismatchError';
+}
+
+/** The NATS connection was closed for good: a runner cannot continue without one. */
+export class ConnectionClosedError extends EventlogError {
+  override name = 'ConnectionClosedError';
+}
+
+/** A batch skipped a sequence the stream does hold: a redelivery out of order, retried. */
+class ApparentGap extends Error {
+  constructor(
+    readonly missingSeq: number,
+    readonly receivedSeq: number,
+  ) {
+    super(`sequence ${missingSeq} not delivered before ${receivedSeq}`);
+  }
+}
+
+export interface ProjectionLag {
+  readonly stream: string;
+  readonly consumer: string;
+  /** The stream's last sequence now. */
+  readonly lastStreamSeq: number;
+  /** The last sequence applied and committed (0 when nothing was). */
+  readonly checkpoint: number;
+  /** Events in the stream not yet applied. */
+  readonly lag: number;
+}
+
+export type ProjectionState = 'starting' | 'running' | 'retrying' | 'stopping' | 'stopped' | 'failed';
+
+export interface ProjectionStatus {
+  readonly state: ProjectionState;
+  /** Last checkpoint this runner committed or read; undefined before the first batch. */
+  readonly checkpoint: number | undefined;
+  /** The error behind `retrying` or `failed`, as text (never a payload). */
+  readonly lastError: string | undefined;
+}
+
+export interface CommittedBatch {
+  readonly stream: string;
+  readonly firstSeq: number;
+  readonly lastSeq: number;
+  /** Events handed to the handler (events at or below the old checkpoint are not). */
+  readonly applied: number;
+}
+
+export interface RunProjectionOptions<DB> {
+  readonly nc: NatsConnection;
+  /** kysely over the read-model schema that holds `projection_checkpoints`. */
+  readonly db: Kysely<DB>;
+  readonly stream: string;
+  /** Durable consumer name, and the checkpoint's `consumer` key. */
+  readonly durable: string;
+  readonly batchSize?: number;
+  readonly maxWaitMs?: number;
+  /**
+   * Applies events, in sequence order, strictly after the checkpoint and without
+   * holes, inside the transaction that then writes the checkpoint. It must use `trx`
+   * for every write and must not commit or open its own transaction.
+   */
+  readonly handler: (trx: Transaction<DB>, events: readonly StreamEvent[]) => Promise<void>;
+  /** Every error: `fatal` ones stop the runner (`done` rejects), others are retried after `retryInMs`. */
+  readonly onError?: (error: unknown, info: { readonly fatal: boolean; readonly retryInMs?: number }) => void;
+  /**
+   * Called after a batch's transaction committed and before its acks are sent:
+   * observers such as metrics or a "read model changed" notification.
+   */
+  readonly afterCommit?: (batch: CommittedBatch) => void | Promise<void>;
+  readonly logger?: Logger;
+}
+
+export interface ProjectionRunner {
+  /** Resolves when the runner stopped after `stop()`; rejects with the error that stopped it. */
+  readonly done: Promise<void>;
+  /**
+   * Graceful stop: the batch in hand is finished (applied, committed, acked), a pull
+   * in flight is allowed to end (at most `maxWaitMs`), then the runner stops.
+   * Resolves when stopped; never rejects (a failure is reported by `done`).
+   */
+  stop(): Promise<void>;
+  /** Stream tail vs committed checkpoint, read now from NATS and PostgreSQL (for /ready and metrics). */
+  lag(): Promise<ProjectionLag>;
+  status(): ProjectionStatus;
+}
+
+interface CheckpointRow {
+  last_seq: bigint | string | number;
+}
+
+function toSeq(value: bigint | string | number, what: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 0)
+    throw new EventlogInvariantError(`${what} is not a valid sequence: ${value}`);
+  return n;
+}
+
+async function readCheckpoint<DB>(
+  db: Kysely<DB> | Transaction<DB>,
+  durable: string,
+  stream: string,
+): Promise<number> {
+  const { rows } = await sql<CheckpointRow>`
+    select last_seq from projection_checkpoints where consumer = ${durable} and stream = ${stream}`.execute(
+    db,
+  );
+  return rows[0] === undefined ? 0 : toSeq(rows[0].last_seq, `checkpoint of ${durable} on ${stream}`);
+}
+
+/** SQLSTATE classes that mean "try again": connection lost, server going away, overload, serialization. */
+function isTransientSqlState(code: string): boolean {
+  return (
+    code.startsWith('08') || // connection exception
+    code.startsWith('57P') || // admin/crash shutdown, cannot connect now
+    code === '53300' || // too many connections
+    code === '40001' || // serialization failure
+    code === '40P01' // deadlock detected
+  );
+}
+
+function sqlState(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+}
+
+/** Network-level failures of the pg client (no SQLSTATE: the server never answered). */
+const transientNetworkCodes = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+]);
+const transientPgMessage =
+  /connection terminated|terminating connection|not queryable|timeout exceeded when trying to connect|connection error/i;
+
+export function isTransientDatabaseError(error: unknown): boolean {
+  const state = sqlState(error);
+  if (state !== undefined) return isTransientSqlState(state);
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && transientNetworkCodes.has(code)) return true;
+  return error instanceof Error && transientPgMessage.test(error.message);
+}
+
+function isFatal(error: unknown, nc: NatsConnection): boolean {
+  if (nc.isClosed()) return true;
+  if (error instanceof ProjectionHandlerError) return !isTransientDatabaseError(error.cause);
+  if (error instanceof EventlogError) return true;
+  // Our own bugs: retrying would only repeat them.
+  if (error instanceof TypeError || error instanceof RangeError || error instanceof ReferenceError)
+    return true;
+  // A database error with a SQLSTATE outside the transient classes (a missing table,
+  // a constraint) is deterministic.
+  const state = sqlState(error);
+  if (state !== undefined) return !isTransientSqlState(state);
+  // Everything else is the network or NATS (timeouts, disconnects, a consumer
+  // deleted under us): worth another try.
+  return false;
+}
+
+function backoffMs(attempt: number): number {
+  const base = Math.min(retryBackoffMaxMs, retryBackoffMinMs * 2 ** attempt);
+  // Jitter (50–100 %) keeps several runners from retrying in lockstep.
+  return Math.round(base / 2 + (Math.random() * base) / 2);
+}
+
+function toRaw(stream: string, m: JsMsg): RawStreamMessage {
+  return {
+    stream,
+    seq: m.seq,
+    subject: m.subject,
+    bytes: m.data,
+    headers: m.headers,
+    msgId: m.headers?.get('Nats-Msg-Id') || undefined,
+  };
+}
+
+/**
+ * Runs a projection: a durable pull consumer whose batches are applied to
+ * PostgreSQL exactly once in effect. Per batch: one transaction takes an advisory
+ * lock for (schema, consumer, stream), reads the checkpoint, drops events at or
+ * below it (a replay does nothing), checks that the rest start right after it
+ * without holes, decodes them (stopping at an undecodable one, which is never acked),
+ * calls the handler, writes the new checkpoint and commits; only then are the
+ * messages acked. A crash between commit and ack redelivers the batch, and the
+ * checkpoint turns it into a no-op.
+ *
+ * The consumer allows only one batch unacknowledged (`max_ack_pending` = batch
+ * size), so after a crash the next delivery is the same batch again rather than the
+ * one after it. Connection errors (NATS or PostgreSQL) are retried with backoff
+ * from the checkpoint; a poison event, a real gap, a failing handler or a broken
+ * invariant stop the runner with an error naming the stream and sequence.
+ */
+export function runProjection<DB>(options: RunProjectionOptions<DB>): ProjectionRunner {
+  const { nc, db, stream, durable, handler } = options;
+  const batchSize = options.batchSize ?? projectionBatchSizeDefault;
+  const maxWaitMs = options.maxWaitMs ?? projectionMaxWaitMsDefault;
+  const logger = (options.logger ?? silentLogger()).child({ stream, consumer: durable });
+  if (!Number.isSafeInteger(batchSize) || batchSize < 1 || batchSize > projectionBatchMessagesMax) {
+    throw new RangeError(
+      `batchSize must be an integer in [1, ${projectionBatchMessagesMax}], got ${batchSize}`,
+    );
+  }
+  if (!Number.isSafeInteger(maxWaitMs) || maxWaitMs < projectionMaxWaitMsMin) {
+    throw new RangeError(`maxWaitMs must be an integer ≥ ${projectionMaxWaitMsMin}, got ${maxWaitMs}`);
+  }
+  if (durable.length === 0 || /[.*>\s]/.test(durable)) {
+    throw new RangeError(
+      `durable must be a non-empty name without . * > or whitespace, got ${JSON.stringify(durable)}`,
+    );
+  }
+
+  const js: JetStreamClient = jetstream(nc);
+  let jsmPromise: Promise<JetStreamManager> | undefined;
+  const jsm = () => {
+    jsmPromise ??= js.jetstreamManager();
+    return jsmPromise;
+  };
+
+  let state: ProjectionState = 'starting';
+  let checkpoint: number | undefined;
+  let lastError: string | undefined;
+  let stopRequested = false;
+  let wakeUp: (() => void) | undefined;
+  const lockKey = `${durable}\u0000${stream}`;
+
+  function reportError(error: unknown, fatal: boolean, retryInMs?: number): void {
+    lastError = describe(error);
+    if (fatal) logger.error({ err: lastError }, 'projection stopped by an error');
+    else logger.warn({ err: lastError, retryInMs }, 'projection retrying after an error');
+    try {
+      options.onError?.(error, retryInMs === undefined ? { fatal } : { fatal, retryInMs });
+    } catch (hookError) {
+      logger.error({ err: describe(hookError) }, 'onError hook threw');
+    }
+  }
+
+  async function openConsumer(): Promise<Consumer> {
+    const manager = await jsm();
+    const wanted = {
+      ack_wait: nanos(projectionAckWaitMs),
+      max_ack_pending: batchSize,
+      // Never give up on a message: one that keeps failing stops the runner instead.
+      max_deliver: -1,
+    };
+    try {
+      const info = await manager.consumers.info(stream, durable);
+      const c = info.config;
+      if (c.ack_policy !== AckPolicy.Explicit || c.filter_subject || c.deliver_subject) {
+        throw new ConsumerConfigMismatchError(
+          `consumer ${durable} on ${stream} must be an unfiltered pull consumer with explicit acks ` +
+            `(ack_policy ${c.ack_policy}, filter ${c.filter_subject ?? 'none'}, deliver_subject ${c.deliver_subject ?? 'none'})`,
+        );
+      }
+      if (
+        c.max_ack_pending !== wanted.max_ack_pending ||
+        millis(c.ack_wait ?? 0) !== projectionAckWaitMs ||
+        c.max_deliver !== wanted.max_deliver
+      ) {
+        await manager.consumers.update(stream, durable, wanted);
+      }
+    } catch (error) {
+      if (error instanceof JetStreamApiError && error.code === streamNotFoundCode) {
+        throw new StreamMissingError(stream, error);
+      }
+      if (!(error instanceof JetStreamApiError && error.code === consumerNotFoundCode)) throw error;
+      // A new (or deleted) durable starts right after the checkpoint instead of
+      // redelivering a whole stream that the checkpoint would skip anyway.
+      const from = await readCheckpoint(db, durable, stream);
+      const config: Partial<ConsumerConfig> = {
+        durable_name: durable,
+        ack_policy: AckPolicy.Explicit,
+        ...wanted,
+        ...(from === 0
+          ? { deliver_policy: DeliverPolicy.All }
+          : { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: from + 1 }),
+      };
+      await manager.consumers.add(stream, config);
+      logger.info({ fromSeq: from + 1 }, 'created durable consumer');
+    }
+    return js.consumers.get(stream, durable);
+  }
+
+  async function fetchBatch(consumer: Consumer): Promise<JsMsg[]> {
+    // A pull for more messages than are available waits its full expiry, so ask
+    // for what is there (pending, plus unacked ones that may be redelivered), or
+    // for one when idle so that a new event ends the wait at once.
+    const info = await consumer.info(false);
+    const available = info.num_pending + info.num_ack_pending;
+    const max = Math.max(1, Math.min(batchSize, available));
+    const messages = await consumer.fetch({ max_messages: max, expires: maxWaitMs });
+    const batch: JsMsg[] = [];
+    for await (const m of messages) batch.push(m);
+    return batch;
+  }
+
+  function settleLeftovers(messages: readonly JsMsg[], upTo: number): void {
+    // Messages at or below the checkpoint are done: ack. Others go back at once,
+    // in order, so the next pull gets them again.
+    for (const m of messages) {
+      if (m.seq <= upTo) m.ack();
+      else m.nak();
+    }
+  }
+
+  async function applyBatch(delivered: readonly JsMsg[]): Promise<void> {
+    // Redeliveries may repeat a message inside one batch or arrive out of order.
+    const bySeq = new Map<number, JsMsg>();
+    for (const m of delivered) bySeq.set(m.seq, m);
+    const messages = [...bySeq.values()].sort((a, b) => a.seq - b.seq);
+
+    let poison: PoisonEventError | undefined;
+    const result = await db.transaction().execute(async (trx) => {
+      // Serialises runners of the same (schema, consumer, stream): two instances
+      // never apply concurrently, the second sees the first's checkpoint.
+      await sql`select pg_advisory_xact_lock(hashtextextended(current_schema() || ${lockKey}, 0))`.execute(
+        trx,
+      );
+      const before = await readCheckpoint(trx, durable, stream);
+      const fresh = messages.filter((m) => m.seq > before);
+      if (fresh.length === 0) return { before, after: before, applied: 0, firstSeq: before };
+      let expected = before + 1;
+      for (const m of fresh) {
+        if (m.seq !== expected) throw new ApparentGap(expected, m.seq);
+        expected++;
+      }
+      const events: StreamEvent[] = [];
+      for (const m of fresh) {
+        try {
+          events.push(decodeStreamMessage(toRaw(stream, m)));
+        } catch (error) {
+          if (!(error instanceof PoisonEventError)) throw error;
+          poison = error;
+          break;
+        }
+      }
+      if (events.length === 0) return { before, after: before, applied: 0, firstSeq: before };
+      const firstSeq = events[0]!.seq;
+      const lastSeq = events[events.length - 1]!.seq;
+      try {
+        await handler(trx, events);
+      } catch (error) {
+        throw new ProjectionHandlerError(stream, firstSeq, lastSeq, error);
+      }
+      const written = await sql`
+        insert into projection_checkpoints (consumer, stream, last_seq, updated_at)
+        values (${durable}, ${stream}, ${lastSeq}, now())
+        on conflict (consumer, stream) do update
+          set last_seq = excluded.last_seq, updated_at = excluded.updated_at
+          where projection_checkpoints.last_seq = ${before}`.execute(trx);
+      if (written.numAffectedRows !== 1n) {
+        throw new EventlogInvariantError(
+          `checkpoint of ${durable} on ${stream} moved from ${before} while the batch held its lock`,
+        );
+      }
+      return { before, after: lastSeq, applied: events.length, firstSeq };
+    });
+
+    checkpoint = result.after;
+    if (result.applied > 0) {
+      logger.debug(
+        { firstSeq: result.firstSeq, lastSeq: result.after, applied: result.applied },
+        'batch committed',
+      );
+      await options.afterCommit?.({
+        stream,
+        firstSeq: result.firstSeq,
+        lastSeq: result.after,
+        applied: result.applied,
+      });
+    }
+    if (poison !== undefined) {
+      // Ack what was applied, leave the poison message and everything after it
+      // unacked: they stay in the consumer for an operator.
+      for (const m of messages) if (m.seq <= result.after) m.ack();
+      await nc.flush();
+      throw poison;
+    }
+    for (const m of messages) m.ack();
+    await nc.flush();
+  }
+
+  async function confirmGap(gap: ApparentGap, messages: readonly JsMsg[], rechecks: number): Promise<void> {
+    // The stream is the judge: if it holds the missing sequence, delivery was out of
+    // order and a re-pull fixes it; if not, events are lost and applying past the
+    // hole would make the read model silently wrong.
+    try {
+      await (await jsm()).streams.getMessage(stream, { seq: gap.missingSeq });
+    } catch (error) {
+      if (error instanceof JetStreamApiError && error.code === noMessageFoundCode) {
+        throw new SequenceGapError(
+          stream,
+          gap.missingSeq,
+          gap.receivedSeq,
+          'the stream holds no message there',
+        );
+      }
+      throw error;
+    }
+    if (rechecks >= gapRecheckMax) {
+      throw new SequenceGapError(
+        stream,
+        gap.missingSeq,
+        gap.receivedSeq,
+        `the stream holds it, but ${gapRecheckMax} re-pulls did not deliver it (check the consumer ${durable})`,
+      );
+    }
+    settleLeftovers(messages, checkpoint ?? 0);
+    await nc.flush();
+  }
+
+  async function sleep(ms: number): Promise<void> {
+    if (stopRequested) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      wakeUp = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    wakeUp = undefined;
+  }
+
+  async function loop(): Promise<void> {
+    let consumer: Consumer | undefined;
+    let attempt = 0;
+    let gapRechecks = 0;
+    logger.info({ batchSize, maxWaitMs }, 'projection starting');
+    while (!stopRequested) {
+      let batch: JsMsg[] = [];
+      try {
+        if (nc.isClosed())
+          throw new ConnectionClosedError(`the NATS connection of ${durable} on ${stream} is closed`);
+        consumer ??= await openConsumer();
+        if (state !== 'stopping') state = 'running';
+        batch = await fetchBatch(consumer);
+        if (batch.length > 0) {
+          try {
+            await applyBatch(batch);
+            gapRechecks = 0;
+          } catch (error) {
+            if (!(error instanceof ApparentGap)) throw error;
+            gapRechecks++;
+            logger.warn(
+              { missingSeq: error.missingSeq, receivedSeq: error.receivedSeq },
+              'sequence not delivered yet',
+            );
+            await confirmGap(error, batch, gapRechecks);
+            await sleep(backoffMs(gapRechecks));
+          }
+        }
+        attempt = 0;
+        lastError = undefined;
+      } catch (error) {
+        if (isFatal(error, nc)) {
+          state = 'failed';
+          reportError(error, true);
+          throw error;
+        }
+        // Hand back what we held so it comes again soon, not after the ack wait.
+        if (batch.length > 0 && !nc.isClosed()) settleLeftovers(batch, checkpoint ?? 0);
+        consumer = undefined;
+        const wait = backoffMs(attempt++);
+        if (state !== 'stopping') state = 'retrying';
+        reportError(error, false, wait);
+        await sleep(wait);
+      }
+    }
+    state = 'stopped';
+    logger.info({ checkpoint }, 'projection stopped');
+  }
+
+  const done = loop();
+  // `done` is awaited by the caller or by `stop()`; keep Node from reporting the
+  // rejection as unhandled before they do.
+  done.catch(() => undefined);
+
+  return {
+    done,
+    async stop() {
+      stopRequested = true;
+      if (state !== 'failed' && state !== 'stopped') state = 'stopping';
+      wakeUp?.();
+      await done.catch(() => undefined);
+    },
+    async lag() {
+      const [lastStreamSeq, committed] = await Promise.all([
+        lastSequence(await jsm(), stream),
+        readCheckpoint(db, durable, stream),
+      ]);
+      return {
+        stream,
+        consumer: durable,
+        lastStreamSeq,
+        checkpoint: committed,
+        lag: lastStreamSeq - committed,
+      };
+    },
+    status() {
+      return { state, checkpoint, lastError };
+    },
+  };
+}

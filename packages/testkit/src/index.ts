@@ -1,0 +1,24 @@
+/**
+ * @fundtrace/testkit: the rig every integration test uses. A fresh database and a
+ * stream namespace per test file on the machine's PostgreSQL and NATS, and private
+ * servers (nats-server, a 3-node cluster, PostgreSQL) for tests that kill, pause and
+ * restart them. Everything started here dies with the test process.
+ */
+export { containerRuntimeAvailable } from './containers';
+export {
+  type CreateTestDatabaseOptions,
+  createTestDatabase,
+  databaseUrlOn,
+  type TestDatabase,
+} from './database';
+export { type TestInfra, type UseTestInfraOptions, useTestInfra } from './infra';
+export { connectTestNats, deleteNamespaceStreams, testNamespace } from './nats';
+export { freePorts } from './ports';
+export {
+  type PrivateNats,
+  type PrivateNatsNode,
+  type PrivateNatsOptions,
+  startPrivateNats,
+} from './private-nats';
+export { type PrivatePostgres, startPrivatePostgres } from './private-postgres';
+export { randomToken } from './random';
