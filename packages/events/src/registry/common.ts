@@ -176,6 +176,18 @@ export type EncryptedFieldData = z.output<typeof encryptedFieldSchema>;
 /** HMAC-SHA256 as lower-case hex. */
 export const piiHashSchema = z.string().regex(/^[0-9a-f]{64}$/, 'a keyed hash is 64 lower-case hex digits');
 
+/**
+ * The writer's fingerprint of the command that produced an event: HMAC-SHA256 (the PII hash key,
+ * domain `command`) of the command's canonical content. Commands carry personal data, so a plain
+ * hash would let anyone confirm a guessed ID number; keyed, it only lets the writer, after a
+ * restart, tell a repeated command (same id, same content: the original result) from a reused id
+ * with other content (`idempotency_key_reused`), which ARCHITECTURE requires beyond JetStream's
+ * duplicate window.
+ */
+export const commandDigestSchema = z
+  .string()
+  .regex(/^[0-9a-f]{64}$/, 'a command digest is 64 lower-case hex digits');
+
 /** Masks are short display strings (张*丰, 4101**********1234, ****1234, 138****5678). */
 export const maskedSchema = z.string().min(1).max(40);
 

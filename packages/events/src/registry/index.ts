@@ -4,6 +4,7 @@ import { defineEvent } from '../define';
 import {
   accountFieldsSchema,
   causesOfPoverty,
+  commandDigestSchema,
   encryptedFieldSchema,
   exitKinds,
   householdIdSchema,
@@ -40,6 +41,7 @@ export const HouseholdRegistered = defineEvent({
     'A poor household was registered (建档立卡) with its members, in poverty (未脱贫) from that day.',
   data: z.object({
     householdId: householdIdSchema,
+    commandDigest: commandDigestSchema,
     villageCode: villageCodeSchema,
     causeOfPoverty: z.enum(causesOfPoverty),
     registeredOn: registryDateSchema,
@@ -60,6 +62,7 @@ export const MemberAdded = defineEvent({
   description: 'A person joined a registered household (birth, marriage, adoption, return).',
   data: z.object({
     householdId: householdIdSchema,
+    commandDigest: commandDigestSchema,
     member: memberSchema,
     reason: z.enum(memberAddedReasons),
     addedOn: registryDateSchema,
@@ -76,6 +79,7 @@ export const MemberDeceased = defineEvent({
   description: 'A member of a household died; payments for that person must stop.',
   data: z.object({
     householdId: householdIdSchema,
+    commandDigest: commandDigestSchema,
     memberNo: memberNoSchema,
     diedOn: registryDateSchema,
   }),
@@ -90,6 +94,7 @@ export const HouseholdMoved = defineEvent({
   description: 'A household moved to another village of the same county (e.g. 易地扶贫搬迁 relocation).',
   data: z.object({
     householdId: householdIdSchema,
+    commandDigest: commandDigestSchema,
     fromVillageCode: villageCodeSchema,
     toVillageCode: villageCodeSchema,
     movedOn: registryDateSchema,
@@ -105,6 +110,7 @@ export const AccountBound = defineEvent({
   description: "The household's 一卡通 account was bound for the first time: subsidies are paid into it.",
   data: accountFieldsSchema.extend({
     householdId: householdIdSchema,
+    commandDigest: commandDigestSchema,
     boundOn: registryDateSchema,
     maskingVersion: maskingVersionSchema,
   }),
@@ -119,6 +125,7 @@ export const AccountChanged = defineEvent({
   description: "The household's 一卡通 account was replaced (lost card, new bank, new holder).",
   data: accountFieldsSchema.extend({
     householdId: householdIdSchema,
+    commandDigest: commandDigestSchema,
     previousAccountHash: piiHashSchema,
     changedOn: registryDateSchema,
     reason: registryTextSchema,
@@ -135,6 +142,7 @@ export const HouseholdExited = defineEvent({
   description: 'A household left poverty (脱贫, stays monitored) or was removed from the register (销号).',
   data: z.object({
     householdId: householdIdSchema,
+    commandDigest: commandDigestSchema,
     kind: z.enum(exitKinds),
     exitedOn: registryDateSchema,
     reason: registryTextSchema,
@@ -150,6 +158,7 @@ export const HouseholdReentered = defineEvent({
   description: 'A household that had left poverty fell back into it (返贫) and is supported again.',
   data: z.object({
     householdId: householdIdSchema,
+    commandDigest: commandDigestSchema,
     reenteredOn: registryDateSchema,
     causeOfPoverty: z.enum(causesOfPoverty),
     reason: registryTextSchema,
@@ -169,6 +178,7 @@ export const PersonalDataRevealed = defineEvent({
     "Personal data of a household was shown in clear to a registry officer (the envelope's actor), for the reason given.",
   data: z.object({
     householdId: householdIdSchema,
+    commandDigest: commandDigestSchema,
     /** Empty when only household-level data (the phone, the account) was revealed. */
     memberNos: z.array(memberNoSchema).max(revealMembersMax),
     fields: z.array(z.enum(revealableFields)).min(1).max(revealableFields.length),

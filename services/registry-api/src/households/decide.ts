@@ -1,0 +1,585 @@
+import { registry, villageCodeProblem } from '@fundtrace/events';
+import {
+  accountNumberHash,
+  currentMaskingPolicy,
+  idNumberHash,
+  type Keyring,
+  type MemberInputParsed,
+  sealAccountNumber,
+  sealHealth,
+  sealIdNumber,
+  sealName,
+  sealPhone,
+  validateBankAccount,
+  validateIdNumber,
+  validatePhone,
+} from '@fundtrace/pii';
+import type { RegistryCommand } from './commands';
+import type { Problem, RegistryRejection, RegistryRejectionCode } from './rejections';
+import type { HouseholdState, IdOwner } from './state';
+
+/**
+ * The registry's business rules: `decide(command, household, context)` returns the events to append
+ * or a named rejection. Pure apart from the encryption of personal data, whose random IVs are not
+ * business logic: no clock, no I/O, no ids (those come with the command and the context).
+ */
+
+type Draft<T extends registry.RegistryEventType> = {
+  readonly type: T;
+  readonly data: registry.RegistryData<T>;
+};
+export type RegistryEventDraft = { [T in registry.RegistryEventType]: Draft<T> }[registry.RegistryEventType];
+
+export interface DecideContext {
+  /** The county whose books these are (the partition of REGISTRY_<code>). */
+  readonly partition: string;
+  readonly keyring: Keyring;
+  readonly commandId: string;
+  /** Keyed digest of the command's content, written into every event (see commandDigestSchema). */
+  readonly commandDigest: string;
+  /** Who holds an ID-number hash in this county, including households decided earlier in one import. */
+  readonly idOwner: (hash: string) => IdOwner | undefined;
+}
+
+export type Decision =
+  | { readonly ok: true; readonly events: readonly RegistryEventDraft[] }
+  | { readonly ok: false; readonly rejection: RegistryRejection };
+
+/** The reason written on the exit event of a household registered as already lifted out of poverty. */
+export const liftedAtRegistrationReason = '登记时已脱贫 (registered as already lifted out of poverty)';
+
+export function decide(
+  command: RegistryCommand,
+  household: HouseholdState | undefined,
+  ctx: DecideContext,
+): Decision {
+  if (command.kind === 'register') return decideRegister(command.household, household, ctx);
+  if (household === undefined) {
+    return reject(
+      'household_not_registered',
+      `household ${command.householdId} is not registered in ${ctx.partition}`,
+    );
+  }
+  if (household.status === 'removed' && command.kind !== 'reveal') {
+    return reject(
+      'household_removed',
+      `household ${household.householdId} was removed from the register (销号)`,
+    );
+  }
+  switch (command.kind) {
+    case 'add_member':
+      return decideAddMember(command, household, ctx);
+    case 'record_death':
+      return decideDeath(command, household, ctx);
+    case 'move':
+      return decideMove(command, household, ctx);
+    case 'bind_account':
+      return decideAccount(command, household, ctx);
+    case 'exit':
+      return decideExit(command, household, ctx);
+    case 'reenter':
+      return decideReenter(command, household, ctx);
+    case 'reveal':
+      return decideReveal(command, household, ctx);
+  }
+}
+
+// ── Registration ──
+
+function decideRegister(
+  input: Extract<RegistryCommand, { kind: 'register' }>['household'],
+  existing: HouseholdState | undefined,
+  ctx: DecideContext,
+): Decision {
+  const resuming = existing !== undefined && existing.registeredBy === ctx.commandId;
+  if (existing !== undefined && !resuming) {
+    return reject('household_already_registered', `household ${input.householdId} is already registered`, [
+      {
+        code: 'household_already_registered',
+        message: 'the household number is taken',
+        field: 'householdId',
+      },
+    ]);
+  }
+  const problems: Problem[] = [];
+  problems.push(...villageProblems(input.villageCode, ctx.partition, 'villageCode'));
+  const heads = input.members.filter((m) => m.relation === 'head').length;
+  if (heads === 0) {
+    problems.push({
+      code: 'household_head_missing',
+      message: 'a household has exactly one head (户主); none given',
+      field: 'relation',
+    });
+  } else if (heads > 1) {
+    input.members.forEach((m, i) => {
+      if (m.relation === 'head' && i > 0) {
+        problems.push({
+          code: 'household_head_ambiguous',
+          message: `a household has one head (户主); member ${i + 1} is another`,
+          member: i + 1,
+          field: 'relation',
+        });
+      }
+    });
+  }
+  const hashes: string[] = [];
+  const seen = new Map<string, number>();
+  input.members.forEach((member, i) => {
+    const memberProblems = memberValidation(member, i + 1, input.registeredOn);
+    problems.push(...memberProblems);
+    if (memberProblems.some((p) => p.field === 'idNumber')) {
+      hashes.push('');
+      return;
+    }
+    const hash = idNumberHash(normalizedId(member), ctx.keyring);
+    hashes.push(hash);
+    const earlier = seen.get(hash);
+    if (earlier !== undefined) {
+      problems.push({
+        code: 'id_number_repeated_in_household',
+        message: `the same ID number as member ${earlier}`,
+        member: i + 1,
+        field: 'idNumber',
+      });
+      return;
+    }
+    seen.set(hash, i + 1);
+    const owner = ctx.idOwner(hash);
+    if (owner !== undefined && owner.householdId !== input.householdId) {
+      problems.push({
+        code: 'id_number_registered_in_county',
+        message: `this ID number already belongs to member ${owner.memberNo} of household ${owner.householdId} in this county`,
+        member: i + 1,
+        field: 'idNumber',
+        householdId: owner.householdId,
+      });
+    }
+  });
+  if (input.phone !== null) {
+    const phone = validatePhone(input.phone);
+    if (!phone.ok)
+      problems.push({ code: 'phone_invalid', message: phone.message, field: 'phone', reason: phone.reason });
+  }
+  if (input.account !== null) {
+    problems.push(...accountProblems(input.account, input.members.length, new Set()));
+  }
+  if (input.status === 'lifted' && input.liftedOn === null) {
+    problems.push({
+      code: 'lifted_date_required',
+      message: 'a household registered as lifted out of poverty needs its 脱贫 date',
+      field: 'liftedOn',
+    });
+  }
+  if (input.status === 'enrolled' && input.liftedOn !== null) {
+    problems.push({
+      code: 'lifted_date_not_allowed',
+      message: 'a 脱贫 date is given but the status is not lifted (已脱贫)',
+      field: 'liftedOn',
+    });
+  }
+  if (input.liftedOn !== null && input.liftedOn < input.registeredOn) {
+    problems.push({
+      code: 'date_before_registration',
+      message: 'the 脱贫 date is before the registration date',
+      field: 'liftedOn',
+    });
+  }
+  if (problems.length > 0) return rejectAll(problems);
+
+  const events: RegistryEventDraft[] = [];
+  const common = { householdId: input.householdId, commandDigest: ctx.commandDigest };
+  if (!resuming) {
+    const phone = input.phone === null ? null : sealPhone(validatedPhone(input.phone), ctx.keyring);
+    events.push({
+      type: 'HouseholdRegistered',
+      data: {
+        ...common,
+        villageCode: input.villageCode,
+        causeOfPoverty: input.causeOfPoverty,
+        registeredOn: input.registeredOn,
+        members: input.members.map((m, i) => sealMember(m, i + 1, ctx.keyring)),
+        phoneEnc: phone?.enc ?? null,
+        phoneHash: phone?.hash ?? null,
+        phoneMasked: phone?.masked ?? null,
+        maskingVersion: currentMaskingPolicy.version,
+      },
+    });
+  }
+  // A retried registration (same command id) appends only what the first attempt did not store.
+  if (input.account !== null && (!resuming || existing.account === null)) {
+    events.push(accountEvent(input.account, null, input.registeredOn, null, common, ctx));
+  }
+  if (input.status === 'lifted' && (!resuming || existing.status === 'enrolled')) {
+    events.push({
+      type: 'HouseholdExited',
+      data: { ...common, kind: 'lifted', exitedOn: input.liftedOn!, reason: liftedAtRegistrationReason },
+    });
+  }
+  return { ok: true, events };
+}
+
+function normalizedId(member: MemberInputParsed): string {
+  const result = validateIdNumber(member.idNumber);
+  if (!result.ok) throw new Error('normalizedId called on an invalid ID number'); // validated before
+  return result.value;
+}
+
+function validatedPhone(raw: string): string {
+  const result = validatePhone(raw);
+  if (!result.ok) throw new Error('validatedPhone called on an invalid phone'); // validated before
+  return result.number;
+}
+
+/** Every problem of one member (name, ID number, birth date against it). */
+function memberValidation(member: MemberInputParsed, position: number, asOf: string): Problem[] {
+  const problems: Problem[] = [];
+  const name = member.name.trim();
+  if (name === '' || /[\p{Cc}\d]/u.test(name)) {
+    problems.push({
+      code: 'member_name_invalid',
+      message: 'a name is not blank and has no digits or control characters',
+      member: position,
+      field: 'name',
+    });
+  }
+  const id = validateIdNumber(member.idNumber, { asOf });
+  if (!id.ok) {
+    problems.push({
+      code: 'id_number_invalid',
+      message: id.message,
+      member: position,
+      field: 'idNumber',
+      reason: id.reason,
+    });
+  } else if (member.birthDate !== null && member.birthDate !== id.birthDate) {
+    problems.push({
+      code: 'birth_date_mismatch',
+      message: 'the birth date differs from the one inside the ID number',
+      member: position,
+      field: 'birthDate',
+    });
+  }
+  return problems;
+}
+
+function sealMember(member: MemberInputParsed, memberNo: number, keyring: Keyring): registry.MemberData {
+  const id = validateIdNumber(member.idNumber);
+  if (!id.ok) throw new Error('sealMember called on an invalid ID number'); // validated before
+  const sealedId = sealIdNumber(id.value, keyring);
+  const name = sealName(member.name.trim(), keyring);
+  return {
+    memberNo,
+    relation: member.relation,
+    nameEnc: name.enc,
+    nameMasked: name.masked,
+    idNumberEnc: sealedId.enc,
+    idNumberHash: sealedId.hash,
+    idNumberMasked: sealedId.masked,
+    birthYear: Number(id.birthDate.slice(0, 4)),
+    sex: id.sex,
+    disability: member.disability,
+    healthEnc: sealHealth(member.health, keyring),
+  };
+}
+
+function villageProblems(code: string, partition: string, field: string): Problem[] {
+  const problem = villageCodeProblem(code);
+  if (problem !== undefined) return [{ code: 'village_code_invalid', message: problem, field }];
+  if (!code.startsWith(partition)) {
+    return [
+      { code: 'village_outside_partition', message: `village ${code} is not in county ${partition}`, field },
+    ];
+  }
+  return [];
+}
+
+function accountProblems(
+  account: { bank: string; medium: string; number: string; holderMemberNo: number },
+  memberCount: number | readonly number[],
+  deceased: ReadonlySet<number>,
+): Problem[] {
+  const problems: Problem[] = [];
+  const result = validateBankAccount(account.bank, account.medium, account.number);
+  if (!result.ok)
+    problems.push({
+      code: 'account_invalid',
+      message: result.message,
+      field: 'account',
+      reason: result.reason,
+    });
+  const isMember =
+    typeof memberCount === 'number'
+      ? account.holderMemberNo <= memberCount
+      : memberCount.includes(account.holderMemberNo);
+  if (!isMember) {
+    problems.push({
+      code: 'account_holder_not_member',
+      message: `the holder (member ${account.holderMemberNo}) is not a member of the household`,
+      field: 'holderMemberNo',
+    });
+  } else if (deceased.has(account.holderMemberNo)) {
+    problems.push({
+      code: 'account_holder_deceased',
+      message: `the holder (member ${account.holderMemberNo}) has died`,
+      field: 'holderMemberNo',
+    });
+  }
+  return problems;
+}
+
+function accountEvent(
+  account: { bank: string; medium: string; number: string; holderMemberNo: number },
+  previousHash: string | null,
+  on: string,
+  reason: string | null,
+  common: { householdId: string; commandDigest: string },
+  ctx: DecideContext,
+): RegistryEventDraft {
+  const result = validateBankAccount(account.bank, account.medium, account.number);
+  if (!result.ok) throw new Error('accountEvent called on an invalid account'); // validated before
+  const sealed = sealAccountNumber(result.number, ctx.keyring);
+  const fields = {
+    ...common,
+    bank: result.bank,
+    medium: result.medium,
+    accountEnc: sealed.enc,
+    accountHash: sealed.hash,
+    accountMasked: sealed.masked,
+    holderMemberNo: account.holderMemberNo,
+    maskingVersion: currentMaskingPolicy.version,
+  };
+  if (previousHash === null) return { type: 'AccountBound', data: { ...fields, boundOn: on } };
+  return {
+    type: 'AccountChanged',
+    data: { ...fields, previousAccountHash: previousHash, changedOn: on, reason: reason! },
+  };
+}
+
+// ── Changes to a registered household ──
+
+type Cmd<K extends RegistryCommand['kind']> = Extract<RegistryCommand, { kind: K }>;
+
+function notBeforeRegistration(household: HouseholdState, date: string, field: string): Decision | undefined {
+  if (date < household.registeredOn) {
+    return reject(
+      'date_before_registration',
+      `${field} ${date} is before the household was registered (${household.registeredOn})`,
+    );
+  }
+  return undefined;
+}
+
+function decideAddMember(
+  command: Cmd<'add_member'>,
+  household: HouseholdState,
+  ctx: DecideContext,
+): Decision {
+  const early = notBeforeRegistration(household, command.addedOn, 'addedOn');
+  if (early) return early;
+  if (household.members.length >= registry.householdMembersMax) {
+    return reject(
+      'household_members_too_many',
+      `a household has at most ${registry.householdMembersMax} members`,
+    );
+  }
+  if (command.member.relation === 'head') {
+    return reject('household_head_ambiguous', 'the household already has its head (户主)');
+  }
+  const problems = memberValidation(command.member, 1, command.addedOn);
+  if (problems.length > 0) return rejectAll(problems);
+  const hash = idNumberHash(normalizedId(command.member), ctx.keyring);
+  const owner = ctx.idOwner(hash);
+  if (owner !== undefined) {
+    return rejectAll([
+      {
+        code:
+          owner.householdId === household.householdId
+            ? 'id_number_repeated_in_household'
+            : 'id_number_registered_in_county',
+        message: `this ID number already belongs to member ${owner.memberNo} of household ${owner.householdId}`,
+        field: 'idNumber',
+        householdId: owner.householdId,
+      },
+    ]);
+  }
+  const memberNo = Math.max(...household.members.map((m) => m.memberNo)) + 1;
+  return ok({
+    type: 'MemberAdded',
+    data: {
+      householdId: household.householdId,
+      commandDigest: ctx.commandDigest,
+      member: sealMember(command.member, memberNo, ctx.keyring),
+      reason: command.reason,
+      addedOn: command.addedOn,
+      maskingVersion: currentMaskingPolicy.version,
+    },
+  });
+}
+
+function decideDeath(command: Cmd<'record_death'>, household: HouseholdState, ctx: DecideContext): Decision {
+  const member = household.members.find((m) => m.memberNo === command.memberNo);
+  if (member === undefined) {
+    return reject('member_not_found', `household ${household.householdId} has no member ${command.memberNo}`);
+  }
+  if (member.deceasedOn !== null) {
+    return reject('member_already_deceased', `member ${command.memberNo} is already recorded as deceased`);
+  }
+  if (Number(command.diedOn.slice(0, 4)) < member.birthYear) {
+    return reject('date_before_birth', `the date of death is before the member's birth year`);
+  }
+  const early = notBeforeRegistration(household, command.diedOn, 'diedOn');
+  if (early) return early;
+  return ok({
+    type: 'MemberDeceased',
+    data: {
+      householdId: household.householdId,
+      commandDigest: ctx.commandDigest,
+      memberNo: command.memberNo,
+      diedOn: command.diedOn,
+    },
+  });
+}
+
+function decideMove(command: Cmd<'move'>, household: HouseholdState, ctx: DecideContext): Decision {
+  const problems = villageProblems(command.toVillageCode, ctx.partition, 'toVillageCode');
+  if (problems.length > 0) return rejectAll(problems);
+  if (command.toVillageCode === household.villageCode) {
+    return reject(
+      'village_unchanged',
+      `household ${household.householdId} already lives in village ${household.villageCode}`,
+    );
+  }
+  const early = notBeforeRegistration(household, command.movedOn, 'movedOn');
+  if (early) return early;
+  return ok({
+    type: 'HouseholdMoved',
+    data: {
+      householdId: household.householdId,
+      commandDigest: ctx.commandDigest,
+      fromVillageCode: household.villageCode,
+      toVillageCode: command.toVillageCode,
+      movedOn: command.movedOn,
+    },
+  });
+}
+
+function decideAccount(
+  command: Cmd<'bind_account'>,
+  household: HouseholdState,
+  ctx: DecideContext,
+): Decision {
+  const deceased = new Set(household.members.filter((m) => m.deceasedOn !== null).map((m) => m.memberNo));
+  const problems = accountProblems(
+    command.account,
+    household.members.map((m) => m.memberNo),
+    deceased,
+  );
+  if (problems.length > 0) return rejectAll(problems);
+  const early = notBeforeRegistration(household, command.on, 'on');
+  if (early) return early;
+  const current = household.account;
+  if (current !== null) {
+    const result = validateBankAccount(command.account.bank, command.account.medium, command.account.number);
+    const hash = result.ok ? accountNumberHash(result.number, ctx.keyring) : '';
+    if (
+      hash === current.accountHash &&
+      command.account.holderMemberNo === current.holderMemberNo &&
+      command.account.bank === current.bank
+    ) {
+      return reject('account_unchanged', 'the household is already bound to this account with this holder');
+    }
+    if (command.reason === null) {
+      return reject(
+        'change_reason_required',
+        'changing a bound account needs a reason (lost card, new bank, new holder …)',
+      );
+    }
+  }
+  const common = { householdId: household.householdId, commandDigest: ctx.commandDigest };
+  return ok(
+    accountEvent(command.account, current?.accountHash ?? null, command.on, command.reason, common, ctx),
+  );
+}
+
+function decideExit(command: Cmd<'exit'>, household: HouseholdState, ctx: DecideContext): Decision {
+  if (command.exitKind === 'lifted' && household.status === 'lifted') {
+    return reject(
+      'household_already_lifted',
+      `household ${household.householdId} has already left poverty (${household.exitedOn})`,
+    );
+  }
+  const early = notBeforeRegistration(household, command.exitedOn, 'exitedOn');
+  if (early) return early;
+  return ok({
+    type: 'HouseholdExited',
+    data: {
+      householdId: household.householdId,
+      commandDigest: ctx.commandDigest,
+      kind: command.exitKind,
+      exitedOn: command.exitedOn,
+      reason: command.reason,
+    },
+  });
+}
+
+function decideReenter(command: Cmd<'reenter'>, household: HouseholdState, ctx: DecideContext): Decision {
+  if (household.status !== 'lifted') {
+    return reject(
+      'household_not_lifted',
+      `household ${household.householdId} is still in poverty; only a lifted household can fall back (返贫)`,
+    );
+  }
+  if (household.exitedOn !== null && command.reenteredOn < household.exitedOn) {
+    return reject(
+      'date_before_registration',
+      `re-entry ${command.reenteredOn} is before the exit ${household.exitedOn}`,
+    );
+  }
+  return ok({
+    type: 'HouseholdReentered',
+    data: {
+      householdId: household.householdId,
+      commandDigest: ctx.commandDigest,
+      reenteredOn: command.reenteredOn,
+      causeOfPoverty: command.causeOfPoverty,
+      reason: command.reason,
+    },
+  });
+}
+
+function decideReveal(command: Cmd<'reveal'>, household: HouseholdState, ctx: DecideContext): Decision {
+  const missing = command.memberNos.filter((no) => !household.members.some((m) => m.memberNo === no));
+  if (missing.length > 0) {
+    return reject(
+      'member_not_found',
+      `household ${household.householdId} has no member ${missing.join(', ')}`,
+    );
+  }
+  return ok({
+    type: 'PersonalDataRevealed',
+    data: {
+      householdId: household.householdId,
+      commandDigest: ctx.commandDigest,
+      memberNos: [...new Set(command.memberNos)].sort((a, b) => a - b),
+      fields: [...new Set(command.fields)],
+      reason: command.reason,
+    },
+  });
+}
+
+// ── Results ──
+
+function ok(...events: RegistryEventDraft[]): Decision {
+  return { ok: true, events };
+}
+
+function reject(code: RegistryRejectionCode, message: string, problems?: Problem[]): Decision {
+  return { ok: false, rejection: { code, message, problems: problems ?? [{ code, message }] } };
+}
+
+function rejectAll(problems: Problem[]): Decision {
+  const first = problems[0]!;
+  const message =
+    problems.length === 1 ? first.message : `${problems.length} problems; the first: ${first.message}`;
+  return { ok: false, rejection: { code: first.code, message, problems } };
+}
