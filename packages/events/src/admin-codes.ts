@@ -210,16 +210,16 @@ export function countyOf(code: string): string {
 export interface AreaName {
   readonly code: string;
   readonly name: string;
-  /** False for codes we assigned ourselves because GB/T 2260 has none (see docs/decisions/0003). */
+  /** False for codes we assigned ourselves because GB/T 2260 has none (see docs/decisions/0020). */
   readonly official: boolean;
 }
 
 /**
  * 枣庄高新区 (Zaozhuang high-tech zone) is a functional zone, not an administrative
  * division, so GB/T 2260 gives it no code, yet its poverty-alleviation plan keeps
- * its own books. 370471: inside 枣庄 370400's range, in the 71–79 block that
- * GB/T 2260 leaves unassigned in every city and that the NBS statistical codes
- * use for development zones. See docs/decisions/0003-local-admin-codes.md.
+ * its own books. 370471: inside 枣庄 370400's range (whose GB/T 2260 codes are
+ * 370402–370406 and 370481), in the 71–79 block that no city's counties reach
+ * and that the NBS statistical codes use for development zones. See docs/decisions/0020-local-admin-codes.md.
  */
 export const zaozhuangHighTechZoneCode = '370471';
 
