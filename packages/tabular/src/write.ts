@@ -95,7 +95,14 @@ export function writeCsv<F extends string>(
       );
     }
   }
-  const csv = stringify({ bom: encoding === 'utf8', record_delimiter: 'windows' });
+  const csv = stringify({
+    bom: encoding === 'utf8',
+    record_delimiter: 'windows',
+    // A lone CR or LF inside a cell must be quoted too, or a spreadsheet starts a new row there.
+    quoted_match: /[\r\n]/,
+  });
+  // The GB18030 encoder takes strings.
+  if (encoding !== 'utf8') csv.setEncoding('utf8');
   const done = (error: Error | null) => {
     if (error) out.destroy(error);
   };

