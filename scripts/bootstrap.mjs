@@ -27,7 +27,9 @@ function has(command) {
 if (!has('pnpm')) {
   console.log(`pnpm not found: installing pnpm@${pnpmVersion} with npm`);
   if (!run('npm', ['install', '--global', `pnpm@${pnpmVersion}`]) || !has('pnpm')) {
-    console.error(`Could not install pnpm. Install it yourself (npm install -g pnpm@${pnpmVersion}) and run again.`);
+    console.error(
+      `Could not install pnpm. Install it yourself (npm install -g pnpm@${pnpmVersion}) and run again.`,
+    );
     process.exit(1);
   }
 }

@@ -21,14 +21,19 @@ export const services = [
 /** How long a service may take to answer /health after it is started. */
 const serviceStartTimeoutMs = 90_000;
 /** Demo tokens last a working day. */
-const demoTokenTtl = '12h';
+const demoTokenTtlSeconds = 12 * 3600;
 export const demoCounty = '411325';
 
 mkdirSync(dataDir, { recursive: true });
-const infra = await discoverInfrastructure({ dataDir, startIfMissing: true, log: (l) => console.log(`· ${l}`) });
+const infra = await discoverInfrastructure({
+  dataDir,
+  startIfMissing: true,
+  log: (l) => console.log(`· ${l}`),
+});
 for (const note of infra.notes) console.log(`· ${note}`);
 
-const databaseUrl = process.env.FUNDTRACE_DATABASE_URL ?? databaseUrlFor(infra.databaseServerUrl, 'fundtrace');
+const databaseUrl =
+  process.env.FUNDTRACE_DATABASE_URL ?? databaseUrlFor(infra.databaseServerUrl, 'fundtrace');
 await ensureDatabase(databaseUrl);
 {
   const db = createDb(databaseUrl);
@@ -54,7 +59,9 @@ async function stopAll(code: number): Promise<never> {
   stopping = true;
   console.log('\nstopping services…');
   for (const child of [...children].reverse()) child.kill('SIGTERM');
-  await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : null)));
+  await Promise.all(
+    children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : null)),
+  );
   await infra.stop();
   process.exit(code);
 }
@@ -64,7 +71,8 @@ process.on('SIGTERM', () => void stopAll(0));
 async function waitHealthy(name: string, url: string, child: ChildProcess): Promise<void> {
   const deadline = Date.now() + serviceStartTimeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`${name} exited with code ${child.exitCode}; see its log above`);
+    if (child.exitCode !== null)
+      throw new Error(`${name} exited with code ${child.exitCode}; see its log above`);
     try {
       const response = await fetch(`${url}/health`);
       if (response.ok) return;
@@ -100,24 +108,36 @@ for (const service of services) {
 }
 
 const tokens = {
-  finance: await signToken(secrets.JWT_SECRET, {
-    sub: 'demo-finance',
-    role: 'finance',
-    org: '内乡县财政局',
-    partitions: ['*'],
-  }, demoTokenTtl),
-  registry: await signToken(secrets.JWT_SECRET, {
-    sub: 'demo-registry',
-    role: 'registry',
-    org: '内乡县乡村振兴局',
-    partitions: [demoCounty],
-  }, demoTokenTtl),
-  inspector: await signToken(secrets.JWT_SECRET, {
-    sub: 'demo-inspector',
-    role: 'inspector',
-    org: '内乡县纪委监委',
-    partitions: ['*'],
-  }, demoTokenTtl),
+  finance: await signToken(
+    secrets.JWT_SECRET,
+    {
+      sub: 'demo-finance',
+      role: 'finance',
+      org: '内乡县财政局',
+      partitions: ['*'],
+    },
+    demoTokenTtlSeconds,
+  ),
+  registry: await signToken(
+    secrets.JWT_SECRET,
+    {
+      sub: 'demo-registry',
+      role: 'registry',
+      org: '内乡县乡村振兴局',
+      partitions: [demoCounty],
+    },
+    demoTokenTtlSeconds,
+  ),
+  inspector: await signToken(
+    secrets.JWT_SECRET,
+    {
+      sub: 'demo-inspector',
+      role: 'inspector',
+      org: '内乡县纪委监委',
+      partitions: ['*'],
+    },
+    demoTokenTtlSeconds,
+  ),
 };
 const endpoints = {
   services: Object.fromEntries(started.map((name) => [name, urls[name]])),
@@ -135,7 +155,10 @@ if (!existsSync(demoMarker) && existsSync(demoLoader)) {
     loadDemo: (e: typeof endpoints) => Promise<Record<string, unknown>>;
   };
   const summary = await loadDemo(endpoints);
-  writeFileSync(demoMarker, `${JSON.stringify({ loadedAt: new Date().toISOString(), ...summary }, null, 2)}\n`);
+  writeFileSync(
+    demoMarker,
+    `${JSON.stringify({ loadedAt: new Date().toISOString(), ...summary }, null, 2)}\n`,
+  );
 }
 
 console.log('\nfundtrace is running:');

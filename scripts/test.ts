@@ -11,7 +11,9 @@ const chromium = '/usr/bin/chromium';
 function ensureChromium(): void {
   if (existsSync(chromium) || process.env.FUNDTRACE_SKIP_BROWSER_INSTALL) return;
   if (process.getuid?.() !== 0) {
-    console.log(`${chromium} is missing and we are not root: install it with "sudo apt-get install -y chromium".`);
+    console.log(
+      `${chromium} is missing and we are not root: install it with "sudo apt-get install -y chromium".`,
+    );
     return;
   }
   console.log('installing Debian chromium for the browser tests (apt-get install -y chromium)');

@@ -43,7 +43,9 @@ export function serviceUrl(service: string, override?: string, env: NodeJS.Proce
 export function bearerToken(role: string, override?: string, env: NodeJS.ProcessEnv = process.env): string {
   const token = override ?? env.FUNDTRACE_TOKEN ?? loadEndpoints(env).tokens[role];
   if (!token) {
-    throw new UsageError(`No token: pass --token, set FUNDTRACE_TOKEN, or run npm start for demo tokens (${role}).`);
+    throw new UsageError(
+      `No token: pass --token, set FUNDTRACE_TOKEN, or run npm start for demo tokens (${role}).`,
+    );
   }
   return token;
 }

@@ -34,12 +34,18 @@ export async function callApi<T>(options: {
       signal: AbortSignal.timeout(options.timeoutMs ?? requestTimeoutMs),
     });
   } catch (error) {
-    throw new ApiError(0, 'unreachable', `Cannot reach ${options.baseUrl}: ${(error as Error).message}`, null);
+    throw new ApiError(
+      0,
+      'unreachable',
+      `Cannot reach ${options.baseUrl}: ${(error as Error).message}`,
+      null,
+    );
   }
   const text = await response.text();
   const payload = text ? safeJson(text) : null;
   if (!response.ok) {
-    const error = (payload as { error?: { code?: string; message?: string; details?: unknown } } | null)?.error;
+    const error = (payload as { error?: { code?: string; message?: string; details?: unknown } } | null)
+      ?.error;
     throw new ApiError(
       response.status,
       error?.code ?? `http_${response.status}`,
@@ -61,7 +67,9 @@ function safeJson(text: string): unknown {
 /** Renders an API error for a person: the code, the message, and each detail on its own line. */
 export function describeApiError(error: ApiError): string {
   const lines = [`${error.code}: ${error.message}`];
-  const details = error.details as { issues?: Array<{ path?: unknown; message?: string; row?: number }> } | null;
+  const details = error.details as {
+    issues?: Array<{ path?: unknown; message?: string; row?: number }>;
+  } | null;
   if (details && Array.isArray(details.issues)) {
     for (const issue of details.issues.slice(0, 50)) {
       const where = issue.row !== undefined ? `row ${issue.row}` : JSON.stringify(issue.path ?? '');

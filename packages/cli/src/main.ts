@@ -2,9 +2,9 @@
 // The fundtrace command line: `pnpm fundtrace <command>`. Each command lives in
 // src/commands/ and is registered here, one line each.
 import { Command } from 'commander';
+import { tokenCommand } from './commands/token';
 import { UsageError } from './context';
 import { ApiError, describeApiError } from './http';
-import { tokenCommand } from './commands/token';
 
 const program = new Command('fundtrace')
   .description('fundtrace: trace poverty-alleviation funds from allocation to household')

@@ -38,7 +38,12 @@ export interface DiscoverOptions {
   env?: NodeJS.ProcessEnv;
   log?: (line: string) => void;
   /** Addresses tried when the environment names none (tests point these at unused ports). */
-  defaults?: { databaseServerUrl?: string; natsUrl?: string; embeddedPostgresPort?: number; embeddedNatsPort?: number };
+  defaults?: {
+    databaseServerUrl?: string;
+    natsUrl?: string;
+    embeddedPostgresPort?: number;
+    embeddedNatsPort?: number;
+  };
 }
 
 export class InfrastructureMissingError extends Error {
@@ -130,11 +135,10 @@ async function startNatsServer(binary: string, dataDir: string, port: number, lo
   const logFile = openSync(join(dataDir, 'nats-server.log'), 'a');
   const url = `nats://127.0.0.1:${port}`;
   log(`starting ${binary} with JetStream in ${storeDir}`);
-  const child: ChildProcess = spawn(
-    binary,
-    ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir],
-    { stdio: ['ignore', logFile, logFile], detached: false },
-  );
+  const child: ChildProcess = spawn(binary, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir], {
+    stdio: ['ignore', logFile, logFile],
+    detached: false,
+  });
   await waitFor('nats-server', async () => (await probeNats(url)) === 'jetstream');
   return {
     url,
@@ -171,7 +175,11 @@ export async function discoverInfrastructure(options: DiscoverOptions): Promise<
       `No PostgreSQL answers at ${redactUrl(databaseServerUrl)}. Install PostgreSQL 15+ (apt-get install postgresql) or run npm start, which starts an embedded one.`,
     );
   } else {
-    const embedded = await startEmbeddedPostgres(options.dataDir, defaults.embeddedPostgresPort ?? embeddedPostgresPort, log);
+    const embedded = await startEmbeddedPostgres(
+      options.dataDir,
+      defaults.embeddedPostgresPort ?? embeddedPostgresPort,
+      log,
+    );
     databaseServerUrl = embedded.url;
     stops.push(embedded.stop);
     notes.push(`PostgreSQL not found; started an embedded one at ${redactUrl(embedded.url)}`);
@@ -194,7 +202,12 @@ export async function discoverInfrastructure(options: DiscoverOptions): Promise<
         `No NATS server answers at ${natsUrl}${binary ? '' : ' and nats-server is not on PATH'}. Install it (apt-get install nats-server, or a release binary ≥ 2.9 on PATH) and run it with JetStream: nats-server -js -sd <dir>.`,
       );
     }
-    const started = await startNatsServer(binary, options.dataDir, defaults.embeddedNatsPort ?? embeddedNatsPort, log);
+    const started = await startNatsServer(
+      binary,
+      options.dataDir,
+      defaults.embeddedNatsPort ?? embeddedNatsPort,
+      log,
+    );
     natsUrl = started.url;
     stops.push(started.stop);
     notes.push(`NATS not found; started ${binary} with JetStream at ${natsUrl}`);
