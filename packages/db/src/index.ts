@@ -35,3 +35,4 @@ export type {
   PublicDatabase,
 } from './schema';
 export { exactTypes } from './types';
+export type * from './books-schema';

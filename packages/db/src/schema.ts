@@ -1,4 +1,5 @@
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { BooksTables } from './books-schema';
 
 /**
  * The one interface that types all SQL in fundtrace (STYLE 8). Each migration in ./migrations
@@ -8,7 +9,7 @@ import type { ColumnType, Generated, Insertable, Selectable, Updateable } from '
  * Conventions: int8 columns are `bigint` (see ./types); a column with a server default is
  * `Generated<…>` or a `ColumnType` whose insert side is optional.
  */
-export interface Database {
+export interface Database extends BooksTables {
   projection_checkpoints: ProjectionCheckpointsTable;
 }
 

@@ -1,0 +1,193 @@
+import type { Database } from '@fundtrace/db';
+import { type AnyEvent, leafHash, parseStreamName, streamName } from '@fundtrace/events';
+import type { Transaction } from 'kysely';
+import { applyAudit, isAuditEvent, prefetchAudit } from './audit';
+import { Batch } from './batch';
+import { businessDate } from './dates';
+import { ProjectionInvariantError } from './invariant';
+import { applyLedger, isLedgerEvent, prefetchLedger } from './ledger';
+import { applyRegistry, isRegistryEvent, prefetchRegistry } from './registry';
+
+/** What the projector needs of a stored event: where it is, its exact bytes, and it decoded. */
+export interface StoredEvent {
+  /** Stream name as stored, possibly with a namespace prefix (tests, benchmarks). */
+  readonly stream: string;
+  readonly seq: number;
+  readonly subject: string;
+  readonly bytes: Uint8Array;
+  readonly event: AnyEvent;
+}
+
+/** Top-level payload keys that name another entity, and the kind of entity they name. */
+const referenceKeys: Readonly<Record<string, string>> = {
+  householdId: 'household',
+  projectId: 'project',
+  allocationId: 'allocation',
+  paymentId: 'payment',
+  rosterId: 'roster',
+  noticeId: 'notice',
+  objectionId: 'objection',
+  acceptanceId: 'acceptance',
+  earmarkId: 'earmark',
+  disbursementId: 'disbursement',
+  integrationId: 'integration',
+  receiptId: 'receipt',
+  planId: 'plan',
+  findingId: 'finding',
+  reversalId: 'reversal',
+  accountId: 'account',
+  fromAccountId: 'account',
+  toAccountId: 'account',
+};
+
+/**
+ * The payload as stored in `events.data`: the wire form minus every encrypted field (`…Enc`).
+ * Projections never hold ciphertext (ARCHITECTURE: hashes and masks only); the full bytes stay in
+ * the log, and `leaf_hash` lets anyone check a row against them.
+ */
+function withoutCiphertext(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutCiphertext);
+  if (value === null || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) {
+    if (key.endsWith('Enc')) continue;
+    out[key] = withoutCiphertext(item);
+  }
+  return out;
+}
+
+const textDecoder = new TextDecoder();
+
+export interface BatchResult {
+  readonly partition: string;
+  readonly stream: string;
+  readonly applied: number;
+}
+
+/**
+ * Applies a batch of one stream's events, in sequence order, inside `trx` (the caller commits it
+ * together with the checkpoint). Throws `ProjectionInvariantError` naming the event when the log
+ * breaks an invariant; nothing of the batch is then written.
+ */
+export async function projectBatch(
+  trx: Transaction<Database>,
+  stored: readonly StoredEvent[],
+): Promise<BatchResult> {
+  if (stored.length === 0) throw new RangeError('projectBatch needs at least one event');
+  const ref = parseStreamName(stored[0]!.stream);
+  if (ref === null) throw new RangeError(`${stored[0]!.stream} is not a fundtrace stream name`);
+  const logicalStream = streamName(ref.context, ref.partition);
+  const subjectPrefix = ref.namespace === '' ? '' : `${ref.namespace}.`;
+  const batch = new Batch(ref.partition);
+
+  for (let index = 0; index < stored.length; index++) {
+    const item = stored[index]!;
+    const position = { stream: logicalStream, seq: item.seq, type: item.event.type };
+    if (item.stream !== stored[0]!.stream)
+      throw new RangeError(`a batch mixes streams ${stored[0]!.stream} and ${item.stream}`);
+    if (index > 0 && item.seq !== stored[index - 1]!.seq + 1) {
+      throw new RangeError(
+        `batch sequences jump from ${stored[index - 1]!.seq} to ${item.seq} in ${item.stream}`,
+      );
+    }
+    if (item.event.partition !== ref.partition) {
+      throw new ProjectionInvariantError(
+        position,
+        'entity_unknown',
+        `an event of partition ${item.event.partition} is in the stream of ${ref.partition}`,
+      );
+    }
+    const context = isLedgerEvent(item.event) ? 'ledger' : isRegistryEvent(item.event) ? 'registry' : 'audit';
+    if (context !== ref.context) {
+      throw new ProjectionInvariantError(
+        position,
+        'entity_unknown',
+        `a ${context} event is in the ${ref.context} stream`,
+      );
+    }
+  }
+
+  const events = stored.map((item) => item.event);
+  await prefetchLedger(trx, batch, events.filter(isLedgerEvent));
+  await prefetchRegistry(trx, batch, events.filter(isRegistryEvent));
+  await prefetchAudit(trx, batch, events.filter(isAuditEvent));
+
+  for (const item of stored) {
+    const event = item.event;
+    const seqBig = BigInt(item.seq);
+    const occurredOn = businessDate(event.occurredAt);
+    batch.begin({
+      stream: logicalStream,
+      seq: item.seq,
+      type: event.type,
+      partition: ref.partition,
+      occurredOn,
+      seqBig,
+    });
+    if (isLedgerEvent(event)) applyLedger(batch, event);
+    else if (isRegistryEvent(event)) applyRegistry(batch, event);
+    else if (isAuditEvent(event)) applyAudit(batch, event);
+    else
+      throw new ProjectionInvariantError(
+        batch.at,
+        'entity_unknown',
+        `no read model knows ${(event as AnyEvent).type}`,
+      );
+    batch.end();
+
+    const subject = item.subject.startsWith(subjectPrefix)
+      ? item.subject.slice(subjectPrefix.length)
+      : item.subject;
+    const [, , entity = '', entityId = ''] = subject.split('.');
+    const wire = JSON.parse(textDecoder.decode(item.bytes)) as { data: Record<string, unknown> };
+    batch.append('events', {
+      stream: logicalStream,
+      seq: seqBig,
+      partition: ref.partition,
+      context: ref.context,
+      subject,
+      event_id: event.id,
+      type: event.type,
+      version: event.version,
+      entity,
+      entity_id: entityId,
+      occurred_at: event.occurredAt,
+      occurred_on: occurredOn,
+      recorded_at: event.recordedAt,
+      actor_user_id: event.actor.userId,
+      actor_role: event.actor.role,
+      actor_org: event.actor.org,
+      command_id: event.commandId,
+      correlation_id: event.correlationId,
+      causation_id: event.causationId ?? null,
+      data: JSON.stringify(withoutCiphertext(wire.data)),
+      leaf_hash: Buffer.from(leafHash(item.bytes)),
+    });
+    const refs = new Set<string>([`${entity}\u0000${entityId}`]);
+    const data = event.data as Record<string, unknown>;
+    for (const [key, kind] of Object.entries(referenceKeys)) {
+      const value = data[key];
+      if (typeof value === 'string') refs.add(`${kind}\u0000${value}`);
+    }
+    if (event.type === 'MovementReversed')
+      refs.add(`${event.data.movementKind}\u0000${event.data.movementId}`);
+    if (event.type === 'AllocationReceived' && event.data.origin.kind === 'partition') {
+      refs.add(`allocation\u0000${event.data.origin.allocationId}`);
+    }
+    if (event.type === 'FindingRaised' || event.type === 'FindingTraced') {
+      for (const subjectRef of event.data.subjects) refs.add(`${subjectRef.entity}\u0000${subjectRef.id}`);
+    }
+    for (const refKey of [...refs].sort()) {
+      const [refKind, refId] = refKey.split('\u0000') as [string, string];
+      batch.append('event_refs', {
+        partition: ref.partition,
+        ref_kind: refKind,
+        ref_id: refId,
+        stream: logicalStream,
+        seq: seqBig,
+      });
+    }
+  }
+  await batch.flush(trx);
+  return { partition: ref.partition, stream: logicalStream, applied: stored.length };
+}
