@@ -118,6 +118,8 @@ export interface RunProjectionOptions<DB> {
   readonly durable: string;
   readonly batchSize?: number;
   readonly maxWaitMs?: number;
+  /** Redelivery delay of an unacked batch (default `projectionAckWaitMs`); fault tests shorten it. */
+  readonly ackWaitMs?: number;
   /**
    * Applies events, in sequence order, strictly after the checkpoint and without
    * holes, inside the transaction that then writes the checkpoint. It must use `trx`
@@ -260,6 +262,7 @@ export function runProjection<DB>(options: RunProjectionOptions<DB>): Projection
   const { nc, db, stream, durable, handler } = options;
   const batchSize = options.batchSize ?? projectionBatchSizeDefault;
   const maxWaitMs = options.maxWaitMs ?? projectionMaxWaitMsDefault;
+  const ackWaitMs = options.ackWaitMs ?? projectionAckWaitMs;
   const logger = (options.logger ?? silentLogger()).child({ stream, consumer: durable });
   if (!Number.isSafeInteger(batchSize) || batchSize < 1 || batchSize > projectionBatchMessagesMax) {
     throw new RangeError(
@@ -268,6 +271,9 @@ export function runProjection<DB>(options: RunProjectionOptions<DB>): Projection
   }
   if (!Number.isSafeInteger(maxWaitMs) || maxWaitMs < projectionMaxWaitMsMin) {
     throw new RangeError(`maxWaitMs must be an integer ≥ ${projectionMaxWaitMsMin}, got ${maxWaitMs}`);
+  }
+  if (!Number.isSafeInteger(ackWaitMs) || ackWaitMs < maxWaitMs) {
+    throw new RangeError(`ackWaitMs must be an integer ≥ maxWaitMs (${maxWaitMs}), got ${ackWaitMs}`);
   }
   if (durable.length === 0 || /[.*>\s]/.test(durable)) {
     throw new RangeError(
@@ -287,7 +293,8 @@ export function runProjection<DB>(options: RunProjectionOptions<DB>): Projection
   let lastError: string | undefined;
   let stopRequested = false;
   let wakeUp: (() => void) | undefined;
-  const lockKey = `${durable}\u0000${stream}`;
+  // A space separates the two: neither a durable nor a stream name may contain one, and PostgreSQL text cannot hold NUL.
+  const lockKey = `${durable} ${stream}`;
 
   function reportError(error: unknown, fatal: boolean, retryInMs?: number): void {
     lastError = describe(error);
@@ -303,7 +310,7 @@ export function runProjection<DB>(options: RunProjectionOptions<DB>): Projection
   async function openConsumer(): Promise<Consumer> {
     const manager = await jsm();
     const wanted = {
-      ack_wait: nanos(projectionAckWaitMs),
+      ack_wait: nanos(ackWaitMs),
       max_ack_pending: batchSize,
       // Never give up on a message: one that keeps failing stops the runner instead.
       max_deliver: -1,
@@ -319,7 +326,7 @@ export function runProjection<DB>(options: RunProjectionOptions<DB>): Projection
       }
       if (
         c.max_ack_pending !== wanted.max_ack_pending ||
-        millis(c.ack_wait ?? 0) !== projectionAckWaitMs ||
+        millis(c.ack_wait ?? 0) !== ackWaitMs ||
         c.max_deliver !== wanted.max_deliver
       ) {
         await manager.consumers.update(stream, durable, wanted);

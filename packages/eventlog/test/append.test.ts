@@ -16,7 +16,7 @@ import {
   type OutgoingMessage,
   readRange,
 } from '../src';
-import { accountOpened, accountsOpened, partition } from './fixtures';
+import { accountOpened, accountsOpened, partition } from './support/fixtures';
 
 // Proves the append protocol against the machine's NATS: optimistic concurrency,
 // deduplication, and that a pipelined batch is always stored as an exact prefix.

@@ -7,7 +7,7 @@ import {
   newEventId,
   subjectFor,
 } from '@fundtrace/events';
-import type { OutgoingMessage } from '../src';
+import type { OutgoingMessage } from '../../src';
 
 /** The partition the eventlog tests write to (内乡县). */
 export const partition = '411325';

@@ -1,0 +1,278 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { streamName } from '@fundtrace/events';
+import { connectTestNats, useTestInfra } from '@fundtrace/testkit';
+import { DiscardPolicy, RetentionPolicy, StorageType } from '@nats-io/jetstream';
+import { sql } from 'kysely';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  appendBatch,
+  ensurePartitionStreams,
+  lastSequence,
+  PoisonEventError,
+  ProjectionHandlerError,
+  type RunProjectionOptions,
+  runProjection,
+  SequenceGapError,
+} from '../src';
+import { appliedCounts, checkpointOf, createAppliedTable, recordApplied } from './support/applied-table';
+import { accountsOpened, partition, unknownTypeMessage } from './support/fixtures';
+
+// Proves the projection runner against the machine's NATS and PostgreSQL: batches
+// and checkpoint in one transaction, ack after commit, replays that apply nothing,
+// and stops that name stream and sequence for poison events and gaps.
+const infra = useTestInfra();
+let stream: string;
+
+beforeAll(async () => {
+  await ensurePartitionStreams(infra.jsm, { partition, ns: infra.ns, contexts: ['ledger'] });
+  stream = streamName('ledger', partition, infra.ns);
+  await createAppliedTable(infra.db);
+});
+
+/** Fast settings for tests; the redelivery wait is short so a crash test does not wait 30 s. */
+function options(
+  durable: string,
+  extra: Partial<RunProjectionOptions<unknown>> = {},
+): RunProjectionOptions<unknown> {
+  return {
+    nc: infra.nc,
+    db: infra.db,
+    stream,
+    durable,
+    batchSize: 10,
+    maxWaitMs: 1_000,
+    ackWaitMs: 2_000,
+    handler: recordApplied(durable),
+    ...extra,
+  };
+}
+
+async function appendEvents(commandId: string, count: number): Promise<number> {
+  const start = await lastSequence(infra.jsm, stream);
+  const result = await appendBatch(infra.js, {
+    stream,
+    messages: accountsOpened(infra.ns, commandId, count),
+    expectedLastSeq: start,
+  });
+  return result.lastSeq;
+}
+
+async function until(condition: () => Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe('runProjection', () => {
+  it('applies every event once in order, keeps up with new appends, reports lag, and stops gracefully', async () => {
+    const durable = 'steady';
+    const first = await appendEvents('steady-1', 25);
+    const runner = runProjection(options(durable));
+    await until(async () => (await checkpointOf(infra.db, durable, stream)) === first, 'first events');
+    const last = await appendEvents('steady-2', 7);
+    await until(async () => (await checkpointOf(infra.db, durable, stream)) === last, 'new events');
+    expect(await runner.lag()).toEqual({
+      stream,
+      consumer: durable,
+      lastStreamSeq: last,
+      checkpoint: last,
+      lag: 0,
+    });
+    await runner.stop();
+    await expect(runner.done).resolves.toBeUndefined();
+    expect(runner.status().state).toBe('stopped');
+    const counts = await appliedCounts(infra.db, durable);
+    expect(counts).toEqual({ rows: last, distinct: last, maxSeq: last });
+    // Sequence order: rows were inserted in ascending seq (ctid order within one table).
+    const { rows } = await sql<{
+      seq: string;
+    }>`select seq::text as seq from applied where consumer = ${durable}`.execute(infra.db);
+    expect(rows.map((r) => Number(r.seq))).toEqual(Array.from({ length: last }, (_, i) => i + 1));
+  });
+
+  it('reports lag before catching up', async () => {
+    const durable = 'laggard';
+    const last = await lastSequence(infra.jsm, stream);
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const runner = runProjection({ ...options(durable), handler: () => held });
+    expect(await runner.lag()).toMatchObject({ lastStreamSeq: last, checkpoint: 0, lag: last });
+    expect(runner.status().checkpoint).toBeUndefined();
+    release();
+    await runner.stop();
+    expect(await checkpointOf(infra.db, durable, stream)).toBeGreaterThan(0);
+  });
+
+  it('does not re-apply a batch whose commit happened but whose ack never left (process SIGKILLed in between)', async () => {
+    const durable = 'crashy';
+    const last = await appendEvents('crashy', 5);
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        fileURLToPath(new URL('./support/projection-child.ts', import.meta.url)),
+        'nats://127.0.0.1:4222',
+        infra.databaseUrl,
+        stream,
+        durable,
+        '2000',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let output = '';
+    child.stdout.on('data', (chunk) => {
+      output += chunk;
+    });
+    child.stderr.on('data', (chunk) => {
+      output += chunk;
+    });
+    const exit = await new Promise<NodeJS.Signals | null>((resolve) =>
+      child.once('exit', (_code, signal) => resolve(signal)),
+    );
+    expect(exit, output).toBe('SIGKILL');
+    expect(output).toMatch(/committed 1\.\.10/);
+    // The dead process committed the first batch and never acked it.
+    expect(await checkpointOf(infra.db, durable, stream)).toBe(10);
+    const info = await infra.jsm.consumers.info(stream, durable);
+    expect(info.num_ack_pending).toBe(10);
+
+    const runner = runProjection(options(durable));
+    await until(
+      async () => (await checkpointOf(infra.db, durable, stream)) === last,
+      'the rest after the crash',
+    );
+    // The redelivered batch was acked without applying anything.
+    await until(async () => (await infra.jsm.consumers.info(stream, durable)).num_ack_pending === 0, 'acks');
+    await runner.stop();
+    expect(await appliedCounts(infra.db, durable)).toEqual({ rows: last, distinct: last, maxSeq: last });
+  });
+
+  it('does not re-apply after the NATS connection is lost between commit and ack', async () => {
+    const durable = 'disconnected';
+    const last = await lastSequence(infra.jsm, stream);
+    const doomed = await connectTestNats('doomed-projector');
+    let commits = 0;
+    const first = runProjection({
+      ...options(durable),
+      nc: doomed,
+      afterCommit: async () => {
+        commits++;
+        await doomed.close();
+      },
+    });
+    await expect(first.done).rejects.toThrow(/closed/);
+    expect(commits).toBe(1);
+    expect(await checkpointOf(infra.db, durable, stream)).toBe(10);
+
+    const second = runProjection(options(durable));
+    await until(async () => (await checkpointOf(infra.db, durable, stream)) === last, 'catch-up');
+    await until(async () => (await infra.jsm.consumers.info(stream, durable)).num_ack_pending === 0, 'acks');
+    await second.stop();
+    expect(await appliedCounts(infra.db, durable)).toEqual({ rows: last, distinct: last, maxSeq: last });
+  });
+
+  it('starts a new durable right after an existing checkpoint', async () => {
+    const durable = 'resumed';
+    const last = await lastSequence(infra.jsm, stream);
+    await sql`insert into projection_checkpoints (consumer, stream, last_seq) values (${durable}, ${stream}, ${last - 3})`.execute(
+      infra.db,
+    );
+    const runner = runProjection(options(durable));
+    await until(async () => (await checkpointOf(infra.db, durable, stream)) === last, 'the last three');
+    await runner.stop();
+    const counts = await appliedCounts(infra.db, durable);
+    expect(counts).toEqual({ rows: 3, distinct: 3, maxSeq: last });
+  });
+
+  it('applies nothing twice when two runners share one durable', async () => {
+    const durable = 'pair';
+    const last = await appendEvents('pair', 40);
+    const a = runProjection(options(durable));
+    const b = runProjection(options(durable));
+    await until(async () => (await checkpointOf(infra.db, durable, stream)) === last, 'both runners');
+    await Promise.all([a.stop(), b.stop()]);
+    expect(await appliedCounts(infra.db, durable)).toEqual({ rows: last, distinct: last, maxSeq: last });
+  });
+
+  it('stops on a handler failure, naming the sequences, with nothing of the batch committed', async () => {
+    const durable = 'failing';
+    const runner = runProjection({
+      ...options(durable),
+      handler: async (trx, events) => {
+        await recordApplied(durable)(trx, events);
+        if (events.some((e) => e.seq === 13)) throw new Error('projection bug');
+      },
+    });
+    const error = await runner.done.catch((e) => e);
+    expect(error).toBeInstanceOf(ProjectionHandlerError);
+    expect(error).toMatchObject({ stream, firstSeq: 11, lastSeq: 20 });
+    expect(runner.status().state).toBe('failed');
+    expect(await checkpointOf(infra.db, durable, stream)).toBe(10);
+    expect(await appliedCounts(infra.db, durable)).toEqual({ rows: 10, distinct: 10, maxSeq: 10 });
+  });
+
+  it('stops at a poison event with its stream and sequence, applies what came before, and never acks it', async () => {
+    const durable = 'poisoned';
+    const before = await appendEvents('before-poison', 2);
+    await appendBatch(infra.js, {
+      stream,
+      messages: [unknownTypeMessage(infra.ns, 'poison:0')],
+      expectedLastSeq: before,
+    });
+    const poisonSeq = before + 1;
+    await appendEvents('after-poison', 2);
+    await sql`insert into projection_checkpoints (consumer, stream, last_seq) values (${durable}, ${stream}, ${before - 4})`.execute(
+      infra.db,
+    );
+    const errors: unknown[] = [];
+    const runner = runProjection({ ...options(durable), onError: (e) => errors.push(e) });
+    const error = await runner.done.catch((e) => e);
+    expect(error).toBeInstanceOf(PoisonEventError);
+    expect(error).toMatchObject({ stream, seq: poisonSeq });
+    expect(error.message).toContain(`${stream} sequence ${poisonSeq}`);
+    expect(errors).toEqual([error]);
+    expect(await checkpointOf(infra.db, durable, stream)).toBe(before);
+    expect(await appliedCounts(infra.db, durable)).toMatchObject({ rows: 4, maxSeq: before });
+
+    // A restarted runner meets the same event again: it was not acked, not skipped.
+    const again = runProjection({ ...options(durable), ackWaitMs: 1_000 });
+    await expect(again.done).rejects.toMatchObject({ name: 'PoisonEventError', seq: poisonSeq });
+    expect(await checkpointOf(infra.db, durable, stream)).toBe(before);
+  });
+
+  it('stops at a real gap (a message deleted from a stream that allowed it), naming the missing sequence', async () => {
+    const loose = `${infra.ns}_LOOSE`;
+    await infra.jsm.streams.add({
+      name: loose,
+      subjects: [`${infra.ns}.loose.>`],
+      storage: StorageType.File,
+      retention: RetentionPolicy.Limits,
+      discard: DiscardPolicy.New,
+    });
+    const messages = accountsOpened(infra.ns, 'gap', 6).map((m) => ({
+      ...m,
+      subject: `${infra.ns}.loose.x`,
+    }));
+    await appendBatch(infra.js, { stream: loose, messages, expectedLastSeq: 0 });
+    await infra.jsm.streams.deleteMessage(loose, 4);
+    const runner = runProjection({ ...options('gappy'), stream: loose });
+    const error = await runner.done.catch((e) => e);
+    expect(error).toBeInstanceOf(SequenceGapError);
+    expect(error).toMatchObject({ stream: loose, missingSeq: 4, receivedSeq: 5 });
+    expect(await checkpointOf(infra.db, 'gappy', loose)).toBe(0);
+  });
+
+  it('refuses bad settings up front', () => {
+    expect(() => runProjection({ ...options('bad'), batchSize: 0 })).toThrow(RangeError);
+    expect(() => runProjection({ ...options('bad'), batchSize: 1_001 })).toThrow(RangeError);
+    expect(() => runProjection({ ...options('bad'), maxWaitMs: 999 })).toThrow(RangeError);
+    expect(() => runProjection({ ...options('bad'), ackWaitMs: 500 })).toThrow(RangeError);
+    expect(() => runProjection({ ...options('bad.name') })).toThrow(RangeError);
+  });
+});
