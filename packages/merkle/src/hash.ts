@@ -8,14 +8,22 @@ export const hashBytes = 32;
 const leafPrefix = Uint8Array.of(0x00);
 const nodePrefix = Uint8Array.of(0x01);
 
+/**
+ * A plain Uint8Array over a digest's memory, without copying: proof checks hash a
+ * lot, and callers should not get Buffers (they compare and serialise differently).
+ */
+function view(digest: Buffer): Uint8Array {
+  return new Uint8Array(digest.buffer, digest.byteOffset, digest.byteLength);
+}
+
 /** SHA-256(0x00 ‖ data): the hash of one log entry (for fundtrace, an event's canonical bytes). */
 export function hashLeaf(data: Uint8Array): Uint8Array {
-  return new Uint8Array(createHash('sha256').update(leafPrefix).update(data).digest());
+  return view(createHash('sha256').update(leafPrefix).update(data).digest());
 }
 
 /** SHA-256(0x01 ‖ left ‖ right): the hash of an inner node. */
 export function hashChildren(left: Uint8Array, right: Uint8Array): Uint8Array {
-  return new Uint8Array(createHash('sha256').update(nodePrefix).update(left).update(right).digest());
+  return view(createHash('sha256').update(nodePrefix).update(left).update(right).digest());
 }
 
 /** MTH({}) = SHA-256(""): the root hash of the empty tree (RFC 6962 §2.1). */
