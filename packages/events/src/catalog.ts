@@ -6,6 +6,7 @@ import { ledgerEvents } from './ledger';
 import { registryEvents } from './registry';
 import { entityNameSchema } from './subjects';
 import type { Upcaster } from './upcasters';
+import { wireShapeProblems } from './wire-shape';
 
 /**
  * Every event definition of every context, all versions. Adding a definition
@@ -88,7 +89,8 @@ const key = (type: string, version: number) => `${type}@${version}`;
 
 /**
  * Indexes `definitions` by (type, version) and checks what decoding relies on:
- * names are well formed, no (type, version) is defined twice, each type's
+ * names are well formed, payloads can be encoded canonically (`wireShapeProblems`),
+ * no (type, version) is defined twice, each type's
  * versions are 1..n without gaps and keep one context and entity (so its
  * subjects never move), and every superseded version has exactly one upcaster.
  */
@@ -115,6 +117,9 @@ export function buildCatalog(
       );
     }
     if (definition.description.trim() === '') throw new CatalogError(`${where}: description is empty`);
+    const shape = wireShapeProblems(definition.data);
+    if (shape.length > 0)
+      throw new CatalogError(`${where}: payload cannot be encoded canonically: ${shape.join('; ')}`);
     if (byKey.has(key(definition.type, definition.version))) {
       throw new CatalogError(`${where} is defined twice`);
     }

@@ -19,3 +19,4 @@ export { registryEvents } from './registry';
 export * from './subjects';
 export * from './time';
 export * from './upcasters';
+export * from './wire-shape';

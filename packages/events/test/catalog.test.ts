@@ -23,6 +23,7 @@ import {
   registryEvents,
   UpcastError,
   upcasters,
+  wireShapeProblems,
 } from '../src';
 import { envelopeInput } from './fixtures';
 
@@ -270,3 +271,55 @@ describe('size limit', () => {
 
 // Keeps the type import used when narrowing fails to compile.
 export type { AnyEvent };
+
+describe('load-time wire-shape check', () => {
+  const withData = (data: z.ZodType) =>
+    defineEvent({
+      type: 'ShapeTested',
+      version: 1,
+      context: 'audit',
+      entity: 'shape',
+      description: 'test',
+      data,
+      entityId: () => 'x',
+    });
+
+  it('refuses payloads that cannot be encoded canonically, naming the field', () => {
+    const cases: [z.ZodType, RegExp][] = [
+      [z.object({ ratio: z.number() }), /\/ratio: numbers must be integers/],
+      [z.object({ at: z.date() }), /\/at: a date has no canonical JSON form/],
+      [z.object({ n: z.string().transform((s) => s.length) }), /\/n: a one-way transform/],
+      [z.object({ n: z.preprocess((x) => x, z.string()) }), /\/n: a one-way transform/],
+      [z.object({ rows: z.array(z.object({ amount: z.bigint() })) }), /\/rows\/\*\/amount: a bigint/],
+      [z.object({ tags: z.set(z.string()) }), /\/tags: a set/],
+      [
+        z.object({ inner: z.lazy(() => z.object({ x: z.number().optional() })) }),
+        /\/inner\/x: numbers must be integers/,
+      ],
+      [z.object({ byKey: z.record(z.string(), z.number()) }), /\/byKey\/\*: numbers must be integers/],
+    ];
+    for (const [data, message] of cases) {
+      expect(() => buildCatalog([withData(data)])).toThrow(message);
+    }
+  });
+
+  it('accepts integers, codecs whose code side is bigint, and JSON-only shapes', () => {
+    const data = z.object({
+      count: z.int(),
+      rows: z.number().int().nullable(),
+      amountFen: fenSchema,
+      amounts: z.array(z.object({ amountFen: fenSchema.optional() })),
+      kind: z.discriminatedUnion('k', [
+        z.object({ k: z.literal('a') }),
+        z.object({ k: z.literal('b'), n: z.int() }),
+      ]),
+      flag: z.boolean(),
+    });
+    expect(() => buildCatalog([withData(data)])).not.toThrow();
+  });
+
+  it('passes for every definition of the product catalogue', () => {
+    for (const definition of catalog.definitions)
+      expect(wireShapeProblems(definition.data), definition.type).toEqual([]);
+  });
+});
