@@ -36,13 +36,11 @@ describe('migrateToLatest', () => {
   it('builds two schemas side by side, each with its own tables, data and migration history', async () => {
     expect(await migrateToLatest(admin, { schema: 'rm_a' })).toEqual(Object.keys(migrations));
     expect(await migrateToLatest(admin, { schema: 'rm_b' })).toEqual(Object.keys(migrations));
-    for (const schema of ['rm_a', 'rm_b']) {
-      expect(await tablesIn(schema)).toEqual([
-        'kysely_migration',
-        'kysely_migration_lock',
-        'projection_checkpoints',
-      ]);
-    }
+    const inA = await tablesIn('rm_a');
+    expect(inA).toEqual(
+      expect.arrayContaining(['kysely_migration', 'kysely_migration_lock', 'projection_checkpoints']),
+    );
+    expect(await tablesIn('rm_b')).toEqual(inA);
     expect(await tablesIn('public')).not.toContain('projection_checkpoints');
 
     const a = createDb<Database>(url, { schema: 'rm_a' });
@@ -106,8 +104,9 @@ describe('migrateToLatest', () => {
       await migrateToLatest(admin, { schema: 'rm_up', migrations: { [first]: migrations[first]! } }),
     ).toEqual([first]);
     const extended = { ...migrations, '9999-later': later };
-    expect(await pendingMigrations(admin, { schema: 'rm_up', migrations: extended })).toEqual(['9999-later']);
-    expect(await migrateToLatest(admin, { schema: 'rm_up', migrations: extended })).toEqual(['9999-later']);
+    const rest = [...Object.keys(migrations).slice(1), '9999-later'];
+    expect(await pendingMigrations(admin, { schema: 'rm_up', migrations: extended })).toEqual(rest);
+    expect(await migrateToLatest(admin, { schema: 'rm_up', migrations: extended })).toEqual(rest);
     expect(await tablesIn('rm_up')).toContain('later_table');
   });
 

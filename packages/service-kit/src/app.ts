@@ -256,6 +256,9 @@ export async function createApp(options: AppOptions): Promise<App> {
 
   app.addHook('onSend', async (request, reply) => {
     reply.header(requestIdHeader, request.id);
+    // During a graceful shutdown a kept-alive socket would hold server.close() open until the
+    // client's idle timeout; telling the client to close it lets in-flight work finish cleanly.
+    if (app.shuttingDown) reply.header('connection', 'close');
   });
   app.addHook('onResponse', async (request, reply) => {
     app.metrics.httpRequestDuration.observe(

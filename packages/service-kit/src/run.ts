@@ -54,10 +54,12 @@ export async function runService(app: FastifyInstance, options: RunOptions): Pro
         app.log.error({ timeoutMs }, 'shutdown timed out; exiting');
         exit(1);
       }, timeoutMs);
-      timer.unref();
+      // Not unref'd: this timer also keeps the process alive while a hook awaits something that
+      // holds no handle of its own, so the shutdown ends by the hook finishing or by this limit.
       let code = 0;
       try {
-        // 1. No new connections; idle keep-alive sockets close; busy ones close after their response.
+        // 1. No new connections; idle keep-alive sockets close now, busy ones after their response
+        //    (createApp answers `connection: close` once shuttingDown is set).
         await new Promise<void>((resolve) => {
           app.server.close(() => resolve());
           app.server.closeIdleConnections();

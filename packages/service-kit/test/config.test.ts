@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { ConfigError, commonEnv, loadConfig, port } from '../src/index';
+
+const schema = z.object({ ...commonEnv, PORT: port(4101) });
+const secret = 'x'.repeat(32);
+
+describe('loadConfig', () => {
+  it('applies the development defaults and returns a frozen object', () => {
+    const config = loadConfig(schema, { JWT_SECRET: secret });
+    expect(config).toEqual({
+      DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/fundtrace',
+      NATS_URL: 'nats://127.0.0.1:4222',
+      FUNDTRACE_NAMESPACE: '',
+      JWT_SECRET: secret,
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'info',
+      PORT: 4101,
+    });
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(() => {
+      (config as { PORT: number }).PORT = 1;
+    }).toThrow(TypeError);
+  });
+
+  it('reports every problem at once, one line per variable, without echoing values', () => {
+    const env = {
+      JWT_SECRET: 'too-short-secret-value',
+      PORT: '70000',
+      DATABASE_URL: 'mysql://root@localhost/db',
+      NATS_URL: 'http://127.0.0.1:4222',
+      LOG_LEVEL: 'loud',
+      FUNDTRACE_NAMESPACE: 'has.dot',
+    };
+    let error: unknown;
+    try {
+      loadConfig(schema, env);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as ConfigError).message;
+    expect(message.split('\n')[0]).toBe('Invalid configuration:');
+    expect((error as ConfigError).problems.map((problem) => problem.split(':')[0]).sort()).toEqual([
+      'DATABASE_URL',
+      'FUNDTRACE_NAMESPACE',
+      'JWT_SECRET',
+      'LOG_LEVEL',
+      'NATS_URL',
+      'PORT',
+    ]);
+    expect(message).toContain('- JWT_SECRET: must be at least 32 bytes');
+    expect(message).not.toContain('too-short-secret-value');
+  });
+
+  it('says "is required" for a missing variable without a default', () => {
+    expect(() => loadConfig(schema, {})).toThrow(
+      'Invalid configuration:\n- JWT_SECRET: is required but not set',
+    );
+  });
+
+  it('accepts the boundaries: port 0 and 65535, a 32-byte secret, several NATS URLs', () => {
+    expect(loadConfig(schema, { JWT_SECRET: secret, PORT: '0' }).PORT).toBe(0);
+    expect(loadConfig(schema, { JWT_SECRET: secret, PORT: '65535' }).PORT).toBe(65535);
+    expect(() => loadConfig(schema, { JWT_SECRET: 'x'.repeat(31) })).toThrow(/JWT_SECRET/);
+    expect(() => loadConfig(schema, { JWT_SECRET: secret, PORT: '-1' })).toThrow(/PORT/);
+    expect(() => loadConfig(schema, { JWT_SECRET: secret, PORT: '80.5' })).toThrow(/PORT/);
+    expect(loadConfig(schema, { JWT_SECRET: secret, NATS_URL: 'nats://a:4222,nats://b:4222' }).NATS_URL).toBe(
+      'nats://a:4222,nats://b:4222',
+    );
+  });
+
+  it('counts secret length in bytes, not characters', () => {
+    // 11 CJK characters are 33 bytes in UTF-8.
+    expect(loadConfig(schema, { JWT_SECRET: '扶贫资金扶贫资金扶贫资' }).JWT_SECRET).toHaveLength(11);
+  });
+});
