@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import type { Database } from '@fundtrace/db';
 import { streamName } from '@fundtrace/events';
 import { connectTestNats, useTestInfra } from '@fundtrace/testkit';
 import { DiscardPolicy, RetentionPolicy, StorageType } from '@nats-io/jetstream';
@@ -33,8 +34,8 @@ beforeAll(async () => {
 /** Fast settings for tests; the redelivery wait is short so a crash test does not wait 30 s. */
 function options(
   durable: string,
-  extra: Partial<RunProjectionOptions<unknown>> = {},
-): RunProjectionOptions<unknown> {
+  extra: Partial<RunProjectionOptions<Database>> = {},
+): RunProjectionOptions<Database> {
   return {
     nc: infra.nc,
     db: infra.db,
