@@ -171,6 +171,15 @@ export async function projectBatch(
     }
     if (event.type === 'MovementReversed')
       refs.add(`${event.data.movementKind}\u0000${event.data.movementId}`);
+    // A settlement, return or reversal names only the payment; its household's trail includes it too.
+    const paymentId =
+      event.type === 'PaymentSettled' || event.type === 'PaymentReturned'
+        ? event.data.paymentId
+        : event.type === 'MovementReversed' && event.data.movementKind === 'payment'
+          ? event.data.movementId
+          : undefined;
+    if (paymentId !== undefined)
+      refs.add(`household\u0000${batch.stores.payments.get(paymentId)!.household_id}`);
     if (event.type === 'AllocationReceived' && event.data.origin.kind === 'partition') {
       refs.add(`allocation\u0000${event.data.origin.allocationId}`);
     }
