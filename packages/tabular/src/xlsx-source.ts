@@ -48,6 +48,7 @@ export async function* xlsxRows(
         continue;
       }
       found = true;
+      recogniseCjkDateFormats(reader);
       const date1904 = internals.properties?.model?.date1904 === true;
       for await (const row of worksheet) {
         const cells: RawCell[] = [];
@@ -71,6 +72,42 @@ export async function* xlsxRows(
         ? 'the workbook has no sheet'
         : `no sheet named "${sheet}"; the workbook has ${names.map((n) => `"${n}"`).join(', ') || 'no sheets'}`,
     );
+  }
+}
+
+/**
+ * Built-in number formats 27–36 and 50–58 are, in Chinese (and the other CJK)
+ * Excel, dates and times: 31 is yyyy"年"m"月"d"日", 57 yyyy"年"m"月", 58 m"月"d"日",
+ * 32–35 and 55–56 times. Excel does not declare built-in formats in styles.xml,
+ * and exceljs knows only the en-US built-ins, so without this a date typed in a
+ * Chinese Excel would arrive as its serial number ("43588").
+ */
+const cjkBuiltInDateFormatIds = new Set([
+  27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 50, 51, 52, 53, 54, 55, 56, 57, 58,
+]);
+
+/** The parts of exceljs's style manager we touch. */
+interface StyleInternals {
+  model?: { styles?: ({ numFmtId?: number } | undefined)[] };
+  index?: { numFmt?: Record<number, string | undefined> };
+  getStyleModel?: (id: number) => { numFmt?: string } | null;
+}
+
+/**
+ * Gives the style models of cells with a CJK built-in date format a date format,
+ * so this reader (and only this reader: the models belong to it) converts their
+ * values to dates. Runs once the styles are parsed, before the sheet's rows are.
+ */
+function recogniseCjkDateFormats(reader: unknown): void {
+  const styles = (reader as { styles?: StyleInternals }).styles;
+  const xfs = styles?.model?.styles;
+  if (!styles?.getStyleModel || !xfs) return;
+  for (const [id, xf] of xfs.entries()) {
+    const formatId = xf?.numFmtId;
+    if (formatId === undefined || !cjkBuiltInDateFormatIds.has(Number(formatId))) continue;
+    if (styles.index?.numFmt?.[Number(formatId)] !== undefined) continue; // declared in the file: exceljs has it
+    const model = styles.getStyleModel(id);
+    if (model && model.numFmt === undefined) model.numFmt = 'yyyy-mm-dd hh:mm:ss';
   }
 }
 
