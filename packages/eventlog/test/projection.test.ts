@@ -206,7 +206,7 @@ describe('runProjection', () => {
     const runner = runProjection({
       ...options(durable),
       handler: async (trx, events) => {
-        await recordApplied(durable)(trx, events);
+        await recordApplied<Database>(durable)(trx, events);
         if (events.some((e) => e.seq === 13)) throw new Error('projection bug');
       },
     });
