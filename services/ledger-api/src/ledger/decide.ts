@@ -752,8 +752,34 @@ export function rosterPaymentId(rosterId: string, row: number): string {
  * is reported with its number and reason, and one bad row refuses the roster.
  */
 function submitRoster(state: LedgerState, d: CommandData<'SubmitRoster'>, ctx: DecideContext): Decision {
-  if (state.rosters.has(d.rosterId))
+  if (state.rosters.has(d.rosterId)) {
     return reject('roster_exists', `Roster ${d.rosterId} was already submitted.`);
+  }
+  return decideRoster(state, d, ctx, false);
+}
+
+/**
+ * The rest of a roster whose pipelined append was cut short by another writer
+ * after a prefix was stored: the rows not yet instructed, decided against the
+ * state that now includes the prefix and the other writer's events.
+ */
+export function decideRosterRemainder(
+  state: LedgerState,
+  d: CommandData<'SubmitRoster'>,
+  ctx: DecideContext,
+): Decision {
+  invariant(state.rosters.has(d.rosterId), `roster ${d.rosterId} has no stored prefix to continue`);
+  const rows = d.rows.filter((r) => !state.payments.has(rosterPaymentId(d.rosterId, r.row)));
+  if (rows.length === 0) return { ok: true, events: [] };
+  return decideRoster(state, { ...d, rows }, ctx, true);
+}
+
+function decideRoster(
+  state: LedgerState,
+  d: CommandData<'SubmitRoster'>,
+  ctx: DecideContext,
+  remainder: boolean,
+): Decision {
   const terms = paymentTerms(state, ctx, d.programmeCode, d.period, d.accountId, d.noticeId);
   if (isRejected(terms)) return terms;
   const errors: RowError[] = [];
@@ -800,8 +826,9 @@ function submitRoster(state: LedgerState, d: CommandData<'SubmitRoster'>, ctx: D
     invariant(!refused.ok, 'a roster short of funds picked its total successfully');
     return refused;
   }
-  const events: LedgerEventInput[] = [
-    {
+  const events: LedgerEventInput[] = [];
+  if (!remainder) {
+    events.push({
       type: 'RosterSubmitted',
       data: {
         rosterId: d.rosterId,
@@ -813,8 +840,8 @@ function submitRoster(state: LedgerState, d: CommandData<'SubmitRoster'>, ctx: D
         totalFen,
         registrySeq: ctx.registry.seq,
       },
-    },
-  ];
+    });
+  }
   for (const r of d.rows) {
     const picked = draft.pickFifo(terms.account, r.amountFen, terms.allows, d.programmeCode);
     if (!picked.ok) return picked;
@@ -943,7 +970,8 @@ function closeFiscalYear(state: LedgerState, d: CommandData<'CloseFiscalYear'>):
     if (t.fiscalYear !== year || t.remainingFen === 0n) continue;
     consumed.push({ trancheId: t.id, amountFen: t.remainingFen });
     created.push({
-      trancheId: trancheIdFor('co', String(year), created.length + 1),
+      // Numbered after every tranche that exists, so a close resumed after a cut-short append never reuses an id.
+      trancheId: trancheIdFor('co', String(year), state.tranches.size + created.length + 1),
       accountId: t.accountId,
       amountFen: t.remainingFen,
       fundSource: t.fundSource,
@@ -960,7 +988,7 @@ function closeFiscalYear(state: LedgerState, d: CommandData<'CloseFiscalYear'>):
       type: 'TranchesCarriedOver',
       data: {
         fiscalYear: year,
-        chunk: i,
+        chunk: (state.carryOverChunks.get(year) ?? 0) + i,
         consumed: consumed.slice(from, from + carryOverChunkMax),
         created: created.slice(from, from + carryOverChunkMax),
       },
@@ -972,7 +1000,7 @@ function closeFiscalYear(state: LedgerState, d: CommandData<'CloseFiscalYear'>):
       fiscalYear: year,
       carriedOverFen: consumed.reduce((s, c) => s + c.amountFen, 0n),
       trancheCount: consumed.length,
-      chunkCount: events.length,
+      chunkCount: (state.carryOverChunks.get(year) ?? 0) + events.length,
     },
   });
   return { ok: true, events };

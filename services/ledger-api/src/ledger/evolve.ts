@@ -270,6 +270,7 @@ export function evolve(state: LedgerState, event: LedgerEventInput): LedgerState
         debit(state, t.accountId, [piece]);
       }
       credit(state, d.created);
+      state.carryOverChunks.set(d.fiscalYear, (state.carryOverChunks.get(d.fiscalYear) ?? 0) + 1);
       return state;
     }
     case 'FiscalYearClosed': {

@@ -179,6 +179,8 @@ export interface LedgerState {
   readonly objections: Map<string, ObjectionState>;
   readonly reversals: Set<string>;
   readonly closedYears: Set<number>;
+  /** TranchesCarriedOver chunks booked per fiscal year, so a resumed close continues the numbering. */
+  readonly carryOverChunks: Map<number, number>;
   readonly totals: LedgerTotals;
   /** How many events of each type were applied: cheap observability for the rebuild. */
   readonly eventCounts: Map<LedgerEventType, number>;
@@ -203,6 +205,7 @@ export function initialState(partition: string): LedgerState {
     objections: new Map(),
     reversals: new Set(),
     closedYears: new Set(),
+    carryOverChunks: new Map(),
     totals: {
       rootReceivedFen: 0n,
       receivedFromPartitionsFen: 0n,

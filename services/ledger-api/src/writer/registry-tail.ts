@@ -1,0 +1,157 @@
+import { type Logger, lastSequence, StreamMissingError } from '@fundtrace/eventlog';
+import { type AnyEvent, decodeEvent } from '@fundtrace/events';
+import { DeliverPolicy, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import type { HouseholdFacts, RegistryView } from '../ledger/decide';
+
+/** How often to look again for a REGISTRY stream that does not exist yet (registry-api creates it). */
+export const registryRetryMs = 2_000;
+
+/**
+ * Longest a payment waits for the registry tail to reach the stream's end. A
+ * household registered a moment ago must be payable; waiting longer than this
+ * means the tail is broken, and the command fails rather than deciding blind.
+ */
+export const registryCatchUpTimeoutMs = 10_000;
+
+interface MutableFacts {
+  exited: boolean;
+  accountBound: boolean;
+}
+
+/**
+ * Applies one registry event to the household facts the ledger needs. Only the
+ * facts, never personal data: the registry's encrypted fields are not read.
+ */
+export function applyRegistryEvent(facts: Map<string, MutableFacts>, event: AnyEvent): void {
+  switch (event.type) {
+    case 'HouseholdRegistered':
+      facts.set(event.data.householdId, { exited: false, accountBound: false });
+      return;
+    case 'AccountBound':
+    case 'AccountChanged': {
+      const f = facts.get(event.data.householdId);
+      if (f) f.accountBound = true;
+      return;
+    }
+    case 'HouseholdExited': {
+      const f = facts.get(event.data.householdId);
+      if (f) f.exited = true;
+      return;
+    }
+    case 'HouseholdReentered': {
+      const f = facts.get(event.data.householdId);
+      if (f) f.exited = false;
+      return;
+    }
+    default:
+      return;
+  }
+}
+
+/**
+ * ledger-api's view of REGISTRY_<code>: an ordered consumer tailing the stream
+ * in the background, keeping for each household whether it is registered,
+ * exited, and has a 一卡通 account. Writers never read PostgreSQL to decide.
+ */
+export class RegistryTail implements RegistryView {
+  private readonly facts = new Map<string, MutableFacts>();
+  private last = 0;
+  private waiters: Array<{ seq: number; resolve: () => void }> = [];
+  private stopped = false;
+  private running: Promise<void> | undefined;
+  private stopCurrent: (() => Promise<void>) | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly js: JetStreamClient,
+    private readonly jsm: JetStreamManager,
+    readonly stream: string,
+    private readonly logger: Logger,
+  ) {}
+
+  get seq(): number {
+    return this.last;
+  }
+
+  get householdCount(): number {
+    return this.facts.size;
+  }
+
+  household(householdId: string): HouseholdFacts | undefined {
+    return this.facts.get(householdId);
+  }
+
+  /** Starts tailing; resolves once the tail has reached the stream's end as of now. */
+  async start(): Promise<void> {
+    this.tail();
+    await this.catchUp();
+  }
+
+  /** Waits until every registry event stored before this call has been applied. */
+  async catchUp(timeoutMs = registryCatchUpTimeoutMs): Promise<void> {
+    let target: number;
+    try {
+      target = await lastSequence(this.jsm, this.stream);
+    } catch (error) {
+      if (error instanceof StreamMissingError) return; // no households registered yet
+      throw error;
+    }
+    if (this.last >= target) return;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w.resolve !== done);
+        reject(
+          new Error(
+            `registry tail of ${this.stream} is at ${this.last}, behind ${target} after ${timeoutMs} ms`,
+          ),
+        );
+      }, timeoutMs);
+      const done = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.waiters.push({ seq: target, resolve: done });
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    await this.stopCurrent?.();
+    await this.running?.catch(() => undefined);
+  }
+
+  private tail(): void {
+    if (this.stopped) return;
+    this.running = this.consume().catch((error: unknown) => {
+      if (this.stopped) return;
+      if (!(error instanceof StreamMissingError)) {
+        this.logger.error({ err: error, stream: this.stream }, 'registry tail failed; retrying');
+      }
+      this.retryTimer = setTimeout(() => this.tail(), registryRetryMs);
+    });
+  }
+
+  private async consume(): Promise<void> {
+    await lastSequence(this.jsm, this.stream); // throws StreamMissingError while it does not exist
+    const consumer = await this.js.consumers.get(this.stream, {
+      deliver_policy: DeliverPolicy.StartSequence,
+      opt_start_seq: this.last + 1,
+    });
+    const messages = await consumer.consume();
+    this.stopCurrent = async () => {
+      await messages.close();
+    };
+    for await (const m of messages) {
+      if (m.seq <= this.last) continue; // an ordered consumer restarted at an earlier point
+      applyRegistryEvent(this.facts, decodeEvent(m.data));
+      this.last = m.seq;
+      if (this.waiters.length > 0) {
+        const ready = this.waiters.filter((w) => w.seq <= this.last);
+        this.waiters = this.waiters.filter((w) => w.seq > this.last);
+        for (const w of ready) w.resolve();
+      }
+    }
+    if (!this.stopped) throw new Error(`registry tail of ${this.stream} ended unexpectedly`);
+  }
+}

@@ -1,0 +1,139 @@
+import {
+  appendBatch,
+  ensurePartitionStreams,
+  lastSequence,
+  type OutgoingMessage,
+  silentLogger,
+} from '@fundtrace/eventlog';
+import { encodeEvent, messageId, newEventId, streamName, subjectFor, utcTimestamp } from '@fundtrace/events';
+import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+import { LedgerWriter } from '../src/writer/writer';
+import { reference } from './support';
+
+/** The writers' clock in integration tests: 2024-06-15 12:00 Beijing, after the fixtures' notice periods. */
+export const testNowMs = Date.parse('2024-06-15T04:00:00Z');
+
+export const financeActor = { userId: 'clerk-1', role: 'finance' as const, org: '内乡县财政局' };
+
+export async function startWriter(
+  js: JetStreamClient,
+  jsm: JetStreamManager,
+  ns: string,
+  partition: string,
+  now: () => number = () => testNowMs,
+): Promise<LedgerWriter> {
+  await ensurePartitionStreams(jsm, { partition, ns, contexts: ['ledger', 'registry'] });
+  const writer = new LedgerWriter({ js, jsm, partition, ns, reference, logger: silentLogger(), now });
+  await writer.start();
+  return writer;
+}
+
+// Placeholders of the right shape: the ledger reads household facts, never the personal data.
+const sealed = { keyId: 'k1', iv: 'AAAAAAAAAAAAAAAA', ct: 'AAAA', tag: 'AAAAAAAAAAAAAAAAAAAAAA==' };
+const hash = (n: number) => n.toString(16).padStart(64, '0');
+
+function registryEvent(partition: string, type: string, data: Record<string, unknown>, n: number) {
+  const nowMs = testNowMs - 86_400_000;
+  return {
+    id: newEventId(nowMs),
+    type,
+    version: 1,
+    partition,
+    occurredAt: utcTimestamp(nowMs),
+    recordedAt: utcTimestamp(nowMs),
+    actor: { userId: 'registrar', role: 'registry' as const, org: '内乡县扶贫办' },
+    commandId: `reg-${type}-${n}`,
+    correlationId: `reg-${n}`,
+    data: { ...data, commandDigest: hash(n) },
+  };
+}
+
+/**
+ * Appends real registry events (HouseholdRegistered, then AccountBound unless
+ * `withAccount` is false) to REGISTRY_<partition>, as registry-api would.
+ */
+export async function registerHouseholds(
+  js: JetStreamClient,
+  jsm: JetStreamManager,
+  ns: string,
+  partition: string,
+  householdIds: readonly string[],
+  options: { withAccount?: boolean; exited?: boolean } = {},
+): Promise<void> {
+  const stream = streamName('registry', partition, ns);
+  const seq = await lastSequence(jsm, stream);
+  const messages: OutgoingMessage[] = [];
+  for (const [k, householdId] of householdIds.entries()) {
+    const n = seq + 1 + k * 3;
+    const events = [
+      registryEvent(
+        partition,
+        'HouseholdRegistered',
+        {
+          householdId,
+          villageCode: `${partition}100201`,
+          causeOfPoverty: 'illness',
+          registeredOn: '2016-03-01',
+          members: [
+            {
+              memberNo: 1,
+              relation: 'head',
+              nameEnc: sealed,
+              nameMasked: '张*',
+              idNumberEnc: sealed,
+              idNumberHash: hash(n),
+              idNumberMasked: '4113**********1234',
+              birthYear: 1960,
+              sex: 'male',
+              disability: null,
+              healthEnc: sealed,
+            },
+          ],
+          phoneEnc: null,
+          phoneHash: null,
+          phoneMasked: null,
+          maskingVersion: 1,
+        },
+        n,
+      ),
+    ];
+    if (options.withAccount !== false) {
+      events.push(
+        registryEvent(
+          partition,
+          'AccountBound',
+          {
+            householdId,
+            bank: 'RCC',
+            medium: 'card',
+            accountEnc: sealed,
+            accountHash: hash(n + 1_000_000),
+            accountMasked: '****1234',
+            holderMemberNo: 1,
+            boundOn: '2016-03-02',
+            maskingVersion: 1,
+          },
+          n,
+        ),
+      );
+    }
+    if (options.exited) {
+      events.push(
+        registryEvent(
+          partition,
+          'HouseholdExited',
+          { householdId, kind: 'lifted', exitedOn: '2020-12-01', reason: '稳定脱贫' },
+          n,
+        ),
+      );
+    }
+    for (const [i, event] of events.entries()) {
+      messages.push({
+        subject: subjectFor(event as never, ns),
+        bytes: encodeEvent(event as never),
+        msgId: messageId(event.commandId, i),
+      });
+    }
+  }
+  await appendBatch(js, { stream, messages, expectedLastSeq: seq });
+}
