@@ -214,6 +214,10 @@ export class Batch {
       balance.credit_fen += amountFen;
       balance.balance_fen -= amountFen;
       this.creditTotal += amountFen;
+      // Checked at once, before the tranche's own remainder: the account is what the books show.
+      if (balance.balance_fen < 0n && !sourceAccounts.has(accountId)) {
+        this.fail('balance_negative', `account ${accountId} would hold ${balance.balance_fen} fen`);
+      }
     }
     this.stores.balances.put(balance);
     this.touchedAccounts.add(accountId);
@@ -254,6 +258,7 @@ export class Batch {
           `tranche ${piece.trancheId} belongs to account ${tranche.account_id}, not ${options.fromAccountId}`,
         );
       }
+      this.entry('credit', tranche.account_id, piece.amountFen, movementKind, movementId, tranche.tranche_id);
       const remaining = tranche.remaining_fen - piece.amountFen;
       if (remaining < 0n) {
         this.fail(
@@ -263,7 +268,6 @@ export class Batch {
       }
       const next = { ...tranche, remaining_fen: remaining };
       this.stores.tranches.put(next);
-      this.entry('credit', tranche.account_id, piece.amountFen, movementKind, movementId, tranche.tranche_id);
       consumed.push(next);
     }
     return consumed;
