@@ -85,4 +85,4 @@ export {
   type ShutdownHook,
   shutdownTimeoutMs,
 } from './run';
-export { serializerCompiler, type ZodTypeProvider } from './type-provider';
+export { type DeepReadonly, serializerCompiler, type ZodTypeProvider } from './type-provider';

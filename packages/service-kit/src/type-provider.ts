@@ -11,8 +11,20 @@ import { $ZodType, type output, safeEncode } from 'zod/v4/core';
  */
 export interface ZodTypeProvider extends FastifyTypeProvider {
   validator: this['schema'] extends $ZodType ? output<this['schema']> : unknown;
-  serializer: this['schema'] extends $ZodType ? output<this['schema']> : unknown;
+  serializer: this['schema'] extends $ZodType ? DeepReadonly<output<this['schema']>> : unknown;
 }
+
+/**
+ * Replies may be deeply readonly: deciders and read models hand out frozen views
+ * (`readonly MemberView[]`), and the serializer only reads them. Mutable values still fit.
+ */
+export type DeepReadonly<T> = T extends bigint | string | number | boolean | null | undefined | Date
+  ? T
+  : T extends readonly (infer Item)[]
+    ? readonly DeepReadonly<Item>[]
+    : T extends object
+      ? { readonly [Key in keyof T]: DeepReadonly<T[Key]> }
+      : T;
 
 /**
  * Encodes a reply with its response schema (which also strips undeclared fields, so internal
