@@ -64,11 +64,18 @@ export async function signTreeHead(
     extensions: [],
   };
   const note = signCheckpoint(checkpoint, signer);
+  // A stream with no events has no tree row to lock, so two signers can race here; the
+  // note they produce is identical (deterministic Ed25519), and the loser reads the winner's.
   const { rows } = await sql<CheckpointRow>`
     insert into merkle_checkpoints (stream, size, key_id, root_hash, note)
     values (${stream}, ${String(head.size)}::int8, ${keyId}, ${Buffer.from(head.rootHash)}, ${note})
+    on conflict (stream, size, key_id) do nothing
     returning stream, size, key_id, root_hash, note, signed_at`.execute(trx);
-  return { checkpoint: fromRow(rows[0]!), created: true };
+  if (rows[0] !== undefined) return { checkpoint: fromRow(rows[0]), created: true };
+  const raced = await checkpointAtSize(trx, stream, head.size, keyId);
+  if (raced === undefined || raced.note !== note)
+    throw new Error(`checkpoint of ${stream} at ${head.size} vanished or differs`);
+  return { checkpoint: raced, created: false };
 }
 
 /** The newest checkpoint of a stream (largest size; for equal sizes the latest signed). */

@@ -1,0 +1,11 @@
+import type { NoteSigner } from '@fundtrace/merkle';
+import type { Keeper } from '../keeper/runner';
+import type { CheckpointSigner } from '../keeper/signing';
+
+/** What the routes need besides app.db and app.jsm. */
+export interface RouteDeps {
+  readonly keeper: Pick<Keeper, 'streams' | 'natsStream'>;
+  readonly checkpoints: CheckpointSigner;
+  readonly signer: NoteSigner;
+  readonly originPrefix: string;
+}

@@ -1,0 +1,24 @@
+import { parseStreamName } from '@fundtrace/events';
+import { z } from 'zod';
+
+/** A kept stream's name as the API spells it: `LEDGER_411325`, never with a test namespace. */
+export const streamParam = z
+  .string()
+  .max(32)
+  .refine((name) => {
+    const ref = parseStreamName(name);
+    return ref !== null && ref.namespace === '';
+  }, 'must be LEDGER_<code>, REGISTRY_<code> or AUDIT_<code> with a valid administrative code');
+
+/** The partition (administrative code) of a stream name that passed {@link streamParam}. */
+export function partitionOf(stream: string): string {
+  const ref = parseStreamName(stream);
+  if (ref === null) throw new Error(`not a stream name: ${stream}`); // validated before
+  return ref.partition;
+}
+
+/** Sizes and sequences: whole numbers within 2^53 (JetStream sequences in practice). */
+export const sizeQuery = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+export const seqQuery = z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
+
+export const base64Hash = z.string().meta({ description: 'base64 SHA-256 hash (32 bytes)' });
