@@ -1,3 +1,4 @@
+export { type ActiveSchemaDb, type ActiveSchemaDbOptions, activeSchemaPollMs, connectActiveSchemaDb } from './active-db';
 export {
   activeSchemaChannel,
   createSchema,
