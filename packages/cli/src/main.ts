@@ -3,6 +3,7 @@
 // src/commands/ and is registered here, one line each.
 import { Command } from 'commander';
 import { tokenCommand } from './commands/token';
+import { verifyCommand } from './commands/verify';
 import { UsageError } from './context';
 import { ApiError, describeApiError } from './http';
 
@@ -11,6 +12,7 @@ const program = new Command('fundtrace')
   .showHelpAfterError();
 
 program.addCommand(tokenCommand());
+program.addCommand(verifyCommand());
 
 try {
   await program.parseAsync(process.argv);
