@@ -39,6 +39,8 @@ export interface DecideContext {
   readonly commandDigest: string;
   /** Who holds an ID-number hash in this county, including households decided earlier in one import. */
   readonly idOwner: (hash: string) => IdOwner | undefined;
+  /** Check a registration and stop before sealing anything (dry runs, an import's first pass). */
+  readonly validateOnly?: boolean;
 }
 
 export type Decision =
@@ -185,6 +187,7 @@ function decideRegister(
     });
   }
   if (problems.length > 0) return rejectAll(problems);
+  if (ctx.validateOnly === true) return { ok: true, events: [] };
 
   const events: RegistryEventDraft[] = [];
   const common = { householdId: input.householdId, commandDigest: ctx.commandDigest };
@@ -216,6 +219,11 @@ function decideRegister(
     });
   }
   return { ok: true, events };
+}
+
+/** The normalised ID numbers of a (valid) registration: what the county index will hold. */
+export function registrationIdHashes(members: readonly MemberInputParsed[], keyring: Keyring): string[] {
+  return members.map((m) => idNumberHash(normalizedId(m), keyring));
 }
 
 function normalizedId(member: MemberInputParsed): string {

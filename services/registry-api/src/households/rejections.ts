@@ -33,6 +33,7 @@ export const registryRejectionStatuses = {
   member_already_deceased: 409,
   import_rows_invalid: 422,
   import_not_found: 404,
+  partition_not_served: 404,
   idempotency_key_reused: 409,
 } as const;
 

@@ -1,0 +1,301 @@
+import {
+  AppendConflictError,
+  AppendOutcomeUnknownError,
+  appendBatch,
+  BatchCutShortError,
+  BatchOutcomeUnknownError,
+  ensurePartitionStreams,
+  type Logger,
+  type OutgoingMessage,
+  readStream,
+} from '@fundtrace/eventlog';
+import {
+  type Actor,
+  createEvent,
+  decodeEvent,
+  type EventDefinition,
+  encodeEvent,
+  messageId,
+  newEventId,
+  registryEvents,
+  streamName,
+  subjectFor,
+  utcTimestamp,
+} from '@fundtrace/events';
+import type { Keyring } from '@fundtrace/pii';
+import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+import type { RegistryCommand } from '../households/commands';
+import { type DecideContext, type Decision, decide, type RegistryEventDraft } from '../households/decide';
+import { applyEvent } from '../households/evolve';
+import type { RegistryRejection } from '../households/rejections';
+import { emptyRegistryState, type IdOwner, type RegistryState } from '../households/state';
+import { Mutex } from './mutex';
+
+/**
+ * The single writer of one county's REGISTRY_<code> stream. It rebuilds its state from the stream
+ * at start, decides each command against it, and appends with `Nats-Expected-Last-Sequence` and
+ * `Nats-Msg-Id = <commandId>:<i>`. If another instance appended first (a deployment overlap), the
+ * append fails, the writer reads the tail it missed and decides again, a bounded number of times.
+ */
+
+/**
+ * How often one command is re-decided after losing an append race or an unknown outcome. Each
+ * retry first reads the tail it missed, so a second loss in a row already means another live
+ * writer; five leaves room for a burst during a rolling deployment and then gives up loudly.
+ */
+export const appendRetriesMax = 5;
+
+/**
+ * Events per pipelined append during an import. 2,000 events are about 5 MB of encoded bytes in
+ * flight and one progress step; a failure in a batch re-reads at most this many events.
+ */
+export const importBatchEventsMax = 2_000;
+
+export interface CommandMeta {
+  readonly commandId: string;
+  readonly digest: string;
+  readonly actor: Actor;
+  /** Business time of the command (RFC 3339). */
+  readonly occurredAt: string;
+  readonly correlationId: string;
+}
+
+export type ExecuteResult =
+  | {
+      readonly ok: true;
+      /** True when the command had already been appended: this is its original result. */
+      readonly duplicate: boolean;
+      readonly firstSeq: number | null;
+      readonly lastSeq: number | null;
+      readonly events: number;
+    }
+  | { readonly ok: false; readonly rejection: RegistryRejection };
+
+export interface RegistryWriterOptions {
+  readonly js: JetStreamClient;
+  readonly jsm: JetStreamManager;
+  readonly partition: string;
+  readonly ns: string;
+  readonly keyring: Keyring;
+  readonly logger: Logger;
+  /** Wall clock for `recordedAt` and event ids; never used to decide. */
+  readonly now?: () => number;
+}
+
+/** Registry definitions by type, widened: a draft's type picks its definition at run time. */
+const registryDefinitions: ReadonlyMap<string, EventDefinition> = new Map(
+  registryEvents.map((d) => [d.type, d as unknown as EventDefinition]),
+);
+
+export class RegistryWriter {
+  readonly state: RegistryState;
+  readonly stream: string;
+  private readonly mutex = new Mutex();
+  private readonly now: () => number;
+
+  private constructor(private readonly options: RegistryWriterOptions) {
+    this.state = emptyRegistryState(options.partition);
+    this.stream = streamName('registry', options.partition, options.ns);
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Ensures the stream exists (verifying its settings) and rebuilds the state from it. */
+  static async open(options: RegistryWriterOptions): Promise<RegistryWriter> {
+    await ensurePartitionStreams(options.jsm, {
+      partition: options.partition,
+      contexts: ['registry'],
+      ns: options.ns,
+    });
+    const writer = new RegistryWriter(options);
+    await writer.catchUp();
+    options.logger.info(
+      {
+        partition: options.partition,
+        lastSeq: writer.state.lastSeq,
+        households: writer.state.households.size,
+      },
+      'registry state rebuilt',
+    );
+    return writer;
+  }
+
+  get partition(): string {
+    return this.options.partition;
+  }
+
+  get keyring(): Keyring {
+    return this.options.keyring;
+  }
+
+  /** Runs `task` with the county to itself (no command can interleave). */
+  exclusive<T>(task: () => Promise<T>): Promise<T> {
+    return this.mutex.run(task);
+  }
+
+  /** Reads and folds whatever the stream holds beyond our state. */
+  async catchUp(): Promise<void> {
+    for await (const stored of readStream(this.options.js, {
+      stream: this.stream,
+      fromSeq: this.state.lastSeq + 1,
+    })) {
+      const event = stored.event;
+      if (!registryDefinitions.has(event.type)) {
+        throw new Error(`invariant: ${this.stream} holds a ${event.type} at sequence ${stored.seq}`);
+      }
+      applyEvent(this.state, {
+        seq: stored.seq,
+        commandId: event.commandId,
+        event: { type: event.type, data: event.data } as RegistryEventDraft,
+      });
+    }
+  }
+
+  /** Reads one stored event back (a reveal decrypts the fields it holds). */
+  async readEvent(seq: number): Promise<RegistryEventDraft> {
+    const message = await this.options.jsm.streams.getMessage(this.stream, { seq });
+    if (message === null) throw new Error(`invariant: ${this.stream} has no message at ${seq}`);
+    const event = decodeEvent(message.data);
+    return { type: event.type, data: event.data } as RegistryEventDraft;
+  }
+
+  context(
+    meta: Pick<CommandMeta, 'commandId' | 'digest'>,
+    pending?: ReadonlyMap<string, IdOwner>,
+  ): DecideContext {
+    return {
+      partition: this.partition,
+      keyring: this.keyring,
+      commandId: meta.commandId,
+      commandDigest: meta.digest,
+      idOwner: (hash) => this.state.idIndex.get(hash) ?? pending?.get(hash),
+    };
+  }
+
+  /** Decides and appends one command, idempotently (see the class comment). */
+  execute(command: RegistryCommand, meta: CommandMeta): Promise<ExecuteResult> {
+    return this.mutex.run(() => this.executeLocked(command, meta));
+  }
+
+  private async executeLocked(command: RegistryCommand, meta: CommandMeta): Promise<ExecuteResult> {
+    for (let attempt = 0; attempt <= appendRetriesMax; attempt++) {
+      const record = this.state.commands.get(meta.commandId);
+      if (record !== undefined) {
+        if (record.digest !== meta.digest) return idempotencyKeyReused(meta.commandId);
+        // Only a registration can have been cut short (it is up to three events); it completes.
+        if (command.kind !== 'register') {
+          return {
+            ok: true,
+            duplicate: true,
+            firstSeq: record.firstSeq,
+            lastSeq: record.lastSeq,
+            events: record.events,
+          };
+        }
+      }
+      const householdId = command.kind === 'register' ? command.household.householdId : command.householdId;
+      const decision: Decision = decide(command, this.state.households.get(householdId), this.context(meta));
+      if (!decision.ok) return decision;
+      if (decision.events.length === 0) {
+        const done = this.state.commands.get(meta.commandId)!;
+        return {
+          ok: true,
+          duplicate: true,
+          firstSeq: done.firstSeq,
+          lastSeq: done.lastSeq,
+          events: done.events,
+        };
+      }
+      const outcome = await this.appendDrafts(decision.events, meta, record?.events ?? 0);
+      if (outcome === 'retry') {
+        this.options.logger.warn(
+          { partition: this.partition, commandId: meta.commandId, attempt },
+          'append raced; caught up and deciding again',
+        );
+        continue;
+      }
+      const done = this.state.commands.get(meta.commandId)!;
+      return {
+        ok: true,
+        duplicate: record !== undefined,
+        firstSeq: outcome.firstSeq,
+        lastSeq: outcome.lastSeq,
+        events: done.events,
+      };
+    }
+    throw new Error(
+      `append to ${this.stream} lost ${appendRetriesMax + 1} races in a row: is a second writer running?`,
+    );
+  }
+
+  /**
+   * Appends drafts as one pipelined batch expecting our last sequence, and folds them on success.
+   * On a lost race or an unknown outcome it reads the tail (which may hold some of ours) and
+   * answers `retry`: the caller decides again against the caught-up state.
+   */
+  async appendDrafts(
+    drafts: readonly RegistryEventDraft[],
+    meta: CommandMeta,
+    firstIndex: number,
+  ): Promise<{ firstSeq: number; lastSeq: number } | 'retry'> {
+    const nowMs = this.now();
+    const recordedAt = utcTimestamp(nowMs);
+    const envelopes = drafts.map((draft) => {
+      const definition = registryDefinitions.get(draft.type)!;
+      return createEvent(definition, {
+        id: newEventId(nowMs),
+        partition: this.partition,
+        data: draft.data,
+        actor: meta.actor,
+        commandId: meta.commandId,
+        correlationId: meta.correlationId,
+        occurredAt: meta.occurredAt,
+        recordedAt,
+      });
+    });
+    const messages: OutgoingMessage[] = envelopes.map((envelope, i) => ({
+      subject: subjectFor(envelope, this.options.ns),
+      bytes: encodeEvent(envelope),
+      msgId: messageId(meta.commandId, firstIndex + i),
+    }));
+    const expectedLastSeq = this.state.lastSeq;
+    try {
+      const result = await appendBatch(this.options.js, { stream: this.stream, messages, expectedLastSeq });
+      if (result.stored.some((s) => s.duplicate)) {
+        // A previous attempt stored some of these within the duplicate window: read what is there.
+        await this.catchUp();
+        return 'retry';
+      }
+      envelopes.forEach((envelope, i) => {
+        applyEvent(this.state, {
+          seq: expectedLastSeq + i + 1,
+          commandId: meta.commandId,
+          event: { type: envelope.type, data: envelope.data } as RegistryEventDraft,
+        });
+      });
+      return { firstSeq: expectedLastSeq + 1, lastSeq: result.lastSeq };
+    } catch (error) {
+      if (
+        error instanceof AppendConflictError ||
+        error instanceof BatchCutShortError ||
+        error instanceof AppendOutcomeUnknownError ||
+        error instanceof BatchOutcomeUnknownError
+      ) {
+        await this.catchUp();
+        return 'retry';
+      }
+      throw error;
+    }
+  }
+}
+
+function idempotencyKeyReused(commandId: string): ExecuteResult {
+  const message = `command id ${commandId} was already used for a different command`;
+  return {
+    ok: false,
+    rejection: {
+      code: 'idempotency_key_reused',
+      message,
+      problems: [{ code: 'idempotency_key_reused', message }],
+    },
+  };
+}

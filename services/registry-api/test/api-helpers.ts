@@ -1,0 +1,64 @@
+import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { createLogger, type Role, signToken } from '@fundtrace/service-kit';
+import { buildApp, type RegistryApp } from '../src/app';
+import { loadRegistryConfig } from '../src/config';
+
+export const jwtSecret = randomBytes(32).toString('hex');
+
+export interface StartedApi extends RegistryApp {
+  /** Every log line the service wrote, as text. */
+  readonly logLines: string[];
+  readonly env: Record<string, string>;
+}
+
+export function piiEnv(): Record<string, string> {
+  return {
+    PII_KEYS: `k1:${randomBytes(32).toString('base64')}`,
+    PII_ACTIVE_KEY: 'k1',
+    PII_HMAC_KEY: randomBytes(32).toString('base64'),
+  };
+}
+
+/** registry-api on the machine's NATS under the test file's namespace, logging into memory. */
+export async function startApi(
+  ns: string,
+  env: Record<string, string> = piiEnv(),
+  partitions = '411325',
+): Promise<StartedApi> {
+  const full = {
+    ...env,
+    JWT_SECRET: jwtSecret,
+    NATS_URL: process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
+    FUNDTRACE_NAMESPACE: ns,
+    REGISTRY_PARTITIONS: partitions,
+    LOG_LEVEL: 'debug',
+  };
+  const logLines: string[] = [];
+  const destination = new Writable({
+    write(chunk, _encoding, done) {
+      logLines.push(
+        ...String(chunk)
+          .split('\n')
+          .filter((l) => l !== ''),
+      );
+      done();
+    },
+  });
+  const logger = createLogger({ name: 'registry-api', level: 'debug', destination });
+  const built = await buildApp({ config: loadRegistryConfig(full), logger });
+  await built.app.ready();
+  return { ...built, logLines, env };
+}
+
+export async function tokenFor(
+  role: Role,
+  partitions: string[] = ['411325'],
+  sub = `${role}-officer`,
+): Promise<string> {
+  return signToken(jwtSecret, { sub, role, org: '内乡县扶贫办', partitions }, 3600);
+}
+
+export function auth(token: string): { authorization: string } {
+  return { authorization: `Bearer ${token}` };
+}
