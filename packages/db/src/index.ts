@@ -37,3 +37,4 @@ export type {
 } from './schema';
 export { exactTypes } from './types';
 export type * from './books-schema';
+export type * from './merkle-schema';
