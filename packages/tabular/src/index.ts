@@ -31,3 +31,4 @@ export {
   writeTemplate,
   writeXlsx,
 } from './write';
+export { xlsxReadAttemptsMax } from './xlsx-source';

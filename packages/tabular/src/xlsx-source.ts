@@ -10,12 +10,31 @@ import {
   type RawRow,
 } from './cells';
 import { TableError } from './errors';
+import { zipEntryNames } from './zip-directory';
 
 /** The parts of exceljs's streaming reader we use that its typings do not declare. */
 interface ReaderInternals {
   model?: { sheets?: { name: string }[] };
+  styles?: unknown;
+  sharedStrings?: unknown;
   properties?: { model?: { date1904?: boolean } };
 }
+
+/**
+ * exceljs's streaming reader now and then skips a zip entry without a word
+ * (we measured about 1 read in 20 losing styles.xml on small files), and in some
+ * zip layouts (a stored entry, styles.xml as the last entry, styles after the
+ * sheet) it always does. A skipped styles.xml would turn every date into a
+ * serial number, a skipped sharedStrings.xml every text cell into an error.
+ * Every read therefore checks that the parts the zip lists were parsed before
+ * the first row is handed on, and starts again if not. Attempts are independent,
+ * so five leave about one read in three million to fail (loudly, with
+ * `malformed_xlsx`); a layout exceljs can never read fails all five.
+ */
+export const xlsxReadAttemptsMax = 5;
+
+/** A part the zip lists was not parsed by the time the sheet's rows start. */
+class PartSkipped extends Error {}
 
 /**
  * Rows of one sheet of an XLSX, streamed: the named sheet, or the first in tab
@@ -24,6 +43,32 @@ interface ReaderInternals {
 export async function* xlsxRows(
   input: { path: string } | { bytes: Uint8Array },
   sheet?: string,
+): AsyncGenerator<RawRow> {
+  const listed = new Set((await zipEntryNames(input)) ?? []);
+  for (let attempt = 1; ; attempt += 1) {
+    const rows = readSheet(input, sheet, listed);
+    let yielded = false;
+    try {
+      for (let next = await rows.next(); !next.done; next = await rows.next()) {
+        yielded = true;
+        yield next.value;
+      }
+      return;
+    } catch (error) {
+      if (!(error instanceof PartSkipped)) throw error;
+      // Nothing was handed on yet, so starting again is invisible to the caller.
+      if (!yielded && attempt < xlsxReadAttemptsMax) continue;
+      throw new TableError('malformed_xlsx', error.message);
+    } finally {
+      await rows.return(undefined);
+    }
+  }
+}
+
+async function* readSheet(
+  input: { path: string } | { bytes: Uint8Array },
+  sheet: string | undefined,
+  listed: ReadonlySet<string>,
 ): AsyncGenerator<RawRow> {
   const stream = 'path' in input ? createReadStream(input.path) : Readable.from([Buffer.from(input.bytes)]);
   const reader = new ExcelJS.stream.xlsx.WorkbookReader(stream, {
@@ -34,6 +79,8 @@ export async function* xlsxRows(
     entries: 'ignore',
   });
   const internals = reader as unknown as ReaderInternals;
+  // The reader starts with default styles and replaces them when it parses styles.xml.
+  const defaultStyles = internals.styles;
   const names: string[] = [];
   let found = false;
   try {
@@ -48,6 +95,12 @@ export async function* xlsxRows(
         continue;
       }
       found = true;
+      if (listed.has('xl/styles.xml') && internals.styles === defaultStyles) {
+        throw new PartSkipped(unreadablePart('styles.xml'));
+      }
+      if (listed.has('xl/sharedStrings.xml') && internals.sharedStrings === undefined) {
+        throw new PartSkipped(unreadablePart('sharedStrings.xml'));
+      }
       recogniseCjkDateFormats(reader);
       const date1904 = internals.properties?.model?.date1904 === true;
       for await (const row of worksheet) {
@@ -60,12 +113,14 @@ export async function* xlsxRows(
       break;
     }
   } catch (error) {
-    if (error instanceof TableError) throw error;
+    if (error instanceof TableError || error instanceof PartSkipped) throw error;
     throw new TableError('malformed_xlsx', `not a readable XLSX file: ${(error as Error).message}`);
   } finally {
     stream.destroy();
   }
   if (!found) {
+    const sheetsListed = [...listed].filter((entry) => /^xl\/worksheets\/sheet\d+\.xml$/.test(entry)).length;
+    if (names.length < sheetsListed) throw new PartSkipped(unreadablePart('worksheets'));
     throw new TableError(
       'sheet_not_found',
       sheet === undefined
@@ -73,6 +128,10 @@ export async function* xlsxRows(
         : `no sheet named "${sheet}"; the workbook has ${names.map((n) => `"${n}"`).join(', ') || 'no sheets'}`,
     );
   }
+}
+
+function unreadablePart(part: string): string {
+  return `the workbook's ${part} could not be read before its rows in ${xlsxReadAttemptsMax} attempts (an unusual zip layout); open the file in Excel or WPS and save it again as .xlsx`;
 }
 
 /**

@@ -6,7 +6,7 @@ import { crc32, deflateRawSync } from 'node:zlib';
  * XLSX files byte for byte as Excel or WPS write them, including what exceljs
  * itself never writes (undeclared built-in number formats, error results).
  */
-export function zip(files: Record<string, string>): Buffer {
+export function zip(files: Record<string, string>, method: 'deflate' | 'store' = 'deflate'): Buffer {
   const locals: Buffer[] = [];
   const centrals: Buffer[] = [];
   let offset = 0;
@@ -14,12 +14,12 @@ export function zip(files: Record<string, string>): Buffer {
     const nameBytes = Buffer.from(name, 'utf8');
     const data = Buffer.from(text, 'utf8');
     const crc = crc32(data);
-    const packed = deflateRawSync(data);
+    const packed = method === 'deflate' ? deflateRawSync(data) : data;
     const local = Buffer.alloc(30);
     local.writeUInt32LE(0x04034b50, 0);
     local.writeUInt16LE(20, 4); // version needed
     local.writeUInt16LE(0x0800, 6); // UTF-8 names
-    local.writeUInt16LE(8, 8); // deflate
+    local.writeUInt16LE(method === 'deflate' ? 8 : 0, 8);
     local.writeUInt32LE(0, 10); // time, date
     local.writeUInt32LE(crc, 14);
     local.writeUInt32LE(packed.length, 18);
@@ -32,7 +32,7 @@ export function zip(files: Record<string, string>): Buffer {
     central.writeUInt16LE(20, 4);
     central.writeUInt16LE(20, 6);
     central.writeUInt16LE(0x0800, 8);
-    central.writeUInt16LE(8, 10);
+    central.writeUInt16LE(method === 'deflate' ? 8 : 0, 10);
     central.writeUInt32LE(0, 12);
     central.writeUInt32LE(crc, 16);
     central.writeUInt32LE(packed.length, 20);
@@ -65,6 +65,9 @@ export function xlsx(options: {
   tabOrder?: number[];
   cellXfs?: number[];
   numFmts?: Record<number, string>;
+  /** Leave out the trailing docProps, so styles.xml is the last entry. */
+  stylesLast?: boolean;
+  method?: 'deflate' | 'store';
 }): Buffer {
   const order = options.tabOrder ?? options.sheets.map((_, i) => i + 1);
   const files: Record<string, string> = {
@@ -83,9 +86,11 @@ export function xlsx(options: {
   files['xl/styles.xml'] =
     `<?xml version="1.0" encoding="UTF-8"?><styleSheet xmlns="${ns}">${numFmts.length ? `<numFmts count="${numFmts.length}">${numFmts.map(([id, code]) => `<numFmt numFmtId="${id}" formatCode="${code.replaceAll('"', '&quot;')}"/>`).join('')}</numFmts>` : ''}<fonts count="1"><font><sz val="11"/><name val="宋体"/></font></fonts><fills count="1"><fill><patternFill patternType="none"/></fill></fills><borders count="1"><border/></borders><cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs><cellXfs count="${xfs.length}">${xfs.map((id) => `<xf numFmtId="${id}" fontId="0" fillId="0" borderId="0" xfId="0"${id ? ' applyNumberFormat="1"' : ''}/>`).join('')}</cellXfs></styleSheet>`;
   // Excel ends with the document properties.
-  files['docProps/app.xml'] =
-    '<?xml version="1.0" encoding="UTF-8"?><Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties"><Application>Microsoft Excel</Application></Properties>';
-  return zip(files);
+  if (!options.stylesLast) {
+    files['docProps/app.xml'] =
+      '<?xml version="1.0" encoding="UTF-8"?><Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties"><Application>Microsoft Excel</Application></Properties>';
+  }
+  return zip(files, options.method);
 }
 
 /** An inline-string cell. */
