@@ -20,7 +20,7 @@ import {
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { $ZodType, safeParse, toJSONSchema } from 'zod/v4/core';
-import { authenticator } from './auth';
+import { authenticator, hooksRequireToken, markRequiresToken } from './auth';
 import type { LogLevel } from './config';
 import { type ErrorResponse, internalErrorCode, isRejection, type ValidationIssue } from './errors';
 import { Readiness } from './health';
@@ -249,10 +249,30 @@ export async function createApp(options: AppOptions): Promise<App> {
   if (options.auth) {
     app.decorate('authenticate', authenticator(options.auth.secret));
   } else {
-    app.decorate('authenticate', async () => {
-      throw new Error(`${options.name} was created without auth, but a route requires a token`);
-    });
+    // Marked too, so a route using it is refused at startup; only a direct call could reach the throw.
+    app.decorate(
+      'authenticate',
+      markRequiresToken(async () => {
+        throw new Error(`${options.name} was created without auth, but a route requires a token`);
+      }),
+    );
   }
+
+  // Routes guarded by app.authenticate / requireRole: documented as needing a bearer token, and
+  // impossible in an app without auth (a startup error, not a 500 on the first request).
+  app.addHook('onRoute', (route) => {
+    if (
+      !hooksRequireToken(route.onRequest) &&
+      !hooksRequireToken(route.preHandler) &&
+      !hooksRequireToken(route.preValidation)
+    ) {
+      return;
+    }
+    if (!options.auth)
+      throw new Error(`${options.name} has no auth, but ${route.method} ${route.url} requires a token`);
+    const schema = (route.schema ?? {}) as { security?: unknown };
+    if (schema.security === undefined) route.schema = { ...schema, security: [{ bearerAuth: [] }] };
+  });
 
   app.addHook('onSend', async (request, reply) => {
     reply.header(requestIdHeader, request.id);

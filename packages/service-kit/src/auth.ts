@@ -123,12 +123,32 @@ function bearerToken(request: FastifyRequest): string {
   return match[1]!;
 }
 
+/**
+ * Marks the hooks that require a token, so createApp can document such routes as needing a
+ * bearer token in OpenAPI and refuse them at startup in an app created without auth.
+ */
+export const requiresToken: unique symbol = Symbol.for('fundtrace.requiresToken');
+
+/** Whether a route hook (or any of an array of hooks) requires a token. */
+export function hooksRequireToken(hooks: unknown): boolean {
+  const list = Array.isArray(hooks) ? hooks : [hooks];
+  return list.some((hook) => typeof hook === 'function' && requiresToken in hook);
+}
+
+export function markRequiresToken<T extends object>(hook: T): T {
+  Object.defineProperty(hook, requiresToken, { value: true });
+  return hook;
+}
+
 /** Builds the `app.authenticate` hook for one secret: sets `request.user` or throws a 401. */
 export function authenticator(secret: string) {
   secretKey(secret); // fail at startup, not on the first request
-  return async function authenticate(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
+  return markRequiresToken(async function authenticate(
+    request: FastifyRequest,
+    _reply: FastifyReply,
+  ): Promise<void> {
     request.user = await verifyToken(secret, bearerToken(request));
-  };
+  });
 }
 
 export interface RoleOptions {
@@ -147,7 +167,10 @@ export interface RoleOptions {
  */
 export function requireRole(allowed: readonly Role[], options: RoleOptions = {}) {
   if (allowed.length === 0) throw new Error('requireRole needs at least one role');
-  return async function checkRole(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  return markRequiresToken(async function checkRole(
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ): Promise<void> {
     if (!request.user) await request.server.authenticate(request, reply);
     const user = request.user;
     if (!user) throw new Error('authenticate returned without a user'); // broken invariant
@@ -168,7 +191,7 @@ export function requireRole(allowed: readonly Role[], options: RoleOptions = {})
         throw new Rejection('forbidden', `Partition ${partition} is outside your scope`, { partition }, 403);
       }
     }
-  };
+  });
 }
 
 /** The authenticated user; for handlers behind `app.authenticate` or `requireRole`. */

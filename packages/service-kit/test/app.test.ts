@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type App, signToken } from '../src/index';
+import { type App, createApp, createLogger, requireRole, signToken } from '../src/index';
 import { type logCapture, sampleApp, secret } from './sample-app';
 
 let app: App;
@@ -159,6 +159,29 @@ describe('body limit', () => {
   });
 });
 
+describe('apps without auth', () => {
+  it('refuse a guarded route at startup instead of failing its requests', async () => {
+    const open = await createApp({
+      name: 'open',
+      version: '0',
+      description: 'no auth',
+      logger: createLogger({ name: 'open', level: 'silent' }),
+      auth: false,
+    });
+    try {
+      expect(() => open.get('/guarded', { onRequest: requireRole(['inspector']) }, async () => ({}))).toThrow(
+        /open has no auth, but GET \/guarded requires a token/,
+      );
+      expect(() => open.get('/also', { preHandler: [open.authenticate] }, async () => ({}))).toThrow(
+        /no auth/,
+      );
+      expect(() => open.get('/fine', async () => ({}))).not.toThrow();
+    } finally {
+      await open.close();
+    }
+  });
+});
+
 describe('request ids and security headers', () => {
   it('echoes a well-formed x-request-id and replaces a malformed one', async () => {
     const kept = await app.inject({ method: 'GET', url: '/public', headers: { 'x-request-id': 'abc-123' } });
@@ -208,6 +231,8 @@ describe('OpenAPI and docs', () => {
       'purpose_not_allowed',
     ]);
     expect(doc.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' });
+    expect(operation.security).toEqual([{ bearerAuth: [] }]); // guarded by requireRole
+    expect(doc.paths['/public'].get.security).toBeUndefined();
     expect(doc.paths['/metrics']).toBeUndefined();
     expect(doc.paths['/health']).toBeDefined();
   });

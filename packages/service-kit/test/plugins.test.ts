@@ -1,3 +1,4 @@
+import { migrateToLatest, setActiveSchema } from '@fundtrace/db';
 import { createTestDatabase, databaseUrlOn, freePorts, type TestDatabase } from '@fundtrace/testkit';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -64,6 +65,30 @@ describe('natsPlugin and dbPlugin against the real servers', () => {
       });
       expect(response.body).not.toContain('does_not_exist');
       expect(logs.text()).toContain('ft_test_does_not_exist');
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('follow the active read-model schema when asked to', async () => {
+    await migrateToLatest(database.db, { schema: 'rm_one' });
+    await migrateToLatest(database.db, { schema: 'rm_two' });
+    await setActiveSchema(database.db, 'rm_one');
+    const { app, logs } = await bareApp();
+    try {
+      await app.register(dbPlugin, {
+        url: database.url,
+        schema: { active: true },
+        applicationName: 'reader',
+      });
+      const path = async () =>
+        (await sql<{ path: string }>`select current_setting('search_path') as path`.execute(app.db)).rows[0]
+          ?.path;
+      expect(await path()).toBe('rm_one');
+      await setActiveSchema(database.db, 'rm_two');
+      await expect.poll(path).toBe('rm_two');
+      expect(logs.text()).toContain('read models switched');
+      expect((await app.inject({ method: 'GET', url: '/ready' })).statusCode).toBe(200);
     } finally {
       await app.close();
     }
