@@ -1,0 +1,352 @@
+import { clientIdSchema, rfc3339Schema } from '@fundtrace/events';
+import { type App, currentUser, errorResponseSchema, requireRole } from '@fundtrace/service-kit';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { validatorCompiler } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { type CommandType, commandSchemas, type LedgerCommand } from '../ledger/commands';
+import { rosterRowsMax } from '../ledger/limits';
+import { ledgerRejections, partitionBusy, type Writers, writerFor } from './shared';
+
+/**
+ * One POST route per command under /v1/partitions/:partition. Every body carries
+ * a client-generated `commandId` (the idempotency key); a repeat with the same
+ * content answers 200 with the original result, a first execution 201.
+ */
+
+/**
+ * Largest roster request body. A 100,000-row roster (rosterRowsMax) in JSON is
+ * about 15 MB; twice that refuses a runaway upload before it is parsed.
+ */
+export const rosterBodyBytesMax = 32 * 1024 * 1024;
+
+const commandFields = {
+  commandId: clientIdSchema.describe('Client-generated id; repeat it to retry safely (idempotency key).'),
+  correlationId: clientIdSchema
+    .optional()
+    .describe('Ties the events of one business flow together (an import).'),
+  occurredAt: rfc3339Schema.optional().describe('Business time, may be back-dated (补发); default: now.'),
+};
+
+const partitionParams = z.object({ partition: z.string().regex(/^[0-9]{6}$/) });
+const dryRunQuery = z.object({
+  dryRun: z
+    .enum(['true', 'false'])
+    .optional()
+    .transform((v) => v === 'true')
+    .describe('true: decide and report (errors included), append nothing.'),
+});
+
+export const commandResultSchema = z.object({
+  commandId: z.string(),
+  duplicate: z.boolean(),
+  dryRun: z.boolean(),
+  eventCount: z.number(),
+  firstSeq: z.number().nullable(),
+  lastSeq: z.number().nullable(),
+});
+
+const commandRoutes: ReadonlyArray<{ type: CommandType; url: string; summary: string; tag: string }> = [
+  {
+    type: 'OpenAccount',
+    url: 'accounts',
+    summary: 'Open an account: pool (专户), project or implementing unit',
+    tag: 'accounts',
+  },
+  {
+    type: 'IssueAllocation',
+    url: 'allocations',
+    summary: 'Issue an allocation to a lower level (资金下达)',
+    tag: 'allocations',
+  },
+  {
+    type: 'ReceiveAllocation',
+    url: 'receipts',
+    summary: 'Receive an allocation (到账), from a higher level or from outside',
+    tag: 'allocations',
+  },
+  {
+    type: 'IntegrateFunds',
+    url: 'integrations',
+    summary: 'Integrate named tranches under a plan line (统筹整合)',
+    tag: 'allocations',
+  },
+  {
+    type: 'ApprovePlan',
+    url: 'plans',
+    summary: 'Approve a plan (规划/实施方案); total must equal its lines',
+    tag: 'plans',
+  },
+  { type: 'AdjustPlan', url: 'plan-adjustments', summary: 'Adjust a plan’s lines and total', tag: 'plans' },
+  {
+    type: 'ApproveProject',
+    url: 'projects',
+    summary: 'Approve a project against a plan line (项目库)',
+    tag: 'projects',
+  },
+  {
+    type: 'AdjustProject',
+    url: 'project-adjustments',
+    summary: 'Adjust a project’s budget or implementing unit',
+    tag: 'projects',
+  },
+  {
+    type: 'RecordAcceptance',
+    url: 'acceptances',
+    summary: 'Record a project’s acceptance (验收)',
+    tag: 'projects',
+  },
+  {
+    type: 'EarmarkFunds',
+    url: 'earmarks',
+    summary: 'Earmark money from a pool to a project (资金安排)',
+    tag: 'projects',
+  },
+  {
+    type: 'DisburseFunds',
+    url: 'disbursements',
+    summary: 'Disburse to the implementing unit (拨付; 报账制 needs acceptance)',
+    tag: 'projects',
+  },
+  {
+    type: 'InstructPayment',
+    url: 'payments',
+    summary: 'Instruct one household payment (funds reserved)',
+    tag: 'payments',
+  },
+  {
+    type: 'SettlePayment',
+    url: 'payment-settlements',
+    summary: 'Record the bank’s settlement of a payment',
+    tag: 'payments',
+  },
+  {
+    type: 'ReturnPayment',
+    url: 'payment-returns',
+    summary: 'Record a payment the bank returned (money back to its tranches)',
+    tag: 'payments',
+  },
+  {
+    type: 'ReverseMovement',
+    url: 'reversals',
+    summary: 'Reverse a booked movement (冲正) with a reason',
+    tag: 'corrections',
+  },
+  {
+    type: 'CloseFiscalYear',
+    url: 'year-closings',
+    summary: 'Close a fiscal year, carrying remainders over (结转)',
+    tag: 'corrections',
+  },
+  {
+    type: 'PublishNotice',
+    url: 'notices',
+    summary: 'Publish a notice (公示) with its period',
+    tag: 'notices',
+  },
+  {
+    type: 'FileObjection',
+    url: 'objections',
+    summary: 'File an objection (异议) to a notice (the notice board sends these)',
+    tag: 'notices',
+  },
+  {
+    type: 'ResolveObjection',
+    url: 'objection-resolutions',
+    summary: 'Resolve an objection: upheld or dismissed',
+    tag: 'notices',
+  },
+  {
+    type: 'CloseNotice',
+    url: 'notice-closings',
+    summary: 'Close a notice after its period with no open objection',
+    tag: 'notices',
+  },
+];
+
+interface Envelope {
+  commandId: string;
+  correlationId?: string | undefined;
+  occurredAt?: string | undefined;
+}
+
+async function run(
+  writers: Writers,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  partition: string,
+  envelope: Envelope,
+  command: LedgerCommand,
+  dryRun: boolean,
+) {
+  const writer = writerFor(writers, partition);
+  const user = currentUser(request);
+  try {
+    const outcome = await writer.execute({
+      commandId: envelope.commandId,
+      correlationId: envelope.correlationId,
+      occurredAt: envelope.occurredAt ?? null,
+      actor: { userId: user.sub, role: user.role, org: user.org },
+      command,
+      dryRun,
+    });
+    if (!outcome.ok) throw ledgerRejections.reject(outcome.code, outcome.message, outcome.details);
+    return reply.status(outcome.result.duplicate || outcome.result.dryRun ? 200 : 201).send(outcome.result);
+  } catch (error) {
+    const busy = partitionBusy(error, reply);
+    if (busy) return busy;
+    throw error;
+  }
+}
+
+const responses = {
+  200: commandResultSchema,
+  201: commandResultSchema,
+  400: errorResponseSchema,
+  401: errorResponseSchema,
+  403: errorResponseSchema,
+  404: errorResponseSchema,
+  409: errorResponseSchema,
+  422: errorResponseSchema,
+  503: errorResponseSchema,
+};
+
+export function registerCommandRoutes(app: App, writers: Writers): void {
+  const guard = requireRole(['finance'], {
+    partition: (r) => (r.params as { partition?: string }).partition,
+  });
+  for (const route of commandRoutes) {
+    const body = (commandSchemas[route.type] as z.ZodObject).extend(commandFields);
+    app.post(
+      `/v1/partitions/:partition/${route.url}`,
+      {
+        onRequest: guard,
+        schema: {
+          summary: route.summary,
+          description: `Command \`${route.type}\`.`,
+          tags: [route.tag],
+          security: [{ bearerAuth: [] }],
+          params: partitionParams,
+          querystring: dryRunQuery,
+          body,
+          response: responses,
+        },
+      },
+      async (request, reply) => {
+        const { commandId, correlationId, occurredAt, ...data } = request.body as Envelope &
+          Record<string, unknown>;
+        const command = { type: route.type, data } as LedgerCommand;
+        return run(
+          writers,
+          request,
+          reply,
+          request.params.partition,
+          { commandId, correlationId, occurredAt },
+          command,
+          request.query.dryRun,
+        );
+      },
+    );
+  }
+  registerRosterRoute(app, writers, guard);
+}
+
+const rosterSchema = commandSchemas.SubmitRoster;
+const rosterRowSchema = rosterSchema.shape.rows.element;
+const rosterHeadSchema = rosterSchema.omit({ rows: true }).extend(commandFields);
+
+/** One malformed roster row, reported by its spreadsheet row number when it has one. */
+export interface RowProblem {
+  row: number | null;
+  index: number;
+  code: 'invalid_row';
+  message: string;
+}
+
+/**
+ * Validates a roster body as a whole, row by row, so every bad row is reported
+ * with its row number (zod alone would report array indexes and stop at none).
+ */
+export function parseRoster(
+  body: unknown,
+):
+  | { ok: true; envelope: Envelope; data: z.output<typeof rosterSchema> }
+  | { ok: false; problems: RowProblem[]; headIssues: string[] } {
+  const raw = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
+  const { rows: rawRows, ...headRaw } = raw;
+  const head = rosterHeadSchema.safeParse(headRaw);
+  const headIssues = head.success
+    ? []
+    : head.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`);
+  const problems: RowProblem[] = [];
+  const rows: Array<z.output<typeof rosterRowSchema>> = [];
+  if (!Array.isArray(rawRows) || rawRows.length === 0) {
+    headIssues.push('rows: a roster needs at least one row');
+  } else if (rawRows.length > rosterRowsMax) {
+    headIssues.push(`rows: ${rawRows.length} rows, at most ${rosterRowsMax} per roster; split it`);
+  } else {
+    rawRows.forEach((value, index) => {
+      const parsed = rosterRowSchema.safeParse(value);
+      if (parsed.success) {
+        rows.push(parsed.data);
+        return;
+      }
+      const rowNumber = (value as { row?: unknown } | null)?.row;
+      problems.push({
+        row: Number.isSafeInteger(rowNumber) ? (rowNumber as number) : null,
+        index,
+        code: 'invalid_row',
+        message: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+      });
+    });
+  }
+  if (!head.success || problems.length > 0 || headIssues.length > 0)
+    return { ok: false, problems, headIssues };
+  const { commandId, correlationId, occurredAt, ...rest } = head.data;
+  return { ok: true, envelope: { commandId, correlationId, occurredAt }, data: { ...rest, rows } };
+}
+
+function registerRosterRoute(app: App, writers: Writers, guard: ReturnType<typeof requireRole>): void {
+  app.post(
+    '/v1/partitions/:partition/rosters',
+    {
+      onRequest: guard,
+      bodyLimit: rosterBodyBytesMax,
+      // The body is validated in the handler, row by row, to report row numbers (see parseRoster).
+      validatorCompiler: (req) =>
+        req.httpPart === 'body'
+          ? (value: unknown) => ({ value })
+          : validatorCompiler(req as unknown as Parameters<typeof validatorCompiler>[0]),
+      schema: {
+        summary: `Submit a payment roster (发放花名册) of up to ${rosterRowsMax} rows, validated as a whole`,
+        description:
+          'Every row is checked before anything is appended; one bad row refuses the roster and the answer lists every bad row with its row number and reason (`roster_rows_invalid`).',
+        tags: ['payments'],
+        security: [{ bearerAuth: [] }],
+        params: partitionParams,
+        querystring: dryRunQuery,
+        body: rosterSchema.extend(commandFields),
+        response: responses,
+      },
+    },
+    async (request, reply) => {
+      const parsed = parseRoster(request.body);
+      if (!parsed.ok) {
+        throw ledgerRejections.reject(
+          'roster_rows_invalid',
+          `The roster is malformed: ${parsed.problems.length} bad row(s)${parsed.headIssues.length ? `, ${parsed.headIssues.join('; ')}` : ''}. Nothing was booked.`,
+          { errorCount: parsed.problems.length, errors: parsed.problems, headIssues: parsed.headIssues },
+        );
+      }
+      const command: LedgerCommand = { type: 'SubmitRoster', data: parsed.data };
+      return run(
+        writers,
+        request,
+        reply,
+        request.params.partition,
+        parsed.envelope,
+        command,
+        request.query.dryRun,
+      );
+    },
+  );
+}

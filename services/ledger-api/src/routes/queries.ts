@@ -1,0 +1,117 @@
+import { type App, errorResponseSchema, requireRole } from '@fundtrace/service-kit';
+import { z } from 'zod';
+import {
+  accountOf,
+  accountView,
+  noticeOf,
+  noticeView,
+  paymentOf,
+  paymentView,
+  projectOf,
+  projectView,
+  rosterOf,
+  rosterView,
+  summaryOf,
+  summaryView,
+} from '../queries';
+import { ledgerRejections, type Writers, writerFor } from './shared';
+
+const id = z.string().min(1).max(96);
+const errors = { 401: errorResponseSchema, 403: errorResponseSchema, 404: errorResponseSchema };
+
+/**
+ * Queries answered from the writer's state (role finance, scoped to the
+ * partition). They see every command acknowledged by this instance; the
+ * projector's tables serve history, search and reports.
+ */
+export function registerQueryRoutes(app: App, writers: Writers): void {
+  const guard = requireRole(['finance'], {
+    partition: (r) => (r.params as { partition?: string }).partition,
+  });
+  const base = '/v1/partitions/:partition';
+  const notFound = (what: string, key: string) =>
+    ledgerRejections.reject('not_found', `No ${what} ${key} in these books.`, { [what]: key });
+
+  app.get(
+    `${base}/summary`,
+    {
+      onRequest: guard,
+      schema: {
+        summary: 'Totals of the books: balances, reserved, paid out, issued, received',
+        tags: ['queries'],
+        security: [{ bearerAuth: [] }],
+        params: z.object({ partition: z.string() }),
+        response: { 200: summaryView, ...errors },
+      },
+    },
+    async (request) => {
+      const writer = writerFor(writers, request.params.partition);
+      return writer.read((s) => summaryOf(s, writer.registry.seq));
+    },
+  );
+
+  app.get(
+    `${base}/accounts/:accountId`,
+    {
+      onRequest: guard,
+      schema: {
+        summary: 'An account’s balance and its tranches (资金批次), oldest first',
+        tags: ['queries'],
+        security: [{ bearerAuth: [] }],
+        params: z.object({ partition: z.string(), accountId: id }),
+        querystring: z.object({
+          offset: z.coerce.number().int().min(0).default(0),
+          all: z
+            .enum(['true', 'false'])
+            .optional()
+            .transform((v) => v === 'true')
+            .describe('include spent tranches'),
+        }),
+        response: { 200: accountView, ...errors },
+      },
+    },
+    async (request) => {
+      const { partition, accountId } = request.params;
+      const found = await writerFor(writers, partition).read((s) =>
+        accountOf(s, accountId, request.query.offset, request.query.all),
+      );
+      if (!found) throw notFound('account', accountId);
+      return found;
+    },
+  );
+
+  const single = <T>(
+    path: string,
+    what: string,
+    summary: string,
+    view: z.ZodType,
+    find: (
+      s: Parameters<Parameters<ReturnType<typeof writerFor>['read']>[0]>[0],
+      key: string,
+    ) => T | undefined,
+  ) =>
+    app.get(
+      `${base}/${path}/:key`,
+      {
+        onRequest: guard,
+        schema: {
+          summary,
+          tags: ['queries'],
+          security: [{ bearerAuth: [] }],
+          params: z.object({ partition: z.string(), key: id }),
+          response: { 200: view, ...errors },
+        },
+      },
+      async (request) => {
+        const { partition, key } = request.params;
+        const found = await writerFor(writers, partition).read((s) => find(s, key));
+        if (found === undefined) throw notFound(what, key);
+        return found;
+      },
+    );
+
+  single('payments', 'payment', 'A payment’s status and the tranches it consumed', paymentView, paymentOf);
+  single('rosters', 'roster', 'A roster’s progress: instructed, settled, returned', rosterView, rosterOf);
+  single('notices', 'notice', 'A notice, its period and objections', noticeView, noticeOf);
+  single('projects', 'project', 'A project’s budget, earmarked and disbursed', projectView, projectOf);
+}

@@ -1,0 +1,309 @@
+import type { App } from '@fundtrace/service-kit';
+import { signToken } from '@fundtrace/service-kit';
+import { useTestInfra } from '@fundtrace/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp, startWriters } from '../src/app';
+import { readConfig } from '../src/config';
+import type { Writers } from '../src/routes/shared';
+import { registerHouseholds, testNowMs } from './fixtures';
+
+/**
+ * The HTTP API against real NATS through app.inject: auth, one error format,
+ * idempotent retries, the whole demo chain central → province → city → county
+ * down to a roster paid to households, and the OpenAPI document.
+ */
+
+const infra = useTestInfra({ database: false });
+const secret = 'ledger-api-test-secret-of-at-least-32-bytes';
+const chain = ['000000', '410000', '411300', '411325'] as const;
+let app: App;
+let writers: Writers;
+let financeToken: string;
+let countyToken: string;
+let inspectorToken: string;
+let counter = 0;
+
+beforeAll(async () => {
+  const config = readConfig({
+    JWT_SECRET: secret,
+    FUNDTRACE_NAMESPACE: infra.ns,
+    LEDGER_PARTITIONS: chain.join(','),
+    LOG_LEVEL: 'silent',
+  });
+  const notices: Array<[string, number]> = [];
+  ({ app, writers } = await buildApp(config, {
+    nats: { js: infra.js, jsm: infra.jsm },
+    now: () => testNowMs,
+    onNoticePublished: (partition, seq) => notices.push([partition, seq]),
+  }));
+  await startWriters(writers, infra.jsm, infra.ns);
+  await app.ready();
+  financeToken = await signToken(
+    secret,
+    { sub: 'u1', role: 'finance', org: '财政', partitions: ['*'] },
+    3600,
+  );
+  countyToken = await signToken(
+    secret,
+    { sub: 'u2', role: 'finance', org: '内乡县财政局', partitions: ['411325'] },
+    3600,
+  );
+  inspectorToken = await signToken(
+    secret,
+    { sub: 'u3', role: 'inspector', org: '纪委', partitions: ['*'] },
+    3600,
+  );
+});
+
+afterAll(async () => {
+  await app?.close();
+});
+
+async function post(
+  partition: string,
+  path: string,
+  body: Record<string, unknown>,
+  token = financeToken,
+  query = '',
+) {
+  const response = await app.inject({
+    method: 'POST',
+    url: `/v1/partitions/${partition}/${path}${query}`,
+    headers: { authorization: `Bearer ${token}` },
+    payload: { commandId: `c-${++counter}`, ...body },
+  });
+  return { status: response.statusCode, body: response.json() };
+}
+
+async function get(partition: string, path: string, token = financeToken) {
+  const response = await app.inject({
+    method: 'GET',
+    url: `/v1/partitions/${partition}/${path}`,
+    headers: { authorization: `Bearer ${token}` },
+  });
+  return { status: response.statusCode, body: response.json() };
+}
+
+const yuan = (n: number) => String(n * 100);
+
+describe('ledger-api HTTP', () => {
+  it('requires a finance token scoped to the partition', async () => {
+    const open = { accountId: 'POOL', kind: 'pool', name: '专户' };
+    const none = await app.inject({ method: 'POST', url: '/v1/partitions/411325/accounts', payload: open });
+    expect(none.statusCode).toBe(401);
+    expect((await post('411325', 'accounts', open, inspectorToken)).status).toBe(403);
+    const outside = await post('410000', 'accounts', open, countyToken);
+    expect(outside).toMatchObject({ status: 403, body: { error: { code: 'forbidden' } } });
+    expect((await post('110000', 'accounts', open)).body.error.code).toBe('partition_not_served');
+  });
+
+  it('lists every invalid field of a command at once', async () => {
+    const r = await post('411325', 'payments', { paymentId: 'bad id', amountFen: 12.5, quantity: 0 });
+    expect(r.status).toBe(400);
+    expect(r.body.error.code).toBe('validation_failed');
+    expect(r.body.error.details.issues.length).toBeGreaterThanOrEqual(5);
+  });
+
+  it('runs the demo chain from a central appropriation to a paid roster, idempotently', async () => {
+    for (const p of chain) {
+      expect((await post(p, 'accounts', { accountId: 'POOL', kind: 'pool', name: `${p}专户` })).status).toBe(
+        201,
+      );
+    }
+    // Central receives the budget appropriation: money enters the system (root tranche).
+    const root = await post('000000', 'receipts', {
+      receiptId: 'BUDGET-2024',
+      accountId: 'POOL',
+      amountFen: yuan(10_000_000),
+      origin: {
+        kind: 'external',
+        payer: '中央财政',
+        documentNumber: '财预〔2024〕1号',
+        fundSource: 'central',
+        purpose: 'general',
+        fiscalYear: 2024,
+      },
+    });
+    expect(root.status).toBe(201);
+    // Down the chain: issue, then receive at the next level.
+    const levels: Array<[string, string, number]> = [
+      ['000000', '410000', 5_000_000],
+      ['410000', '411300', 2_000_000],
+      ['411300', '411325', 1_000_000],
+    ];
+    for (const [from, to, amount] of levels) {
+      const issued = await post(from, 'allocations', {
+        allocationId: `AL-${to}`,
+        toPartition: to,
+        fromAccountId: 'POOL',
+        documentNumber: `财农〔2024〕${to}号`,
+        fundSource: 'central',
+        purpose: 'general',
+        fiscalYear: 2024,
+        title: '中央财政专项扶贫资金',
+        amountFen: yuan(amount),
+      });
+      expect(issued.status).toBe(201);
+      const received = await post(to, 'receipts', {
+        receiptId: `RC-${to}`,
+        accountId: 'POOL',
+        amountFen: yuan(amount),
+        origin: { kind: 'partition', partition: from, allocationId: `AL-${to}` },
+      });
+      expect(received.status).toBe(201);
+    }
+    const county = await get('411325', 'accounts/POOL');
+    expect(county.body).toMatchObject({ balanceFen: yuan(1_000_000), trancheCount: 1 });
+    expect(county.body.tranches[0]).toMatchObject({
+      fundSource: 'central',
+      documentNumber: '财农〔2024〕411325号',
+    });
+
+    // Notice, households, roster.
+    expect(
+      (
+        await post('411325', 'notices', {
+          noticeId: 'N-2024-06',
+          kind: 'programme',
+          title: '2024年6月农村低保发放名单公示',
+          stage: 'approval',
+          programmeCode: 'dibao_class1',
+          period: '2024-06',
+          startsOn: '2024-06-01',
+          endsOn: '2024-06-07',
+        })
+      ).status,
+    ).toBe(201);
+    const households = Array.from({ length: 300 }, (_, i) => `411325-${String(i).padStart(5, '0')}`);
+    await registerHouseholds(infra.js, infra.jsm, infra.ns, '411325', households);
+    const rows = households.map((householdId, i) => ({
+      row: i + 2,
+      householdId,
+      quantity: 2,
+      amountFen: yuan(380),
+    }));
+    const roster = {
+      rosterId: 'RS-2024-06',
+      programmeCode: 'dibao_class1',
+      period: '2024-06',
+      accountId: 'POOL',
+      noticeId: 'N-2024-06',
+    };
+
+    // Bad rows: every one reported with its spreadsheet row number; nothing appended.
+    const seqBefore = (await get('411325', 'summary')).body.seq;
+    const bad = await post('411325', 'rosters', {
+      ...roster,
+      rows: [
+        ...rows.slice(0, 3),
+        { row: 305, householdId: 'NOBODY', quantity: 1, amountFen: yuan(100) },
+        { row: 306, householdId: rows[0]!.householdId, quantity: 1, amountFen: '1.5' },
+      ],
+    });
+    expect(bad.status).toBe(422);
+    expect(bad.body.error.code).toBe('roster_rows_invalid');
+    expect(bad.body.error.details.errors).toEqual([
+      expect.objectContaining({ row: 306, code: 'invalid_row' }),
+    ]);
+    const bad2 = await post('411325', 'rosters', {
+      ...roster,
+      rows: [
+        ...rows.slice(0, 3),
+        { row: 305, householdId: 'NOBODY', quantity: 1, amountFen: yuan(100) },
+        { row: 306, householdId: rows[0]!.householdId, quantity: 1, amountFen: yuan(100) },
+      ],
+    });
+    expect(bad2.body.error.details.errors.map((e: { row: number; code: string }) => [e.row, e.code])).toEqual(
+      [
+        [305, 'household_not_registered'],
+        [306, 'duplicate_payment'],
+      ],
+    );
+    expect((await get('411325', 'summary')).body.seq).toBe(seqBefore);
+
+    const dry = await post('411325', 'rosters', { ...roster, rows }, financeToken, '?dryRun=true');
+    expect(dry).toMatchObject({ status: 200, body: { dryRun: true, eventCount: 301 } });
+
+    const commandId = 'roster-2024-06-upload-1';
+    const submitted = await post('411325', 'rosters', { ...roster, rows, commandId });
+    expect(submitted).toMatchObject({ status: 201, body: { eventCount: 301, duplicate: false } });
+    const retried = await post('411325', 'rosters', { ...roster, rows, commandId });
+    expect(retried).toEqual({ status: 200, body: { ...submitted.body, duplicate: true } });
+    const reused = await post('411325', 'rosters', { ...roster, rows: rows.slice(1), commandId });
+    expect(reused).toMatchObject({ status: 409, body: { error: { code: 'idempotency_key_reused' } } });
+
+    // The bank answers: one settled, one returned (money back to its exact tranche).
+    const paymentId = 'RS-2024-06-r2';
+    expect(
+      (
+        await post('411325', 'payment-settlements', {
+          paymentId,
+          bankReference: 'RCC-0001',
+          settledOn: '2024-06-20',
+        })
+      ).status,
+    ).toBe(201);
+    expect(
+      (
+        await post('411325', 'payment-returns', {
+          paymentId: 'RS-2024-06-r3',
+          reason: '账户已销户',
+          returnedOn: '2024-06-20',
+        })
+      ).status,
+    ).toBe(201);
+    const progress = await get('411325', 'rosters/RS-2024-06');
+    expect(progress.body).toMatchObject({
+      rowCount: 300,
+      instructed: 300,
+      settled: 1,
+      returned: 1,
+      awaitingBank: 298,
+    });
+    const payment = await get('411325', `payments/${paymentId}`);
+    expect(payment.body).toMatchObject({
+      status: 'settled',
+      amountFen: yuan(380),
+      tranches: [{ trancheId: 'rc_RC-411325_1' }],
+    });
+    const summary = await get('411325', 'summary');
+    expect(
+      BigInt(summary.body.balanceFen) + BigInt(summary.body.reservedFen) + BigInt(summary.body.settledFen),
+    ).toBe(BigInt(yuan(1_000_000)));
+    expect(summary.body.settledFen).toBe(yuan(380));
+
+    // Over-spending is refused with a message and the shortfall.
+    const tooMuch = await post('411325', 'allocations', {
+      allocationId: 'AL-X',
+      toPartition: '411326',
+      fromAccountId: 'POOL',
+      documentNumber: '内财〔2024〕9号',
+      fundSource: 'central',
+      purpose: 'general',
+      fiscalYear: 2024,
+      title: '超额',
+      amountFen: yuan(1_000_000),
+    });
+    expect(tooMuch).toMatchObject({ status: 422, body: { error: { code: 'insufficient_funds' } } });
+    expect(tooMuch.body.error.message).toContain('元');
+  });
+
+  it('documents every command and query in OpenAPI', async () => {
+    const doc = (await app.inject({ method: 'GET', url: '/openapi.json' })).json();
+    const paths = Object.keys(doc.paths);
+    for (const path of [
+      'rosters',
+      'payments',
+      'receipts',
+      'allocations',
+      'reversals',
+      'year-closings',
+      'objections',
+    ]) {
+      expect(paths).toContain(`/v1/partitions/{partition}/${path}`);
+    }
+    expect(paths).toContain('/v1/partitions/{partition}/accounts/{accountId}');
+    const roster = doc.paths['/v1/partitions/{partition}/rosters'].post;
+    expect(JSON.stringify(roster.requestBody)).toContain('householdId');
+  });
+});
