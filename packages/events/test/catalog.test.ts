@@ -229,6 +229,14 @@ describe('the product catalogue', () => {
     >();
     expectTypeOf<EventOf<'FindingRaised'>['data']['amounts'][number]['amountFen']>().toEqualTypeOf<bigint>();
     expectTypeOf<'FindingRaised'>().toExtend<EventType>();
+    // Other contexts' arrays flow in with no registration step.
+    expectTypeOf<'AllocationIssued'>().toExtend<EventType>();
+    expectTypeOf<'HouseholdRegistered'>().toExtend<EventType>();
+    expectTypeOf<EventOf<'AllocationIssued'>['data']['amountFen']>().toEqualTypeOf<bigint>();
+    expectTypeOf<EventOf<'AllocationIssued'>['version']>().toEqualTypeOf<1>();
+    expectTypeOf<Extract<AnyEvent, { type: 'PaymentInstructed' }>>().toEqualTypeOf<
+      EventOf<'PaymentInstructed'>
+    >();
     expectTypeOf<'FindingClosed'>().toExtend<AnyEvent['type']>();
     expectTypeOf<AnyEvent['type']>().toEqualTypeOf<EventType>();
   });
