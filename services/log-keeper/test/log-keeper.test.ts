@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { appendBatch, ensurePartitionStreams, lastSequence } from '@fundtrace/eventlog';
+import { appendBatch, ensurePartitionStreams, lastSequence, silentLogger } from '@fundtrace/eventlog';
 import { createEvent, encodeEvent, ledger, newEventId, subjectFor, utcTimestamp } from '@fundtrace/events';
 import {
   decodeBase64,
@@ -9,6 +9,7 @@ import {
   verifyConsistency,
   verifyInclusion,
 } from '@fundtrace/merkle';
+import { latestCheckpoint } from '@fundtrace/merkle/pg';
 import { signToken } from '@fundtrace/service-kit';
 import {
   connectTestNats,
@@ -21,7 +22,8 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, type LogKeeperApp } from '../src/app';
-import { loadLogKeeperConfig } from '../src/config';
+import { type LogKeeperConfig, loadLogKeeperConfig } from '../src/config';
+import { checkpointSigner } from '../src/keeper/signing';
 
 /**
  * The log-keeper against the machine's NATS and PostgreSQL: real events appended
@@ -37,6 +39,7 @@ let nc: NatsConnection;
 let ns: string;
 let keeper: LogKeeperApp;
 let verifierKey: string;
+let config: LogKeeperConfig;
 const appended: Uint8Array[] = [];
 
 function payments(from: number, count: number) {
@@ -108,7 +111,7 @@ beforeAll(async () => {
   const seed = generateKeyPairSync('ed25519')
     .privateKey.export({ format: 'der', type: 'pkcs8' })
     .toString('base64');
-  const config = loadLogKeeperConfig({
+  config = loadLogKeeperConfig({
     DATABASE_URL: testDb.url,
     NATS_URL: process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
     FUNDTRACE_NAMESPACE: ns,
@@ -313,5 +316,81 @@ describe('log-keeper', () => {
       status: 'ready',
       checks: { merkle_log: 'ok', postgres: 'ok', nats: 'ok' },
     });
+  });
+
+  it('resumes after a restart from the last committed batch, and the new tree extends the old one', async () => {
+    await keeper.app.close();
+    await append(10);
+    keeper = await buildApp(config);
+    await keeper.keeper.discover();
+    const response = await signNow(75);
+    expect(response.statusCode).toBe(201);
+    const bundle = await keeper.app.inject({
+      method: 'GET',
+      url: `/v1/streams/${stream}/bundles/consistency?from=65`,
+    });
+    expect(verifyBundle(bundle.json(), verifierKey)).toMatchObject({ ok: true, oldSize: 65, newSize: 75 });
+    const inclusion = await keeper.app.inject({
+      method: 'GET',
+      url: `/v1/streams/${stream}/bundles/inclusion?seq=75`,
+      headers: { authorization: `Bearer ${await token('finance')}` },
+    });
+    expect(verifyBundle(inclusion.json(), verifierKey)).toMatchObject({ ok: true, leafIndex: 74 });
+  });
+
+  it('scheduled signing signs only the streams that grew since their last checkpoint', async () => {
+    const signing = checkpointSigner({
+      db: testDb.db,
+      signer: config.signer,
+      originPrefix: 'fundtrace.example',
+      logger: silentLogger(),
+    });
+    expect(await signing.signGrown([stream])).toEqual([]);
+    await append(3);
+    // The consumer appends asynchronously (possibly in more than one batch): sign until all 3 are in.
+    const sizes: number[] = [];
+    const deadline = Date.now() + 30_000;
+    while (sizes.at(-1) !== 78 && Date.now() < deadline) {
+      sizes.push(...(await signing.signGrown([stream])).map((c) => c.size));
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(sizes.at(-1)).toBe(78);
+    expect(sizes.every((size, i) => size > 75 && (i === 0 || size > sizes[i - 1]!))).toBe(true);
+    expect((await latestCheckpoint(testDb.db, stream))?.size).toBe(78);
+    expect(await signing.signGrown([stream])).toEqual([]);
+  });
+});
+
+describe('log-keeper configuration', () => {
+  const base = {
+    JWT_SECRET: secret,
+    LOG_SIGNING_KEY: Buffer.alloc(32, 7).toString('base64'),
+  };
+
+  it('derives the verifier key from the seed and the origin prefix', () => {
+    const loaded = loadLogKeeperConfig({ ...base, LOG_ORIGIN_PREFIX: 'finance.neixiang.example/fundtrace' });
+    expect(loaded.signer.verifierKey.startsWith('finance.neixiang.example/fundtrace+')).toBe(true);
+    expect(loaded.env).not.toHaveProperty('LOG_SIGNING_KEY');
+    expect(loaded.env.PORT).toBe(4104);
+  });
+
+  it('reports every problem at once without echoing the key', () => {
+    try {
+      loadLogKeeperConfig({
+        JWT_SECRET: 'short',
+        LOG_SIGNING_KEY: 'c2VjcmV0LWJ1dC10b28tc2hvcnQ=',
+        LOG_ORIGIN_PREFIX: 'has space',
+        LOG_CHECKPOINT_INTERVAL_MS: '10',
+      });
+      expect.unreachable();
+    } catch (error) {
+      const message = (error as Error).message;
+      expect(message).toMatch(/JWT_SECRET/);
+      expect(message).toMatch(/LOG_SIGNING_KEY/);
+      expect(message).toMatch(/LOG_ORIGIN_PREFIX/);
+      expect(message).toMatch(/LOG_CHECKPOINT_INTERVAL_MS/);
+      expect(message).not.toMatch(/c2VjcmV0/);
+    }
+    expect(() => loadLogKeeperConfig({ JWT_SECRET: secret })).toThrow(/LOG_SIGNING_KEY: .*required/);
   });
 });
