@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { parse } from 'csv-parse';
 import iconv from 'iconv-lite';
-import type { RawRow } from './cells';
+import type { RawCell, RawRow } from './cells';
 import { TableError } from './errors';
 import { csvRecordLengthMax } from './limits';
 
@@ -106,24 +106,12 @@ export async function* csvRows(
       max_record_size: csvRecordLengthMax,
     }),
   );
-  const invalidCharacters = encoding === 'gb18030';
+  const gb18030 = encoding === 'gb18030';
   let rowNumber = 0;
   try {
     for await (const record of parser as AsyncIterable<string[]>) {
       rowNumber += 1;
-      yield {
-        rowNumber,
-        cells: invalidCharacters
-          ? record.map((cell) =>
-              cell.includes('\uFFFD')
-                ? {
-                    problem: 'invalid_characters' as const,
-                    message: 'cell has bytes that are neither UTF-8 nor GBK',
-                  }
-                : cell,
-            )
-          : record,
-      };
+      yield { rowNumber, cells: record.map((cell) => csvCell(cell, gb18030)) };
     }
   } catch (error) {
     const code = (error as { code?: string }).code;
@@ -144,4 +132,17 @@ export async function* csvRows(
   } finally {
     parser.destroy();
   }
+}
+
+/**
+ * Bank and government systems export digit strings as ="0012" so that Excel
+ * keeps the leading zeros and all 19 digits of a card number; the value is the
+ * text inside. A U+FFFD in a GB18030 file marks bytes valid in neither encoding.
+ */
+function csvCell(cell: string, gb18030: boolean): RawCell {
+  if (gb18030 && cell.includes('\uFFFD')) {
+    return { problem: 'invalid_characters', message: 'cell has bytes that are neither UTF-8 nor GBK' };
+  }
+  const wrapped = /^="([^"]*)"$/.exec(cell);
+  return wrapped ? wrapped[1]! : cell;
 }

@@ -55,6 +55,13 @@ export class TableError extends Error {
   ) {
     super(message);
   }
+
+  /** For the HTTP edge's `{ error: { code, message, details } }`. */
+  get details(): { readonly problems: readonly HeaderProblem[]; readonly rowNumber?: number } {
+    return this.rowNumber === undefined
+      ? { problems: this.problems }
+      : { problems: this.problems, rowNumber: this.rowNumber };
+  }
 }
 
 /** 0 → "A", 25 → "Z", 26 → "AA": how staff name columns. */

@@ -67,6 +67,10 @@ describe('readTable header mapping', () => {
       ['missing_required_column', 'amount'],
     ]);
     expect(error.message).toContain('户主姓名, 姓名, name');
+    expect((error as unknown as { details: unknown }).details).toEqual({
+      problems: error.problems,
+      rowNumber: 1,
+    });
   });
 
   it('reports a column given twice under different headers, with both column letters', async () => {

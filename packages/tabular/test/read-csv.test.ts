@@ -86,6 +86,12 @@ describe('readTable on CSV: rows', () => {
     expect(rows[1]?.values.note).toBe('12" 彩电');
   });
 
+  it('unwraps ="…" digit strings from bank exports, and nothing else that starts with =', async () => {
+    const text = '户编号,户主姓名,金额,备注\n"=""0012""",="6228480402564890018",5,"=1+1"\n';
+    const [row] = await readAll({ bytes: utf8(text), filename: 'bank.csv' }, { columns: rosterColumns });
+    expect(row?.values).toMatchObject({ household_no: '0012', name: '6228480402564890018', note: '=1+1' });
+  });
+
   it('picks ; or tab as the delimiter from the header line, or takes the one given', async () => {
     const semicolon = await readAll(
       { bytes: utf8('户编号;户主姓名;金额\n1;张三;1,5\n'), filename: 'a.csv' },
