@@ -82,8 +82,21 @@ declare module 'fastify' {
   }
 }
 
+/** JSON.stringify replacer: a bigint (money in fen) leaves as a string of digits, never as a number. */
+function bigintAsDigits(_key: string, value: unknown): unknown {
+  return typeof value === 'bigint' ? value.toString() : value;
+}
+
+function hasResponseSchema(responses: unknown, status: number): boolean {
+  if (typeof responses !== 'object' || responses === null) return false;
+  return [String(status), `${Math.floor(status / 100)}xx`, 'default'].some((key) =>
+    Object.hasOwn(responses, key),
+  );
+}
+
 function errorBody(code: string, message: string, details: Record<string, unknown> = {}): ErrorResponse {
-  return { error: { code, message, details } };
+  // Details come from deciders and may hold bigint amounts; error replies often have no schema.
+  return { error: { code, message, details: JSON.parse(JSON.stringify(details, bigintAsDigits)) } };
 }
 
 function issuesOf(
@@ -233,6 +246,12 @@ export async function createApp(options: AppOptions): Promise<App> {
 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
+  // Replies without a response schema for their status get the same bigint rule; replies with
+  // one are encoded by it (setReplySerializer would override the schema's serializer).
+  app.addHook('preSerialization', async (request, reply, payload) => {
+    if (hasResponseSchema(request.routeOptions.schema?.response, reply.statusCode)) return payload;
+    return JSON.parse(JSON.stringify(payload, bigintAsDigits));
+  });
   app.setErrorHandler(handleError);
   app.setNotFoundHandler((request, reply) =>
     reply.status(404).send(

@@ -40,6 +40,17 @@ describe('zod routes', () => {
   });
 });
 
+describe('bigint without a schema', () => {
+  it('writes bigint as digits in schema-less replies and in rejection details', async () => {
+    const money = await app.inject({ method: 'GET', url: '/schemaless-money' });
+    expect(money.statusCode).toBe(200);
+    expect(money.body).toBe('{"balanceFen":"4611686018427387904"}');
+    const refused = await app.inject({ method: 'GET', url: '/refuse-with-bigint' });
+    expect(refused.statusCode).toBe(409);
+    expect(refused.json().error.details).toEqual({ availableFen: '12', neededFen: '4611686018427387904' });
+  });
+});
+
 describe('error mapping', () => {
   it('maps a declared rejection to its status and the error body', async () => {
     const response = await post({ householdId: 'h-1', amountFen: '1000001', purpose: 'housing' });

@@ -93,5 +93,9 @@ export async function sampleApp(options: { bodyLimitBytes?: number } = {}) {
     },
   );
   app.get('/public', async () => ({ hello: 'world' }));
+  app.get('/schemaless-money', async () => ({ balanceFen: 2n ** 62n }));
+  app.get('/refuse-with-bigint', async () => {
+    throw sampleRejections.reject('insufficient_funds', 'short', { availableFen: 12n, neededFen: 2n ** 62n });
+  });
   return { app, logs, seen };
 }
