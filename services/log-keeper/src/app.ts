@@ -1,5 +1,5 @@
 import { migrateToLatest } from '@fundtrace/db';
-import { type App, createApp, dbPlugin, natsPlugin } from '@fundtrace/service-kit';
+import { type App, createApp, createLogger, dbPlugin, natsPlugin } from '@fundtrace/service-kit';
 import type { LogKeeperConfig } from './config';
 import { type Keeper, startKeeper } from './keeper/runner';
 import { checkpointSigner, scheduleCheckpoints } from './keeper/signing';
@@ -22,12 +22,14 @@ export interface LogKeeperApp {
  */
 export async function buildApp(config: LogKeeperConfig): Promise<LogKeeperApp> {
   const { env, signer } = config;
+  // One pino logger for the HTTP app and the consumers, so every line carries the service name.
+  const logger = createLogger({ name: serviceName, level: env.LOG_LEVEL });
   const app = await createApp({
     name: serviceName,
+    logger,
     version: serviceVersion,
     description:
       'The verifiable log: RFC 6962 Merkle trees over every stream, signed C2SP checkpoints, inclusion and consistency proofs, evidence bundles.',
-    logLevel: env.LOG_LEVEL,
     auth: { secret: env.JWT_SECRET },
   });
   await app.register(dbPlugin, {
@@ -42,19 +44,19 @@ export async function buildApp(config: LogKeeperConfig): Promise<LogKeeperApp> {
     nc: app.nats,
     db: app.db,
     ns: env.FUNDTRACE_NAMESPACE,
-    logger: app.log as never,
+    logger,
   });
   const checkpoints = checkpointSigner({
     db: app.db,
     signer,
     originPrefix: env.LOG_ORIGIN_PREFIX,
-    logger: app.log as never,
+    logger,
   });
   const schedule = scheduleCheckpoints({
     signer: checkpoints,
     streams: () => keeper.streams(),
     intervalMs: env.LOG_CHECKPOINT_INTERVAL_MS,
-    logger: app.log as never,
+    logger,
   });
   let failure: unknown;
   keeper.done.catch((error: unknown) => {

@@ -89,8 +89,7 @@ export function proofRoutes(app: App, deps: RouteDeps): void {
       const { stream } = request.params;
       const { seq } = request.query;
       const size = request.query.size ?? (await defaultSize(stream));
-      const result = proveInclusion(await storedTree(app.db, stream), seq - 1, size);
-      const proof = await result;
+      const proof = await proveInclusion(await storedTree(app.db, stream), seq - 1, size);
       if (!proof.ok) rejectQuery(proof.code, proof.message, { stream, seq, size });
       return {
         stream,
