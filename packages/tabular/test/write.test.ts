@@ -263,6 +263,31 @@ describe('writeXlsx', () => {
     expect(workbook.worksheets[0]!.getCell('A2').value).toBe('a\uFFFDb\uFFFDc\uFFFD');
   });
 
+  it('streams from an async source, and fails the stream (not hangs) when the source fails', async () => {
+    async function* source(failAt?: number) {
+      for (let i = 0; i < 50; i += 1) {
+        if (i === failAt) throw new Error('projection query failed');
+        yield { no: String(i), amount: BigInt(i) };
+      }
+    }
+    const columns = [
+      { field: 'no', header: '户编号' },
+      { field: 'amount', header: '金额', kind: 'money' },
+    ] as const;
+    const specs = [
+      { field: 'no', headers: ['户编号'] },
+      { field: 'amount', headers: ['金额'] },
+    ] as const;
+    const bytes = await buffer(writeXlsx(source(), columns));
+    const rows = await readAll({ bytes, filename: 'a.xlsx' }, { columns: specs });
+    expect(rows).toHaveLength(50);
+    expect(rows[49]?.values).toEqual({ no: '49', amount: '0.49' });
+    await expect(buffer(writeXlsx(source(10), columns))).rejects.toThrow(/projection query failed/);
+    await expect(buffer(writeCsv(source(10), columns))).rejects.toThrow(/projection query failed/);
+    const empty = await buffer(writeXlsx([], columns));
+    expect(await readAll({ bytes: empty, filename: 'a.xlsx' }, { columns: specs })).toEqual([]);
+  });
+
   it('refuses bad sheet names and bad values', async () => {
     expect(() => writeXlsx([], [{ field: 'a', header: 'a' }], { sheetName: 'a/b' })).toThrow(/sheet name/);
     expect(() => writeXlsx([], [{ field: 'a', header: 'a' }], { sheetName: 'x'.repeat(32) })).toThrow(
