@@ -2,6 +2,8 @@
 // The fundtrace command line: `pnpm fundtrace <command>`. Each command lives in
 // src/commands/ and is registered here, one line each.
 import { Command } from 'commander';
+import { ledgerCommand } from './commands/ledger-command';
+import { registryCommand } from './commands/registry-command';
 import { tokenCommand } from './commands/token';
 import { verifyCommand } from './commands/verify';
 import { UsageError } from './context';
@@ -13,6 +15,8 @@ const program = new Command('fundtrace')
 
 program.addCommand(tokenCommand());
 program.addCommand(verifyCommand());
+program.addCommand(registryCommand());
+program.addCommand(ledgerCommand());
 
 try {
   await program.parseAsync(process.argv);

@@ -1,0 +1,276 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import { readTable, type TableRow, writeTemplate } from '@fundtrace/tabular';
+import { Command } from 'commander';
+import { bearerToken, serviceUrl, UsageError } from '../context';
+import { ApiError, callApi } from '../http';
+import { progressBar } from '../progress';
+import {
+  type AllocationField,
+  allocationColumns,
+  allocationFromRow,
+  type LedgerImportKind,
+  ledgerImportKinds,
+  type PlanField,
+  type ProjectField,
+  planColumns,
+  plansFromRows,
+  projectColumns,
+  projectFromRow,
+  type RosterField,
+  type RowError,
+  rosterColumns,
+  rosterFromRows,
+  templates,
+} from './ledger-files';
+
+/** Where `fundtrace ledger template` writes by default: the templates shipped in the repository. */
+const templatesDir = resolve(import.meta.dirname, '..', '..', '..', '..', 'templates');
+
+interface CommandResult {
+  commandId: string;
+  duplicate: boolean;
+  dryRun: boolean;
+  eventCount: number;
+  firstSeq: number | null;
+  lastSeq: number | null;
+}
+
+interface ImportOptions {
+  partition: string;
+  dryRun: boolean;
+  account: string;
+  rosterId?: string;
+  url?: string;
+  token?: string;
+}
+
+/** One request to ledger-api, to be checked (dry run) and then appended. */
+interface Planned {
+  readonly row: number | null;
+  readonly path: string;
+  readonly body: Record<string, unknown>;
+}
+
+/** The file's rows, read in full before anything is sent: imports are all-or-nothing. */
+async function readRows<F extends string>(
+  bytes: Uint8Array,
+  file: string,
+  columns: readonly import('@fundtrace/tabular').ColumnSpec<F>[],
+) {
+  const rows: TableRow<F>[] = [];
+  const bar = progressBar('reading rows', 0);
+  for await (const row of readTable({ bytes, filename: basename(file) }, { columns })) {
+    rows.push(row);
+    if (rows.length % 1_000 === 0) bar.update(rows.length, rows.length);
+  }
+  bar.update(rows.length, rows.length);
+  bar.stop();
+  return rows;
+}
+
+/**
+ * Turns a file into the requests it stands for. Command ids are derived from
+ * the file's content and the row, so running the same import again (after a
+ * crash, a timeout) resumes: rows already booked answer as duplicates.
+ */
+async function plan(
+  kind: LedgerImportKind,
+  file: string,
+  options: ImportOptions,
+): Promise<{ planned: Planned[]; errors: RowError[] }> {
+  const bytes = new Uint8Array(await readFile(file));
+  const digest = createHash('sha256').update(bytes).digest('hex').slice(0, 16);
+  const idFor = (suffix: string) => `import-${kind}-${digest}-${suffix}`;
+  switch (kind) {
+    case 'roster': {
+      const rows = await readRows<RosterField>(bytes, file, rosterColumns);
+      const { body, errors } = rosterFromRows(rows);
+      if (!body) return { planned: [], errors };
+      const rosterId =
+        options.rosterId ??
+        `RS-${body.programmeCode}-${body.period}-${digest.slice(0, 8)}`.replaceAll('_', '-');
+      return {
+        planned: [
+          {
+            row: null,
+            path: 'rosters',
+            body: { commandId: idFor('roster'), rosterId, accountId: options.account, ...body },
+          },
+        ],
+        errors,
+      };
+    }
+    case 'allocations': {
+      const rows = await readRows<AllocationField>(bytes, file, allocationColumns);
+      return collect(
+        rows.map((row) => ({ row: row.rowNumber, parsed: allocationFromRow(row, options.account) })),
+        'allocations',
+        idFor,
+      );
+    }
+    case 'projects': {
+      const rows = await readRows<ProjectField>(bytes, file, projectColumns);
+      return collect(
+        rows.map((row) => ({ row: row.rowNumber, parsed: projectFromRow(row) })),
+        'projects',
+        idFor,
+      );
+    }
+    case 'plans': {
+      const rows = await readRows<PlanField>(bytes, file, planColumns);
+      const { bodies, errors } = plansFromRows(rows);
+      return {
+        planned: bodies.map((body) => ({
+          row: null,
+          path: 'plans',
+          body: { commandId: idFor(body.planId), ...body },
+        })),
+        errors,
+      };
+    }
+  }
+}
+
+function collect(
+  parsed: Array<{ row: number; parsed: { body?: Record<string, unknown>; error?: RowError } }>,
+  path: string,
+  idFor: (suffix: string) => string,
+) {
+  const errors: RowError[] = [];
+  const planned: Planned[] = [];
+  for (const { row, parsed: p } of parsed) {
+    if (p.error) errors.push(p.error);
+    else planned.push({ row, path, body: { commandId: idFor(`r${row}`), ...p.body } });
+  }
+  if (parsed.length === 0) errors.push({ row: 1, message: 'the file has no data rows' });
+  return { planned, errors };
+}
+
+/** Server refusals of one request, as row errors: roster errors carry their own row numbers. */
+function rowErrorsOf(error: ApiError, planned: Planned): RowError[] {
+  const details = error.details as {
+    errors?: Array<{ row: number | null; index?: number; message: string; code?: string }>;
+  } | null;
+  if (details?.errors && Array.isArray(details.errors)) {
+    return details.errors.map((e) => ({
+      row: e.row ?? (e.index ?? 0) + 2,
+      message: `${e.code ?? error.code}: ${e.message}`,
+    }));
+  }
+  return [{ row: planned.row ?? 0, message: `${error.code}: ${error.message}` }];
+}
+
+export function formatRowErrors(errors: readonly RowError[]): string {
+  return [...errors]
+    .sort((a, b) => a.row - b.row)
+    .map((e) => (e.row > 0 ? `  row ${e.row}: ${e.message}` : `  ${e.message}`))
+    .join('\n');
+}
+
+export async function importLedgerFile(
+  kind: LedgerImportKind,
+  file: string,
+  options: ImportOptions,
+): Promise<number> {
+  const baseUrl = serviceUrl('ledger-api', options.url);
+  const token = bearerToken('finance', options.token);
+  const { planned, errors } = await plan(kind, file, options);
+  if (errors.length > 0) {
+    process.stderr.write(
+      `${errors.length} bad row(s) in ${basename(file)}; nothing was appended:\n${formatRowErrors(errors)}\n`,
+    );
+    return 2;
+  }
+  const post = (p: Planned, dryRun: boolean) =>
+    callApi<CommandResult>({
+      baseUrl,
+      path: `/v1/partitions/${options.partition}/${p.path}${dryRun ? '?dryRun=true' : ''}`,
+      token,
+      body: p.body,
+    });
+
+  // Every request is checked by the ledger before the first one is appended.
+  const serverErrors: RowError[] = [];
+  const check = progressBar('checking', planned.length);
+  for (const [i, p] of planned.entries()) {
+    try {
+      await post(p, true);
+    } catch (error) {
+      if (!(error instanceof ApiError) || error.status === 0 || error.status >= 500) throw error;
+      serverErrors.push(...rowErrorsOf(error, p));
+    }
+    check.update(i + 1);
+  }
+  check.stop();
+  if (serverErrors.length > 0) {
+    process.stderr.write(
+      `${serverErrors.length} row(s) refused by the ledger; nothing was appended:\n${formatRowErrors(serverErrors)}\n`,
+    );
+    return 2;
+  }
+  if (options.dryRun) {
+    process.stdout.write(
+      `dry run: ${planned.length} command(s) from ${basename(file)} are valid; nothing was appended\n`,
+    );
+    return 0;
+  }
+  const bar = progressBar('appending', planned.length);
+  let events = 0;
+  let duplicates = 0;
+  for (const [i, p] of planned.entries()) {
+    const result = await post(p, false);
+    events += result.eventCount;
+    if (result.duplicate) duplicates += 1;
+    bar.update(i + 1);
+  }
+  bar.stop();
+  process.stdout.write(
+    `imported ${basename(file)}: ${planned.length} command(s), ${events} event(s)` +
+      (duplicates > 0 ? ` (${duplicates} were already booked by an earlier run)` : '') +
+      '\n',
+  );
+  return 0;
+}
+
+/** `fundtrace ledger …`: imports of allocations, plans, projects and rosters, and their templates. */
+export function ledgerCommand(): Command {
+  const ledger = new Command('ledger').description('the finance bureau’s books: imports and templates');
+  ledger
+    .command('import')
+    .description(
+      'import allocations, plans, projects or a payment roster (发放花名册) from CSV/XLSX; any bad row appends nothing',
+    )
+    .argument('<kind>', ledgerImportKinds.join(' | '))
+    .argument('<file>', 'CSV or XLSX file (see `fundtrace ledger template`)')
+    .requiredOption('--partition <code>', 'the books to write, e.g. 411325')
+    .option('--account <id>', 'the pool account paying the roster or issuing the allocations', 'POOL')
+    .option('--roster-id <id>', 'roster id (default derived from programme, period and file)')
+    .option('--dry-run', 'check every row with the ledger and append nothing', false)
+    .option('--url <url>', 'ledger-api base URL')
+    .option('--token <token>', 'bearer token of a finance officer')
+    .action(async (kind: string, file: string, options: ImportOptions) => {
+      if (!(ledgerImportKinds as readonly string[]).includes(kind)) {
+        throw new UsageError(`unknown import kind ${kind}; use one of ${ledgerImportKinds.join(', ')}`);
+      }
+      if (!/^\d{6}$/.test(options.partition))
+        throw new UsageError('--partition is a 6-digit administrative code');
+      process.exitCode = await importLedgerFile(kind as LedgerImportKind, resolve(file), options);
+    });
+  ledger
+    .command('template')
+    .description('write the XLSX import template of a kind (header row, one example row, instructions sheet)')
+    .argument('<kind>', ledgerImportKinds.join(' | '))
+    .argument('[path]', 'where to write it (default: templates/ in the repository)')
+    .action(async (kind: string, path?: string) => {
+      if (!(ledgerImportKinds as readonly string[]).includes(kind)) {
+        throw new UsageError(`unknown template ${kind}; use one of ${ledgerImportKinds.join(', ')}`);
+      }
+      const t = templates[kind as LedgerImportKind];
+      const target = resolve(path ?? join(templatesDir, t.file));
+      await writeTemplate(t.columns, t.example, target);
+      process.stdout.write(`wrote ${target}\n`);
+    });
+  return ledger;
+}
