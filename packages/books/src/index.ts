@@ -3,6 +3,8 @@
  * notice board and the CLI. Every function takes a kysely instance bound to the live read-model
  * schema (see @fundtrace/db getActiveSchema) and only reads.
  */
+
+export { booksTables, digestBooks, type TableDigest } from './digest';
 export {
   type ProgressDimension,
   type ProgressQuery,
@@ -12,6 +14,17 @@ export {
   progressRowsMax,
   spendingProgress,
 } from './progress';
+export { type InvariantCode, invariantCodes, ProjectionInvariantError } from './projection/invariant';
+export { type BatchResult, projectBatch, type StoredEvent } from './projection/project';
+export { type RebuildOptions, type RebuildResult, rebuildBooks, switchSchema } from './projection/replay';
+export {
+  discoveryIntervalMs,
+  durableFor,
+  type Projector,
+  type ProjectorOptions,
+  projectorBatchSize,
+  startProjector,
+} from './projection/runner';
 export {
   type AllocationTrace,
   type HouseholdReached,

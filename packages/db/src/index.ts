@@ -1,4 +1,3 @@
-export { type ActiveSchemaDb, type ActiveSchemaDbOptions, activeSchemaPollMs, connectActiveSchemaDb } from './active-db';
 export {
   activeSchemaChannel,
   createSchema,
@@ -37,4 +36,3 @@ export type {
 } from './schema';
 export { exactTypes } from './types';
 export type * from './books-schema';
-export type * from './merkle-schema';

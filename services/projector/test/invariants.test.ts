@@ -1,3 +1,4 @@
+import { type InvariantCode, ProjectionInvariantError, startProjector } from '@fundtrace/books';
 import { createDb, type Database, migrateToLatest } from '@fundtrace/db';
 import { ProjectionHandlerError } from '@fundtrace/eventlog';
 import { type EventData, type EventType, streamName } from '@fundtrace/events';
@@ -12,8 +13,6 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { type Kysely, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type InvariantCode, ProjectionInvariantError } from '../src/books/invariant';
-import { startProjector } from '../src/runner';
 import { LogWriter } from './support/log-writer';
 
 /**

@@ -1,7 +1,7 @@
+import type { Projector } from '@fundtrace/books';
 import { entityTrail, spendingProgress, traceAllocationDown, traceHouseholdUp } from '@fundtrace/books';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Projector } from '../src/runner';
 import { openRig, projectUntil, type Rig } from './support/harness';
 import {
   central,

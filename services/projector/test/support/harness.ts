@@ -1,3 +1,4 @@
+import { type Projector, startProjector } from '@fundtrace/books';
 import type { Database } from '@fundtrace/db';
 import {
   connectTestNats,
@@ -9,7 +10,6 @@ import {
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { type Kysely, sql } from 'kysely';
-import { type Projector, startProjector } from '../../src/runner';
 import { LogWriter } from './log-writer';
 
 /** How long a test waits for the projector to catch up before failing (not a timing assertion). */

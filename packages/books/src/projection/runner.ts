@@ -10,7 +10,7 @@ import { parseStreamName } from '@fundtrace/events';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { Kysely } from 'kysely';
-import { projectBatch } from './books/project';
+import { projectBatch } from './project';
 
 /**
  * How often the projector lists JetStream streams to pick up a new partition. A new county's

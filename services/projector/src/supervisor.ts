@@ -1,0 +1,127 @@
+import { durableFor, type Projector, startProjector } from '@fundtrace/books';
+import { createDb, type Database, getActiveSchema, migrateToLatest, setActiveSchema } from '@fundtrace/db';
+import type { Logger, ProjectionLag } from '@fundtrace/eventlog';
+import { jetstreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/nats-core';
+import type { Kysely } from 'kysely';
+
+/**
+ * How often the projector looks at the active-schema pointer. After `fundtrace replay` switches
+ * it, the old schema keeps serving until this notices, so a few seconds of staleness are the cost
+ * of not holding a LISTEN connection open.
+ */
+export const schemaPollMs = 2_000;
+
+export interface SupervisorOptions {
+  readonly url: string;
+  readonly nc: NatsConnection;
+  readonly ns: string;
+  /** Schema to create and activate when none is active. */
+  readonly initialSchema: string;
+  readonly batchSize: number;
+  readonly logger: Logger;
+  readonly onBatch?: (stream: string, applied: number, lastSeq: number) => void;
+}
+
+export interface Supervisor {
+  /** Rejects when projection fails for good (an invariant, a gap, a poison event). */
+  readonly done: Promise<void>;
+  schema(): string;
+  lag(): Promise<ProjectionLag[]>;
+  failed(): unknown;
+  stop(): Promise<void>;
+}
+
+/**
+ * Keeps one projector writing into the active read-model schema. When the pointer moves (a
+ * replay built and caught up a new schema), it stops the old projector, deletes the old durable
+ * consumers and continues in the new schema from the new schema's own checkpoints.
+ */
+export async function superviseProjector(options: SupervisorOptions): Promise<Supervisor> {
+  const admin = createDb<unknown>(options.url, { max: 1, applicationName: 'projector-admin' });
+  let active = await getActiveSchema(admin);
+  if (active === null) {
+    await migrateToLatest(admin, { schema: options.initialSchema });
+    await setActiveSchema(admin, options.initialSchema);
+    active = options.initialSchema;
+  } else {
+    await migrateToLatest(admin, { schema: active });
+  }
+  let schema = active;
+  let db: Kysely<Database> = createDb<Database>(options.url, { schema, applicationName: 'projector' });
+  let projector: Projector = start();
+  let failure: unknown;
+  let stopped = false;
+  let fail: (error: unknown) => void = () => undefined;
+  let resolveDone: () => void = () => undefined;
+  const done = new Promise<void>((resolve, reject) => {
+    fail = reject;
+    resolveDone = resolve;
+  });
+  done.catch(() => undefined);
+
+  function start(): Projector {
+    const next = startProjector({
+      nc: options.nc,
+      db,
+      schema,
+      ns: options.ns,
+      batchSize: options.batchSize,
+      logger: options.logger,
+      ...(options.onBatch === undefined ? {} : { onBatch: options.onBatch }),
+    });
+    next.done.catch((error: unknown) => {
+      if (next !== projector || stopped) return;
+      failure = error;
+      fail(error);
+    });
+    return next;
+  }
+
+  async function switchTo(next: string): Promise<void> {
+    options.logger.info({ from: schema, to: next }, 'active schema moved; following it');
+    const old = schema;
+    const oldStreams = projector.streams();
+    await projector.stop();
+    await db.destroy();
+    schema = next;
+    db = createDb<Database>(options.url, { schema, applicationName: 'projector' });
+    projector = start();
+    const jsm = await jetstreamManager(options.nc);
+    for (const stream of oldStreams) {
+      await jsm.consumers.delete(stream, durableFor(old)).catch(() => false);
+    }
+  }
+
+  let switching = Promise.resolve();
+  const timer = setInterval(() => {
+    switching = switching
+      .then(async () => {
+        if (stopped || failure !== undefined) return;
+        const now = await getActiveSchema(admin);
+        if (now !== null && now !== schema) await switchTo(now);
+      })
+      .catch((error: unknown) => {
+        options.logger.warn(
+          { err: error instanceof Error ? error.message : String(error) },
+          'active schema check failed',
+        );
+      });
+  }, schemaPollMs);
+
+  return {
+    done,
+    schema: () => schema,
+    lag: () => projector.lag(),
+    failed: () => failure,
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      await switching;
+      await projector.stop();
+      await db.destroy();
+      await admin.destroy();
+      resolveDone();
+    },
+  };
+}
