@@ -50,6 +50,15 @@ export const natsPlugin = fp<NatsPluginOptions>(
       if (!closing) app.log.error({ err: error }, 'NATS connection closed unexpectedly');
     });
 
+    // Connection changes are what an operator looks for first when commands start failing.
+    void (async () => {
+      for await (const status of nc.status()) {
+        if (status.type === 'disconnect') app.log.warn({ server: status.server }, 'NATS disconnected');
+        else if (status.type === 'reconnect') app.log.info({ server: status.server }, 'NATS reconnected');
+        else if (status.type === 'error') app.log.error({ err: status.error }, 'NATS server error');
+      }
+    })();
+
     app.readiness.add('nats', async () => {
       if (nc.isClosed()) throw new Error('connection closed');
       // An account-info request proves the server answers and JetStream is enabled for us.
