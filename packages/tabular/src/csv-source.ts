@@ -20,15 +20,35 @@ type ByteSource = () => AsyncIterable<Uint8Array>;
  * so checking the whole file, not a prefix, makes the guess safe.
  */
 export async function detectEncoding(head: Uint8Array, source: ByteSource): Promise<CsvEncoding> {
-  if ((head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff)) return 'utf16';
+  if (hasUtf16Bom(head)) return 'utf16';
   const decoder = new TextDecoder('utf-8', { fatal: true });
+  let valid = true;
   try {
     for await (const chunk of source()) decoder.decode(chunk, { stream: true });
     decoder.decode();
-    return 'utf8';
   } catch {
-    return 'gb18030';
+    valid = false;
   }
+  return utf8OrGb18030(head, valid);
+}
+
+function hasUtf16Bom(head: Uint8Array): boolean {
+  return (head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff);
+}
+
+/**
+ * A file that announces UTF-8 with a byte-order mark but is not valid UTF-8 was
+ * damaged (or concatenated from two files): guessing GB18030 would misread it.
+ */
+function utf8OrGb18030(head: Uint8Array, validUtf8: boolean): CsvEncoding {
+  if (validUtf8) return 'utf8';
+  if (head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf) {
+    throw new TableError(
+      'invalid_encoding',
+      'the file starts with a UTF-8 byte-order mark but is not valid UTF-8; export it again',
+    );
+  }
+  return 'gb18030';
 }
 
 export function bytesSource(bytes: Uint8Array): ByteSource {
@@ -43,8 +63,8 @@ export function fileSource(path: string): ByteSource {
 
 /** In-memory bytes are checked in one call (faster than the streaming decoder). */
 export function detectEncodingOfBytes(bytes: Uint8Array): CsvEncoding {
-  if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) return 'utf16';
-  return isUtf8(bytes) ? 'utf8' : 'gb18030';
+  if (hasUtf16Bom(bytes)) return 'utf16';
+  return utf8OrGb18030(bytes, isUtf8(bytes));
 }
 
 /**

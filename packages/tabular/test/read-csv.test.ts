@@ -54,6 +54,16 @@ describe('readTable on CSV: encodings', () => {
     expect(rows[0]?.values.name).toBe('刘䶮');
   });
 
+  it('refuses a file with a UTF-8 byte-order mark that is not UTF-8, from a path and from bytes', async () => {
+    const bytes = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), iconv.encode(roster, 'gbk')]);
+    const path = join(dir, 'damaged.csv');
+    await writeFile(path, bytes);
+    expect(await readError({ path }, { columns: rosterColumns })).toMatchObject({ code: 'invalid_encoding' });
+    expect(await readError({ bytes, filename: 'a.csv' }, { columns: rosterColumns })).toMatchObject({
+      code: 'invalid_encoding',
+    });
+  });
+
   it('reports bytes valid in neither UTF-8 nor GB18030 as a problem of that cell only', async () => {
     // Not valid UTF-8, so read as GB18030; the header text must then be GB18030 too.
     const gb = Buffer.concat([
