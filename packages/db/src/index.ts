@@ -7,6 +7,7 @@ export {
   schemaExists,
   setActiveSchema,
 } from './active-schema';
+export type * from './books-schema';
 export {
   connectTimeoutMs,
   createDb,
@@ -35,4 +36,3 @@ export type {
   PublicDatabase,
 } from './schema';
 export { exactTypes } from './types';
-export type * from './books-schema';
