@@ -1,0 +1,131 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { App } from '@fundtrace/service-kit';
+import { signToken } from '@fundtrace/service-kit';
+import { useTestInfra } from '@fundtrace/testkit';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+// The CLI is a package; this end-to-end test drives it against a listening ledger-api.
+import { importLedgerFile } from '../../../packages/cli/src/commands/ledger-command';
+import { buildApp, startWriters } from '../src/app';
+import { readConfig } from '../src/config';
+import type { Writers } from '../src/routes/shared';
+import { registerHouseholds, testNowMs } from './fixtures';
+
+const infra = useTestInfra({ database: false });
+const secret = 'ledger-api-test-secret-of-at-least-32-bytes';
+const county = '411325';
+let app: App;
+let writers: Writers;
+let url: string;
+let token: string;
+
+beforeAll(async () => {
+  const config = readConfig({
+    JWT_SECRET: secret,
+    FUNDTRACE_NAMESPACE: infra.ns,
+    LEDGER_PARTITIONS: county,
+    LOG_LEVEL: 'silent',
+  });
+  ({ app, writers } = await buildApp(config, {
+    nats: { js: infra.js, jsm: infra.jsm },
+    now: () => testNowMs,
+  }));
+  await startWriters(writers, infra.jsm, infra.ns);
+  url = await app.listen({ port: 0, host: '127.0.0.1' });
+  token = await signToken(
+    secret,
+    { sub: 'clerk', role: 'finance', org: '内乡县财政局', partitions: [county] },
+    3600,
+  );
+  const writer = writers.get(county)!;
+  const actor = { userId: 'clerk', role: 'finance' as const, org: '内乡县财政局' };
+  await writer.execute({
+    commandId: 'open',
+    actor,
+    command: { type: 'OpenAccount', data: { accountId: 'POOL', kind: 'pool', name: '专户' } },
+  });
+  await writer.execute({
+    commandId: 'fund',
+    actor,
+    command: {
+      type: 'ReceiveAllocation',
+      data: {
+        receiptId: 'R1',
+        accountId: 'POOL',
+        amountFen: 100_000_000n,
+        origin: {
+          kind: 'external',
+          payer: '县财政',
+          documentNumber: '内财1号',
+          fundSource: 'county',
+          purpose: 'social_assistance',
+          fiscalYear: 2024,
+        },
+      },
+    },
+  });
+  await writer.execute({
+    commandId: 'notice',
+    actor,
+    command: {
+      type: 'PublishNotice',
+      data: {
+        noticeId: 'N1',
+        kind: 'programme',
+        title: '低保公示',
+        stage: 'approval',
+        programmeCode: 'dibao_class1',
+        period: '2024-06',
+        subjectId: null,
+        startsOn: '2024-06-01',
+        endsOn: '2024-06-07',
+      },
+    },
+  });
+  await registerHouseholds(infra.js, infra.jsm, infra.ns, county, ['H1', 'H2', 'H3']);
+});
+
+afterAll(async () => {
+  await app?.close();
+});
+
+function file(name: string, text: string): string {
+  const path = join(mkdtempSync(join(tmpdir(), 'ledger-import-')), name);
+  writeFileSync(path, text);
+  return path;
+}
+
+describe('fundtrace ledger import roster', () => {
+  it('appends nothing while any row is bad, lists each with its row number, then imports and resumes idempotently', async () => {
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const stdout = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    const options = { partition: county, dryRun: false, account: 'POOL', url, token };
+    const header = '户编号,姓名,项目代码,金额(元),期间,公示编号,数量\n';
+
+    const bad = file(
+      'bad.csv',
+      `${header}H1,张三,dibao_class1,190,2024-06,N1,1\nH9,李四,dibao_class1,190,2024-06,N1,1\nH2,王五,dibao_class1,1000,2024-06,N1,1\n`,
+    );
+    expect(await importLedgerFile('roster', bad, options)).toBe(2);
+    const complaint = stderr.mock.calls.map((c) => String(c[0])).join('');
+    expect(complaint).toMatch(/row 3: household_not_registered/);
+    expect(complaint).toMatch(/row 4: above_standard/);
+    expect(writers.get(county)!.state.payments.size).toBe(0);
+
+    const good = file(
+      'good.csv',
+      `${header}H1,张三,dibao_class1,190,2024-06,N1,1\nH2,李四,dibao_class1,380,2024-06,N1,2\nH3,王五,dibao_class1,570,2024-06,N1,3\n`,
+    );
+    expect(await importLedgerFile('roster', good, { ...options, dryRun: true })).toBe(0);
+    expect(writers.get(county)!.state.payments.size).toBe(0);
+    expect(await importLedgerFile('roster', good, options)).toBe(0);
+    expect(writers.get(county)!.state.payments.size).toBe(3);
+    // The same file again: the derived command id makes it a duplicate, not a second roster.
+    expect(await importLedgerFile('roster', good, options)).toBe(0);
+    expect(stdout.mock.calls.map((c) => String(c[0])).join('')).toContain('already booked by an earlier run');
+    expect(writers.get(county)!.state.payments.size).toBe(3);
+    stderr.mockRestore();
+    stdout.mockRestore();
+  });
+});
