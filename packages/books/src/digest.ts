@@ -48,7 +48,7 @@ export interface TableDigest {
  * A digest of each books table in `schema`: the md5 of all rows' text forms in sorted order.
  * Two schemas with equal digests hold the same rows, byte for byte, whatever their physical order.
  */
-export async function digestBooks(db: Kysely<unknown>, schema: string): Promise<TableDigest[]> {
+export async function digestBooks<DB>(db: Kysely<DB>, schema: string): Promise<TableDigest[]> {
   assertIdentifier('schema', schema);
   const out: TableDigest[] = [];
   for (const table of booksTables) {

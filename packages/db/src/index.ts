@@ -7,7 +7,6 @@ export {
   schemaExists,
   setActiveSchema,
 } from './active-schema';
-export type * from './books-schema';
 export {
   connectTimeoutMs,
   createDb,
@@ -36,3 +35,4 @@ export type {
   PublicDatabase,
 } from './schema';
 export { exactTypes } from './types';
+export type * from './books-schema';

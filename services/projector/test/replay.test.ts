@@ -38,6 +38,7 @@ describe('replay', () => {
     const first = await rebuildBooks({ url: rig.database.url, nc: rig.nc, ns: rig.ns, schema: 'replay_a' });
     const second = await rebuildBooks({ url: rig.database.url, nc: rig.nc, ns: rig.ns, schema: 'replay_b' });
     expect(first.applied).toBe([...tails.values()].reduce((a, b) => a + b, 0));
+    expect(second.applied).toBe(first.applied);
     const [live, a, b] = await Promise.all([
       digestBooks(rig.db, liveSchema),
       digestBooks(rig.db, 'replay_a'),

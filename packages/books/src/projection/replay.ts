@@ -4,7 +4,7 @@ import { parseStreamName } from '@fundtrace/events';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { Kysely } from 'kysely';
-import { durableFor, projectorBatchSize, startProjector } from './runner';
+import { projectorBatchSize, startProjector } from './runner';
 
 /** How often a rebuild compares its checkpoints with the streams' tails. */
 const catchUpPollMs = 200;
