@@ -16,6 +16,14 @@ export {
   noStreamCode,
   type OutgoingMessage,
 } from './append';
+export {
+  commandHash,
+  eventIdFor,
+  eventIdTimeMs,
+  firstEventMatches,
+  parseMessageId,
+  SerialQueue,
+} from './command-identity';
 export { type ConnectNatsOptions, connectNats } from './connect';
 export {
   AppendConflictError,

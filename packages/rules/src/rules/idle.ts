@@ -1,0 +1,48 @@
+import { daysBetween, ledgerRef, yuan } from '../support';
+import type { FindingDraft, Rule, RuleInput, TrancheFact } from '../types';
+
+/**
+ * 滞留 (funds held idle): money that sits in a county pool or project account, unspent, longer
+ * than the configured number of days. The plans require spending progress every ten days and
+ * 100% of special funds within the year (002 L53); 180 days is the default because a tranche
+ * idle for half a fiscal year cannot reach that target, and inspectors may set their own.
+ */
+export interface IdleFundsParams {
+  readonly idleDaysMax: number;
+}
+
+const spendingAccounts: ReadonlySet<string> = new Set(['pool', 'project']);
+
+export const idleFunds: Rule<IdleFundsParams> = {
+  id: 'idle_funds',
+  version: 1,
+  description: '滞留: money unspent in a county pool or project account longer than idleDaysMax days',
+  defaults: { idleDaysMax: 180 },
+  run(input: RuleInput, params: IdleFundsParams): FindingDraft[] {
+    // Province and city books only pass money on; holding it there is 截留 (withheld_funds).
+    if (input.level !== 'county') return [];
+    return input.tranches
+      .filter(
+        (t) =>
+          spendingAccounts.has(t.accountKind) &&
+          t.remainingFen > 0n &&
+          daysBetween(t.createdOn, input.asOf) > params.idleDaysMax,
+      )
+      .map((t) => draft(input, t, params));
+  },
+};
+
+function draft(input: RuleInput, t: TrancheFact, params: IdleFundsParams): FindingDraft {
+  const days = daysBetween(t.createdOn, input.asOf);
+  return {
+    key: t.trancheId,
+    severity: days > params.idleDaysMax * 2 ? 'high' : 'medium',
+    subjects: [ledgerRef(input.partition, 'account', t.accountId)],
+    evidence: [t.created],
+    amounts: [
+      { label: 'idle', amountFen: t.remainingFen },
+      { label: 'tranche', amountFen: t.amountFen },
+    ],
+    summary: `滞留: ${yuan(t.remainingFen)} of ${t.documentNumber} (tranche ${t.trancheId}) idle in account ${t.accountId} for ${days} days since ${t.createdOn}, more than ${params.idleDaysMax}`,
+  };
+}

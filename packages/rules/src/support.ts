@@ -1,0 +1,61 @@
+import { createHash } from 'node:crypto';
+import type { FindingDraft, SubjectRef } from './types';
+
+const dayMs = 86_400_000;
+const datePattern = /^\d{4}-\d{2}-\d{2}$/;
+
+/** Whole days from `from` to `to` (both YYYY-MM-DD business dates); negative when `to` is earlier. */
+export function daysBetween(from: string, to: string): number {
+  if (!datePattern.test(from) || !datePattern.test(to)) {
+    throw new RangeError(`dates must be YYYY-MM-DD, got ${from} and ${to}`);
+  }
+  return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / dayMs);
+}
+
+export function ledgerRef(partition: string, entity: string, id: string): SubjectRef {
+  return { context: 'ledger', partition, entity, id };
+}
+
+export function householdRef(partition: string, id: string): SubjectRef {
+  return { context: 'registry', partition, entity: 'household', id };
+}
+
+/** Hex characters of the digest kept in a finding id: 96 bits make a collision within one log absurd. */
+const findingIdHashChars = 24;
+
+/**
+ * The finding id of a draft: `<ruleId>-v<version>-<hash>`, the hash over rule, version, partition
+ * and the draft's key. Deterministic, so a re-run raises nothing new; versioned, so a new version
+ * of a rule raises its own findings beside the old version's.
+ */
+export function findingIdFor(ruleId: string, version: number, partition: string, key: string): string {
+  const hash = createHash('sha256')
+    .update(`fundtrace/finding/v1\u0000${ruleId}\u0000${version}\u0000${partition}\u0000${key}`)
+    .digest('hex')
+    .slice(0, findingIdHashChars);
+  // Rule ids are snake_case (≤ 64) so the id stays within a subject token's alphabet and length.
+  return `${ruleId.slice(0, 64)}-v${version}-${hash}`;
+}
+
+/** Sorted and without repeats: evidence and subjects are sets, and their order must not depend on query plans. */
+export function uniqueSorted<T>(items: readonly T[], keyOf: (item: T) => string): T[] {
+  const byKey = new Map<string, T>();
+  for (const item of items) byKey.set(keyOf(item), item);
+  return [...byKey.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, item]) => item);
+}
+
+/** Normalises a draft: subjects and evidence sorted and unique, so equal data gives equal events. */
+export function normalised(draft: FindingDraft): FindingDraft {
+  return {
+    ...draft,
+    subjects: uniqueSorted(draft.subjects, (s) => `${s.context}.${s.partition}.${s.entity}.${s.id}`),
+    evidence: uniqueSorted(draft.evidence, (e) => `${e.stream}#${String(e.seq).padStart(16, '0')}`),
+  };
+}
+
+/** 元 with two decimals for summaries (display only; amounts stay fen in `amounts`). */
+export function yuan(fen: bigint): string {
+  const sign = fen < 0n ? '-' : '';
+  const abs = fen < 0n ? -fen : fen;
+  return `${sign}${abs / 100n}.${String(abs % 100n).padStart(2, '0')}元`;
+}

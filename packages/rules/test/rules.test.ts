@@ -1,0 +1,366 @@
+import { describe, expect, it } from 'vitest';
+import {
+  aboveStandard,
+  crossCountyIdentity,
+  daysBetween,
+  duplicatePayment,
+  falseClaim,
+  findingIdFor,
+  idleFunds,
+  latestRules,
+  procedureViolation,
+  purposeMismatch,
+  runRules,
+  sharedAccount,
+  splitPayment,
+  withheldFunds,
+} from '../src';
+import { county, disbursement, ev, household, input, payment, tranche } from './fixtures';
+
+const notice = (endsOn: string, openObjectionCount = 0) => ({
+  noticeId: 'n-1',
+  kind: 'roster',
+  status: 'closed' as const,
+  startsOn: '2019-06-01',
+  endsOn,
+  openObjectionCount,
+  published: ev('NoticePublished'),
+});
+
+describe('daysBetween', () => {
+  it('counts calendar days and refuses non-dates', () => {
+    expect(daysBetween('2019-01-01', '2019-12-31')).toBe(364);
+    expect(daysBetween('2019-12-31', '2019-01-01')).toBe(-364);
+    expect(daysBetween('2020-02-28', '2020-03-01')).toBe(2);
+    expect(() => daysBetween('2019-1-1', '2019-12-31')).toThrow(RangeError);
+  });
+});
+
+describe('idle_funds (滞留)', () => {
+  const params = { idleDaysMax: 180 };
+  it('finds money idle longer than the limit, not at the limit, not spent, not in unit accounts', () => {
+    const asOf = '2019-12-31';
+    const found = idleFunds.run(
+      input({
+        asOf,
+        tranches: [
+          tranche({ trancheId: 'old', createdOn: '2019-07-03' }), // 181 days
+          tranche({ trancheId: 'edge', createdOn: '2019-07-04' }), // exactly 180: not yet
+          tranche({ trancheId: 'spent', createdOn: '2019-01-01', remainingFen: 0n }),
+          tranche({ trancheId: 'unit', createdOn: '2019-01-01', accountKind: 'implementing_unit' }),
+        ],
+      }),
+      params,
+    );
+    expect(found.map((f) => f.key)).toEqual(['old']);
+    expect(found[0]!.amounts).toContainEqual({ label: 'idle', amountFen: 1_000_000n });
+  });
+  it('does not judge the books of a level that only passes money on', () => {
+    const tranches = [tranche({ createdOn: '2018-01-01' })];
+    expect(idleFunds.run(input({ level: 'city', partition: '410300', tranches }), params)).toEqual([]);
+  });
+});
+
+describe('withheld_funds (截留)', () => {
+  it('finds receipts held by a city past the pass-on deadline, not fresh or passed-on ones, not at county', () => {
+    const tranches = [
+      tranche({ trancheId: 'held', createdOn: '2019-11-30' }), // 31 days to 12-31
+      tranche({ trancheId: 'fresh', createdOn: '2019-12-01' }), // 30 days
+      tranche({ trancheId: 'passed', createdOn: '2019-01-01', remainingFen: 0n }),
+    ];
+    const params = { passOnDaysMax: 30 };
+    expect(
+      withheldFunds.run(input({ level: 'city', partition: '410300', tranches }), params).map((f) => f.key),
+    ).toEqual(['held']);
+    expect(withheldFunds.run(input({ tranches }), params)).toEqual([]);
+  });
+});
+
+describe('purpose_mismatch (改变用途)', () => {
+  it('finds payments drawn from money of another purpose or for unknown programmes', () => {
+    const found = purposeMismatch.run(
+      input({
+        payments: [
+          payment({ paymentId: 'ok' }),
+          payment({
+            paymentId: 'general-ok',
+            pieces: [{ trancheId: 't', purpose: 'general', amountFen: 19_000n }],
+          }),
+          payment({
+            paymentId: 'wrong',
+            pieces: [{ trancheId: 't', purpose: 'industry', amountFen: 19_000n }],
+          }),
+          payment({ paymentId: 'unknown', programmeCode: 'no_such' }),
+          payment({
+            paymentId: 'returned',
+            status: 'returned',
+            pieces: [{ trancheId: 't', purpose: 'industry', amountFen: 19_000n }],
+          }),
+        ],
+      }),
+      {},
+    );
+    expect(found.map((f) => f.key)).toEqual(['wrong', 'unknown']);
+  });
+});
+
+describe('procedure_violation (程序违规)', () => {
+  it('finds payments without notice, before its end or with open objections, and not the day after', () => {
+    const cases = [
+      payment({ paymentId: 'none', noticeId: null }),
+      payment({ paymentId: 'unknown-notice', noticeId: 'n-x' }),
+      payment({ paymentId: 'early', instructedOn: '2019-06-07' }),
+      payment({ paymentId: 'after', instructedOn: '2019-06-08' }),
+    ];
+    const found = procedureViolation.run(input({ payments: cases, notices: [notice('2019-06-07')] }), {});
+    expect(found.map((f) => f.key)).toEqual(['payment:none', 'payment:unknown-notice', 'payment:early']);
+    const objected = procedureViolation.run(
+      input({ payments: [payment({ paymentId: 'after' })], notices: [notice('2019-06-07', 1)] }),
+      {},
+    );
+    expect(objected.map((f) => f.key)).toEqual(['payment:after']);
+  });
+
+  it('finds payments and 报账制 disbursements before acceptance, and accepts the same day', () => {
+    const acceptance = {
+      acceptanceId: 'acc-1',
+      projectId: 'prj-1',
+      documentNumber: '验〔2019〕1号',
+      acceptedOn: '2019-05-10',
+      recorded: ev('AcceptanceRecorded'),
+    };
+    const repair = (paymentId: string, instructedOn: string, acceptanceRef: string | null) =>
+      payment({
+        paymentId,
+        programmeCode: 'housing_repair',
+        amountFen: 800_000n,
+        instructedOn,
+        acceptanceRef,
+        pieces: [{ trancheId: 't', purpose: 'housing', amountFen: 800_000n }],
+      });
+    const project = {
+      projectId: 'prj-1',
+      reimbursement: true,
+      implementingUnitAccountId: 'iu-1',
+      approved: ev('ProjectApproved'),
+    };
+    const found = procedureViolation.run(
+      input({
+        payments: [
+          repair('same-day', '2019-05-10', '验〔2019〕1号'),
+          repair('before', '2019-05-09', '验〔2019〕1号'),
+          repair('without', '2019-06-01', null),
+        ],
+        acceptances: [acceptance],
+        projects: [project, { ...project, projectId: 'prj-free', reimbursement: false }],
+        disbursements: [
+          disbursement({ disbursementId: 'd-ok' }),
+          disbursement({ disbursementId: 'd-early', disbursedOn: '2019-05-09' }),
+          disbursement({ disbursementId: 'd-none', acceptanceId: null }),
+          disbursement({ disbursementId: 'd-free', projectId: 'prj-free', acceptanceId: null }),
+          disbursement({ disbursementId: 'd-rev', acceptanceId: null, reversed: true }),
+        ],
+      }),
+      {},
+    );
+    expect(found.map((f) => f.key)).toEqual([
+      'payment:before',
+      'payment:without',
+      'disbursement:d-early',
+      'disbursement:d-none',
+    ]);
+  });
+});
+
+describe('false_claim and duplicate_payment (虚报冒领)', () => {
+  it('finds payments to unregistered, removed and deceased households; lifted ones stay eligible', () => {
+    const dead = household({
+      householdId: 'H-dead',
+      members: [
+        {
+          memberNo: 1,
+          idNumberHash: 'x'.repeat(64),
+          diedOn: '2019-03-01',
+          added: ev('HouseholdRegistered', `REGISTRY_${county}`),
+          died: ev('MemberDeceased', `REGISTRY_${county}`),
+        },
+      ],
+    });
+    const found = falseClaim.run(
+      input({
+        households: [
+          household(),
+          household({
+            householdId: 'H-removed',
+            status: 'removed',
+            exitedOn: '2019-05-01',
+            exited: ev('HouseholdExited'),
+          }),
+          household({
+            householdId: 'H-removed-later',
+            status: 'removed',
+            exitedOn: '2019-07-01',
+            exited: ev('HouseholdExited'),
+          }),
+          household({
+            householdId: 'H-lifted',
+            status: 'lifted',
+            exitedOn: '2019-05-01',
+            exited: ev('HouseholdExited'),
+          }),
+          dead,
+        ],
+        payments: [
+          payment({ paymentId: 'ok' }),
+          payment({ paymentId: 'ghost', householdId: 'H-none' }),
+          payment({ paymentId: 'removed', householdId: 'H-removed' }),
+          payment({ paymentId: 'removed-later', householdId: 'H-removed-later' }),
+          payment({ paymentId: 'lifted', householdId: 'H-lifted' }),
+          payment({ paymentId: 'dead', householdId: 'H-dead' }),
+          payment({ paymentId: 'two-persons', quantity: 2, amountFen: 38_000n }),
+        ],
+      }),
+      {},
+    );
+    expect(found.map((f) => f.key)).toEqual([
+      'payment:ghost',
+      'payment:removed',
+      'payment:dead',
+      'payment:two-persons',
+    ]);
+  });
+
+  it('finds the same household paid twice for one period, not a returned-and-repaid one or other periods', () => {
+    const found = duplicatePayment.run(
+      input({
+        payments: [
+          payment({ paymentId: 'a1' }),
+          payment({ paymentId: 'a2' }),
+          payment({ paymentId: 'b1', householdId: 'H2', status: 'returned' }),
+          payment({ paymentId: 'b2', householdId: 'H2' }),
+          payment({ paymentId: 'c1', householdId: 'H3', period: '2019-06' }),
+          payment({ paymentId: 'c2', householdId: 'H3', period: '2019-07' }),
+        ],
+      }),
+      {},
+    );
+    expect(found.map((f) => f.key)).toEqual(['H1|dibao|2019-06']);
+    expect(found[0]!.amounts).toContainEqual({ label: 'excess', amountFen: 19_000n });
+  });
+});
+
+describe('shared_account (一卡多户) and cross_county_identity', () => {
+  it('finds one account bound to several households, not distinct ones', () => {
+    const shared = 'a'.repeat(64);
+    const found = sharedAccount.run(
+      input({
+        households: [
+          household({ householdId: 'H1', accountHash: shared }),
+          household({ householdId: 'H2', accountHash: shared }),
+          household({ householdId: 'H3' }),
+          household({ householdId: 'H4', accountHash: null, accountBound: null }),
+        ],
+      }),
+      {},
+    );
+    expect(found).toHaveLength(1);
+    expect(found[0]!.subjects.map((s) => s.id)).toEqual(['H1', 'H2']);
+  });
+
+  it('finds an ID hash registered in another county, not in the same county', () => {
+    const h = household();
+    const hash = h.members[0]!.idNumberHash;
+    const elsewhere = (partition: string) => ({
+      partition,
+      householdId: 'X9',
+      idNumberHash: hash,
+      added: ev('HouseholdRegistered', `REGISTRY_${partition}`),
+    });
+    expect(
+      crossCountyIdentity.run(input({ households: [h], membersElsewhere: [elsewhere(county)] }), {}),
+    ).toEqual([]);
+    const found = crossCountyIdentity.run(
+      input({ households: [h], membersElsewhere: [elsewhere('411221')] }),
+      {},
+    );
+    expect(found).toHaveLength(1);
+    expect(found[0]!.evidence.map((e) => e.stream)).toEqual([`REGISTRY_${county}`, 'REGISTRY_411221']);
+  });
+});
+
+describe('above_standard (超标准)', () => {
+  it('compares with the cap times the quantity; floors alone are never exceeded', () => {
+    const found = aboveStandard.run(
+      input({
+        payments: [
+          payment({ paymentId: 'at-cap', amountFen: 228_000n }),
+          payment({ paymentId: 'over', amountFen: 228_001n }),
+          payment({ paymentId: 'two', quantity: 2, amountFen: 456_000n }),
+          payment({ paymentId: 'repair', programmeCode: 'housing_repair', amountFen: 9_999_999n }),
+        ],
+      }),
+      {},
+    );
+    expect(found.map((f) => f.key)).toEqual(['over']);
+    expect(found[0]!.amounts).toContainEqual({ label: 'excess', amountFen: 1n });
+  });
+});
+
+describe('split_payment', () => {
+  const params = { approvalThresholdFen: 3_000_000n, windowDays: 30 };
+  it('finds disbursements under the threshold that reach it within the window', () => {
+    const found = splitPayment.run(
+      input({
+        disbursements: [
+          disbursement({ disbursementId: 's1', amountFen: 1_500_000n, disbursedOn: '2019-05-01' }),
+          disbursement({ disbursementId: 's2', amountFen: 1_500_000n, disbursedOn: '2019-05-31' }),
+          // Same pattern but 31 days apart: not one window.
+          disbursement({
+            disbursementId: 'w1',
+            projectId: 'p2',
+            amountFen: 1_500_000n,
+            disbursedOn: '2019-05-01',
+          }),
+          disbursement({
+            disbursementId: 'w2',
+            projectId: 'p2',
+            amountFen: 1_500_000n,
+            disbursedOn: '2019-06-01',
+          }),
+          // Together just under the threshold.
+          disbursement({ disbursementId: 'u1', projectId: 'p3', amountFen: 1_499_999n }),
+          disbursement({ disbursementId: 'u2', projectId: 'p3', amountFen: 1_500_000n }),
+          // One large payment that went through approval is no split.
+          disbursement({ disbursementId: 'big', projectId: 'p4', amountFen: 3_000_000n }),
+        ],
+      }),
+      params,
+    );
+    expect(found).toHaveLength(1);
+    expect(found[0]!.evidence).toHaveLength(2);
+  });
+});
+
+describe('runRules', () => {
+  it('gives deterministic, versioned finding ids and the same findings on a re-run', () => {
+    const data = input({ payments: [payment({ paymentId: 'a1' }), payment({ paymentId: 'a2' })] });
+    const first = runRules(data);
+    const second = runRules(data);
+    expect(second).toEqual(first);
+    const dup = first.find((f) => f.ruleId === 'duplicate_payment')!;
+    expect(dup.findingId).toBe(findingIdFor('duplicate_payment', 1, county, 'H1|dibao|2019-06'));
+    expect(dup.findingId).toMatch(/^duplicate_payment-v1-[0-9a-f]{24}$/);
+    expect(findingIdFor('duplicate_payment', 2, county, 'H1|dibao|2019-06')).not.toBe(dup.findingId);
+  });
+
+  it('applies parameter overrides per rule and keeps one version of each rule', () => {
+    const data = input({ tranches: [tranche({ createdOn: '2019-12-01' })] });
+    expect(runRules(data).filter((f) => f.ruleId === 'idle_funds')).toEqual([]);
+    expect(runRules(data, latestRules(), { idle_funds: { idleDaysMax: 10 } }).map((f) => f.ruleId)).toEqual([
+      'idle_funds',
+    ]);
+    const ids = latestRules().map((r) => r.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids).toHaveLength(10);
+  });
+});
