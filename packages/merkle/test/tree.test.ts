@@ -10,6 +10,7 @@ import {
   MemoryNodeStore,
   proveConsistency,
   proveInclusion,
+  proveInclusionMany,
   rootAt,
   type StoredTree,
   verifyConsistency,
@@ -176,6 +177,26 @@ describe('storage-backed tree against the RFC 6962 definitions', () => {
     expect(store.readCalls).toBe(1);
     expect(store.reads).toBe(12); // 4095 = 2^12 − 1: twelve perfect subtrees on the right edge
     expect(result.nodesWritten).toBe(13); // the leaf and the twelve merges up to a perfect 4096 tree
+  });
+
+  it('batched proofs equal single proofs and read the store once', async () => {
+    const { store, tree } = await buildTree(Array.from({ length: 1000 }, (_, i) => leafData(i)));
+    const indices = [0, 1, 2, 511, 512, 998, 998, 700];
+    store.readCalls = 0;
+    const many = unwrap(await proveInclusionMany(tree, indices, 999));
+    expect(store.readCalls).toBe(1);
+    for (const [i, index] of indices.entries()) {
+      const single = unwrap(await proveInclusion(tree, index, 999));
+      expect(many[i]!.proof.map(hex)).toEqual(single.proof.map(hex));
+      expect(hex(many[i]!.leafHash)).toBe(hex(single.leafHash));
+      expect(verifyInclusion(many[i]!)).toEqual({ ok: true });
+    }
+    expect(unwrap(await proveInclusionMany(tree, [], 10))).toEqual([]);
+    expect(await proveInclusionMany(tree, [3, 10], 10)).toMatchObject({
+      ok: false,
+      code: 'leaf_index_out_of_range',
+    });
+    expect(await proveInclusionMany(tree, [3], 1001)).toMatchObject({ ok: false, code: 'size_beyond_tree' });
   });
 
   it('refuses queries beyond the tree and the vacuous ones', async () => {

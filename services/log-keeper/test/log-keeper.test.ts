@@ -310,6 +310,23 @@ describe('log-keeper', () => {
     });
   });
 
+  it('signs without a body, and refuses a malformed one', async () => {
+    const headers = { authorization: `Bearer ${await token('inspector')}` };
+    const bare = await keeper.app.inject({ method: 'POST', url: `/v1/checkpoints/${stream}`, headers });
+    expect(bare.statusCode, bare.body).toBe(200);
+    expect(bare.json().size).toBe(65);
+    for (const payload of [{ atLeastSize: -1 }, { atLeastSize: 'many' }, { atLeastSize: 3, extra: true }]) {
+      const response = await keeper.app.inject({
+        method: 'POST',
+        url: `/v1/checkpoints/${stream}`,
+        headers,
+        payload,
+      });
+      expect(response.statusCode, JSON.stringify(payload)).toBe(400);
+      expect(response.json().error.code).toBe('validation_failed');
+    }
+  });
+
   it('is ready while every stream is healthy', async () => {
     const response = await keeper.app.inject({ method: 'GET', url: '/ready' });
     expect(response.json()).toMatchObject({

@@ -142,7 +142,8 @@ export function checkpointRoutes(app: App, deps: RouteDeps): void {
         tags: ['checkpoints'],
         security: [{ bearerAuth: [] }],
         params: streamParams,
-        body: z.object({ atLeastSize: sizeQuery.optional() }).strict().optional(),
+        // No body at all arrives as null: "sign what you have".
+        body: z.object({ atLeastSize: sizeQuery.optional() }).strict().nullish(),
         response: {
           200: checkpointResponse,
           201: checkpointResponse,
