@@ -3,6 +3,7 @@
 // src/commands/ and is registered here, one line each.
 import { Command } from 'commander';
 import { ledgerCommand } from './commands/ledger-command';
+import { registryCommand } from './commands/registry-command';
 import { tokenCommand } from './commands/token';
 import { verifyCommand } from './commands/verify';
 import { UsageError } from './context';
@@ -14,6 +15,7 @@ const program = new Command('fundtrace')
 
 program.addCommand(tokenCommand());
 program.addCommand(verifyCommand());
+program.addCommand(registryCommand());
 program.addCommand(ledgerCommand());
 
 try {

@@ -11,9 +11,9 @@ import {
 } from '@fundtrace/eventlog';
 import {
   type Actor,
-  createEvent,
   decodeEvent,
   type EventDefinition,
+  type EventEnvelope,
   encodeEvent,
   messageId,
   newEventId,
@@ -239,19 +239,26 @@ export class RegistryWriter {
   ): Promise<{ firstSeq: number; lastSeq: number } | 'retry'> {
     const nowMs = this.now();
     const recordedAt = utcTimestamp(nowMs);
-    const envelopes = drafts.map((draft) => {
-      const definition = registryDefinitions.get(draft.type)!;
-      return createEvent(definition, {
-        id: newEventId(nowMs),
-        partition: this.partition,
-        data: draft.data,
-        actor: meta.actor,
-        commandId: meta.commandId,
-        correlationId: meta.correlationId,
-        occurredAt: meta.occurredAt,
-        recordedAt,
+    // The envelope is built here rather than with createEvent: encodeEvent validates it against
+    // its schema anyway, and doing that once instead of three times halves an import's CPU time.
+    // Drafts come from our own decider, already in decoded form with no unknown keys.
+    const envelopes: EventEnvelope<RegistryEventDraft['type'], number, RegistryEventDraft['data']>[] =
+      drafts.map((draft) => {
+        if (!registryDefinitions.has(draft.type))
+          throw new Error(`invariant: ${draft.type} is no registry event`);
+        return {
+          id: newEventId(nowMs),
+          type: draft.type,
+          version: registryDefinitions.get(draft.type)!.version,
+          partition: this.partition,
+          occurredAt: meta.occurredAt,
+          recordedAt,
+          actor: meta.actor,
+          commandId: meta.commandId,
+          correlationId: meta.correlationId,
+          data: draft.data,
+        };
       });
-    });
     const messages: OutgoingMessage[] = envelopes.map((envelope, i) => ({
       subject: subjectFor(envelope, this.options.ns),
       bytes: encodeEvent(envelope),

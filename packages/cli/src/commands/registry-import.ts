@@ -1,0 +1,190 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { type ColumnKey, householdColumns, type RowError } from '@fundtrace/pii';
+import { readTable, TableError } from '@fundtrace/tabular';
+import { ApiError, callApi } from '../http';
+import { householdColumnSpecs } from './registry-files';
+
+/**
+ * `fundtrace registry import <file>`: reads a CSV/XLSX roster, posts every row to registry-api's
+ * import endpoint and follows the append with a progress bar. The server checks every row against
+ * the county; any bad row rejects the whole file and every problem is printed with its row number.
+ */
+
+/** How often the CLI asks for an import's progress: often enough for a live bar, cheap for the server. */
+export const importPollMs = 250;
+/** An import that makes no progress for this long is reported as stuck rather than waited on forever. */
+export const importStallMs = 120_000;
+
+export interface ImportFileOptions {
+  readonly file: string;
+  readonly partition: string;
+  readonly dryRun: boolean;
+  readonly baseUrl: string;
+  readonly token: string;
+  /** Default: derived from the partition and the file's bytes, so re-running a file is idempotent. */
+  readonly commandId?: string;
+  readonly onProgress?: (phase: 'reading' | 'checking' | 'appending', done: number, total: number) => void;
+}
+
+export interface ImportSummary {
+  readonly commandId: string;
+  readonly dryRun: boolean;
+  readonly rows: number;
+  readonly households: number;
+  readonly firstSeq: number | null;
+  readonly lastSeq: number | null;
+}
+
+/** The file's rows were refused; `errors` lists every problem, in row order. */
+export class ImportRejectedError extends Error {
+  override name = 'ImportRejectedError';
+  constructor(
+    readonly errors: readonly RowError[],
+    readonly rows: number,
+  ) {
+    super(`${errors.length} problem(s) in ${rows} rows; nothing was imported`);
+  }
+}
+
+interface JobView {
+  importId: string;
+  status: 'appending' | 'done' | 'failed';
+  rows: number;
+  households: number;
+  appendedHouseholds: number;
+  firstSeq: number | null;
+  lastSeq: number | null;
+  error: string | null;
+}
+
+const header: readonly ColumnKey[] = householdColumns.map((c) => c.key);
+const headerOfKey = new Map(householdColumns.map((c) => [c.key as string, c.header]));
+
+export async function importHouseholdsFile(options: ImportFileOptions): Promise<ImportSummary> {
+  const bytes = await readFile(options.file);
+  const commandId =
+    options.commandId ??
+    `import-${options.partition}-${createHash('sha256').update(bytes).digest('hex').slice(0, 40)}`;
+  const progress = options.onProgress ?? (() => {});
+
+  const rows: { row: number; cells: string[] }[] = [];
+  const local: RowError[] = [];
+  try {
+    for await (const row of readTable(
+      { bytes, filename: basename(options.file) },
+      { columns: householdColumnSpecs },
+    )) {
+      rows.push({ row: row.rowNumber, cells: header.map((key) => row.values[key]) });
+      for (const problem of row.problems) {
+        local.push({
+          row: row.rowNumber,
+          column: headerOfKey.get(problem.field),
+          reason: problem.code,
+          message: problem.message,
+        });
+      }
+    }
+  } catch (error) {
+    if (error instanceof TableError) {
+      const problems = error.problems.length > 0 ? error.problems : [{ message: error.message }];
+      throw new ImportRejectedError(
+        problems.map((p) => ({
+          row: error.rowNumber ?? 1,
+          column: undefined,
+          reason: error.code,
+          message: p.message,
+        })),
+        rows.length,
+      );
+    }
+    throw error;
+  }
+  progress('reading', rows.length, rows.length);
+  progress('checking', 0, rows.length);
+
+  const path = `/v1/partitions/${options.partition}/imports`;
+  // Rows with unreadable cells are still checked by the server (the cell is sent empty), so one
+  // run reports every problem of the file; the server's complaint about such a cell is dropped.
+  const dryRun = options.dryRun || local.length > 0;
+  let answer: JobView | { dryRun: true; rows: number; households: number };
+  try {
+    answer = await callApi({
+      baseUrl: options.baseUrl,
+      path,
+      token: options.token,
+      body: { commandId, dryRun, header, rows },
+    });
+  } catch (error) {
+    if (error instanceof ApiError && error.code === 'import_rows_invalid') {
+      const details = error.details as { errors: RowError[] };
+      const unreadable = new Set(local.map((e) => `${e.row}:${e.column}`));
+      const server = details.errors
+        .filter((e) => !unreadable.has(`${e.row}:${headerOfKey.get(e.column ?? '') ?? e.column}`))
+        .map((e) => ({
+          ...e,
+          column: e.column === undefined ? undefined : (headerOfKey.get(e.column) ?? e.column),
+        }));
+      throw new ImportRejectedError(
+        [...local, ...server].sort((a, b) => a.row - b.row),
+        rows.length,
+      );
+    }
+    throw error;
+  }
+  if (local.length > 0) throw new ImportRejectedError(local, rows.length);
+  if ('dryRun' in answer) {
+    progress('checking', rows.length, rows.length);
+    return {
+      commandId,
+      dryRun: true,
+      rows: answer.rows,
+      households: answer.households,
+      firstSeq: null,
+      lastSeq: null,
+    };
+  }
+
+  let job = answer;
+  let lastChange = Date.now();
+  let lastDone = -1;
+  while (job.status === 'appending') {
+    progress('appending', job.appendedHouseholds, job.households);
+    if (job.appendedHouseholds !== lastDone) {
+      lastDone = job.appendedHouseholds;
+      lastChange = Date.now();
+    } else if (Date.now() - lastChange > importStallMs) {
+      throw new Error(
+        `import ${commandId} made no progress for ${importStallMs / 1000} s; run the same command again to resume`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, importPollMs));
+    job = await callApi<JobView>({
+      baseUrl: options.baseUrl,
+      path: `${path}/${commandId}`,
+      token: options.token,
+    });
+  }
+  if (job.status === 'failed') {
+    throw new Error(
+      `import ${commandId} stopped: ${job.error ?? 'unknown error'}; run the same command again to resume`,
+    );
+  }
+  progress('appending', job.households, job.households);
+  return {
+    commandId,
+    dryRun: false,
+    rows: job.rows,
+    households: job.households,
+    firstSeq: job.firstSeq,
+    lastSeq: job.lastSeq,
+  };
+}
+
+/** One line per problem, as a clerk reads them: row, column, reason, explanation. */
+export function formatRowErrors(errors: readonly RowError[]): string {
+  return errors
+    .map((e) => `  row ${e.row}${e.column ? `, ${e.column}` : ''}: ${e.reason} — ${e.message}`)
+    .join('\n');
+}
