@@ -362,13 +362,13 @@ describe('log-keeper', () => {
       originPrefix: 'fundtrace.example',
       logger: silentLogger(),
     });
-    expect(await signing.signGrown([stream])).toEqual([]);
+    expect(await signing.signGrown([stream, 'AUDIT_411325'])).toEqual([]);
     await append(3);
     // The consumer appends asynchronously (possibly in more than one batch): sign until all 3 are in.
     const sizes: number[] = [];
     const deadline = Date.now() + 30_000;
     while (sizes.at(-1) !== 78 && Date.now() < deadline) {
-      sizes.push(...(await signing.signGrown([stream])).map((c) => c.size));
+      sizes.push(...(await signing.signGrown([stream, 'AUDIT_411325'])).map((c) => c.size));
       await new Promise((r) => setTimeout(r, 100));
     }
     expect(sizes.at(-1)).toBe(78);

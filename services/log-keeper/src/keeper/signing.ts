@@ -41,7 +41,8 @@ export function checkpointSigner(options: {
           readTreeHead(options.db, stream),
           latestCheckpoint(options.db, stream, keyId),
         ]);
-        if (latest !== undefined && latest.size >= head.size) continue;
+        // An empty tree commits to nothing a reader could check; sign it only when asked (POST).
+        if (head.size === 0 || (latest !== undefined && latest.size >= head.size)) continue;
         const { checkpoint, created } = await sign(stream);
         if (created) {
           options.logger.info({ stream, size: checkpoint.size }, 'signed checkpoint');
