@@ -4,6 +4,7 @@
  * schema (see @fundtrace/db getActiveSchema) and only reads.
  */
 
+export { type CheckResult, checkBooks, checkExamplesMax } from './check';
 export { booksTables, digestBooks, type TableDigest } from './digest';
 export {
   type ProgressDimension,

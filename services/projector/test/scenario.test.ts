@@ -1,5 +1,11 @@
 import type { Projector } from '@fundtrace/books';
-import { entityTrail, spendingProgress, traceAllocationDown, traceHouseholdUp } from '@fundtrace/books';
+import {
+  checkBooks,
+  entityTrail,
+  spendingProgress,
+  traceAllocationDown,
+  traceHouseholdUp,
+} from '@fundtrace/books';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openRig, projectUntil, type Rig } from './support/harness';
@@ -299,5 +305,60 @@ describe('trace queries over the scenario (@fundtrace/books)', () => {
     await expect(
       spendingProgress(rig.db, { partition: county, from: '2019-12-31', to: '2019-01-01', groupBy: [] }),
     ).rejects.toThrow(RangeError);
+  });
+});
+
+describe('fundtrace check over the scenario', () => {
+  it('finds nothing wrong with the projected books', async () => {
+    const results = await checkBooks(rig.db);
+    expect(results.map((r) => [r.name, r.violations])).toEqual([
+      ['entries_balance', 0],
+      ['no_negative_balance', 0],
+      ['balances_equal_entries', 0],
+      ['tranches_equal_entries', 0],
+      ['flows_within_tranche', 0],
+      ['payments_rooted', 0],
+      ['allocations_received_within_issued', 0],
+    ]);
+  });
+
+  it('names what a manual edit broke', async () => {
+    const rollback = new Error('rollback');
+    const results = await rig.db
+      .transaction()
+      .execute(async (trx) => {
+        await trx
+          .updateTable('tranches')
+          .set({ remaining_fen: 950_000n })
+          .where('tranche_id', '=', 'k-i2')
+          .execute();
+        await trx
+          .deleteFrom('tranche_flows')
+          .where('partition', '=', province)
+          .where('child_id', '=', 'p-t1')
+          .execute();
+        await trx
+          .updateTable('entries')
+          .set({ amount_fen: 1n })
+          .where('partition', '=', county)
+          .where('movement_id', '=', 'pay-2')
+          .where('side', '=', 'debit')
+          .execute();
+        const found = await checkBooks(trx);
+        throw Object.assign(rollback, { found });
+      })
+      .catch((error: Error & { found?: Awaited<ReturnType<typeof checkBooks>> }) => {
+        if (error !== rollback) throw error;
+        return error.found!;
+      });
+    const byName = Object.fromEntries(results.map((r) => [r.name, r]));
+    expect(byName.tranches_equal_entries!.examples).toEqual([
+      '411325/k-i2: remaining 950000 of 5000000, entries 900000',
+    ]);
+    // p-t1 lost its parent edge: pay-3's path through it now ends at a tranche that is not a root.
+    expect(byName.payments_rooted!.examples).toEqual(['411325/pay-3 ends at 410000/p-t1 (not a root)']);
+    // pay-2's debit entries: the instruction's (@pending) and the settlement's (@households).
+    expect(byName.entries_balance!.violations).toBe(2);
+    expect(byName.flows_within_tranche!.violations).toBe(0);
   });
 });
