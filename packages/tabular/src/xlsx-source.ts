@@ -10,7 +10,8 @@ import {
   type RawRow,
 } from './cells';
 import { TableError } from './errors';
-import { zipEntryNames } from './zip-directory';
+import { misreadCellsIn, sheetEntry } from './xlsx-prescan';
+import { zipEntries } from './zip-directory';
 
 /** The parts of exceljs's streaming reader we use that its typings do not declare. */
 interface ReaderInternals {
@@ -44,7 +45,18 @@ export async function* xlsxRows(
   input: { path: string } | { bytes: Uint8Array },
   sheet?: string,
 ): AsyncGenerator<RawRow> {
-  const listed = new Set((await zipEntryNames(input)) ?? []);
+  const entries = (await zipEntries(input)) ?? [];
+  const listed = new Set(entries.map((entry) => entry.name));
+  const target = await sheetEntry(input, entries, sheet).catch(() => undefined);
+  if (target) {
+    const misread = await misreadCellsIn(input, target).catch(() => undefined);
+    if (misread) {
+      throw new TableError(
+        'unsupported_format',
+        `the sheet holds ${misread}, which this reader cannot read faithfully; open the file in Excel or WPS and save it again as .xlsx`,
+      );
+    }
+  }
   for (let attempt = 1; ; attempt += 1) {
     const rows = readSheet(input, sheet, listed);
     let yielded = false;

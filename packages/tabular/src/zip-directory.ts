@@ -1,72 +1,105 @@
+import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import { createInflateRaw } from 'node:zlib';
 
 /** End-of-central-directory record: 22 bytes plus a comment of up to 65,535 bytes. */
 const endRecordSearchBytes = 22 + 65_535;
 /** An XLSX's central directory lists a few dozen entries; a larger one is not a workbook we wrote or Excel did. */
 const centralDirectoryBytesMax = 4 * 1024 * 1024;
 
+export interface ZipEntry {
+  readonly name: string;
+  /** 0 stored, 8 deflated. */
+  readonly method: number;
+  readonly compressedSize: number;
+  readonly localHeaderOffset: number;
+}
+
+export type ZipInput = { readonly path: string } | { readonly bytes: Uint8Array };
+
 /**
- * The entry names of a zip file, from its central directory. Used to check that
- * exceljs's streaming reader saw every part it needs (see xlsx-source). Returns
- * undefined when the directory cannot be found; the reader then reports the
- * broken zip itself.
+ * The entries of a zip file, from its central directory: used to check that
+ * exceljs's streaming reader saw every part it needs, and to look inside a
+ * sheet before it does (see xlsx-source). Returns undefined when the directory
+ * cannot be found; the reader then reports the broken zip itself.
  */
-export async function zipEntryNames(
-  input: { path: string } | { bytes: Uint8Array },
-): Promise<string[] | undefined> {
-  if ('bytes' in input) return namesFrom(input.bytes);
+export async function zipEntries(input: ZipInput): Promise<ZipEntry[] | undefined> {
+  if ('bytes' in input) {
+    const bytes = Buffer.from(input.bytes.buffer, input.bytes.byteOffset, input.bytes.byteLength);
+    return fromDirectory(bytes.length, async (offset, length) => bytes.subarray(offset, offset + length));
+  }
   const file = await open(input.path, 'r');
   try {
     const { size } = await file.stat();
-    const tailLength = Math.min(size, endRecordSearchBytes);
-    const tail = Buffer.alloc(tailLength);
-    await file.read(tail, 0, tailLength, size - tailLength);
-    const end = findEndRecord(tail);
-    if (end === undefined) return undefined;
-    const directorySize = tail.readUInt32LE(end + 12);
-    const directoryOffset = tail.readUInt32LE(end + 16);
-    if (directorySize > centralDirectoryBytesMax || directoryOffset + directorySize > size) return undefined;
-    const directory = Buffer.alloc(directorySize);
-    await file.read(directory, 0, directorySize, directoryOffset);
-    return readDirectory(directory, tail.readUInt16LE(end + 10));
+    return await fromDirectory(size, async (offset, length) => {
+      const buffer = Buffer.alloc(length);
+      const { bytesRead } = await file.read(buffer, 0, length, offset);
+      return buffer.subarray(0, bytesRead);
+    });
   } finally {
     await file.close();
   }
 }
 
-function namesFrom(bytes: Uint8Array): string[] | undefined {
-  const length = bytes.byteLength;
-  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, length);
-  const tailStart = Math.max(0, length - endRecordSearchBytes);
-  const end = findEndRecord(buffer.subarray(tailStart));
-  if (end === undefined) return undefined;
-  const at = tailStart + end;
-  const directorySize = buffer.readUInt32LE(at + 12);
-  const directoryOffset = buffer.readUInt32LE(at + 16);
-  if (directorySize > centralDirectoryBytesMax || directoryOffset + directorySize > length) return undefined;
-  return readDirectory(
-    buffer.subarray(directoryOffset, directoryOffset + directorySize),
-    buffer.readUInt16LE(at + 10),
-  );
-}
+type ReadAt = (offset: number, length: number) => Promise<Buffer>;
 
-function findEndRecord(tail: Buffer): number | undefined {
+async function fromDirectory(size: number, readAt: ReadAt): Promise<ZipEntry[] | undefined> {
+  const tailStart = Math.max(0, size - endRecordSearchBytes);
+  const tail = await readAt(tailStart, size - tailStart);
+  let end: number | undefined;
   for (let at = tail.length - 22; at >= 0; at -= 1) {
-    if (tail.readUInt32LE(at) === 0x06054b50) return at;
+    if (tail.readUInt32LE(at) === 0x06054b50) {
+      end = at;
+      break;
+    }
   }
-  return undefined;
-}
-
-function readDirectory(directory: Buffer, count: number): string[] | undefined {
-  const names: string[] = [];
+  if (end === undefined) return undefined;
+  const count = tail.readUInt16LE(end + 10);
+  const directorySize = tail.readUInt32LE(end + 12);
+  const directoryOffset = tail.readUInt32LE(end + 16);
+  if (directorySize > centralDirectoryBytesMax || directoryOffset + directorySize > size) return undefined;
+  const directory = await readAt(directoryOffset, directorySize);
+  const entries: ZipEntry[] = [];
   let at = 0;
   for (let i = 0; i < count; i += 1) {
     if (at + 46 > directory.length || directory.readUInt32LE(at) !== 0x02014b50) return undefined;
     const nameLength = directory.readUInt16LE(at + 28);
     const extraLength = directory.readUInt16LE(at + 30);
     const commentLength = directory.readUInt16LE(at + 32);
-    names.push(directory.toString('utf8', at + 46, at + 46 + nameLength));
+    entries.push({
+      name: directory.toString('utf8', at + 46, at + 46 + nameLength),
+      method: directory.readUInt16LE(at + 10),
+      compressedSize: directory.readUInt32LE(at + 20),
+      localHeaderOffset: directory.readUInt32LE(at + 42),
+    });
     at += 46 + nameLength + extraLength + commentLength;
   }
-  return names;
+  return entries;
+}
+
+/** The uncompressed bytes of one entry, streamed. Only stored and deflated entries (all XLSX writers use these). */
+export async function entryContent(input: ZipInput, entry: ZipEntry): Promise<Readable> {
+  if (entry.method !== 0 && entry.method !== 8) {
+    throw new Error(`${entry.name}: zip compression method ${entry.method} is not supported`);
+  }
+  let header: Buffer;
+  if ('bytes' in input) {
+    header = Buffer.from(input.bytes.buffer, input.bytes.byteOffset + entry.localHeaderOffset, 30);
+  } else {
+    const file = await open(input.path, 'r');
+    try {
+      header = Buffer.alloc(30);
+      await file.read(header, 0, 30, entry.localHeaderOffset);
+    } finally {
+      await file.close();
+    }
+  }
+  if (header.readUInt32LE(0) !== 0x04034b50) throw new Error(`${entry.name}: broken local header`);
+  const start = entry.localHeaderOffset + 30 + header.readUInt16LE(26) + header.readUInt16LE(28);
+  const raw =
+    'bytes' in input
+      ? Readable.from([Buffer.from(input.bytes.buffer, input.bytes.byteOffset + start, entry.compressedSize)])
+      : createReadStream(input.path, { start, end: start + entry.compressedSize - 1 });
+  return entry.method === 0 ? raw : raw.pipe(createInflateRaw());
 }

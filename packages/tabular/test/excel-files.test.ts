@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readAll, rosterColumns } from './helpers';
+import { readAll, readError, rosterColumns } from './helpers';
 import { text, xlsx } from './zip';
 
 /** A header row for the roster, as row 1. */
@@ -102,5 +102,34 @@ describe('readTable on XLSX files written as Excel and WPS write them', () => {
       const [row] = await readAll({ bytes, filename: 'a.xlsx' }, { columns: rosterColumns });
       expect(row?.values.paid_on).toBe('2019-05-03');
     }
+  });
+
+  it.each([
+    ['an ISO-date cell (t="d")', '<c r="D2" t="d"><v>2019-05-03T00:00:00</v></c>', /ISO-date cells/],
+    [
+      'inline rich text',
+      '<c r="D2" t="inlineStr"><is><r><t>张</t></r><r><t>三</t></r></is></c>',
+      /inline rich text/,
+    ],
+  ])('refuses a sheet with %s, which exceljs would misread silently', async (_case, cell, reason) => {
+    const rows = `<row r="2">${text('A2', '1')}${text('B2', 'a')}<c r="C2"><v>1</v></c>${cell}</row>`;
+    const plain = `${header}<row r="2">${text('A2', '1')}${text('B2', 'a')}<c r="C2"><v>1</v></c></row>`;
+    const bytes = xlsx({
+      sheets: [
+        { name: 'R&D 数据', rows: header + rows },
+        { name: '其他', rows: plain },
+      ],
+    });
+    const error = await readError({ bytes, filename: 'a.xlsx' }, { columns: rosterColumns });
+    expect(error).toMatchObject({ code: 'unsupported_format' });
+    expect(error.message).toMatch(reason);
+    // Only the sheet read matters: the other sheet reads fine, by name.
+    const other = await readAll({ bytes, filename: 'a.xlsx' }, { columns: rosterColumns, sheet: '其他' });
+    expect(other).toHaveLength(1);
+    const named = await readError(
+      { bytes, filename: 'a.xlsx' },
+      { columns: rosterColumns, sheet: 'R&D 数据' },
+    );
+    expect(named).toMatchObject({ code: 'unsupported_format' });
   });
 });
