@@ -45,6 +45,13 @@ export const appendRetriesMax = 5;
  */
 export const unknownOutcomeRetriesMax = 3;
 
+/**
+ * Unacknowledged appends in flight during a roster burst. The issue's baseline
+ * is plain `js.publish` with 1,000 in flight; a smaller window would leave the
+ * server idle between acks and make the comparison unfair to the ledger.
+ */
+export const rosterInFlightMax = 1_000;
+
 /** Beijing has no daylight saving: business dates are UTC+8 all year. */
 const beijingOffsetMs = 8 * 60 * 60 * 1000;
 
@@ -397,6 +404,7 @@ export class LedgerWriter {
           stream: this.stream,
           messages,
           expectedLastSeq,
+          inFlightMax: rosterInFlightMax,
         });
         return stored.map((s) => s.seq);
       } catch (error) {
