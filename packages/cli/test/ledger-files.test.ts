@@ -9,7 +9,6 @@ import {
   plansFromRows,
   projectColumns,
   projectFromRow,
-  type RosterField,
   rosterColumns,
   rosterFromRows,
   templates,
