@@ -41,6 +41,13 @@ export const bodyLimitBytesDefault = 1_048_576;
  */
 export const requestTimeoutMs = 120_000;
 
+/**
+ * Issues listed in one validation_failed answer. A batch body (a roster of thousands of rows)
+ * can fail on every row; past this many the answer says how many there were instead of growing
+ * to megabytes. A client fixing its input works through the first thousand anyway.
+ */
+export const validationIssuesMax = 1_000;
+
 /** Incoming `x-request-id` values we trust as correlation ids: short, printable, no spaces. */
 const requestIdPattern = /^[A-Za-z0-9._:-]{1,128}$/;
 export const requestIdHeader = 'x-request-id';
@@ -164,9 +171,13 @@ function handleError(error: FastifyError, request: FastifyRequest, reply: Fastif
       }),
     );
     const issues = allValidationIssues(request, part, failed);
+    const details =
+      issues.length > validationIssuesMax
+        ? { issues: issues.slice(0, validationIssuesMax), issuesTotal: issues.length, truncated: true }
+        : { issues, issuesTotal: issues.length };
     return reply
       .status(400)
-      .send(errorBody('validation_failed', `The request has ${issues.length} invalid field(s)`, { issues }));
+      .send(errorBody('validation_failed', `The request has ${issues.length} invalid field(s)`, details));
   }
   if (isResponseSerializationError(error)) {
     // The handler produced something its own contract forbids: a bug, never the client's fault.

@@ -5,6 +5,7 @@ export {
   createApp,
   requestIdHeader,
   requestTimeoutMs,
+  validationIssuesMax,
 } from './app';
 export {
   type AuthUser,

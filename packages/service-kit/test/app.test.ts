@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type App, createApp, createLogger, requireRole, signToken } from '../src/index';
+import { type App, createApp, createLogger, requireRole, signToken, validationIssuesMax } from '../src/index';
 import { type logCapture, sampleApp, secret } from './sample-app';
 
 let app: App;
@@ -81,6 +81,30 @@ describe('error mapping', () => {
     ]);
     expect(issues.find((issue) => issue.path === '/amountFen')?.message).toBe('must be a string of digits');
     expect(body.error.message).toBe('The request has 4 invalid field(s)');
+  });
+
+  it('lists at most validationIssuesMax issues and says how many there were', async () => {
+    const rows = (n: number) => Array.from({ length: n }, () => ({ amountFen: 'x' }));
+    const exactly = await app.inject({
+      method: 'POST',
+      url: '/batch',
+      payload: { rows: rows(validationIssuesMax) },
+    });
+    expect(exactly.json().error.details).toMatchObject({ issuesTotal: validationIssuesMax });
+    expect(exactly.json().error.details.issues).toHaveLength(validationIssuesMax);
+    expect(exactly.json().error.details.truncated).toBeUndefined();
+    const over = await app.inject({
+      method: 'POST',
+      url: '/batch',
+      payload: { rows: rows(validationIssuesMax + 1) },
+    });
+    expect(over.statusCode).toBe(400);
+    expect(over.json().error.details).toMatchObject({
+      issuesTotal: validationIssuesMax + 1,
+      truncated: true,
+    });
+    expect(over.json().error.details.issues).toHaveLength(validationIssuesMax);
+    expect(over.json().error.details.issues[0]).toMatchObject({ in: 'body', path: '/rows/0/amountFen' });
   });
 
   it('reports a missing body field and a non-object body', async () => {

@@ -93,6 +93,11 @@ export async function sampleApp(options: { bodyLimitBytes?: number } = {}) {
     },
   );
   app.get('/public', async () => ({ hello: 'world' }));
+  app.post(
+    '/batch',
+    { schema: { body: z.object({ rows: z.array(z.object({ amountFen: fen })).max(5_000) }) } },
+    async () => ({ ok: true }),
+  );
   app.get('/schemaless-money', async () => ({ balanceFen: 2n ** 62n }));
   app.get('/refuse-with-bigint', async () => {
     throw sampleRejections.reject('insufficient_funds', 'short', { availableFen: 12n, neededFen: 2n ** 62n });
