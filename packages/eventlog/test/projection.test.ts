@@ -5,6 +5,7 @@ import { streamName } from '@fundtrace/events';
 import { connectTestNats, useTestInfra } from '@fundtrace/testkit';
 import { DiscardPolicy, RetentionPolicy, StorageType } from '@nats-io/jetstream';
 import { sql } from 'kysely';
+import pino from 'pino';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   appendBatch,
@@ -267,6 +268,67 @@ describe('runProjection', () => {
     expect(error).toBeInstanceOf(SequenceGapError);
     expect(error).toMatchObject({ stream: loose, missingSeq: 4, receivedSeq: 5 });
     expect(await checkpointOf(infra.db, 'gappy', loose)).toBe(0);
+  });
+
+  it('stop() finishes the batch in hand (committed and acked) before it resolves', async () => {
+    const durable = 'draining';
+    const last = await appendEvents('draining', 5);
+    let entered: () => void = () => undefined;
+    const inHandler = new Promise<void>((resolve) => {
+      entered = resolve;
+    });
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    await sql`insert into projection_checkpoints (consumer, stream, last_seq) values (${durable}, ${stream}, ${last - 5})`.execute(
+      infra.db,
+    );
+    const runner = runProjection({
+      ...options(durable),
+      handler: async (trx, events) => {
+        entered();
+        await held;
+        await recordApplied<Database>(durable)(trx, events);
+      },
+    });
+    await inHandler;
+    const stopped = runner.stop();
+    expect(runner.status().state).toBe('stopping');
+    release();
+    await stopped;
+    expect(runner.status().state).toBe('stopped');
+    expect(await checkpointOf(infra.db, durable, stream)).toBe(last);
+    expect(await appliedCounts(infra.db, durable)).toEqual({ rows: 5, distinct: 5, maxSeq: last });
+    expect((await infra.jsm.consumers.info(stream, durable)).num_ack_pending).toBe(0);
+  });
+
+  it('logs stream, consumer and sequences, never an event payload, even at trace level and on poison', async () => {
+    const durable = 'logged';
+    // A stream of its own: a few real events, then a poison one.
+    const ns = `${infra.ns}l`;
+    const [own] = await ensurePartitionStreams(infra.jsm, { partition, ns, contexts: ['ledger'] });
+    const good = await appendBatch(infra.js, {
+      stream: own!,
+      messages: accountsOpened(ns, 'logged', 12),
+      expectedLastSeq: 0,
+    });
+    await appendBatch(infra.js, {
+      stream: own!,
+      messages: [unknownTypeMessage(ns, 'logged-poison:0')],
+      expectedLastSeq: good.lastSeq,
+    });
+    const lines: string[] = [];
+    const logger = pino({ level: 'trace' }, { write: (line: string) => lines.push(line) });
+    const runner = runProjection({ ...options(durable), stream: own!, logger });
+    await expect(runner.done).rejects.toBeInstanceOf(PoisonEventError);
+    expect(await checkpointOf(infra.db, durable, own!)).toBe(12);
+    const text = lines.join('');
+    expect(text).toContain(`"stream":"${own}"`);
+    expect(text).toContain('"lastSeq"');
+    expect(text).toContain('cannot be decoded');
+    // Account names (账户 …), ids, the actor's organisation and the poison's data are payload.
+    for (const secret of ['账户', 'acc-', '内乡县财政局', 'at all']) expect(text).not.toContain(secret);
   });
 
   it('refuses bad settings up front', () => {
