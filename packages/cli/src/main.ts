@@ -2,8 +2,10 @@
 // The fundtrace command line: `pnpm fundtrace <command>`. Each command lives in
 // src/commands/ and is registered here, one line each.
 import { Command } from 'commander';
+import { checkCommand } from './commands/check';
 import { ledgerCommand } from './commands/ledger-command';
 import { registryCommand } from './commands/registry-command';
+import { replayCommand } from './commands/replay';
 import { tokenCommand } from './commands/token';
 import { verifyCommand } from './commands/verify';
 import { UsageError } from './context';
@@ -17,6 +19,8 @@ program.addCommand(tokenCommand());
 program.addCommand(verifyCommand());
 program.addCommand(registryCommand());
 program.addCommand(ledgerCommand());
+program.addCommand(replayCommand());
+program.addCommand(checkCommand());
 
 try {
   await program.parseAsync(process.argv);
