@@ -234,6 +234,12 @@ export interface GenerateHouseholdsOptions {
   readonly liftedShare?: number;
   /** Number the households from here (to add a second batch to a county without clashes). */
   readonly firstNumber?: number;
+  /**
+   * Region codes the members' ID numbers are drawn from. Default: the county (95%) and its
+   * neighbours. IDs are unique within one call; a second batch for the same county gets IDs that
+   * cannot clash with the first only if it uses regions the first did not.
+   */
+  readonly birthRegions?: readonly string[];
 }
 
 /**
@@ -255,9 +261,16 @@ export function generateHouseholds(options: GenerateHouseholdsOptions): Househol
   const firstNumber = options.firstNumber ?? 1;
   const random = seededRandom(`households:${county}:${seed}`);
   const ids = new Set<string>();
+  const regions = options.birthRegions ?? null;
+  if (
+    regions !== null &&
+    (regions.length === 0 || regions.some((r) => !isAdminCode(r) || levelOf(r) !== 'county'))
+  ) {
+    throw new RangeError('birthRegions must be county codes');
+  }
   const households: HouseholdInput[] = [];
   for (let i = 0; i < count; i++) {
-    households.push(generateOne(random, county, villageCodes, ids, firstNumber + i, liftedShare));
+    households.push(generateOne(random, county, regions, villageCodes, ids, firstNumber + i, liftedShare));
   }
   return households;
 }
@@ -265,6 +278,7 @@ export function generateHouseholds(options: GenerateHouseholdsOptions): Househol
 function generateOne(
   random: Random,
   county: string,
+  regions: readonly string[] | null,
   villages: readonly string[],
   ids: Set<string>,
   number: number,
@@ -281,7 +295,17 @@ function generateOne(
   const add = (relation: registry.Relation, male: boolean, age: number, ownSurname: boolean) => {
     const birthYear = Math.max(refYear - age, 1920);
     members.push(
-      member(random, county, ids, relation, male, birthYear, registeredOn, ownSurname ? surname : undefined),
+      member(
+        random,
+        county,
+        regions,
+        ids,
+        relation,
+        male,
+        birthYear,
+        registeredOn,
+        ownSurname ? surname : undefined,
+      ),
     );
   };
   add('head', headMale, headAge, true);
@@ -324,6 +348,7 @@ function generateOne(
 function member(
   random: Random,
   county: string,
+  regions: readonly string[] | null,
   ids: Set<string>,
   relation: registry.Relation,
   male: boolean,
@@ -336,7 +361,12 @@ function member(
   do {
     birthDate = isoDate(birthYear, random.int(1, 12), random.int(1, 28));
     if (birthDate > notAfter) birthDate = notAfter;
-    const region = random.chance(0.95) ? county : random.pick(neighbouringRegions);
+    const region =
+      regions !== null
+        ? random.pick(regions)
+        : random.chance(0.95)
+          ? county
+          : random.pick(neighbouringRegions);
     // Sequence code: two free digits, then one whose parity is the sex (odd for men).
     const parity = male ? random.pick([1, 3, 5, 7, 9]) : random.pick([0, 2, 4, 6, 8]);
     const first17 = region + birthDate.replaceAll('-', '') + random.digits(2) + parity;
