@@ -1,7 +1,12 @@
 import { type Kysely, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectActiveSchemaDb } from '../src/active-db';
-import { createDb, type Database, migrateToLatest, setActiveSchema } from '../src/index';
+import {
+  connectActiveSchemaDb,
+  createDb,
+  type Database,
+  migrateToLatest,
+  setActiveSchema,
+} from '../src/index';
 import { freshDatabase } from './fresh-database';
 
 let url: string;
