@@ -19,6 +19,8 @@ export {
   rowsMax,
   sheetNameLengthMax,
   xlsxBytesMax,
+  xlsxSharedStringsInflatedBytesMax,
+  xlsxSheetInflatedBytesMax,
 } from './limits';
 export { type ReadTableOptions, readTable, type TableInput, type TableRow } from './read';
 export {

@@ -35,10 +35,23 @@ export const csvRecordLengthMax = 64 * 1024 * 1024;
 /**
  * An XLSX is a zip; its shared strings are held in memory while rows stream.
  * 200 MiB is several times a 1,000,000-row sheet of our widest roster; a larger
- * upload is refused before unzipping. (A zip bomb can still expand beyond this:
- * the row and cell limits bound what we keep, not what exceljs inflates.)
+ * upload is refused before unzipping.
  */
 export const xlsxBytesMax = 200 * 1024 * 1024;
+
+/**
+ * The sheet we read, inflated. A 100,000-row roster is about 100 MiB of XML; a
+ * full 1,048,576-row sheet of a dozen columns about 1 GiB. Counted while
+ * inflating (not taken from the zip's declared sizes, which a zip bomb fakes),
+ * before exceljs sees the file.
+ */
+export const xlsxSheetInflatedBytesMax = 1024 * 1024 * 1024;
+
+/**
+ * The shared strings, inflated: exceljs keeps them all in memory (as JS strings,
+ * about twice their UTF-8 size) for the whole read.
+ */
+export const xlsxSharedStringsInflatedBytesMax = 256 * 1024 * 1024;
 
 /** Excel's sheet-name limit. */
 export const sheetNameLengthMax = 31;

@@ -43,16 +43,46 @@ export async function sheetEntry(
   return byName.get(path);
 }
 
-/** What in the sheet exceljs would misread, or undefined when nothing is. */
-export async function misreadCellsIn(input: ZipInput, entry: ZipEntry): Promise<string | undefined> {
+/** A part inflates to more than its limit: a zip bomb, or a sheet too large to import. */
+export class InflatedTooLarge extends Error {}
+
+/**
+ * What in the sheet exceljs would misread, or undefined when nothing is. Throws
+ * `InflatedTooLarge` once the inflated sheet passes `bytesMax`.
+ */
+export async function misreadCellsIn(
+  input: ZipInput,
+  entry: ZipEntry,
+  bytesMax: number,
+): Promise<string | undefined> {
   let carried = '';
+  let inflated = 0;
   const found = new Set<string>();
-  for await (const chunk of await entryContent(input, entry)) {
+  const content = await entryContent(input, entry);
+  for await (const chunk of content) {
+    inflated += (chunk as Buffer).length;
+    if (inflated > bytesMax) {
+      content.destroy();
+      throw new InflatedTooLarge(`${entry.name} inflates to more than ${bytesMax} bytes`);
+    }
     const window = carried + (chunk as Buffer).toString('latin1');
     for (const { pattern, what } of misreadCells) if (pattern.test(window)) found.add(what);
     carried = window.slice(-overlapChars);
   }
   return found.size === 0 ? undefined : [...found].join(' and ');
+}
+
+/** Inflates a part only to count its size; throws `InflatedTooLarge` past `bytesMax`. */
+export async function assertInflatedSize(input: ZipInput, entry: ZipEntry, bytesMax: number): Promise<void> {
+  let inflated = 0;
+  const content = await entryContent(input, entry);
+  for await (const chunk of content) {
+    inflated += (chunk as Buffer).length;
+    if (inflated > bytesMax) {
+      content.destroy();
+      throw new InflatedTooLarge(`${entry.name} inflates to more than ${bytesMax} bytes`);
+    }
+  }
 }
 
 async function text(input: ZipInput, entry: ZipEntry): Promise<string> {

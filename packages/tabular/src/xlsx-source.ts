@@ -10,8 +10,9 @@ import {
   type RawRow,
 } from './cells';
 import { TableError } from './errors';
-import { misreadCellsIn, sheetEntry } from './xlsx-prescan';
-import { zipEntries } from './zip-directory';
+import { xlsxSharedStringsInflatedBytesMax, xlsxSheetInflatedBytesMax } from './limits';
+import { assertInflatedSize, InflatedTooLarge, misreadCellsIn, sheetEntry } from './xlsx-prescan';
+import { type ZipEntry, type ZipInput, zipEntries } from './zip-directory';
 
 /** The parts of exceljs's streaming reader we use that its typings do not declare. */
 interface ReaderInternals {
@@ -47,16 +48,7 @@ export async function* xlsxRows(
 ): AsyncGenerator<RawRow> {
   const entries = (await zipEntries(input)) ?? [];
   const listed = new Set(entries.map((entry) => entry.name));
-  const target = await sheetEntry(input, entries, sheet).catch(() => undefined);
-  if (target) {
-    const misread = await misreadCellsIn(input, target).catch(() => undefined);
-    if (misread) {
-      throw new TableError(
-        'unsupported_format',
-        `the sheet holds ${misread}, which this reader cannot read faithfully; open the file in Excel or WPS and save it again as .xlsx`,
-      );
-    }
-  }
+  await prescan(input, entries, sheet);
   for (let attempt = 1; ; attempt += 1) {
     const rows = readSheet(input, sheet, listed);
     let yielded = false;
@@ -138,6 +130,40 @@ async function* readSheet(
       sheet === undefined
         ? 'the workbook has no sheet'
         : `no sheet named "${sheet}"; the workbook has ${names.map((n) => `"${n}"`).join(', ') || 'no sheets'}`,
+    );
+  }
+}
+
+/**
+ * Looks at the parts that matter before exceljs does: the sheet we will read
+ * (size, and cells exceljs misreads) and the shared strings (size). A part we
+ * cannot locate or inflate is left to exceljs, which reports the broken file.
+ */
+async function prescan(
+  input: ZipInput,
+  entries: readonly ZipEntry[],
+  sheet: string | undefined,
+): Promise<void> {
+  const guard = async <T>(work: () => Promise<T>): Promise<T | undefined> => {
+    try {
+      return await work();
+    } catch (error) {
+      if (error instanceof InflatedTooLarge) throw new TableError('file_too_large', error.message);
+      return undefined;
+    }
+  };
+  const sharedStrings = entries.find((entry) => entry.name === 'xl/sharedStrings.xml');
+  if (sharedStrings) {
+    await guard(() => assertInflatedSize(input, sharedStrings, xlsxSharedStringsInflatedBytesMax));
+  }
+  const target = await guard(async () => (await sheetEntry(input, entries, sheet))?.name);
+  const entry = entries.find((candidate) => candidate.name === target);
+  if (!entry) return;
+  const misread = await guard(() => misreadCellsIn(input, entry, xlsxSheetInflatedBytesMax));
+  if (misread) {
+    throw new TableError(
+      'unsupported_format',
+      `the sheet holds ${misread}, which this reader cannot read faithfully; open the file in Excel or WPS and save it again as .xlsx`,
     );
   }
 }

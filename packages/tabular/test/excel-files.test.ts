@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { xlsxSharedStringsInflatedBytesMax } from '../src/index';
 import { readAll, readError, rosterColumns } from './helpers';
 import { text, xlsx } from './zip';
 
@@ -131,5 +132,18 @@ describe('readTable on XLSX files written as Excel and WPS write them', () => {
       { columns: rosterColumns, sheet: 'R&D 数据' },
     );
     expect(named).toMatchObject({ code: 'unsupported_format' });
+  });
+
+  it('refuses shared strings that inflate past their limit (a zip bomb) before exceljs holds them', async () => {
+    const bomb = Buffer.alloc(xlsxSharedStringsInflatedBytesMax + 1, 0x61);
+    const rows = `<row r="2">${text('A2', '1')}${text('B2', 'a')}<c r="C2"><v>1</v></c></row>`;
+    const bytes = xlsx({
+      sheets: [{ name: 'Sheet1', rows: header + rows }],
+      extra: { 'xl/sharedStrings.xml': bomb },
+    });
+    expect(bytes.length).toBeLessThan(2 * 1024 * 1024);
+    const error = await readError({ bytes, filename: 'bomb.xlsx' }, { columns: rosterColumns });
+    expect(error).toMatchObject({ code: 'file_too_large' });
+    expect(error.message).toContain('sharedStrings.xml');
   });
 });

@@ -6,13 +6,13 @@ import { crc32, deflateRawSync } from 'node:zlib';
  * XLSX files byte for byte as Excel or WPS write them, including what exceljs
  * itself never writes (undeclared built-in number formats, error results).
  */
-export function zip(files: Record<string, string>, method: 'deflate' | 'store' = 'deflate'): Buffer {
+export function zip(files: Record<string, string | Buffer>, method: 'deflate' | 'store' = 'deflate'): Buffer {
   const locals: Buffer[] = [];
   const centrals: Buffer[] = [];
   let offset = 0;
   for (const [name, text] of Object.entries(files)) {
     const nameBytes = Buffer.from(name, 'utf8');
-    const data = Buffer.from(text, 'utf8');
+    const data = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
     const crc = crc32(data);
     const packed = method === 'deflate' ? deflateRawSync(data) : data;
     const local = Buffer.alloc(30);
@@ -67,10 +67,12 @@ export function xlsx(options: {
   numFmts?: Record<number, string>;
   /** Leave out the trailing docProps, so styles.xml is the last entry. */
   stylesLast?: boolean;
+  /** Extra parts, e.g. xl/sharedStrings.xml. */
+  extra?: Record<string, string | Buffer>;
   method?: 'deflate' | 'store';
 }): Buffer {
   const order = options.tabOrder ?? options.sheets.map((_, i) => i + 1);
-  const files: Record<string, string> = {
+  const files: Record<string, string | Buffer> = {
     '[Content_Types].xml': `<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>${options.sheets.map((_, i) => `<Override PartName="/xl/worksheets/sheet${i + 1}.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>`).join('')}<Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/></Types>`,
     '_rels/.rels': `<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="${rel}/officeDocument" Target="xl/workbook.xml"/></Relationships>`,
     'xl/workbook.xml': `<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="${ns}" xmlns:r="${rel}"><sheets>${order.map((n) => `<sheet name="${options.sheets[n - 1]!.name.replaceAll('&', '&amp;')}" sheetId="${n}" r:id="rId${n}"/>`).join('')}</sheets></workbook>`,
@@ -85,6 +87,7 @@ export function xlsx(options: {
   const xfs = options.cellXfs ?? [0];
   files['xl/styles.xml'] =
     `<?xml version="1.0" encoding="UTF-8"?><styleSheet xmlns="${ns}">${numFmts.length ? `<numFmts count="${numFmts.length}">${numFmts.map(([id, code]) => `<numFmt numFmtId="${id}" formatCode="${code.replaceAll('"', '&quot;')}"/>`).join('')}</numFmts>` : ''}<fonts count="1"><font><sz val="11"/><name val="宋体"/></font></fonts><fills count="1"><fill><patternFill patternType="none"/></fill></fills><borders count="1"><border/></borders><cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs><cellXfs count="${xfs.length}">${xfs.map((id) => `<xf numFmtId="${id}" fontId="0" fillId="0" borderId="0" xfId="0"${id ? ' applyNumberFormat="1"' : ''}/>`).join('')}</cellXfs></styleSheet>`;
+  Object.assign(files, options.extra ?? {});
   // Excel ends with the document properties.
   if (!options.stylesLast) {
     files['docProps/app.xml'] =
