@@ -434,12 +434,17 @@ export function runProjection<DB>(options: RunProjectionOptions<DB>): Projection
         { firstSeq: result.firstSeq, lastSeq: result.after, applied: result.applied },
         'batch committed',
       );
-      await options.afterCommit?.({
-        stream,
-        firstSeq: result.firstSeq,
-        lastSeq: result.after,
-        applied: result.applied,
-      });
+      try {
+        await options.afterCommit?.({
+          stream,
+          firstSeq: result.firstSeq,
+          lastSeq: result.after,
+          applied: result.applied,
+        });
+      } catch (error) {
+        // An observer's failure must not look like a failed batch: the batch is committed.
+        logger.error({ err: describe(error), lastSeq: result.after }, 'afterCommit hook threw');
+      }
     }
     if (poison !== undefined) {
       // Ack what was applied, leave the poison message and everything after it

@@ -331,6 +331,28 @@ describe('runProjection', () => {
     for (const secret of ['账户', 'acc-', '内乡县财政局', 'at all']) expect(text).not.toContain(secret);
   });
 
+  it('keeps going when an afterCommit observer throws: the batch is committed either way', async () => {
+    const durable = 'observed';
+    const last = await appendEvents('observed', 3);
+    await sql`insert into projection_checkpoints (consumer, stream, last_seq) values (${durable}, ${stream}, ${last - 3})`.execute(
+      infra.db,
+    );
+    let calls = 0;
+    const runner = runProjection({
+      ...options(durable),
+      afterCommit: () => {
+        calls++;
+        throw new Error('metrics exporter down');
+      },
+    });
+    await until(async () => (await checkpointOf(infra.db, durable, stream)) === last, 'the batch');
+    await until(async () => (await infra.jsm.consumers.info(stream, durable)).num_ack_pending === 0, 'acks');
+    await runner.stop();
+    await expect(runner.done).resolves.toBeUndefined();
+    expect(calls).toBe(1);
+    expect(await appliedCounts(infra.db, durable)).toEqual({ rows: 3, distinct: 3, maxSeq: last });
+  });
+
   it('refuses bad settings up front', () => {
     expect(() => runProjection({ ...options('bad'), batchSize: 0 })).toThrow(RangeError);
     expect(() => runProjection({ ...options('bad'), batchSize: 1_001 })).toThrow(RangeError);

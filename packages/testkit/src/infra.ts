@@ -48,9 +48,21 @@ export function useTestInfra(options: UseTestInfraOptions = {}): TestInfra {
   });
 
   afterAll(async () => {
-    if (jsm !== undefined) await deleteNamespaceStreams(jsm, ns);
-    if (nc !== undefined) await nc.close();
-    if (database !== undefined) await database.drop();
+    // Every step runs even if an earlier one fails (NATS down after a fault test must
+    // not leave the database behind); the first failure is reported at the end.
+    const failures: unknown[] = [];
+    const attempt = async (step: () => Promise<unknown>) => {
+      try {
+        await step();
+      } catch (error) {
+        failures.push(error);
+      }
+    };
+    const [manager, connection, testDatabase] = [jsm, nc, database];
+    if (manager !== undefined) await attempt(() => deleteNamespaceStreams(manager, ns));
+    if (connection !== undefined) await attempt(() => connection.close());
+    if (testDatabase !== undefined) await attempt(() => testDatabase.drop());
+    if (failures.length > 0) throw failures[0];
   });
 
   const need = <T>(value: T | undefined, what: string): T => {
