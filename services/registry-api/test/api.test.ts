@@ -292,6 +292,12 @@ describe('registry-api', () => {
     expect(api.counties.get('411325')!.writer.state.households.size).toBe(households.length - 1);
   });
 
+  it('answers import_not_found for an import it never saw', async () => {
+    const missing = await call('GET', `${base}/imports/nope`, registry);
+    expect(missing.status).toBe(404);
+    expect(missing.body.error.code).toBe('import_not_found');
+  });
+
   it('rebuilds the same state from the stream after a restart', async () => {
     const before = api.counties.get('411325')!.writer.state;
     const restarted = await startApi(infra.ns, api.env);

@@ -467,7 +467,7 @@ describe('changes to a registered household', () => {
           reason: 'x',
         }),
       ),
-    ).toEqual(['date_before_registration']);
+    ).toEqual(['date_before_exit']);
     expect(
       books.run({
         kind: 'reenter',
@@ -548,5 +548,37 @@ describe('generated households', () => {
     expect(books.state.idIndex.size).toBe(idCount);
     expect(validateIdNumber(base.members[0]!.idNumber).ok).toBe(true);
     expect(county).toBe('411325');
+  });
+});
+
+describe('limits', () => {
+  it('refuses a member beyond the most a household may have', () => {
+    const books = new Books(keyring);
+    const big = sampleHouseholds(1, 99)[0]!;
+    const members = Array.from({ length: 30 }, (_, i) => ({
+      name: '王某',
+      idNumber: idNumber(
+        '411325',
+        `1980${String(Math.floor(i / 28) + 1).padStart(2, '0')}${String((i % 28) + 1).padStart(2, '0')}`,
+        '015',
+      ),
+      relation: (i === 0 ? 'head' : 'other') as 'head' | 'other',
+      birthDate: null,
+      disability: null,
+      health: 'healthy' as const,
+    }));
+    expect(books.run({ kind: 'register', household: { ...big, members, account: null } }).ok).toBe(true);
+    const extra = { ...members[1]!, idNumber: idNumber('411325', '19900101', '015') };
+    expect(
+      codes(
+        books.run({
+          kind: 'add_member',
+          householdId: big.householdId,
+          member: extra,
+          reason: 'birth',
+          addedOn: '2020-01-01',
+        }),
+      ),
+    ).toEqual(['household_members_too_many']);
   });
 });

@@ -539,7 +539,7 @@ function decideReenter(command: Cmd<'reenter'>, household: HouseholdState, ctx: 
   }
   if (household.exitedOn !== null && command.reenteredOn < household.exitedOn) {
     return reject(
-      'date_before_registration',
+      'date_before_exit',
       `re-entry ${command.reenteredOn} is before the exit ${household.exitedOn}`,
     );
   }

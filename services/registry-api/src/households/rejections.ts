@@ -29,6 +29,7 @@ export const registryRejectionStatuses = {
   lifted_date_not_allowed: 422,
   date_before_registration: 422,
   date_before_birth: 422,
+  date_before_exit: 422,
   member_not_found: 404,
   member_already_deceased: 409,
   import_rows_invalid: 422,
