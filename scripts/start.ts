@@ -49,6 +49,8 @@ const baseEnv: NodeJS.ProcessEnv = {
   DATABASE_URL: databaseUrl,
   NATS_URL: infra.natsUrl,
   HOST: '127.0.0.1',
+  // Request logs would bury the URLs below; LOG_LEVEL=info shows them.
+  LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
 };
 const urls = Object.fromEntries(services.map((s) => [s.name, `http://127.0.0.1:${s.port}`]));
 for (const s of services) baseEnv[`${s.name.toUpperCase().replace('-', '_')}_URL`] = urls[s.name];
@@ -67,6 +69,10 @@ async function stopAll(code: number): Promise<never> {
 }
 process.on('SIGINT', () => void (stopping ? process.exit(130) : stopAll(0)));
 process.on('SIGTERM', () => void stopAll(0));
+// If we die some other way, take the services with us.
+process.on('exit', () => {
+  for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
+});
 
 async function waitHealthy(name: string, url: string, child: ChildProcess): Promise<void> {
   const deadline = Date.now() + serviceStartTimeoutMs;
@@ -90,6 +96,9 @@ for (const service of services) {
     cwd: root,
     env: { ...baseEnv, PORT: String(service.port) },
     stdio: ['ignore', 'inherit', 'inherit'],
+    // Its own process group: Ctrl-C reaches only us, and we stop the services in order
+    // (a service that also got the terminal's SIGINT would take our SIGTERM as a second signal).
+    detached: true,
   });
   children.push(child);
   child.on('exit', (code) => {

@@ -1,0 +1,248 @@
+// The demo county: what `npm start` loads on first run, through the same HTTP APIs
+// a finance officer and a registry clerk use. Every command id is fixed, so
+// running it twice changes nothing (each repeat answers `duplicate: true`).
+import { callApi } from '@fundtrace/cli';
+import { generateHouseholds } from '@fundtrace/pii';
+
+export const demoCounty = '411325'; // 内乡县
+/** central → 河南 → 南阳 → 内乡: the levels the money passes on its way to the county. */
+const chain = ['000000', '410000', '411300', demoCounty] as const;
+const demoHouseholds = 300;
+const demoYear = 2024;
+/** 低保 class 1: 2,280 元 per person per year (000 L562), paid monthly at 190 元. */
+const dibaoMonthlyFen = 19_000n;
+
+interface Endpoints {
+  services: Record<string, string | undefined>;
+  tokens: Record<string, string>;
+}
+
+const yuan = (amount: number) => (BigInt(amount) * 100n).toString();
+
+export async function loadDemo(endpoints: Endpoints): Promise<Record<string, unknown>> {
+  const ledgerUrl = endpoints.services['ledger-api'];
+  const registryUrl = endpoints.services['registry-api'];
+  if (!ledgerUrl || !registryUrl) throw new Error('the demo needs ledger-api and registry-api running');
+  const finance = endpoints.tokens.finance!;
+  const registry = endpoints.tokens.registry!;
+  const ledger = (partition: string, path: string, body: Record<string, unknown>, commandId: string) =>
+    callApi<Record<string, unknown>>({
+      baseUrl: ledgerUrl,
+      path: `/v1/partitions/${partition}/${path}`,
+      token: finance,
+      body: { commandId, ...body },
+    });
+
+  // 1. Households (建档立卡): realistic names, valid ID numbers, villages of 内乡县.
+  const households = generateHouseholds({
+    county: demoCounty,
+    villages: 24,
+    count: demoHouseholds,
+    seed: 'demo',
+  });
+  for (const household of households) {
+    await callApi({
+      baseUrl: registryUrl,
+      path: `/v1/partitions/${demoCounty}/households`,
+      token: registry,
+      body: { commandId: `demo-register-${household.householdId}`, household },
+    });
+  }
+
+  // 2. Pools at every level, a central appropriation, and allocations down the chain (下达 / 到账).
+  for (const partition of chain) {
+    await ledger(
+      partition,
+      'accounts',
+      { accountId: 'POOL', kind: 'pool', name: `${partition} 扶贫资金专户` },
+      `demo-pool-${partition}`,
+    );
+  }
+  await ledger(
+    '000000',
+    'receipts',
+    {
+      receiptId: `BUDGET-${demoYear}`,
+      accountId: 'POOL',
+      amountFen: yuan(50_000_000),
+      origin: {
+        kind: 'external',
+        payer: '中央财政',
+        documentNumber: `财预〔${demoYear}〕1号`,
+        fundSource: 'central',
+        purpose: 'general',
+        fiscalYear: demoYear,
+      },
+    },
+    'demo-budget',
+  );
+  const amounts = [20_000_000, 8_000_000, 3_000_000];
+  for (let i = 0; i < 3; i++) {
+    const from = chain[i]!;
+    const to = chain[i + 1]!;
+    await ledger(
+      from,
+      'allocations',
+      {
+        allocationId: `AL-${demoYear}-${to}`,
+        toPartition: to,
+        fromAccountId: 'POOL',
+        documentNumber: `财农〔${demoYear}〕${31 + i}号`,
+        fundSource: 'central',
+        purpose: 'general',
+        fiscalYear: demoYear,
+        title: `${demoYear}年中央财政专项扶贫资金`,
+        amountFen: yuan(amounts[i]!),
+      },
+      `demo-issue-${to}`,
+    );
+    await ledger(
+      to,
+      'receipts',
+      {
+        receiptId: `RC-${demoYear}-${to}`,
+        accountId: 'POOL',
+        amountFen: yuan(amounts[i]!),
+        origin: { kind: 'partition', partition: from, allocationId: `AL-${demoYear}-${to}` },
+      },
+      `demo-receive-${to}`,
+    );
+  }
+
+  // 3. The county plan (实施方案), a project in it, money earmarked, accepted (验收) and disbursed (报账制).
+  await ledger(
+    demoCounty,
+    'plans',
+    {
+      planId: `PLAN-${demoYear}`,
+      title: `内乡县${demoYear}年脱贫攻坚项目实施方案`,
+      fiscalYear: demoYear,
+      documentNumber: `内政〔${demoYear}〕8号`,
+      totalFen: yuan(2_500_000),
+      lines: [
+        { lineId: 'INDUSTRY', category: 'industry', title: '产业发展', amountFen: yuan(1_500_000) },
+        { lineId: 'INFRA', category: 'infrastructure', title: '基础设施建设', amountFen: yuan(1_000_000) },
+      ],
+    },
+    'demo-plan',
+  );
+  const village = households[0]!.villageCode;
+  await ledger(
+    demoCounty,
+    'accounts',
+    { accountId: 'PRJ-ROAD', kind: 'project', name: '村组道路硬化项目' },
+    'demo-acct-prj',
+  );
+  await ledger(
+    demoCounty,
+    'accounts',
+    { accountId: 'UNIT-JT', kind: 'implementing_unit', name: '内乡县交通运输局' },
+    'demo-acct-unit',
+  );
+  await ledger(
+    demoCounty,
+    'projects',
+    {
+      projectId: 'PRJ-ROAD',
+      planId: `PLAN-${demoYear}`,
+      lineId: 'INFRA',
+      name: '村组道路硬化 3.2 公里',
+      villageCode: village,
+      budgetFen: yuan(800_000),
+      accountId: 'PRJ-ROAD',
+      implementingUnitAccountId: 'UNIT-JT',
+      reimbursement: true,
+    },
+    'demo-project',
+  );
+  await ledger(
+    demoCounty,
+    'earmarks',
+    { earmarkId: 'EM-ROAD', projectId: 'PRJ-ROAD', fromAccountId: 'POOL', amountFen: yuan(800_000) },
+    'demo-earmark',
+  );
+  await ledger(
+    demoCounty,
+    'acceptances',
+    {
+      acceptanceId: 'ACC-ROAD',
+      projectId: 'PRJ-ROAD',
+      documentNumber: `内交验〔${demoYear}〕12号`,
+      acceptedOn: `${demoYear}-05-20`,
+      inspectedBy: '县交通运输局、乡镇联合验收组',
+    },
+    'demo-acceptance',
+  );
+  await ledger(
+    demoCounty,
+    'disbursements',
+    {
+      disbursementId: 'DB-ROAD-1',
+      projectId: 'PRJ-ROAD',
+      amountFen: yuan(600_000),
+      acceptanceId: 'ACC-ROAD',
+    },
+    'demo-disburse',
+  );
+
+  // 4. 低保 for June: the approval notice (≥ 7 days), then the roster paid into 一卡通 accounts.
+  await ledger(
+    demoCounty,
+    'notices',
+    {
+      noticeId: `N-DIBAO-${demoYear}-06`,
+      kind: 'programme',
+      title: `${demoYear}年6月农村低保发放名单公示`,
+      stage: 'approval',
+      programmeCode: 'dibao_class1',
+      period: `${demoYear}-06`,
+      startsOn: `${demoYear}-06-01`,
+      endsOn: `${demoYear}-06-07`,
+    },
+    'demo-notice',
+  );
+  const payable = households.filter((h) => h.status !== 'lifted' && h.account);
+  const rows = payable.map((h, i) => ({
+    row: i + 2,
+    householdId: h.householdId,
+    quantity: h.members.length,
+    amountFen: (dibaoMonthlyFen * BigInt(h.members.length)).toString(),
+  }));
+  await ledger(
+    demoCounty,
+    'rosters',
+    {
+      rosterId: `RS-DIBAO-${demoYear}-06`,
+      programmeCode: 'dibao_class1',
+      period: `${demoYear}-06`,
+      accountId: 'POOL',
+      noticeId: `N-DIBAO-${demoYear}-06`,
+      rows,
+    },
+    'demo-roster',
+  );
+  // The bank's answer: all settled but one, whose account was closed (money returns to its tranche).
+  for (let i = 0; i < rows.length; i++) {
+    const paymentId = `RS-DIBAO-${demoYear}-06-r${rows[i]!.row}`;
+    if (i === rows.length - 1) {
+      await ledger(
+        demoCounty,
+        'payment-returns',
+        { paymentId, reason: '账户已销户', returnedOn: `${demoYear}-06-20` },
+        `demo-return-${paymentId}`,
+      );
+    } else {
+      await ledger(
+        demoCounty,
+        'payment-settlements',
+        {
+          paymentId,
+          bankReference: `NXRCB-${demoYear}06-${String(i).padStart(5, '0')}`,
+          settledOn: `${demoYear}-06-20`,
+        },
+        `demo-settle-${paymentId}`,
+      );
+    }
+  }
+  return { county: demoCounty, households: households.length, rosterRows: rows.length };
+}
