@@ -3,6 +3,7 @@ import { createTestDatabase, type TestDatabase } from '@fundtrace/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   appendLeaves,
+  checkpointOrigin,
   hashLeaf,
   MemoryNodeStore,
   type NodeKey,
@@ -179,19 +180,25 @@ describe('signed checkpoints in PostgreSQL', () => {
       );
     const first = await testDb.db
       .transaction()
-      .execute((trx) => signTreeHead(trx, { stream: other, originPrefix: 'fundtrace.example', signer }));
+      .execute((trx) =>
+        signTreeHead(trx, { stream: other, origin: checkpointOrigin('fundtrace.example', other), signer }),
+      );
     expect(first.created).toBe(true);
     const cp = openCheckpoint(first.checkpoint.note, signer.verifierKey);
     expect(cp).toMatchObject({ origin: 'fundtrace.example/REGISTRY_411325', size: 2 });
     const again = await testDb.db
       .transaction()
-      .execute((trx) => signTreeHead(trx, { stream: other, originPrefix: 'fundtrace.example', signer }));
+      .execute((trx) =>
+        signTreeHead(trx, { stream: other, origin: checkpointOrigin('fundtrace.example', other), signer }),
+      );
     expect(again).toMatchObject({ created: false, checkpoint: { note: first.checkpoint.note } });
 
     await testDb.db.transaction().execute((trx) => appendToTree(trx, other, 2, [hashLeaf(Buffer.from('c'))]));
     const third = await testDb.db
       .transaction()
-      .execute((trx) => signTreeHead(trx, { stream: other, originPrefix: 'fundtrace.example', signer }));
+      .execute((trx) =>
+        signTreeHead(trx, { stream: other, origin: checkpointOrigin('fundtrace.example', other), signer }),
+      );
     expect(third.checkpoint.size).toBe(3);
     expect((await latestCheckpoint(testDb.db, other))?.size).toBe(3);
     expect((await checkpointAtSize(testDb.db, other, 2))?.note).toBe(first.checkpoint.note);
@@ -203,7 +210,7 @@ describe('signed checkpoints in PostgreSQL', () => {
     const { checkpoint } = await testDb.db
       .transaction()
       .execute((trx) =>
-        signTreeHead(trx, { stream: 'AUDIT_411325', originPrefix: 'fundtrace.example', signer }),
+        signTreeHead(trx, { stream: 'AUDIT_411325', origin: 'fundtrace.example/AUDIT_411325', signer }),
       );
     const cp = openCheckpoint(checkpoint.note, signer.verifierKey);
     expect(cp.size).toBe(0);

@@ -5,6 +5,7 @@ import { type Keeper, startKeeper } from './keeper/runner';
 import { checkpointSigner, scheduleCheckpoints } from './keeper/signing';
 import { checkpointRoutes } from './routes/checkpoints';
 import { proofRoutes } from './routes/proofs';
+import { treeKeyFor } from './streams';
 
 export const serviceName = 'log-keeper';
 export const serviceVersion = '0.1.0';
@@ -46,10 +47,12 @@ export async function buildApp(config: LogKeeperConfig): Promise<LogKeeperApp> {
     ns: env.FUNDTRACE_NAMESPACE,
     logger,
   });
+  const treeKey = treeKeyFor(env.FUNDTRACE_NAMESPACE);
   const checkpoints = checkpointSigner({
     db: app.db,
     signer,
     originPrefix: env.LOG_ORIGIN_PREFIX,
+    treeKey,
     logger,
   });
   const schedule = scheduleCheckpoints({
@@ -70,7 +73,7 @@ export async function buildApp(config: LogKeeperConfig): Promise<LogKeeperApp> {
     await keeper.stop();
   });
 
-  const deps = { keeper, checkpoints, signer, originPrefix: env.LOG_ORIGIN_PREFIX };
+  const deps = { keeper, checkpoints, signer, originPrefix: env.LOG_ORIGIN_PREFIX, treeKey };
   checkpointRoutes(app, deps);
   proofRoutes(app, deps);
   return { app, keeper };

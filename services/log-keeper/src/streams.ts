@@ -22,3 +22,12 @@ export const sizeQuery = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTE
 export const seqQuery = z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
 
 export const base64Hash = z.string().meta({ description: 'base64 SHA-256 hash (32 bytes)' });
+
+/**
+ * The key of a stream's tree in the merkle tables: the JetStream stream name, so a
+ * benchmark or test namespace sharing a database never mixes its trees with the
+ * real ones. The API and the checkpoint origins use the name without namespace.
+ */
+export function treeKeyFor(ns: string): (stream: string) => string {
+  return (stream) => (ns === '' ? stream : `${ns}_${stream}`);
+}

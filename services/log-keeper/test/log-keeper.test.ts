@@ -9,7 +9,7 @@ import {
   verifyConsistency,
   verifyInclusion,
 } from '@fundtrace/merkle';
-import { latestCheckpoint } from '@fundtrace/merkle/pg';
+import { latestCheckpoint, readTreeHead } from '@fundtrace/merkle/pg';
 import { signToken } from '@fundtrace/service-kit';
 import {
   connectTestNats,
@@ -24,6 +24,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, type LogKeeperApp } from '../src/app';
 import { type LogKeeperConfig, loadLogKeeperConfig } from '../src/config';
 import { checkpointSigner } from '../src/keeper/signing';
+import { treeKeyFor } from '../src/streams';
 
 /**
  * The log-keeper against the machine's NATS and PostgreSQL: real events appended
@@ -158,6 +159,11 @@ describe('log-keeper', () => {
     const body = response.json();
     const checkpoint = openCheckpoint(body.note, verifierKey);
     expect(checkpoint).toMatchObject({ origin: `fundtrace.example/${stream}`, size: 40 });
+    // The namespace of the test streams never shows: not in the API, not in the signed origin.
+    expect(body).toMatchObject({ stream, origin: `fundtrace.example/${stream}`, size: 40 });
+    // …but it keys the tree, so another namespace sharing the database keeps its own trees.
+    expect((await readTreeHead(testDb.db, `${ns}_${stream}`)).size).toBe(40);
+    expect((await readTreeHead(testDb.db, stream)).size).toBe(0);
     // Recompute the root from the bytes we appended: the keeper hashed exactly what is in the stream.
     const inclusion = await keeper.app.inject({
       method: 'GET',
@@ -360,6 +366,7 @@ describe('log-keeper', () => {
       db: testDb.db,
       signer: config.signer,
       originPrefix: 'fundtrace.example',
+      treeKey: treeKeyFor(ns),
       logger: silentLogger(),
     });
     expect(await signing.signGrown([stream, 'AUDIT_411325'])).toEqual([]);
@@ -373,7 +380,7 @@ describe('log-keeper', () => {
     }
     expect(sizes.at(-1)).toBe(78);
     expect(sizes.every((size, i) => size > 75 && (i === 0 || size > sizes[i - 1]!))).toBe(true);
-    expect((await latestCheckpoint(testDb.db, stream))?.size).toBe(78);
+    expect((await latestCheckpoint(testDb.db, `${ns}_${stream}`))?.size).toBe(78);
     expect(await signing.signGrown([stream])).toEqual([]);
   });
 });

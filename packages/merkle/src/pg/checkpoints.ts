@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { type Checkpoint, checkpointOrigin, signCheckpoint } from '../checkpoint';
+import { type Checkpoint, signCheckpoint } from '../checkpoint';
 import { toHex } from '../hash';
 import type { NoteSigner } from '../note';
 import type { Queryable } from './node-store';
@@ -43,9 +43,15 @@ function fromRow(row: CheckpointRow): StoredCheckpoint {
  */
 export async function signTreeHead(
   trx: Queryable,
-  input: { readonly stream: string; readonly originPrefix: string; readonly signer: NoteSigner },
+  input: {
+    /** The tree's key in the tables (the JetStream stream name, namespace included). */
+    readonly stream: string;
+    /** The checkpoint origin, e.g. `fundtrace.example/LEDGER_411325` (see checkpointOrigin). */
+    readonly origin: string;
+    readonly signer: NoteSigner;
+  },
 ): Promise<{ readonly checkpoint: StoredCheckpoint; readonly created: boolean }> {
-  const { stream, originPrefix, signer } = input;
+  const { stream, origin, signer } = input;
   const head = await readTreeHead(trx, stream, { forUpdate: true });
   const keyId = toHex(signer.keyId);
   const existing = await checkpointAtSize(trx, stream, head.size, keyId);
@@ -58,7 +64,7 @@ export async function signTreeHead(
     return { checkpoint: existing, created: false };
   }
   const checkpoint: Checkpoint = {
-    origin: checkpointOrigin(originPrefix, stream),
+    origin,
     size: head.size,
     rootHash: head.rootHash,
     extensions: [],

@@ -29,7 +29,7 @@ export interface KeeperOptions {
   readonly nc: NatsConnection;
   // biome-ignore lint/suspicious/noExplicitAny: any Database holding projection_checkpoints and the merkle tables.
   readonly db: Kysely<any>;
-  /** Stream namespace ('' in production). Trees are keyed by the stream name without it. */
+  /** Stream namespace ('' in production). Trees are keyed by the JetStream stream name (with it). */
   readonly ns: string;
   readonly logger?: Logger;
   readonly batchSize?: number;
@@ -107,7 +107,7 @@ export function startKeeper(options: KeeperOptions): Keeper {
         durable: keeperDurable,
         batchSize: options.batchSize ?? keeperBatchSize,
         logger,
-        handler: (trx, events) => appendBatch(trx, logical, events),
+        handler: (trx, events) => appendBatch(trx, name, events),
         afterCommit: (batch) => options.onBatch?.(logical, batch.applied, batch.lastSeq),
       });
       runners.set(logical, runner);

@@ -1,6 +1,5 @@
 import type { Logger } from '@fundtrace/eventlog';
-import type { NoteSigner } from '@fundtrace/merkle';
-import { toHex } from '@fundtrace/merkle';
+import { checkpointOrigin, type NoteSigner, toHex } from '@fundtrace/merkle';
 import {
   latestCheckpoint,
   type Queryable,
@@ -10,6 +9,7 @@ import {
 } from '@fundtrace/merkle/pg';
 import type { Kysely } from 'kysely';
 
+/** Streams are named as the API names them (`LEDGER_411325`); `treeKey` maps them to their tree. */
 export interface CheckpointSigner {
   /** Sign the stream's current tree head (or return the checkpoint already signed at that size). */
   sign(stream: string): Promise<{ readonly checkpoint: StoredCheckpoint; readonly created: boolean }>;
@@ -22,15 +22,19 @@ export function checkpointSigner(options: {
   readonly db: Kysely<any>;
   readonly signer: NoteSigner;
   readonly originPrefix: string;
+  /** The tree key of a stream (see treeKeyFor). */
+  readonly treeKey: (stream: string) => string;
   readonly logger: Logger;
 }): CheckpointSigner {
   const keyId = toHex(options.signer.keyId);
   const sign = (stream: string) =>
-    options.db
-      .transaction()
-      .execute((trx: Queryable) =>
-        signTreeHead(trx, { stream, originPrefix: options.originPrefix, signer: options.signer }),
-      );
+    options.db.transaction().execute((trx: Queryable) =>
+      signTreeHead(trx, {
+        stream: options.treeKey(stream),
+        origin: checkpointOrigin(options.originPrefix, stream),
+        signer: options.signer,
+      }),
+    );
 
   return {
     sign,
@@ -38,8 +42,8 @@ export function checkpointSigner(options: {
       const signed: StoredCheckpoint[] = [];
       for (const stream of streams) {
         const [head, latest] = await Promise.all([
-          readTreeHead(options.db, stream),
-          latestCheckpoint(options.db, stream, keyId),
+          readTreeHead(options.db, options.treeKey(stream)),
+          latestCheckpoint(options.db, options.treeKey(stream), keyId),
         ]);
         // An empty tree commits to nothing a reader could check; sign it only when asked (POST).
         if (head.size === 0 || (latest !== undefined && latest.size >= head.size)) continue;

@@ -32,13 +32,15 @@ export const checkpointResponse = z.object({
   signedAt: z.string(),
 });
 
+/** `stream` is the API's name; the stored row is keyed by the tree key (namespace included). */
 export function checkpointBody(
+  stream: string,
   checkpoint: StoredCheckpoint,
   originPrefix: string,
 ): z.infer<typeof checkpointResponse> {
   return {
-    stream: checkpoint.stream,
-    origin: checkpointOrigin(originPrefix, checkpoint.stream),
+    stream,
+    origin: checkpointOrigin(originPrefix, stream),
     size: checkpoint.size,
     rootHash: encodeBase64(checkpoint.rootHash),
     keyId: checkpoint.keyId,
@@ -88,7 +90,7 @@ export function checkpointRoutes(app: App, deps: RouteDeps): void {
     },
     async (request) => {
       const { stream } = request.params;
-      const checkpoint = await latestCheckpoint(app.db, stream, keyId);
+      const checkpoint = await latestCheckpoint(app.db, deps.treeKey(stream), keyId);
       if (checkpoint === undefined) {
         throw keeperRejections.reject(
           'checkpoint_not_found',
@@ -96,7 +98,7 @@ export function checkpointRoutes(app: App, deps: RouteDeps): void {
           { stream },
         );
       }
-      return checkpointBody(checkpoint, deps.originPrefix);
+      return checkpointBody(stream, checkpoint, deps.originPrefix);
     },
   );
 
@@ -112,7 +114,7 @@ export function checkpointRoutes(app: App, deps: RouteDeps): void {
     },
     async (request) => {
       const { stream, size } = request.params;
-      const checkpoint = await checkpointAtSize(app.db, stream, size, keyId);
+      const checkpoint = await checkpointAtSize(app.db, deps.treeKey(stream), size, keyId);
       if (checkpoint === undefined) {
         throw keeperRejections.reject(
           'checkpoint_not_found',
@@ -123,7 +125,7 @@ export function checkpointRoutes(app: App, deps: RouteDeps): void {
           },
         );
       }
-      return checkpointBody(checkpoint, deps.originPrefix);
+      return checkpointBody(stream, checkpoint, deps.originPrefix);
     },
   );
 
@@ -161,10 +163,10 @@ export function checkpointRoutes(app: App, deps: RouteDeps): void {
       }
       const wanted = request.body?.atLeastSize ?? 0;
       const deadline = Date.now() + catchUpWaitMsMax;
-      let size = (await readTreeHead(app.db, stream)).size;
+      let size = (await readTreeHead(app.db, deps.treeKey(stream))).size;
       while (size < wanted && Date.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, catchUpPollMs));
-        size = (await readTreeHead(app.db, stream)).size;
+        size = (await readTreeHead(app.db, deps.treeKey(stream))).size;
       }
       if (size < wanted) {
         throw keeperRejections.reject(
@@ -178,7 +180,7 @@ export function checkpointRoutes(app: App, deps: RouteDeps): void {
         );
       }
       const { checkpoint, created } = await deps.checkpoints.sign(stream);
-      return reply.status(created ? 201 : 200).send(checkpointBody(checkpoint, deps.originPrefix));
+      return reply.status(created ? 201 : 200).send(checkpointBody(stream, checkpoint, deps.originPrefix));
     },
   );
 }

@@ -8,4 +8,6 @@ export interface RouteDeps {
   readonly checkpoints: CheckpointSigner;
   readonly signer: NoteSigner;
   readonly originPrefix: string;
+  /** The tree key (JetStream stream name) of an API stream name. */
+  readonly treeKey: (stream: string) => string;
 }

@@ -69,8 +69,8 @@ export function proofRoutes(app: App, deps: RouteDeps): void {
 
   /** The size a proof defaults to: the latest signed checkpoint, so its root can be checked against a signature. */
   async function defaultSize(stream: string): Promise<number> {
-    const checkpoint = await latestCheckpoint(app.db, stream, keyId);
-    return checkpoint?.size ?? (await readTreeHead(app.db, stream)).size;
+    const checkpoint = await latestCheckpoint(app.db, deps.treeKey(stream), keyId);
+    return checkpoint?.size ?? (await readTreeHead(app.db, deps.treeKey(stream))).size;
   }
 
   app.get(
@@ -89,7 +89,7 @@ export function proofRoutes(app: App, deps: RouteDeps): void {
       const { stream } = request.params;
       const { seq } = request.query;
       const size = request.query.size ?? (await defaultSize(stream));
-      const proof = await proveInclusion(await storedTree(app.db, stream), seq - 1, size);
+      const proof = await proveInclusion(await storedTree(app.db, deps.treeKey(stream)), seq - 1, size);
       if (!proof.ok) rejectQuery(proof.code, proof.message, { stream, seq, size });
       return {
         stream,
@@ -119,7 +119,7 @@ export function proofRoutes(app: App, deps: RouteDeps): void {
       const { stream } = request.params;
       const { from } = request.query;
       const to = request.query.to ?? (await defaultSize(stream));
-      const proof = await proveConsistency(await storedTree(app.db, stream), from, to);
+      const proof = await proveConsistency(await storedTree(app.db, deps.treeKey(stream)), from, to);
       if (!proof.ok) rejectQuery(proof.code, proof.message, { stream, from, to });
       return {
         stream,
@@ -135,8 +135,8 @@ export function proofRoutes(app: App, deps: RouteDeps): void {
   async function signedAt(stream: string, size: number | undefined) {
     const checkpoint =
       size === undefined
-        ? await latestCheckpoint(app.db, stream, keyId)
-        : await checkpointAtSize(app.db, stream, size, keyId);
+        ? await latestCheckpoint(app.db, deps.treeKey(stream), keyId)
+        : await checkpointAtSize(app.db, deps.treeKey(stream), size, keyId);
     if (checkpoint === undefined) {
       throw keeperRejections.reject(
         'checkpoint_not_found',
@@ -172,7 +172,11 @@ export function proofRoutes(app: App, deps: RouteDeps): void {
       const { stream } = request.params;
       const { seq } = request.query;
       const checkpoint = await signedAt(stream, request.query.size);
-      const proof = await proveInclusion(await storedTree(app.db, stream), seq - 1, checkpoint.size);
+      const proof = await proveInclusion(
+        await storedTree(app.db, deps.treeKey(stream)),
+        seq - 1,
+        checkpoint.size,
+      );
       if (!proof.ok) rejectQuery(proof.code, proof.message, { stream, seq, size: checkpoint.size });
       const stored = await app.jsm.streams.getMessage(deps.keeper.natsStream(stream), { seq });
       // The streams deny deletes: a hashed sequence that is gone means lost data.
@@ -209,7 +213,11 @@ export function proofRoutes(app: App, deps: RouteDeps): void {
       const { stream } = request.params;
       const older = await signedAt(stream, request.query.from);
       const newer = await signedAt(stream, request.query.to);
-      const proof = await proveConsistency(await storedTree(app.db, stream), older.size, newer.size);
+      const proof = await proveConsistency(
+        await storedTree(app.db, deps.treeKey(stream)),
+        older.size,
+        newer.size,
+      );
       if (!proof.ok) rejectQuery(proof.code, proof.message, { stream, from: older.size, to: newer.size });
       const bundle = consistencyBundle({
         oldCheckpoint: older.note,
