@@ -8,7 +8,7 @@ export interface MerkleTables {
 }
 
 export interface MerkleTreesTable {
-  /** JetStream stream name, e.g. `LEDGER_411325` (without the test namespace). */
+  /** JetStream stream name, e.g. `LEDGER_411325` (`<ns>_LEDGER_411325` under a test namespace). */
   stream: string;
   /** Leaves in the tree = the last stream sequence hashed. */
   size: bigint;
