@@ -11,6 +11,8 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Kysely, PostgresDialect } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  AppendOutcomeUnknownError,
+  append,
   appendBatch,
   BatchCutShortError,
   BatchOutcomeUnknownError,
@@ -184,6 +186,58 @@ describe('projection runner with a private nats-server', () => {
     } finally {
       await nc.close();
       await writer.close();
+    }
+  });
+});
+
+describe('appends to a frozen nats-server', () => {
+  let nats: PrivateNats;
+
+  beforeAll(async () => {
+    nats = await startPrivateNats({ jetstream: true });
+  });
+
+  afterAll(async () => {
+    nats?.nodes[0]?.resume();
+    await nats?.stop();
+  });
+
+  it('reports an unknown outcome, and a retry with the same ids stores each message exactly once', async () => {
+    const nc = await connectNats(nats.url, { name: 'frozen-writer' });
+    try {
+      const js = jetstream(nc);
+      const jsm = await jetstreamManager(nc);
+      const [stream] = await ensurePartitionStreams(jsm, { partition, ns: 'frozen', contexts: ['ledger'] });
+      const messages = accountsOpened('frozen', 'frozen', 50);
+
+      nats.nodes[0]!.pause();
+      const single = await append(js, {
+        stream: stream!,
+        message: messages[0]!,
+        expectedLastSeq: 0,
+        ackTimeoutMs: 1_000,
+      }).catch((e) => e);
+      expect(single).toBeInstanceOf(AppendOutcomeUnknownError);
+      const batch = await appendBatch(js, {
+        stream: stream!,
+        messages,
+        expectedLastSeq: 0,
+        ackTimeoutMs: 1_000,
+      }).catch((e) => e);
+      expect(batch).toBeInstanceOf(BatchOutcomeUnknownError);
+      expect(batch).toMatchObject({ firstUnknownIndex: 0, stored: [] });
+      nats.nodes[0]!.resume();
+
+      // The frozen attempts' bytes were still in the socket and may land now; the retry
+      // does not care: whichever copy arrives first takes the slot, the other is a duplicate.
+      const retry = await appendBatch(js, { stream: stream!, messages, expectedLastSeq: 0 });
+      expect(retry.stored.map((s) => s.seq)).toEqual(messages.map((_, i) => i + 1));
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(await lastSequence(jsm, stream!)).toBe(50);
+      const stored = await readRange(js, { stream: stream!, fromSeq: 1, toSeq: 50 });
+      expect(stored.map((m) => m.msgId)).toEqual(messages.map((m) => m.msgId));
+    } finally {
+      await nc.close();
     }
   });
 });

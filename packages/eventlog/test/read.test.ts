@@ -107,6 +107,14 @@ describe('readStream', () => {
     );
   });
 
+  it('removes its ephemeral consumer when the reader stops early', async () => {
+    const before = (await infra.jsm.streams.info(stream)).state.consumer_count;
+    for await (const e of readStream(infra.js, { stream, fromSeq: 1 })) {
+      if (e.seq === 3) break;
+    }
+    expect((await infra.jsm.streams.info(stream)).state.consumer_count).toBe(before);
+  });
+
   it('refuses bad bounds', async () => {
     await expect(collect(readStream(infra.js, { stream, fromSeq: 0 }))).rejects.toBeInstanceOf(RangeError);
     await expect(collect(readStream(infra.js, { stream, fromSeq: 1, toSeq: -1 }))).rejects.toBeInstanceOf(
