@@ -147,7 +147,16 @@ export class ImportService {
           } catch (error) {
             job.status = 'failed';
             job.error = error instanceof Error ? error.message : String(error);
-            throw error;
+            // The request was answered (202) before the append began: the log is where this surfaces.
+            this.writer.logger.error(
+              {
+                importId: job.importId,
+                partition: job.partition,
+                appendedHouseholds: job.appendedHouseholds,
+                err: error,
+              },
+              'import stopped; re-posting the same file resumes it',
+            );
           }
         })
         .catch(reject);

@@ -127,6 +127,10 @@ export class RegistryWriter {
     return this.options.keyring;
   }
 
+  get logger(): Logger {
+    return this.options.logger;
+  }
+
   /** Runs `task` with the county to itself (no command can interleave). */
   exclusive<T>(task: () => Promise<T>): Promise<T> {
     return this.mutex.run(task);

@@ -1,0 +1,222 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { lastSequence } from '@fundtrace/eventlog';
+import { streamName } from '@fundtrace/events';
+import { generateHouseholds } from '@fundtrace/pii';
+import { signToken } from '@fundtrace/service-kit';
+import { readTable } from '@fundtrace/tabular';
+import { freePorts, useTestInfra } from '@fundtrace/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  householdColumnSpecs,
+  writeHouseholdsFile,
+  writeHouseholdTemplate,
+} from '../src/commands/registry-files';
+import { ImportRejectedError, importHouseholdsFile } from '../src/commands/registry-import';
+import { callApi } from '../src/http';
+
+/**
+ * `fundtrace registry import` end to end: a real registry-api process on the machine's NATS (this
+ * file's namespace), files written and read by @fundtrace/tabular, 100,000+ rows in one import.
+ */
+const root = resolve(import.meta.dirname, '..', '..', '..');
+const infra = useTestInfra({ database: false });
+const jwtSecret = randomBytes(32).toString('hex');
+let service: ChildProcess;
+let baseUrl: string;
+let token: string;
+let dir: string;
+let serviceLog = '';
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'registry-import-'));
+  const [port] = await freePorts(1);
+  baseUrl = `http://127.0.0.1:${port}`;
+  service = spawn(
+    process.execPath,
+    [join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'services/registry-api/src/main.ts'],
+    {
+      cwd: root,
+      env: {
+        ...process.env,
+        PORT: String(port),
+        JWT_SECRET: jwtSecret,
+        FUNDTRACE_NAMESPACE: infra.ns,
+        REGISTRY_PARTITIONS: '411325',
+        PII_KEYS: `k1:${randomBytes(32).toString('base64')}`,
+        PII_ACTIVE_KEY: 'k1',
+        PII_HMAC_KEY: randomBytes(32).toString('base64'),
+        LOG_LEVEL: 'info',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  service.stdout!.on('data', (chunk) => {
+    serviceLog += String(chunk);
+  });
+  service.stderr!.on('data', (chunk) => {
+    serviceLog += String(chunk);
+  });
+  for (let i = 0; ; i++) {
+    if (service.exitCode !== null) throw new Error(`registry-api exited: ${serviceLog.slice(-2000)}`);
+    const up = await fetch(`${baseUrl}/health`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (up) break;
+    if (i > 600) throw new Error(`registry-api did not start: ${serviceLog.slice(-2000)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  token = await signToken(
+    jwtSecret,
+    { sub: 'clerk', role: 'registry', org: '内乡县扶贫办', partitions: ['411325'] },
+    3600,
+  );
+}, 180_000);
+
+afterAll(async () => {
+  if (service && service.exitCode === null) {
+    const exited = new Promise((r) => service.once('exit', r));
+    service.kill('SIGTERM');
+    await exited;
+  }
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+const household = (id: string) =>
+  callApi<{ householdId: string; members: unknown[] }>({
+    baseUrl,
+    token,
+    path: `/v1/partitions/411325/households/${id}`,
+  });
+
+describe('fundtrace registry import', () => {
+  it('writes a template whose example row reads back and passes a dry run', async () => {
+    const path = join(dir, 'template.xlsx');
+    await writeHouseholdTemplate(path);
+    const rows = [];
+    for await (const row of readTable({ path }, { columns: householdColumnSpecs })) rows.push(row);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.problems).toEqual([]);
+    expect(rows[0]!.values.idNumber).toMatch(/^411325\d{11}[\dX]$/);
+    const summary = await importHouseholdsFile({
+      file: path,
+      partition: '411325',
+      dryRun: true,
+      baseUrl,
+      token,
+    });
+    expect(summary).toMatchObject({ dryRun: true, rows: 1, households: 1 });
+  });
+
+  it('imports an XLSX roster, and a re-run of the same file adds nothing', async () => {
+    const households = generateHouseholds({
+      county: '411325',
+      villages: 20,
+      count: 300,
+      seed: 'xlsx',
+      firstNumber: 900_001,
+      birthRegions: ['411328'],
+    });
+    const path = join(dir, 'roster.xlsx');
+    const rows = await writeHouseholdsFile(path, households);
+    const phases = new Set<string>();
+    const summary = await importHouseholdsFile({
+      file: path,
+      partition: '411325',
+      dryRun: false,
+      baseUrl,
+      token,
+      onProgress: (p) => phases.add(p),
+    });
+    expect(summary).toMatchObject({ dryRun: false, rows, households: 300 });
+    expect(phases).toEqual(new Set(['reading', 'checking', 'appending']));
+    const last = households[299]!;
+    expect((await household(last.householdId)).members).toHaveLength(last.members.length);
+    const again = await importHouseholdsFile({
+      file: path,
+      partition: '411325',
+      dryRun: false,
+      baseUrl,
+      token,
+    });
+    expect(again).toMatchObject({ commandId: summary.commandId, lastSeq: summary.lastSeq });
+  });
+
+  it('rejects a file with bad rows, listing every one with its row number, and appends nothing', async () => {
+    const households = generateHouseholds({
+      county: '411325',
+      villages: 5,
+      count: 50,
+      seed: 'bad',
+      firstNumber: 800_001,
+      birthRegions: ['411329'],
+    });
+    const path = join(dir, 'bad.csv');
+    await writeHouseholdsFile(path, households);
+    const lines = (await readFile(path, 'utf8')).split('\r\n');
+    // Line i of the file is spreadsheet row i + 1. Break rows 3, 6 and 10.
+    const spoil = (row: number, column: number, value: string) => {
+      const cells = lines[row - 1]!.split(',');
+      cells[column] = value;
+      lines[row - 1] = cells.join(',');
+    };
+    const id3 = lines[2]!.split(',')[3]!;
+    spoil(3, 3, id3.slice(0, 17) + (id3.endsWith('1') ? '2' : '1'));
+    spoil(6, 4, '邻居');
+    spoil(10, 16, '6228480402564890019');
+    spoil(10, 14, 'ABC');
+    spoil(10, 15, '银行卡');
+    await writeFile(path, lines.join('\r\n'));
+    const before = await lastSequence(infra.jsm, streamName('registry', '411325', infra.ns));
+    const error = await importHouseholdsFile({
+      file: path,
+      partition: '411325',
+      dryRun: false,
+      baseUrl,
+      token,
+    }).catch((e) => e);
+    expect(error).toBeInstanceOf(ImportRejectedError);
+    const found = (error as ImportRejectedError).errors.map((e) => `${e.row}:${e.column}:${e.reason}`);
+    expect(found).toContain('3:身份证号:id_number_invalid.check_digit');
+    expect(found).toContain('6:与户主关系:unknown_value');
+    expect(found.some((f) => f.startsWith('10:一卡通账号:'))).toBe(true);
+    for (const e of (error as ImportRejectedError).errors) expect(e.message).not.toContain(id3.slice(0, 17));
+    expect(await lastSequence(infra.jsm, streamName('registry', '411325', infra.ns))).toBe(before);
+  });
+
+  it('imports 100,000+ rows from one CSV file against real NATS', async () => {
+    const households = generateHouseholds({
+      county: '411325',
+      villages: 200,
+      count: 30_500,
+      seed: 'hundred-thousand',
+    });
+    const path = join(dir, 'large.csv');
+    const rows = await writeHouseholdsFile(path, households);
+    expect(rows).toBeGreaterThanOrEqual(100_000);
+    let appended = 0;
+    const summary = await importHouseholdsFile({
+      file: path,
+      partition: '411325',
+      dryRun: false,
+      baseUrl,
+      token,
+      onProgress: (phase, done) => {
+        if (phase === 'appending') {
+          expect(done).toBeGreaterThanOrEqual(appended); // progress never goes back
+          appended = done;
+        }
+      },
+    });
+    expect(summary).toMatchObject({ rows, households: 30_500 });
+    expect(appended).toBe(30_500);
+    expect(await lastSequence(infra.jsm, streamName('registry', '411325', infra.ns))).toBe(summary.lastSeq);
+    const sample = households[12_345]!;
+    expect((await household(sample.householdId)).members).toHaveLength(sample.members.length);
+    expect(serviceLog).not.toContain(sample.members[0]!.idNumber);
+  }, 900_000);
+});
