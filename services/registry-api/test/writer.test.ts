@@ -1,0 +1,73 @@
+import { silentLogger } from '@fundtrace/eventlog';
+import { useTestInfra } from '@fundtrace/testkit';
+import { describe, expect, it } from 'vitest';
+import { commandDigest } from '../src/writer/digest';
+import { type CommandMeta, RegistryWriter } from '../src/writer/registry-writer';
+import { sampleHouseholds, testKeyring } from './helpers';
+
+/**
+ * The writer's append protocol on real JetStream: two instances of the county's writer (a deployment
+ * overlap) never both succeed on stale state; the loser reads the tail, decides again and either
+ * succeeds after it or is refused by the rules it now sees.
+ */
+const infra = useTestInfra({ database: false });
+const keyring = testKeyring();
+const [a, b, c] = sampleHouseholds(3, 404);
+
+function meta(commandId: string, body: unknown): CommandMeta {
+  return {
+    commandId,
+    digest: commandDigest('register', '411325', body, keyring.hmacKey),
+    actor: { userId: 'clerk', role: 'registry', org: '内乡县扶贫办' },
+    occurredAt: '2016-03-01T00:00:00+08:00',
+    correlationId: commandId,
+  };
+}
+
+async function open(): Promise<RegistryWriter> {
+  return RegistryWriter.open({
+    js: infra.js,
+    jsm: infra.jsm,
+    partition: '411325',
+    ns: infra.ns,
+    keyring,
+    logger: silentLogger(),
+  });
+}
+
+describe('two writers of one county', () => {
+  it('makes the stale one catch up and decide again instead of overwriting', async () => {
+    const first = await open();
+    const second = await open();
+    const one = await first.execute({ kind: 'register', household: a! }, meta('a', a));
+    expect(one).toMatchObject({ ok: true, firstSeq: 1 });
+    // `second` still believes the stream is empty: its append expects sequence 0 and loses.
+    expect(second.state.lastSeq).toBe(0);
+    const two = await second.execute({ kind: 'register', household: b! }, meta('b', b));
+    expect(two.ok).toBe(true);
+    expect(two.ok && two.firstSeq).toBe((one.ok && one.lastSeq)! + 1);
+    expect(second.state.households.has(a!.householdId)).toBe(true);
+
+    // After catching up, the stale writer applies the county's rules to what it missed.
+    const clash = {
+      ...c!,
+      members: [{ ...c!.members[0]!, idNumber: b!.members[0]!.idNumber, birthDate: null }],
+      account: null,
+    };
+    const refused = await first.execute({ kind: 'register', household: clash }, meta('c', clash));
+    expect(refused.ok).toBe(false);
+    expect(!refused.ok && refused.rejection.code).toBe('id_number_registered_in_county');
+    expect(first.state.lastSeq).toBe(second.state.lastSeq);
+  });
+
+  it('answers a command repeated on the other writer with the original result', async () => {
+    const first = await open();
+    const second = await open();
+    const body = { ...c!, householdId: `${c!.householdId}9` };
+    const original = await first.execute({ kind: 'register', household: body }, meta('c2', body));
+    const repeat = await second.execute({ kind: 'register', household: body }, meta('c2', body));
+    expect(repeat).toMatchObject({ ok: true, duplicate: true, firstSeq: original.ok && original.firstSeq });
+    const reused = await second.execute({ kind: 'register', household: a! }, meta('c2', a));
+    expect(!reused.ok && reused.rejection.code).toBe('idempotency_key_reused');
+  });
+});
