@@ -305,8 +305,9 @@ describe('runProjection', () => {
 
   it('logs stream, consumer and sequences, never an event payload, even at trace level and on poison', async () => {
     const durable = 'logged';
-    // A stream of its own: a few real events, then a poison one.
-    const ns = `${infra.ns}l`;
+    // A stream of its own (nested under the file's namespace, so cleaned up with it):
+    // a few real events, then a poison one.
+    const ns = `${infra.ns}_l`;
     const [own] = await ensurePartitionStreams(infra.jsm, { partition, ns, contexts: ['ledger'] });
     const good = await appendBatch(infra.js, {
       stream: own!,

@@ -51,7 +51,8 @@ describe('ensurePartitionStreams', () => {
     const others = await Promise.all([connectTestNats('ensure-a'), connectTestNats('ensure-b')]);
     try {
       const managers = await Promise.all(others.map((nc) => jetstreamManager(nc)));
-      const ns = `${infra.ns}c`;
+      // Nested under this file's namespace, so the file's cleanup removes these streams too.
+      const ns = `${infra.ns}_c`;
       const results = await Promise.all(
         managers.map((jsm) => ensurePartitionStreams(jsm, { partition: '410300', ns })),
       );
