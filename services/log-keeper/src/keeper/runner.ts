@@ -42,8 +42,6 @@ export interface Keeper {
   readonly done: Promise<void>;
   /** Logical stream names (without namespace) being kept. */
   streams(): string[];
-  /** The NATS stream name of a logical stream (with the namespace). */
-  natsStream(stream: string): string;
   lag(): Promise<ProjectionLag[]>;
   discover(): Promise<void>;
   stop(): Promise<void>;
@@ -79,7 +77,6 @@ export async function appendBatch(
 export function startKeeper(options: KeeperOptions): Keeper {
   const logger = options.logger ?? silentLogger();
   const runners = new Map<string, ProjectionRunner>();
-  const natsNames = new Map<string, string>();
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let fail: (error: unknown) => void = () => undefined;
@@ -111,7 +108,6 @@ export function startKeeper(options: KeeperOptions): Keeper {
         afterCommit: (batch) => options.onBatch?.(logical, batch.applied, batch.lastSeq),
       });
       runners.set(logical, runner);
-      natsNames.set(logical, name);
       logger.info({ stream: name }, 'keeping the merkle log of stream');
       runner.done.catch(async (error: unknown) => {
         if (stopped) return;
@@ -146,11 +142,6 @@ export function startKeeper(options: KeeperOptions): Keeper {
   return {
     done,
     streams: () => [...runners.keys()].sort(),
-    natsStream: (stream) => {
-      const name = natsNames.get(stream);
-      if (name === undefined) throw new RangeError(`stream ${stream} is not kept`);
-      return name;
-    },
     lag: () => Promise.all([...runners.values()].map((runner) => runner.lag())),
     discover: async () => {
       await first;

@@ -178,7 +178,8 @@ export function proofRoutes(app: App, deps: RouteDeps): void {
         checkpoint.size,
       );
       if (!proof.ok) rejectQuery(proof.code, proof.message, { stream, seq, size: checkpoint.size });
-      const stored = await app.jsm.streams.getMessage(deps.keeper.natsStream(stream), { seq });
+      // The tree key is the JetStream stream name.
+      const stored = await app.jsm.streams.getMessage(deps.treeKey(stream), { seq });
       // The streams deny deletes: a hashed sequence that is gone means lost data.
       if (stored === null)
         throw new Error(`${stream} sequence ${seq} is in the merkle log but not in the stream`);
