@@ -45,7 +45,7 @@ describe('two writers of one county', () => {
     expect(second.state.lastSeq).toBe(0);
     const two = await second.execute({ kind: 'register', household: b! }, meta('b', b));
     expect(two.ok).toBe(true);
-    expect(two.ok && two.firstSeq).toBe((one.ok && one.lastSeq)! + 1);
+    expect(two.ok && one.ok && two.firstSeq === (one.lastSeq ?? 0) + 1).toBe(true);
     expect(second.state.households.has(a!.householdId)).toBe(true);
 
     // After catching up, the stale writer applies the county's rules to what it missed.
