@@ -333,6 +333,18 @@ describe('log-keeper', () => {
     }
   });
 
+  it('signs a stream created after start without waiting for the discovery timer', async () => {
+    const fresh = '411221';
+    await ensurePartitionStreams(await jetstreamManager(nc), { partition: fresh, ns, contexts: ['audit'] });
+    const response = await keeper.app.inject({
+      method: 'POST',
+      url: `/v1/checkpoints/AUDIT_${fresh}`,
+      headers: { authorization: `Bearer ${await token('inspector', [fresh])}` },
+    });
+    expect(response.statusCode).toBe(201);
+    expect(response.json()).toMatchObject({ stream: `AUDIT_${fresh}`, size: 0 });
+  });
+
   it('is ready while every stream is healthy', async () => {
     const response = await keeper.app.inject({ method: 'GET', url: '/ready' });
     expect(response.json()).toMatchObject({

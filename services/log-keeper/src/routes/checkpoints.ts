@@ -156,6 +156,8 @@ export function checkpointRoutes(app: App, deps: RouteDeps): void {
     },
     async (request, reply) => {
       const { stream } = request.params;
+      // A partition created seconds ago may not be discovered yet: look once more before refusing.
+      if (!deps.keeper.streams().includes(stream)) await deps.keeper.discover();
       if (!deps.keeper.streams().includes(stream)) {
         throw keeperRejections.reject('stream_not_found', `${stream} is not a stream this log keeps`, {
           stream,

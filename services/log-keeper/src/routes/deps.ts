@@ -4,7 +4,7 @@ import type { CheckpointSigner } from '../keeper/signing';
 
 /** What the routes need besides app.db and app.jsm. */
 export interface RouteDeps {
-  readonly keeper: Pick<Keeper, 'streams'>;
+  readonly keeper: Pick<Keeper, 'streams' | 'discover'>;
   readonly checkpoints: CheckpointSigner;
   readonly signer: NoteSigner;
   readonly originPrefix: string;
