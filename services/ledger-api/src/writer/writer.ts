@@ -8,7 +8,7 @@ import {
   type Logger,
   lastSequence,
   type OutgoingMessage,
-  readStream,
+  readStreamRaw,
 } from '@fundtrace/eventlog';
 import {
   type Actor,
@@ -29,6 +29,7 @@ import { invariant, type Rejected, reject } from '../ledger/rejections';
 import { initialState, type LedgerState } from '../ledger/state';
 import type { Reference } from '../reference/programmes';
 import { commandHash, eventIdFor, firstEventMatches, parseMessageId } from './command-identity';
+import { decodeLedgerEvent } from './fast-decode';
 import { RegistryTail } from './registry-tail';
 
 /**
@@ -178,19 +179,19 @@ export class LedgerWriter {
   async catchUp(): Promise<void> {
     const last = await lastSequence(this.options.jsm, this.stream);
     if (last <= this.state.seq) return;
-    for await (const m of readStream(this.options.js, {
+    for await (const m of readStreamRaw(this.options.js, {
       stream: this.stream,
       fromSeq: this.state.seq + 1,
       toSeq: last,
     })) {
       invariant(m.seq === this.state.seq + 1, `${this.stream}: read ${m.seq} after ${this.state.seq}`);
-      const event = m.event;
+      const { id, event } = decodeLedgerEvent(m.bytes);
       invariant(versions.has(event.type), `${this.stream} holds a ${event.type} event at ${m.seq}`);
-      evolve(this.state, { type: event.type, data: event.data } as LedgerEventInput);
+      evolve(this.state, event);
       this.state.seq = m.seq;
       const parsed = m.msgId === undefined ? null : parseMessageId(m.msgId);
       invariant(parsed, `${this.stream} message ${m.seq} has no <commandId>:<index> message id`);
-      this.remember(parsed.commandId, parsed.index, event.id, m.seq);
+      this.remember(parsed.commandId, parsed.index, id, m.seq);
     }
   }
 

@@ -1,0 +1,100 @@
+// Where the roster path's CPU goes, without NATS: parse, decide, encode, evolve.
+import { encodeEvent, ledgerEvents, messageId, subjectFor, utcTimestamp } from '@fundtrace/events';
+import { decide } from '../src/ledger/decide';
+import { evolve } from '../src/ledger/evolve';
+import { initialState } from '../src/ledger/state';
+import { loadReference } from '../src/reference/programmes';
+import { parseRoster } from '../src/routes/commands';
+import { eventIdFor } from '../src/writer/command-identity';
+
+const rows = Number(process.argv[2] ?? 50_000);
+const reference = loadReference();
+const registry = { seq: 1, household: () => ({ exited: false, accountBound: true }) };
+const versions = new Map(ledgerEvents.map((d) => [d.type, d.version]));
+const s = initialState('411325');
+const ctx = { reference, registry, today: '2024-06-15' };
+const ok = (c: Parameters<typeof decide>[1]) => {
+  const d = decide(s, c, ctx);
+  if (!d.ok) throw new Error(d.code);
+  for (const e of d.events) evolve(s, e);
+};
+ok({ type: 'OpenAccount', data: { accountId: 'POOL', kind: 'pool', name: 'p' } });
+ok({
+  type: 'ReceiveAllocation',
+  data: {
+    receiptId: 'R',
+    accountId: 'POOL',
+    amountFen: BigInt(rows) * 100_000n,
+    origin: {
+      kind: 'external',
+      payer: 'x',
+      documentNumber: 'd',
+      fundSource: 'county',
+      purpose: 'social_assistance',
+      fiscalYear: 2024,
+    },
+  },
+});
+ok({
+  type: 'PublishNotice',
+  data: {
+    noticeId: 'N1',
+    kind: 'programme',
+    title: 't',
+    stage: 'approval',
+    programmeCode: 'dibao_class1',
+    period: '2024-06',
+    subjectId: null,
+    startsOn: '2024-06-01',
+    endsOn: '2024-06-07',
+  },
+});
+const body = JSON.stringify({
+  commandId: 'c',
+  rosterId: 'RS1',
+  programmeCode: 'dibao_class1',
+  period: '2024-06',
+  accountId: 'POOL',
+  noticeId: 'N1',
+  rows: Array.from({ length: rows }, (_, i) => ({
+    row: i + 2,
+    householdId: `H${i}`,
+    quantity: 2,
+    amountFen: '38000',
+  })),
+});
+let t = performance.now();
+const lap = (label: string) => {
+  const n = performance.now();
+  console.log(label.padEnd(10), Math.round(n - t), 'ms');
+  t = n;
+};
+const parsedJson = JSON.parse(body);
+lap('json');
+const parsed = parseRoster(parsedJson);
+if (!parsed.ok) throw new Error('parse');
+lap('zod rows');
+const d = decide(s, { type: 'SubmitRoster', data: parsed.data }, ctx);
+if (!d.ok) throw new Error(d.code);
+lap('decide');
+const actor = { userId: 'u', role: 'finance' as const, org: 'o' };
+const now = Date.now();
+const msgs = d.events.map((e, i) => {
+  const env = {
+    id: eventIdFor(now, 'h', i),
+    type: e.type,
+    version: versions.get(e.type)!,
+    partition: '411325',
+    occurredAt: utcTimestamp(now),
+    recordedAt: utcTimestamp(now),
+    actor,
+    commandId: 'c',
+    correlationId: 'c',
+    data: e.data,
+  };
+  return { subject: subjectFor(env as never), bytes: encodeEvent(env as never), msgId: messageId('c', i) };
+});
+lap('encode');
+for (const e of d.events) evolve(s, e);
+lap('evolve');
+console.log(msgs.length);
