@@ -216,4 +216,16 @@ describe('signed checkpoints in PostgreSQL', () => {
     expect(cp.size).toBe(0);
     expect(Buffer.from(cp.rootHash).toString('hex')).toBe(createHash('sha256').digest('hex'));
   });
+
+  it('two signers racing on a stream without events agree on one checkpoint', async () => {
+    const race = 'LEDGER_430626';
+    const sign = () =>
+      testDb.db
+        .transaction()
+        .execute((trx) => signTreeHead(trx, { stream: race, origin: `fundtrace.example/${race}`, signer }));
+    const [a, b] = await Promise.all([sign(), sign()]);
+    expect([a.created, b.created].sort()).toEqual([false, true]);
+    expect(a.checkpoint.note).toBe(b.checkpoint.note);
+    expect(await listCheckpoints(testDb.db, race, 10)).toHaveLength(1);
+  });
 });
