@@ -4,7 +4,7 @@ import { type HouseholdInputParsed, householdHeader, householdToRows } from '@fu
 import { useTestInfra } from '@fundtrace/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auth, type StartedApi, startApi, tokenFor } from './api-helpers';
-import { sampleHouseholds } from './helpers';
+import { idNumber, sampleHouseholds } from './helpers';
 
 /**
  * registry-api against the machine's NATS: commands, queries, reveals and imports through HTTP, and
@@ -290,6 +290,59 @@ describe('registry-api', () => {
     });
     expect(again.status).toBe(200);
     expect(api.counties.get('411325')!.writer.state.households.size).toBe(households.length - 1);
+  });
+
+  it('adds a member through HTTP and refuses a second head and a no-op account change', async () => {
+    const id = second.householdId;
+    expect(
+      (
+        await call('POST', `${base}/households`, registry, {
+          commandId: 'reg-2',
+          household: { ...second, account: null },
+        })
+      ).status,
+    ).toBe(201);
+    const baby = {
+      name: '王小宝',
+      idNumber: idNumber('411325', '20190909', '021'),
+      relation: 'son',
+      health: 'healthy',
+    };
+    const added = await call('POST', `${base}/households/${id}/members`, registry, {
+      commandId: 'm-1',
+      member: baby,
+      reason: 'birth',
+      addedOn: '2019-09-20',
+    });
+    expect(added.status).toBe(201);
+    const view = await call('GET', `${base}/households/${id}`, finance);
+    expect(view.body.members.at(-1)).toMatchObject({
+      memberNo: second.members.length + 1,
+      relation: 'son',
+      nameMasked: '王*宝',
+      birthYear: 2019,
+    });
+    const head = await call('POST', `${base}/households/${id}/members`, registry, {
+      commandId: 'm-2',
+      member: { ...baby, relation: 'head', idNumber: idNumber('411325', '19900101', '011') },
+      reason: 'other',
+      addedOn: '2019-09-20',
+    });
+    expect(head.body.error.code).toBe('household_head_ambiguous');
+    const account = { bank: 'PSBC', medium: 'card', number: '6217990000000000006', holderMemberNo: 1 };
+    const bound = await call('PUT', `${base}/households/${id}/account`, registry, {
+      commandId: 'a-1',
+      account,
+      on: '2019-10-01',
+    });
+    expect(bound.status).toBe(201);
+    const same = await call('PUT', `${base}/households/${id}/account`, registry, {
+      commandId: 'a-2',
+      account,
+      on: '2019-10-02',
+      reason: '重复',
+    });
+    expect(same.body.error.code).toBe('account_unchanged');
   });
 
   it('answers import_not_found for an import it never saw', async () => {
