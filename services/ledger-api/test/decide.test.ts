@@ -1,7 +1,7 @@
 import type { ledger } from '@fundtrace/events';
 import { afterAll, describe, expect, it } from 'vitest';
-import { rosterPaymentId } from '../src/ledger/decide';
-import type { LedgerEventInput } from '../src/ledger/evolve';
+import { decideRosterRemainder, rosterPaymentId } from '../src/ledger/decide';
+import { evolve, type LedgerEventInput } from '../src/ledger/evolve';
 import { paymentAmountMaxFen } from '../src/ledger/limits';
 import { type RejectionCode, rejectionStatus } from '../src/ledger/rejections';
 import type { LedgerState } from '../src/ledger/state';
@@ -848,6 +848,26 @@ describe('SubmitRoster', () => {
     apply(s, payment({ paymentId: 'RS2-r2', householdId: 'H002' }));
     const r = refused(when(s, roster([{ row: 2, householdId: 'H003' }], 'RS2')), 'roster_rows_invalid');
     expect((r.details as { errors: Array<{ code: string }> }).errors[0]?.code).toBe('payment_exists');
+  });
+  it('after a cut-short append, decides only the rows not yet stored, against the new state', () => {
+    const s = ready();
+    const full = roster([
+      { row: 2, householdId: 'H001' },
+      { row: 3, householdId: 'H002' },
+      { row: 4, householdId: 'H003' },
+    ]);
+    const events = accepted(when(s, full));
+    // The stored prefix: RosterSubmitted and row 2.
+    for (const e of events.slice(0, 2)) evolve(s, e);
+    const rest = accepted(decideRosterRemainder(s, full.data, context()));
+    expect(rest.map((e) => [e.type, (e.data as ledger.LedgerData<'PaymentInstructed'>).row])).toEqual([
+      ['PaymentInstructed', 3],
+      ['PaymentInstructed', 4],
+    ]);
+    // Meanwhile another instance paid H003: that row is now refused, and the answer lists it.
+    apply(s, payment({ paymentId: 'OTHER', householdId: 'H003' }));
+    const refusedRest = refused(decideRosterRemainder(s, full.data, context()), 'roster_rows_invalid');
+    expect((refusedRest.details as { errors: Array<{ row: number }> }).errors.map((e) => e.row)).toEqual([4]);
   });
   it('handles a 50,000-row roster in one decision, conserving every fen', () => {
     const households: Record<string, { exited: boolean; accountBound: boolean }> = {};

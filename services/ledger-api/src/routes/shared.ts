@@ -1,7 +1,7 @@
 import { defineRejections } from '@fundtrace/service-kit';
 import type { FastifyReply } from 'fastify';
 import { rejectionStatus } from '../ledger/rejections';
-import { type LedgerWriter, PartitionBusyError } from '../writer/writer';
+import { type LedgerWriter, PartitionBusyError, RegistryBehindError } from '../writer/writer';
 
 /** The ledger's closed union of refusals with their HTTP statuses, plus the edge's own. */
 export const ledgerRejections = defineRejections({
@@ -27,11 +27,21 @@ export function writerFor(writers: Writers, partition: string): LedgerWriter {
   return writer;
 }
 
-/** Another instance kept winning the append race: 503 with Retry-After, the one non-4xx refusal. */
+/**
+ * Temporary conditions, answered 503 with Retry-After (the only non-4xx
+ * refusals): another instance kept winning the append race, or the registry
+ * tail is behind so household checks cannot be made.
+ */
 export function partitionBusy(error: unknown, reply: FastifyReply) {
-  if (!(error instanceof PartitionBusyError)) return undefined;
+  const code =
+    error instanceof PartitionBusyError
+      ? 'partition_busy'
+      : error instanceof RegistryBehindError
+        ? 'registry_unavailable'
+        : undefined;
+  if (code === undefined) return undefined;
   return reply
     .status(503)
     .header('retry-after', String(busyRetryAfterSeconds))
-    .send({ error: { code: 'partition_busy', message: error.message, details: {} } });
+    .send({ error: { code, message: (error as Error).message, details: {} } });
 }

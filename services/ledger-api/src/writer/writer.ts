@@ -81,6 +81,11 @@ export interface CommandResult {
 
 export type CommandOutcome = { readonly ok: true; readonly result: CommandResult } | Rejected;
 
+/** The registry tail could not reach the REGISTRY stream's end in time: household checks would be blind. */
+export class RegistryBehindError extends Error {
+  override readonly name = 'RegistryBehindError';
+}
+
 /** Another instance kept winning the append race; the client should retry. */
 export class PartitionBusyError extends Error {
   override readonly name = 'PartitionBusyError';
@@ -224,8 +229,11 @@ export class LedgerWriter {
         `command ${commandId}: ${stored} events stored, map says ${known?.count}`,
       );
 
-      if (command.type === 'InstructPayment' || command.type === 'SubmitRoster')
-        await this.registry.catchUp();
+      if (command.type === 'InstructPayment' || command.type === 'SubmitRoster') {
+        await this.registry.catchUp().catch((error: unknown) => {
+          throw new RegistryBehindError(`household facts unavailable: ${(error as Error).message}`);
+        });
+      }
       const ctx = await this.context(command);
       const decision = stored === 0 ? decide(this.state, command, ctx) : this.continuation(command, ctx);
       if (!decision.ok) {
