@@ -27,6 +27,28 @@ export {
   startProjector,
 } from './projection/runner';
 export {
+  type AllocationIssuedLine,
+  type AllocationReceivedLine,
+  householdOfNoticeLine,
+  type NoticeLine,
+  type NoticeSummary,
+  noticeLinesMax,
+  type ObjectionLine,
+  type ProjectLine,
+  partitionsWithBooks,
+  projectionVersion,
+  publicAllocations,
+  publicNotice,
+  publicNoticeLines,
+  publicNotices,
+  publicObjections,
+  publicPaymentsByVillage,
+  publicProjects,
+  publicRowsMax,
+  type VillagePayments,
+  villagesWithBooks,
+} from './public';
+export {
   type AllocationTrace,
   type HouseholdReached,
   traceAllocationDown,

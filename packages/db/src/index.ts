@@ -1,10 +1,4 @@
 export {
-  type ActiveSchemaDb,
-  type ActiveSchemaDbOptions,
-  activeSchemaPollMs,
-  connectActiveSchemaDb,
-} from './active-db';
-export {
   activeSchemaChannel,
   createSchema,
   dropSchema,
@@ -13,7 +7,6 @@ export {
   schemaExists,
   setActiveSchema,
 } from './active-schema';
-export type * from './books-schema';
 export {
   connectTimeoutMs,
   createDb,
@@ -24,7 +17,6 @@ export {
 } from './connect';
 export { databaseName, dropDatabase, ensureDatabase } from './database';
 export { assertIdentifier, identifierLengthMax } from './identifiers';
-export type * from './merkle-schema';
 export {
   defaultSchema,
   type MigrateOptions,
@@ -43,3 +35,4 @@ export type {
   PublicDatabase,
 } from './schema';
 export { exactTypes } from './types';
+export type * from './books-schema';

@@ -3,12 +3,14 @@ import { sql, type Transaction } from 'kysely';
 import { type EventPosition, type InvariantCode, ProjectionInvariantError } from './invariant';
 import {
   type AppendTable,
+  addRows,
   EntityStore,
   type EntityTable,
   entityKeys,
   insertRows,
   loadRows,
   type Row,
+  upsertReturning,
   upsertRows,
 } from './store';
 
@@ -441,30 +443,21 @@ export class Batch {
   }
 
   private async flushAllocations(trx: Transaction<Database>): Promise<void> {
-    for (const row of this.allocationIssues) {
-      // The receiving side may have created the row first; the issuing side fills its columns once.
-      const result = await trx
-        .insertInto('allocations')
-        .values(row)
-        .onConflict((oc) =>
-          oc
-            .columns(['from_partition', 'allocation_id'])
-            .doUpdateSet((eb) => ({
-              to_partition: eb.ref('excluded.to_partition'),
-              from_account_id: eb.ref('excluded.from_account_id'),
-              document_number: eb.ref('excluded.document_number'),
-              fund_source: eb.ref('excluded.fund_source'),
-              purpose: eb.ref('excluded.purpose'),
-              fiscal_year: eb.ref('excluded.fiscal_year'),
-              title: eb.ref('excluded.title'),
-              issued_fen: eb.ref('excluded.issued_fen'),
-              issued_on: eb.ref('excluded.issued_on'),
-              issued_seq: eb.ref('excluded.issued_seq'),
-            }))
-            .where('allocations.issued_seq', 'is', null),
-        )
-        .executeTakeFirst();
-      if (result.numInsertedOrUpdatedRows !== 1n) {
+    if (this.allocationIssues.length > 0) {
+      // The receiving side may have created a row first; the issuing side fills its columns once.
+      // A row already issued is left alone and missing from the returned ids: a duplicate.
+      const issued = await upsertReturning(
+        trx,
+        'allocations',
+        ['from_partition', 'allocation_id'],
+        this.allocationIssues.map(({ received_fen: _received, ...row }) => row),
+        'allocations.issued_seq is null',
+        'allocation_id',
+      );
+      const written = new Set(issued);
+      const duplicate = this.allocationIssues.find((row) => !written.has(row.allocation_id));
+      if (duplicate !== undefined || issued.length !== this.allocationIssues.length) {
+        const row = duplicate ?? this.allocationIssues[0]!;
         throw new ProjectionInvariantError(
           { stream: `LEDGER_${this.partition}`, seq: Number(row.issued_seq), type: 'AllocationIssued' },
           'entity_duplicate',
@@ -483,31 +476,18 @@ export class Batch {
     );
     if (receipts.length === 0) return;
     // Additive, so it commutes with the issuing partition's writes whatever order they commit in.
-    await trx
-      .insertInto('allocations')
-      .values(
-        receipts.map((receipt) => ({
-          from_partition: receipt.fromPartition,
-          allocation_id: receipt.allocationId,
-          to_partition: this.partition,
-          from_account_id: null,
-          document_number: null,
-          fund_source: null,
-          purpose: null,
-          fiscal_year: null,
-          title: null,
-          issued_fen: null,
-          issued_on: null,
-          issued_seq: null,
-          received_fen: receipt.deltaFen,
-        })),
-      )
-      .onConflict((oc) =>
-        oc.columns(['from_partition', 'allocation_id']).doUpdateSet((eb) => ({
-          received_fen: sql<bigint>`${eb.ref('allocations.received_fen')} + ${eb.ref('excluded.received_fen')}`,
-        })),
-      )
-      .execute();
+    await addRows(
+      trx,
+      'allocations',
+      ['from_partition', 'allocation_id'],
+      ['received_fen'],
+      receipts.map((receipt) => ({
+        from_partition: receipt.fromPartition,
+        allocation_id: receipt.allocationId,
+        to_partition: this.partition,
+        received_fen: receipt.deltaFen,
+      })),
+    );
   }
 
   private async flushProgress(trx: Transaction<Database>): Promise<void> {
@@ -525,29 +505,21 @@ export class Batch {
         amount_fen: amount,
         movements,
       }));
-    const chunk = 5_000;
-    for (let start = 0; start < rows.length; start += chunk) {
-      await trx
-        .insertInto('spending_progress')
-        .values(rows.slice(start, start + chunk))
-        .onConflict((oc) =>
-          oc
-            .columns([
-              'partition',
-              'day',
-              'measure',
-              'fund_source',
-              'document_number',
-              'fiscal_year',
-              'village_code',
-              'programme_code',
-            ])
-            .doUpdateSet((eb) => ({
-              amount_fen: sql<bigint>`${eb.ref('spending_progress.amount_fen')} + ${eb.ref('excluded.amount_fen')}`,
-              movements: sql<number>`${eb.ref('spending_progress.movements')} + ${eb.ref('excluded.movements')}`,
-            })),
-        )
-        .execute();
-    }
+    await addRows(
+      trx,
+      'spending_progress',
+      [
+        'partition',
+        'day',
+        'measure',
+        'fund_source',
+        'document_number',
+        'fiscal_year',
+        'village_code',
+        'programme_code',
+      ],
+      ['amount_fen', 'movements'],
+      rows,
+    );
   }
 }

@@ -1,5 +1,5 @@
 import type { Database } from '@fundtrace/db';
-import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
+import { type Selectable, sql, type Transaction } from 'kysely';
 
 /**
  * The unit of work of one batch: the rows the batch reads are loaded up front in one query per
@@ -7,12 +7,6 @@ import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
  * and the result is written back in a few multi-row statements. One statement per event would be
  * an order of magnitude slower (a round trip each), and the issue's throughput target forbids it.
  */
-
-/**
- * Bind parameters per statement. PostgreSQL's wire protocol caps them at 65,535; a margin keeps
- * every chunk under it whatever the column count.
- */
-export const statementParamsMax = 60_000;
 
 export type Row<T extends keyof Database> = Selectable<Database[T]>;
 
@@ -66,11 +60,6 @@ export type AppendTable =
   | 'reversals'
   | 'finding_subjects'
   | 'finding_evidence';
-
-// Generic statements over a table chosen at run time cannot be typed by kysely's builder; the
-// row types above keep the values honest, and this one alias confines the escape hatch.
-// biome-ignore lint/suspicious/noExplicitAny: see above.
-type AnyDb = Kysely<any>;
 
 function keyOf(values: readonly unknown[]): string {
   return values.map(String).join('\u0000');
@@ -148,21 +137,62 @@ export async function loadRows<T extends EntityTable>(
   return rows;
 }
 
-/** Multi-row INSERT in chunks under the parameter limit. */
+/**
+ * Rows per statement. With one array parameter per column (see {@link insertRows}) the parameter
+ * limit no longer applies; this bounds the size of one statement's arrays instead.
+ */
+export const statementRowsMax = 20_000;
+
+/** Column types per table, read once per process from the catalogue (they are the migrations'). */
+const columnTypes = new Map<string, ReadonlyMap<string, string>>();
+
+async function typesOf(trx: Transaction<Database>, table: string): Promise<ReadonlyMap<string, string>> {
+  const cached = columnTypes.get(table);
+  if (cached !== undefined) return cached;
+  const { rows } = await sql<{ name: string; type: string }>`
+    select attname as name, format_type(atttypid, atttypmod) as type from pg_attribute
+    where attrelid = to_regclass(${table}) and attnum > 0 and not attisdropped`.execute(trx);
+  if (rows.length === 0) throw new Error(`table ${table} does not exist in the current schema`);
+  const types = new Map(rows.map((row) => [row.name, row.type]));
+  columnTypes.set(table, types);
+  return types;
+}
+
+/**
+ * INSERT … SELECT FROM unnest($1::type[], $2::type[], …): one array parameter per column however
+ * many rows, so PostgreSQL parses and plans a short statement and the client sends compact
+ * arrays. Measured on the development machine it is markedly faster than a multi-row VALUES list
+ * with one parameter per cell.
+ */
+async function unnestInsert(
+  trx: Transaction<Database>,
+  table: string,
+  rows: readonly Record<string, unknown>[],
+  conflict: ReturnType<typeof sql> | null,
+): Promise<void> {
+  if (rows.length === 0) return;
+  const types = await typesOf(trx, table);
+  const columns = Object.keys(rows[0]!);
+  for (let start = 0; start < rows.length; start += statementRowsMax) {
+    const chunk = rows.slice(start, start + statementRowsMax);
+    const arrays = columns.map((column) => {
+      const type = types.get(column);
+      if (type === undefined) throw new Error(`table ${table} has no column ${column}`);
+      return sql`${chunk.map((row) => row[column] ?? null)}::${sql.raw(`${type}[]`)}`;
+    });
+    await sql`insert into ${sql.table(table)} (${sql.join(columns.map((column) => sql.ref(column)))})
+      select * from unnest(${sql.join(arrays)}) ${conflict ?? sql``}`.execute(trx);
+  }
+}
+
+/** Appends rows (multi-row, see {@link unnestInsert}). */
 export async function insertRows(
   trx: Transaction<Database>,
   table: string,
   rows: readonly Record<string, unknown>[],
   onConflictDoNothing = false,
 ): Promise<void> {
-  if (rows.length === 0) return;
-  const columns = Object.keys(rows[0]!).length;
-  const chunk = Math.max(1, Math.floor(statementParamsMax / columns));
-  for (let start = 0; start < rows.length; start += chunk) {
-    let query = (trx as unknown as AnyDb).insertInto(table).values(rows.slice(start, start + chunk));
-    if (onConflictDoNothing) query = query.onConflict((oc) => oc.doNothing());
-    await query.execute();
-  }
+  await unnestInsert(trx, table, rows, onConflictDoNothing ? sql`on conflict do nothing` : null);
 }
 
 /** Multi-row INSERT … ON CONFLICT (partition, key) DO UPDATE SET every other column. */
@@ -174,17 +204,62 @@ export async function upsertRows<T extends EntityTable>(
   if (rows.length === 0) return;
   const keyColumns = ['partition', ...entityKeys[table]];
   const columns = Object.keys(rows[0]!);
-  const updates: Record<string, unknown> = Object.fromEntries(
-    columns
-      .filter((column) => !keyColumns.includes(column))
-      .map((column) => [column, sql.ref(`excluded.${column}`)]),
+  const updates = columns
+    .filter((column) => !keyColumns.includes(column))
+    .map((column) => sql`${sql.ref(column)} = excluded.${sql.ref(column)}`);
+  await unnestInsert(
+    trx,
+    table,
+    rows as readonly Record<string, unknown>[],
+    sql`on conflict (${sql.join(keyColumns.map((column) => sql.ref(column)))}) do update set ${sql.join(updates)}`,
   );
-  const chunk = Math.max(1, Math.floor(statementParamsMax / columns.length));
-  for (let start = 0; start < rows.length; start += chunk) {
-    await (trx as unknown as AnyDb)
-      .insertInto(table)
-      .values(rows.slice(start, start + chunk) as Record<string, unknown>[])
-      .onConflict((oc) => oc.columns(keyColumns).doUpdateSet(updates as never))
-      .execute();
-  }
+}
+
+/**
+ * Multi-row upsert that sets every non-key column only where `condition` holds for the existing
+ * row, returning `returning` of each row inserted or updated (rows left alone are missing).
+ */
+export async function upsertReturning(
+  trx: Transaction<Database>,
+  table: string,
+  keyColumns: readonly string[],
+  rows: readonly Record<string, unknown>[],
+  condition: string,
+  returning: string,
+): Promise<string[]> {
+  if (rows.length === 0) return [];
+  const types = await typesOf(trx, table);
+  const columns = Object.keys(rows[0]!);
+  const updates = columns
+    .filter((column) => !keyColumns.includes(column))
+    .map((column) => sql`${sql.ref(column)} = excluded.${sql.ref(column)}`);
+  const arrays = columns.map(
+    (column) => sql`${rows.map((row) => row[column] ?? null)}::${sql.raw(`${types.get(column)}[]`)}`,
+  );
+  const { rows: written } = await sql<{ id: string }>`
+    insert into ${sql.table(table)} (${sql.join(columns.map((column) => sql.ref(column)))})
+    select * from unnest(${sql.join(arrays)})
+    on conflict (${sql.join(keyColumns.map((column) => sql.ref(column)))}) do update set ${sql.join(updates)}
+    where ${sql.raw(condition)}
+    returning ${sql.ref(returning)} as id`.execute(trx);
+  return written.map((row) => row.id);
+}
+
+/** Multi-row INSERT … ON CONFLICT (key) DO UPDATE SET column = table.column + excluded.column for each summed column. */
+export async function addRows(
+  trx: Transaction<Database>,
+  table: string,
+  keyColumns: readonly string[],
+  sumColumns: readonly string[],
+  rows: readonly Record<string, unknown>[],
+): Promise<void> {
+  const updates = sumColumns.map(
+    (column) => sql`${sql.ref(column)} = ${sql.ref(`${table}.${column}`)} + excluded.${sql.ref(column)}`,
+  );
+  await unnestInsert(
+    trx,
+    table,
+    rows,
+    sql`on conflict (${sql.join(keyColumns.map((column) => sql.ref(column)))}) do update set ${sql.join(updates)}`,
+  );
 }
