@@ -1,0 +1,311 @@
+import formbody from '@fastify/formbody';
+import rateLimit from '@fastify/rate-limit';
+import { householdOfNoticeLine, projectionVersion, publicNotice } from '@fundtrace/books';
+import { createDb, type Database } from '@fundtrace/db';
+import { type App, createApp, dbPlugin } from '@fundtrace/service-kit';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Kysely } from 'kysely';
+import { z } from 'zod';
+import { type CachedPage, PageCache, pageOf } from './cache';
+import type { NoticeBoardConfig } from './config';
+import { allocationsFeed, noticesFeed, toJson } from './feeds/atom';
+import { html } from './html/escape';
+import { beijingDate } from './notices/period';
+import { loadProgrammes } from './notices/programmes';
+import { objectionBodyBytesMax, objectionSummaryCharsMax } from './objections/limits';
+import { maskObjectionText } from './objections/mask';
+import { ledgerObjectionSender, type ObjectionSender } from './objections/send';
+import { type BoardContext, booksVersion, chainOf, noticeModel, regionModel, topPlaces } from './pages/model';
+import { noticeHref, renderHome, renderMessage, renderNotice, renderRegion } from './pages/views';
+import { loadGazetteer } from './regions';
+
+export const version = '0.1.0';
+
+/**
+ * Browsers and proxies may reuse a page this long without asking; after that they revalidate with
+ * the ETag (a 304 costs no query). A minute is short next to a 7-day notice period.
+ */
+export const pageMaxAgeSeconds = 60;
+const cacheControl = `public, max-age=${pageMaxAgeSeconds}, must-revalidate`;
+
+const htmlType = 'text/html; charset=utf-8';
+const jsonType = 'application/json; charset=utf-8';
+const atomType = 'application/atom+xml; charset=utf-8';
+
+const regionParams = z.object({ code: z.string().regex(/^[0-9]{6}([0-9]{3}){0,2}$/) });
+const noticeParams = z.object({
+  partition: z.string().regex(/^[0-9]{6}$/),
+  noticeId: z
+    .string()
+    .min(1)
+    .max(64)
+    .regex(/^[A-Za-z0-9_-]+$/),
+});
+const objectionBody = z.object({
+  line: z
+    .string()
+    .max(9)
+    .regex(/^[0-9]*$/)
+    .default(''),
+  summary: z.string().max(objectionSummaryCharsMax * 2),
+});
+
+export interface BuildOptions {
+  /** Replaces the HTTP call to ledger-api (tests of the form's behaviour when ledger-api fails). */
+  readonly sendObjection?: ObjectionSender;
+  /** Today's Beijing date; default from the clock. */
+  readonly today?: () => string;
+  /** Public base URL of this board for feed links; default from the request's host. */
+  readonly publicUrl?: string;
+}
+
+export async function buildApp(config: NoticeBoardConfig, options: BuildOptions = {}): Promise<App> {
+  const app = await createApp({
+    name: 'notice-board',
+    version,
+    description:
+      'Public notice board (公示栏): allocation results, projects and fund use, beneficiary lists (masked), objections, feeds.',
+    logLevel: config.LOG_LEVEL,
+    auth: false,
+    bodyLimitBytes: objectionBodyBytesMax,
+  });
+  await app.register(dbPlugin, {
+    url: config.DATABASE_URL,
+    schema: { active: true, fallback: config.NOTICE_FALLBACK_SCHEMA },
+    applicationName: 'notice-board',
+  });
+  const logDb: Kysely<Database> = createDb<Database>(config.DATABASE_URL, {
+    schema: config.LOG_DB_SCHEMA,
+    applicationName: 'notice-board-log',
+  });
+  app.addHook('onClose', async () => {
+    await logDb.destroy();
+  });
+  await app.register(formbody);
+  // Only routes that opt in are limited (the objection form); pages are served from cache.
+  await app.register(rateLimit, { global: false });
+
+  const today = options.today ?? (() => beijingDate(Date.now()));
+  const ctx: BoardContext = {
+    db: app.db,
+    logDb,
+    ns: config.FUNDTRACE_NAMESPACE,
+    programmes: loadProgrammes(config.NOTICE_PROGRAMMES_FILE),
+    places: loadGazetteer(config.NOTICE_GAZETTEER_FILE),
+    logKeeperUrl: config.LOG_KEEPER_PUBLIC_URL,
+    today,
+  };
+  const send =
+    options.sendObjection ??
+    ledgerObjectionSender({ ledgerApiUrl: config.LEDGER_API_URL, jwtSecret: config.JWT_SECRET });
+
+  const cache = new PageCache();
+  let lastDay = today();
+  const refreshVersion = async () => {
+    // The date is part of the version: days left and a notice's phase change at midnight.
+    lastDay = today();
+    cache.setVersion(`${lastDay}|${await booksVersion(ctx, () => projectionVersion(app.db))}`);
+  };
+  await refreshVersion();
+  let polling = false;
+  const poll = setInterval(() => {
+    if (polling) return;
+    polling = true;
+    refreshVersion()
+      .catch((error: unknown) => app.log.warn({ err: error }, 'reading the books version failed'))
+      .finally(() => {
+        polling = false;
+      });
+  }, config.NOTICE_CHECKPOINT_POLL_MS);
+  poll.unref();
+  app.addHook('onClose', async () => clearInterval(poll));
+  app.decorate('pageCache', cache);
+
+  const generatedFrom = () => cache.version?.split('|')[1] ?? '';
+  const baseUrl = (request: FastifyRequest) => options.publicUrl ?? `${request.protocol}://${request.host}`;
+
+  async function serve(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    key: string,
+    build: () => Promise<CachedPage>,
+  ) {
+    const page = await cache.get(key, build);
+    reply.header('content-type', page.contentType);
+    if (page.status === 200) {
+      reply.header('etag', page.etag).header('cache-control', cacheControl);
+      if (request.headers['if-none-match'] === page.etag) return reply.code(304).send();
+    } else {
+      reply.header('cache-control', 'no-cache');
+    }
+    return reply.code(page.status).send(page.body);
+  }
+
+  const notFoundPage = (what: string) =>
+    pageOf(
+      renderMessage('未找到', html`<p>没有找到${what}。</p><p><a href="/">返回首页</a></p>`),
+      htmlType,
+      404,
+    );
+  const notFoundJson = (what: string) =>
+    pageOf(toJson({ error: { code: 'not_found', message: `No ${what}.`, details: {} } }), jsonType, 404);
+
+  app.get('/', { schema: { hide: true } }, async (request, reply) =>
+    serve(request, reply, 'home', async () => pageOf(renderHome(await topPlaces(ctx)), htmlType)),
+  );
+
+  app.get('/r/:code', { schema: { params: regionParams, hide: true } }, async (request, reply) => {
+    const { code } = request.params;
+    return serve(request, reply, `r/${code}`, async () => {
+      const model = await regionModel(ctx, code);
+      return model === undefined
+        ? notFoundPage('这个地区的账簿')
+        : pageOf(renderRegion(model, generatedFrom()), htmlType);
+    });
+  });
+
+  app.get(
+    '/api/r/:code',
+    {
+      schema: { params: regionParams, summary: 'A region’s page as JSON (money in fen, strings of digits)' },
+    },
+    async (request, reply) => {
+      const { code } = request.params;
+      return serve(request, reply, `api/r/${code}`, async () => {
+        const model = await regionModel(ctx, code);
+        return model === undefined ? notFoundJson('region') : pageOf(toJson(model), jsonType);
+      });
+    },
+  );
+
+  for (const kind of ['notices', 'allocations'] as const) {
+    app.get(
+      `/feeds/r/:code/${kind}.atom`,
+      { schema: { params: regionParams, summary: `Atom feed of a region’s ${kind}` } },
+      async (request, reply) => {
+        const { code } = request.params;
+        return serve(request, reply, `feed/${kind}/${code}/${baseUrl(request)}`, async () => {
+          const model = await regionModel(ctx, code);
+          if (model === undefined) return notFoundPage('这个地区的账簿');
+          const body =
+            kind === 'notices'
+              ? noticesFeed(model, baseUrl(request))
+              : allocationsFeed(model, baseUrl(request));
+          return pageOf(body, atomType);
+        });
+      },
+    );
+  }
+
+  app.get(
+    '/n/:partition/:noticeId',
+    { schema: { params: noticeParams, hide: true } },
+    async (request, reply) => {
+      const { partition, noticeId } = request.params;
+      return serve(request, reply, `n/${partition}/${noticeId}`, async () => {
+        const model = await noticeModel(ctx, partition, noticeId);
+        return model === undefined
+          ? notFoundPage('这份公示')
+          : pageOf(renderNotice(model, generatedFrom()), htmlType);
+      });
+    },
+  );
+
+  app.get(
+    '/api/n/:partition/:noticeId',
+    {
+      schema: {
+        params: noticeParams,
+        summary: 'A notice with its masked lines, totals and objections, as JSON',
+      },
+    },
+    async (request, reply) => {
+      const { partition, noticeId } = request.params;
+      return serve(request, reply, `api/n/${partition}/${noticeId}`, async () => {
+        const model = await noticeModel(ctx, partition, noticeId);
+        return model === undefined ? notFoundJson('notice') : pageOf(toJson(model), jsonType);
+      });
+    },
+  );
+
+  app.post(
+    '/n/:partition/:noticeId/objections',
+    {
+      bodyLimit: objectionBodyBytesMax,
+      config: {
+        rateLimit: {
+          max: config.NOTICE_OBJECTIONS_PER_WINDOW,
+          timeWindow: config.NOTICE_OBJECTION_WINDOW_MS,
+        },
+      },
+      schema: { params: noticeParams, body: objectionBody, hide: true },
+    },
+    async (request, reply) => {
+      const { partition, noticeId } = request.params;
+      reply.header('content-type', htmlType).header('cache-control', 'no-store');
+      const notice = await publicNotice(app.db, partition, noticeId);
+      if (notice === undefined) return reply.code(404).send(notFoundPage('这份公示').body);
+      const chain = chainOf(ctx, partition);
+      const back = html`<p><a href="${noticeHref(partition, noticeId)}">返回公示</a></p>`;
+      const summary = maskObjectionText(request.body.summary);
+      if (summary.length === 0 || Array.from(summary).length > objectionSummaryCharsMax) {
+        return reply
+          .code(400)
+          .send(
+            renderMessage(
+              '异议内容不符合要求',
+              html`<p>请填写异议内容，最多 ${objectionSummaryCharsMax} 字。</p>${back}`,
+              { chain },
+            ),
+          );
+      }
+      // The line number is looked up on the notice only; a line not on it is treated as the whole
+      // notice, so the answer is the same whatever is typed and says nothing about the register.
+      const lineNo = request.body.line === '' ? null : Number(request.body.line);
+      let householdId: string | null = null;
+      if (lineNo !== null) {
+        const model = await noticeModel(ctx, partition, noticeId);
+        const line = model?.lines.find((l) => l.lineNo === lineNo);
+        if (line !== undefined)
+          householdId = (await householdOfNoticeLine(app.db, partition, notice, line.paymentId)) ?? null;
+      }
+      const outcome = await send({ partition, noticeId, householdId, summary, filedOn: today() });
+      if (outcome.kind === 'unavailable') {
+        request.log.warn({ reason: outcome.reason }, 'objection not accepted by ledger-api');
+        return reply
+          .code(503)
+          .send(
+            renderMessage(
+              '暂时无法受理',
+              html`<p>系统暂时无法受理网上异议，请稍后再试，或到村委会、乡镇政府当面反映。</p>${back}`,
+              { chain },
+            ),
+          );
+      }
+      if (outcome.kind === 'closed') {
+        return reply
+          .code(409)
+          .send(
+            renderMessage('公示已结束', html`<p>这份公示已结束，不再受理网上异议。</p>${back}`, { chain }),
+          );
+      }
+      return reply.code(201).send(
+        renderMessage(
+          '异议已收到',
+          html`<p role="status">您的异议已收到，受理编号 <strong>${outcome.objectionId}</strong>。工作人员会核实并在本公示页公布处理结果。</p>
+<h2>您提交的内容</h2><blockquote><p>${summary}</p></blockquote>
+<p class="meta">其中的身份证号、电话、银行卡号等数字已隐去。</p>${back}`,
+          { chain },
+        ),
+      );
+    },
+  );
+
+  return app;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    pageCache: PageCache;
+  }
+}

@@ -1,0 +1,432 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateHouseholds, generateVillages, type HouseholdInput, townshipsOf } from '@fundtrace/pii';
+import { signToken } from '@fundtrace/service-kit';
+import { createTestDatabase, freePorts, type TestDatabase, testNamespace } from '@fundtrace/testkit';
+import { sql } from 'kysely';
+
+/**
+ * A generated county written through the real write path: registry-api registers the pii demo
+ * households, ledger-api books allocations central → province → city → county, a plan, projects,
+ * earmarks, disbursements, notices and a roster; the projector and the log-keeper run as the real
+ * services. Tests of the notice board read what these services produced, never hand-made rows.
+ */
+
+const root = join(import.meta.dirname, '..', '..', '..', '..');
+export const county = '411325';
+export const city = '411300';
+export const province = '410000';
+export const central = '000000';
+/** How long a service may take to answer /health; the machine is shared, tsx compiles on start. */
+const serviceStartTimeoutMs = 120_000;
+/** How long the fixture waits for the projector and the log-keeper to catch up. */
+const catchUpTimeoutMs = 120_000;
+const pollMs = 200;
+
+export interface CountyFixture {
+  readonly database: TestDatabase;
+  readonly databaseUrl: string;
+  readonly ns: string;
+  readonly jwtSecret: string;
+  readonly urls: { ledger: string; registry: string; projector: string; logKeeper: string };
+  /** The households as registry staff typed them, in clear: what must never appear on a page. */
+  readonly households: readonly HouseholdInput[];
+  readonly villages: readonly string[];
+  readonly gazetteerFile: string;
+  /** A closed-period notice with paid lines, an open notice, and the roster's notice. */
+  readonly notices: { readonly paid: string; readonly open: string; readonly roster: string };
+  /** The env a notice board needs to read these books. */
+  readonly boardEnv: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (error) {
+      lastError = error;
+    }
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+  throw new Error(`timed out waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
+}
+
+function startService(name: string, env: NodeJS.ProcessEnv, logs: string[]): ChildProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'services', name, 'src', 'main.ts')], {
+    cwd: root,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const keep = (chunk: Buffer) => {
+    logs.push(`[${name}] ${chunk.toString('utf8')}`);
+    if (logs.length > 400) logs.shift();
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  return child;
+}
+
+export async function startCounty(
+  options: { households?: number; villages?: number } = {},
+): Promise<CountyFixture> {
+  const householdCount = options.households ?? 36;
+  const villageCount = options.villages ?? 6;
+  const database = await createTestDatabase();
+  const ns = testNamespace();
+  const secrets = {
+    JWT_SECRET: randomBytes(32).toString('base64url'),
+    PII_KEYS: `t1:${randomBytes(32).toString('base64')}`,
+    PII_ACTIVE_KEY: 't1',
+    PII_HMAC_KEY: randomBytes(32).toString('base64'),
+    LOG_SIGNING_KEY: randomBytes(32).toString('base64'),
+  };
+  const [ledgerPort, registryPort, projectorPort, keeperPort] = await freePorts(4);
+  const urls = {
+    ledger: `http://127.0.0.1:${ledgerPort}`,
+    registry: `http://127.0.0.1:${registryPort}`,
+    projector: `http://127.0.0.1:${projectorPort}`,
+    logKeeper: `http://127.0.0.1:${keeperPort}`,
+  };
+  const base: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    ...secrets,
+    DATABASE_URL: database.url,
+    NATS_URL: process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
+    FUNDTRACE_NAMESPACE: ns,
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'warn',
+  };
+  const logs: string[] = [];
+  const children: ChildProcess[] = [];
+  const stop = async () => {
+    for (const child of children.reverse()) child.kill('SIGTERM');
+    await Promise.all(
+      children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : null)),
+    );
+    await database.drop();
+  };
+  try {
+    const plan: Array<[string, NodeJS.ProcessEnv, string]> = [
+      ['registry-api', { ...base, PORT: String(registryPort), REGISTRY_PARTITIONS: county }, urls.registry],
+      ['ledger-api', { ...base, PORT: String(ledgerPort), LOG_KEEPER_URL: urls.logKeeper }, urls.ledger],
+      ['projector', { ...base, PORT: String(projectorPort) }, urls.projector],
+      [
+        'log-keeper',
+        { ...base, PORT: String(keeperPort), LOG_CHECKPOINT_INTERVAL_MS: '1000' },
+        urls.logKeeper,
+      ],
+    ];
+    for (const [name, env] of plan) children.push(startService(name, env, logs));
+    for (const [name, , url] of plan) {
+      await waitFor(
+        `${name} /health`,
+        async () => ((await fetch(`${url}/health`)).ok ? true : undefined),
+        serviceStartTimeoutMs,
+      );
+    }
+    const villages = generateVillages(county, villageCount);
+    const households = generateHouseholds({
+      county,
+      count: householdCount,
+      seed: 'notice-board',
+      villages: villages.map((v) => v.code),
+    });
+    const notices = await loadCounty(urls, secrets.JWT_SECRET, households);
+    const db = database.db;
+    // The projector has caught up when the last roster's payments and the open notice are projected.
+    await waitFor(
+      'the projector',
+      async () => {
+        const { rows } = await sql<{
+          n: string;
+        }>`select count(*)::text as n from books.payments where roster_id = 'roster-1'`.execute(db);
+        const open = await sql<{
+          n: string;
+        }>`select count(*)::text as n from books.notices where notice_id = ${notices.open}`.execute(db);
+        return Number(rows[0]?.n) > 0 && Number(open.rows[0]?.n) === 1 ? true : undefined;
+      },
+      catchUpTimeoutMs,
+    );
+    // And the log-keeper has signed a checkpoint covering the county's whole ledger stream.
+    const ledgerStream = `${ns}_LEDGER_${county}`;
+    await waitFor(
+      'a checkpoint of the county ledger',
+      async () => {
+        const last = await sql<{
+          n: string;
+        }>`select max(seq)::text as n from books.events where stream = ${`LEDGER_${county}`}`.execute(db);
+        const signed = await sql<{
+          n: string | null;
+        }>`select max(size)::text as n from public.merkle_checkpoints where stream = ${ledgerStream}`.execute(
+          db,
+        );
+        return Number(signed.rows[0]?.n ?? 0) >= Number(last.rows[0]?.n) ? true : undefined;
+      },
+      catchUpTimeoutMs,
+    );
+    const names: Record<string, string> = {};
+    for (const t of townshipsOf(county)) names[t.code] = t.name;
+    for (const v of villages) names[v.code] = v.name;
+    const gazetteerFile = join(tmpdir(), `gazetteer-${ns}.json`);
+    writeFileSync(gazetteerFile, JSON.stringify(names));
+    return {
+      database,
+      databaseUrl: database.url,
+      ns,
+      jwtSecret: secrets.JWT_SECRET,
+      urls,
+      households,
+      villages: villages.map((v) => v.code),
+      gazetteerFile,
+      notices,
+      boardEnv: {
+        DATABASE_URL: database.url,
+        NATS_URL: base.NATS_URL!,
+        FUNDTRACE_NAMESPACE: ns,
+        JWT_SECRET: secrets.JWT_SECRET,
+        LEDGER_API_URL: urls.ledger,
+        LOG_KEEPER_PUBLIC_URL: urls.logKeeper,
+        NOTICE_GAZETTEER_FILE: gazetteerFile,
+        NOTICE_CHECKPOINT_POLL_MS: '200',
+        LOG_LEVEL: 'warn',
+      },
+      stop,
+    };
+  } catch (error) {
+    const tail = logs.slice(-40).join('');
+    await stop().catch(() => undefined);
+    throw new Error(`${(error as Error).message}\n--- service logs ---\n${tail}`);
+  }
+}
+
+type Json = Record<string, unknown>;
+
+async function loadCounty(
+  urls: CountyFixture['urls'],
+  jwtSecret: string,
+  households: readonly HouseholdInput[],
+): Promise<CountyFixture['notices']> {
+  const finance = await signToken(
+    jwtSecret,
+    { sub: 'fixture-finance', role: 'finance', org: '财政局', partitions: ['*'] },
+    3600,
+  );
+  const registry = await signToken(
+    jwtSecret,
+    { sub: 'fixture-registry', role: 'registry', org: '乡村振兴局', partitions: [county] },
+    3600,
+  );
+  let n = 0;
+  const post = async (
+    base: string,
+    token: string,
+    path: string,
+    body: Json,
+    expect: number[] = [200, 201, 202],
+  ) => {
+    const response = await fetch(`${base}${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ commandId: `fx-${++n}`, ...body }),
+    });
+    const text = await response.text();
+    if (!expect.includes(response.status)) throw new Error(`POST ${path} → ${response.status}: ${text}`);
+    return { status: response.status, body: JSON.parse(text) as Json };
+  };
+  const ledger = (partition: string, path: string, body: Json, expect?: number[]) =>
+    post(urls.ledger, finance, `/v1/partitions/${partition}/${path}`, body, expect);
+
+  for (const household of households) {
+    await post(urls.registry, registry, `/v1/partitions/${county}/households`, { household });
+  }
+
+  // Money down the chain: central appropriates, each level receives and issues on.
+  const chain = [central, province, city, county];
+  for (const p of chain)
+    await ledger(p, 'accounts', { accountId: 'pool', kind: 'pool', name: '扶贫资金专户' });
+  await ledger(central, 'receipts', {
+    receiptId: 'r-central',
+    accountId: 'pool',
+    amountFen: '900000000',
+    origin: {
+      kind: 'external',
+      payer: '中央财政',
+      documentNumber: '财农〔2024〕1号',
+      fundSource: 'central',
+      purpose: 'general',
+      fiscalYear: 2024,
+    },
+  });
+  const amounts = ['600000000', '400000000', '300000000'];
+  for (let i = 0; i < 3; i++) {
+    const from = chain[i]!;
+    const to = chain[i + 1]!;
+    await ledger(from, 'allocations', {
+      allocationId: `a-${to}`,
+      toPartition: to,
+      fromAccountId: 'pool',
+      documentNumber: `财农〔2024〕${10 + i}号`,
+      fundSource: 'central',
+      purpose: 'general',
+      fiscalYear: 2024,
+      title: '2024年财政专项扶贫资金',
+      amountFen: amounts[i],
+    });
+    await ledger(to, 'receipts', {
+      receiptId: `r-${to}`,
+      accountId: 'pool',
+      amountFen: amounts[i],
+      origin: { kind: 'partition', partition: from, allocationId: `a-${to}` },
+    });
+  }
+  // An allocation issued and not yet received: it must show as in transit, never lost.
+  await ledger(province, 'allocations', {
+    allocationId: 'a-transit',
+    toPartition: '411200',
+    fromAccountId: 'pool',
+    documentNumber: '豫财农〔2024〕99号',
+    fundSource: 'province',
+    purpose: 'general',
+    fiscalYear: 2024,
+    title: '在途资金',
+    amountFen: '12345678',
+  });
+
+  await ledger(county, 'plans', {
+    planId: 'plan-2024',
+    title: '2024年统筹整合资金实施方案',
+    fiscalYear: 2024,
+    documentNumber: '内政〔2024〕5号',
+    totalFen: '200000000',
+    lines: [{ lineId: 'infra', category: 'infrastructure', title: '基础设施', amountFen: '200000000' }],
+  });
+  const villages = [...new Set(households.map((h) => h.villageCode))].sort();
+  for (const [i, village] of villages.entries()) {
+    const budget = BigInt(3_000_000 + i * 1_000_000);
+    await ledger(county, 'accounts', { accountId: `prj-${i}`, kind: 'project', name: `项目${i}` });
+    await ledger(county, 'accounts', {
+      accountId: `iu-${i}`,
+      kind: 'implementing_unit',
+      name: `施工单位${i}`,
+    });
+    await ledger(county, 'projects', {
+      projectId: `p-${i}`,
+      planId: 'plan-2024',
+      lineId: 'infra',
+      name: `${i + 1}号村道硬化`,
+      villageCode: village,
+      budgetFen: budget.toString(),
+      accountId: `prj-${i}`,
+      implementingUnitAccountId: `iu-${i}`,
+      reimbursement: false,
+    });
+    await ledger(county, 'earmarks', {
+      earmarkId: `e-${i}`,
+      projectId: `p-${i}`,
+      fromAccountId: 'pool',
+      amountFen: budget.toString(),
+    });
+    if (i % 3 !== 2) {
+      await ledger(county, 'disbursements', {
+        disbursementId: `d-${i}`,
+        projectId: `p-${i}`,
+        amountFen: ((budget * BigInt(i + 1)) / 10n).toString(),
+      });
+    }
+  }
+
+  // A notice whose period is over, with payments made under it; an open one; a roster notice.
+  const paid = 'n-dibao-2024-10';
+  await ledger(county, 'notices', {
+    noticeId: paid,
+    kind: 'programme',
+    title: '2024年10月农村低保名单公示',
+    stage: 'approval',
+    programmeCode: 'dibao_class1',
+    period: '2024-10',
+    startsOn: '2024-09-20',
+    endsOn: '2024-09-27',
+  });
+  const open = 'n-pv-2099';
+  await ledger(county, 'notices', {
+    noticeId: open,
+    kind: 'programme',
+    title: '光伏扶贫收益分配名单公示',
+    stage: 'approval',
+    programmeCode: 'pv_income',
+    period: '2099',
+    startsOn: '2020-01-01',
+    endsOn: '2099-12-31',
+  });
+  const eligible = households.filter((h) => h.account !== null && (h.status ?? 'enrolled') === 'enrolled');
+  const rows = eligible.map((h, i) => ({
+    row: i + 2,
+    householdId: h.householdId,
+    quantity: h.members.length,
+    amountFen: String(15_000 * h.members.length + i),
+  }));
+  // The ledger learns of households by tailing the registry: retry until it has seen them all.
+  const deadline = Date.now() + catchUpTimeoutMs;
+  for (;;) {
+    const response = await ledger(
+      county,
+      'rosters',
+      {
+        rosterId: 'roster-1',
+        programmeCode: 'dibao_class1',
+        period: '2024-10',
+        accountId: 'pool',
+        noticeId: paid,
+        rows,
+      },
+      [200, 201, 422, 409],
+    );
+    if (response.status === 200 || response.status === 201) break;
+    if (Date.now() > deadline) throw new Error(`roster refused: ${JSON.stringify(response.body)}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  // Settle most payments; the rest stay in progress (发放中).
+  for (const [i] of rows.entries()) {
+    if (i % 4 === 3) continue;
+    await ledger(county, 'payment-settlements', {
+      paymentId: `roster-1-r${i + 2}`,
+      bankReference: `B${i}`,
+      settledOn: '2024-10-15',
+    });
+  }
+  const roster = 'n-roster-1';
+  await ledger(county, 'notices', {
+    noticeId: roster,
+    kind: 'roster',
+    title: '2024年10月低保资金发放结果公告',
+    stage: 'approval',
+    programmeCode: 'dibao_class1',
+    period: '2024-10',
+    subjectId: 'roster-1',
+    startsOn: '2024-10-16',
+    endsOn: '2024-10-31',
+  });
+  // An objection already filed and resolved, so resolutions show.
+  await ledger(county, 'objections', {
+    objectionId: 'o-1',
+    noticeId: open,
+    householdId: null,
+    summary: '名单中有一户已搬离本村',
+    channel: 'counter',
+    filedOn: '2024-01-05',
+  });
+  await ledger(county, 'objection-resolutions', {
+    objectionId: 'o-1',
+    outcome: 'dismissed',
+    note: '经核实该户仍在本村居住',
+  });
+  return { paid, open, roster };
+}
