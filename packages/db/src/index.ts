@@ -1,4 +1,10 @@
 export {
+  type ActiveSchemaDb,
+  type ActiveSchemaDbOptions,
+  activeSchemaPollMs,
+  connectActiveSchemaDb,
+} from './active-db';
+export {
   activeSchemaChannel,
   createSchema,
   dropSchema,
@@ -7,6 +13,7 @@ export {
   schemaExists,
   setActiveSchema,
 } from './active-schema';
+export type * from './books-schema';
 export {
   connectTimeoutMs,
   createDb,
@@ -17,6 +24,7 @@ export {
 } from './connect';
 export { databaseName, dropDatabase, ensureDatabase } from './database';
 export { assertIdentifier, identifierLengthMax } from './identifiers';
+export type * from './merkle-schema';
 export {
   defaultSchema,
   type MigrateOptions,
@@ -35,4 +43,3 @@ export type {
   PublicDatabase,
 } from './schema';
 export { exactTypes } from './types';
-export type * from './books-schema';

@@ -1,5 +1,6 @@
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
 import type { BooksTables } from './books-schema';
+import type { MerkleTables } from './merkle-schema';
 
 /**
  * The one interface that types all SQL in fundtrace (STYLE 8). Each migration in ./migrations
@@ -9,7 +10,7 @@ import type { BooksTables } from './books-schema';
  * Conventions: int8 columns are `bigint` (see ./types); a column with a server default is
  * `Generated<…>` or a `ColumnType` whose insert side is optional.
  */
-export interface Database extends BooksTables {
+export interface Database extends BooksTables, MerkleTables {
   projection_checkpoints: ProjectionCheckpointsTable;
 }
 

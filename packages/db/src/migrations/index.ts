@@ -2,6 +2,8 @@ import type { Migration } from 'kysely';
 import * as m0001 from './0001-projection-checkpoints';
 import * as m0002 from './0002-ledger-books';
 import * as m0003 from './0003-registry-audit-books';
+import * as m0004 from './0004-merkle';
+import * as m0005 from './0005-books-lean-indexes';
 
 /**
  * Every migration, imported explicitly (no directory scan: the set is fixed at build time and
@@ -11,4 +13,6 @@ export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
   '0001-projection-checkpoints': m0001,
   '0002-ledger-books': m0002,
   '0003-registry-audit-books': m0003,
+  '0004-merkle': m0004,
+  '0005-books-lean-indexes': m0005,
 });
