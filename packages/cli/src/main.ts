@@ -1,26 +1,26 @@
 #!/usr/bin/env node
 // The fundtrace command line: `pnpm fundtrace <command>`. Each command lives in
-// src/commands/ and is registered here, one line each.
+// src/commands/ and is registered below, one line each. Only the command asked
+// for is loaded, so `fundtrace verify` does not pay for the import tooling.
 import { Command } from 'commander';
-import { checkCommand } from './commands/check';
-import { ledgerCommand } from './commands/ledger-command';
-import { registryCommand } from './commands/registry-command';
-import { replayCommand } from './commands/replay';
-import { tokenCommand } from './commands/token';
-import { verifyCommand } from './commands/verify';
 import { UsageError } from './context';
 import { ApiError, describeApiError } from './http';
+
+const commands: ReadonlyArray<{ name: string; load: () => Promise<Command> }> = [
+  { name: 'token', load: async () => (await import('./commands/token')).tokenCommand() },
+  { name: 'verify', load: async () => (await import('./commands/verify')).verifyCommand() },
+  { name: 'registry', load: async () => (await import('./commands/registry-command')).registryCommand() },
+  { name: 'ledger', load: async () => (await import('./commands/ledger-command')).ledgerCommand() },
+  { name: 'replay', load: async () => (await import('./commands/replay')).replayCommand() },
+  { name: 'check', load: async () => (await import('./commands/check')).checkCommand() },
+];
 
 const program = new Command('fundtrace')
   .description('fundtrace: trace poverty-alleviation funds from allocation to household')
   .showHelpAfterError();
 
-program.addCommand(tokenCommand());
-program.addCommand(verifyCommand());
-program.addCommand(registryCommand());
-program.addCommand(ledgerCommand());
-program.addCommand(replayCommand());
-program.addCommand(checkCommand());
+const requested = commands.filter((c) => c.name === process.argv[2]);
+for (const command of requested.length > 0 ? requested : commands) program.addCommand(await command.load());
 
 try {
   await program.parseAsync(process.argv);
