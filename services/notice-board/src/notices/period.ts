@@ -32,7 +32,9 @@ const dayMs = 86_400_000;
 function dayNumber(date: string): number {
   if (!datePattern.test(date)) throw new RangeError(`expected YYYY-MM-DD, got ${date}`);
   const ms = Date.parse(`${date}T00:00:00Z`);
-  if (Number.isNaN(ms)) throw new RangeError(`not a calendar date: ${date}`);
+  // Date.parse rolls 02-30 over to 03-01; only a date that survives the round trip is real.
+  if (Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 10) !== date)
+    throw new RangeError(`not a calendar date: ${date}`);
   return ms / dayMs;
 }
 

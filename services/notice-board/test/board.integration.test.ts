@@ -1,0 +1,379 @@
+import { spendingProgress } from '@fundtrace/books';
+import { connectActiveSchemaDb, type Database } from '@fundtrace/db';
+import { formatYuan } from '@fundtrace/money';
+import type { App } from '@fundtrace/service-kit';
+import type { Kysely } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { boardFor } from './support/board';
+import { type CountyFixture, county, startCounty } from './support/county';
+
+/**
+ * The board over a county written through the real services (registry-api, ledger-api, projector,
+ * log-keeper). Proves: totals equal their lines and the books; no clear personal number of the
+ * generated households reaches any page or feed; pages are cached per version of the books;
+ * the objection form reaches ledger-api and answers the same whatever is typed.
+ */
+
+let fixture: CountyFixture;
+let app: App;
+let books: { db: Kysely<Database>; destroy(): Promise<void> };
+const today = '2026-06-01';
+
+beforeAll(async () => {
+  fixture = await startCounty();
+  app = await boardFor(fixture, { today: () => today });
+  books = await connectActiveSchemaDb<Database>(fixture.databaseUrl);
+}, 600_000);
+afterAll(async () => {
+  await app?.close();
+  await books?.destroy();
+  await fixture?.stop();
+});
+
+async function json<T = Record<string, unknown>>(url: string): Promise<T> {
+  const response = await app.inject(url);
+  expect(response.statusCode, url).toBe(200);
+  return response.json() as T;
+}
+
+interface RegionJson {
+  place: { code: string; level: string };
+  children: { code: string }[];
+  allocations: null | {
+    received: { amountFen: string; reversed: boolean }[];
+    issued: { issuedFen: string; receivedFen: string; inTransitFen: string }[];
+    receivedTotalFen: string;
+    issuedTotalFen: string;
+    inTransitTotalFen: string;
+  };
+  projects: null | {
+    lines: { budgetFen: string; earmarkedFen: string; disbursedFen: string; villageCode: string }[];
+    budgetTotalFen: string;
+    earmarkedTotalFen: string;
+    disbursedTotalFen: string;
+  };
+  payments: null | {
+    villages: { villageCode: string; paidFen: string; pendingFen: string }[];
+    paidTotalFen: string;
+    pendingTotalFen: string;
+  };
+  progress: { place: { code: string } }[];
+  notices: { noticeId: string }[];
+}
+interface NoticeJson {
+  lines: { amountFen: string; name: string; lineNo: number }[];
+  amountTotalFen: string;
+  lineCount: number;
+  maskingVersion: number;
+  period: { phase: string; days: number; daysLeft: number; minDays: number };
+  checkpoint: { stream: string; size: number; rootHashHex: string } | null;
+}
+
+const big = (s: string) => BigInt(s);
+const total = <T>(rows: readonly T[], f: (r: T) => string) => rows.reduce((a, r) => a + big(f(r)), 0n);
+
+/** The figure in the HTML cell marked data-total="<name>". */
+function htmlTotal(body: string, name: string): string | undefined {
+  return new RegExp(`data-total="${name}">([^<]*)<`).exec(body)?.[1];
+}
+
+describe('totals on every page equal the sum of their lines and the books', () => {
+  it('county: allocations, projects and payments', async () => {
+    const page = await json<RegionJson>(`/api/r/${county}`);
+    const a = page.allocations!;
+    expect(big(a.receivedTotalFen)).toBe(
+      total(
+        a.received.filter((r) => !r.reversed),
+        (r) => r.amountFen,
+      ),
+    );
+    const p = page.projects!;
+    expect(p.lines.length).toBe(fixture.villages.length);
+    expect(big(p.budgetTotalFen)).toBe(total(p.lines, (l) => l.budgetFen));
+    expect(big(p.earmarkedTotalFen)).toBe(total(p.lines, (l) => l.earmarkedFen));
+    expect(big(p.disbursedTotalFen)).toBe(total(p.lines, (l) => l.disbursedFen));
+    // The books' own report over the whole period, computed from the entries, not the project rows.
+    const [row] = await spendingProgress(books.db, {
+      partition: county,
+      from: '2020-01-01',
+      to: '2026-12-31',
+      groupBy: [],
+    });
+    expect(row!.measures.received).toBe(big(a.receivedTotalFen));
+    expect(row!.measures.earmarked).toBe(big(p.earmarkedTotalFen));
+    expect(row!.measures.disbursed).toBe(big(p.disbursedTotalFen));
+    const pay = page.payments!;
+    expect(big(pay.paidTotalFen)).toBe(total(pay.villages, (v) => v.paidFen));
+    expect(big(pay.paidTotalFen) + big(pay.pendingTotalFen)).toBe(row!.measures.paid);
+    // The HTML shows the same figures as the JSON.
+    const html = (await app.inject(`/r/${county}`)).body;
+    expect(htmlTotal(html, 'received')).toBe(formatYuan(big(a.receivedTotalFen)));
+    expect(htmlTotal(html, 'budget')).toBe(formatYuan(big(p.budgetTotalFen)));
+    expect(htmlTotal(html, 'disbursed')).toBe(formatYuan(big(p.disbursedTotalFen)));
+    expect(htmlTotal(html, 'paid')).toBe(formatYuan(big(pay.paidTotalFen)));
+  });
+
+  it('province: money issued and not yet received shows as in transit', async () => {
+    const page = await json<RegionJson>('/api/r/410000');
+    const a = page.allocations!;
+    expect(big(a.issuedTotalFen)).toBe(total(a.issued, (r) => r.issuedFen));
+    expect(big(a.inTransitTotalFen)).toBe(total(a.issued, (r) => r.inTransitFen));
+    expect(big(a.inTransitTotalFen)).toBe(12_345_678n);
+    const [row] = await spendingProgress(books.db, {
+      partition: '410000',
+      from: '2020-01-01',
+      to: '2026-12-31',
+      groupBy: [],
+    });
+    expect(row!.measures.issued).toBe(big(a.issuedTotalFen));
+  });
+
+  it('every township and village: project lines, and the books per village', async () => {
+    const byVillage = await spendingProgress(books.db, {
+      partition: county,
+      from: '2020-01-01',
+      to: '2026-12-31',
+      groupBy: ['village'],
+    });
+    const townships = [...new Set(fixture.villages.map((v) => v.slice(0, 9)))];
+    for (const code of [...townships, ...fixture.villages]) {
+      const page = await json<RegionJson>(`/api/r/${code}`);
+      const p = page.projects!;
+      expect(big(p.disbursedTotalFen)).toBe(total(p.lines, (l) => l.disbursedFen));
+      expect(p.lines.every((l) => l.villageCode.startsWith(code))).toBe(true);
+      const books = byVillage.filter((r) => (r.key.village ?? '').startsWith(code));
+      const booksDisbursed = books.reduce((a, r) => a + (r.measures.disbursed ?? 0n), 0n);
+      const booksPaid = books.reduce((a, r) => a + (r.measures.paid ?? 0n), 0n);
+      expect(big(p.disbursedTotalFen), code).toBe(booksDisbursed);
+      const pay = page.payments!;
+      expect(big(pay.paidTotalFen) + big(pay.pendingTotalFen), code).toBe(booksPaid);
+    }
+  });
+
+  it('a notice: the amount total is the sum of its lines and of the payments in the books', async () => {
+    for (const id of [fixture.notices.paid, fixture.notices.roster]) {
+      const notice = await json<NoticeJson>(`/api/n/${county}/${id}`);
+      expect(notice.lines.length).toBeGreaterThan(0);
+      expect(big(notice.amountTotalFen)).toBe(total(notice.lines, (l) => l.amountFen));
+      const { sum } = await books.db
+        .selectFrom('payments')
+        .select((eb) => eb.fn.sum<string>('amount_fen').as('sum'))
+        .where('partition', '=', county)
+        .where('roster_id', '=', 'roster-1')
+        .executeTakeFirstOrThrow();
+      expect(big(notice.amountTotalFen)).toBe(BigInt(sum));
+      expect(notice.lineCount).toBe(notice.lines.length);
+      expect(notice.maskingVersion).toBe(1);
+      const html = (await app.inject(`/n/${county}/${id}`)).body;
+      expect(htmlTotal(html, 'amount')).toBe(formatYuan(big(notice.amountTotalFen)));
+    }
+  });
+
+  it('the notice period: start, end, days left and status from the programme minimum', async () => {
+    const closed = await json<NoticeJson>(`/api/n/${county}/${fixture.notices.paid}`);
+    expect(closed.period).toMatchObject({ phase: 'ended', days: 8, daysLeft: 0, minDays: 7 });
+    const open = await json<NoticeJson>(`/api/n/${county}/${fixture.notices.open}`);
+    expect(open.period.phase).toBe('open');
+    // 2026-06-01 … 2099-12-31, both days included.
+    expect(open.period.daysLeft).toBe((Date.parse('2099-12-31') - Date.parse(today)) / 86_400_000 + 1);
+  });
+});
+
+describe('no personal number of the test data on any page or feed', () => {
+  it('renders every page of the county and finds no clear ID number, bank account or phone', async () => {
+    const urls = new Set<string>(['/', '/r/000000', '/r/410000', '/r/411300', `/r/${county}`]);
+    const county_ = await json<RegionJson>(`/api/r/${county}`);
+    for (const t of county_.progress) urls.add(`/r/${t.place.code}`);
+    for (const v of fixture.villages) urls.add(`/r/${v}`);
+    for (const n of county_.notices) urls.add(`/n/${county}/${n.noticeId}`);
+    const all = [...urls];
+    for (const url of all) {
+      if (url.startsWith('/r/')) {
+        const code = url.slice(3);
+        urls.add(`/api/r/${code}`);
+        urls.add(`/feeds/r/${code}/notices.atom`);
+        urls.add(`/feeds/r/${code}/allocations.atom`);
+      }
+      if (url.startsWith('/n/')) urls.add(`/api${url}`);
+    }
+    const secrets: string[] = [];
+    for (const h of fixture.households) {
+      if (h.phone) secrets.push(h.phone.replace(/\D/g, ''));
+      if (h.account) secrets.push(h.account.number.replace(/\D/g, ''));
+      for (const m of h.members) {
+        secrets.push(m.idNumber.toUpperCase());
+        // A three-character clear name is specific enough that finding it means a leak.
+        if (Array.from(m.name).length >= 3) secrets.push(m.name);
+      }
+    }
+    expect(secrets.length).toBeGreaterThan(fixture.households.length * 2);
+    let pages = 0;
+    for (const url of urls) {
+      const response = await app.inject(url);
+      expect(response.statusCode, url).toBe(200);
+      pages++;
+      // Digits only, so a number split by separators or markup is still caught.
+      const body = response.body;
+      const digits = body.replace(/[^0-9Xx]/g, '').toUpperCase();
+      for (const secret of secrets) {
+        if (/^[0-9X]+$/.test(secret))
+          expect(digits.includes(secret), `${url} shows ${secret.slice(0, 3)}…`).toBe(false);
+        else expect(body.includes(secret), `${url} shows a clear name`).toBe(false);
+      }
+    }
+    expect(pages).toBeGreaterThan(3 * fixture.villages.length);
+  });
+});
+
+describe('cache: a page served many times costs one build', () => {
+  it('answers 1,000 requests for a village page with one build, ETag and 304', async () => {
+    // A board whose version poll does not fire during the test: the version is fixed, so every
+    // one of the 1,000 answers must come from the one build.
+    const frozen = await boardFor(fixture, { today: () => today }, { NOTICE_CHECKPOINT_POLL_MS: '60000' });
+    try {
+      const village = fixture.villages[0]!;
+      const first = await frozen.inject(`/r/${village}`);
+      expect(first.statusCode).toBe(200);
+      const etag = first.headers.etag as string;
+      expect(etag).toMatch(/^"[A-Za-z0-9_-]+"$/);
+      expect(first.headers['cache-control']).toContain('max-age=');
+      const before = frozen.pageCache.stats();
+      const answers = await Promise.all(Array.from({ length: 1_000 }, () => frozen.inject(`/r/${village}`)));
+      const after = frozen.pageCache.stats();
+      expect(after.version).toBe(before.version);
+      expect(after.builds).toBe(before.builds);
+      expect(after.hits - before.hits).toBe(1_000);
+      expect(new Set(answers.map((a) => a.headers.etag))).toEqual(new Set([etag]));
+      expect(answers.every((a) => a.body === first.body)).toBe(true);
+      const revalidated = await frozen.inject({ url: `/r/${village}`, headers: { 'if-none-match': etag } });
+      expect(revalidated.statusCode).toBe(304);
+      expect(revalidated.body).toBe('');
+      const stale = await frozen.inject({ url: `/r/${village}`, headers: { 'if-none-match': '"other"' } });
+      expect(stale.statusCode).toBe(200);
+    } finally {
+      await frozen.close();
+    }
+  });
+
+  it('rebuilds once the books move (a filed objection appears on the notice)', async () => {
+    const url = `/n/${county}/${fixture.notices.open}`;
+    const before = await app.inject(url);
+    const response = await app.inject({
+      method: 'POST',
+      url: `${url}/objections`,
+      payload: new URLSearchParams({ summary: '第三户去年已经搬走了', line: '' }).toString(),
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    expect(response.statusCode).toBe(201);
+    const deadline = Date.now() + 60_000;
+    let after = before;
+    while (Date.now() < deadline && !after.body.includes('第三户去年已经搬走了')) {
+      await new Promise((r) => setTimeout(r, 250));
+      after = await app.inject(url);
+    }
+    expect(after.body).toContain('第三户去年已经搬走了');
+    expect(after.headers.etag).not.toBe(before.headers.etag);
+  });
+});
+
+describe('the objection form', () => {
+  const post = (
+    payload: Record<string, string>,
+    noticeId = fixture.notices.open,
+    remoteAddress = '10.0.0.1',
+  ) =>
+    app.inject({
+      method: 'POST',
+      url: `/n/${county}/${noticeId}/objections`,
+      payload: new URLSearchParams(payload).toString(),
+      remoteAddress,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+  const withoutId = (body: string) => body.replace(/obj-[0-9a-f-]{36}/g, 'obj-…');
+
+  it('answers the same for a line on the notice, a line that is not, and the whole notice', async () => {
+    const a = await post({ summary: '请核实', line: '1' }, fixture.notices.paid, '10.0.1.1');
+    const b = await post({ summary: '请核实', line: '999' }, fixture.notices.paid, '10.0.1.2');
+    const c = await post({ summary: '请核实', line: '' }, fixture.notices.paid, '10.0.1.3');
+    expect([a.statusCode, b.statusCode, c.statusCode]).toEqual([201, 201, 201]);
+    expect(withoutId(a.body)).toBe(withoutId(b.body));
+    expect(withoutId(b.body)).toBe(withoutId(c.body));
+  });
+
+  it('escapes what it echoes and hides personal numbers before sending', async () => {
+    const id = fixture.households[0]!.members[0]!.idNumber;
+    const response = await post(
+      { summary: `<script>alert(1)</script> 身份证 ${id} 电话 138 0013 8000`, line: '' },
+      undefined,
+      '10.0.2.1',
+    );
+    expect(response.statusCode).toBe(201);
+    expect(response.body).not.toContain('<script>alert');
+    expect(response.body).toContain('&lt;script&gt;');
+    expect(response.body).not.toContain(id);
+    expect(response.body.replace(/\D/g, '')).not.toContain('13800138000');
+    const stored = await waitRows(() =>
+      books.db.selectFrom('objections').select('summary').where('summary', 'like', '%alert%').execute(),
+    );
+    expect(stored.length).toBe(1);
+    expect(stored[0]!.summary).not.toContain(id);
+    expect(stored[0]!.summary).toContain('******');
+  });
+
+  it('refuses empty and over-long text, and bodies over the size limit', async () => {
+    expect((await post({ summary: '   ', line: '' }, undefined, '10.0.3.1')).statusCode).toBe(400);
+    expect((await post({ summary: '字'.repeat(501), line: '' }, undefined, '10.0.3.2')).statusCode).toBe(400);
+    const exact = await post({ summary: '字'.repeat(500), line: '' }, undefined, '10.0.3.3');
+    expect(exact.statusCode).toBe(201);
+    expect((await post({ summary: 'x'.repeat(20_000), line: '' }, undefined, '10.0.3.4')).statusCode).toBe(
+      413,
+    );
+    expect((await post({ summary: '请核实', line: 'abc' }, undefined, '10.0.3.5')).statusCode).toBe(400);
+  });
+
+  it('limits filings per address', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 7; i++)
+      statuses.push((await post({ summary: `第${i}次`, line: '' }, undefined, '10.0.4.1')).statusCode);
+    expect(statuses.slice(0, 5)).toEqual([201, 201, 201, 201, 201]);
+    expect(statuses.slice(5)).toEqual([429, 429]);
+    // Another address is not affected.
+    expect((await post({ summary: '另一位村民', line: '' }, undefined, '10.0.4.2')).statusCode).toBe(201);
+  });
+
+  it('says "try later" when ledger-api is unreachable, and 404 for an unknown notice', async () => {
+    const offline = await boardFor(fixture, {}, { LEDGER_API_URL: 'http://127.0.0.1:9' });
+    try {
+      const response = await offline.inject({
+        method: 'POST',
+        url: `/n/${county}/${fixture.notices.open}/objections`,
+        payload: new URLSearchParams({ summary: '请核实', line: '' }).toString(),
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      });
+      expect(response.statusCode).toBe(503);
+      expect(response.body).toContain('暂时无法受理');
+    } finally {
+      await offline.close();
+    }
+    expect((await post({ summary: '请核实', line: '' }, 'no-such-notice', '10.0.5.1')).statusCode).toBe(404);
+  });
+});
+
+describe('routes refuse what is not a region or a notice', () => {
+  it('404 for a region without books, 400 for a malformed code', async () => {
+    expect((await app.inject('/r/430626')).statusCode).toBe(404);
+    expect((await app.inject('/r/41132')).statusCode).toBe(400);
+    expect((await app.inject('/r/411325999999')).statusCode).toBe(404);
+    expect((await app.inject(`/n/${county}/nope`)).statusCode).toBe(404);
+    expect((await app.inject('/api/n/411325/%3Cscript%3E')).statusCode).toBe(400);
+  });
+});
+
+async function waitRows<T>(query: () => Promise<T[]>): Promise<T[]> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const rows = await query();
+    if (rows.length > 0 || Date.now() > deadline) return rows;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
