@@ -59,6 +59,7 @@ interface JobView {
   error: string | null;
 }
 
+const replacementCharacter = '\uFFFD';
 const header: readonly ColumnKey[] = householdColumns.map((c) => c.key);
 const headerOfKey = new Map(householdColumns.map((c) => [c.key as string, c.header]));
 
@@ -77,6 +78,20 @@ export async function importHouseholdsFile(options: ImportFileOptions): Promise<
       { columns: householdColumnSpecs },
     )) {
       rows.push({ row: row.rowNumber, cells: header.map((key) => row.values[key]) });
+      for (const key of header) {
+        // U+FFFD is what a decoder leaves where it could not read the bytes (exceljs's streaming reader
+        // does this to a multi-byte character split across chunks, exceljs#2063). It is never real
+        // roster data, and a name with it would pass every rule and be stored wrong: refuse the row.
+        if (row.values[key].includes(replacementCharacter)) {
+          local.push({
+            row: row.rowNumber,
+            column: headerOfKey.get(key),
+            reason: 'unreadable_characters',
+            message:
+              'the cell holds characters the file reader could not decode; re-save the file or export it as CSV',
+          });
+        }
+      }
       for (const problem of row.problems) {
         local.push({
           row: row.rowNumber,
