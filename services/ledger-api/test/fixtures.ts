@@ -21,9 +21,19 @@ export async function startWriter(
   ns: string,
   partition: string,
   now: () => number = () => testNowMs,
+  appendChunkEvents?: number,
 ): Promise<LedgerWriter> {
   await ensurePartitionStreams(jsm, { partition, ns, contexts: ['ledger', 'registry'] });
-  const writer = new LedgerWriter({ js, jsm, partition, ns, reference, logger: silentLogger(), now });
+  const writer = new LedgerWriter({
+    js,
+    jsm,
+    partition,
+    ns,
+    reference,
+    logger: silentLogger(),
+    now,
+    ...(appendChunkEvents ? { appendChunkEvents } : {}),
+  });
   await writer.start();
   return writer;
 }

@@ -188,10 +188,11 @@ describe('LedgerWriter on real NATS', () => {
     await Promise.all([a.stop(), b.stop(), c.stop()]);
   });
 
-  it('appends a roster as one pipelined burst and rebuilds the same state cold', async () => {
+  it('appends a roster as pipelined bursts (crossing chunk boundaries) and rebuilds the same state cold', async () => {
     const { js, jsm, ns } = infra;
     const partition = '411328';
-    const writer = await startWriter(js, jsm, ns, partition);
+    // Chunks of 300 events: the 1,001 events of this roster go out in four overlapping bursts.
+    const writer = await startWriter(js, jsm, ns, partition, undefined, 300);
     await fundPool(writer, yuan(1_000_000));
     const rows = 1_000;
     const households = Array.from({ length: rows }, (_, i) => `H${i}`);

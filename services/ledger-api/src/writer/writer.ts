@@ -53,6 +53,17 @@ export const unknownOutcomeRetriesMax = 3;
  */
 export const rosterInFlightMax = 1_000;
 
+/**
+ * Events per append burst of a large command (a roster). The writer encodes the
+ * next chunk while the server stores the current one, so encoding and storing
+ * overlap; a chunk is large enough that the pipeline stays full across
+ * boundaries (the window is 1,000).
+ */
+export const appendChunkEvents = 5_000;
+
+/** Events encoded between yields to the event loop, so acks keep flowing while a chunk is encoded. */
+const encodeSliceEvents = 250;
+
 /** Beijing has no daylight saving: business dates are UTC+8 all year. */
 const beijingOffsetMs = 8 * 60 * 60 * 1000;
 
@@ -112,6 +123,8 @@ export interface WriterOptions {
   readonly logger: Logger;
   /** Milliseconds since the epoch; the only clock the writer reads. */
   readonly now?: () => number;
+  /** Events per append burst (default `appendChunkEvents`); tests make it small to cross chunk boundaries. */
+  readonly appendChunkEvents?: number;
   /** Called after events are stored (e.g. to ask the log-keeper for a checkpoint when a notice is published). */
   readonly afterAppend?: (events: readonly AppendedEvent[]) => void;
 }
@@ -257,25 +270,48 @@ export class LedgerWriter {
       if (decision.events.length === 0) return this.repeat(commandId, known!, hash);
 
       const nowMs = this.now();
-      const messages = this.messages(request, hash, decision.events, stored, nowMs);
+      const events = decision.events;
+      const chunk = this.options.appendChunkEvents ?? appendChunkEvents;
+      // Chunks already appended and applied in this attempt: on a lost race they are facts too.
+      let done = 0;
       try {
-        const seqs = await this.appendWithRetries(messages);
         const appended: AppendedEvent[] = [];
-        decision.events.forEach((event, i) => {
-          const seq = seqs[i]!;
-          invariant(
-            seq === this.state.seq + 1,
-            `${this.stream}: appended at ${seq}, state at ${this.state.seq}`,
-          );
-          evolve(this.state, event);
-          this.state.seq = seq;
-          this.remember(commandId, stored + i, messages[i]!.eventId, seq);
-          appended.push({ seq, event });
-        });
+        let next = this.messages(request, hash, events.slice(0, chunk), stored, nowMs);
+        while (done < events.length) {
+          const messages = next;
+          const sending = this.appendWithRetries(messages);
+          sending.catch(() => undefined); // awaited below; encoding the next chunk must not leave it unhandled
+          const nextFrom = done + messages.length;
+          // Encode the next chunk while the server stores this one.
+          if (nextFrom < events.length) {
+            next = await this.messagesYielding(
+              request,
+              hash,
+              events.slice(nextFrom, nextFrom + chunk),
+              stored + nextFrom,
+              nowMs,
+            );
+          }
+          const seqs = await sending;
+          messages.forEach((message, i) => {
+            const seq = seqs[i]!;
+            const event = events[done + i]!;
+            invariant(
+              seq === this.state.seq + 1,
+              `${this.stream}: appended at ${seq}, state at ${this.state.seq}`,
+            );
+            evolve(this.state, event);
+            this.state.seq = seq;
+            this.remember(commandId, stored + done + i, message.eventId, seq);
+            appended.push({ seq, event });
+          });
+          done = nextFrom;
+        }
         this.options.afterAppend?.(appended);
         const record = this.commands.get(commandId)!;
         return { ok: true, result: this.resultOf(commandId, record, false) };
       } catch (error) {
+        stored += done;
         if (error instanceof BatchCutShortError) {
           stored += error.stored.length;
           if (!(error.cause instanceof AppendConflictError)) throw error;
@@ -394,6 +430,30 @@ export class LedgerWriter {
         eventId: envelope.id,
       };
     });
+  }
+
+  /** `messages`, yielding to the event loop every few hundred events so pending acks are processed. */
+  private async messagesYielding(
+    request: CommandRequest,
+    hash: string,
+    events: readonly LedgerEventInput[],
+    startIndex: number,
+    nowMs: number,
+  ): Promise<Array<OutgoingMessage & { eventId: string }>> {
+    const out: Array<OutgoingMessage & { eventId: string }> = [];
+    for (let from = 0; from < events.length; from += encodeSliceEvents) {
+      out.push(
+        ...this.messages(
+          request,
+          hash,
+          events.slice(from, from + encodeSliceEvents),
+          startIndex + from,
+          nowMs,
+        ),
+      );
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    return out;
   }
 
   /** Appends at the state's sequence; re-sends the same messages when the outcome is unknown. */
