@@ -4,6 +4,7 @@ import {
   generateVillages,
   householdHeader,
   householdInputSchema,
+  householdsToImportRows,
   householdToRows,
   parseHouseholdRows,
   validateBankAccount,
@@ -88,6 +89,13 @@ describe('import rows', () => {
       households.map((h) => householdInputSchema.parse(h)),
     );
     expect(parsed.households[0]!.rows.first).toBe(2);
+  });
+
+  it('numbers import rows from 2, one per person, and they parse back', () => {
+    const { header, rows } = householdsToImportRows(households.slice(0, 5));
+    expect(rows[0]!.row).toBe(2);
+    expect(rows).toHaveLength(households.slice(0, 5).reduce((n, h) => n + h.members.length, 0));
+    expect(parseHouseholdRows(header, rows).households).toHaveLength(5);
   });
 
   it('accepts English headers and codes, and ignores extra columns', () => {

@@ -28,6 +28,7 @@ export {
   type HouseholdRows,
   householdColumns,
   householdHeader,
+  householdsToImportRows,
   householdToRows,
   importRowsMax,
   type ParsedHousehold,

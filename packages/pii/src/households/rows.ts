@@ -472,3 +472,19 @@ export function householdToRows(household: HouseholdInputParsed | HouseholdInput
 }
 
 export const householdHeader: readonly string[] = householdColumns.map((c) => c.header);
+
+/**
+ * The body fields of registry-api's `POST /v1/partitions/:partition/imports` for generated or typed
+ * households (`npm start`, benchmarks): the header and one numbered row per person, as a file would
+ * give them (the header is row 1).
+ */
+export function householdsToImportRows(households: readonly (HouseholdInputParsed | HouseholdInput)[]): {
+  header: string[];
+  rows: SourceRow[];
+} {
+  const rows: SourceRow[] = [];
+  for (const household of households) {
+    for (const cells of householdToRows(household)) rows.push({ row: rows.length + 2, cells });
+  }
+  return { header: [...householdHeader], rows };
+}
