@@ -12,7 +12,7 @@ import {
 import { TableError } from './errors';
 import { xlsxSharedStringsInflatedBytesMax, xlsxSheetInflatedBytesMax } from './limits';
 import { assertInflatedSize, InflatedTooLarge, misreadCellsIn, sheetEntry } from './xlsx-prescan';
-import { type ZipEntry, type ZipInput, zipEntries } from './zip-directory';
+import { rawEntry, storedEntry, type ZipEntry, type ZipInput, zipEntries } from './zip-directory';
 
 /** The parts of exceljs's streaming reader we use that its typings do not declare. */
 interface ReaderInternals {
@@ -23,8 +23,10 @@ interface ReaderInternals {
 }
 
 /**
- * exceljs's streaming reader now and then skips a zip entry without a word
- * (we measured about 1 read in 20 losing styles.xml on small files), and in some
+ * exceljs's streaming reader now and then skips a zip entry without a word when
+ * it defers sheets to temporary files (we measured about 1 read in 20 losing
+ * styles.xml on small files); `orderedForExceljs` avoids that path whenever we
+ * can locate the sheet, and this check and retry remain for when we cannot. In some
  * zip layouts (a stored entry, styles.xml as the last entry, styles after the
  * sheet) it always does. A skipped styles.xml would turn every date into a
  * serial number, a skipped sharedStrings.xml every text cell into an error.
@@ -48,9 +50,9 @@ export async function* xlsxRows(
 ): AsyncGenerator<RawRow> {
   const entries = (await zipEntries(input)) ?? [];
   const listed = new Set(entries.map((entry) => entry.name));
-  await prescan(input, entries, sheet);
+  const target = await prescan(input, entries, sheet);
   for (let attempt = 1; ; attempt += 1) {
-    const rows = readSheet(input, sheet, listed);
+    const rows = readSheet(input, sheet, listed, target && (() => orderedForExceljs(input, entries, target)));
     let yielded = false;
     try {
       for (let next = await rows.next(); !next.done; next = await rows.next()) {
@@ -73,8 +75,13 @@ async function* readSheet(
   input: { path: string } | { bytes: Uint8Array },
   sheet: string | undefined,
   listed: ReadonlySet<string>,
+  ordered: (() => AsyncGenerator<Buffer>) | undefined,
 ): AsyncGenerator<RawRow> {
-  const stream = 'path' in input ? createReadStream(input.path) : Readable.from([Buffer.from(input.bytes)]);
+  const stream = ordered
+    ? Readable.from(ordered())
+    : 'path' in input
+      ? createReadStream(input.path)
+      : Readable.from([Buffer.from(input.bytes)]);
   const reader = new ExcelJS.stream.xlsx.WorkbookReader(stream, {
     worksheets: 'emit',
     sharedStrings: 'cache',
@@ -123,7 +130,9 @@ async function* readSheet(
     stream.destroy();
   }
   if (!found) {
-    const sheetsListed = [...listed].filter((entry) => /^xl\/worksheets\/sheet\d+\.xml$/.test(entry)).length;
+    const sheetsListed = ordered
+      ? 1
+      : [...listed].filter((entry) => /^xl\/worksheets\/sheet\d+\.xml$/.test(entry)).length;
     if (names.length < sheetsListed) throw new PartSkipped(unreadablePart('worksheets'));
     throw new TableError(
       'sheet_not_found',
@@ -143,7 +152,7 @@ async function prescan(
   input: ZipInput,
   entries: readonly ZipEntry[],
   sheet: string | undefined,
-): Promise<void> {
+): Promise<ZipEntry | undefined> {
   const guard = async <T>(work: () => Promise<T>): Promise<T | undefined> => {
     try {
       return await work();
@@ -158,7 +167,7 @@ async function prescan(
   }
   const target = await guard(async () => (await sheetEntry(input, entries, sheet))?.name);
   const entry = entries.find((candidate) => candidate.name === target);
-  if (!entry) return;
+  if (!entry) return undefined;
   const misread = await guard(() => misreadCellsIn(input, entry, xlsxSheetInflatedBytesMax));
   if (misread) {
     throw new TableError(
@@ -166,7 +175,44 @@ async function prescan(
       `the sheet holds ${misread}, which this reader cannot read faithfully; open the file in Excel or WPS and save it again as .xlsx`,
     );
   }
+  return entry;
 }
+
+/** The parts exceljs must have parsed before a sheet, in the order it needs them. */
+const partsBeforeSheets = [
+  '[Content_Types].xml',
+  '_rels/.rels',
+  'xl/workbook.xml',
+  'xl/_rels/workbook.xml.rels',
+  'xl/styles.xml',
+  'xl/sharedStrings.xml',
+];
+
+/**
+ * The zip as exceljs reads it best: workbook, relationships, styles and shared
+ * strings first, then only the sheet we read. exceljs parses a sheet at once
+ * when it already has the shared strings and relationships (otherwise it copies
+ * every sheet to a temporary file and parses them at the end, which is where it
+ * races and loses parts), and never sees the other sheets. A workbook without
+ * shared strings (all numbers, or inline strings as our own exports) gets an
+ * empty table so the same holds.
+ */
+async function* orderedForExceljs(
+  input: ZipInput,
+  entries: readonly ZipEntry[],
+  sheet: ZipEntry,
+): AsyncGenerator<Buffer> {
+  const byName = new Map(entries.map((entry) => [entry.name, entry]));
+  for (const name of partsBeforeSheets) {
+    const entry = byName.get(name);
+    if (entry) yield await rawEntry(input, entry);
+    else if (name === 'xl/sharedStrings.xml') yield storedEntry(name, emptySharedStrings);
+  }
+  yield await rawEntry(input, sheet);
+}
+
+const emptySharedStrings =
+  '<?xml version="1.0" encoding="UTF-8" standalone="yes"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="0" uniqueCount="0"/>';
 
 function unreadablePart(part: string): string {
   return `the workbook's ${part} could not be read before its rows in ${xlsxReadAttemptsMax} attempts (an unusual zip layout); open the file in Excel or WPS and save it again as .xlsx`;

@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import { createInflateRaw } from 'node:zlib';
+import { crc32, createInflateRaw } from 'node:zlib';
 
 /** End-of-central-directory record: 22 bytes plus a comment of up to 65,535 bytes. */
 const endRecordSearchBytes = 22 + 65_535;
@@ -102,4 +102,58 @@ export async function entryContent(input: ZipInput, entry: ZipEntry): Promise<Re
       ? Readable.from([Buffer.from(input.bytes.buffer, input.bytes.byteOffset + start, entry.compressedSize)])
       : createReadStream(input.path, { start, end: start + entry.compressedSize - 1 });
   return entry.method === 0 ? raw : raw.pipe(createInflateRaw());
+}
+
+/**
+ * One entry exactly as stored (local header, name, extra field, compressed data
+ * and data descriptor), to hand a zip's entries to a streaming reader in an
+ * order of our choosing.
+ */
+export async function rawEntry(input: ZipInput, entry: ZipEntry): Promise<Buffer> {
+  const readAt: ReadAt =
+    'bytes' in input
+      ? async (offset, length) =>
+          Buffer.from(
+            input.bytes.buffer,
+            input.bytes.byteOffset + offset,
+            Math.max(0, Math.min(length, input.bytes.byteLength - offset)),
+          )
+      : async (offset, length) => {
+          const file = await open(input.path, 'r');
+          try {
+            const buffer = Buffer.alloc(length);
+            const { bytesRead } = await file.read(buffer, 0, length, offset);
+            return buffer.subarray(0, bytesRead);
+          } finally {
+            await file.close();
+          }
+        };
+  const header = await readAt(entry.localHeaderOffset, 30);
+  if (header.length < 30 || header.readUInt32LE(0) !== 0x04034b50)
+    throw new Error(`${entry.name}: broken local header`);
+  const dataEnd =
+    entry.localHeaderOffset + 30 + header.readUInt16LE(26) + header.readUInt16LE(28) + entry.compressedSize;
+  let length = dataEnd - entry.localHeaderOffset;
+  // Bit 3: sizes follow the data in a descriptor, with or without its signature.
+  if (header.readUInt16LE(6) & 0x08) {
+    const signature = await readAt(dataEnd, 4);
+    length += signature.length === 4 && signature.readUInt32LE(0) === 0x08074b50 ? 16 : 12;
+  }
+  return Buffer.from(await readAt(entry.localHeaderOffset, length));
+}
+
+/** A stored (uncompressed) entry, local header included. */
+export function storedEntry(name: string, content: string): Buffer {
+  const nameBytes = Buffer.from(name, 'utf8');
+  const data = Buffer.from(content, 'utf8');
+  const header = Buffer.alloc(30);
+  header.writeUInt32LE(0x04034b50, 0);
+  header.writeUInt16LE(20, 4);
+  header.writeUInt16LE(0x0800, 6); // UTF-8 name
+  header.writeUInt16LE(0, 8); // stored
+  header.writeUInt32LE(crc32(data), 14);
+  header.writeUInt32LE(data.length, 18);
+  header.writeUInt32LE(data.length, 22);
+  header.writeUInt16LE(nameBytes.length, 26);
+  return Buffer.concat([header, nameBytes, data]);
 }
