@@ -14,6 +14,13 @@ import { householdColumnSpecs } from './registry-files';
 
 /** How often the CLI asks for an import's progress: often enough for a live bar, cheap for the server. */
 export const importPollMs = 250;
+/**
+ * Attempts per request when the connection fails before an answer (status 0). Every request here is
+ * idempotent (the import is keyed by its command id), so a retry is safe; the usual cause is a
+ * keep-alive socket the server closed while this process was busy reading the file.
+ */
+export const requestAttemptsMax = 3;
+
 /** An import that makes no progress for this long is reported as stuck rather than waited on forever. */
 export const importStallMs = 120_000;
 
@@ -125,12 +132,14 @@ export async function importHouseholdsFile(options: ImportFileOptions): Promise<
   const dryRun = options.dryRun || local.length > 0;
   let answer: JobView | { dryRun: true; rows: number; households: number };
   try {
-    answer = await callApi({
-      baseUrl: options.baseUrl,
-      path,
-      token: options.token,
-      body: { commandId, dryRun, header, rows },
-    });
+    answer = await withRetry(() =>
+      callApi({
+        baseUrl: options.baseUrl,
+        path,
+        token: options.token,
+        body: { commandId, dryRun, header, rows },
+      }),
+    );
   } catch (error) {
     if (error instanceof ApiError && error.code === 'import_rows_invalid') {
       const details = error.details as { errors: RowError[] };
@@ -195,6 +204,17 @@ export async function importHouseholdsFile(options: ImportFileOptions): Promise<
     firstSeq: job.firstSeq,
     lastSeq: job.lastSeq,
   };
+}
+
+async function withRetry<T>(request: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await request();
+    } catch (error) {
+      if (!(error instanceof ApiError && error.status === 0) || attempt >= requestAttemptsMax) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 500 * attempt));
+    }
+  }
 }
 
 /** One line per problem, as a clerk reads them: row, column, reason, explanation. */
