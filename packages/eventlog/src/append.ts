@@ -96,11 +96,18 @@ function classify(stream: string, expectedLastSeq: number, error: unknown): Outc
     if (code === jetStreamCodes.wrongLastMsgId) {
       return { kind: 'failed', error: new AppendConflictError(stream, expectedLastSeq, undefined, error) };
     }
-    return { kind: 'failed', error: new AppendRejectedError(stream, code, error.message, error) };
+    if (code === jetStreamCodes.messageTooLarge || code === jetStreamCodes.wrongStream) {
+      return { kind: 'failed', error: new AppendRejectedError(stream, code, error.message, error) };
+    }
+    // Any other server error may come from a stream leader that is losing its place
+    // (an election, a lost quorum) after it proposed the message: a new leader can
+    // still commit it. Only the checks above are known to run before anything is
+    // stored, so everything else is an unknown outcome, settled by a same-id retry.
+    return { kind: 'unknown', cause: error };
   }
-  // The client reports "no responders" (nothing listens on the subject) this way:
-  // nothing received the message, so it is certainly not stored.
-  // (the class is not exported from the package's public entry, hence the name test).
+  // The client reports "no responders" (nothing listens on the subject) this way
+  // (the class is not exported from the package's public entry, hence the name
+  // test): nothing received the message, so it is certainly not stored.
   if (error instanceof Error && error.name === 'JetStreamNotEnabled') {
     return {
       kind: 'failed',

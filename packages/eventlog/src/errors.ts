@@ -32,8 +32,10 @@ export class AppendConflictError extends EventlogError {
 }
 
 /**
- * The server refused one message for a reason other than a lost race (for example
- * 10054: larger than the stream's `max_msg_size`). Retrying the same bytes fails again.
+ * The server certainly did not store the message, for a reason other than a lost
+ * race: 10054 (larger than the stream's `max_msg_size`), 10060 (the subject belongs
+ * to another stream) or 503 (no stream captures the subject). Retrying the same
+ * bytes fails again. Other server errors are unknown outcomes (see append.ts).
  */
 export class AppendRejectedError extends EventlogError {
   override name = 'AppendRejectedError';

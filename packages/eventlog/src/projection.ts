@@ -449,12 +449,20 @@ export function runProjection<DB>(options: RunProjectionOptions<DB>): Projection
     if (poison !== undefined) {
       // Ack what was applied, leave the poison message and everything after it
       // unacked: they stay in the consumer for an operator.
-      for (const m of messages) if (m.seq <= result.after) m.ack();
-      await nc.flush();
+      await acknowledge(messages.filter((m) => m.seq <= result.after));
       throw poison;
     }
-    for (const m of messages) m.ack();
-    await nc.flush();
+    await acknowledge(messages);
+  }
+
+  /**
+   * Acks and waits for the server to confirm each ack (pipelined), so the consumer's
+   * counts that the next pull is sized by are up to date, and a lost ack surfaces as
+   * an error here (harmless: the batch comes again and the checkpoint skips it).
+   */
+  async function acknowledge(messages: readonly JsMsg[]): Promise<void> {
+    const confirmed = await Promise.all(messages.map((m) => m.ackAck()));
+    if (confirmed.some((ok) => !ok)) throw new Error(`an ack on ${stream} was not confirmed by the server`);
   }
 
   async function confirmGap(gap: ApparentGap, messages: readonly JsMsg[], rechecks: number): Promise<void> {
@@ -531,8 +539,15 @@ export function runProjection<DB>(options: RunProjectionOptions<DB>): Projection
       } catch (error) {
         if (isFatal(error, nc)) {
           state = 'failed';
-          reportError(error, true);
-          throw error;
+          // Whatever failed first (often a timeout), the reason to stop is the closed connection.
+          const fatal =
+            nc.isClosed() && !(error instanceof EventlogError)
+              ? new ConnectionClosedError(`the NATS connection of ${durable} on ${stream} is closed`, {
+                  cause: error,
+                })
+              : error;
+          reportError(fatal, true);
+          throw fatal;
         }
         // Hand back what we held so it comes again soon, not after the ack wait.
         if (batch.length > 0 && !nc.isClosed()) settleLeftovers(batch, checkpoint ?? 0);
