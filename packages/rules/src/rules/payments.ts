@@ -174,7 +174,8 @@ export const falseClaim: Rule<Record<string, never>> = {
         if (h.exited) evidence.push(h.exited);
       } else {
         const living = livingOn(h, p.instructedOn);
-        const perPerson = programme?.unit === 'person';
+        // person, person_month, person_year: the quantity paid for is a number of persons.
+        const perPerson = programme?.unit.startsWith('person') ?? false;
         if (living === 0 || (perPerson && p.quantity > living)) {
           problem =
             living === 0

@@ -38,7 +38,7 @@ export const withheldFunds: Rule<WithheldFundsParams> = {
             { label: 'withheld', amountFen: t.remainingFen },
             { label: 'received', amountFen: t.amountFen },
           ],
-          summary: `截留: ${yuan(t.remainingFen)} of ${t.documentNumber} received ${t.createdOn} not passed on after ${days} days (deadline ${params.passOnDaysMax})`,
+          summary: `截留: ${yuan(t.remainingFen)} of ${t.documentNumber} (tranche ${t.trancheId}) received ${t.createdOn} not passed on after ${days} days (deadline ${params.passOnDaysMax})`,
         };
       });
   },

@@ -1,0 +1,407 @@
+import { type Projector, startProjector } from '@fundtrace/books';
+import { signerFromSeed, verifyBundle } from '@fundtrace/merkle';
+import { signToken } from '@fundtrace/service-kit';
+import {
+  connectTestNats,
+  createTestDatabase,
+  deleteNamespaceStreams,
+  type TestDatabase,
+  testNamespace,
+} from '@fundtrace/testkit';
+import { jetstreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type AuditApp, buildApp } from '../src/app';
+import { loadAuditConfig } from '../src/config';
+import { asOf, city, county, docCity, importCounty, otherCounty, planted } from './support/county';
+import { keepLog, LegacyImport } from './support/legacy-import';
+
+/** How long the test waits for the projector (a bound, not a timing assertion). */
+const catchUpTimeoutMs = 60_000;
+const secret = 'audit-api-test-secret-of-at-least-32-bytes!!';
+const signer = signerFromSeed('fundtrace.test', new Uint8Array(32).fill(7));
+
+let nc: NatsConnection;
+let ns: string;
+let database: TestDatabase;
+let projector: Projector;
+let audit: AuditApp;
+let token: string;
+let outsider: string;
+
+async function project(tails: ReadonlyMap<string, number>): Promise<void> {
+  await projector.discover();
+  const deadline = Date.now() + catchUpTimeoutMs;
+  let failure: unknown;
+  projector.done.catch((error: unknown) => {
+    failure = error;
+  });
+  for (;;) {
+    if (failure !== undefined) throw failure;
+    const { rows } = await sql<{ stream: string; last_seq: bigint }>`
+      select stream, last_seq from projection_checkpoints where consumer = 'projector-public'`.execute(
+      database.db,
+    );
+    const at = new Map(rows.map((r) => [r.stream, Number(r.last_seq)]));
+    if ([...tails].every(([stream, seq]) => (at.get(stream) ?? 0) >= seq)) return;
+    if (Date.now() > deadline) throw new Error(`projector behind: ${JSON.stringify([...at])}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+const logicalStreams = [
+  `LEDGER_${city}`,
+  `LEDGER_${county}`,
+  `REGISTRY_${county}`,
+  `REGISTRY_${otherCounty}`,
+];
+
+beforeAll(async () => {
+  nc = await connectTestNats('audit-api-test');
+  ns = testNamespace();
+  database = await createTestDatabase();
+  const log = new LegacyImport(nc, ns);
+  importCounty(log);
+  const tails = await log.flush();
+  projector = startProjector({ nc, db: database.db, schema: 'public', ns, batchSize: 200 });
+  await project(tails);
+  await keepLog(nc, database.db, ns, logicalStreams, signer);
+  const config = loadAuditConfig({
+    DATABASE_URL: database.url,
+    NATS_URL: process.env.NATS_URL,
+    FUNDTRACE_NAMESPACE: ns,
+    JWT_SECRET: secret,
+    LOG_LEVEL: 'warn',
+    LOG_VERIFIER_KEY: signer.verifierKey,
+    AUDIT_PARTITIONS: `${county},${city}`,
+    RULES_INTERVAL_MS: '0',
+  });
+  audit = await buildApp({ config, now: () => Date.parse('2020-01-02T04:00:00Z') });
+  token = await signToken(
+    secret,
+    { sub: 'inspector-1', role: 'inspector', org: '内乡县纪委监委', partitions: [county, city] },
+    3600,
+  );
+  outsider = await signToken(
+    secret,
+    { sub: 'inspector-2', role: 'inspector', org: '渑池县纪委监委', partitions: [otherCounty] },
+    3600,
+  );
+}, 120_000);
+
+afterAll(async () => {
+  await audit?.app.close();
+  await projector?.stop();
+  if (nc) {
+    await deleteNamespaceStreams(await jetstreamManager(nc), ns).catch(() => undefined);
+    await nc.close();
+  }
+  await database?.drop();
+});
+
+const get = (url: string, bearer = token) =>
+  audit.app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${bearer}` } });
+const post = (url: string, payload: unknown, bearer = token) =>
+  audit.app.inject({
+    method: 'POST',
+    url,
+    payload: payload as object,
+    headers: { authorization: `Bearer ${bearer}` },
+  });
+
+interface RunBody {
+  raised: { findingId: string; seq: number }[];
+  known: string[];
+  findings: { findingId: string; ruleId: string; ruleVersion: number; summary: string }[];
+}
+
+async function runRules(partition: string): Promise<RunBody> {
+  const response = await post('/v1/rules/run', { partition, asOf });
+  expect(response.statusCode, response.body).toBe(200);
+  return response.json() as RunBody;
+}
+
+describe('the planted county: rules find exactly the planted violations', () => {
+  let first: { county: RunBody; city: RunBody };
+
+  beforeAll(async () => {
+    first = { county: await runRules(county), city: await runRules(city) };
+    const jsm = await jetstreamManager(nc);
+    const tails = new Map<string, number>();
+    for (const p of [county, city]) {
+      const info = await jsm.streams.info(`${ns}_AUDIT_${p}`);
+      tails.set(`${ns}_AUDIT_${p}`, info.state.last_seq);
+    }
+    await project(tails);
+  }, 120_000);
+
+  it('raises one finding per planted violation and none for the look-alikes', async () => {
+    const expectedCounts = Object.fromEntries(
+      Object.entries(planted).map(([rule, list]) => [rule, list.length]),
+    );
+    const found = [...first.county.findings, ...first.city.findings];
+    const counts: Record<string, number> = {};
+    for (const f of found) counts[f.ruleId] = (counts[f.ruleId] ?? 0) + 1;
+    expect(counts).toEqual(expectedCounts);
+    expect(first.county.raised).toHaveLength(first.county.findings.length);
+    expect(first.county.known).toEqual([]);
+
+    // Each planted violation is found with the subjects that identify it.
+    const rows = await database.db
+      .selectFrom('findings as f')
+      .innerJoin('finding_subjects as s', (j) =>
+        j.onRef('s.partition', '=', 'f.partition').onRef('s.finding_id', '=', 'f.finding_id'),
+      )
+      .select(['f.rule_id', 'f.finding_id', 's.subject_id'])
+      .execute();
+    const subjectsOf = new Map<string, { rule: string; ids: Set<string> }>();
+    for (const r of rows) {
+      const entry = subjectsOf.get(r.finding_id) ?? { rule: r.rule_id, ids: new Set<string>() };
+      entry.ids.add(r.subject_id);
+      subjectsOf.set(r.finding_id, entry);
+    }
+    for (const [rule, list] of Object.entries(planted)) {
+      for (const ids of list) {
+        const match = [...subjectsOf.values()].find(
+          (s) => s.rule === rule && ids.every((id) => s.ids.has(id)),
+        );
+        expect(match, `${rule} on ${ids.join(', ')}`).toBeDefined();
+      }
+    }
+  });
+
+  it('cites the evidence: the idle tranche, the withheld receipt, the duplicate payments', () => {
+    const idle = first.county.findings.find((f) => f.ruleId === 'idle_funds')!;
+    expect(idle.summary).toContain('k-2');
+    const withheld = first.city.findings.find((f) => f.ruleId === 'withheld_funds')!;
+    expect(withheld.summary).toContain('y-1');
+    // 500,000 元 received, 196,380 元 passed on.
+    expect(withheld.summary).toContain('303620.00元');
+  });
+
+  it('re-running the same rule versions over the same data appends nothing new', async () => {
+    const again = await runRules(county);
+    expect(again.raised).toEqual([]);
+    expect(again.known.sort()).toEqual(first.county.findings.map((f) => f.findingId).sort());
+    expect(again.findings).toEqual(first.county.findings);
+  });
+
+  it('lists findings with filters and walks one through review → trace → rectify → close', async () => {
+    const list = await get(`/v1/partitions/${county}/findings?ruleId=duplicate_payment`);
+    expect(list.statusCode, list.body).toBe(200);
+    const [dup] = (list.json() as { findings: { findingId: string; status: string }[] }).findings;
+    expect(dup?.status).toBe('open');
+    const base = `/v1/partitions/${county}/findings/${dup!.findingId}`;
+    // Rectification before review is refused with a named code.
+    const early = await post(`${base}/rectify`, {
+      commandId: 'c-early',
+      note: '提前整改',
+      recoveredFen: '19000',
+    });
+    expect(early.statusCode, early.body).toBe(409);
+    expect(early.json().error.code).toBe('step_not_allowed');
+    const review = await post(`${base}/review`, {
+      commandId: 'c-review',
+      note: '核实：同月重复发放',
+      outcome: 'confirmed',
+    });
+    expect(review.statusCode, review.body).toBe(201);
+    // The same command again is the original result; the same id with other content is refused.
+    const repeat = await post(`${base}/review`, {
+      commandId: 'c-review',
+      note: '核实：同月重复发放',
+      outcome: 'confirmed',
+    });
+    expect(repeat.statusCode).toBe(200);
+    expect(repeat.json()).toMatchObject({ duplicate: true, seq: review.json().seq });
+    const reused = await post(`${base}/review`, {
+      commandId: 'c-review',
+      note: '另一个结论',
+      outcome: 'dismissed',
+    });
+    expect(reused.statusCode).toBe(409);
+    expect(reused.json().error.code).toBe('idempotency_key_reused');
+    expect((await post(`${base}/trace`, { commandId: 'c-trace', note: '溯源至村会计' })).statusCode).toBe(
+      201,
+    );
+    expect(
+      (
+        await post(`${base}/rectify`, {
+          commandId: 'c-rect',
+          note: '已追回',
+          recoveredFen: '19000',
+          documentNumber: '内纪整〔2020〕1号',
+        })
+      ).statusCode,
+    ).toBe(201);
+    // Closing as dismissed needs a dismissing review.
+    expect(
+      (await post(`${base}/close`, { commandId: 'c-dismiss', note: '驳回', resolution: 'dismissed' }))
+        .statusCode,
+    ).toBe(409);
+    expect(
+      (await post(`${base}/close`, { commandId: 'c-close', note: '整改到位，销号', resolution: 'rectified' }))
+        .statusCode,
+    ).toBe(201);
+    const unknown = await post(`/v1/partitions/${county}/findings/no-such/review`, {
+      commandId: 'c-x',
+      note: 'x',
+      outcome: 'confirmed',
+    });
+    expect(unknown.statusCode).toBe(404);
+    const blank = await post(`${base}/reopen`, { commandId: 'c-blank', note: '   ' });
+    expect(blank.statusCode).toBe(400);
+  });
+
+  it('refuses inspectors of other partitions and other roles', async () => {
+    expect((await get(`/v1/partitions/${county}/findings`, outsider)).statusCode).toBe(403);
+    expect((await post('/v1/rules/run', { partition: county }, outsider)).statusCode).toBe(403);
+    const finance = await signToken(secret, { sub: 'f', role: 'finance', org: 'x', partitions: ['*'] }, 60);
+    expect((await get(`/v1/partitions/${county}/findings`, finance)).statusCode).toBe(403);
+    expect((await get(`/v1/partitions/${county}/findings`, 'not-a-token')).statusCode).toBe(401);
+  });
+});
+
+describe('traces, trails, progress and proofs', () => {
+  it('traces a household up to the root allocation with 文号 and amounts at every hop', async () => {
+    const response = await get(`/v1/partitions/${county}/households/H12/trace`);
+    expect(response.statusCode, response.body).toBe(200);
+    const body = response.json();
+    expect(body.paidFen).toBe('19000');
+    const [payment] = body.payments;
+    expect(payment.paymentId).toBe('pay-h12');
+    expect(payment.roots).toHaveLength(1);
+    expect(payment.roots[0]).toMatchObject({
+      tracedFen: '19000',
+      tranche: { partition: city, trancheId: 'y-1', documentNumber: docCity },
+    });
+    const crossing = payment.hops.find((h: { allocation: unknown }) => h.allocation !== null);
+    expect(crossing.allocation).toEqual({ fromPartition: city, allocationId: 'a-nx' });
+    expect((await get(`/v1/partitions/${county}/households/NOPE/trace`)).statusCode).toBe(404);
+  });
+
+  it('serves an evidence bundle whose every event verifies offline and whose tampering fails', async () => {
+    const response = await get(`/v1/partitions/${county}/households/H12/trace/evidence`);
+    expect(response.statusCode, response.body).toBe(200);
+    expect(response.headers['content-disposition']).toContain('attachment');
+    const bundle = response.json();
+    expect(bundle.pending).toEqual([]);
+    const cited = bundle.events.map((e: { stream: string; seq: number }) => `${e.stream}#${e.seq}`);
+    // The payment, the county tranche, the city's issue and root tranche.
+    expect(cited.some((c: string) => c.startsWith(`LEDGER_${city}#`))).toBe(true);
+    expect(cited.some((c: string) => c.startsWith(`LEDGER_${county}#`))).toBe(true);
+    for (const e of bundle.events) {
+      const result = verifyBundle(e.bundle, signer.verifierKey);
+      expect(result.ok, `${e.stream}#${e.seq}`).toBe(true);
+      if (result.ok && result.kind === 'inclusion') expect(result.leafIndex).toBe(e.seq - 1);
+    }
+    // One fen changed in one event's bytes: the proof no longer holds.
+    const e0 = bundle.events[0].bundle;
+    const bytes = Buffer.from(e0.event, 'base64').toString('utf8');
+    const tampered = bytes.replace(
+      /"amountFen":"(\d+)"/,
+      (_m, d: string) => `"amountFen":"${BigInt(d) + 1n}"`,
+    );
+    expect(tampered).not.toBe(bytes);
+    expect(
+      verifyBundle({ ...e0, event: Buffer.from(tampered).toString('base64') }, signer.verifierKey).ok,
+    ).toBe(false);
+    // An event moved to another position (reordered) fails too.
+    expect(verifyBundle({ ...e0, leafIndex: e0.leafIndex + 1 }, signer.verifierKey).ok).toBe(false);
+  });
+
+  it('traces the allocation forward to households, units, unspent and in transit, fen by fen', async () => {
+    const response = await get(`/v1/partitions/${city}/allocations/a-nx/trace`);
+    expect(response.statusCode, response.body).toBe(200);
+    const body = response.json();
+    expect(body).toMatchObject({
+      receivedFen: '19638000',
+      inTransitFen: '0',
+      unspentFen: '0',
+      disbursedFen: '18000000',
+      paidFen: '1638000',
+    });
+    expect(body.households.map((h: { householdId: string }) => h.householdId)).toEqual([
+      'H11',
+      'H12',
+      'H13',
+      'H14',
+    ]);
+    expect(body.units).toHaveLength(3);
+  });
+
+  it('renders both traces as escaped SVG with every node linked to its trail', async () => {
+    for (const url of [
+      `/v1/partitions/${county}/households/H12/trace.svg`,
+      `/v1/partitions/${city}/allocations/a-nx/trace.svg`,
+    ]) {
+      const response = await get(url);
+      expect(response.statusCode, response.body).toBe(200);
+      expect(response.headers['content-type']).toContain('image/svg+xml');
+      expect(response.body).not.toContain('<script');
+      const links = response.body.match(/<a href="[^"]+"/g) ?? [];
+      const rects = response.body.match(/<rect /g) ?? [];
+      expect(links.length).toBe(rects.length);
+      expect(links.length).toBeGreaterThan(2);
+      expect(response.body).toContain('/trail/');
+    }
+  });
+
+  it('shows the trail of an entity with stream, sequence, actor and leaf hash', async () => {
+    const response = await get(`/v1/partitions/${county}/trail/payment/pay-h12`);
+    expect(response.statusCode, response.body).toBe(200);
+    const { events } = response.json();
+    expect(events.map((e: { type: string }) => e.type)).toEqual(['PaymentInstructed', 'PaymentSettled']);
+    expect(events[0]).toMatchObject({ stream: `LEDGER_${county}`, actor: { userId: 'import-ledger' } });
+    expect(events[0].leafHash).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('reports spending progress per 旬 and year to date against the 100% target, as JSON, CSV and XLSX', async () => {
+    const json = await get(`/v1/partitions/${county}/progress?from=2019-08-01&to=2019-08-10&by=fund_source`);
+    expect(json.statusCode, json.body).toBe(200);
+    const body = json.json();
+    expect(body.targetPercent).toBe(100);
+    const countyRow = body.rows.find((r: { key: { fund_source: string } }) => r.key.fund_source === 'county');
+    // 1–10 August: 11 payments of 190 元 from county money (k-sa, k-ind), one returned; 250 元 over.
+    expect(countyRow.period.paidFen).toBe(String(19_000 * 12 + 6_000 + 19_000));
+    expect(countyRow.period.returnedFen).toBe('19000');
+    const defaultXun = await get(`/v1/partitions/${county}/progress`);
+    // The clock says 2 January 2020 (Beijing): the first 旬 of January.
+    expect(defaultXun.json()).toMatchObject({ from: '2020-01-01', to: '2020-01-10' });
+    const csv = await get(`/v1/partitions/${county}/progress?from=2019-08-01&to=2019-08-10&format=csv`);
+    expect(csv.headers['content-type']).toContain('text/csv');
+    expect(csv.body).toContain('100');
+    const xlsx = await get(`/v1/partitions/${county}/progress?from=2019-08-01&to=2019-08-10&format=xlsx`);
+    expect(xlsx.statusCode).toBe(200);
+    expect(xlsx.rawPayload.subarray(0, 2).toString()).toBe('PK');
+    expect((await get(`/v1/partitions/${county}/progress?from=2019-08-10&to=2019-08-01`)).statusCode).toBe(
+      422,
+    );
+  });
+
+  it('serves checkpoints, inclusion and consistency proofs from the stored tree', async () => {
+    const stream = `LEDGER_${county}`;
+    const checkpoint = (await get(`/v1/streams/${stream}/checkpoint`)).json();
+    expect(checkpoint.size).toBeGreaterThan(10);
+    const inclusion = await get(`/v1/streams/${stream}/proof/inclusion?seq=3`);
+    expect(inclusion.statusCode, inclusion.body).toBe(200);
+    expect(inclusion.json()).toMatchObject({
+      leafIndex: 2,
+      treeSize: checkpoint.size,
+      rootHash: checkpoint.rootHash,
+    });
+    const consistency = await get(`/v1/streams/${stream}/proof/consistency?from=5`);
+    expect(consistency.statusCode).toBe(200);
+    expect(consistency.json().newRoot).toBe(checkpoint.rootHash);
+    expect((await get(`/v1/streams/${stream}/proof/inclusion?seq=${checkpoint.size + 1}`)).statusCode).toBe(
+      422,
+    );
+    expect(
+      (await get(`/v1/streams/${stream}/proof/consistency?from=${checkpoint.size + 5}`)).statusCode,
+    ).toBe(422);
+    expect((await get('/v1/streams/AUDIT_000000/checkpoint')).statusCode).toBe(404);
+    const single = await get(`/v1/streams/${stream}/bundles/inclusion?seq=1`);
+    expect(verifyBundle(single.json(), signer.verifierKey).ok).toBe(true);
+  });
+});
