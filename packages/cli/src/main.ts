@@ -13,6 +13,7 @@ const commands: ReadonlyArray<{ name: string; load: () => Promise<Command> }> = 
   { name: 'ledger', load: async () => (await import('./commands/ledger-command')).ledgerCommand() },
   { name: 'replay', load: async () => (await import('./commands/replay')).replayCommand() },
   { name: 'check', load: async () => (await import('./commands/check')).checkCommand() },
+  { name: 'generate', load: async () => (await import('./commands/generate')).generateCommand() },
 ];
 
 const program = new Command('fundtrace')

@@ -1,0 +1,77 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { defaultDatabaseServerUrl, defaultNatsUrl } from '@fundtrace/devstack';
+import { machineInfo } from './machine';
+import { markdownReport, terminalReport } from './report';
+import { countyHouseholds, runBench } from './run';
+import { repoRoot } from './stack';
+
+/**
+ * `pnpm bench`: the whole suite in one process tree and one report. See packages/bench/README.md.
+ *
+ *   pnpm bench                      default: growth 10 %, 30 %, 100 % of --households
+ *   pnpm bench --quick              a few minutes: small data, short load phases
+ *   pnpm bench --scale county       100 % = 50,000 households (takes long on 2 cores)
+ */
+
+/** Default 100 % size: the largest that finishes under 30 minutes on the 2-core development machine. */
+const defaultHouseholds = 10_000;
+const quickHouseholds = 1_500;
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    scale: { type: 'string' },
+    households: { type: 'string' },
+    steps: { type: 'string' },
+    'baseline-messages': { type: 'string' },
+    seed: { type: 'string', default: '2024' },
+    json: { type: 'string' },
+    markdown: { type: 'string' },
+    'no-write': { type: 'boolean', default: false },
+  },
+});
+
+const households =
+  values.households !== undefined
+    ? Number(values.households)
+    : values.scale === 'county'
+      ? countyHouseholds
+      : values.quick
+        ? quickHouseholds
+        : defaultHouseholds;
+const steps = (values.steps ?? '0.1,0.3,1').split(',').map(Number);
+if (!Number.isInteger(households) || households < 10) throw new Error('--households must be an integer ≥ 10');
+if (steps.some((s) => !(s > 0 && s <= 1))) throw new Error('--steps are fractions in (0, 1]');
+
+const tty = process.stdout.isTTY === true;
+const loadStart = (await import('node:os')).loadavg();
+const started = Date.now();
+const result = await runBench({
+  households,
+  steps,
+  baselineMessages: Number(values['baseline-messages'] ?? (values.quick ? 20_000 : 100_000)),
+  traceQueries: values.quick ? 200 : 1_000,
+  noticeSeconds: values.quick ? 3 : 10,
+  e2eRate: 1_000,
+  e2eSeconds: values.quick ? 3 : 10,
+  seed: values.seed!,
+  natsUrl: process.env.NATS_URL ?? defaultNatsUrl,
+  databaseServerUrl: process.env.DATABASE_SERVER_URL ?? defaultDatabaseServerUrl,
+  tty,
+  log: (line) => console.log(line),
+});
+const machine = await machineInfo(loadStart);
+console.log(terminalReport(result, machine));
+console.log(`\nfinished in ${((Date.now() - started) / 60_000).toFixed(1)} min; removed ${result.cleanup.length} streams and databases it created`);
+const command = `pnpm bench ${process.argv.slice(2).join(' ')}`.trim();
+const jsonPath = values.json ?? join(repoRoot, 'BENCHMARKS.json');
+const markdownPath = values.markdown ?? join(repoRoot, 'BENCHMARKS.md');
+if (!values['no-write']) {
+  const analysisPath = join(import.meta.dirname, '..', 'ANALYSIS.md');
+  const analysis = existsSync(analysisPath) ? readFileSync(analysisPath, 'utf8') : '';
+  writeFileSync(jsonPath, `${JSON.stringify({ command, machine, ...result }, null, 2)}\n`);
+  writeFileSync(markdownPath, markdownReport(result, machine, command, analysis));
+  console.log(`wrote ${jsonPath} and ${markdownPath}`);
+}

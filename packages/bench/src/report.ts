@@ -1,0 +1,259 @@
+import type { BenchResult, StepResult } from './run';
+
+/**
+ * The report: each of our figures beside its baseline as a ratio, and the targets of the other
+ * issues marked met or not. Ratios are what to read on a shared, noisy machine.
+ */
+
+export interface Machine {
+  cpu: string;
+  cores: number;
+  memoryGiB: number;
+  node: string;
+  nats: string;
+  postgres: string;
+  os: string;
+  loadAverageStart: number[];
+  loadAverageEnd: number[];
+}
+
+export interface Target {
+  name: string;
+  target: string;
+  measured: string;
+  ratio: number | null;
+  met: boolean;
+  note: string;
+}
+
+/** Events the writer and replay targets are stated for. */
+const targetEvents = 1_000_000;
+/** 1 GiB: the writer's state limit. */
+const writerStateBytesMax = 2 ** 30;
+const writerColdStartMsMax = 60_000;
+const traceP99MsMax = 5;
+const noticeRequestsPerSMin = 2_000;
+
+const fmt = (n: number) => Math.round(n).toLocaleString('en');
+const ratio = (a: number, b: number) => (b > 0 ? Math.round((a / b) * 100) / 100 : 0);
+
+export function targetsOf(result: BenchResult): Target[] {
+  const last = result.steps.at(-1);
+  if (last === undefined) return [];
+  const targets: Target[] = [];
+  const rosterRatio = ratio(last.roster.perS, last.roster.baseline.perS);
+  targets.push({
+    name: 'roster append (HTTP → last ack)',
+    target: '≥ 0.50 × pipelined js.publish',
+    measured: `${fmt(last.roster.perS)} ev/s vs ${fmt(last.roster.baseline.perS)} msg/s (${fmt(last.roster.rows)} rows)`,
+    ratio: rosterRatio,
+    met: rosterRatio >= 0.5,
+    note: last.roster.rows < 50_000 ? `roster had ${fmt(last.roster.rows)} rows (the target names 50,000)` : '',
+  });
+  const scale = targetEvents / Math.max(1, last.writer.events);
+  const rss = last.writer.rssBytes ?? 0;
+  const rssAt1M = rss * Math.max(1, scale);
+  const coldAt1M = last.writer.coldStartMs * Math.max(1, scale);
+  const extrapolated = last.writer.events < targetEvents;
+  targets.push({
+    name: 'writer state (ledger-api RSS)',
+    target: '< 1 GiB at 1M events',
+    measured: `${fmt(rss / 2 ** 20)} MiB at ${fmt(last.writer.events)} events${extrapolated ? ` → ~${fmt(rssAt1M / 2 ** 20)} MiB at 1M (linear, pessimistic)` : ''}`,
+    ratio: ratio(rssAt1M, writerStateBytesMax),
+    met: rssAt1M < writerStateBytesMax,
+    note: extrapolated ? 'extrapolated: RSS includes the runtime (~100 MiB) which does not grow' : '',
+  });
+  targets.push({
+    name: 'writer cold start (rebuild to /health)',
+    target: '< 60 s at 1M events',
+    measured: `${fmt(last.writer.coldStartMs)} ms at ${fmt(last.writer.events)} events${extrapolated ? ` → ~${fmt(coldAt1M / 1000)} s at 1M (linear)` : ''}`,
+    ratio: ratio(coldAt1M, writerColdStartMsMax),
+    met: coldAt1M < writerColdStartMsMax,
+    note: extrapolated ? 'extrapolated; includes process start and tsx compile (~constant)' : '',
+  });
+  const projRatio = ratio(last.projector.perS, last.naive.perS);
+  targets.push({
+    name: 'projection, realistic mix',
+    target: '≥ 0.50 × naive pipeline',
+    measured: `${fmt(last.projector.perS)} vs ${fmt(last.naive.perS)} ev/s`,
+    ratio: projRatio,
+    met: projRatio >= 0.5,
+    note: '',
+  });
+  const replayRatio = ratio(last.replay.perS, last.projector.perS);
+  targets.push({
+    name: 'replay',
+    target: '≥ 1.00 × live projection rate',
+    measured: `${fmt(last.replay.perS)} ev/s over ${fmt(last.replay.count)} events`,
+    ratio: replayRatio,
+    met: replayRatio >= 1,
+    note: last.replay.count < targetEvents ? `replayed ${fmt(last.replay.count)} events, not 1M` : '',
+  });
+  targets.push({
+    name: 'trace household → roots',
+    target: 'p99 ≤ 5 ms',
+    measured: `p50 ${last.trace.p50Ms} ms, p99 ${last.trace.p99Ms} ms (${last.trace.paymentsPerHousehold} payments, ${fmt(last.trace.totalPayments)} in books)`,
+    ratio: ratio(last.trace.p99Ms, traceP99MsMax),
+    met: last.trace.queries > 0 && last.trace.p99Ms <= traceP99MsMax,
+    note: last.trace.totalPayments < targetEvents ? `${fmt(last.trace.totalPayments)} payments, not 1M; households have ${last.trace.paymentsPerHousehold}, not 20` : '',
+  });
+  if (last.notice)
+    targets.push({
+      name: 'notice board village page',
+      target: '≥ 2,000 req/s',
+      measured: `${fmt(last.notice.requestsPerS)} req/s (p99 ${last.notice.p99Ms} ms, ${last.notice.non2xx} non-2xx)`,
+      ratio: ratio(last.notice.requestsPerS, noticeRequestsPerSMin),
+      met: last.notice.requestsPerS >= noticeRequestsPerSMin && last.notice.non2xx === 0,
+      note: '',
+    });
+  if (last.e2e)
+    targets.push({
+      name: 'end-to-end accepted → visible',
+      target: 'p50/p99 at a steady 1,000 commands/s',
+      measured: `p50 ${last.e2e.p50Ms} ms, p99 ${last.e2e.p99Ms} ms at ${fmt(last.e2e.achievedPerS)}/s (asked ${fmt(last.e2e.targetPerS)}/s)`,
+      ratio: ratio(last.e2e.achievedPerS, 1_000),
+      met: last.e2e.achievedPerS >= 950,
+      note: 'no latency bound is named; met = the rate was held',
+    });
+  return targets;
+}
+
+function stepRows(s: StepResult): string[][] {
+  const perK = (r: { ms: number; count: number }) => (r.count > 0 ? (r.ms / r.count) * 1000 : 0);
+  return [
+    ['load through HTTP (writers)', `${fmt(s.load.perS)} ev/s`, `${perK(s.load).toFixed(1)} ms/1k ev`, ''],
+    ['naive pipeline', `${fmt(s.naive.perS)} ev/s`, `${perK(s.naive).toFixed(1)} ms/1k ev`, 'baseline'],
+    ['projector', `${fmt(s.projector.perS)} ev/s`, `${perK(s.projector).toFixed(1)} ms/1k ev`, `${ratio(s.projector.perS, s.naive.perS)} × naive`],
+    ['replay', `${fmt(s.replay.perS)} ev/s`, `${perK(s.replay).toFixed(1)} ms/1k ev`, `${ratio(s.replay.perS, s.naive.perS)} × naive`],
+    ['roster append', `${fmt(s.roster.perS)} ev/s`, `${fmt(s.roster.rows)} rows in ${fmt(s.roster.ms)} ms`, `${ratio(s.roster.perS, s.roster.baseline.perS)} × publish`],
+    ['roster baseline publish', `${fmt(s.roster.baseline.perS)} msg/s`, `${s.roster.avgEventBytes} B/event`, 'baseline'],
+    ['trace p50 / p99', `${s.trace.p50Ms} / ${s.trace.p99Ms} ms`, `${fmt(s.trace.totalPayments)} payments`, ''],
+    ['writer cold start', `${fmt(s.writer.coldStartMs)} ms`, `${fmt(s.writer.events)} events`, `${fmt((s.writer.rssBytes ?? 0) / 2 ** 20)} MiB RSS`],
+    ...(s.notice ? [['notice board page', `${fmt(s.notice.requestsPerS)} req/s`, `p99 ${s.notice.p99Ms} ms`, '']] : []),
+    ...(s.e2e ? [['end-to-end p50 / p99', `${s.e2e.p50Ms} / ${s.e2e.p99Ms} ms`, `at ${fmt(s.e2e.achievedPerS)}/s`, '']] : []),
+  ];
+}
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(width(h), ...rows.map((r) => width(r[i] ?? ''))));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c + ' '.repeat(widths[i]! - width(c))).join(' | ')} |`;
+  return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
+}
+
+/** Display width: CJK characters take two columns. */
+function width(text: string): number {
+  let w = 0;
+  for (const ch of text) w += /[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]/.test(ch) ? 2 : 1;
+  return w;
+}
+
+export function terminalReport(result: BenchResult, machine: Machine): string {
+  const out: string[] = [];
+  const b = result.baselines;
+  out.push('', 'Baselines (same run)');
+  out.push(
+    table(
+      ['baseline', 'rate', 'count'],
+      [
+        ['JetStream publish, 1,000 in flight', `${fmt(b.publish.perS)} msg/s`, `${fmt(b.publish.count)} × ${b.payloadBytes} B`],
+        ['JetStream durable pull + ack', `${fmt(b.consume.perS)} msg/s`, fmt(b.consume.count)],
+        ['PostgreSQL INSERT, 500 rows/stmt', `${fmt(b.insert.perS)} rows/s`, fmt(b.insert.count)],
+        ['PostgreSQL COPY', `${fmt(b.copy.perS)} rows/s`, fmt(b.copy.count)],
+      ],
+    ),
+  );
+  for (const s of result.steps) {
+    out.push('', `Step ${Math.round(s.fraction * 100)}% of the scale: ${fmt(s.households)} households, ${fmt(s.commands)} commands, ${fmt(s.events)} events`);
+    out.push(table(['figure', 'value', 'per unit', 'ratio'], stepRows(s)));
+  }
+  out.push('', 'Targets');
+  out.push(
+    table(
+      ['target', 'wanted', 'measured', 'ratio', 'met'],
+      targetsOf(result).map((t) => [t.name, t.target, t.measured, t.ratio === null ? '' : String(t.ratio), t.met ? 'met' : 'NOT MET']),
+    ),
+  );
+  out.push('', `machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB; load ${machine.loadAverageStart.join(' ')} → ${machine.loadAverageEnd.join(' ')}`);
+  return out.join('\n');
+}
+
+export function growthRows(result: BenchResult): string[][] {
+  return result.steps.map((s) => {
+    const perK = (r: { ms: number; count: number }) => (r.count > 0 ? ((r.ms / r.count) * 1000).toFixed(1) : '–');
+    return [
+      `${Math.round(s.fraction * 100)}%`,
+      fmt(s.households),
+      fmt(s.events),
+      perK(s.load),
+      perK(s.naive),
+      perK(s.projector),
+      perK(s.replay),
+      `${s.trace.p50Ms} / ${s.trace.p99Ms}`,
+      fmt(s.writer.coldStartMs),
+    ];
+  });
+}
+
+export function markdownReport(result: BenchResult, machine: Machine, command: string, analysis: string): string {
+  const b = result.baselines;
+  const lines: string[] = [];
+  lines.push('# fundtrace benchmarks', '');
+  lines.push(
+    `Rewritten by \`pnpm bench\` (packages/bench). Last run: ${result.startedAt} → ${result.finishedAt}, command \`${command}\`.`,
+    'Figures are from one run on a shared machine: read the **ratios**, which compare fundtrace with the raw limits of NATS',
+    'and PostgreSQL measured in the same run, before any absolute number.',
+    '',
+  );
+  lines.push('## Machine', '');
+  lines.push(
+    table(
+      ['', ''],
+      [
+        ['CPU', `${machine.cpu} (${machine.cores} cores)`],
+        ['memory', `${machine.memoryGiB} GiB`],
+        ['OS', machine.os],
+        ['Node.js', machine.node],
+        ['NATS server', machine.nats],
+        ['PostgreSQL', machine.postgres],
+        ['load average at start', machine.loadAverageStart.join(' ')],
+        ['load average at end', machine.loadAverageEnd.join(' ')],
+      ],
+    ),
+    '',
+  );
+  lines.push('## Targets named by the other issues', '');
+  lines.push(
+    table(
+      ['target', 'wanted', 'measured (largest step)', 'ratio', 'met', 'note'],
+      targetsOf(result).map((t) => [t.name, t.target, t.measured, t.ratio === null ? '' : String(t.ratio), t.met ? '**met**' : '**not met**', t.note]),
+    ),
+    '',
+  );
+  lines.push('## Baselines (same run)', '');
+  lines.push(
+    table(
+      ['baseline', 'rate', 'count'],
+      [
+        ['JetStream publish, pipelined, 1,000 in flight', `${fmt(b.publish.perS)} msg/s`, `${fmt(b.publish.count)} × ${b.payloadBytes} B`],
+        ['JetStream durable pull consume, explicit acks', `${fmt(b.consume.perS)} msg/s`, fmt(b.consume.count)],
+        ['PostgreSQL multi-row INSERT (500 rows)', `${fmt(b.insert.perS)} rows/s`, fmt(b.insert.count)],
+        ['PostgreSQL COPY', `${fmt(b.copy.perS)} rows/s`, fmt(b.copy.count)],
+      ],
+    ),
+    '',
+  );
+  for (const s of result.steps) {
+    lines.push(`## Step ${Math.round(s.fraction * 100)}%: ${fmt(s.households)} households, ${fmt(s.commands)} commands, ${fmt(s.events)} events`, '');
+    lines.push(table(['figure', 'value', 'per unit', 'ratio'], stepRows(s)), '');
+  }
+  lines.push('## Growth (cost per 1,000 events should stay flat; trace should grow at most logarithmically)', '');
+  lines.push(
+    table(
+      ['step', 'households', 'events', 'load ms/1k', 'naive ms/1k', 'projector ms/1k', 'replay ms/1k', 'trace p50/p99 ms', 'writer cold start ms'],
+      growthRows(result),
+    ),
+    '',
+  );
+  if (analysis.trim() !== '') lines.push(analysis.trim(), '');
+  return `${lines.join('\n')}\n`;
+}

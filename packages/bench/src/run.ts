@@ -1,0 +1,471 @@
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { durableFor, rebuildBooks, traceHouseholdUp } from '@fundtrace/books';
+import { createDb, type Database, getActiveSchema, migrateToLatest } from '@fundtrace/db';
+import { connectNats } from '@fundtrace/eventlog';
+import { freePorts } from '@fundtrace/testkit';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/nats-core';
+import autocannon from 'autocannon';
+import { type Kysely, sql } from 'kysely';
+import { consumeDurable, copyRows, insertMultiRow, naivePipeline, publishPipelined, type Rate, type RawRow, rate } from './baselines';
+import { benchPrefix, claimNamespace, createMarkedDatabase, dropMarkedDatabase, newRunToken, releaseNamespace } from './guard';
+import { type Endpoints, loadCommands } from './load';
+import { progressBar } from './progress';
+import { type RunningService, repoRoot, type StackEnv, startService, tokensFor } from './stack';
+import { percentile } from './stats';
+
+/** Households of one county at 100 % (the issue's county scale). */
+export const countyHouseholds = 50_000;
+/** Rows of the roster the append target names. */
+export const targetRosterRows = 50_000;
+/** How often a waiting phase polls PostgreSQL for the projector's checkpoints. */
+const checkpointPollMs = 25;
+/** The county every step loads (内乡县); province runs of the generator add more. */
+const county = '411325';
+/** Payload size of the standalone publish/consume/INSERT baselines: a typical settlement event. */
+const baselinePayloadBytes = 700;
+
+export interface BenchOptions {
+  /** Households at 100 % of the scale (default: a county). */
+  households: number;
+  /** Growth steps as fractions of `households`. */
+  steps: number[];
+  /** Messages and rows for the standalone baselines. */
+  baselineMessages: number;
+  /** Trace queries per step (p50/p99). */
+  traceQueries: number;
+  /** Seconds of notice-board load (autocannon). */
+  noticeSeconds: number;
+  /** Commands per second and seconds of the end-to-end latency phase. */
+  e2eRate: number;
+  e2eSeconds: number;
+  seed: string;
+  natsUrl: string;
+  databaseServerUrl: string;
+  /** Draw progress bars (a terminal). */
+  tty: boolean;
+  log: (line: string) => void;
+}
+
+export interface StepResult {
+  fraction: number;
+  households: number;
+  generateMs: number;
+  commands: number;
+  events: number;
+  streams: Record<string, number>;
+  load: Rate;
+  naive: Rate;
+  projector: Rate;
+  replay: Rate;
+  trace: { queries: number; paymentsPerHousehold: number; totalPayments: number; p50Ms: number; p99Ms: number };
+  writer: { events: number; coldStartMs: number; rssBytes: number | null };
+  roster: { rows: number; events: number; ms: number; perS: number; baseline: Rate; avgEventBytes: number };
+  notice: { url: string; seconds: number; requestsPerS: number; p99Ms: number; non2xx: number } | null;
+  e2e: { targetPerS: number; achievedPerS: number; commands: number; p50Ms: number; p99Ms: number } | null;
+}
+
+export interface BenchResult {
+  token: string;
+  startedAt: string;
+  finishedAt: string;
+  baselines: { publish: Rate; consume: Rate; insert: Rate; copy: Rate; payloadBytes: number };
+  steps: StepResult[];
+  cleanup: string[];
+}
+
+/** Runs the whole suite; everything it creates is removed before it returns (or throws). */
+export async function runBench(options: BenchOptions): Promise<BenchResult> {
+  const token = newRunToken();
+  const startedAt = new Date().toISOString();
+  const nc = await connectNats(options.natsUrl, { name: 'fundtrace-bench' });
+  const jsm = await jetstreamManager(nc);
+  const cleanup: string[] = [];
+  const owned: { ns: string[]; dbs: string[] } = { ns: [], dbs: [] };
+  try {
+    // Baselines, in their own namespace and database.
+    const ns = `${benchPrefix}${token}b`;
+    await claimNamespace(jsm, ns, token);
+    owned.ns.push(ns);
+    const dbName = `${benchPrefix}_${token}_b`;
+    const url = await createMarkedDatabase(options.databaseServerUrl, dbName, token);
+    owned.dbs.push(dbName);
+    const baselines = await runBaselines(nc, url, ns, options);
+    const steps: StepResult[] = [];
+    for (const [i, fraction] of options.steps.entries()) {
+      const stepNs = `${benchPrefix}${token}s${i}`;
+      await claimNamespace(jsm, stepNs, token);
+      owned.ns.push(stepNs);
+      const stepDb = `${benchPrefix}_${token}_s${i}`;
+      const stepUrl = await createMarkedDatabase(options.databaseServerUrl, stepDb, token);
+      owned.dbs.push(stepDb);
+      steps.push(await runStep(nc, stepUrl, stepNs, fraction, options));
+      // Each step's data is dropped before the next, so steps do not compete for disk cache.
+      cleanup.push(...(await releaseNamespace(jsm, stepNs, token)));
+      owned.ns = owned.ns.filter((n) => n !== stepNs);
+      await dropMarkedDatabase(options.databaseServerUrl, stepDb, token);
+      owned.dbs = owned.dbs.filter((d) => d !== stepDb);
+      cleanup.push(stepDb);
+    }
+    return { token, startedAt, finishedAt: new Date().toISOString(), baselines, steps, cleanup };
+  } finally {
+    for (const ns of owned.ns) cleanup.push(...(await releaseNamespace(jsm, ns, token)));
+    for (const db of owned.dbs) {
+      await dropMarkedDatabase(options.databaseServerUrl, db, token);
+      cleanup.push(db);
+    }
+    await nc.close();
+  }
+}
+
+async function runBaselines(nc: NatsConnection, url: string, ns: string, o: BenchOptions) {
+  const js = jetstream(nc);
+  const jsm = await jetstreamManager(nc);
+  await jsm.streams.add({ name: `${ns}_RAW`, subjects: [`${ns}.raw.>`] });
+  const payloads = Array.from({ length: o.baselineMessages }, () => randomBytes(baselinePayloadBytes));
+  o.log('baselines');
+  let bar = progressBar('JetStream publish (1,000 in flight)', payloads.length, o.tty);
+  const publish = await publishPipelined(js, `${ns}.raw.p`, payloads, bar);
+  bar.stop();
+  bar = progressBar('JetStream durable pull + ack', payloads.length, o.tty);
+  const consume = await consumeDurable(nc, `${ns}_RAW`, payloads.length, bar);
+  bar.stop();
+  const rows: RawRow[] = payloads.map((bytes, i) => ({ stream: `${ns}_RAW`, seq: i + 1, subject: `${ns}.raw.p.${i % 1000}`, bytes }));
+  bar = progressBar('PostgreSQL INSERT (500 rows)', rows.length, o.tty);
+  const insert = await insertMultiRow(url, rows, bar);
+  bar.stop();
+  const copy = await copyRows(url, rows);
+  return { publish, consume, insert, copy, payloadBytes: baselinePayloadBytes };
+}
+
+async function generate(households: number, seed: string, dir: string): Promise<number> {
+  const started = performance.now();
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(repoRoot, 'packages/cli/src/main.ts'), 'generate', '--households', String(households), '--seed', seed, '--out', dir],
+      { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    let stderr = '';
+    child.stderr?.on('data', (c: Buffer) => {
+      stderr += c.toString();
+    });
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`fundtrace generate exited ${code}: ${stderr}`))));
+  });
+  return performance.now() - started;
+}
+
+async function streamTails(nc: NatsConnection, ns: string): Promise<Map<string, number>> {
+  const jsm = await jetstreamManager(nc);
+  const tails = new Map<string, number>();
+  for await (const info of jsm.streams.list()) {
+    const name = info.config.name;
+    if (!name.startsWith(`${ns}_`) || name.endsWith('_BENCH_MARKER') || info.state.last_seq === 0) continue;
+    if (/_(LEDGER|REGISTRY|AUDIT)_/.test(name)) tails.set(name, info.state.last_seq);
+  }
+  return tails;
+}
+
+async function appliedIn(db: Kysely<unknown>, schema: string, consumer: string): Promise<number> {
+  const { rows } = await sql<{ n: string | null }>`
+    select sum(last_seq)::text as n from ${sql.table(`${schema}.projection_checkpoints`)} where consumer = ${consumer}`.execute(db);
+  return Number(rows[0]?.n ?? 0);
+}
+
+async function runStep(nc: NatsConnection, url: string, ns: string, fraction: number, o: BenchOptions): Promise<StepResult> {
+  const households = Math.max(10, Math.round(o.households * fraction));
+  o.log(`step ${Math.round(fraction * 100)}% — ${households.toLocaleString('en')} households`);
+  const dir = mkdtempSync(join(tmpdir(), 'fundtrace-bench-'));
+  const services: RunningService[] = [];
+  const admin = createDb<unknown>(url, { max: 2, applicationName: 'fundtrace-bench' });
+  try {
+    // The shared tables (merkle checkpoints the notice board reads), as `npm start` migrates them.
+    await migrateToLatest(admin as never);
+    const generateMs = await generate(households, `${o.seed}-${households}`, dir);
+    const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as { commands: number };
+    const secrets = fixedSecrets();
+    const env: StackEnv = {
+      natsUrl: o.natsUrl,
+      databaseUrl: url,
+      ns,
+      secrets,
+      partitions: { ledger: ['000000', '410000', '411300', county], counties: [county] },
+    };
+    const [registryPort, ledgerPort, projectorPort, noticePort] = await freePorts(4);
+    const registry = await startService("registry-api", registryPort!, env);
+    services.push(registry);
+    let ledger = await startService('ledger-api', ledgerPort!, env);
+    services.push(ledger);
+    const endpoints: Endpoints = { registryUrl: registry.url, ledgerUrl: ledger.url, tokens: await tokensFor(secrets.JWT_SECRET) };
+
+    // 1. Load the data set through the writers.
+    let bar = progressBar('load through HTTP (commands)', summary.commands, o.tty);
+    const loaded = await loadCommands(join(dir, 'commands.ndjson'), endpoints, bar);
+    bar.stop();
+    const load = rate(loaded.events, loaded.ms);
+    const tails = await streamTails(nc, ns);
+    const total = [...tails.values()].reduce((a, b) => a + b, 0);
+
+    // 2. The naive pipeline over exactly these streams.
+    bar = progressBar('naive pipeline (pull→INSERT→ack)', total, o.tty);
+    const naive = await naivePipeline(nc, url, tails, 'naive', bar);
+    bar.stop();
+
+    // 3. The projector service catching up from sequence 1 (live mode, realistic mix).
+    const projector = await startService('projector', projectorPort!, env, { PROJECTOR_SCHEMA: 'books' });
+    services.push(projector);
+    const schema = (await getActiveSchema(admin as Kysely<Database>)) ?? 'books';
+    const durable = durableFor(schema);
+    const t0 = performance.now();
+    const a0 = await appliedIn(admin, schema, durable);
+    bar = progressBar('projector (realistic mix)', total, o.tty);
+    for (;;) {
+      const applied = await appliedIn(admin, schema, durable);
+      bar.update(applied);
+      if (applied >= total) break;
+      if (projector.child.exitCode !== null) throw new Error('the projector exited while catching up');
+      await new Promise((r) => setTimeout(r, checkpointPollMs));
+    }
+    bar.stop();
+    const projectorRate = rate(total - a0, performance.now() - t0);
+
+    // 4. Replay: every read model rebuilt from sequence 1 into a fresh schema.
+    bar = progressBar('replay into a fresh schema', total, o.tty);
+    const rebuilt = await rebuildBooks({ url, nc, ns, schema: 'replay', onProgress: (n) => bar.update(n) });
+    bar.stop();
+    const replay = rate(rebuilt.applied, rebuilt.elapsedMs);
+
+    // 5. Trace: the households with the most payments, up to their root allocations.
+    const books = createDb<Database>(url, { schema, max: 2, applicationName: 'fundtrace-bench' });
+    const trace = await measureTrace(books, o.traceQueries);
+
+    // 6. Roster append: one roster of up to 50,000 rows, HTTP request to last acked event,
+    //    against the same bytes re-published plainly with 1,000 in flight.
+    const roster = await measureRoster(nc, books, ledger, endpoints, ns, o);
+
+    // 7. Writer cold start: the ledger-api restarted over its whole stream.
+    await ledger.stop();
+    services.splice(services.indexOf(ledger), 1);
+    ledger = await startService('ledger-api', ledgerPort!, env);
+    services.push(ledger);
+    endpoints.ledgerUrl = ledger.url;
+    const writerEvents = [...(await streamTails(nc, ns)).entries()].filter(([k]) => k.includes('_LEDGER_')).reduce((a, [, v]) => a + v, 0);
+    const writer = { events: writerEvents, coldStartMs: Math.round(ledger.startMs), rssBytes: ledger.rssBytes() };
+
+    // 8. Notice board: a village page from cache.
+    const notice = await measureNotice(books, env, noticePort!, ledger.url, services, o);
+
+    // 9. End-to-end: command accepted → visible in the books audit-api reads.
+    const e2e = await measureE2e(admin, schema, durable, ns, endpoints, o);
+    await books.destroy();
+    return {
+      fraction,
+      households,
+      generateMs: Math.round(generateMs),
+      commands: loaded.commands,
+      events: total,
+      streams: Object.fromEntries(tails),
+      load,
+      naive,
+      projector: projectorRate,
+      replay,
+      trace,
+      writer,
+      roster,
+      notice,
+      e2e,
+    };
+  } finally {
+    for (const s of services.reverse()) await s.stop();
+    await admin.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Secrets for the services of one run, never written anywhere. */
+function fixedSecrets(): { JWT_SECRET: string; PII_KEYS: string; PII_ACTIVE_KEY: string; PII_HMAC_KEY: string } {
+  return {
+    JWT_SECRET: randomBytes(32).toString('base64url'),
+    PII_KEYS: `bench1:${randomBytes(32).toString('base64')}`,
+    PII_ACTIVE_KEY: 'bench1',
+    PII_HMAC_KEY: randomBytes(32).toString('base64'),
+  };
+}
+
+async function measureTrace(db: Kysely<Database>, queries: number) {
+  const { rows } = await sql<{ household_id: string; n: number }>`
+    select household_id, count(*)::int as n from payments where partition = ${county}
+    group by household_id order by n desc, household_id limit 50`.execute(db);
+  const { rows: all } = await sql<{ n: number }>`select count(*)::int as n from payments`.execute(db);
+  const samples: number[] = [];
+  if (rows.length > 0) {
+    for (let i = 0; i < queries; i++) {
+      const h = rows[i % rows.length]!;
+      const t = performance.now();
+      const traces = await traceHouseholdUp(db, county, h.household_id);
+      samples.push(performance.now() - t);
+      if (traces.length !== h.n) throw new Error(`trace of ${h.household_id}: ${traces.length} payments, books hold ${h.n}`);
+    }
+  }
+  samples.sort((a, b) => a - b);
+  return {
+    queries: samples.length,
+    paymentsPerHousehold: rows[0]?.n ?? 0,
+    totalPayments: all[0]?.n ?? 0,
+    p50Ms: round2(percentile(samples, 0.5)),
+    p99Ms: round2(percentile(samples, 0.99)),
+  };
+}
+
+async function measureRoster(nc: NatsConnection, books: Kysely<Database>, ledger: RunningService, endpoints: Endpoints, ns: string, o: BenchOptions) {
+  const { rows: households } = await sql<{ household_id: string }>`
+    select household_id from households where partition = ${county} and status = 'registered' and account_hash is not null
+    order by household_id limit ${targetRosterRows}`.execute(books);
+  const rows = households.map((h, i) => ({ row: i + 2, householdId: h.household_id, quantity: 1, amountFen: '18000' }));
+  const body = JSON.stringify({
+    commandId: `bench-roster-${ns}`,
+    rosterId: 'RS-BENCH-INSURANCE',
+    // 医疗保险代缴 needs no notice, so the roster is decided on eligibility and money alone.
+    programmeCode: 'insurance_premium',
+    period: '2025',
+    accountId: 'POOL',
+    noticeId: null,
+    rows,
+  });
+  o.log(`  roster of ${rows.length.toLocaleString('en')} rows through ledger-api`);
+  const t = performance.now();
+  const response = await fetch(`${ledger.url}/v1/partitions/${county}/rosters`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${endpoints.tokens.finance}`, 'content-type': 'application/json' },
+    body,
+  });
+  const text = await response.text();
+  const ms = performance.now() - t;
+  if (response.status !== 201) throw new Error(`roster: ${response.status} ${text.slice(0, 400)}`);
+  const result = JSON.parse(text) as { eventCount: number; firstSeq: number; lastSeq: number };
+  // The baseline re-publishes the very bytes the writer stored, 1,000 in flight.
+  const js = jetstream(nc);
+  const jsm = await jetstreamManager(nc);
+  const stream = `${ns}_LEDGER_${county}`;
+  const bytes: Uint8Array[] = [];
+  const consumer = await js.consumers.get(stream, { deliver_policy: 'by_start_sequence' as never, opt_start_seq: result.firstSeq });
+  const messages = await consumer.consume({ max_messages: 1_000 });
+  for await (const m of messages) {
+    bytes.push(m.data);
+    if (m.seq >= result.lastSeq) break;
+  }
+  await messages.close();
+  await jsm.streams.add({ name: `${ns}_ROSTER_BASELINE`, subjects: [`${ns}.roster-baseline.>`] });
+  const bar = progressBar('roster baseline publish', bytes.length, o.tty);
+  const baseline = await publishPipelined(js, `${ns}.roster-baseline.p`, bytes, bar);
+  bar.stop();
+  const perS = Math.round((result.eventCount / ms) * 1000);
+  const avgEventBytes = Math.round(bytes.reduce((s, b) => s + b.length, 0) / Math.max(1, bytes.length));
+  return { rows: rows.length, events: result.eventCount, ms: Math.round(ms), perS, baseline, avgEventBytes };
+}
+
+async function measureNotice(
+  books: Kysely<Database>,
+  env: StackEnv,
+  port: number,
+  ledgerUrl: string,
+  services: RunningService[],
+  o: BenchOptions,
+) {
+  if (o.noticeSeconds <= 0) return null;
+  const { rows } = await sql<{ village_code: string }>`
+    select village_code from households where partition = ${county} group by village_code order by count(*) desc limit 1`.execute(books);
+  const village = rows[0]?.village_code;
+  if (village === undefined) return null;
+  const board = await startService('notice-board', port, env, {
+    LEDGER_API_URL: ledgerUrl,
+    // The bench is one client hammering one page; the per-client limit would measure itself.
+    NOTICE_PAGES_PER_MINUTE: String(1_000_000_000),
+  });
+  services.push(board);
+  const url = `${board.url}/r/${village}`;
+  const warm = await fetch(url);
+  if (!warm.ok) throw new Error(`notice board ${url}: ${warm.status}`);
+  await warm.text();
+  o.log(`  notice board ${url} for ${o.noticeSeconds} s`);
+  const result = await autocannon({ url, connections: 10, duration: o.noticeSeconds });
+  return {
+    url: `/r/${village}`,
+    seconds: o.noticeSeconds,
+    requestsPerS: Math.round(result.requests.average),
+    p99Ms: result.latency.p99,
+    non2xx: result.non2xx,
+  };
+}
+
+/**
+ * Opens accounts (the cheapest command that is always valid) at a steady rate, open loop, and
+ * times each from its 201 (accepted) to the moment the projector's checkpoint passes its
+ * sequence, i.e. the moment audit-api's queries can see it.
+ */
+async function measureE2e(admin: Kysely<unknown>, schema: string, durable: string, ns: string, endpoints: Endpoints, o: BenchOptions) {
+  if (o.e2eSeconds <= 0) return null;
+  const total = o.e2eRate * o.e2eSeconds;
+  const stream = `${ns}_LEDGER_${county}`;
+  const accepted = new Map<number, number>();
+  const latencies: number[] = [];
+  let visible = 0;
+  let stop = false;
+  const watcher = (async () => {
+    while (!stop || accepted.size > 0) {
+      const { rows } = await sql<{ s: string | null }>`
+        select last_seq::text as s from ${sql.table(`${schema}.projection_checkpoints`)}
+        where consumer = ${durable} and stream = ${stream}`.execute(admin);
+      visible = Number(rows[0]?.s ?? 0);
+      const now = performance.now();
+      for (const [seq, at] of accepted)
+        if (seq <= visible) {
+          latencies.push(now - at);
+          accepted.delete(seq);
+        }
+      await new Promise((r) => setTimeout(r, 2));
+    }
+  })();
+  o.log(`  end-to-end at ${o.e2eRate}/s for ${o.e2eSeconds} s`);
+  const started = performance.now();
+  const pending: Promise<void>[] = [];
+  let failures = 0;
+  for (let i = 0; i < total; i++) {
+    const due = started + (i * 1000) / o.e2eRate;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    pending.push(
+      fetch(`${endpoints.ledgerUrl}/v1/partitions/${county}/accounts`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${endpoints.tokens.finance}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ commandId: `e2e-${ns}-${i}`, accountId: `E2E-${i}`, kind: 'implementing_unit', name: `单位 ${i}` }),
+      }).then(async (r) => {
+        const at = performance.now();
+        const body = (await r.json()) as { lastSeq?: number };
+        if (r.status !== 201 || body.lastSeq === undefined) failures++;
+        else accepted.set(body.lastSeq, at);
+      }),
+    );
+  }
+  await Promise.all(pending);
+  const sendMs = performance.now() - started;
+  stop = true;
+  await watcher;
+  if (failures > 0) throw new Error(`${failures} end-to-end commands were refused`);
+  latencies.sort((a, b) => a - b);
+  return {
+    targetPerS: o.e2eRate,
+    achievedPerS: Math.round((total / sendMs) * 1000),
+    commands: total,
+    p50Ms: round2(percentile(latencies, 0.5)),
+    p99Ms: round2(percentile(latencies, 0.99)),
+  };
+}
+
+function round2(n: number): number {
+  return Math.round(n * 100) / 100;
+}
