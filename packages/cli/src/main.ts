@@ -14,6 +14,9 @@ const commands: ReadonlyArray<{ name: string; load: () => Promise<Command> }> = 
   { name: 'replay', load: async () => (await import('./commands/replay')).replayCommand() },
   { name: 'check', load: async () => (await import('./commands/check')).checkCommand() },
   { name: 'generate', load: async () => (await import('./commands/generate')).generateCommand() },
+  { name: 'trace', load: async () => (await import('./commands/trace')).traceCommand() },
+  { name: 'findings', load: async () => (await import('./commands/findings')).findingsCommand() },
+  { name: 'rules', load: async () => (await import('./commands/rules')).rulesCommand() },
 ];
 
 const program = new Command('fundtrace')

@@ -1,0 +1,190 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { type InclusionBundle, verifyBundle } from '@fundtrace/merkle';
+import { Command } from 'commander';
+import { UsageError } from '../context';
+import { type AuditTarget, auditCall, auditDownload, yuanText } from './audit-client';
+import { readVerifierKey } from './verify';
+
+/** The trace evidence files audit-api serves; checked here event by event. */
+export const traceEvidenceFormat = 'fundtrace-trace-evidence/v1';
+/** A trace evidence file of 5,000 events with their bundles stays under this (audit-api's own bound). */
+export const traceEvidenceBytesMax = 64 * 1024 * 1024;
+
+interface TraceBody {
+  partition: string;
+  householdId: string;
+  paidFen: string;
+  payments: {
+    paymentId: string;
+    programmeCode: string;
+    period: string;
+    amountFen: string;
+    status: string;
+    instructedOn: string;
+    roots: {
+      tranche: { partition: string; documentNumber: string; fundSource: string };
+      tracedFen: string;
+    }[];
+    hops: {
+      depth: number;
+      parent: { partition: string; trancheId: string; documentNumber: string; purpose: string };
+      tracedFen: string;
+    }[];
+  }[];
+}
+
+interface EvidenceFile {
+  format: string;
+  events: { stream: string; seq: number; why: string; bundle: InclusionBundle }[];
+  pending: { stream: string; seq: number; why: string }[];
+}
+
+/**
+ * Checks a trace evidence file offline: every cited event's inclusion bundle verifies with the
+ * key, sits at the sequence the file claims, and comes from the stream it names. Returns the
+ * failures (empty: all verified).
+ */
+export function verifyTraceEvidence(file: EvidenceFile, key: string): string[] {
+  if (file.format !== traceEvidenceFormat || !Array.isArray(file.events)) {
+    return [`not a ${traceEvidenceFormat} file`];
+  }
+  const failures: string[] = [];
+  for (const e of file.events) {
+    const result = verifyBundle(e.bundle, key);
+    if (!result.ok) {
+      failures.push(`${e.stream}#${e.seq}: ${result.reason}: ${result.message}`);
+      continue;
+    }
+    if (result.kind !== 'inclusion') {
+      failures.push(`${e.stream}#${e.seq}: not an inclusion bundle`);
+      continue;
+    }
+    if (result.leafIndex !== e.seq - 1) {
+      failures.push(`${e.stream}#${e.seq}: the bundle proves another position (leaf ${result.leafIndex})`);
+      continue;
+    }
+    if (!result.origin.endsWith(`/${e.stream}`)) {
+      failures.push(`${e.stream}#${e.seq}: checkpoint of another log (${result.origin})`);
+    }
+  }
+  for (const p of file.pending ?? [])
+    failures.push(`${p.stream}#${p.seq}: not yet in a signed checkpoint (${p.why})`);
+  return failures;
+}
+
+/** `fundtrace trace …`: follow money up from a household or down from an allocation, and check evidence. */
+export function traceCommand(): Command {
+  const trace = new Command('trace').description(
+    'trace money: household up to its 文号, allocation down to households',
+  );
+  const target = (cmd: Command) =>
+    cmd.option('--url <url>', 'audit-api base URL').option('--token <token>', 'bearer token of an inspector');
+
+  target(
+    trace
+      .command('household')
+      .description("a household's payments, each up to its root allocations")
+      .argument('<partition>', 'county code')
+      .argument('<householdId>')
+      .option('--evidence <file>', 'also download the evidence bundle (proofs for every cited event)')
+      .option('--svg <file>', 'also download the flow diagram')
+      .option('--json', 'print the trace as JSON', false),
+  ).action(
+    async (
+      partition: string,
+      householdId: string,
+      o: AuditTarget & { evidence?: string; svg?: string; json: boolean },
+    ) => {
+      const base = `/v1/partitions/${encodeURIComponent(partition)}/households/${encodeURIComponent(householdId)}`;
+      const body = await auditCall<TraceBody>(o, `${base}/trace`);
+      if (o.json) process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
+      else {
+        process.stdout.write(
+          `户 ${householdId} (${partition}): ${body.payments.length} payments, ${yuanText(body.paidFen)} 元 paid\n`,
+        );
+        for (const p of body.payments) {
+          process.stdout.write(
+            `  ${p.paymentId} ${p.programmeCode} ${p.period} ${yuanText(p.amountFen)} 元 ${p.status} ${p.instructedOn}\n`,
+          );
+          for (const h of [...p.hops].sort((a, b) => b.depth - a.depth)) {
+            process.stdout.write(
+              `    ← ${h.parent.partition} ${h.parent.documentNumber} (${h.parent.purpose}, tranche ${h.parent.trancheId}) ${yuanText(h.tracedFen)} 元\n`,
+            );
+          }
+        }
+      }
+      if (o.evidence) {
+        const bytes = await auditDownload(o, `${base}/trace/evidence`, o.evidence);
+        process.stderr.write(
+          `evidence written to ${o.evidence} (${bytes} bytes); check it with: fundtrace trace verify ${o.evidence} --key <key>\n`,
+        );
+      }
+      if (o.svg) await auditDownload(o, `${base}/trace.svg`, o.svg);
+    },
+  );
+
+  target(
+    trace
+      .command('allocation')
+      .description('an allocation (资金下达) down to households, units, unspent and in transit')
+      .argument('<partition>', 'code of the issuing partition')
+      .argument('<allocationId>')
+      .option('--svg <file>', 'also download the flow diagram')
+      .option('--json', 'print the trace as JSON', false),
+  ).action(
+    async (partition: string, allocationId: string, o: AuditTarget & { svg?: string; json: boolean }) => {
+      const base = `/v1/partitions/${encodeURIComponent(partition)}/allocations/${encodeURIComponent(allocationId)}`;
+      const body = await auditCall<
+        Record<string, unknown> & { households: { householdId: string; paidFen: string }[] }
+      >(o, `${base}/trace`);
+      if (o.json) process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
+      else {
+        for (const k of [
+          'issuedFen',
+          'receivedFen',
+          'inTransitFen',
+          'paidFen',
+          'disbursedFen',
+          'unspentFen',
+          'onwardInTransitFen',
+          'returnedFen',
+          'reversedFen',
+        ]) {
+          const v = body[k];
+          if (typeof v === 'string')
+            process.stdout.write(`${k.replace(/Fen$/, '').padEnd(18)} ${yuanText(v).padStart(18)} 元\n`);
+        }
+        process.stdout.write(`${body.households.length} households reached\n`);
+      }
+      if (o.svg) await auditDownload(o, `${base}/trace.svg`, o.svg);
+    },
+  );
+
+  trace
+    .command('verify')
+    .description('check a trace evidence file offline: every cited event is in the signed log')
+    .argument('<file>', 'evidence file from `trace household --evidence`')
+    .requiredOption('--key <key>', 'verifier key "<name>+<key id>+<key>", or a file containing it')
+    .action((path: string, o: { key: string }) => {
+      if (!existsSync(path) || !statSync(path).isFile()) throw new UsageError(`no such file: ${path}`);
+      if (statSync(path).size > traceEvidenceBytesMax)
+        throw new UsageError(`${path} is larger than ${traceEvidenceBytesMax} bytes`);
+      const key = readVerifierKey(o.key);
+      let file: EvidenceFile;
+      try {
+        file = JSON.parse(readFileSync(path, 'utf8')) as EvidenceFile;
+      } catch (error) {
+        process.stderr.write(`not verified: not JSON: ${(error as Error).message}\n`);
+        process.exitCode = 1;
+        return;
+      }
+      const failures = verifyTraceEvidence(file, key);
+      if (failures.length === 0) {
+        process.stdout.write(`verified: all ${file.events.length} cited events are in the signed logs\n`);
+        return;
+      }
+      for (const f of failures) process.stderr.write(`not verified: ${f}\n`);
+      process.exitCode = 1;
+    });
+  return trace;
+}
