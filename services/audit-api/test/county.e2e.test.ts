@@ -1,3 +1,8 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { type Projector, startProjector } from '@fundtrace/books';
 import { signerFromSeed, verifyBundle } from '@fundtrace/merkle';
 import { signToken } from '@fundtrace/service-kit';
@@ -309,7 +314,31 @@ describe('traces, trails, progress and proofs', () => {
     ).toBe(false);
     // An event moved to another position (reordered) fails too.
     expect(verifyBundle({ ...e0, leafIndex: e0.leafIndex + 1 }, signer.verifierKey).ok).toBe(false);
-  });
+
+    // The whole file, offline, with the CLI and nothing but the key; then one event dropped from its proof.
+    const dir = mkdtempSync(join(tmpdir(), 'trace-evidence-'));
+    const good = join(dir, 'good.json');
+    const bad = join(dir, 'bad.json');
+    writeFileSync(good, response.body);
+    const broken = structuredClone(bundle);
+    broken.events[1].bundle.proof = broken.events[1].bundle.proof.slice(1);
+    writeFileSync(bad, JSON.stringify(broken));
+    const cli = (file: string) =>
+      promisify(execFile)(
+        process.execPath,
+        ['--import', 'tsx', resolve(import.meta.dirname, '../../../packages/cli/src/main.ts'), 'trace', 'verify', file, '--key', signer.verifierKey],
+        { cwd: resolve(import.meta.dirname, '../../..') },
+      ).then(
+        (r) => ({ code: 0, out: r.stdout }),
+        (e: { code: number; stderr: string }) => ({ code: e.code, out: e.stderr }),
+      );
+    const ok = await cli(good);
+    expect(ok.out).toContain(`all ${bundle.events.length} cited events`);
+    expect(ok.code).toBe(0);
+    const refused = await cli(bad);
+    expect(refused.code).toBe(1);
+    expect(refused.out).toContain(`${bundle.events[1].stream}#${bundle.events[1].seq}`);
+  }, 60_000);
 
   it('traces the allocation forward to households, units, unspent and in transit, fen by fen', async () => {
     const response = await get(`/v1/partitions/${city}/allocations/a-nx/trace`);
