@@ -199,17 +199,18 @@ const cases: Case[] = [
         amountFen: 1_000_000n,
         created: [tranche('t2', 1_000_000n)],
       });
+      // The earmark takes its money from t2 but names t1 as the new tranche's parent.
       add(
         'FundsEarmarked',
         earmark(
           'em1',
-          [{ trancheId: 't1', amountFen: 200_000n }],
+          [{ trancheId: 't2', amountFen: 200_000n }],
           [tranche('e1', 200_000n, [{ partition: null, trancheId: 't1', amountFen: 200_000n }], 'prj')],
           200_000n,
         ),
       );
     },
-    // The totals are right, but the money goes back to t2, which never gave any and is full.
+    // Following the lineage, the reversal gives 200,000 fen back to t1, which never gave any.
     bad: (add) =>
       add('MovementReversed', {
         reversalId: 'rv1',
@@ -218,7 +219,7 @@ const cases: Case[] = [
         reason: '错账',
         amountFen: 200_000n,
         cancelled: [{ trancheId: 'e1', amountFen: 200_000n }],
-        restored: [{ trancheId: 't2', amountFen: 200_000n }],
+        restored: [{ trancheId: 't1', amountFen: 200_000n }],
       }),
   },
   {
@@ -313,6 +314,44 @@ const cases: Case[] = [
         totalFen: 2_000_000n,
         reason: '调整',
         lines: [{ lineId: 'l1', category: 'infrastructure', title: '道路', amountFen: 1_999_999n }],
+      }),
+  },
+  {
+    name: 'a reversal giving an earmark back to another tranche than it came from',
+    invariant: 'restore_mismatch',
+    before: (add) => {
+      add('AllocationReceived', {
+        receiptId: 'r2',
+        origin: { kind: 'external', payer: '县财政' },
+        accountId: pool,
+        documentNumber: doc,
+        fundSource: 'county',
+        purpose,
+        fiscalYear: 2019,
+        amountFen: 1_000_000n,
+        created: [tranche('t2', 1_000_000n)],
+      });
+      add(
+        'FundsEarmarked',
+        earmark(
+          'em5',
+          [{ trancheId: 't1', amountFen: 300n }],
+          [tranche('e5', 300n, [{ partition: null, trancheId: 't1', amountFen: 300n }], 'prj')],
+          300n,
+        ),
+      );
+      add('PaymentInstructed', payment('pay-t2', 300n, [{ trancheId: 't2', amountFen: 300n }]));
+    },
+    // t2 has room for 300 fen, but the earmark's money came from t1.
+    bad: (add) =>
+      add('MovementReversed', {
+        reversalId: 'rv5',
+        movementKind: 'earmark',
+        movementId: 'em5',
+        reason: '错账',
+        amountFen: 300n,
+        cancelled: [{ trancheId: 'e5', amountFen: 300n }],
+        restored: [{ trancheId: 't2', amountFen: 300n }],
       }),
   },
   {

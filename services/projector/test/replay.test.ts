@@ -10,6 +10,8 @@ import { loadCounty, writeLoad } from './support/load';
  * fresh schemas must give the same books, byte for byte.
  */
 const events = process.env.FUNDTRACE_LONG === '1' ? 100_000 : 10_000;
+/** A bound on a slow, shared machine, not an expectation of speed (tests never assert timings). */
+const loadTimeoutMs = process.env.FUNDTRACE_LONG === '1' ? 3_600_000 : 900_000;
 
 let rig: Rig;
 let tails: Map<string, number>;
@@ -28,29 +30,38 @@ beforeAll(async () => {
   await projector.stop();
   await live.destroy();
   expect(queued).toBeGreaterThanOrEqual(events);
-});
+}, loadTimeoutMs);
 afterAll(async () => {
   await rig?.close();
 });
 
 describe('replay', () => {
-  it('rebuilds into a fresh schema twice with byte-identical tables, equal to the live books', async () => {
-    const first = await rebuildBooks({ url: rig.database.url, nc: rig.nc, ns: rig.ns, schema: 'replay_a' });
-    const second = await rebuildBooks({ url: rig.database.url, nc: rig.nc, ns: rig.ns, schema: 'replay_b' });
-    expect(first.applied).toBe([...tails.values()].reduce((a, b) => a + b, 0));
-    expect(second.applied).toBe(first.applied);
-    const [live, a, b] = await Promise.all([
-      digestBooks(rig.db, liveSchema),
-      digestBooks(rig.db, 'replay_a'),
-      digestBooks(rig.db, 'replay_b'),
-    ]);
-    expect(a).toEqual(b);
-    expect(a).toEqual(live);
-    expect(a.find((t) => t.table === 'payments')!.rows).toBeGreaterThan(1_000);
-    await expect(
-      rebuildBooks({ url: rig.database.url, nc: rig.nc, ns: rig.ns, schema: 'replay_a' }),
-    ).rejects.toThrow(/exists/);
-  });
+  it(
+    'rebuilds into a fresh schema twice with byte-identical tables, equal to the live books',
+    async () => {
+      const first = await rebuildBooks({ url: rig.database.url, nc: rig.nc, ns: rig.ns, schema: 'replay_a' });
+      const second = await rebuildBooks({
+        url: rig.database.url,
+        nc: rig.nc,
+        ns: rig.ns,
+        schema: 'replay_b',
+      });
+      expect(first.applied).toBe([...tails.values()].reduce((a, b) => a + b, 0));
+      expect(second.applied).toBe(first.applied);
+      const [live, a, b] = await Promise.all([
+        digestBooks(rig.db, liveSchema),
+        digestBooks(rig.db, 'replay_a'),
+        digestBooks(rig.db, 'replay_b'),
+      ]);
+      expect(a).toEqual(b);
+      expect(a).toEqual(live);
+      expect(a.find((t) => t.table === 'payments')!.rows).toBeGreaterThan(1_000);
+      await expect(
+        rebuildBooks({ url: rig.database.url, nc: rig.nc, ns: rig.ns, schema: 'replay_a' }),
+      ).rejects.toThrow(/exists/);
+    },
+    loadTimeoutMs,
+  );
 
   it('keeps no ciphertext and no clear personal data in the books', async () => {
     const { rows } = await sql<{ n: string }>`

@@ -72,6 +72,8 @@ export class Batch {
   private readonly planLines = new Map<string, Row<'plan_lines'>[]>();
   /** Tranche pieces each payment consumed, from the books or from this batch. */
   readonly paymentPieces = new Map<string, TranchePiece[]>();
+  /** Same-partition parents of tranches a reversal cancels: where their money must go back. */
+  readonly trancheParents = new Map<string, TranchePiece[]>();
 
   private current: Current | undefined;
   private entryNo = 0;
@@ -135,6 +137,22 @@ export class Batch {
     for (const id of ids) this.paymentPieces.set(id, []);
     for (const row of rows) {
       this.paymentPieces
+        .get(row.child_id)!
+        .push({ trancheId: row.parent_tranche_id, amountFen: row.amount_fen });
+    }
+  }
+
+  async loadTrancheParents(trx: Transaction<Database>, trancheIds: Iterable<string>): Promise<void> {
+    const ids = [...new Set(trancheIds)].filter((id) => !this.trancheParents.has(id));
+    if (ids.length === 0) return;
+    const { rows } = await sql<{ child_id: string; parent_tranche_id: string; amount_fen: bigint }>`
+      select child_id, parent_tranche_id, amount_fen from tranche_flows
+      where partition = ${this.partition} and child_kind = 'tranche' and parent_partition = ${this.partition}
+        and child_id = any(${ids}::text[])
+      order by seq, piece_no`.execute(trx);
+    for (const id of ids) this.trancheParents.set(id, []);
+    for (const row of rows) {
+      this.trancheParents
         .get(row.child_id)!
         .push({ trancheId: row.parent_tranche_id, amountFen: row.amount_fen });
     }
@@ -346,6 +364,12 @@ export class Batch {
     };
     this.stores.tranches.put(row);
     this.entry('debit', credit.accountId, credit.amountFen, movementKind, movementId, credit.trancheId);
+    this.trancheParents.set(
+      credit.trancheId,
+      credit.parents
+        .filter((parent) => (parent.partition ?? this.partition) === this.partition)
+        .map((parent) => ({ trancheId: parent.trancheId, amountFen: parent.amountFen })),
+    );
     for (const parent of credit.parents) {
       const parentPartition = parent.partition ?? this.partition;
       if (parentPartition === this.partition) this.tranche(parent.trancheId, 'lineage_broken');
@@ -450,7 +474,12 @@ export class Batch {
         trx,
         'allocations',
         ['from_partition', 'allocation_id'],
-        this.allocationIssues.map(({ received_fen: _received, ...row }) => row),
+        // Sorted like the receiving side's rows, so two partitions' batches lock rows in one order.
+        [...this.allocationIssues]
+          .sort((a, b) =>
+            a.allocation_id < b.allocation_id ? -1 : a.allocation_id > b.allocation_id ? 1 : 0,
+          )
+          .map(({ received_fen: _received, ...row }) => row),
         'allocations.issued_seq is null',
         'allocation_id',
       );

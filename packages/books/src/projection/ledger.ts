@@ -68,6 +68,7 @@ interface Keys {
   disbursements: Set<string>;
   payments: Set<string>;
   paymentPieces: Set<string>;
+  cancelled: Set<string>;
   years: Set<string>;
   notices: Set<string>;
   objections: Set<string>;
@@ -92,6 +93,7 @@ export async function prefetchLedger(
     disbursements: new Set(),
     payments: new Set(),
     paymentPieces: new Set(),
+    cancelled: new Set(),
     years: new Set(),
     notices: new Set(),
     objections: new Set(),
@@ -190,6 +192,7 @@ export async function prefetchLedger(
         target.add(event.data.movementId);
         if (event.data.movementKind === 'payment') k.paymentPieces.add(event.data.movementId);
         add(k.tranches, ids(event.data.cancelled));
+        add(k.cancelled, ids(event.data.cancelled));
         add(k.tranches, ids(event.data.restored));
         break;
       }
@@ -235,6 +238,7 @@ export async function prefetchLedger(
   await batch.load(trx, 'projects', k.projects);
   await batch.load(trx, 'payments', k.payments);
   await batch.loadPaymentPieces(trx, k.paymentPieces);
+  await batch.loadTrancheParents(trx, k.cancelled);
   await batch.load(trx, 'fiscal_years', k.years);
   await batch.load(trx, 'notices', k.notices);
   await batch.load(trx, 'objections', k.objections);
@@ -933,6 +937,15 @@ function reverse(batch: Batch, event: Extract<Ledger, { type: 'MovementReversed'
         batch.fail(
           'total_mismatch',
           `${kind} ${id} of ${row.amount_fen} fen: reversal of ${d.amountFen} cancels ${cancelTotal} and restores ${restoreTotal} fen`,
+        );
+      }
+      // The money goes back to exactly the tranches the movement took it from: the parents of the
+      // tranches it created.
+      const sources = d.cancelled.flatMap((piece) => batch.trancheParents.get(piece.trancheId) ?? []);
+      if (!samePieces(sources, d.restored)) {
+        batch.fail(
+          'restore_mismatch',
+          `${kind} ${id} came from ${describePieces(sources)}, the reversal restores ${describePieces(d.restored)}`,
         );
       }
       cancel();

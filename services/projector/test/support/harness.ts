@@ -13,7 +13,7 @@ import { type Kysely, sql } from 'kysely';
 import { LogWriter } from './log-writer';
 
 /** How long a test waits for the projector to catch up before failing (not a timing assertion). */
-export const catchUpTimeoutMs = 60_000;
+export const catchUpTimeoutMs = 600_000;
 const pollMs = 50;
 
 export interface Rig {
