@@ -326,7 +326,16 @@ describe('traces, trails, progress and proofs', () => {
     const cli = (file: string) =>
       promisify(execFile)(
         process.execPath,
-        ['--import', 'tsx', resolve(import.meta.dirname, '../../../packages/cli/src/main.ts'), 'trace', 'verify', file, '--key', signer.verifierKey],
+        [
+          '--import',
+          'tsx',
+          resolve(import.meta.dirname, '../../../packages/cli/src/main.ts'),
+          'trace',
+          'verify',
+          file,
+          '--key',
+          signer.verifierKey,
+        ],
         { cwd: resolve(import.meta.dirname, '../../..') },
       ).then(
         (r) => ({ code: 0, out: r.stdout }),
