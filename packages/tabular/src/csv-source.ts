@@ -113,10 +113,16 @@ export async function* csvRows(
   const firstLine = seen.split(/\r?\n|\r/, 1)[0] ?? '';
   const delimiter = delimiterOption === 'auto' ? detectDelimiter(firstLine) : delimiterOption;
   async function* all(): AsyncGenerator<string> {
-    yield* peeked;
-    for (let next = await text.next(); !next.done; next = await text.next()) yield next.value;
+    try {
+      yield* peeked;
+      for (let next = await text.next(); !next.done; next = await text.next()) yield next.value;
+    } finally {
+      // Closes the file when the reader stops early.
+      await text.return(undefined);
+    }
   }
-  const parser = Readable.from(all()).pipe(
+  const decoded = Readable.from(all());
+  const parser = decoded.pipe(
     parse({
       delimiter,
       relax_column_count: true,
@@ -151,6 +157,7 @@ export async function* csvRows(
     );
   } finally {
     parser.destroy();
+    decoded.destroy();
   }
 }
 

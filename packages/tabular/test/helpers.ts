@@ -1,3 +1,4 @@
+import { existsSync, readdirSync, readlinkSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -49,4 +50,21 @@ export async function scratchDir(): Promise<string> {
 
 export function utf8(text: string): Uint8Array {
   return new TextEncoder().encode(text);
+}
+
+/**
+ * Whether this process still has `path` open (Linux /proc; elsewhere reports
+ * false, and the tests that use it prove less). Waits a few turns first: streams
+ * close asynchronously after destroy().
+ */
+export async function isOpen(path: string): Promise<boolean> {
+  if (!existsSync('/proc/self/fd')) return false;
+  for (let turn = 0; turn < 20; turn += 1) await new Promise((resolve) => setImmediate(resolve));
+  return readdirSync('/proc/self/fd').some((fd) => {
+    try {
+      return readlinkSync(`/proc/self/fd/${fd}`) === path;
+    } catch {
+      return false;
+    }
+  });
 }

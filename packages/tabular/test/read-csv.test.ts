@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import iconv from 'iconv-lite';
 import { describe, expect, it } from 'vitest';
 import { cellLengthMax, readTable } from '../src/index';
-import { readAll, readError, rosterColumns, scratchDir, utf8 } from './helpers';
+import { isOpen, readAll, readError, rosterColumns, scratchDir, utf8 } from './helpers';
 
 const dir = await scratchDir();
 const roster =
@@ -185,6 +185,7 @@ describe('readTable on CSV: rows', () => {
       if (seen.length === 3) break;
     }
     expect(seen).toEqual([2, 3, 4]);
+    expect(await isOpen(path)).toBe(false);
   });
 });
 

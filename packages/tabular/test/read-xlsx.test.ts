@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import ExcelJS from 'exceljs';
 import { describe, expect, it } from 'vitest';
 import { cellLengthMax, readTable } from '../src/index';
-import { readAll, readError, rosterColumns, scratchDir } from './helpers';
+import { isOpen, readAll, readError, rosterColumns, scratchDir } from './helpers';
 
 const dir = await scratchDir();
 let fileNumber = 0;
@@ -218,5 +218,6 @@ describe('readTable on XLSX: sheets', () => {
       if (seen.length === 2) break;
     }
     expect(seen).toEqual([2, 3]);
+    expect(await isOpen(path)).toBe(false);
   });
 });
