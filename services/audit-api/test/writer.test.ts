@@ -1,0 +1,98 @@
+import { silentLogger } from '@fundtrace/eventlog';
+import type { Actor } from '@fundtrace/events';
+import { findingIdFor, type RaisedFinding } from '@fundtrace/rules';
+import { connectTestNats, deleteNamespaceStreams, testNamespace } from '@fundtrace/testkit';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AuditWriter } from '../src/findings/writer';
+
+const partition = '411325';
+const inspector: Actor = { userId: 'i-1', role: 'inspector', org: '县纪委' };
+let nc: NatsConnection;
+let ns: string;
+
+const finding = (key: string): RaisedFinding => ({
+  findingId: findingIdFor('duplicate_payment', 1, partition, key),
+  ruleId: 'duplicate_payment',
+  ruleVersion: 1,
+  severity: 'high',
+  subjects: [{ context: 'registry', partition, entity: 'household', id: key }],
+  evidence: [{ stream: `LEDGER_${partition}`, seq: 3, type: 'PaymentInstructed' }],
+  amounts: [{ label: 'excess', amountFen: 19_000n }],
+  summary: `household ${key} paid twice`,
+});
+
+async function open(): Promise<AuditWriter> {
+  return AuditWriter.open({
+    js: jetstream(nc),
+    jsm: await jetstreamManager(nc),
+    partition,
+    ns,
+    logger: silentLogger(),
+  });
+}
+
+beforeAll(async () => {
+  nc = await connectTestNats('audit-writer-test');
+  ns = testNamespace();
+});
+afterAll(async () => {
+  await deleteNamespaceStreams(await jetstreamManager(nc), ns).catch(() => undefined);
+  await nc.close();
+});
+
+describe('AUDIT writer (single writer per stream, OCC, idempotent)', () => {
+  it('two instances never raise a finding twice and never lose a step', async () => {
+    const [a, b] = [await open(), await open()];
+    const findings = ['H1', 'H2', 'H3'].map(finding);
+    // Both race to raise the same findings: the loser catches up and finds them raised.
+    const [ra, rb] = await Promise.all([
+      a.raise(findings, inspector, 'run-1'),
+      b.raise(findings, inspector, 'run-1'),
+    ]);
+    expect(ra.raised.length + rb.raised.length).toBe(3);
+    expect(new Set([...ra.raised, ...rb.raised].map((r) => r.findingId)).size).toBe(3);
+    // A step through instance A, then a conflicting one through stale instance B: B catches up first.
+    const id = findings[0]!.findingId;
+    const review = await a.step({
+      commandId: 'rev-1',
+      actor: inspector,
+      command: { type: 'ReviewFinding', data: { findingId: id, outcome: 'dismissed', note: '不属实' } },
+    });
+    expect(review).toMatchObject({ ok: true, duplicate: false });
+    const rectify = await b.step({
+      commandId: 'rect-1',
+      actor: inspector,
+      command: { type: 'RectifyFinding', data: { findingId: id, recoveredFen: 0n, note: '整改' } },
+    });
+    expect(rectify).toMatchObject({ ok: false, code: 'step_not_allowed' });
+  });
+
+  it('remembers command ids across restarts: same content is the original, other content is refused', async () => {
+    const before = await open();
+    const id = finding('H2').findingId;
+    const command = {
+      type: 'ReviewFinding' as const,
+      data: { findingId: id, outcome: 'confirmed' as const, note: '属实' },
+    };
+    const first = await before.step({ commandId: 'rev-h2', actor: inspector, command });
+    expect(first).toMatchObject({ ok: true, duplicate: false });
+    const after = await open(); // rebuilt from the stream alone
+    expect(await after.step({ commandId: 'rev-h2', actor: inspector, command })).toEqual({
+      ok: true,
+      duplicate: true,
+      seq: (first as { seq: number }).seq,
+    });
+    const other = await after.step({
+      commandId: 'rev-h2',
+      actor: inspector,
+      command: { ...command, data: { ...command.data, outcome: 'dismissed' } },
+    });
+    expect(other).toMatchObject({ ok: false, code: 'idempotency_key_reused' });
+    // Re-raising after a restart appends nothing.
+    const rerun = await after.raise(['H1', 'H2', 'H3'].map(finding), inspector, 'run-2');
+    expect(rerun.raised).toEqual([]);
+    expect(rerun.known).toHaveLength(3);
+  });
+});
