@@ -6,7 +6,7 @@ export default defineConfig({
   test: {
     include: ['packages/*/test/**/*.test.ts', 'services/*/test/**/*.test.ts', 'test/**/*.test.ts'],
     pool: 'forks',
-    maxWorkers: Number(process.env.FUNDTRACE_TEST_WORKERS ?? 3),
+    maxWorkers: Number(process.env.FUNDTRACE_TEST_WORKERS ?? 2),
     testTimeout: 120_000,
     hookTimeout: 120_000,
     reporters: process.env.CI ? ['default'] : ['default'],
