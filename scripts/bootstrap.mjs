@@ -41,7 +41,14 @@ const stale = !existsSync(marker) || (existsSync(lock) && statSync(lock).mtimeMs
 if (stale) {
   console.log('installing dependencies (pnpm install --frozen-lockfile)');
   if (!run('pnpm', ['install', '--frozen-lockfile'])) {
-    console.error('pnpm install failed; see the messages above.');
-    process.exit(1);
+    // A lockfile that disagrees with a package.json is a mistake to fix, but not a
+    // reason to leave a machine without dependencies: say so loudly and resolve again.
+    console.error(
+      'pnpm-lock.yaml does not match the package.json files; resolving again (commit the updated lockfile).',
+    );
+    if (!run('pnpm', ['install', '--no-frozen-lockfile'])) {
+      console.error('pnpm install failed; see the messages above.');
+      process.exit(1);
+    }
   }
 }
