@@ -41,8 +41,10 @@ export function firstEventMatches(firstEventId: string, hash: string): boolean {
 export function parseMessageId(msgId: string): { commandId: string; index: number } | null {
   const at = msgId.lastIndexOf(':');
   if (at <= 0) return null;
-  const index = Number(msgId.slice(at + 1));
-  if (!Number.isSafeInteger(index) || index < 0) return null;
+  const digits = msgId.slice(at + 1);
+  // Digits only: Number('') is 0, so "cmd:" would otherwise read as index 0.
+  if (!/^\d{1,15}$/.test(digits)) return null;
+  const index = Number(digits);
   return { commandId: msgId.slice(0, at), index };
 }
 

@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { commandHash, eventIdFor, firstEventMatches, parseMessageId, SerialQueue } from '../src';
+
+describe('command identity (shared by the writers)', () => {
+  it('binds the first event id to the command content', () => {
+    const hash = commandHash('411325', 'ReviewFinding', { findingId: 'f', note: 'n' }, null);
+    const id = eventIdFor(1_700_000_000_000, hash, 0);
+    expect(firstEventMatches(id, hash)).toBe(true);
+    const other = commandHash('411325', 'ReviewFinding', { findingId: 'f', note: 'm' }, null);
+    expect(firstEventMatches(id, other)).toBe(false);
+    // Key order does not matter (canonical JSON), the partition does.
+    expect(commandHash('411325', 'T', { a: 1, b: 2 }, null)).toBe(
+      commandHash('411325', 'T', { b: 2, a: 1 }, null),
+    );
+    expect(commandHash('411326', 'T', { a: 1 }, null)).not.toBe(commandHash('411325', 'T', { a: 1 }, null));
+  });
+
+  it('parses <commandId>:<index> and refuses anything else', () => {
+    expect(parseMessageId('raise-x:0')).toEqual({ commandId: 'raise-x', index: 0 });
+    expect(parseMessageId('a:b:12')).toEqual({ commandId: 'a:b', index: 12 });
+    for (const bad of ['nocolon', ':1', 'a:', 'a:-1', 'a:1.5']) expect(parseMessageId(bad)).toBeNull();
+  });
+
+  it('runs tasks one at a time, in order, even when one fails', async () => {
+    const queue = new SerialQueue();
+    const order: string[] = [];
+    const slow = queue.run(async () => {
+      await new Promise((r) => setTimeout(r, 20));
+      order.push('slow');
+    });
+    const failing = queue.run(async () => {
+      order.push('failing');
+      throw new Error('boom');
+    });
+    const last = queue.run(async () => {
+      order.push('last');
+      return 3;
+    });
+    await slow;
+    await expect(failing).rejects.toThrow('boom');
+    expect(await last).toBe(3);
+    expect(order).toEqual(['slow', 'failing', 'last']);
+  });
+});
