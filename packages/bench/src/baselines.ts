@@ -1,12 +1,19 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { createDb, type Database } from '@fundtrace/db';
 import { runProjection } from '@fundtrace/eventlog';
-import { AckPolicy, DeliverPolicy, type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import {
+  AckPolicy,
+  DeliverPolicy,
+  type JetStreamClient,
+  type JetStreamManager,
+  jetstream,
+  jetstreamManager,
+} from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { pipeline } from 'node:stream/promises';
-import { Readable } from 'node:stream';
 import type { Progress } from './progress';
 
 /**
@@ -32,7 +39,12 @@ export function rate(count: number, ms: number): Rate {
 }
 
 /** Publishes `payloads` to `subject.<i>` with `publishInFlight` acknowledgements outstanding. */
-export async function publishPipelined(js: JetStreamClient, subject: string, payloads: readonly Uint8Array[], progress?: Progress): Promise<Rate> {
+export async function publishPipelined(
+  js: JetStreamClient,
+  subject: string,
+  payloads: readonly Uint8Array[],
+  progress?: Progress,
+): Promise<Rate> {
   const started = performance.now();
   const pending: Promise<unknown>[] = [];
   for (const [i, bytes] of payloads.entries()) {
@@ -48,10 +60,19 @@ export async function publishPipelined(js: JetStreamClient, subject: string, pay
 }
 
 /** Consumes the whole stream through a durable pull consumer, acknowledging every message. */
-export async function consumeDurable(nc: NatsConnection, stream: string, total: number, progress?: Progress): Promise<Rate> {
+export async function consumeDurable(
+  nc: NatsConnection,
+  stream: string,
+  total: number,
+  progress?: Progress,
+): Promise<Rate> {
   const jsm = await jetstreamManager(nc);
   const js = jetstream(nc);
-  await jsm.consumers.add(stream, { durable_name: 'bench-consume', ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All });
+  await jsm.consumers.add(stream, {
+    durable_name: 'bench-consume',
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+  });
   const consumer = await js.consumers.get(stream, 'bench-consume');
   const started = performance.now();
   let seen = 0;
@@ -76,10 +97,16 @@ export interface RawRow {
   bytes: Uint8Array;
 }
 
-export async function insertMultiRow(url: string, rows: readonly RawRow[], progress?: Progress): Promise<Rate> {
+export async function insertMultiRow(
+  url: string,
+  rows: readonly RawRow[],
+  progress?: Progress,
+): Promise<Rate> {
   const db = createDb<unknown>(url, { max: 1, applicationName: 'fundtrace-bench' });
   try {
-    await sql`create table bench_insert (stream text, seq bigint, subject text, bytes bytea, primary key (stream, seq))`.execute(db);
+    await sql`create table bench_insert (stream text, seq bigint, subject text, bytes bytea, primary key (stream, seq))`.execute(
+      db,
+    );
     const started = performance.now();
     for (let i = 0; i < rows.length; i += insertRows) {
       const part = rows.slice(i, i + insertRows);
@@ -100,12 +127,18 @@ export async function copyRows(url: string, rows: readonly RawRow[]): Promise<Ra
   const client = new pg.Client({ connectionString: url, application_name: 'fundtrace-bench' });
   await client.connect();
   try {
-    await client.query('create table bench_copy (stream text, seq bigint, subject text, bytes bytea, primary key (stream, seq))');
+    await client.query(
+      'create table bench_copy (stream text, seq bigint, subject text, bytes bytea, primary key (stream, seq))',
+    );
     const started = performance.now();
     function* lines() {
-      for (const r of rows) yield `${r.stream}\t${r.seq}\t${r.subject}\t\\\\x${Buffer.from(r.bytes).toString('hex')}\n`;
+      for (const r of rows)
+        yield `${r.stream}\t${r.seq}\t${r.subject}\t\\\\x${Buffer.from(r.bytes).toString('hex')}\n`;
     }
-    await pipeline(Readable.from(lines()), client.query(copyFrom('copy bench_copy (stream, seq, subject, bytes) from stdin')));
+    await pipeline(
+      Readable.from(lines()),
+      client.query(copyFrom('copy bench_copy (stream, seq, subject, bytes) from stdin')),
+    );
     const result = rate(rows.length, performance.now() - started);
     await client.query('drop table bench_copy');
     return result;
@@ -131,7 +164,9 @@ export async function naivePipeline(
   await migrateToLatest(admin as never, { schema });
   await admin.destroy();
   const db = createDb<Database>(url, { schema, applicationName: 'fundtrace-bench' });
-  await sql`create table ${sql.table(`${schema}.raw_events`)} (stream text, seq bigint, subject text, bytes bytea, primary key (stream, seq))`.execute(db);
+  await sql`create table ${sql.table(`${schema}.raw_events`)} (stream text, seq bigint, subject text, bytes bytea, primary key (stream, seq))`.execute(
+    db,
+  );
   const total = [...streams.values()].reduce((a, b) => a + b, 0);
   let applied = 0;
   const started = performance.now();
@@ -162,7 +197,8 @@ export async function naivePipeline(
   const ms = performance.now() - started;
   await Promise.all(runners.map((r) => r.stop()));
   const jsm: JetStreamManager = await jetstreamManager(nc);
-  for (const stream of streams.keys()) await jsm.consumers.delete(stream, `naive-${schema}`).catch(() => false);
+  for (const stream of streams.keys())
+    await jsm.consumers.delete(stream, `naive-${schema}`).catch(() => false);
   await db.destroy();
   return rate(total, ms);
 }

@@ -34,8 +34,11 @@ export function databaseUrlOn(serverUrl: string, name: string): string {
 export async function createMarkedDatabase(serverUrl: string, name: string, token: string): Promise<string> {
   const admin = createDb<unknown>(serverUrl, { max: 1, applicationName: 'fundtrace-bench' });
   try {
-    const { rows } = await sql<{ n: number }>`select count(*)::int as n from pg_database where datname = ${name}`.execute(admin);
-    if ((rows[0]?.n ?? 0) > 0) throw new RefusedError(`database ${name} exists; the benchmark only uses databases it creates`);
+    const { rows } = await sql<{
+      n: number;
+    }>`select count(*)::int as n from pg_database where datname = ${name}`.execute(admin);
+    if ((rows[0]?.n ?? 0) > 0)
+      throw new RefusedError(`database ${name} exists; the benchmark only uses databases it creates`);
     await sql`create database ${sql.id(name)}`.execute(admin);
   } finally {
     await admin.destroy();
@@ -43,7 +46,9 @@ export async function createMarkedDatabase(serverUrl: string, name: string, toke
   const url = databaseUrlOn(serverUrl, name);
   const db = createDb<unknown>(url, { max: 1, applicationName: 'fundtrace-bench' });
   try {
-    await sql`create table ${sql.id(markerTable)} (token text not null, created_at timestamptz not null default now())`.execute(db);
+    await sql`create table ${sql.id(markerTable)} (token text not null, created_at timestamptz not null default now())`.execute(
+      db,
+    );
     await sql`insert into ${sql.id(markerTable)} (token) values (${token})`.execute(db);
   } finally {
     await db.destroy();
@@ -67,7 +72,9 @@ export async function dropMarkedDatabase(serverUrl: string, name: string, token:
   if (!marked) throw new RefusedError(`database ${name} does not carry this run's marker; not dropping it`);
   const admin = createDb<unknown>(serverUrl, { max: 1, applicationName: 'fundtrace-bench' });
   try {
-    await sql`select pg_terminate_backend(pid) from pg_stat_activity where datname = ${name} and pid <> pg_backend_pid()`.execute(admin);
+    await sql`select pg_terminate_backend(pid) from pg_stat_activity where datname = ${name} and pid <> pg_backend_pid()`.execute(
+      admin,
+    );
     await sql`drop database if exists ${sql.id(name)}`.execute(admin);
   } finally {
     await admin.destroy();
@@ -83,7 +90,8 @@ export function markerStream(ns: string): string {
 export async function claimNamespace(jsm: JetStreamManager, ns: string, token: string): Promise<void> {
   if (!ns.startsWith(benchPrefix)) throw new RefusedError(`namespace ${ns} is not a benchmark namespace`);
   for await (const name of jsm.streams.names())
-    if (name.startsWith(`${ns}_`)) throw new RefusedError(`stream ${name} exists; the benchmark only uses streams it creates`);
+    if (name.startsWith(`${ns}_`))
+      throw new RefusedError(`stream ${name} exists; the benchmark only uses streams it creates`);
   await jsm.streams.add({
     name: markerStream(ns),
     subjects: [`${ns}.bench-marker`],
@@ -109,4 +117,3 @@ export async function releaseNamespace(jsm: JetStreamManager, ns: string, token:
   for (const name of doomed) await jsm.streams.delete(name);
   return doomed;
 }
-

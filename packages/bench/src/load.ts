@@ -59,14 +59,23 @@ export async function sendCommand(line: CommandLine, endpoints: Endpoints): Prom
       });
       job = (await response.json()) as Record<string, unknown>;
     }
-    if (job.status !== 'done') throw new Error(`import ${String(job.importId)}: ${String(job.status)} ${String(job.error)}`);
+    if (job.status !== 'done')
+      throw new Error(`import ${String(job.importId)}: ${String(job.status)} ${String(job.error)}`);
     return Number(job.appendedEvents);
   }
-  const result = await post(`${endpoints.ledgerUrl}/v1/partitions/${line.partition}/${line.path}`, endpoints.tokens.finance, line.body);
+  const result = await post(
+    `${endpoints.ledgerUrl}/v1/partitions/${line.partition}/${line.path}`,
+    endpoints.tokens.finance,
+    line.body,
+  );
   return Number(result.eventCount ?? 0);
 }
 
-export async function loadCommands(file: string, endpoints: Endpoints, progress?: Progress): Promise<LoadResult> {
+export async function loadCommands(
+  file: string,
+  endpoints: Endpoints,
+  progress?: Progress,
+): Promise<LoadResult> {
   const lines = createInterface({ input: createReadStream(file), crlfDelay: Number.POSITIVE_INFINITY });
   const result: LoadResult = { commands: 0, events: 0, ms: 0, byPartition: new Map() };
   const started = performance.now();

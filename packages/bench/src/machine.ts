@@ -9,7 +9,9 @@ export async function machineInfo(loadAverageStart: number[]): Promise<Machine> 
   const nc = await connectNats(process.env.NATS_URL ?? defaultNatsUrl, { name: 'fundtrace-bench-info' });
   const nats = nc.info?.version ?? 'unknown';
   await nc.close();
-  const client = new pg.Client({ connectionString: process.env.DATABASE_SERVER_URL ?? defaultDatabaseServerUrl });
+  const client = new pg.Client({
+    connectionString: process.env.DATABASE_SERVER_URL ?? defaultDatabaseServerUrl,
+  });
   await client.connect();
   const { rows } = await client.query<{ v: string }>('show server_version');
   await client.end();

@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { defaultDatabaseServerUrl, defaultNatsUrl } from '@fundtrace/devstack';
 import { machineInfo } from './machine';
 import { markdownReport, terminalReport } from './report';
-import { countyHouseholds, runBench } from './run';
+import { countyHouseholds, runBench, targetRosterRows } from './run';
 import { repoRoot } from './stack';
 
 /**
@@ -16,7 +16,7 @@ import { repoRoot } from './stack';
  */
 
 /** Default 100 % size: the largest that finishes under 30 minutes on the 2-core development machine. */
-const defaultHouseholds = 10_000;
+const defaultHouseholds = 2_000;
 const quickHouseholds = 1_500;
 
 const { values } = parseArgs({
@@ -26,6 +26,7 @@ const { values } = parseArgs({
     households: { type: 'string' },
     steps: { type: 'string' },
     'baseline-messages': { type: 'string' },
+    'roster-rows': { type: 'string' },
     seed: { type: 'string', default: '2024' },
     json: { type: 'string' },
     markdown: { type: 'string' },
@@ -52,6 +53,7 @@ const result = await runBench({
   households,
   steps,
   baselineMessages: Number(values['baseline-messages'] ?? (values.quick ? 20_000 : 100_000)),
+  rosterRows: Number(values['roster-rows'] ?? (values.quick ? 5_000 : targetRosterRows)),
   traceQueries: values.quick ? 200 : 1_000,
   noticeSeconds: values.quick ? 3 : 10,
   e2eRate: 1_000,
@@ -64,7 +66,9 @@ const result = await runBench({
 });
 const machine = await machineInfo(loadStart);
 console.log(terminalReport(result, machine));
-console.log(`\nfinished in ${((Date.now() - started) / 60_000).toFixed(1)} min; removed ${result.cleanup.length} streams and databases it created`);
+console.log(
+  `\nfinished in ${((Date.now() - started) / 60_000).toFixed(1)} min; removed ${result.cleanup.length} streams and databases it created`,
+);
 const command = `pnpm bench ${process.argv.slice(2).join(' ')}`.trim();
 const jsonPath = values.json ?? join(repoRoot, 'BENCHMARKS.json');
 const markdownPath = values.markdown ?? join(repoRoot, 'BENCHMARKS.md');

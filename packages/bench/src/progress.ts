@@ -12,10 +12,17 @@ export function progressBar(label: string, total: number, enabled: boolean): Pro
   if (!enabled || total <= 0)
     return {
       update: () => undefined,
-      stop: () => console.log(`  ${label}: ${total.toLocaleString('en')} in ${((performance.now() - started) / 1000).toFixed(1)} s`),
+      stop: () =>
+        console.log(
+          `  ${label}: ${total.toLocaleString('en')} in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+        ),
     };
   const bar = new cliProgress.SingleBar(
-    { format: `  ${label.padEnd(34)} {bar} {percentage}% {value}/{total} {eta_formatted}`, hideCursor: true, clearOnComplete: true },
+    {
+      format: `  ${label.padEnd(34)} {bar} {percentage}% {value}/{total} {eta_formatted}`,
+      hideCursor: true,
+      clearOnComplete: true,
+    },
     cliProgress.Presets.shades_classic,
   );
   bar.start(total, 0);

@@ -48,7 +48,8 @@ export function targetsOf(result: BenchResult): Target[] {
     measured: `${fmt(last.roster.perS)} ev/s vs ${fmt(last.roster.baseline.perS)} msg/s (${fmt(last.roster.rows)} rows)`,
     ratio: rosterRatio,
     met: rosterRatio >= 0.5,
-    note: last.roster.rows < 50_000 ? `roster had ${fmt(last.roster.rows)} rows (the target names 50,000)` : '',
+    note:
+      last.roster.rows < 50_000 ? `roster had ${fmt(last.roster.rows)} rows (the target names 50,000)` : '',
   });
   const scale = targetEvents / Math.max(1, last.writer.events);
   const rss = last.writer.rssBytes ?? 0;
@@ -95,9 +96,12 @@ export function targetsOf(result: BenchResult): Target[] {
     measured: `p50 ${last.trace.p50Ms} ms, p99 ${last.trace.p99Ms} ms (${last.trace.paymentsPerHousehold} payments, ${fmt(last.trace.totalPayments)} in books)`,
     ratio: ratio(last.trace.p99Ms, traceP99MsMax),
     met: last.trace.queries > 0 && last.trace.p99Ms <= traceP99MsMax,
-    note: last.trace.totalPayments < targetEvents ? `${fmt(last.trace.totalPayments)} payments, not 1M; households have ${last.trace.paymentsPerHousehold}, not 20` : '',
+    note:
+      last.trace.totalPayments < targetEvents
+        ? `${fmt(last.trace.totalPayments)} payments, not 1M; households have ${last.trace.paymentsPerHousehold}, not 20`
+        : '',
   });
-  if (last.notice)
+  if (last.notice && !('error' in last.notice))
     targets.push({
       name: 'notice board village page',
       target: '≥ 2,000 req/s',
@@ -106,7 +110,7 @@ export function targetsOf(result: BenchResult): Target[] {
       met: last.notice.requestsPerS >= noticeRequestsPerSMin && last.notice.non2xx === 0,
       note: '',
     });
-  if (last.e2e)
+  if (last.e2e && !('error' in last.e2e))
     targets.push({
       name: 'end-to-end accepted → visible',
       target: 'p50/p99 at a steady 1,000 commands/s',
@@ -123,27 +127,89 @@ function stepRows(s: StepResult): string[][] {
   return [
     ['load through HTTP (writers)', `${fmt(s.load.perS)} ev/s`, `${perK(s.load).toFixed(1)} ms/1k ev`, ''],
     ['naive pipeline', `${fmt(s.naive.perS)} ev/s`, `${perK(s.naive).toFixed(1)} ms/1k ev`, 'baseline'],
-    ['projector', `${fmt(s.projector.perS)} ev/s`, `${perK(s.projector).toFixed(1)} ms/1k ev`, `${ratio(s.projector.perS, s.naive.perS)} × naive`],
-    ['replay', `${fmt(s.replay.perS)} ev/s`, `${perK(s.replay).toFixed(1)} ms/1k ev`, `${ratio(s.replay.perS, s.naive.perS)} × naive`],
-    ['roster append', `${fmt(s.roster.perS)} ev/s`, `${fmt(s.roster.rows)} rows in ${fmt(s.roster.ms)} ms`, `${ratio(s.roster.perS, s.roster.baseline.perS)} × publish`],
-    ['roster baseline publish', `${fmt(s.roster.baseline.perS)} msg/s`, `${s.roster.avgEventBytes} B/event`, 'baseline'],
-    ['trace p50 / p99', `${s.trace.p50Ms} / ${s.trace.p99Ms} ms`, `${fmt(s.trace.totalPayments)} payments`, ''],
-    ['writer cold start', `${fmt(s.writer.coldStartMs)} ms`, `${fmt(s.writer.events)} events`, `${fmt((s.writer.rssBytes ?? 0) / 2 ** 20)} MiB RSS`],
-    ...(s.notice ? [['notice board page', `${fmt(s.notice.requestsPerS)} req/s`, `p99 ${s.notice.p99Ms} ms`, '']] : []),
-    ...(s.e2e ? [['end-to-end p50 / p99', `${s.e2e.p50Ms} / ${s.e2e.p99Ms} ms`, `at ${fmt(s.e2e.achievedPerS)}/s`, '']] : []),
+    [
+      'projector',
+      `${fmt(s.projector.perS)} ev/s`,
+      `${perK(s.projector).toFixed(1)} ms/1k ev`,
+      `${ratio(s.projector.perS, s.naive.perS)} × naive`,
+    ],
+    [
+      'replay',
+      `${fmt(s.replay.perS)} ev/s`,
+      `${perK(s.replay).toFixed(1)} ms/1k ev`,
+      `${ratio(s.replay.perS, s.naive.perS)} × naive`,
+    ],
+    [
+      'roster append',
+      `${fmt(s.roster.perS)} ev/s`,
+      `${fmt(s.roster.rows)} rows in ${fmt(s.roster.ms)} ms`,
+      `${ratio(s.roster.perS, s.roster.baseline.perS)} × publish`,
+    ],
+    [
+      'roster baseline publish',
+      `${fmt(s.roster.baseline.perS)} msg/s`,
+      `${s.roster.avgEventBytes} B/event`,
+      'baseline',
+    ],
+    [
+      'trace p50 / p99',
+      `${s.trace.p50Ms} / ${s.trace.p99Ms} ms`,
+      `${fmt(s.trace.totalPayments)} payments`,
+      '',
+    ],
+    [
+      'writer cold start',
+      `${fmt(s.writer.coldStartMs)} ms`,
+      `${fmt(s.writer.events)} events`,
+      `${fmt((s.writer.rssBytes ?? 0) / 2 ** 20)} MiB RSS`,
+    ],
+    ...noticeRows(s),
+    ...e2eRows(s),
+  ];
+}
+
+function noticeRows(s: StepResult): string[][] {
+  if (s.notice === null) return [];
+  if ('error' in s.notice) return [['notice board page', 'failed', s.notice.error.slice(0, 120), '']];
+  return [
+    [
+      'notice board page',
+      `${fmt(s.notice.requestsPerS)} req/s`,
+      `p99 ${s.notice.p99Ms} ms`,
+      `${ratio(s.notice.requestsPerS, noticeRequestsPerSMin)} × target`,
+    ],
+  ];
+}
+
+function e2eRows(s: StepResult): string[][] {
+  if (s.e2e === null) return [];
+  if ('error' in s.e2e) return [['end-to-end p50 / p99', 'failed', s.e2e.error.slice(0, 120), '']];
+  return [
+    [
+      'end-to-end p50 / p99',
+      `${s.e2e.p50Ms} / ${s.e2e.p99Ms} ms`,
+      `at ${fmt(s.e2e.achievedPerS)}/s of ${fmt(s.e2e.targetPerS)}/s`,
+      '',
+    ],
   ];
 }
 
 function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(width(h), ...rows.map((r) => width(r[i] ?? ''))));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => c + ' '.repeat(widths[i]! - width(c))).join(' | ')} |`;
+  const line = (cells: string[]) =>
+    `| ${cells.map((c, i) => c + ' '.repeat(widths[i]! - width(c))).join(' | ')} |`;
   return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
 }
 
 /** Display width: CJK characters take two columns. */
 function width(text: string): number {
   let w = 0;
-  for (const ch of text) w += /[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]/.test(ch) ? 2 : 1;
+  for (const ch of text)
+    w += /[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]/.test(
+      ch,
+    )
+      ? 2
+      : 1;
   return w;
 }
 
@@ -155,7 +221,11 @@ export function terminalReport(result: BenchResult, machine: Machine): string {
     table(
       ['baseline', 'rate', 'count'],
       [
-        ['JetStream publish, 1,000 in flight', `${fmt(b.publish.perS)} msg/s`, `${fmt(b.publish.count)} × ${b.payloadBytes} B`],
+        [
+          'JetStream publish, 1,000 in flight',
+          `${fmt(b.publish.perS)} msg/s`,
+          `${fmt(b.publish.count)} × ${b.payloadBytes} B`,
+        ],
         ['JetStream durable pull + ack', `${fmt(b.consume.perS)} msg/s`, fmt(b.consume.count)],
         ['PostgreSQL INSERT, 500 rows/stmt', `${fmt(b.insert.perS)} rows/s`, fmt(b.insert.count)],
         ['PostgreSQL COPY', `${fmt(b.copy.perS)} rows/s`, fmt(b.copy.count)],
@@ -163,23 +233,36 @@ export function terminalReport(result: BenchResult, machine: Machine): string {
     ),
   );
   for (const s of result.steps) {
-    out.push('', `Step ${Math.round(s.fraction * 100)}% of the scale: ${fmt(s.households)} households, ${fmt(s.commands)} commands, ${fmt(s.events)} events`);
+    out.push(
+      '',
+      `Step ${Math.round(s.fraction * 100)}% of the scale: ${fmt(s.households)} households, ${fmt(s.commands)} commands, ${fmt(s.events)} events`,
+    );
     out.push(table(['figure', 'value', 'per unit', 'ratio'], stepRows(s)));
   }
   out.push('', 'Targets');
   out.push(
     table(
       ['target', 'wanted', 'measured', 'ratio', 'met'],
-      targetsOf(result).map((t) => [t.name, t.target, t.measured, t.ratio === null ? '' : String(t.ratio), t.met ? 'met' : 'NOT MET']),
+      targetsOf(result).map((t) => [
+        t.name,
+        t.target,
+        t.measured,
+        t.ratio === null ? '' : String(t.ratio),
+        t.met ? 'met' : 'NOT MET',
+      ]),
     ),
   );
-  out.push('', `machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB; load ${machine.loadAverageStart.join(' ')} → ${machine.loadAverageEnd.join(' ')}`);
+  out.push(
+    '',
+    `machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB; load ${machine.loadAverageStart.join(' ')} → ${machine.loadAverageEnd.join(' ')}`,
+  );
   return out.join('\n');
 }
 
 export function growthRows(result: BenchResult): string[][] {
   return result.steps.map((s) => {
-    const perK = (r: { ms: number; count: number }) => (r.count > 0 ? ((r.ms / r.count) * 1000).toFixed(1) : '–');
+    const perK = (r: { ms: number; count: number }) =>
+      r.count > 0 ? ((r.ms / r.count) * 1000).toFixed(1) : '–';
     return [
       `${Math.round(s.fraction * 100)}%`,
       fmt(s.households),
@@ -194,7 +277,12 @@ export function growthRows(result: BenchResult): string[][] {
   });
 }
 
-export function markdownReport(result: BenchResult, machine: Machine, command: string, analysis: string): string {
+export function markdownReport(
+  result: BenchResult,
+  machine: Machine,
+  command: string,
+  analysis: string,
+): string {
   const b = result.baselines;
   const lines: string[] = [];
   lines.push('# fundtrace benchmarks', '');
@@ -225,7 +313,14 @@ export function markdownReport(result: BenchResult, machine: Machine, command: s
   lines.push(
     table(
       ['target', 'wanted', 'measured (largest step)', 'ratio', 'met', 'note'],
-      targetsOf(result).map((t) => [t.name, t.target, t.measured, t.ratio === null ? '' : String(t.ratio), t.met ? '**met**' : '**not met**', t.note]),
+      targetsOf(result).map((t) => [
+        t.name,
+        t.target,
+        t.measured,
+        t.ratio === null ? '' : String(t.ratio),
+        t.met ? '**met**' : '**not met**',
+        t.note,
+      ]),
     ),
     '',
   );
@@ -234,8 +329,16 @@ export function markdownReport(result: BenchResult, machine: Machine, command: s
     table(
       ['baseline', 'rate', 'count'],
       [
-        ['JetStream publish, pipelined, 1,000 in flight', `${fmt(b.publish.perS)} msg/s`, `${fmt(b.publish.count)} × ${b.payloadBytes} B`],
-        ['JetStream durable pull consume, explicit acks', `${fmt(b.consume.perS)} msg/s`, fmt(b.consume.count)],
+        [
+          'JetStream publish, pipelined, 1,000 in flight',
+          `${fmt(b.publish.perS)} msg/s`,
+          `${fmt(b.publish.count)} × ${b.payloadBytes} B`,
+        ],
+        [
+          'JetStream durable pull consume, explicit acks',
+          `${fmt(b.consume.perS)} msg/s`,
+          fmt(b.consume.count),
+        ],
         ['PostgreSQL multi-row INSERT (500 rows)', `${fmt(b.insert.perS)} rows/s`, fmt(b.insert.count)],
         ['PostgreSQL COPY', `${fmt(b.copy.perS)} rows/s`, fmt(b.copy.count)],
       ],
@@ -243,13 +346,29 @@ export function markdownReport(result: BenchResult, machine: Machine, command: s
     '',
   );
   for (const s of result.steps) {
-    lines.push(`## Step ${Math.round(s.fraction * 100)}%: ${fmt(s.households)} households, ${fmt(s.commands)} commands, ${fmt(s.events)} events`, '');
+    lines.push(
+      `## Step ${Math.round(s.fraction * 100)}%: ${fmt(s.households)} households, ${fmt(s.commands)} commands, ${fmt(s.events)} events`,
+      '',
+    );
     lines.push(table(['figure', 'value', 'per unit', 'ratio'], stepRows(s)), '');
   }
-  lines.push('## Growth (cost per 1,000 events should stay flat; trace should grow at most logarithmically)', '');
+  lines.push(
+    '## Growth (cost per 1,000 events should stay flat; trace should grow at most logarithmically)',
+    '',
+  );
   lines.push(
     table(
-      ['step', 'households', 'events', 'load ms/1k', 'naive ms/1k', 'projector ms/1k', 'replay ms/1k', 'trace p50/p99 ms', 'writer cold start ms'],
+      [
+        'step',
+        'households',
+        'events',
+        'load ms/1k',
+        'naive ms/1k',
+        'projector ms/1k',
+        'replay ms/1k',
+        'trace p50/p99 ms',
+        'writer cold start ms',
+      ],
       growthRows(result),
     ),
     '',

@@ -14,7 +14,13 @@ const serviceStartTimeoutMs = 300_000;
 /** Tokens outlive the longest run (the whole bench must finish in 30 minutes). */
 const tokenTtlSeconds = 4 * 3600;
 
-export type ServiceName = 'registry-api' | 'ledger-api' | 'projector' | 'notice-board' | 'audit-api' | 'log-keeper';
+export type ServiceName =
+  | 'registry-api'
+  | 'ledger-api'
+  | 'projector'
+  | 'notice-board'
+  | 'audit-api'
+  | 'log-keeper';
 
 export interface RunningService {
   name: ServiceName;
@@ -35,7 +41,12 @@ export interface StackEnv {
   partitions: { ledger: string[]; counties: string[] };
 }
 
-export async function startService(name: ServiceName, port: number, env: StackEnv, extra: Record<string, string> = {}): Promise<RunningService> {
+export async function startService(
+  name: ServiceName,
+  port: number,
+  env: StackEnv,
+  extra: Record<string, string> = {},
+): Promise<RunningService> {
   const main = join(repoRoot, 'services', name, 'src', 'main.ts');
   const started = performance.now();
   const child = spawn(process.execPath, ['--import', 'tsx', main], {
@@ -101,7 +112,12 @@ export async function startService(name: ServiceName, port: number, env: StackEn
 }
 
 export async function tokensFor(secret: string): Promise<{ finance: string; registry: string }> {
-  const claims = (role: string) => ({ sub: `bench-${role}`, role, org: 'fundtrace-bench', partitions: ['*'] });
+  const claims = (role: string) => ({
+    sub: `bench-${role}`,
+    role,
+    org: 'fundtrace-bench',
+    partitions: ['*'],
+  });
   return {
     finance: await signToken(secret, claims('finance') as never, tokenTtlSeconds),
     registry: await signToken(secret, claims('registry') as never, tokenTtlSeconds),

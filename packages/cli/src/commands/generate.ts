@@ -1,6 +1,6 @@
+import { once } from 'node:events';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { once } from 'node:events';
 import {
   generateHouseholds,
   type HouseholdInput,
@@ -48,8 +48,16 @@ const householdsPerCountyMax = 1_000_000;
 
 /** Real 河南 counties under their cities (GB/T 2260), the first twenty used at province scale. */
 const henan: ReadonlyArray<{ city: string; cityName: string; counties: readonly string[] }> = [
-  { city: '411300', cityName: '南阳市', counties: ['411325', '411321', '411322', '411323', '411324', '411326', '411327'] },
-  { city: '410300', cityName: '洛阳市', counties: ['410324', '410325', '410326', '410327', '410328', '410329', '410323'] },
+  {
+    city: '411300',
+    cityName: '南阳市',
+    counties: ['411325', '411321', '411322', '411323', '411324', '411326', '411327'],
+  },
+  {
+    city: '410300',
+    cityName: '洛阳市',
+    counties: ['410324', '410325', '410326', '410327', '410328', '410329', '410323'],
+  },
   { city: '411200', cityName: '三门峡市', counties: ['411221', '411224', '411282'] },
   { city: '411500', cityName: '信阳市', counties: ['411521', '411522', '411523'] },
 ];
@@ -98,7 +106,10 @@ const fen = (n: bigint) => n.toString();
  * Yields the commands of the data set in order. Pure given the options (same seed, same lines),
  * and streaming: a province is millions of lines and is never held in memory at once.
  */
-export function* generateCommands(options: GenerateOptions, summary?: GenerateSummary): Generator<CommandLine> {
+export function* generateCommands(
+  options: GenerateOptions,
+  summary?: GenerateSummary,
+): Generator<CommandLine> {
   const perCounty = options.households ?? countyHouseholds;
   if (!Number.isInteger(perCounty) || perCounty < 10 || perCounty > householdsPerCountyMax)
     throw new UsageError(`--households must be an integer from 10 to ${householdsPerCountyMax}`);
@@ -122,8 +133,13 @@ export function* generateCommands(options: GenerateOptions, summary?: GenerateSu
     s.expectedEvents += events;
     return line;
   };
-  const ledger = (partition: string, path: string, body: Record<string, unknown>, events = 1, group: string | null = null) =>
-    count({ service: 'ledger', partition, path, body, group }, events);
+  const ledger = (
+    partition: string,
+    path: string,
+    body: Record<string, unknown>,
+    events = 1,
+    group: string | null = null,
+  ) => count({ service: 'ledger', partition, path, body, group }, events);
 
   // Households first: the ledger pays only registered households with a bound card.
   const byCounty = new Map<string, HouseholdInput[]>();
@@ -268,8 +284,18 @@ function* countyLedger(
     // plan never refuses a project of the generated mix.
     totalFen: fen(2n * budget * BigInt(projects)),
     lines: [
-      { lineId: 'INDUSTRY', category: 'industry', title: '产业发展', amountFen: fen(budget * BigInt(projects)) },
-      { lineId: 'INFRA', category: 'infrastructure', title: '基础设施建设', amountFen: fen(budget * BigInt(projects)) },
+      {
+        lineId: 'INDUSTRY',
+        category: 'industry',
+        title: '产业发展',
+        amountFen: fen(budget * BigInt(projects)),
+      },
+      {
+        lineId: 'INFRA',
+        category: 'infrastructure',
+        title: '基础设施建设',
+        amountFen: fen(budget * BigInt(projects)),
+      },
     ],
   });
   for (let p = 0; p < projects; p++) {
@@ -282,7 +308,12 @@ function* countyLedger(
         kind: 'implementing_unit',
         name: `实施单位 ${p + 1}`,
       });
-    yield ledger(county, 'accounts', { commandId: id(`acct-${p}`), accountId: projectId, kind: 'project', name: `项目 ${p + 1}` });
+    yield ledger(county, 'accounts', {
+      commandId: id(`acct-${p}`),
+      accountId: projectId,
+      kind: 'project',
+      name: `项目 ${p + 1}`,
+    });
     const amount = (budget * BigInt(40 + random.int(0, 49))) / 100n;
     yield ledger(county, 'projects', {
       commandId: id(`project-${p}`),
@@ -349,8 +380,14 @@ function* countyLedger(
     if (random.next() < 0.1) yulu.push(h);
   }
 
-  let returned: { householdId: string; code: string; period: string; quantity: number; amountFen: bigint }[] = [];
-  const roster = function* (code: string, period: string, list: HouseholdInput[], amountOf: (h: HouseholdInput) => [number, bigint]) {
+  let returned: { householdId: string; code: string; period: string; quantity: number; amountFen: bigint }[] =
+    [];
+  const roster = function* (
+    code: string,
+    period: string,
+    list: HouseholdInput[],
+    amountOf: (h: HouseholdInput) => [number, bigint],
+  ) {
     if (list.length === 0) return;
     const noticeId = `N-${code}-${period}`;
     const start = period.length === 7 ? `${period}-01` : `${period}-01-05`;
@@ -373,7 +410,15 @@ function* countyLedger(
     yield ledger(
       county,
       'rosters',
-      { commandId: id(`roster-${code}-${period}`), rosterId, programmeCode: code, period, accountId: 'POOL', noticeId, rows },
+      {
+        commandId: id(`roster-${code}-${period}`),
+        rosterId,
+        programmeCode: code,
+        period,
+        accountId: 'POOL',
+        noticeId,
+        rows,
+      },
       rows.length,
     );
     s.payments += rows.length;
@@ -381,7 +426,13 @@ function* countyLedger(
     for (const row of rows) {
       const paymentId = `${rosterId}-r${row.row}`;
       if (random.next() < returnShare) {
-        returned.push({ householdId: row.householdId, code, period, quantity: row.quantity, amountFen: BigInt(row.amountFen) });
+        returned.push({
+          householdId: row.householdId,
+          code,
+          period,
+          quantity: row.quantity,
+          amountFen: BigInt(row.amountFen),
+        });
         yield ledger(
           county,
           'payment-returns',
@@ -409,7 +460,10 @@ function* countyLedger(
   for (let month = 1; month <= 12; month++) {
     const period = `${year}-${String(month).padStart(2, '0')}`;
     for (const m of monthly)
-      yield* roster(m.code, period, members.get(m.code)!, (h) => [h.members.length, m.fen * BigInt(h.members.length)]);
+      yield* roster(m.code, period, members.get(m.code)!, (h) => [
+        h.members.length,
+        m.fen * BigInt(h.members.length),
+      ]);
     // Re-payments (补发) of last month's returns, one instruction each, once the card is fixed.
     for (const [i, r] of returned.entries()) {
       const paymentId = `RP-${period}-${i}`;
@@ -429,7 +483,12 @@ function* countyLedger(
       yield ledger(
         county,
         'payment-settlements',
-        { commandId: id(`settle-${paymentId}`), paymentId, bankReference: `RCB-RP-${period}-${i}`, settledOn: `${period}-25` },
+        {
+          commandId: id(`settle-${paymentId}`),
+          paymentId,
+          bankReference: `RCB-RP-${period}-${i}`,
+          settledOn: `${period}-25`,
+        },
         1,
         `repay-${period}`,
       );
@@ -450,7 +509,11 @@ function addDays(date: string, days: number): string {
 export function generateCommand(): Command {
   return new Command('generate')
     .description('write a seeded, realistic data set (registry and ledger commands, one JSON line each)')
-    .addOption(new Option('--scale <scale>', 'county (≈50,000 households) or province (20 counties)').choices(['county', 'province']).default('county'))
+    .addOption(
+      new Option('--scale <scale>', 'county (≈50,000 households) or province (20 counties)')
+        .choices(['county', 'province'])
+        .default('county'),
+    )
     .option('--seed <seed>', 'seed: the same seed always gives the same data', '1')
     .option('--households <n>', 'households per county (default: the scale’s)')
     .requiredOption('--out <dir>', 'directory to write commands.ndjson and summary.json into')
