@@ -214,7 +214,9 @@ export const duplicatePayment: Rule<Record<string, never>> = {
     for (const p of input.payments) {
       if (!effective(p)) continue;
       const key = `${p.householdId}|${p.programmeCode}|${p.period}`;
-      groups.set(key, [...(groups.get(key) ?? []), p]);
+      const list = groups.get(key);
+      if (list === undefined) groups.set(key, [p]);
+      else list.push(p);
     }
     const out: FindingDraft[] = [];
     for (const [key, payments] of groups) {
