@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { jetstreamManager } from '@nats-io/jetstream';
+import { jetstreamManager, StorageType } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { trackDirectory, untrackDirectory } from './cleanup';
 import { testConfig } from './config';
@@ -69,6 +69,24 @@ async function jetStreamAnswers(url: string): Promise<boolean> {
   try {
     const jsm = await jetstreamManager(nc, { timeout: 1_000 });
     await jsm.getAccountInfo();
+    return true;
+  } finally {
+    await nc.close();
+  }
+}
+
+async function canPlaceReplicatedStream(url: string, replicas: number): Promise<boolean> {
+  const nc = await connect({ servers: url, timeout: 1_000, reconnect: false });
+  try {
+    const jsm = await jetstreamManager(nc, { timeout: 5_000 });
+    const name = `FT_READY_PROBE_${process.pid}`;
+    await jsm.streams.add({
+      name,
+      subjects: [`ft-ready-probe.${process.pid}`],
+      num_replicas: replicas,
+      storage: StorageType.Memory,
+    });
+    await jsm.streams.delete(name);
     return true;
   } finally {
     await nc.close();
@@ -201,6 +219,15 @@ export async function startPrivateNats(options: PrivateNatsOptions = {}): Promis
         () => jetStreamAnswers(url),
         natsReadyTimeoutMs,
         () => `JetStream on ${url} did not answer in ${natsReadyTimeoutMs} ms`,
+      );
+    }
+    // A meta leader answers before every peer has joined; a replicated stream can only
+    // be placed once they have. Prove it with a throw-away stream of `size` replicas.
+    if (clustered) {
+      await waitUntil(
+        () => canPlaceReplicatedStream(urls[0]!, size),
+        natsReadyTimeoutMs,
+        () => `the ${size}-node cluster could not place an R${size} stream in ${natsReadyTimeoutMs} ms`,
       );
     }
   };
