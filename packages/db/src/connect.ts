@@ -55,6 +55,14 @@ export function createPool(url: string, options: PoolOptions = {}): pg.Pool {
     options.onIdleError ??
     ((error: Error) => process.emitWarning(`idle PostgreSQL connection failed: ${error.message}`));
   pool.on('error', onIdleError);
+  // A connection that is checked out (mid-transaction) when the server dies emits 'error' on the
+  // client, not the pool; the query in flight already rejects, so the listener only has to keep
+  // Node from crashing on an unhandled 'error' event.
+  pool.on('connect', (client) => {
+    client.on('error', (error: Error) =>
+      process.emitWarning(`PostgreSQL connection in use failed: ${error.message}`),
+    );
+  });
   return pool;
 }
 
