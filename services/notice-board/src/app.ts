@@ -5,6 +5,7 @@ import { createDb, type Database } from '@fundtrace/db';
 import { type App, createApp, dbPlugin } from '@fundtrace/service-kit';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
+import { Counter } from 'prom-client';
 import { z } from 'zod';
 import { type CachedPage, PageCache, pageOf } from './cache';
 import type { NoticeBoardConfig } from './config';
@@ -100,11 +101,14 @@ export async function buildApp(config: NoticeBoardConfig, options: BuildOptions 
     ledgerObjectionSender({ ledgerApiUrl: config.LEDGER_API_URL, jwtSecret: config.JWT_SECRET });
 
   const cache = new PageCache();
-  let lastDay = today();
+  let versionChanges = 0;
   const refreshVersion = async () => {
     // The date is part of the version: days left and a notice's phase change at midnight.
-    lastDay = today();
-    cache.setVersion(`${lastDay}|${await booksVersion(ctx, () => projectionVersion(app.db))}`);
+    const moved = cache.setVersion(`${today()}|${await booksVersion(ctx, () => projectionVersion(app.db))}`);
+    if (moved) {
+      versionChanges++;
+      app.log.debug({ version: cache.version }, 'books moved; page cache dropped');
+    }
   };
   await refreshVersion();
   let polling = false;
@@ -120,6 +124,30 @@ export async function buildApp(config: NoticeBoardConfig, options: BuildOptions 
   poll.unref();
   app.addHook('onClose', async () => clearInterval(poll));
   app.decorate('pageCache', cache);
+  // What the cache saves, for operators and the benchmark: builds per version, hits, misses.
+  for (const [name, help, read] of [
+    [
+      'notice_board_page_builds_total',
+      'Pages and feeds built from the books (queries run)',
+      () => cache.stats().builds,
+    ],
+    ['notice_board_page_hits_total', 'Pages and feeds served from the cache', () => cache.stats().hits],
+    [
+      'notice_board_version_changes_total',
+      'Times the books moved and the cache was dropped',
+      () => versionChanges,
+    ],
+  ] as const) {
+    new Counter({
+      name,
+      help,
+      registers: [app.metrics.registry],
+      collect() {
+        this.reset();
+        this.inc(read());
+      },
+    });
+  }
 
   const generatedFrom = () => cache.version?.split('|')[1] ?? '';
   const baseUrl = (request: FastifyRequest) => options.publicUrl ?? `${request.protocol}://${request.host}`;

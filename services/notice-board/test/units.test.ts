@@ -113,7 +113,7 @@ describe('chart', () => {
     expect(svg).toContain('&lt;村&gt;');
     expect(svg).toContain('25.0%');
     expect(svg).toContain('25.00 / 100.00 元');
-    expect(svg).toContain('width="75"');
+    expect(svg).toContain('width="100"');
   });
 });
 

@@ -19,12 +19,14 @@ export interface ProgressBar {
 /** Bars per chart: more than this is a table's job, not a picture's. */
 export const chartBarsMax = 200;
 
-const barHeight = 22;
-const labelWidth = 150;
-const barWidth = 300;
-const figureWidth = 330;
+/**
+ * Each area takes two rows: its name and figures, then the bar across the whole width. A phone
+ * screen (360–420 px) shows the chart at about its natural size, so the text stays legible.
+ */
+const rowHeight = 46;
+const chartWidth = 400;
+const barHeight = 14;
 
-/** Per mille of `part` in `whole`, by integer arithmetic (money stays bigint). */
 export function perMille(part: bigint, whole: bigint): number {
   if (whole <= 0n) return 0;
   const clamped = part < 0n ? 0n : part > whole ? whole : part;
@@ -38,19 +40,17 @@ export function formatPercent(part: bigint, whole: bigint): string {
 
 export function progressChart(title: string, bars: readonly ProgressBar[]): Html {
   const shown = bars.slice(0, chartBarsMax);
-  const height = shown.length * barHeight + 8;
-  const width = labelWidth + barWidth + figureWidth;
+  const height = shown.length * rowHeight + 4;
   return html`<figure>
-<svg role="img" aria-label="${title}" viewBox="0 0 ${width} ${height}" width="100%" style="max-width:${width}px" xmlns="http://www.w3.org/2000/svg">
+<svg role="img" aria-label="${title}" viewBox="0 0 ${chartWidth} ${height}" width="100%" style="max-width:${chartWidth * 1.5}px" xmlns="http://www.w3.org/2000/svg">
 <title>${title}</title>
 ${shown.map((bar, i) => {
-  const y = 4 + i * barHeight;
-  const filled = Math.round((perMille(bar.spentFen, bar.totalFen) * barWidth) / 1000);
+  const y = 4 + i * rowHeight;
+  const filled = Math.round((perMille(bar.spentFen, bar.totalFen) * chartWidth) / 1000);
   return html`<g>
-<text x="0" y="${y + 15}">${bar.label}</text>
-<rect x="${labelWidth}" y="${y + 3}" width="${barWidth}" height="${barHeight - 8}" fill="#eee" stroke="#999"/>
-<rect x="${labelWidth}" y="${y + 3}" width="${filled}" height="${barHeight - 8}" fill="#b22"/>
-<text x="${labelWidth + barWidth + 6}" y="${y + 15}">${formatPercent(bar.spentFen, bar.totalFen)}  ${formatYuan(bar.spentFen)} / ${formatYuan(bar.totalFen)} 元</text>
+<text x="0" y="${y + 15}" font-size="14">${bar.label}  ${formatPercent(bar.spentFen, bar.totalFen)}  ${formatYuan(bar.spentFen)} / ${formatYuan(bar.totalFen)} 元</text>
+<rect x="0" y="${y + 22}" width="${chartWidth}" height="${barHeight}" fill="#eee" stroke="#999"/>
+<rect x="0" y="${y + 22}" width="${filled}" height="${barHeight}" fill="#b22"/>
 </g>`;
 })}
 </svg>

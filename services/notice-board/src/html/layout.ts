@@ -11,17 +11,18 @@ body{font-family:"Noto Sans CJK SC","Source Han Sans SC","PingFang SC","Microsof
 header,footer{border-bottom:2px solid #b22;margin-bottom:1rem}footer{border-top:1px solid #999;border-bottom:0;margin-top:2rem;font-size:.9rem}
 h1{font-size:1.6rem;margin:.5rem 0}h2{font-size:1.25rem;margin-top:1.5rem;border-left:.3rem solid #b22;padding-left:.5rem}
 nav ol{list-style:none;padding:0;margin:.5rem 0;display:flex;flex-wrap:wrap;gap:.25rem}nav li+li::before{content:"›";padding:0 .4rem;color:#666}
-table{border-collapse:collapse;width:100%;font-size:.95rem}th,td{border:1px solid #999;padding:.25rem .4rem;text-align:left;vertical-align:top}
+table{border-collapse:collapse;width:100%;font-size:.95rem}th,td{border:1px solid #999;padding:.25rem .4rem;text-align:left;vertical-align:top;white-space:nowrap}
 td.n,th.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}tfoot td,tfoot th{font-weight:bold;background:#f3f3f3}
+div.scroll{overflow-x:auto;max-width:100%}
 caption{text-align:left;font-weight:bold;padding:.25rem 0}
 .status-open{color:#060;font-weight:bold}.status-ended,.status-closed{color:#555}.warn{color:#a00;font-weight:bold}
 .meta{font-size:.85rem;color:#333;word-break:break-all}
 a{color:#035}ul.links{padding-left:1.2rem}
 form label{display:block;margin-top:.5rem;font-weight:bold}textarea,select,input{font-size:1rem;width:100%;max-width:40rem;box-sizing:border-box}
 button{font-size:1.1rem;padding:.4rem 1.2rem;margin-top:.75rem}
-svg text{font-size:12px;font-family:inherit}
+svg text{font-family:inherit}figure{margin:1rem 0}
 .no-print{}
-@media print{@page{size:A4;margin:15mm 12mm}body{max-width:none;padding:0;font-size:10.5pt}a{color:#000;text-decoration:none}
+@media print{div.scroll{overflow:visible}th,td{white-space:normal}@page{size:A4;margin:15mm 12mm}body{max-width:none;padding:0;font-size:10.5pt}a{color:#000;text-decoration:none}
 .no-print,form,nav .feeds{display:none}table{page-break-inside:auto}tr{page-break-inside:avoid}thead{display:table-header-group}
 h2{page-break-after:avoid}}
 `);

@@ -123,6 +123,8 @@ export interface RegionModel {
   /** County → townships, township → villages: spending progress per area. */
   readonly progress: readonly AreaProgress[];
   readonly notices: readonly NoticeSummary[];
+  /** Names of the villages the lines mention, from the gazetteer (code → name). */
+  readonly villageNames: Readonly<Record<string, string>>;
 }
 
 export interface NoticeLineView extends NoticeLine {
@@ -287,6 +289,7 @@ export async function regionModel(ctx: BoardContext, code: string): Promise<Regi
       payments: null,
       progress: [],
       notices: [],
+      villageNames: {},
     };
   }
   if (!known.includes(partition)) return undefined;
@@ -313,6 +316,12 @@ export async function regionModel(ctx: BoardContext, code: string): Promise<Regi
     payments: paymentsModel(payments),
     progress,
     notices: await publicNotices(ctx.db, partition, code),
+    villageNames: Object.fromEntries(
+      [...projects.map((p) => p.villageCode), ...payments.map((p) => p.villageCode)].map((v) => [
+        v,
+        ctx.places.name(v),
+      ]),
+    ),
   };
 }
 

@@ -34,6 +34,23 @@ const channelLabels: Readonly<Record<string, string>> = {
   letter: '信件',
 };
 
+/** Notice stages of the programmes' chains (reference data), e.g. 三榜公示 for housing. */
+const stageLabels: Readonly<Record<string, string>> = {
+  first: '第一榜',
+  second: '第二榜',
+  third: '第三榜',
+  township: '乡镇审核公示',
+  county: '县级审批公示',
+  approval: '审批公示',
+  first_review: '初审公示',
+};
+const noticeKindLabels: Readonly<Record<string, string>> = {
+  roster: '发放名单',
+  programme: '补助对象',
+  allocation: '资金分配',
+  project: '项目',
+};
+
 const yuan = (fen: bigint) => formatYuan(fen);
 const label = (labels: Readonly<Record<string, string>>, code: string) => labels[code] ?? code;
 
@@ -67,50 +84,50 @@ function allocationsSection(model: RegionModel): Html {
   const a = model.allocations;
   if (a === null) return html``;
   return html`<section aria-labelledby="alloc"><h2 id="alloc">资金分配结果</h2>
-<table><caption>本级收到的资金（到账）</caption>
+<div class="scroll"><div class="scroll"><table><caption>本级收到的资金（到账）</caption>
 <thead><tr><th>文号</th><th>资金来源</th><th>年度</th><th>来自</th><th class="n">金额（元）</th><th>到账日期</th><th>状态</th></tr></thead>
 <tbody>${a.received.map(
     (r) =>
       html`<tr><td>${r.documentNumber}</td><td>${label(fundSourceLabels, r.fundSource)}</td><td>${r.fiscalYear}</td><td>${r.fromPartition ?? r.payer ?? ''}</td><td class="n">${yuan(r.amountFen)}</td><td>${r.receivedOn}</td><td>${r.reversed ? '已冲正（不计入合计）' : '已到账'}</td></tr>`,
   )}</tbody>
 <tfoot><tr><th colspan="4">合计（${a.received.filter((r) => !r.reversed).length} 笔）</th><td class="n" data-total="received">${yuan(a.receivedTotalFen)}</td><td colspan="2"></td></tr></tfoot>
-</table>
-<table><caption>本级下达的资金</caption>
+</table></div>
+<div class="scroll"><div class="scroll"><table><caption>本级下达的资金</caption>
 <thead><tr><th>文号</th><th>名称</th><th>资金来源</th><th>下达至</th><th class="n">下达金额（元）</th><th class="n">已到账（元）</th><th class="n">在途（元）</th><th>下达日期</th></tr></thead>
 <tbody>${a.issued.map(
     (r) =>
       html`<tr><td>${r.documentNumber}</td><td>${r.title}</td><td>${label(fundSourceLabels, r.fundSource)}</td><td><a href="${regionHref(r.toPartition)}">${r.toPartition}</a></td><td class="n">${yuan(r.issuedFen)}</td><td class="n">${yuan(r.receivedFen)}</td><td class="n">${yuan(r.inTransitFen)}</td><td>${r.issuedOn}</td></tr>`,
   )}</tbody>
 <tfoot><tr><th colspan="4">合计（${a.issued.length} 笔）</th><td class="n" data-total="issued">${yuan(a.issuedTotalFen)}</td><td class="n">${yuan(a.issuedReceivedTotalFen)}</td><td class="n" data-total="in-transit">${yuan(a.inTransitTotalFen)}</td><td></td></tr></tfoot>
-</table></section>`;
+</table></div></section>`;
 }
 
 function projectsSection(model: RegionModel): Html {
   const p = model.projects;
   if (p === null) return html``;
   return html`<section aria-labelledby="proj"><h2 id="proj">项目安排和资金使用</h2>
-<table>
+<div class="scroll"><table>
 <thead><tr><th>项目</th><th>所在村</th><th>类别</th><th class="n">预算（元）</th><th class="n">已安排（元）</th><th class="n">已拨付（元）</th><th class="n">进度</th><th>验收</th></tr></thead>
 <tbody>${p.lines.map(
     (l) =>
-      html`<tr><td>${l.name}</td><td><a href="${regionHref(l.villageCode)}">${l.villageCode}</a></td><td>${l.category}</td><td class="n">${yuan(l.budgetFen)}</td><td class="n">${yuan(l.earmarkedFen)}</td><td class="n">${yuan(l.disbursedFen)}</td><td class="n">${formatPercent(l.disbursedFen, l.budgetFen)}</td><td>${l.accepted ? '已验收' : '未验收'}</td></tr>`,
+      html`<tr><td>${l.name}</td><td><a href="${regionHref(l.villageCode)}">${model.villageNames[l.villageCode] ?? l.villageCode}</a></td><td>${l.category}</td><td class="n">${yuan(l.budgetFen)}</td><td class="n">${yuan(l.earmarkedFen)}</td><td class="n">${yuan(l.disbursedFen)}</td><td class="n">${formatPercent(l.disbursedFen, l.budgetFen)}</td><td>${l.accepted ? '已验收' : '未验收'}</td></tr>`,
   )}</tbody>
 <tfoot><tr><th colspan="3">合计（${p.lines.length} 个项目）</th><td class="n" data-total="budget">${yuan(p.budgetTotalFen)}</td><td class="n" data-total="earmarked">${yuan(p.earmarkedTotalFen)}</td><td class="n" data-total="disbursed">${yuan(p.disbursedTotalFen)}</td><td class="n">${formatPercent(p.disbursedTotalFen, p.budgetTotalFen)}</td><td></td></tr></tfoot>
-</table></section>`;
+</table></div></section>`;
 }
 
 function paymentsSection(model: RegionModel): Html {
   const p = model.payments;
   if (p === null) return html``;
   return html`<section aria-labelledby="pay"><h2 id="pay">补贴发放到户</h2>
-<table>
+<div class="scroll"><table>
 <thead><tr><th>村</th><th class="n">户数</th><th class="n">已到账（元）</th><th class="n">发放中（元）</th></tr></thead>
 <tbody>${p.villages.map(
     (v) =>
-      html`<tr><td><a href="${regionHref(v.villageCode)}">${v.villageCode}</a></td><td class="n">${v.households}</td><td class="n">${yuan(v.paidFen)}</td><td class="n">${yuan(v.pendingFen)}</td></tr>`,
+      html`<tr><td><a href="${regionHref(v.villageCode)}">${model.villageNames[v.villageCode] ?? v.villageCode}</a></td><td class="n">${v.households}</td><td class="n">${yuan(v.paidFen)}</td><td class="n">${yuan(v.pendingFen)}</td></tr>`,
   )}</tbody>
 <tfoot><tr><th>合计</th><td class="n">${p.householdsTotal}</td><td class="n" data-total="paid">${yuan(p.paidTotalFen)}</td><td class="n">${yuan(p.pendingTotalFen)}</td></tr></tfoot>
-</table></section>`;
+</table></div></section>`;
 }
 
 function progressSection(model: RegionModel): Html {
@@ -125,13 +142,13 @@ ${progressChart(
     spentFen: a.disbursedFen + a.paidFen,
   })),
 )}
-<table>
+<div class="scroll"><table>
 <thead><tr><th>${model.place.level === 'county' ? '乡镇' : '村'}</th><th class="n">项目预算（元）</th><th class="n">已拨付（元）</th><th class="n">补贴已到账（元）</th><th class="n">补贴发放中（元）</th><th class="n">进度</th></tr></thead>
 <tbody>${model.progress.map(
     (a) =>
       html`<tr><td><a href="${regionHref(a.place.code)}">${a.place.name}</a></td><td class="n">${yuan(a.budgetFen)}</td><td class="n">${yuan(a.disbursedFen)}</td><td class="n">${yuan(a.paidFen)}</td><td class="n">${yuan(a.pendingFen)}</td><td class="n">${formatPercent(a.disbursedFen + a.paidFen, a.budgetFen + a.paidFen + a.pendingFen)}</td></tr>`,
   )}</tbody>
-</table></section>`;
+</table></div></section>`;
 }
 
 function noticesSection(model: RegionModel, feedHref: string): Html {
@@ -191,7 +208,7 @@ export function renderNotice(model: NoticeModel, generatedFrom: string): string 
   const p = model.period;
   const body = html`<section aria-labelledby="period"><h2 id="period">公示期</h2>
 <dl>
-<dt>公示项目</dt><dd>${model.programmeName ?? n.kind}${n.period === null ? '' : `（${n.period}）`}，${n.stage}</dd>
+<dt>公示项目</dt><dd>${model.programmeName ?? label(noticeKindLabels, n.kind)}${n.period === null ? '' : `（${n.period}）`}，${label(stageLabels, n.stage)}</dd>
 <dt>开始</dt><dd>${n.startsOn}</dd>
 <dt>结束</dt><dd>${n.endsOn}</dd>
 <dt>天数</dt><dd>${p.days} 天（规定不少于 ${p.minDays} 天）${p.tooShort ? html` <span class="warn">公示期短于规定</span>` : ''}</dd>
@@ -200,22 +217,22 @@ export function renderNotice(model: NoticeModel, generatedFrom: string): string 
 </dl></section>
 <section aria-labelledby="lines"><h2 id="lines">名单</h2>
 <p class="meta">姓名按脱敏规则第 ${model.maskingVersion} 版隐去部分字；身份证号、电话、银行账号、健康状况一律不公示。</p>
-<table>
+<div class="scroll"><table>
 <thead><tr><th class="n">行</th><th>户主</th><th>村</th><th class="n">人口</th><th class="n">数量</th><th class="n">金额（元）</th><th>状态</th><th class="no-print">核验</th></tr></thead>
 <tbody>${model.lines.map(
     (l) =>
       html`<tr><td class="n">${l.lineNo}</td><td>${l.name}</td><td>${l.villageName}</td><td class="n">${l.memberCount}</td><td class="n">${l.quantity}</td><td class="n">${yuan(l.amountFen)}</td><td>${label(paymentStatusLabels, l.status)}</td><td class="no-print">${l.proofUrl === null ? '待签入' : html`<a href="${l.proofUrl}">证明</a>`}</td></tr>`,
   )}</tbody>
 <tfoot><tr><th colspan="5">合计（${model.lineCount} 户）</th><td class="n" data-total="amount">${yuan(model.amountTotalFen)}</td><td colspan="2"></td></tr></tfoot>
-</table></section>
+</table></div></section>
 <section aria-labelledby="objections"><h2 id="objections">异议及处理结果</h2>
 ${
   model.objections.length === 0
     ? html`<p>暂无异议。</p>`
-    : html`<table><thead><tr><th>收到日期</th><th>渠道</th><th>内容</th><th>处理结果</th></tr></thead><tbody>${model.objections.map(
+    : html`<div class="scroll"><table><thead><tr><th>收到日期</th><th>渠道</th><th>内容</th><th>处理结果</th></tr></thead><tbody>${model.objections.map(
         (o) =>
           html`<tr><td>${o.filedOn}</td><td>${label(channelLabels, o.channel)}</td><td>${o.summary}</td><td>${o.outcome === null ? '处理中' : `${label(outcomeLabels, o.outcome)}：${o.resolutionNote ?? ''}`}</td></tr>`,
-      )}</tbody></table>`
+      )}</tbody></table></div>`
 }</section>
 ${objectionForm(model)}
 <p class="no-print">数据接口：<a href="/api${noticeHref(model.partition, n.noticeId)}">JSON</a>${model.publishedProofUrl === null ? '' : html` · <a href="${model.publishedProofUrl}">本公示发布记录的证明</a>`}</p>`;
