@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { parseYuan } from '@fundtrace/money';
 import { Command } from 'commander';
 import { UsageError } from '../context';
-import { type AuditTarget, auditCall, yuanText } from './audit-client';
+import { type AuditTarget, auditCall } from './audit-client';
 
 interface FindingRow {
   findingId: string;
