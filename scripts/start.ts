@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createDb, ensureDatabase, migrateToLatest } from '@fundtrace/db';
 import { databaseUrlFor, discoverInfrastructure, loadOrCreateDevSecrets } from '@fundtrace/devstack';
+import { defaultOriginPrefix, parseSigningKey } from '@fundtrace/merkle';
 import { signToken } from '@fundtrace/service-kit';
 
 const root = join(import.meta.dirname, '..');
@@ -43,9 +44,14 @@ await ensureDatabase(databaseUrl);
 console.log('· database migrated');
 
 const secrets = loadOrCreateDevSecrets(dataDir);
+// audit-api checks proofs against the log-keeper's public key, derived from the dev signing key.
+const logOriginPrefix = process.env.LOG_ORIGIN_PREFIX ?? defaultOriginPrefix;
+const logVerifierKey = parseSigningKey(logOriginPrefix, secrets.LOG_SIGNING_KEY).verifierKey;
 const baseEnv: NodeJS.ProcessEnv = {
   ...process.env,
   ...secrets,
+  LOG_ORIGIN_PREFIX: logOriginPrefix,
+  LOG_VERIFIER_KEY: logVerifierKey,
   DATABASE_URL: databaseUrl,
   NATS_URL: infra.natsUrl,
   HOST: '127.0.0.1',
