@@ -41,6 +41,8 @@ export const countyHouseholds = 50_000;
 export const targetRosterRows = 50_000;
 /** How often a waiting phase polls PostgreSQL for the projector's checkpoints. */
 const checkpointPollMs = 25;
+/** Outstanding end-to-end requests at most (one HTTP client's sensible connection budget). */
+const e2eInFlightMax = 256;
 /** An accepted command not visible in the books after this long is lost, not late. */
 const e2eVisibleTimeoutMs = 60_000;
 /** The county every step loads (内乡县); province runs of the generator add more. */
@@ -585,34 +587,44 @@ async function measureE2e(
   const pending: Promise<void>[] = [];
   let failures = 0;
   let firstFailure = '';
+  let inFlight = 0;
+  const window = new Set<Promise<void>>();
   for (let i = 0; i < total; i++) {
     const due = started + (i * 1000) / o.e2eRate;
     const wait = due - performance.now();
     if (wait > 1) await new Promise((r) => setTimeout(r, wait));
-    pending.push(
-      fetch(`${endpoints.ledgerUrl}/v1/partitions/${county}/accounts`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${endpoints.tokens.finance}`, 'content-type': 'application/json' },
-        body: JSON.stringify({
-          commandId: `e2e-${ns}-${i}`,
-          accountId: `E2E-${i}`,
-          kind: 'implementing_unit',
-          name: `单位 ${i}`,
-        }),
+    // A writer slower than the asked rate backs the requests up; past this many outstanding the
+    // schedule slips instead of opening sockets without bound, and the achieved rate says so.
+    if (inFlight >= e2eInFlightMax) await Promise.race(window);
+    inFlight++;
+    const request: Promise<void> = fetch(`${endpoints.ledgerUrl}/v1/partitions/${county}/accounts`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${endpoints.tokens.finance}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        commandId: `e2e-${ns}-${i}`,
+        accountId: `E2E-${i}`,
+        kind: 'implementing_unit',
+        name: `单位 ${i}`,
+      }),
+    })
+      .then(async (r) => {
+        const at = performance.now();
+        const text = await r.text();
+        const body = JSON.parse(text) as { lastSeq?: number | null };
+        if (r.status !== 201 || typeof body.lastSeq !== 'number')
+          throw new Error(`${r.status} ${text.slice(0, 300)}`);
+        accepted.set(body.lastSeq, at);
       })
-        .then(async (r) => {
-          const at = performance.now();
-          const text = await r.text();
-          const body = JSON.parse(text) as { lastSeq?: number | null };
-          if (r.status !== 201 || typeof body.lastSeq !== 'number')
-            throw new Error(`${r.status} ${text.slice(0, 300)}`);
-          accepted.set(body.lastSeq, at);
-        })
-        .catch((error: unknown) => {
-          failures++;
-          firstFailure ||= String(error);
-        }),
-    );
+      .catch((error: unknown) => {
+        failures++;
+        firstFailure ||= String(error);
+      })
+      .finally(() => {
+        inFlight--;
+        window.delete(request);
+      });
+    window.add(request);
+    pending.push(request);
   }
   await Promise.all(pending);
   const sendMs = performance.now() - started;
