@@ -25,12 +25,18 @@ export async function loadDemo(endpoints: Endpoints): Promise<Record<string, unk
   if (!ledgerUrl || !registryUrl) throw new Error('the demo needs ledger-api and registry-api running');
   const finance = endpoints.tokens.finance!;
   const registry = endpoints.tokens.registry!;
+  // Business dates (occurredAt) follow the 2024 budget year, so traces and notices read as they would
+  // in a real county: appropriation in March, the road accepted in May, 低保 paid in June.
+  let businessDay = `${demoYear}-03-01`;
+  const on = (day: string) => {
+    businessDay = day;
+  };
   const ledger = (partition: string, path: string, body: Record<string, unknown>, commandId: string) =>
     callApi<Record<string, unknown>>({
       baseUrl: ledgerUrl,
       path: `/v1/partitions/${partition}/${path}`,
       token: finance,
-      body: { commandId, ...body },
+      body: { commandId, occurredAt: `${businessDay}T09:00:00+08:00`, ...body },
     });
 
   // 1. Households (建档立卡): realistic names, valid ID numbers, villages of 内乡县.
@@ -109,6 +115,7 @@ export async function loadDemo(endpoints: Endpoints): Promise<Record<string, unk
     );
   }
 
+  on(`${demoYear}-03-20`);
   // 3. The county plan (实施方案), a project in it, money earmarked, accepted (验收) and disbursed (报账制).
   await ledger(
     demoCounty,
@@ -155,12 +162,14 @@ export async function loadDemo(endpoints: Endpoints): Promise<Record<string, unk
     },
     'demo-project',
   );
+  on(`${demoYear}-04-08`);
   await ledger(
     demoCounty,
     'earmarks',
     { earmarkId: 'EM-ROAD', projectId: 'PRJ-ROAD', fromAccountId: 'POOL', amountFen: yuan(800_000) },
     'demo-earmark',
   );
+  on(`${demoYear}-05-20`);
   await ledger(
     demoCounty,
     'acceptances',
@@ -173,6 +182,7 @@ export async function loadDemo(endpoints: Endpoints): Promise<Record<string, unk
     },
     'demo-acceptance',
   );
+  on(`${demoYear}-05-27`);
   await ledger(
     demoCounty,
     'disbursements',
@@ -186,6 +196,7 @@ export async function loadDemo(endpoints: Endpoints): Promise<Record<string, unk
   );
 
   // 4. 低保 for June: the approval notice (≥ 7 days), then the roster paid into 一卡通 accounts.
+  on(`${demoYear}-06-01`);
   await ledger(
     demoCounty,
     'notices',
@@ -208,6 +219,7 @@ export async function loadDemo(endpoints: Endpoints): Promise<Record<string, unk
     quantity: h.members.length,
     amountFen: (dibaoMonthlyFen * BigInt(h.members.length)).toString(),
   }));
+  on(`${demoYear}-06-12`);
   await ledger(
     demoCounty,
     'rosters',
@@ -221,6 +233,7 @@ export async function loadDemo(endpoints: Endpoints): Promise<Record<string, unk
     },
     'demo-roster',
   );
+  on(`${demoYear}-06-20`);
   // The bank's answer: all settled but one, whose account was closed (money returns to its tranche).
   for (let i = 0; i < rows.length; i++) {
     const paymentId = `RS-DIBAO-${demoYear}-06-r${rows[i]!.row}`;
