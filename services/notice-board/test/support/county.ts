@@ -25,6 +25,8 @@ const serviceStartTimeoutMs = 120_000;
 /** How long the fixture waits for the projector and the log-keeper to catch up. */
 const catchUpTimeoutMs = 120_000;
 const pollMs = 200;
+/** Tries of one command when the connection fails (not when the service answers). */
+const commandAttemptsMax = 3;
 
 export interface CountyFixture {
   readonly database: TestDatabase;
@@ -232,11 +234,21 @@ async function loadCounty(
     body: Json,
     expect: number[] = [200, 201, 202],
   ) => {
-    const response = await fetch(`${base}${path}`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ commandId: `fx-${++n}`, ...body }),
-    });
+    const payload = JSON.stringify({ commandId: `fx-${++n}`, ...body });
+    // A reset connection on the loaded machine is retried: the command id makes a repeat a no-op.
+    let response: Response | undefined;
+    for (let attempt = 1; response === undefined; attempt++) {
+      try {
+        response = await fetch(`${base}${path}`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          body: payload,
+        });
+      } catch (error) {
+        if (attempt >= commandAttemptsMax) throw error;
+        await new Promise((r) => setTimeout(r, 500 * attempt));
+      }
+    }
     const text = await response.text();
     if (!expect.includes(response.status)) throw new Error(`POST ${path} → ${response.status}: ${text}`);
     return { status: response.status, body: JSON.parse(text) as Json };
