@@ -9,16 +9,19 @@ const root = join(import.meta.dirname, '..');
 const chromium = '/usr/bin/chromium';
 
 function ensureChromium(): void {
-  if (existsSync(chromium) || process.env.FUNDTRACE_SKIP_BROWSER_INSTALL) return;
+  const cjkFonts = '/usr/share/fonts/opentype/noto';
+  if ((existsSync(chromium) && existsSync(cjkFonts)) || process.env.FUNDTRACE_SKIP_BROWSER_INSTALL) return;
   if (process.getuid?.() !== 0) {
     console.log(
       `${chromium} is missing and we are not root: install it with "sudo apt-get install -y chromium".`,
     );
     return;
   }
-  console.log('installing Debian chromium for the browser tests (apt-get install -y chromium)');
+  console.log(
+    'installing Debian chromium and CJK fonts for the browser tests (apt-get install -y chromium fonts-noto-cjk)',
+  );
   spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit' });
-  spawnSync('apt-get', ['install', '-y', '-qq', 'chromium'], {
+  spawnSync('apt-get', ['install', '-y', '-qq', 'chromium', 'fonts-noto-cjk'], {
     stdio: 'inherit',
     env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
   });
