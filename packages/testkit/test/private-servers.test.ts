@@ -115,9 +115,10 @@ describe('startPrivateNats', () => {
       }
       await cluster.nodes[2]!.restart();
       // A restarted replica may answer stream info from its stale state for a moment.
-      let tail = 0;
-      while (Date.now() < deadline && (tail = await lastSequence(jsm, stream!).catch(() => 0)) !== 2) {
+      let tail = await lastSequence(jsm, stream!).catch(() => 0);
+      while (Date.now() < deadline && tail !== 2) {
         await new Promise((resolve) => setTimeout(resolve, 200));
+        tail = await lastSequence(jsm, stream!).catch(() => 0);
       }
       expect(tail).toBe(2);
       await nc.close();
