@@ -1,11 +1,12 @@
 // Where the roster path's CPU goes, without NATS: parse, decide, encode, evolve.
+
+import { eventIdFor } from '@fundtrace/eventlog';
 import { encodeEvent, ledgerEvents, messageId, subjectFor, utcTimestamp } from '@fundtrace/events';
 import { decide } from '../src/ledger/decide';
 import { evolve } from '../src/ledger/evolve';
 import { initialState } from '../src/ledger/state';
 import { loadReference } from '../src/reference/programmes';
 import { parseRoster } from '../src/routes/commands';
-import { eventIdFor } from '../src/writer/command-identity';
 
 const rows = Number(process.argv[2] ?? 50_000);
 const reference = loadReference();

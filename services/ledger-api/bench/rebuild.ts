@@ -7,12 +7,13 @@
  *
  *   node --expose-gc --import tsx services/ledger-api/bench/rebuild.ts [households] [periods]
  */
+
+import { eventIdFor } from '@fundtrace/eventlog';
 import { encodeEvent, ledgerEvents, utcTimestamp } from '@fundtrace/events';
 import { decide } from '../src/ledger/decide';
 import { evolve, type LedgerEventInput } from '../src/ledger/evolve';
 import { initialState } from '../src/ledger/state';
 import { loadReference } from '../src/reference/programmes';
-import { eventIdFor } from '../src/writer/command-identity';
 import { decodeLedgerEvent } from '../src/writer/fast-decode';
 
 const households = Number(process.argv[2] ?? 100_000);

@@ -1,7 +1,7 @@
+import { eventIdFor } from '@fundtrace/eventlog';
 import { decodeEvent, EventDecodeError, encodeEvent, ledgerEvents, utcTimestamp } from '@fundtrace/events';
 import { describe, expect, it } from 'vitest';
 import type { LedgerEventInput } from '../src/ledger/evolve';
-import { eventIdFor } from '../src/writer/command-identity';
 import { decodeLedgerEvent } from '../src/writer/fast-decode';
 import { apply, context, externalReceipt, given, poolOpened, yuan } from './support';
 

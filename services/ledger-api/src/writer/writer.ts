@@ -5,9 +5,13 @@ import {
   appendBatch,
   BatchCutShortError,
   BatchOutcomeUnknownError,
+  commandHash,
+  eventIdFor,
+  firstEventMatches,
   type Logger,
   lastSequence,
   type OutgoingMessage,
+  parseMessageId,
   readStreamRaw,
 } from '@fundtrace/eventlog';
 import {
@@ -28,7 +32,6 @@ import { evolve, type LedgerEventInput } from '../ledger/evolve';
 import { invariant, type Rejected, reject } from '../ledger/rejections';
 import { initialState, type LedgerState } from '../ledger/state';
 import type { Reference } from '../reference/programmes';
-import { commandHash, eventIdFor, firstEventMatches, parseMessageId } from './command-identity';
 import { decodeLedgerEvent } from './fast-decode';
 import { RegistryTail } from './registry-tail';
 
