@@ -8,6 +8,7 @@ import {
   type Logger,
   type OutgoingMessage,
   readStream,
+  SerialQueue,
 } from '@fundtrace/eventlog';
 import {
   type Actor,
@@ -29,7 +30,6 @@ import { type DecideContext, type Decision, decide, type RegistryEventDraft } fr
 import { applyEvent } from '../households/evolve';
 import type { RegistryRejection } from '../households/rejections';
 import { emptyRegistryState, type IdOwner, type RegistryState } from '../households/state';
-import { Mutex } from './mutex';
 
 /**
  * The single writer of one county's REGISTRY_<code> stream. It rebuilds its state from the stream
@@ -90,7 +90,7 @@ const registryDefinitions: ReadonlyMap<string, EventDefinition> = new Map(
 export class RegistryWriter {
   readonly state: RegistryState;
   readonly stream: string;
-  private readonly mutex = new Mutex();
+  private readonly mutex = new SerialQueue();
   private readonly now: () => number;
 
   private constructor(private readonly options: RegistryWriterOptions) {
