@@ -22,3 +22,9 @@ export {
 } from './private-nats';
 export { type PrivatePostgres, startPrivatePostgres } from './private-postgres';
 export { randomToken } from './random';
+export {
+  type ReliabilityRecord,
+  recordReliability,
+  reliabilityDir,
+  reliabilityIterations,
+} from './reliability';
