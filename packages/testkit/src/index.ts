@@ -21,6 +21,14 @@ export {
   startPrivateNats,
 } from './private-nats';
 export { type PrivatePostgres, startPrivatePostgres } from './private-postgres';
+export {
+  type ManagedProcess,
+  type SpawnOptions,
+  StopWaiting,
+  spawnManaged,
+  stopProcess,
+  waitUntil,
+} from './process';
 export { randomToken } from './random';
 export {
   type ReliabilityRecord,
