@@ -211,7 +211,8 @@ export async function startCounty(
 
 type Json = Record<string, unknown>;
 
-async function loadCounty(
+/** Writes the county through the real APIs (households, money down the chain, projects, notices, a roster). */
+export async function loadCounty(
   urls: CountyFixture['urls'],
   jwtSecret: string,
   households: readonly HouseholdInput[],
