@@ -1,3 +1,5 @@
+import { provincePrefixes } from '@fundtrace/events';
+
 /**
  * Resident identity numbers (居民身份证号码), GB 11643-1999:
  *
@@ -19,48 +21,13 @@ const checkWeights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2] as co
 const checkCharacters = '10X98765432';
 
 /**
- * Province-level codes of GB/T 2260 (the first two digits of every address code), plus 81/82/83 used by
- * the residence permits of Hong Kong, Macao and Taiwan residents (港澳台居民居住证, whose address code is
- * exactly 810000/820000/830000). The full county list changes every year and is not shipped here;
+ * Province-level codes of GB/T 2260 (the first two digits of every address code) — the one list in
+ * @fundtrace/events, which partitions are checked against too — plus 83, used only by the residence
+ * permits of Taiwan residents (港澳台居民居住证, whose address code is exactly 810000/820000/830000;
+ * 71 is Taiwan's own province prefix). The full county list changes every year and is not shipped here;
  * the province and the shape of the rest are what can be checked without it.
  */
-export const provinceCodes: ReadonlySet<string> = new Set([
-  '11',
-  '12',
-  '13',
-  '14',
-  '15',
-  '21',
-  '22',
-  '23',
-  '31',
-  '32',
-  '33',
-  '34',
-  '35',
-  '36',
-  '37',
-  '41',
-  '42',
-  '43',
-  '44',
-  '45',
-  '46',
-  '50',
-  '51',
-  '52',
-  '53',
-  '54',
-  '61',
-  '62',
-  '63',
-  '64',
-  '65',
-  '71',
-  '81',
-  '82',
-  '83',
-]);
+export const provinceCodes: ReadonlySet<string> = new Set([...provincePrefixes, '83']);
 const residencePermitProvinces: ReadonlySet<string> = new Set(['81', '82', '83']);
 
 /**
