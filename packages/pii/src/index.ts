@@ -16,6 +16,16 @@ export {
   validateBankAccount,
 } from './bank-account';
 export {
+  generateDataKey,
+  householdKeyring,
+  isDataKeyId,
+  type NewDataKey,
+  type UnwrapResult,
+  unwrapDataKey,
+  wrapDataKey,
+  wrappedDataKeyBytes,
+} from './data-keys';
+export {
   type DecryptResult,
   decryptField,
   type EncryptedField,
@@ -46,6 +56,7 @@ export {
 } from './id-number';
 export {
   aesKeyBytes,
+  dataKeyIdPrefix,
   hmacKeyBytesMin,
   type Keyring,
   type KeyringConfig,

@@ -16,6 +16,11 @@ export const aesKeyBytes = 32;
 export const hmacKeyBytesMin = 32;
 /** Key ids are written into every encrypted field; short, plain ids keep events small and readable. */
 const keyIdPattern = /^[A-Za-z0-9_-]{1,32}$/;
+/**
+ * Household data key ids (data-keys.ts) start with this and master key ids may not, so a field's
+ * keyId tells which kind of key sealed it.
+ */
+export const dataKeyIdPrefix = 'hk-';
 
 export interface Keyring {
   readonly activeKeyId: string;
@@ -50,6 +55,10 @@ export function parseKeyring(config: KeyringConfig): Keyring {
     const id = colon < 0 ? '' : entry.slice(0, colon);
     if (!keyIdPattern.test(id)) {
       problems.push(`PII_KEYS entry ${index + 1} has no valid key id (keyId:base64, id of A-Z a-z 0-9 _ -)`);
+      return;
+    }
+    if (id.startsWith(dataKeyIdPrefix)) {
+      problems.push(`PII_KEYS key ${id}: ids starting with ${dataKeyIdPrefix} are household data keys`);
       return;
     }
     const material = decodeBase64(entry.slice(colon + 1));
