@@ -186,6 +186,30 @@ export const PersonalDataRevealed = defineEvent({
   }),
 });
 
+/**
+ * A deletion request (个人信息保护法 art. 47) honoured by crypto-shredding: the household's own data
+ * key was destroyed in the key store, so every field sealed under it is unreadable in every copy of
+ * the log. The event names the key, never the data; who asked and who erased are in the reason and
+ * the envelope's actor. Hashes, masks and the Merkle log stay as they are.
+ */
+export const HouseholdPersonalDataErased = defineEvent({
+  type: 'HouseholdPersonalDataErased',
+  version: 1,
+  context: 'registry',
+  entity: 'household',
+  entityId: (d) => d.householdId,
+  description:
+    "A household's personal data was erased by destroying its data key (crypto-shredding); the log is unchanged.",
+  data: z.object({
+    householdId: householdIdSchema,
+    commandDigest: commandDigestSchema,
+    /** The destroyed data key: every `…Enc` field with this keyId is now unreadable. */
+    dataKeyId: encryptedFieldSchema.shape.keyId,
+    erasedOn: registryDateSchema,
+    reason: registryTextSchema,
+  }),
+});
+
 /** Every registry event definition; the events core gathers it into the catalogue. */
 export const registryEvents = [
   HouseholdRegistered,
@@ -197,6 +221,7 @@ export const registryEvents = [
   HouseholdExited,
   HouseholdReentered,
   PersonalDataRevealed,
+  HouseholdPersonalDataErased,
 ] as const;
 
 export type RegistryEventDefinition = (typeof registryEvents)[number];
