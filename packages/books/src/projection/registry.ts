@@ -14,7 +14,8 @@ type RegistryType =
   | 'AccountChanged'
   | 'HouseholdExited'
   | 'HouseholdReentered'
-  | 'PersonalDataRevealed';
+  | 'PersonalDataRevealed'
+  | 'HouseholdPersonalDataErased';
 
 const registryTypes: ReadonlySet<string> = new Set<RegistryType>([
   'HouseholdRegistered',
@@ -26,6 +27,7 @@ const registryTypes: ReadonlySet<string> = new Set<RegistryType>([
   'HouseholdExited',
   'HouseholdReentered',
   'PersonalDataRevealed',
+  'HouseholdPersonalDataErased',
 ]);
 
 export function isRegistryEvent(event: AnyEvent): event is Registry {
@@ -219,7 +221,9 @@ export function applyRegistry(batch: Batch, event: Registry): void {
       return;
     }
     case 'PersonalDataRevealed':
-      // Kept in the trail only (events and event_refs): who saw what, when and why.
+    case 'HouseholdPersonalDataErased':
+      // Kept in the trail only (events and event_refs): who saw what, or had it erased, when and why.
+      // An erasure changes no row: the read models hold hashes and masks, which survive it.
       household(batch, event.data.householdId);
       return;
     default: {
