@@ -81,10 +81,22 @@ export class RegistryTail implements RegistryView {
     return this.facts.get(householdId);
   }
 
-  /** Starts tailing; resolves once the tail has reached the stream's end as of now. */
+  /**
+   * Starts tailing; resolves once the tail has reached the stream's end as of now. A cold start
+   * reads the whole registry (100,000 events for a county of 50,000 households), which takes longer
+   * than `registryCatchUpTimeoutMs` on a busy machine: it waits as long as the tail makes progress
+   * and fails only when the tail stalls for that long.
+   */
   async start(): Promise<void> {
     this.tail();
-    await this.catchUp();
+    for (;;) {
+      const from = this.last;
+      try {
+        return await this.catchUp();
+      } catch (error) {
+        if (this.last === from) throw error;
+      }
+    }
   }
 
   /** Waits until every registry event stored before this call has been applied. */
