@@ -3,7 +3,7 @@ import { assertIdentifier } from '@fundtrace/db';
 import { type Kysely, sql } from 'kysely';
 
 /**
- * The read-model tables of the books (migrations 0002, 0003), in a fixed order. Checkpoints and
+ * The read-model tables of the books (migrations 0002, 0003, 0006), in a fixed order. Checkpoints and
  * migration bookkeeping are not books: their content depends on consumer names and run times.
  */
 export const booksTables = [
@@ -28,6 +28,7 @@ export const booksTables = [
   'reversals',
   'fiscal_years',
   'notices',
+  'notice_lines',
   'objections',
   'spending_progress',
   'households',

@@ -7,6 +7,13 @@
 export { type CheckResult, checkBooks, checkExamplesMax } from './check';
 export { booksTables, digestBooks, type TableDigest } from './digest';
 export {
+  householdOfListedLine,
+  type ListedLine,
+  type ListedObjection,
+  listedTotals,
+  publicListedLines,
+} from './notice-lines';
+export {
   type ProgressDimension,
   type ProgressQuery,
   type ProgressRow,

@@ -320,7 +320,8 @@ function noticeFrom(r: NoticeRow): NoticeSummary {
 
 /**
  * Notices of a county, newest first. With a township or village `region`, only the notices that
- * concern it: a project notice of a project there, or a notice with a beneficiary line there.
+ * concern it: a project notice of a project there, or a notice with a beneficiary line there
+ * (a published line of its list, or a payment made under it).
  */
 export async function publicNotices(
   db: Kysely<Database>,
@@ -357,6 +358,16 @@ export async function publicNotices(
                 eb('p.roster_id', '=', eb.ref('n.subject_id')),
               ]),
             )
+            .where('h.village_code', 'like', like),
+        ),
+        exists(
+          selectFrom('notice_lines as l')
+            .innerJoin('households as h', (j) =>
+              j.onRef('h.partition', '=', 'l.partition').onRef('h.household_id', '=', 'l.household_id'),
+            )
+            .select(sql`1`.as('one'))
+            .whereRef('l.partition', '=', 'n.partition')
+            .whereRef('l.notice_id', '=', 'n.notice_id')
             .where('h.village_code', 'like', like),
         ),
       ]),

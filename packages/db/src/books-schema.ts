@@ -309,6 +309,19 @@ export interface NoticesTable {
   close_note: string | null;
 }
 
+/** Proposed beneficiaries of a notice (公示名单), migration 0006-notice-lines. */
+export interface NoticeLinesTable {
+  partition: string;
+  notice_id: string;
+  line_no: number;
+  household_id: string;
+  /** Members the line pays for, comma-separated; '' for the household as a whole. */
+  member_nos: string;
+  quantity: number;
+  amount_fen: bigint;
+  seq: bigint;
+}
+
 export interface ObjectionsTable {
   partition: string;
   objection_id: string;
@@ -415,7 +428,7 @@ export interface FindingEvidenceTable {
   seq: bigint;
 }
 
-/** The books: every table of migrations 0002-ledger-books and 0003-registry-audit-books. */
+/** The books: every table of migrations 0002-ledger-books, 0003-registry-audit-books and 0006-notice-lines. */
 export interface BooksTables {
   events: EventsTable;
   event_refs: EventRefsTable;
@@ -438,6 +451,7 @@ export interface BooksTables {
   reversals: ReversalsTable;
   fiscal_years: FiscalYearsTable;
   notices: NoticesTable;
+  notice_lines: NoticeLinesTable;
   objections: ObjectionsTable;
   spending_progress: SpendingProgressTable;
   households: HouseholdsTable;

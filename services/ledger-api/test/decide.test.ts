@@ -5,6 +5,7 @@ import { evolve, type LedgerEventInput } from '../src/ledger/evolve';
 import { paymentAmountMaxFen } from '../src/ledger/limits';
 import { type RejectionCode, rejectionStatus } from '../src/ledger/rejections';
 import type { LedgerState } from '../src/ledger/state';
+import { noticeLineCases } from './notice-lines.cases';
 import {
   accepted,
   apply,
@@ -1106,6 +1107,8 @@ describe('evolve', () => {
     expect(s.totals.balanceFen).toBe(0n);
   });
 });
+
+noticeLineCases();
 
 afterAll(() => {
   // The writer's own code, shown refusing in writer tests (it needs a repeated command id).

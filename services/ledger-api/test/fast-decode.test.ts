@@ -110,6 +110,21 @@ function scenario(): LedgerEventInput[] {
     },
   });
   run({
+    type: 'PublishNotice',
+    data: {
+      noticeId: 'NL',
+      kind: 'roster',
+      title: '名单公示',
+      stage: 'first_review',
+      programmeCode: 'dibao_class1',
+      period: '2024-07',
+      subjectId: null,
+      startsOn: '2024-06-01',
+      endsOn: '2024-06-07',
+      lines: [{ line: 1, householdId: 'H001', memberNos: [1, 2], quantity: 2, amountFen: yuan(380) }],
+    },
+  });
+  run({
     type: 'FileObjection',
     data: {
       objectionId: 'O',

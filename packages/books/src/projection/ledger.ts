@@ -2,6 +2,7 @@ import type { Database } from '@fundtrace/db';
 import type { AnyEvent } from '@fundtrace/events';
 import type { Transaction } from 'kysely';
 import { type Batch, nominal, type TranchePiece } from './batch';
+import { projectNoticeLines } from './notice-lines';
 import type { Row } from './store';
 
 type Ledger = Extract<AnyEvent, { type: LedgerType }>;
@@ -25,6 +26,7 @@ type LedgerType =
   | 'TranchesCarriedOver'
   | 'FiscalYearClosed'
   | 'NoticePublished'
+  | 'NoticeLinesPublished'
   | 'ObjectionFiled'
   | 'ObjectionResolved'
   | 'NoticeClosed';
@@ -52,6 +54,7 @@ const ledgerTypes: ReadonlySet<string> = new Set<LedgerType>([
   'TranchesCarriedOver',
   'FiscalYearClosed',
   'NoticePublished',
+  'NoticeLinesPublished',
   'ObjectionFiled',
   'ObjectionResolved',
   'NoticeClosed',
@@ -205,6 +208,7 @@ export async function prefetchLedger(
         k.years.add(String(event.data.fiscalYear));
         break;
       case 'NoticePublished':
+      case 'NoticeLinesPublished':
       case 'NoticeClosed':
         k.notices.add(event.data.noticeId);
         break;
@@ -798,6 +802,9 @@ export function applyLedger(batch: Batch, event: Ledger): void {
       });
       return;
     }
+    case 'NoticeLinesPublished':
+      projectNoticeLines(batch, event.data);
+      return;
     case 'ObjectionFiled': {
       const d = event.data;
       const notice = batch.stores.notices.get(d.noticeId);

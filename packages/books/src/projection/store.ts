@@ -58,6 +58,7 @@ export type AppendTable =
   | 'rosters'
   | 'acceptances'
   | 'reversals'
+  | 'notice_lines'
   | 'finding_subjects'
   | 'finding_evidence';
 

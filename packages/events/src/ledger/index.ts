@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineEvent } from '../define';
+import { householdMembersMax, memberNoSchema } from '../registry/common';
 import {
   accountKindSchema,
   codeSchema,
@@ -401,6 +402,49 @@ export const NoticePublished = defineEvent({
   }),
 });
 
+/**
+ * Lines one NoticeLinesPublished event carries. A line is about 120 bytes encoded, so a part
+ * stays near 120 KiB, well under the event size limit; a county's largest roster (100,000
+ * households) is a hundred parts appended in one batch with its NoticePublished.
+ */
+export const noticeLinesPerEventMax = 1_000;
+
+/** Most lines one notice may list: a roster's limit (rosterRowsMax in ledger-api). */
+export const noticeLinesMax = 100_000;
+
+/**
+ * One proposed beneficiary of a notice (公示名单的一行). No personal data: the household and its
+ * members are named by their register ids; names are rendered masked from the registry projection.
+ */
+export const noticeLineSchema = z.object({
+  /** Line number on the notice, 1-based, as printed on the board (objections name it). */
+  line: z.number().int().min(1).max(noticeLinesMax),
+  householdId: ledgerIdSchema,
+  /** The members the line pays for when the programme pays per person (雨露计划's student); else empty. */
+  memberNos: z.array(memberNoSchema).max(householdMembersMax),
+  /** Persons, months, m² … in the programme's unit: the basis of the amount (standard × quantity). */
+  quantity: z.number().int().min(1),
+  amountFen: positiveFenSchema,
+});
+export type NoticeLine = z.infer<typeof noticeLineSchema>;
+
+export const NoticeLinesPublished = defineEvent({
+  type: 'NoticeLinesPublished',
+  version: 1,
+  context: 'ledger',
+  entity: 'notice',
+  entityId: (d) => d.noticeId,
+  description:
+    'Proposed beneficiaries of a notice (公示名单), one part of its list; all parts are appended with the notice, so the list is public for the whole period before anyone is paid.',
+  data: z.object({
+    noticeId: ledgerIdSchema,
+    /** 1-based part number and the number of parts: a reader knows when it holds the whole list. */
+    part: z.number().int().min(1),
+    partCount: z.number().int().min(1),
+    lines: z.array(noticeLineSchema).min(1).max(noticeLinesPerEventMax),
+  }),
+});
+
 export const ObjectionFiled = defineEvent({
   type: 'ObjectionFiled',
   version: 1,
@@ -469,6 +513,7 @@ export const ledgerEvents = [
   TranchesCarriedOver,
   FiscalYearClosed,
   NoticePublished,
+  NoticeLinesPublished,
   ObjectionFiled,
   ObjectionResolved,
   NoticeClosed,

@@ -177,6 +177,16 @@ export const commandSchemas = {
     subjectId: ledger.ledgerIdSchema.nullable().default(null),
     startsOn: ledger.dateSchema,
     endsOn: ledger.dateSchema,
+    /**
+     * The proposed beneficiaries (公示名单) of a roster or programme notice, validated like a
+     * roster; absent for a notice that lists nobody (allocation, project).
+     */
+    lines: z
+      .array(
+        ledger.noticeLineSchema.extend({ memberNos: ledger.noticeLineSchema.shape.memberNos.default([]) }),
+      )
+      .max(ledger.noticeLinesMax)
+      .optional(),
   }),
   FileObjection: z.object({
     objectionId: ledger.ledgerIdSchema,

@@ -3,7 +3,9 @@ import type { Programme, Reference } from '../reference/programmes';
 import type { CommandData, LedgerCommand } from './commands';
 import { Draft, yuan } from './draft';
 import type { LedgerEventInput } from './evolve';
-import { carryOverChunkMax, paymentAmountMaxFen } from './limits';
+import { carryOverChunkMax } from './limits';
+import { checkBeneficiary, checkLineAmount } from './line-checks';
+import { checkNoticeLines, checkOnNotice, noticeLineEvents } from './notice-lines';
 import { invariant, type Rejected, type RejectionCode, reject } from './rejections';
 import {
   type AccountState,
@@ -637,43 +639,10 @@ function checkPaymentLine(
   seen: Set<string> | null,
 ): Rejected | undefined {
   const { programme } = terms;
-  if (line.amountFen > paymentAmountMaxFen) {
-    return reject(
-      'amount_above_limit',
-      `${yuan(line.amountFen)} is above the largest household payment the ledger accepts (${yuan(paymentAmountMaxFen)}); check for 万元 typed as 元.`,
-    );
-  }
-  const { minFen, maxFen } = programme.standard;
-  const q = BigInt(line.quantity);
-  if (maxFen !== null && line.amountFen > maxFen * q) {
-    return reject(
-      'above_standard',
-      `${yuan(line.amountFen)} is above the ${programme.name} standard of ${yuan(maxFen)} per ${programme.unit} × ${line.quantity} = ${yuan(maxFen * q)} (超标准).`,
-      { standardFen: maxFen.toString(), quantity: line.quantity, capFen: (maxFen * q).toString() },
-    );
-  }
-  if (minFen !== null && line.amountFen < minFen * q) {
-    return reject(
-      'below_standard',
-      `${yuan(line.amountFen)} is below the ${programme.name} standard of ${yuan(minFen)} per ${programme.unit} × ${line.quantity} = ${yuan(minFen * q)}.`,
-      { standardFen: minFen.toString(), quantity: line.quantity, floorFen: (minFen * q).toString() },
-    );
-  }
-  const h = ctx.registry.household(line.householdId);
-  if (!h) {
-    return reject(
-      'household_not_registered',
-      `Household ${line.householdId} is not in the register (registry sequence ${ctx.registry.seq}).`,
-    );
-  }
-  if (h.exited)
-    return reject('household_exited', `Household ${line.householdId} has exited the register (脱贫/销号).`);
-  if (!h.accountBound) {
-    return reject(
-      'household_without_account',
-      `Household ${line.householdId} has no 一卡通 account bound; bind one in the registry first.`,
-    );
-  }
+  const amountProblem = checkLineAmount(programme, line.quantity, line.amountFen);
+  if (amountProblem) return amountProblem;
+  const householdProblem = checkBeneficiary(ctx.registry, line.householdId, true);
+  if (householdProblem) return householdProblem;
   const key = paymentKey(line.householdId, programme.code, period);
   const existing = state.paymentKeys.get(key);
   if (existing !== undefined || seen?.has(key)) {
@@ -684,6 +653,8 @@ function checkPaymentLine(
   }
   if (terms.notice !== null) {
     const n = terms.notice;
+    const unnoticed = checkOnNotice(n, line);
+    if (unnoticed) return unnoticed;
     if ((n.openByHousehold.get(line.householdId) ?? 0) > 0) {
       return reject(
         'objection_open',
@@ -1039,7 +1010,13 @@ function publishNotice(state: LedgerState, d: CommandData<'PublishNotice'>, ctx:
       }
     }
   }
-  return accepted({ type: 'NoticePublished', data: d });
+  const { lines = [], ...published } = d;
+  const linesProblem = checkNoticeLines(ctx, d, lines);
+  if (linesProblem) return linesProblem;
+  return {
+    ok: true,
+    events: [{ type: 'NoticePublished', data: published }, ...noticeLineEvents(d.noticeId, lines)],
+  };
 }
 
 function fileObjection(state: LedgerState, d: CommandData<'FileObjection'>): Decision {

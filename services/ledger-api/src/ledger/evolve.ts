@@ -293,7 +293,16 @@ export function evolve(state: LedgerState, event: LedgerEventInput): LedgerState
         openWide: 0,
         openByHousehold: new Map(),
         upheldHouseholds: new Set(),
+        lines: new Map(),
       });
+      return state;
+    }
+    case 'NoticeLinesPublished': {
+      const n = notice(state, event.data.noticeId);
+      for (const l of event.data.lines) {
+        invariant(!n.lines.has(l.householdId), `household ${l.householdId} listed twice on ${n.id}`);
+        n.lines.set(l.householdId, { line: l.line, quantity: l.quantity, amountFen: l.amountFen });
+      }
       return state;
     }
     case 'ObjectionFiled': {

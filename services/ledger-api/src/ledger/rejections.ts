@@ -74,6 +74,9 @@ export const rejectionStatus = {
   objection_open: 422,
   objection_upheld: 422,
   notice_closed: 422,
+  notice_lines_invalid: 422,
+  /** 未经公示: a payment under a notice whose published list does not hold it, or not at that amount. */
+  not_on_notice: 422,
   roster_rows_invalid: 422,
   roster_row_duplicate: 422,
   movement_not_reversible: 422,

@@ -124,6 +124,18 @@ export interface NoticeState {
   readonly openByHousehold: Map<string, number>;
   /** Households whose objection was upheld: they are not paid under this notice. */
   readonly upheldHouseholds: Set<string>;
+  /**
+   * The proposed beneficiaries published with the notice (公示名单), by household. Empty for a
+   * notice that lists nobody (an allocation or project notice, or one published before lines
+   * existed); when not empty, a payment under the notice must match its line (未经公示).
+   */
+  readonly lines: Map<string, NoticeLineState>;
+}
+
+export interface NoticeLineState {
+  readonly line: number;
+  readonly quantity: number;
+  readonly amountFen: bigint;
 }
 
 export interface ObjectionState {

@@ -140,7 +140,8 @@ const commandRoutes: ReadonlyArray<{ type: CommandType; url: string; summary: st
   {
     type: 'PublishNotice',
     url: 'notices',
-    summary: 'Publish a notice (公示) with its period',
+    summary:
+      'Publish a notice (公示) with its period and, for a roster or programme, its list of proposed beneficiaries',
     tag: 'notices',
   },
   {
@@ -220,6 +221,8 @@ export function registerCommandRoutes(app: App, writers: Writers): void {
       `/v1/partitions/:partition/${route.url}`,
       {
         onRequest: guard,
+        // A notice carries its list (公示名单): as many lines as a roster has rows.
+        ...(route.type === 'PublishNotice' ? { bodyLimit: rosterBodyBytesMax } : {}),
         schema: {
           summary: route.summary,
           description: `Command \`${route.type}\`.`,

@@ -1,0 +1,75 @@
+import type { Programme } from '../reference/programmes';
+import { yuan } from './draft';
+import { paymentAmountMaxFen } from './limits';
+import { type Rejected, reject } from './rejections';
+
+/**
+ * The checks a household line passes wherever it appears: a payment, a roster row, and a line
+ * proposed on a notice (公示名单) before anyone is paid. One definition, so a notice cannot list
+ * what a payment would refuse.
+ */
+
+/** What the decider reads of the register; see RegistryView in decide.ts. */
+export interface HouseholdLookup {
+  readonly seq: number;
+  household(householdId: string): { readonly exited: boolean; readonly accountBound: boolean } | undefined;
+}
+
+/** The amount against the ledger's limit and the programme's standard × quantity (超标准). */
+export function checkLineAmount(
+  programme: Programme,
+  quantity: number,
+  amountFen: bigint,
+): Rejected | undefined {
+  if (amountFen > paymentAmountMaxFen) {
+    return reject(
+      'amount_above_limit',
+      `${yuan(amountFen)} is above the largest household payment the ledger accepts (${yuan(paymentAmountMaxFen)}); check for 万元 typed as 元.`,
+    );
+  }
+  const { minFen, maxFen } = programme.standard;
+  const q = BigInt(quantity);
+  if (maxFen !== null && amountFen > maxFen * q) {
+    return reject(
+      'above_standard',
+      `${yuan(amountFen)} is above the ${programme.name} standard of ${yuan(maxFen)} per ${programme.unit} × ${quantity} = ${yuan(maxFen * q)} (超标准).`,
+      { standardFen: maxFen.toString(), quantity, capFen: (maxFen * q).toString() },
+    );
+  }
+  if (minFen !== null && amountFen < minFen * q) {
+    return reject(
+      'below_standard',
+      `${yuan(amountFen)} is below the ${programme.name} standard of ${yuan(minFen)} per ${programme.unit} × ${quantity} = ${yuan(minFen * q)}.`,
+      { standardFen: minFen.toString(), quantity, floorFen: (minFen * q).toString() },
+    );
+  }
+  return undefined;
+}
+
+/**
+ * The household is registered and has not exited; with `needsAccount`, it also has a bound
+ * 一卡通 account to pay into. A notice does not need the account yet: the list is published while
+ * applications are reviewed, and the account is checked when the payment is made.
+ */
+export function checkBeneficiary(
+  registry: HouseholdLookup,
+  householdId: string,
+  needsAccount: boolean,
+): Rejected | undefined {
+  const h = registry.household(householdId);
+  if (!h) {
+    return reject(
+      'household_not_registered',
+      `Household ${householdId} is not in the register (registry sequence ${registry.seq}).`,
+    );
+  }
+  if (h.exited)
+    return reject('household_exited', `Household ${householdId} has exited the register (脱贫/销号).`);
+  if (needsAccount && !h.accountBound) {
+    return reject(
+      'household_without_account',
+      `Household ${householdId} has no 一卡通 account bound; bind one in the registry first.`,
+    );
+  }
+  return undefined;
+}

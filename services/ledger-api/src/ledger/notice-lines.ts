@@ -1,0 +1,133 @@
+import { ledger } from '@fundtrace/events';
+import type { CommandData } from './commands';
+import type { DecideContext, Decision, RowError } from './decide';
+import { yuan } from './draft';
+import type { LedgerEventInput } from './evolve';
+import { checkBeneficiary, checkLineAmount } from './line-checks';
+import { invariant, type Rejected, reject } from './rejections';
+import type { LedgerState, NoticeState } from './state';
+
+/**
+ * The proposed beneficiaries of a notice (公示名单). 公示 exists so villagers can check the list
+ * during the period and object before anyone is paid (DOMAIN.md, procedures: 低保 first-review
+ * and approval notices, 危房改造's 三榜公示). So the list is published with the notice, in the same
+ * batch, validated like a roster; and a payment under a notice that lists households must be one
+ * of its lines at the listed amount, else it is refused as 未经公示 (`not_on_notice`).
+ */
+
+type NoticeLineInput = NonNullable<CommandData<'PublishNotice'>['lines']>[number];
+
+/** Notice kinds that list households; allocation and project notices publish no beneficiaries. */
+const listingKinds: ReadonlySet<string> = new Set(['roster', 'programme']);
+
+/** Every bad line with its number and reason; one bad line refuses the notice, as with a roster. */
+export function checkNoticeLines(
+  ctx: DecideContext,
+  d: Pick<CommandData<'PublishNotice'>, 'noticeId' | 'kind' | 'programmeCode'>,
+  lines: readonly NoticeLineInput[],
+): Rejected | undefined {
+  if (lines.length === 0) return undefined;
+  if (!listingKinds.has(d.kind) || d.programmeCode === null) {
+    return reject(
+      'notice_lines_invalid',
+      `Only a roster or programme notice with a programme code lists beneficiaries; notice ${d.noticeId} is a ${d.kind} notice${d.programmeCode === null ? ' without a programme' : ''}.`,
+      { kind: d.kind, programmeCode: d.programmeCode },
+    );
+  }
+  const programme = ctx.reference.programmes.get(d.programmeCode);
+  if (!programme)
+    return reject('unknown_programme', `Programme ${d.programmeCode} is not in the reference data.`);
+  const errors: RowError[] = [];
+  const numbers = new Set<number>();
+  const households = new Set<string>();
+  for (const l of lines) {
+    const refuse = (code: RowError['code'], message: string) => errors.push({ row: l.line, code, message });
+    if (numbers.has(l.line)) {
+      refuse('duplicate_line', `Line number ${l.line} appears twice.`);
+      continue;
+    }
+    numbers.add(l.line);
+    if (households.has(l.householdId)) {
+      // A payment is one per household, programme and period: two lines could never both be paid.
+      refuse(
+        'duplicate_line',
+        `Household ${l.householdId} is listed twice; list it once with its full quantity.`,
+      );
+      continue;
+    }
+    households.add(l.householdId);
+    if (new Set(l.memberNos).size !== l.memberNos.length) {
+      refuse('duplicate_line', `Line ${l.line} names a member twice.`);
+      continue;
+    }
+    const problem =
+      checkLineAmount(programme, l.quantity, l.amountFen) ??
+      checkBeneficiary(ctx.registry, l.householdId, false);
+    if (problem) refuse(problem.code, problem.message);
+  }
+  if (errors.length === 0) return undefined;
+  return reject(
+    'notice_lines_invalid',
+    `${errors.length} of ${lines.length} lines are refused; nothing was published. Correct them and publish the notice again.`,
+    { lineCount: lines.length, errorCount: errors.length, errors },
+  );
+}
+
+/** The list as events: parts of at most `noticeLinesPerEventMax` lines, appended with the notice. */
+export function noticeLineEvents(noticeId: string, lines: readonly NoticeLineInput[]): LedgerEventInput[] {
+  const size = ledger.noticeLinesPerEventMax;
+  const partCount = Math.ceil(lines.length / size);
+  const events: LedgerEventInput[] = [];
+  for (let part = 1; part <= partCount; part++) {
+    events.push({
+      type: 'NoticeLinesPublished',
+      data: { noticeId, part, partCount, lines: lines.slice((part - 1) * size, part * size) },
+    });
+  }
+  return events;
+}
+
+/**
+ * The rest of a notice whose batch was cut short by another writer after a prefix was stored:
+ * the parts not yet stored. Parts are stored in order and all but the last are full, so the
+ * lines in the state say how many parts are there.
+ */
+export function decideNoticeRemainder(state: LedgerState, d: CommandData<'PublishNotice'>): Decision {
+  const n = state.notices.get(d.noticeId);
+  invariant(n, `notice ${d.noticeId} has no stored prefix to continue`);
+  const size = ledger.noticeLinesPerEventMax;
+  const partsStored = Math.ceil(n.lines.size / size);
+  const events = noticeLineEvents(d.noticeId, d.lines ?? []).slice(partsStored);
+  return { ok: true, events };
+}
+
+/** 未经公示: a payment under a notice that lists households must be a listed line, at its amount and quantity. */
+export function checkOnNotice(
+  n: NoticeState,
+  payment: { readonly householdId: string; readonly quantity: number; readonly amountFen: bigint },
+): Rejected | undefined {
+  if (n.lines.size === 0) return undefined;
+  const l = n.lines.get(payment.householdId);
+  if (l === undefined) {
+    return reject(
+      'not_on_notice',
+      `未经公示: household ${payment.householdId} is not on the list published with notice ${n.id} (${n.lines.size} households); it cannot be paid under this notice. Publish a notice listing it first.`,
+      { noticeId: n.id, householdId: payment.householdId },
+    );
+  }
+  if (l.amountFen !== payment.amountFen || l.quantity !== payment.quantity) {
+    return reject(
+      'not_on_notice',
+      `未经公示: notice ${n.id} line ${l.line} lists household ${payment.householdId} for ${yuan(l.amountFen)} (quantity ${l.quantity}); this payment is ${yuan(payment.amountFen)} (quantity ${payment.quantity}). Pay what was published, or publish a corrected notice.`,
+      {
+        noticeId: n.id,
+        line: l.line,
+        listedFen: l.amountFen.toString(),
+        listedQuantity: l.quantity,
+        paymentFen: payment.amountFen.toString(),
+        paymentQuantity: payment.quantity,
+      },
+    );
+  }
+  return undefined;
+}
