@@ -8,8 +8,10 @@ import {
   findingReviewedV1ToV2,
   findingTraced,
 } from './findings';
+import { eventQuarantined } from './quarantine';
 
 export * from './findings';
+export * from './quarantine';
 
 /** Every version of every audit event; the catalogue picks the latest per type. */
 export const auditEvents = [
@@ -20,6 +22,7 @@ export const auditEvents = [
   findingRectified,
   findingClosed,
   findingReopened,
+  eventQuarantined,
 ] as const;
 
 export const auditUpcasters = [findingReviewedV1ToV2] as const;
