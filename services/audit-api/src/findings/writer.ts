@@ -154,7 +154,9 @@ export class AuditWriter {
       if (!definitions.has(event.type)) {
         throw new Error(`invariant: ${this.stream} holds a ${event.type} at ${m.seq}`);
       }
-      evolve(this.state, { type: event.type, data: event.data } as AuditEventInput);
+      // An operator's quarantine (`fundtrace quarantine`) shares the AUDIT stream but is no finding.
+      if (event.type !== 'EventQuarantined')
+        evolve(this.state, { type: event.type, data: event.data } as AuditEventInput);
       this.seq = m.seq;
       const parsed = m.msgId === undefined ? null : parseMessageId(m.msgId);
       if (parsed === null)
