@@ -441,5 +441,9 @@ describe('traces, trails, progress and proofs', () => {
     expect((await get('/v1/streams/AUDIT_000000/checkpoint')).statusCode).toBe(404);
     const single = await get(`/v1/streams/${stream}/bundles/inclusion?seq=1`);
     expect(verifyBundle(single.json(), signer.verifierKey).ok).toBe(true);
+    // The bundle carries the event: an inspector of another county may not read it.
+    const foreign = await get(`/v1/streams/${stream}/bundles/inclusion?seq=1`, outsider);
+    expect(foreign.statusCode).toBe(403);
+    expect(foreign.json().error.code).toBe('forbidden');
   });
 });

@@ -43,6 +43,13 @@ const checkpointSchema = z.object({
 });
 
 const anyInspector = requireRole(['inspector']);
+/**
+ * An inclusion bundle carries the event itself (households, amounts): inspectors of the stream's
+ * partition only, as at the log-keeper. Checkpoints and proofs are hashes, public at the log-keeper.
+ */
+const inspectorOfStream = requireRole(['inspector'], {
+  partition: (request) => parseStreamName(String((request.params as { stream?: unknown }).stream))?.partition,
+});
 
 export interface ProofDeps extends EvidenceDeps {
   readonly logDb: Queryable;
@@ -227,7 +234,7 @@ export function proofRoutes(app: App, deps: ProofDeps): void {
   app.get(
     '/v1/streams/:stream/bundles/inclusion',
     {
-      onRequest: anyInspector,
+      onRequest: inspectorOfStream,
       schema: {
         summary:
           'Evidence bundle for one event (the event, the latest signed checkpoint, the proof): `fundtrace verify` checks it offline',
