@@ -48,7 +48,8 @@ const loneSurrogate = /\p{Cs}/u;
 /** Cheap pre-check: only strings with a surrogate code unit need the Unicode-aware test. */
 const anySurrogate = /[\uD800-\uDFFF]/;
 
-function hasLoneSurrogate(text: string): boolean {
+/** True when `text` holds a UTF-16 surrogate without its pair (no UTF-8 form, so no canonical form). */
+export function hasLoneSurrogate(text: string): boolean {
   return anySurrogate.test(text) && loneSurrogate.test(text);
 }
 
@@ -129,6 +130,19 @@ function write(value: unknown, path: Path): string {
 /** The canonical JSON text of `value`; throws `CanonicalEncodingError` for anything outside the subset. */
 export function canonicalJson(value: unknown): string {
   return write(value, []);
+}
+
+/**
+ * The canonical JSON text of `value` found `depth` levels inside a larger value
+ * (the nesting limit counts from the outer value's root). For writers that
+ * render parts of an event separately (fast-encode.ts); error paths start at
+ * the part.
+ */
+export function canonicalJsonAtDepth(value: unknown, depth: number): string {
+  return write(
+    value,
+    Array.from({ length: depth }, () => '…'),
+  );
 }
 
 const utf8 = new TextEncoder();

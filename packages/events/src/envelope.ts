@@ -152,7 +152,7 @@ export function toWire(definition: EventDefinition, event: EventEnvelope): WireE
  * this: such properties are left out of the wire form (the canonical encoding
  * itself refuses `undefined`, so nothing else can slip through).
  */
-function withoutUndefined(value: unknown): unknown {
+export function withoutUndefined(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(withoutUndefined);
   if (value === null || typeof value !== 'object' || Object.getPrototypeOf(value) !== Object.prototype) {
     return value;

@@ -12,6 +12,7 @@ export * from './codec';
 export * from './define';
 export * from './envelope';
 export * from './errors';
+export * from './fast-encode';
 export * as ledger from './ledger';
 export { ledgerEvents } from './ledger';
 export * as registry from './registry';
