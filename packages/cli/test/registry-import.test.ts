@@ -23,7 +23,7 @@ import { callApi } from '../src/http';
  * file's namespace), files written and read by @fundtrace/tabular, 100,000+ rows in one import.
  */
 const root = resolve(import.meta.dirname, '..', '..', '..');
-const infra = useTestInfra({ database: false });
+const infra = useTestInfra();
 const jwtSecret = randomBytes(32).toString('hex');
 let service: ChildProcess;
 let baseUrl: string;
@@ -45,6 +45,7 @@ beforeAll(async () => {
         PORT: String(port),
         JWT_SECRET: jwtSecret,
         FUNDTRACE_NAMESPACE: infra.ns,
+        DATABASE_URL: infra.databaseUrl,
         REGISTRY_PARTITIONS: '411325',
         PII_KEYS: `k1:${randomBytes(32).toString('base64')}`,
         PII_ACTIVE_KEY: 'k1',
@@ -85,6 +86,26 @@ afterAll(async () => {
   }
   if (dir) await rm(dir, { recursive: true, force: true });
 });
+
+/** The CLI as a person runs it: its own process, exit code and output. */
+function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    const child = spawn(
+      process.execPath,
+      [join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'packages/cli/src/main.ts', ...args],
+      { cwd: root, env: process.env, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (chunk) => {
+      stdout += String(chunk);
+    });
+    child.stderr!.on('data', (chunk) => {
+      stderr += String(chunk);
+    });
+    child.on('exit', (code) => done({ code, stdout, stderr }));
+  });
+}
 
 const household = (id: string) =>
   callApi<{ householdId: string; members: unknown[] }>({
@@ -147,6 +168,62 @@ describe('fundtrace registry import', () => {
       token,
     });
     expect(again).toMatchObject({ commandId: summary.commandId, lastSeq: summary.lastSeq });
+  });
+
+  it('erases one household with `fundtrace registry erase`: its reveals answer keyDestroyed, its neighbour stays readable', async () => {
+    const [gone, kept] = generateHouseholds({
+      county: '411325',
+      villages: 3,
+      count: 2,
+      seed: 'erase',
+      firstNumber: 600_001,
+      birthRegions: ['411326'],
+    });
+    const path = join(dir, 'erase.csv');
+    await writeHouseholdsFile(path, [gone!, kept!]);
+    await importHouseholdsFile({ file: path, partition: '411325', dryRun: false, baseUrl, token });
+    const cli = (...args: string[]) =>
+      runCli([
+        'registry',
+        'erase',
+        gone!.householdId,
+        '--partition',
+        '411325',
+        '--url',
+        baseUrl,
+        '--token',
+        token,
+        ...args,
+      ]);
+    const refused = await cli('--reason', '本人申请删除个人信息', '--on', '2024-06-01');
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('household_still_enrolled');
+    await callApi({
+      baseUrl,
+      token,
+      path: `/v1/partitions/411325/households/${gone!.householdId}/exits`,
+      body: { commandId: 'erase-exit', kind: 'removed', exitedOn: '2024-05-01', reason: '户籍迁出' },
+    });
+    const erased = await cli('--reason', '本人申请删除个人信息', '--on', '2024-06-01');
+    expect(erased.code).toBe(0);
+    expect(erased.stdout).toContain(`erased: the personal data of household ${gone!.householdId}`);
+    const repeated = await cli('--reason', '本人申请删除个人信息', '--on', '2024-06-01');
+    expect(repeated.stdout).toContain('already erased');
+    const reveal = (id: string, commandId: string) =>
+      callApi<{ members: { idNumber: { value: string | null; keyDestroyed: boolean } }[] }>({
+        baseUrl,
+        token,
+        path: `/v1/partitions/411325/households/${id}/reveals`,
+        body: { commandId, memberNos: [1], fields: ['id_number'], reason: '核对' },
+      });
+    expect((await reveal(gone!.householdId, 'erase-rv-1')).members[0]!.idNumber).toEqual({
+      value: null,
+      keyDestroyed: true,
+    });
+    expect((await reveal(kept!.householdId, 'erase-rv-2')).members[0]!.idNumber).toEqual({
+      value: kept!.members[0]!.idNumber,
+      keyDestroyed: false,
+    });
   });
 
   it('refuses a row whose cell a decoder could not read (U+FFFD) instead of storing garbage', async () => {

@@ -2,6 +2,7 @@ import { type App, createApp, natsPlugin } from '@fundtrace/service-kit';
 import type { Logger } from 'pino';
 import type { RegistryConfig } from './config';
 import { ImportService } from './imports/import-service';
+import { DataKeyStore } from './keys/key-store';
 import type { County } from './routes/context';
 import { householdRoutes } from './routes/households';
 import { importRoutes } from './routes/imports';
@@ -16,6 +17,7 @@ export interface BuildAppOptions {
 export interface RegistryApp {
   readonly app: App;
   readonly counties: ReadonlyMap<string, County>;
+  readonly keys: DataKeyStore;
 }
 
 /**
@@ -33,6 +35,13 @@ export async function buildApp(options: BuildAppOptions): Promise<RegistryApp> {
     auth: { secret: env.JWT_SECRET },
   });
   await app.register(natsPlugin, { url: env.NATS_URL, name: 'registry-api' });
+  const keys = await DataKeyStore.open({
+    url: env.DATABASE_URL,
+    keyring,
+    logger: app.log as unknown as Logger,
+  });
+  app.addHook('onClose', () => keys.close());
+  app.readiness.add('key_store', () => keys.ping());
   const counties = new Map<string, County>();
   for (const partition of env.REGISTRY_PARTITIONS) {
     const writer = await RegistryWriter.open({
@@ -41,11 +50,12 @@ export async function buildApp(options: BuildAppOptions): Promise<RegistryApp> {
       partition,
       ns: env.FUNDTRACE_NAMESPACE,
       keyring,
+      keys,
       logger: app.log as unknown as Logger,
     });
     counties.set(partition, { writer, imports: new ImportService(writer) });
   }
   householdRoutes(app, counties);
   importRoutes(app, counties);
-  return { app, counties };
+  return { app, counties, keys };
 }

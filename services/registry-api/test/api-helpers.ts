@@ -20,14 +20,25 @@ export function piiEnv(): Record<string, string> {
   };
 }
 
-/** registry-api on the machine's NATS under the test file's namespace, logging into memory. */
+/** Where the test file's streams and database are (testkit's `useTestInfra()`). */
+export interface ApiInfra {
+  readonly ns: string;
+  readonly databaseUrl: string;
+}
+
+/**
+ * registry-api on the machine's NATS under the test file's namespace, with its key store in the
+ * test file's database, logging into memory.
+ */
 export async function startApi(
-  ns: string,
+  infra: ApiInfra,
   env: Record<string, string> = piiEnv(),
   partitions = '411325',
 ): Promise<StartedApi> {
+  const ns = infra.ns;
   const full = {
     ...env,
+    DATABASE_URL: infra.databaseUrl,
     JWT_SECRET: jwtSecret,
     NATS_URL: process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
     FUNDTRACE_NAMESPACE: ns,

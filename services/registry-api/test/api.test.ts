@@ -10,7 +10,7 @@ import { idNumber, sampleHouseholds } from './helpers';
  * registry-api against the machine's NATS: commands, queries, reveals and imports through HTTP, and
  * the proof that no clear ID number reaches a log line, a stored event or a masked answer.
  */
-const infra = useTestInfra({ database: false });
+const infra = useTestInfra();
 let api: StartedApi;
 let registry: string;
 let finance: string;
@@ -21,7 +21,7 @@ const clearIds = households.flatMap((h) => h.members.map((m) => m.idNumber));
 const bodies: string[] = [];
 
 beforeAll(async () => {
-  api = await startApi(infra.ns);
+  api = await startApi(infra);
   registry = await tokenFor('registry');
   finance = await tokenFor('finance');
   inspector = await tokenFor('inspector');
@@ -353,7 +353,7 @@ describe('registry-api', () => {
 
   it('rebuilds the same state from the stream after a restart', async () => {
     const before = api.counties.get('411325')!.writer.state;
-    const restarted = await startApi(infra.ns, api.env);
+    const restarted = await startApi(infra, api.env);
     try {
       const after = restarted.counties.get('411325')!.writer.state;
       expect(after.lastSeq).toBe(before.lastSeq);

@@ -1,4 +1,10 @@
-import { decryptField, type HouseholdInputParsed, validateIdNumber } from '@fundtrace/pii';
+import {
+  decryptField,
+  generateDataKey,
+  type HouseholdInputParsed,
+  householdKeyring,
+  validateIdNumber,
+} from '@fundtrace/pii';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { decide, liftedAtRegistrationReason } from '../src/households/decide';
 import { Books, codes, county, idNumber, sampleHouseholds, testKeyring } from './helpers';
@@ -533,6 +539,62 @@ describe('changes to a registered household', () => {
         reason: '核对身份',
       },
     });
+  });
+});
+
+describe('erase a household (decision 0042)', () => {
+  const dataKey = generateDataKey();
+  const erase = (id: string, erasedOn = '2024-06-01') =>
+    ({ kind: 'erase', householdId: id, erasedOn, reason: '本人申请删除个人信息' }) as const;
+
+  it('erases an exited household sealed under its own data key, naming the key and nothing personal', () => {
+    const books = new Books(householdKeyring(keyring, dataKey.dataKeyId, dataKey.key));
+    const id = household().householdId;
+    books.run({ kind: 'register', household: household() });
+    expect(codes(books.run(erase(id)))).toEqual(['household_still_enrolled']);
+    books.run({ kind: 'exit', householdId: id, exitKind: 'lifted', exitedOn: '2020-12-01', reason: '脱贫' });
+    expect(codes(books.run(erase(id, '2016-01-01')))).toEqual(['date_before_registration']);
+    const erased = books.run(erase(id));
+    expect(erased.ok && erased.events).toEqual([
+      {
+        type: 'HouseholdPersonalDataErased',
+        data: {
+          householdId: id,
+          commandDigest: 'a'.repeat(64),
+          dataKeyId: dataKey.dataKeyId,
+          erasedOn: '2024-06-01',
+          reason: '本人申请删除个人信息',
+        },
+      },
+    ]);
+    expect(books.state.households.get(id)!.erasedOn).toBe('2024-06-01');
+    // Afterwards only an (audited) reveal is accepted; nothing may seal new data for it.
+    expect(codes(books.run(erase(id)))).toEqual(['household_erased']);
+    expect(
+      codes(
+        books.run({ kind: 'move', householdId: id, toVillageCode: '411325100202', movedOn: '2024-07-01' }),
+      ),
+    ).toEqual(['household_erased']);
+    expect(
+      books.run({ kind: 'reveal', householdId: id, memberNos: [1], fields: ['name'], reason: '核对' }).ok,
+    ).toBe(true);
+  });
+
+  it('erases a household removed from the register (销号) too', () => {
+    const books = new Books(householdKeyring(keyring, dataKey.dataKeyId, dataKey.key));
+    const id = household().householdId;
+    books.run({ kind: 'register', household: household() });
+    books.run({ kind: 'exit', householdId: id, exitKind: 'removed', exitedOn: '2021-01-01', reason: '错评' });
+    expect(books.run(erase(id)).ok).toBe(true);
+  });
+
+  it('refuses a household sealed under a period key: one request cannot destroy a shared key', () => {
+    const books = new Books(keyring);
+    const id = household().householdId;
+    books.run({ kind: 'register', household: household() });
+    books.run({ kind: 'exit', householdId: id, exitKind: 'removed', exitedOn: '2021-01-01', reason: '错评' });
+    expect(codes(books.run(erase(id)))).toEqual(['household_key_shared']);
+    expect(codes(books.run(erase('41132599999999')))).toEqual(['household_not_registered']);
   });
 });
 

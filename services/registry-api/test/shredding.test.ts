@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { decodeEvent, streamName } from '@fundtrace/events';
+import { isDataKeyId } from '@fundtrace/pii';
 import { ConfigError } from '@fundtrace/service-kit';
 import { useTestInfra } from '@fundtrace/testkit';
 import { describe, expect, it } from 'vitest';
@@ -8,19 +9,22 @@ import { auth, startApi, tokenFor } from './api-helpers';
 import { sampleHouseholds } from './helpers';
 
 /**
- * Key rotation and crypto-shredding through the real service and NATS: a field encrypted under a key
- * stays readable while the key is configured and becomes `keyDestroyed` (never a crash) once the key
- * is removed, while the log, the state rebuilt from it and the masked answers stay intact.
+ * Master key rotation and crypto-shredding through the real service, NATS and PostgreSQL: fields are
+ * sealed under household data keys wrapped by the master keys (decision 0042). Rotation re-wraps the
+ * data keys, so the old master key can then go without losing anything; once no configured master key
+ * wraps them, every field reads `keyDestroyed` (never a crash), while the log, the state rebuilt from
+ * it and the masked answers stay intact. Erasing one household: erasure.test.ts.
  */
-const infra = useTestInfra({ database: false });
+const infra = useTestInfra();
 const [h1, h2] = sampleHouseholds(2, 77);
 const k1 = randomBytes(32).toString('base64');
 const k2 = randomBytes(32).toString('base64');
+const k3 = randomBytes(32).toString('base64');
 const hmac = randomBytes(32).toString('base64');
 const base = '/v1/partitions/411325';
 
 describe('rotation and crypto-shredding', () => {
-  it('reads old fields after rotation, and answers keyDestroyed once the old key is gone', async () => {
+  it('reads old fields after rotation (keys re-wrapped), and answers keyDestroyed once no configured key wraps them', async () => {
     const token = await tokenFor('registry');
     const reveal = {
       memberNos: [1],
@@ -28,7 +32,7 @@ describe('rotation and crypto-shredding', () => {
       reason: '核对',
     };
 
-    const first = await startApi(infra.ns, {
+    const first = await startApi(infra, {
       PII_KEYS: `k1:${k1}`,
       PII_ACTIVE_KEY: 'k1',
       PII_HMAC_KEY: hmac,
@@ -45,7 +49,7 @@ describe('rotation and crypto-shredding', () => {
       await first.app.close();
     }
 
-    const rotated = await startApi(infra.ns, {
+    const rotated = await startApi(infra, {
       PII_KEYS: `k1:${k1},k2:${k2}`,
       PII_ACTIVE_KEY: 'k2',
       PII_HMAC_KEY: hmac,
@@ -61,7 +65,9 @@ describe('rotation and crypto-shredding', () => {
       const seq = r.json().firstSeq as number;
       const raw = await infra.jsm.streams.getMessage(streamName('registry', '411325', infra.ns), { seq });
       const event = decodeEvent(raw!.data);
-      expect(event.type === 'HouseholdRegistered' && event.data.members[0]!.idNumberEnc.keyId).toBe('k2');
+      expect(
+        event.type === 'HouseholdRegistered' && isDataKeyId(event.data.members[0]!.idNumberEnc.keyId),
+      ).toBe(true);
       const old = await rotated.app.inject({
         method: 'POST',
         url: `${base}/households/${h1!.householdId}/reveals`,
@@ -76,9 +82,31 @@ describe('rotation and crypto-shredding', () => {
       await rotated.app.close();
     }
 
-    const shredded = await startApi(infra.ns, {
+    // k1 is gone, but the rotated start re-wrapped every data key under k2: nothing is lost.
+    const withoutOld = await startApi(infra, {
       PII_KEYS: `k2:${k2}`,
       PII_ACTIVE_KEY: 'k2',
+      PII_HMAC_KEY: hmac,
+    });
+    try {
+      const old = await withoutOld.app.inject({
+        method: 'POST',
+        url: `${base}/households/${h1!.householdId}/reveals`,
+        headers: auth(token),
+        payload: { commandId: 'rv-1b', ...reveal },
+      });
+      expect(old.json().members[0].idNumber).toEqual({
+        value: h1!.members[0]!.idNumber,
+        keyDestroyed: false,
+      });
+    } finally {
+      await withoutOld.app.close();
+    }
+
+    // No configured master key wraps the data keys any more: every household is shredded.
+    const shredded = await startApi(infra, {
+      PII_KEYS: `k3:${k3}`,
+      PII_ACTIVE_KEY: 'k3',
       PII_HMAC_KEY: hmac,
     });
     try {
@@ -111,10 +139,7 @@ describe('rotation and crypto-shredding', () => {
         headers: auth(token),
         payload: { commandId: 'rv-3', ...reveal },
       });
-      expect(kept.json().members[0].idNumber).toEqual({
-        value: h2!.members[0]!.idNumber,
-        keyDestroyed: false,
-      });
+      expect(kept.json().members[0].idNumber).toEqual({ value: null, keyDestroyed: true });
       // Matching still works: the keyed hash does not depend on the destroyed key.
       const search = await shredded.app.inject({
         method: 'POST',

@@ -1,6 +1,7 @@
 import { silentLogger } from '@fundtrace/eventlog';
 import { useTestInfra } from '@fundtrace/testkit';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DataKeyStore } from '../src/keys/key-store';
 import { commandDigest } from '../src/writer/digest';
 import { type CommandMeta, RegistryWriter } from '../src/writer/registry-writer';
 import { sampleHouseholds, testKeyring } from './helpers';
@@ -10,7 +11,7 @@ import { sampleHouseholds, testKeyring } from './helpers';
  * overlap) never both succeed on stale state; the loser reads the tail, decides again and either
  * succeeds after it or is refused by the rules it now sees.
  */
-const infra = useTestInfra({ database: false });
+const infra = useTestInfra();
 const keyring = testKeyring();
 const [a, b, c] = sampleHouseholds(3, 404);
 
@@ -24,13 +25,21 @@ function meta(commandId: string, body: unknown): CommandMeta {
   };
 }
 
+const stores: DataKeyStore[] = [];
+afterAll(async () => {
+  for (const store of stores) await store.close();
+});
+
 async function open(): Promise<RegistryWriter> {
+  const keys = await DataKeyStore.open({ url: infra.databaseUrl, keyring, logger: silentLogger() });
+  stores.push(keys);
   return RegistryWriter.open({
     js: infra.js,
     jsm: infra.jsm,
     partition: '411325',
     ns: infra.ns,
     keyring,
+    keys,
     logger: silentLogger(),
   });
 }

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { generateHouseholds } from '@fundtrace/pii';
 import { Command } from 'commander';
 import { bearerToken, serviceUrl, UsageError } from '../context';
+import { callApi } from '../http';
 import { progressBar } from '../progress';
 import { writeHouseholdsFile, writeHouseholdTemplate } from './registry-files';
 import { formatRowErrors, ImportRejectedError, importHouseholdsFile } from './registry-import';
@@ -9,7 +10,7 @@ import { formatRowErrors, ImportRejectedError, importHouseholdsFile } from './re
 /** `fundtrace registry …`: household roster import, its template, and generated demo rosters. */
 export function registryCommand(): Command {
   const registry = new Command('registry').description(
-    'registered households (建档立卡): import rosters, templates',
+    'registered households (建档立卡): import rosters, templates, erase personal data',
   );
 
   registry
@@ -72,6 +73,51 @@ export function registryCommand(): Command {
     );
 
   registry
+    .command('erase')
+    .description(
+      "erase a household's personal data (个人信息保护法 art. 47): destroys its data key and records the erasure; the household must have exited first",
+    )
+    .argument('<householdId>', 'household number (户编号)')
+    .requiredOption('--partition <code>', 'county code, e.g. 411325')
+    .requiredOption(
+      '--reason <text>',
+      'who asked and on what ground (no personal data: it is kept in the log)',
+    )
+    .option('--on <date>', 'business date of the erasure (YYYY-MM-DD, default today in China)')
+    .option(
+      '--command-id <id>',
+      'idempotency key (default: erase-<householdId>, so a re-run repeats nothing)',
+    )
+    .option('--url <url>', 'registry-api base URL')
+    .option('--token <token>', 'bearer token of a registry officer (the erasure is recorded under its user)')
+    .action(
+      async (
+        householdId: string,
+        options: {
+          partition: string;
+          reason: string;
+          on?: string;
+          commandId?: string;
+          url?: string;
+          token?: string;
+        },
+      ) => {
+        if (!/^\d{6}$/.test(options.partition)) throw new UsageError('--partition is a 6-digit county code');
+        const erasedOn = options.on ?? chinaToday();
+        if (!/^\d{4}-\d{2}-\d{2}$/.test(erasedOn)) throw new UsageError('--on is a date, YYYY-MM-DD');
+        const result = await callApi<{ duplicate: boolean; lastSeq: number | null }>({
+          baseUrl: serviceUrl('registry-api', options.url),
+          path: `/v1/partitions/${options.partition}/households/${encodeURIComponent(householdId)}/erasures`,
+          token: bearerToken('registry', options.token),
+          body: { commandId: options.commandId ?? `erase-${householdId}`, erasedOn, reason: options.reason },
+        });
+        process.stdout.write(
+          `${result.duplicate ? 'already erased' : 'erased'}: the personal data of household ${householdId} (its data key is destroyed; hashes and masks remain), registry sequence ${result.lastSeq ?? '-'}\n`,
+        );
+      },
+    );
+
+  registry
     .command('template')
     .description('write the XLSX import template (header, one example row, instructions sheet)')
     .argument('[path]', 'where to write it', 'households-template.xlsx')
@@ -102,4 +148,9 @@ export function registryCommand(): Command {
     );
 
   return registry;
+}
+
+/** Today's business date in China (UTC+8, no daylight saving time). */
+function chinaToday(): string {
+  return new Date(Date.now() + 8 * 3_600_000).toISOString().slice(0, 10);
 }

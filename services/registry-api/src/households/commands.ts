@@ -50,6 +50,13 @@ export type RegistryCommand =
       readonly reason: string;
     }
   | {
+      /** A deletion request (个人信息保护法 art. 47): destroy the household's data key. */
+      readonly kind: 'erase';
+      readonly householdId: string;
+      readonly erasedOn: string;
+      readonly reason: string;
+    }
+  | {
       readonly kind: 'reveal';
       readonly householdId: string;
       readonly memberNos: readonly number[];

@@ -3,6 +3,7 @@ import {
   accountNumberHash,
   currentMaskingPolicy,
   idNumberHash,
+  isDataKeyId,
   type Keyring,
   type MemberInputParsed,
   sealAccountNumber,
@@ -62,7 +63,15 @@ export function decide(
       `household ${command.householdId} is not registered in ${ctx.partition}`,
     );
   }
-  if (household.status === 'removed' && command.kind !== 'reveal') {
+  // A reveal of an erased household is still audited and answers keyDestroyed; nothing else may
+  // touch it (new personal data would need the destroyed key).
+  if (household.erasedOn !== null && command.kind !== 'reveal') {
+    return reject(
+      'household_erased',
+      `the personal data of household ${household.householdId} was erased on ${household.erasedOn}`,
+    );
+  }
+  if (household.status === 'removed' && command.kind !== 'reveal' && command.kind !== 'erase') {
     return reject(
       'household_removed',
       `household ${household.householdId} was removed from the register (销号)`,
@@ -83,6 +92,8 @@ export function decide(
       return decideReenter(command, household, ctx);
     case 'reveal':
       return decideReveal(command, household, ctx);
+    case 'erase':
+      return decideErase(command, household, ctx);
   }
 }
 
@@ -570,6 +581,39 @@ function decideReveal(command: Cmd<'reveal'>, household: HouseholdState, ctx: De
       commandDigest: ctx.commandDigest,
       memberNos: [...new Set(command.memberNos)].sort((a, b) => a - b),
       fields: [...new Set(command.fields)],
+      reason: command.reason,
+    },
+  });
+}
+
+/**
+ * Erasure destroys the household's own data key. Two refusals keep a promise from being broken:
+ * an enrolled household is still paid (its account number is needed until it exits — 脱贫 or 销号 —
+ * and keeping it is the statutory basis of the programme), and a household registered before data
+ * keys shares its period key with the rest of that period, which no single request can destroy.
+ */
+function decideErase(command: Cmd<'erase'>, household: HouseholdState, ctx: DecideContext): Decision {
+  if (household.status === 'enrolled') {
+    return reject(
+      'household_still_enrolled',
+      `household ${household.householdId} is still enrolled and paid; record its exit (脱贫 or 销号) before erasing its personal data`,
+    );
+  }
+  if (!isDataKeyId(household.keyId)) {
+    return reject(
+      'household_key_shared',
+      `household ${household.householdId} was registered under the period key ${household.keyId}, before per-household keys; only destroying that key (with every household of its period) erases it — see decision 0040`,
+    );
+  }
+  const early = notBeforeRegistration(household, command.erasedOn, 'erasedOn');
+  if (early) return early;
+  return ok({
+    type: 'HouseholdPersonalDataErased',
+    data: {
+      householdId: household.householdId,
+      commandDigest: ctx.commandDigest,
+      dataKeyId: household.keyId,
+      erasedOn: command.erasedOn,
       reason: command.reason,
     },
   });

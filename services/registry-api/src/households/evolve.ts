@@ -43,6 +43,8 @@ export function evolveHousehold(
       members: d.members.map((m) => memberState(m, seq)),
       phone: d.phoneHash === null ? null : { hash: d.phoneHash, masked: d.phoneMasked!, seq },
       account: null,
+      keyId: d.members[0]!.nameEnc.keyId,
+      erasedOn: null,
       registeredBy: commandId,
       registeredSeq: seq,
       lastSeq: seq,
@@ -82,6 +84,8 @@ export function evolveHousehold(
       return next({ status: 'enrolled', exitedOn: null, causeOfPoverty: event.data.causeOfPoverty });
     case 'PersonalDataRevealed':
       return next({});
+    case 'HouseholdPersonalDataErased':
+      return next({ erasedOn: event.data.erasedOn });
   }
 }
 

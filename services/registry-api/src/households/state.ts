@@ -44,6 +44,13 @@ export interface HouseholdState {
   readonly members: readonly MemberState[];
   readonly phone: { readonly hash: string; readonly masked: string; readonly seq: number } | null;
   readonly account: AccountState | null;
+  /**
+   * The key its personal fields are sealed under: its own data key (`hk-…`, decision 0042) or, for a
+   * household registered before data keys, the period master key that was active then.
+   */
+  readonly keyId: string;
+  /** Business date of the erasure of its personal data (its data key destroyed), if any. */
+  readonly erasedOn: string | null;
   /** The command that registered it: a retried registration completes, it does not collide. */
   readonly registeredBy: string;
   readonly registeredSeq: number;

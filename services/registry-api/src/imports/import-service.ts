@@ -202,12 +202,19 @@ export class ImportService {
       for (;;) {
         const drafts: RegistryEventDraft[] = [];
         to = from;
+        // Every household yields at least one event, so a batch never goes past this window.
+        const rings = await this.writer.sealingKeyrings(
+          households.slice(from, from + importBatchEventsMax).map(({ input }) => ({
+            householdId: input.householdId,
+            existing: this.writer.state.households.get(input.householdId),
+          })),
+        );
         while (to < households.length && drafts.length < importBatchEventsMax) {
           const { input } = households[to]!;
           const decision = decide(
             { kind: 'register', household: input },
             this.writer.state.households.get(input.householdId),
-            this.writer.context(meta, pending),
+            this.writer.context(meta, pending, rings.get(input.householdId)),
           );
           if (!decision.ok) {
             // Validated under this same lock: only another writer appending meanwhile can do this.

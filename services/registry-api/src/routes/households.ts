@@ -27,6 +27,7 @@ import {
   addMemberBody,
   commandResult,
   deathBody,
+  eraseBody,
   exitBody,
   householdPage,
   householdParams,
@@ -252,6 +253,31 @@ export function householdRoutes(app: App, counties: Counties): void {
   );
 
   app.post(
+    '/v1/partitions/:partition/households/:householdId/erasures',
+    {
+      onRequest: canWrite,
+      schema: {
+        summary:
+          "Erase a household's personal data (个人信息保护法 art. 47): destroy its data key and record the erasure",
+        tags: ['households'],
+        params: householdParams,
+        body: eraseBody,
+        response: commandResponses,
+      },
+    },
+    (request, reply) => {
+      const { erasedOn, reason } = request.body;
+      return run(
+        request,
+        'erase',
+        { kind: 'erase', householdId: request.params.householdId, erasedOn, reason },
+        occurredAtOf(erasedOn),
+        reply,
+      );
+    },
+  );
+
+  app.post(
     '/v1/partitions/:partition/households/:householdId/reveals',
     {
       onRequest: canWrite,
@@ -291,7 +317,7 @@ export function householdRoutes(app: App, counties: Counties): void {
         household,
         content.memberNos,
         content.fields,
-        writer.keyring,
+        await writer.openingKeyring(household),
         (seq) => writer.readEvent(seq),
       );
       request.log.info(

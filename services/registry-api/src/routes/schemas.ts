@@ -54,6 +54,12 @@ export const reenterBody = z.object({
   causeOfPoverty: z.enum(registry.causesOfPoverty),
   reason: text,
 });
+/** A deletion request: who asked and on what ground go in the reason (no personal data: it is logged). */
+export const eraseBody = z.object({
+  commandId: clientIdSchema,
+  erasedOn: date,
+  reason: text,
+});
 export const revealBody = z.object({
   commandId: clientIdSchema,
   memberNos: z.array(registry.memberNoSchema).max(registry.revealMembersMax).default([]),

@@ -23,13 +23,19 @@ import {
   subjectFor,
   utcTimestamp,
 } from '@fundtrace/events';
-import type { Keyring } from '@fundtrace/pii';
+import { householdKeyring, isDataKeyId, type Keyring } from '@fundtrace/pii';
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { RegistryCommand } from '../households/commands';
 import { type DecideContext, type Decision, decide, type RegistryEventDraft } from '../households/decide';
 import { applyEvent } from '../households/evolve';
 import type { RegistryRejection } from '../households/rejections';
-import { emptyRegistryState, type IdOwner, type RegistryState } from '../households/state';
+import {
+  emptyRegistryState,
+  type HouseholdState,
+  type IdOwner,
+  type RegistryState,
+} from '../households/state';
+import type { DataKeyStore } from '../keys/key-store';
 
 /**
  * The single writer of one county's REGISTRY_<code> stream. It rebuilds its state from the stream
@@ -77,6 +83,8 @@ export interface RegistryWriterOptions {
   readonly partition: string;
   readonly ns: string;
   readonly keyring: Keyring;
+  /** The household data keys (decision 0042), outside the log. */
+  readonly keys: DataKeyStore;
   readonly logger: Logger;
   /** Wall clock for `recordedAt` and event ids; never used to decide. */
   readonly now?: () => number;
@@ -108,6 +116,7 @@ export class RegistryWriter {
     });
     const writer = new RegistryWriter(options);
     await writer.catchUp();
+    await writer.completeErasures();
     options.logger.info(
       {
         partition: options.partition,
@@ -162,13 +171,77 @@ export class RegistryWriter {
     return { type: event.type, data: event.data } as RegistryEventDraft;
   }
 
+  get keys(): DataKeyStore {
+    return this.options.keys;
+  }
+
+  /**
+   * An erasure destroys the key before its event is appended; a crash in between leaves the key
+   * destroyed and the command to be retried. The other way round (an erasure in the log whose key
+   * is still live: a key store restored from a backup) is repaired here, at every start.
+   */
+  private async completeErasures(): Promise<void> {
+    let destroyed = 0;
+    for (const household of this.state.households.values()) {
+      if (household.erasedOn === null || !isDataKeyId(household.keyId)) continue;
+      const outcome = await this.keys.destroy(
+        household.keyId,
+        'registry-api',
+        `erased in the log on ${household.erasedOn}; key found live at start (restored key store?)`,
+      );
+      if (outcome === 'destroyed') destroyed++;
+    }
+    if (destroyed > 0) {
+      this.options.logger.warn(
+        { partition: this.partition, destroyed },
+        'data keys of erased households were live (a restored key store?) and are destroyed again',
+      );
+    }
+  }
+
+  /**
+   * The keyring a household's new fields are sealed with: its own data key, created on first use.
+   * A household registered before data keys keeps its period key (mixing would make an erasure
+   * partial); an erased one gets nothing new (the decider refuses it).
+   */
+  async sealingKeyrings(
+    households: readonly { readonly householdId: string; readonly existing: HouseholdState | undefined }[],
+  ): Promise<Map<string, Keyring>> {
+    const rings = new Map<string, Keyring>();
+    const wanted: string[] = [];
+    for (const { householdId, existing } of households) {
+      if (existing !== undefined && (!isDataKeyId(existing.keyId) || existing.erasedOn !== null)) {
+        rings.set(householdId, this.keyring);
+      } else wanted.push(householdId);
+    }
+    const keys = await this.keys.keysFor(this.partition, wanted);
+    for (const householdId of wanted) {
+      const key = keys.get(householdId);
+      if (key?.state !== 'live') {
+        throw new Error(
+          `the data key of household ${householdId} is destroyed but the log records no erasure: retry the erasure command`,
+        );
+      }
+      rings.set(householdId, householdKeyring(this.keyring, key.dataKeyId, key.key));
+    }
+    return rings;
+  }
+
+  /** The keyring that opens a household's fields: with its data key while that key lives. */
+  async openingKeyring(household: HouseholdState): Promise<Keyring> {
+    if (!isDataKeyId(household.keyId)) return this.keyring;
+    const key = await this.keys.dataKey(household.keyId);
+    return key?.state === 'live' ? householdKeyring(this.keyring, key.dataKeyId, key.key) : this.keyring;
+  }
+
   context(
     meta: Pick<CommandMeta, 'commandId' | 'digest'>,
     pending?: ReadonlyMap<string, IdOwner>,
+    sealWith?: Keyring,
   ): DecideContext {
     return {
       partition: this.partition,
-      keyring: this.keyring,
+      keyring: sealWith ?? this.keyring,
       commandId: meta.commandId,
       commandDigest: meta.digest,
       idOwner: (hash) => this.state.idIndex.get(hash) ?? pending?.get(hash),
@@ -197,8 +270,19 @@ export class RegistryWriter {
         }
       }
       const householdId = command.kind === 'register' ? command.household.householdId : command.householdId;
-      const decision: Decision = decide(command, this.state.households.get(householdId), this.context(meta));
+      const household = this.state.households.get(householdId);
+      let sealWith: Keyring | undefined;
+      if (sealsPersonalData(command)) {
+        if (command.kind === 'register') {
+          // Checked first, so a refused registration creates no key.
+          const check = decide(command, household, { ...this.context(meta), validateOnly: true });
+          if (!check.ok) return check;
+        }
+        sealWith = (await this.sealingKeyrings([{ householdId, existing: household }])).get(householdId);
+      }
+      const decision: Decision = decide(command, household, this.context(meta, undefined, sealWith));
       if (!decision.ok) return decision;
+      await this.destroyErasedKeys(decision.events, meta);
       if (decision.events.length === 0) {
         const done = this.state.commands.get(meta.commandId)!;
         return {
@@ -229,6 +313,27 @@ export class RegistryWriter {
     throw new Error(
       `append to ${this.stream} lost ${appendRetriesMax + 1} races in a row: is a second writer running?`,
     );
+  }
+
+  /**
+   * An erasure's key is destroyed before its event is appended: if the append then fails, the
+   * retried command finds the key already destroyed and appends the event; the data is never
+   * readable again after the command was accepted.
+   */
+  private async destroyErasedKeys(drafts: readonly RegistryEventDraft[], meta: CommandMeta): Promise<void> {
+    for (const draft of drafts) {
+      if (draft.type !== 'HouseholdPersonalDataErased') continue;
+      const outcome = await this.keys.destroy(draft.data.dataKeyId, meta.actor.userId, draft.data.reason);
+      this.options.logger.info(
+        {
+          partition: this.partition,
+          householdId: draft.data.householdId,
+          dataKeyId: draft.data.dataKeyId,
+          outcome,
+        },
+        'household data key destroyed',
+      );
+    }
   }
 
   /**
@@ -297,6 +402,11 @@ export class RegistryWriter {
       throw error;
     }
   }
+}
+
+/** Commands whose events carry newly sealed personal fields. */
+function sealsPersonalData(command: RegistryCommand): boolean {
+  return command.kind === 'register' || command.kind === 'add_member' || command.kind === 'bind_account';
 }
 
 function idempotencyKeyReused(commandId: string): ExecuteResult {
