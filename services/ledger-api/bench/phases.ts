@@ -1,7 +1,7 @@
 // Where the roster path's CPU goes, without NATS: parse, decide, encode, evolve.
 
 import { eventIdFor } from '@fundtrace/eventlog';
-import { encodeEvent, ledgerEvents, messageId, subjectFor, utcTimestamp } from '@fundtrace/events';
+import { eventBatchEncoder, ledgerEvents, utcTimestamp } from '@fundtrace/events';
 import { decide } from '../src/ledger/decide';
 import { evolve } from '../src/ledger/evolve';
 import { initialState } from '../src/ledger/state';
@@ -80,20 +80,20 @@ if (!d.ok) throw new Error(d.code);
 lap('decide');
 const actor = { userId: 'u', role: 'finance' as const, org: 'o' };
 const now = Date.now();
+// As the writer does it (writer.ts messages): one batch encoder per command.
+const encoder = eventBatchEncoder({
+  partition: '411325',
+  occurredAt: utcTimestamp(now),
+  recordedAt: utcTimestamp(now),
+  actor,
+  commandId: 'c',
+  correlationId: 'c',
+});
+const ids = d.events.map((_, i) => eventIdFor(now, 'h', i));
+lap('event ids');
 const msgs = d.events.map((e, i) => {
-  const env = {
-    id: eventIdFor(now, 'h', i),
-    type: e.type,
-    version: versions.get(e.type)!,
-    partition: '411325',
-    occurredAt: utcTimestamp(now),
-    recordedAt: utcTimestamp(now),
-    actor,
-    commandId: 'c',
-    correlationId: 'c',
-    data: e.data,
-  };
-  return { subject: subjectFor(env as never), bytes: encodeEvent(env as never), msgId: messageId('c', i) };
+  const event = { id: ids[i]!, type: e.type, version: versions.get(e.type)!, data: e.data };
+  return { subject: encoder.subject(event), bytes: encoder.encode(event), msgId: encoder.messageId(i) };
 });
 lap('encode');
 for (const e of d.events) evolve(s, e);

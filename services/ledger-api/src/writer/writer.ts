@@ -17,9 +17,9 @@ import {
 import {
   type Actor,
   decodeEvent,
-  encodeEvent,
+  type EventBatchEncoder,
+  eventBatchEncoder,
   ledgerEvents,
-  messageId,
   streamName,
   subjectFor,
   utcTimestamp,
@@ -147,6 +147,8 @@ export class LedgerWriter {
   private readonly commands = new Map<string, CommandRecord>();
   private queue: Promise<unknown> = Promise.resolve();
   private readonly now: () => number;
+  /** The batch encoder of the command being appended (one per command and recording instant). */
+  private encoder: { request: CommandRequest; nowMs: number; encoder: EventBatchEncoder } | undefined;
 
   constructor(private readonly options: WriterOptions) {
     this.state = initialState(options.partition);
@@ -402,6 +404,12 @@ export class LedgerWriter {
     return event.type === 'AllocationIssued' ? event.data : null;
   }
 
+  /**
+   * The outgoing messages of `events`. Every event of one command shares its
+   * envelope head, so one batch encoder (packages/events fast-encode) checks the
+   * head once and writes each event's canonical bytes from a compiled schema:
+   * the same bytes as encodeEvent, several times faster on a roster.
+   */
   private messages(
     request: CommandRequest,
     hash: string,
@@ -409,30 +417,38 @@ export class LedgerWriter {
     startIndex: number,
     nowMs: number,
   ): Array<OutgoingMessage & { eventId: string }> {
-    const recordedAt = utcTimestamp(nowMs);
-    const occurredAt = request.occurredAt ?? recordedAt;
-    const correlationId = request.correlationId ?? request.commandId;
+    const encoder = this.encoderFor(request, nowMs);
     return events.map((e, i) => {
       const index = startIndex + i;
-      const envelope = {
+      const event = {
         id: eventIdFor(nowMs, hash, index),
         type: e.type,
         version: versions.get(e.type)!,
-        partition: this.options.partition,
-        occurredAt,
-        recordedAt,
-        actor: request.actor,
-        commandId: request.commandId,
-        correlationId,
         data: e.data,
       };
       return {
-        subject: subjectFor(envelope, this.options.ns),
-        bytes: encodeEvent(envelope),
-        msgId: messageId(request.commandId, index),
-        eventId: envelope.id,
+        subject: encoder.subject(event, this.options.ns),
+        bytes: encoder.encode(event),
+        msgId: encoder.messageId(index),
+        eventId: event.id,
       };
     });
+  }
+
+  private encoderFor(request: CommandRequest, nowMs: number): EventBatchEncoder {
+    const cached = this.encoder;
+    if (cached !== undefined && cached.request === request && cached.nowMs === nowMs) return cached.encoder;
+    const recordedAt = utcTimestamp(nowMs);
+    const encoder = eventBatchEncoder({
+      partition: this.options.partition,
+      occurredAt: request.occurredAt ?? recordedAt,
+      recordedAt,
+      actor: request.actor,
+      commandId: request.commandId,
+      correlationId: request.correlationId ?? request.commandId,
+    });
+    this.encoder = { request, nowMs, encoder };
+    return encoder;
   }
 
   /** `messages`, yielding to the event loop every few hundred events so pending acks are processed. */
