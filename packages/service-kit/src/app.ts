@@ -253,6 +253,13 @@ export async function createApp(options: AppOptions): Promise<App> {
       const incoming = request.headers[requestIdHeader];
       return typeof incoming === 'string' && requestIdPattern.test(incoming) ? incoming : randomUUID();
     },
+    // A URL that is not valid percent-encoding (a stray %, a lone surrogate) fails before routing,
+    // where the error handler never sees it; without this it leaves in fastify's own error format.
+    frameworkErrors: (_error, _request, reply) => {
+      void reply
+        .status(400)
+        .send(errorBody('malformed_request', 'The URL is not valid percent-encoded UTF-8'));
+    },
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);

@@ -129,6 +129,14 @@ describe('error mapping', () => {
     }
   });
 
+  it('answers 400 malformed_request in the one error shape for a URL that is not valid percent-encoding', async () => {
+    for (const path of ['/partitions/%ED%A0%80/payments', '/partitions/41%/payments']) {
+      const response = await app.inject({ method: 'GET', url: path });
+      expect(response.statusCode).toBe(400);
+      expect(response.json().error).toMatchObject({ code: 'malformed_request', details: {} });
+    }
+  });
+
   it('answers 400 malformed_request for broken JSON and 415 for an unsupported media type', async () => {
     const broken = await post('{"householdId": ', url, { 'content-type': 'application/json' });
     expect(broken.statusCode).toBe(400);
