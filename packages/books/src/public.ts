@@ -267,7 +267,20 @@ export interface NoticeSummary {
   readonly objectionCount: number;
   readonly openObjectionCount: number;
   readonly publishedSeq: bigint;
+  /** Households on the list published with the notice (公示名单), and their total; 0 when none. */
+  readonly listedCount: number;
+  readonly listedTotalFen: bigint;
 }
+
+/** The size and total of each notice's published list, beside its row. */
+const listedColumns = [
+  sql<string>`(select count(*) from notice_lines l where l.partition = n.partition and l.notice_id = n.notice_id)::text`.as(
+    'listed_count',
+  ),
+  sql<string>`(select coalesce(sum(l.amount_fen), 0) from notice_lines l where l.partition = n.partition and l.notice_id = n.notice_id)::text`.as(
+    'listed_total_fen',
+  ),
+];
 
 const noticeColumns = [
   'n.notice_id',
@@ -299,6 +312,8 @@ interface NoticeRow {
   objection_count: number;
   open_objection_count: number;
   published_seq: bigint;
+  listed_count: string;
+  listed_total_fen: string;
 }
 function noticeFrom(r: NoticeRow): NoticeSummary {
   return {
@@ -315,6 +330,8 @@ function noticeFrom(r: NoticeRow): NoticeSummary {
     objectionCount: r.objection_count,
     openObjectionCount: r.open_objection_count,
     publishedSeq: r.published_seq,
+    listedCount: Number(r.listed_count),
+    listedTotalFen: BigInt(r.listed_total_fen),
   };
 }
 
@@ -332,7 +349,7 @@ export async function publicNotices(
   assertRegion(region);
   let query = db
     .selectFrom('notices as n')
-    .select([...noticeColumns])
+    .select([...noticeColumns, ...listedColumns])
     .where('n.partition', '=', partition);
   if (region !== partition) {
     const like = `${region}%`;
@@ -385,7 +402,7 @@ export async function publicNotice(
   assertPartition(partition);
   const row = await db
     .selectFrom('notices as n')
-    .select([...noticeColumns])
+    .select([...noticeColumns, ...listedColumns])
     .where('n.partition', '=', partition)
     .where('n.notice_id', '=', noticeId)
     .executeTakeFirst();

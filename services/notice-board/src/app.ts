@@ -1,6 +1,11 @@
 import formbody from '@fastify/formbody';
 import rateLimit from '@fastify/rate-limit';
-import { householdOfNoticeLine, projectionVersion, publicNotice } from '@fundtrace/books';
+import {
+  householdOfListedLine,
+  householdOfNoticeLine,
+  projectionVersion,
+  publicNotice,
+} from '@fundtrace/books';
 import { createDb, type Database } from '@fundtrace/db';
 import { type App, createApp, dbPlugin } from '@fundtrace/service-kit';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -292,10 +297,15 @@ export async function buildApp(config: NoticeBoardConfig, options: BuildOptions 
       const lineNo = request.body.line === '' ? null : Number(request.body.line);
       let householdId: string | null = null;
       if (lineNo !== null) {
-        const model = await noticeModel(ctx, partition, noticeId);
-        const line = model?.lines.find((l) => l.lineNo === lineNo);
-        if (line !== undefined)
-          householdId = (await householdOfNoticeLine(app.db, partition, notice, line.paymentId)) ?? null;
+        // A published list (公示名单) names its lines itself; an older notice's lines are its payments.
+        householdId = (await householdOfListedLine(app.db, partition, noticeId, lineNo)) ?? null;
+        if (householdId === null) {
+          const model = await noticeModel(ctx, partition, noticeId);
+          const line =
+            model?.linesFrom === 'payments' ? model.lines.find((l) => l.lineNo === lineNo) : undefined;
+          if (line?.paymentId)
+            householdId = (await householdOfNoticeLine(app.db, partition, notice, line.paymentId)) ?? null;
+        }
       }
       const outcome = await send({ partition, noticeId, householdId, summary, filedOn: today() });
       if (outcome.kind === 'unavailable') {

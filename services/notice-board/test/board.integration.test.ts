@@ -1,7 +1,7 @@
-import { spendingProgress } from '@fundtrace/books';
+import { listedTotals, spendingProgress } from '@fundtrace/books';
 import { connectActiveSchemaDb, type Database } from '@fundtrace/db';
 import { formatYuan } from '@fundtrace/money';
-import type { App } from '@fundtrace/service-kit';
+import { type App, signToken } from '@fundtrace/service-kit';
 import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { boardFor } from './support/board';
@@ -61,7 +61,16 @@ interface RegionJson {
   notices: { noticeId: string }[];
 }
 interface NoticeJson {
-  lines: { amountFen: string; name: string; lineNo: number }[];
+  linesFrom: 'published' | 'payments';
+  lines: {
+    amountFen: string;
+    name: string;
+    lineNo: number;
+    paymentStatus: string | null;
+    objection: string | null;
+  }[];
+  paidCount: number;
+  paidTotalFen: string;
   amountTotalFen: string;
   lineCount: number;
   maskingVersion: number;
@@ -150,23 +159,35 @@ describe('totals on every page equal the sum of their lines and the books', () =
     }
   });
 
-  it('a notice: the amount total is the sum of its lines and of the payments in the books', async () => {
-    for (const id of [fixture.notices.paid, fixture.notices.roster]) {
+  it('a notice with a published list: total and household count are the list in the books', async () => {
+    for (const id of [fixture.notices.paid, fixture.notices.open]) {
       const notice = await json<NoticeJson>(`/api/n/${county}/${id}`);
+      expect(notice.linesFrom).toBe('published');
       expect(notice.lines.length).toBeGreaterThan(0);
+      expect(notice.lines.map((l) => l.lineNo)).toEqual(notice.lines.map((_, i) => i + 1));
       expect(big(notice.amountTotalFen)).toBe(total(notice.lines, (l) => l.amountFen));
-      const { sum } = await books.db
-        .selectFrom('payments')
-        .select((eb) => eb.fn.sum<string>('amount_fen').as('sum'))
-        .where('partition', '=', county)
-        .where('roster_id', '=', 'roster-1')
-        .executeTakeFirstOrThrow();
-      expect(big(notice.amountTotalFen)).toBe(BigInt(sum));
-      expect(notice.lineCount).toBe(notice.lines.length);
-      expect(notice.maskingVersion).toBe(1);
+      const listed = await listedTotals(books.db, county, id);
+      expect(notice.lineCount).toBe(listed.lineCount);
+      expect(big(notice.amountTotalFen)).toBe(listed.amountTotalFen);
       const html = (await app.inject(`/n/${county}/${id}`)).body;
       expect(htmlTotal(html, 'amount')).toBe(formatYuan(big(notice.amountTotalFen)));
+      expect(htmlTotal(html, 'households')).toBe(String(listed.lineCount));
     }
+  });
+
+  it('a notice without a list (the roster result): its lines are the roster payments in the books', async () => {
+    const notice = await json<NoticeJson>(`/api/n/${county}/${fixture.notices.roster}`);
+    expect(notice.linesFrom).toBe('payments');
+    expect(big(notice.amountTotalFen)).toBe(total(notice.lines, (l) => l.amountFen));
+    const { sum, n } = await books.db
+      .selectFrom('payments')
+      .select((eb) => [eb.fn.sum<string>('amount_fen').as('sum'), eb.fn.countAll<string>().as('n')])
+      .where('partition', '=', county)
+      .where('roster_id', '=', 'roster-1')
+      .executeTakeFirstOrThrow();
+    expect(big(notice.amountTotalFen)).toBe(BigInt(sum));
+    expect(notice.lineCount).toBe(Number(n));
+    expect(notice.maskingVersion).toBe(1);
   });
 
   it('the notice period: start, end, days left and status from the programme minimum', async () => {
@@ -176,6 +197,89 @@ describe('totals on every page equal the sum of their lines and the books', () =
     expect(open.period.phase).toBe('open');
     // 2026-06-01 … 2099-12-31, both days included.
     expect(open.period.daysLeft).toBe((Date.parse('2099-12-31') - Date.parse(today)) / 86_400_000 + 1);
+  });
+});
+
+describe('公示名单: the list is public before anyone is paid', () => {
+  it('an open notice lists its proposed households, none paid yet, masked names, amounts in full', async () => {
+    const notice = await json<NoticeJson>(`/api/n/${county}/${fixture.notices.open}`);
+    expect(notice.period.phase).toBe('open');
+    expect(notice.lines).toHaveLength(5);
+    expect(notice.lines.every((l) => l.paymentStatus === null)).toBe(true);
+    expect(notice.paidCount).toBe(0);
+    expect(notice.lines.every((l) => /\*/.test(l.name))).toBe(true);
+    expect(notice.lines.map((l) => l.amountFen)).toEqual(['300000', '310000', '320000', '330000', '340000']);
+    const html = (await app.inject(`/n/${county}/${fixture.notices.open}`)).body;
+    expect(html).toContain('本名单随公示一同发布');
+    expect(html).toContain('待发放');
+    // The region's notice list and the county's Atom feed say how many households are listed.
+    expect((await app.inject(`/r/${county}`)).body).toContain('名单 5 户');
+    expect((await app.inject(`/feeds/r/${county}/notices.atom`)).body).toContain(
+      '名单 5 户，合计 16,000.00 元',
+    );
+  });
+
+  it('each line of the paid notice shows whether it was paid, objected to, or the objection upheld', async () => {
+    const notice = await json<NoticeJson>(`/api/n/${county}/${fixture.notices.paid}`);
+    const byStatus = (f: (l: NoticeJson['lines'][number]) => boolean) => notice.lines.filter(f).length;
+    const n = notice.lines.length;
+    // The last two lines: one objection upheld, one still open; neither is paid.
+    expect(notice.lines[n - 2]).toMatchObject({ objection: 'upheld', paymentStatus: null });
+    expect(notice.lines[n - 1]).toMatchObject({ objection: 'open', paymentStatus: null });
+    expect(
+      byStatus((l) => l.paymentStatus === 'settled') + byStatus((l) => l.paymentStatus === 'instructed'),
+    ).toBe(n - 2);
+    const { sum } = await books.db
+      .selectFrom('payments')
+      .select((eb) => eb.fn.sum<string>('amount_fen').as('sum'))
+      .where('partition', '=', county)
+      .where('notice_id', '=', fixture.notices.paid)
+      .where('status', '=', 'settled')
+      .executeTakeFirstOrThrow();
+    expect(big(notice.paidTotalFen)).toBe(BigInt(sum));
+    const html = (await app.inject(`/n/${county}/${fixture.notices.paid}`)).body;
+    expect(html).toContain('异议成立，不予发放');
+    expect(html).toContain('异议处理中');
+    expect(html).toContain('已到账');
+  });
+
+  it('ledger-api refuses a payment under the notice to a household not on its list, or at another amount (未经公示)', async () => {
+    const token = await signToken(
+      fixture.jwtSecret,
+      { sub: 'test-finance', role: 'finance', org: '财政局', partitions: [county] },
+      600,
+    );
+    const pay = async (householdId: string, amountFen: string, quantity: number) => {
+      const response = await fetch(`${fixture.urls.ledger}/v1/partitions/${county}/payments`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          commandId: `unlisted-${householdId}-${amountFen}`,
+          paymentId: `pay-unlisted-${householdId}-${amountFen}`,
+          householdId,
+          programmeCode: 'dibao_class1',
+          period: '2024-10',
+          quantity,
+          amountFen,
+          accountId: 'pool',
+          noticeId: fixture.notices.paid,
+        }),
+      });
+      return {
+        status: response.status,
+        body: (await response.json()) as { error?: { code: string; message: string } },
+      };
+    };
+    const unlisted = fixture.households.find((h) => h.householdId === fixture.notices.unlisted)!;
+    const off = await pay(unlisted.householdId, '15000', unlisted.members.length);
+    expect(off.status).toBe(422);
+    expect(off.body.error?.code).toBe('not_on_notice');
+    expect(off.body.error?.message).toContain('未经公示');
+    // A listed household at another amount than its line.
+    const upheld = fixture.households.find((h) => h.householdId === fixture.notices.upheld)!;
+    const other = await pay(upheld.householdId, '1', upheld.members.length);
+    expect(other.status).toBe(422);
+    expect(other.body.error?.code).toBe('not_on_notice');
   });
 });
 

@@ -72,7 +72,7 @@ export function noticesFeed(model: RegionModel, baseUrl: string): string {
       title: n.title,
       href: noticeHref(model.partition, n.noticeId),
       updated: dayTime(n.startsOn),
-      summary: `公示期 ${n.startsOn} 至 ${n.endsOn}；${n.status === 'closed' ? '已结束' : '公示'}；异议 ${n.objectionCount} 件`,
+      summary: `公示期 ${n.startsOn} 至 ${n.endsOn}；${n.status === 'closed' ? '已结束' : '公示'}；${n.listedCount > 0 ? `名单 ${n.listedCount} 户，合计 ${formatYuan(n.listedTotalFen)} 元；` : ''}异议 ${n.objectionCount} 件`,
     })),
   });
 }

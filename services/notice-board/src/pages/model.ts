@@ -1,12 +1,13 @@
 import {
   type AllocationIssuedLine,
   type AllocationReceivedLine,
-  type NoticeLine,
+  type ListedLine,
   type NoticeSummary,
   type ObjectionLine,
   type ProjectLine,
   partitionsWithBooks,
   publicAllocations,
+  publicListedLines,
   publicNotice,
   publicNoticeLines,
   publicNotices,
@@ -127,10 +128,15 @@ export interface RegionModel {
   readonly villageNames: Readonly<Record<string, string>>;
 }
 
-export interface NoticeLineView extends NoticeLine {
-  readonly name: string;
+/**
+ * One line of a notice as the board shows it, from the published list or (older notices) the
+ * payments; `seq` is the line's NoticeLinesPublished, or the payment for an older notice.
+ */
+export interface NoticeLineView extends Omit<ListedLine, 'headNameMasked' | 'memberNos'> {
   readonly villageName: string;
-  /** Inclusion proof of the payment's event at the checkpoint shown, when it is covered. */
+  /** The head of household's name, masked by the public form of its policy version (张*三). */
+  readonly name: string;
+  /** Inclusion proof of the line's event at the checkpoint shown, when it is covered. */
   readonly proofUrl: string | null;
 }
 
@@ -143,10 +149,19 @@ export interface NoticeModel {
   readonly period: NoticePeriod;
   readonly today: string;
   readonly maskingVersion: number;
+  /**
+   * Where the lines come from: 'published', the list published with the notice before anyone was
+   * paid (公示名单); 'payments', the payments made under a notice that published no list (notices
+   * recorded before lists existed).
+   */
+  readonly linesFrom: 'published' | 'payments';
   readonly lines: readonly NoticeLineView[];
   readonly amountTotalFen: bigint;
-  /** Lines on the notice (one payment each; a roster has one line per household). */
+  /** Lines on the notice: one household each. */
   readonly lineCount: number;
+  /** Lines already paid (settled), and their sum. */
+  readonly paidCount: number;
+  readonly paidTotalFen: bigint;
   readonly objections: readonly ObjectionLine[];
   readonly checkpoint: LogCheckpoint | null;
   readonly publishedProofUrl: string | null;
@@ -338,18 +353,36 @@ export async function noticeModel(
   const notice = await publicNotice(ctx.db, partition, noticeId);
   if (notice === undefined) return undefined;
   const checkpoint = await checkpointOf(ctx, partition);
-  const raw = await publicNoticeLines(ctx.db, partition, notice);
+  const listed = await publicListedLines(ctx.db, partition, notice);
+  const raw =
+    listed.length > 0
+      ? listed
+      : (await publicNoticeLines(ctx.db, partition, notice)).map((l) => ({
+          ...l,
+          paymentStatus: l.status as NoticeLineView['paymentStatus'],
+          objection: null,
+        }));
   const lines = raw.map((line): NoticeLineView => {
     const policy = policies.get(line.maskingVersion);
     // A version this board does not know cannot be trusted to be masked: stop rather than publish.
     if (policy === undefined) throw new Error(`unknown masking policy version ${line.maskingVersion}`);
     return {
-      ...line,
-      name: policy.name(line.headNameMasked),
+      lineNo: line.lineNo,
+      villageCode: line.villageCode,
       villageName: ctx.places.name(line.villageCode),
+      name: policy.name(line.headNameMasked),
+      maskingVersion: line.maskingVersion,
+      memberCount: line.memberCount,
+      quantity: line.quantity,
+      amountFen: line.amountFen,
+      paymentId: line.paymentId,
+      paymentStatus: line.paymentStatus,
+      objection: line.objection,
+      seq: line.seq,
       proofUrl: proofUrl(ctx, checkpoint, line.seq),
     };
   });
+  const paid = lines.filter((l) => l.paymentStatus === 'settled');
   const versions = new Set(lines.map((l) => l.maskingVersion));
   const today = ctx.today();
   return {
@@ -367,9 +400,12 @@ export async function noticeModel(
     }),
     today,
     maskingVersion: versions.size === 0 ? currentMaskingPolicy.version : Math.max(...versions),
+    linesFrom: listed.length > 0 ? 'published' : 'payments',
     lines,
     amountTotalFen: sum(lines, (l) => l.amountFen),
     lineCount: lines.length,
+    paidCount: paid.length,
+    paidTotalFen: sum(paid, (l) => l.amountFen),
     objections: await publicObjections(ctx.db, partition, noticeId),
     checkpoint,
     publishedProofUrl: proofUrl(ctx, checkpoint, notice.publishedSeq),

@@ -27,6 +27,12 @@ const paymentStatusLabels: Readonly<Record<string, string>> = {
   reversed: '已冲正',
 };
 const outcomeLabels: Readonly<Record<string, string>> = { upheld: '异议成立', dismissed: '异议不成立' };
+/** What an objection did to a line: open (the line waits), upheld (not paid under this notice), dismissed. */
+const lineObjectionLabels: Readonly<Record<string, string>> = {
+  open: '异议处理中',
+  upheld: '异议成立，不予发放',
+  dismissed: '异议不成立',
+};
 const channelLabels: Readonly<Record<string, string>> = {
   notice_board: '公示栏网页',
   counter: '窗口',
@@ -160,7 +166,7 @@ ${
     ? html`<p>暂无公示。</p>`
     : html`<ul class="links">${model.notices.map(
         (n) =>
-          html`<li><a href="${noticeHref(model.partition, n.noticeId)}">${n.title}</a>（${n.startsOn} 至 ${n.endsOn}，${n.status === 'closed' ? '已结束' : '公示'}）</li>`,
+          html`<li><a href="${noticeHref(model.partition, n.noticeId)}">${n.title}</a>（${n.startsOn} 至 ${n.endsOn}，${n.status === 'closed' ? '已结束' : '公示'}${n.listedCount > 0 ? `，名单 ${n.listedCount} 户` : ''}）</li>`,
       )}</ul>`
 }
 <p class="no-print">订阅：<a href="${feedHref}">Atom</a></p></section>`;
@@ -216,14 +222,19 @@ export function renderNotice(model: NoticeModel, generatedFrom: string): string 
 <dt>异议</dt><dd>${n.objectionCount} 件，未处理 ${n.openObjectionCount} 件</dd>
 </dl></section>
 <section aria-labelledby="lines"><h2 id="lines">名单</h2>
-<p class="meta">姓名按脱敏规则第 ${model.maskingVersion} 版隐去部分字；身份证号、电话、银行账号、健康状况一律不公示。</p>
+<p class="meta">${
+    model.linesFrom === 'published'
+      ? html`本名单随公示一同发布，发放前公示；每一行的发放和异议情况如下。`
+      : html`本公示发布时未附名单，以下为按本公示已发放的记录。`
+  }姓名按脱敏规则第 ${model.maskingVersion} 版隐去部分字；身份证号、电话、银行账号、健康状况一律不公示。</p>
+<p>共 <strong data-total="households">${model.lineCount}</strong> 户，合计 <strong>${yuan(model.amountTotalFen)}</strong> 元；已到账 ${model.paidCount} 户 ${yuan(model.paidTotalFen)} 元。</p>
 <div class="scroll"><table>
-<thead><tr><th class="n">行</th><th>户主</th><th>村</th><th class="n">人口</th><th class="n">数量</th><th class="n">金额（元）</th><th>状态</th><th class="no-print">核验</th></tr></thead>
+<thead><tr><th class="n">行</th><th>户主</th><th>村</th><th class="n">人口</th><th class="n">数量</th><th class="n">金额（元）</th><th>发放</th><th>异议</th><th class="no-print">核验</th></tr></thead>
 <tbody>${model.lines.map(
     (l) =>
-      html`<tr><td class="n">${l.lineNo}</td><td>${l.name}</td><td>${l.villageName}</td><td class="n">${l.memberCount}</td><td class="n">${l.quantity}</td><td class="n">${yuan(l.amountFen)}</td><td>${label(paymentStatusLabels, l.status)}</td><td class="no-print">${l.proofUrl === null ? '待签入' : html`<a href="${l.proofUrl}">证明</a>`}</td></tr>`,
+      html`<tr><td class="n">${l.lineNo}</td><td>${l.name}</td><td>${l.villageName}</td><td class="n">${l.memberCount}</td><td class="n">${l.quantity}</td><td class="n">${yuan(l.amountFen)}</td><td>${l.paymentStatus === null ? '待发放' : label(paymentStatusLabels, l.paymentStatus)}</td><td>${l.objection === null ? '' : label(lineObjectionLabels, l.objection)}</td><td class="no-print">${l.proofUrl === null ? '待签入' : html`<a href="${l.proofUrl}">证明</a>`}</td></tr>`,
   )}</tbody>
-<tfoot><tr><th colspan="5">合计（${model.lineCount} 户）</th><td class="n" data-total="amount">${yuan(model.amountTotalFen)}</td><td colspan="2"></td></tr></tfoot>
+<tfoot><tr><th colspan="5">合计（${model.lineCount} 户）</th><td class="n" data-total="amount">${yuan(model.amountTotalFen)}</td><td colspan="3"></td></tr></tfoot>
 </table></div></section>
 <section aria-labelledby="objections"><h2 id="objections">异议及处理结果</h2>
 ${

@@ -38,8 +38,20 @@ export interface CountyFixture {
   readonly households: readonly HouseholdInput[];
   readonly villages: readonly string[];
   readonly gazetteerFile: string;
-  /** A closed-period notice with paid lines, an open notice, and the roster's notice. */
-  readonly notices: { readonly paid: string; readonly open: string; readonly roster: string };
+  /**
+   * A closed-period notice published with its list and then paid (`paid`), an open notice with a
+   * list and no payments (`open`), and the roster's result notice (`roster`, no list). On the paid
+   * notice's list, `upheld` had an objection upheld and `waiting` has one open; `unlisted` is an
+   * eligible household left off the list (a payment to it under the notice is 未经公示).
+   */
+  readonly notices: {
+    readonly paid: string;
+    readonly open: string;
+    readonly roster: string;
+    readonly unlisted: string;
+    readonly upheld: string;
+    readonly waiting: string;
+  };
   /** The env a notice board needs to read these books. */
   readonly boardEnv: Record<string, string>;
   stop(): Promise<void>;
@@ -356,9 +368,25 @@ export async function loadCounty(
     }
   }
 
-  // A notice whose period is over, with payments made under it; an open one; a roster notice.
+  // A notice whose period is over, published with its list of proposed households (公示名单)
+  // before any payment; an open one with a list and no payments yet; a roster notice.
+  const eligible = households.filter((h) => h.account !== null && (h.status ?? 'enrolled') === 'enrolled');
+  const amountOf = (i: number) => String(15_000 * eligible[i]!.members.length + i);
+  // The last eligible household is left off the list: a payment to it is 未经公示.
+  const listed = eligible.slice(0, -1);
+  const unlisted = eligible[eligible.length - 1]!.householdId;
   const paid = 'n-dibao-2024-10';
-  await ledger(county, 'notices', {
+  // The ledger learns of households by tailing the registry: retry until it has seen them all.
+  const untilRegistered = async (path: string, body: Json) => {
+    const deadline = Date.now() + catchUpTimeoutMs;
+    for (;;) {
+      const response = await ledger(county, path, body, [200, 201, 422, 409]);
+      if (response.status === 200 || response.status === 201) return;
+      if (Date.now() > deadline) throw new Error(`${path} refused: ${JSON.stringify(response.body)}`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  };
+  await untilRegistered('notices', {
     noticeId: paid,
     kind: 'programme',
     title: '2024年10月农村低保名单公示',
@@ -367,9 +395,15 @@ export async function loadCounty(
     period: '2024-10',
     startsOn: '2024-09-20',
     endsOn: '2024-09-27',
+    lines: listed.map((h, i) => ({
+      line: i + 1,
+      householdId: h.householdId,
+      quantity: h.members.length,
+      amountFen: amountOf(i),
+    })),
   });
   const open = 'n-pv-2099';
-  await ledger(county, 'notices', {
+  await untilRegistered('notices', {
     noticeId: open,
     kind: 'programme',
     title: '光伏扶贫收益分配名单公示',
@@ -378,34 +412,48 @@ export async function loadCounty(
     period: '2099',
     startsOn: '2020-01-01',
     endsOn: '2099-12-31',
+    lines: eligible.slice(0, 5).map((h, i) => ({
+      line: i + 1,
+      householdId: h.householdId,
+      quantity: 1,
+      amountFen: String(300_000 + i * 10_000),
+    })),
   });
-  const eligible = households.filter((h) => h.account !== null && (h.status ?? 'enrolled') === 'enrolled');
-  const rows = eligible.map((h, i) => ({
+  // Two listed households objected to: one objection upheld (not paid), one still open (waits).
+  const upheld = listed[listed.length - 2]!.householdId;
+  const waiting = listed[listed.length - 1]!.householdId;
+  for (const [objectionId, householdId, summary] of [
+    ['o-upheld', upheld, '该户家庭收入超过低保标准'],
+    ['o-waiting', waiting, '该户已搬离本村，请核实'],
+  ] as const) {
+    await ledger(county, 'objections', {
+      objectionId,
+      noticeId: paid,
+      householdId,
+      summary,
+      channel: 'counter',
+      filedOn: '2024-09-22',
+    });
+  }
+  await ledger(county, 'objection-resolutions', {
+    objectionId: 'o-upheld',
+    outcome: 'upheld',
+    note: '经核实收入超标，不予发放',
+  });
+  const rows = listed.slice(0, -2).map((h, i) => ({
     row: i + 2,
     householdId: h.householdId,
     quantity: h.members.length,
-    amountFen: String(15_000 * h.members.length + i),
+    amountFen: amountOf(i),
   }));
-  // The ledger learns of households by tailing the registry: retry until it has seen them all.
-  const deadline = Date.now() + catchUpTimeoutMs;
-  for (;;) {
-    const response = await ledger(
-      county,
-      'rosters',
-      {
-        rosterId: 'roster-1',
-        programmeCode: 'dibao_class1',
-        period: '2024-10',
-        accountId: 'pool',
-        noticeId: paid,
-        rows,
-      },
-      [200, 201, 422, 409],
-    );
-    if (response.status === 200 || response.status === 201) break;
-    if (Date.now() > deadline) throw new Error(`roster refused: ${JSON.stringify(response.body)}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
+  await untilRegistered('rosters', {
+    rosterId: 'roster-1',
+    programmeCode: 'dibao_class1',
+    period: '2024-10',
+    accountId: 'pool',
+    noticeId: paid,
+    rows,
+  });
   // Settle most payments; the rest stay in progress (发放中).
   for (const [i] of rows.entries()) {
     if (i % 4 === 3) continue;
@@ -441,5 +489,5 @@ export async function loadCounty(
     outcome: 'dismissed',
     note: '经核实该户仍在本村居住',
   });
-  return { paid, open, roster };
+  return { paid, open, roster, unlisted, upheld, waiting };
 }
