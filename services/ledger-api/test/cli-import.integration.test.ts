@@ -129,3 +129,53 @@ describe('fundtrace ledger import roster', () => {
     stdout.mockRestore();
   });
 });
+
+describe('fundtrace ledger import roster --as-notice', () => {
+  it('publishes a roster file as the notice’s list (公示名单); a later roster off the list is refused', async () => {
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const stdout = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    const notice = {
+      partition: county,
+      dryRun: false,
+      account: 'POOL',
+      url,
+      token,
+      asNotice: true,
+      title: '2024年7月农村低保名单公示',
+      stage: 'approval',
+      startsOn: '2024-05-01',
+      endsOn: '2024-05-10',
+    };
+    const header = '户编号,姓名,项目代码,金额(元),期间,公示编号,数量\n';
+    const bad = file(
+      'notice-bad.csv',
+      `${header}H1,张三,dibao_class1,190,2024-07,N2,1\nH9,李四,dibao_class1,190,2024-07,N2,1\n`,
+    );
+    expect(await importLedgerFile('roster', bad, notice)).toBe(2);
+    // The ledger reports line 2; the officer reads the file's row 3.
+    expect(stderr.mock.calls.map((c) => String(c[0])).join('')).toMatch(/row 3: household_not_registered/);
+    expect(writers.get(county)!.state.notices.has('N2')).toBe(false);
+
+    const good = file(
+      'notice-good.csv',
+      `${header}H1,张三,dibao_class1,190,2024-07,N2,1\nH2,李四,dibao_class1,380,2024-07,N2,2\n`,
+    );
+    expect(await importLedgerFile('roster', good, notice)).toBe(0);
+    const lines = writers.get(county)!.state.notices.get('N2')!.lines;
+    expect([...lines.entries()]).toEqual([
+      ['H1', { line: 1, quantity: 1, amountFen: 19_000n }],
+      ['H2', { line: 2, quantity: 2, amountFen: 38_000n }],
+    ]);
+
+    const roster = { partition: county, dryRun: false, account: 'POOL', url, token };
+    const unlisted = file(
+      'roster-07.csv',
+      `${header}H1,张三,dibao_class1,190,2024-07,N2,1\nH3,王五,dibao_class1,190,2024-07,N2,1\n`,
+    );
+    stderr.mockClear();
+    expect(await importLedgerFile('roster', unlisted, roster)).toBe(2);
+    expect(stderr.mock.calls.map((c) => String(c[0])).join('')).toMatch(/row 3: not_on_notice/);
+    stderr.mockRestore();
+    stdout.mockRestore();
+  });
+});

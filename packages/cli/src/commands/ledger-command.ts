@@ -18,6 +18,7 @@ import {
   plansFromRows,
   projectColumns,
   projectFromRow,
+  type RosterBody,
   type RosterField,
   type RowError,
   rosterColumns,
@@ -42,6 +43,12 @@ interface ImportOptions {
   dryRun: boolean;
   account: string;
   rosterId?: string;
+  /** Publish the roster file as the notice (公示名单) in its 公示编号 column instead of paying it. */
+  asNotice?: boolean;
+  title?: string;
+  stage?: string;
+  startsOn?: string;
+  endsOn?: string;
   url?: string;
   token?: string;
 }
@@ -51,6 +58,8 @@ interface Planned {
   readonly row: number | null;
   readonly path: string;
   readonly body: Record<string, unknown>;
+  /** For a notice's list: the file row of each line (line n is lineRows[n - 1]), for error reports. */
+  readonly lineRows?: readonly number[];
 }
 
 /** The file's rows, read in full before anything is sent: imports are all-or-nothing. */
@@ -88,6 +97,7 @@ async function plan(
       const rows = await readRows<RosterField>(bytes, file, rosterColumns);
       const { body, errors } = rosterFromRows(rows);
       if (!body) return { planned: [], errors };
+      if (options.asNotice) return { planned: [noticeOf(body, options, idFor('notice'))], errors };
       const rosterId =
         options.rosterId ??
         `RS-${body.programmeCode}-${body.period}-${digest.slice(0, 8)}`.replaceAll('_', '-');
@@ -133,6 +143,43 @@ async function plan(
   }
 }
 
+/**
+ * A roster file as a notice (公示): its rows become the notice's list of proposed households, in
+ * file order (line 1 is the first data row), published before anyone is paid.
+ */
+function noticeOf(body: RosterBody, options: ImportOptions, commandId: string): Planned {
+  const missing: string[] = body.noticeId === null ? ['a 公示编号 column in the file'] : [];
+  const flags = [
+    ['title', '--title'],
+    ['startsOn', '--starts-on'],
+    ['endsOn', '--ends-on'],
+  ] as const;
+  for (const [option, flag] of flags) if (!options[option]) missing.push(flag);
+  if (missing.length > 0) throw new UsageError(`--as-notice needs ${missing.join(', ')}`);
+  return {
+    row: null,
+    path: 'notices',
+    lineRows: body.rows.map((r) => r.row),
+    body: {
+      commandId,
+      noticeId: body.noticeId,
+      kind: 'roster',
+      title: options.title,
+      stage: options.stage,
+      programmeCode: body.programmeCode,
+      period: body.period,
+      startsOn: options.startsOn,
+      endsOn: options.endsOn,
+      lines: body.rows.map((r, i) => ({
+        line: i + 1,
+        householdId: r.householdId,
+        quantity: r.quantity,
+        amountFen: r.amountFen,
+      })),
+    },
+  };
+}
+
 function collect(
   parsed: Array<{ row: number; parsed: { body?: Record<string, unknown>; error?: RowError } }>,
   path: string,
@@ -154,8 +201,11 @@ function rowErrorsOf(error: ApiError, planned: Planned): RowError[] {
     errors?: Array<{ row: number | null; index?: number; message: string; code?: string }>;
   } | null;
   if (details?.errors && Array.isArray(details.errors)) {
+    // A notice's list reports line numbers; the officer needs the file's row.
+    const rowOf = (line: number | null) =>
+      line !== null && planned.lineRows !== undefined ? (planned.lineRows[line - 1] ?? line) : line;
     return details.errors.map((e) => ({
-      row: e.row ?? (e.index ?? 0) + 2,
+      row: rowOf(e.row) ?? (e.index ?? 0) + 2,
       message: `${e.code ?? error.code}: ${e.message}`,
     }));
   }
@@ -247,6 +297,19 @@ export function ledgerCommand(): Command {
     .requiredOption('--partition <code>', 'the books to write, e.g. 411325')
     .option('--account <id>', 'the pool account paying the roster or issuing the allocations', 'POOL')
     .option('--roster-id <id>', 'roster id (default derived from programme, period and file)')
+    .option(
+      '--as-notice',
+      'roster only: publish the file as the notice (公示名单) named in its 公示编号 column instead of paying it',
+      false,
+    )
+    .option('--title <text>', 'with --as-notice: the notice title, e.g. 2024年6月农村低保名单公示')
+    .option(
+      '--stage <code>',
+      'with --as-notice: the notice stage of the programme (first_review, approval …)',
+      'approval',
+    )
+    .option('--starts-on <date>', 'with --as-notice: first day of the notice period (YYYY-MM-DD)')
+    .option('--ends-on <date>', 'with --as-notice: last day of the notice period (YYYY-MM-DD)')
     .option('--dry-run', 'check every row with the ledger and append nothing', false)
     .option('--url <url>', 'ledger-api base URL')
     .option('--token <token>', 'bearer token of a finance officer')
