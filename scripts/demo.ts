@@ -195,7 +195,15 @@ export async function loadDemo(endpoints: Endpoints): Promise<Record<string, unk
     'demo-disburse',
   );
 
-  // 4. 低保 for June: the approval notice (≥ 7 days), then the roster paid into 一卡通 accounts.
+  // 4. 低保 for June: the approval notice (≥ 7 days) with its list of households (公示名单), public
+  // for the whole period; then the roster of exactly those lines, paid into 一卡通 accounts.
+  const payable = households.filter((h) => h.status !== 'lifted' && h.account);
+  const rows = payable.map((h, i) => ({
+    row: i + 2,
+    householdId: h.householdId,
+    quantity: h.members.length,
+    amountFen: (dibaoMonthlyFen * BigInt(h.members.length)).toString(),
+  }));
   on(`${demoYear}-06-01`);
   await ledger(
     demoCounty,
@@ -209,16 +217,15 @@ export async function loadDemo(endpoints: Endpoints): Promise<Record<string, unk
       period: `${demoYear}-06`,
       startsOn: `${demoYear}-06-01`,
       endsOn: `${demoYear}-06-07`,
+      lines: rows.map((r, i) => ({
+        line: i + 1,
+        householdId: r.householdId,
+        quantity: r.quantity,
+        amountFen: r.amountFen,
+      })),
     },
     'demo-notice',
   );
-  const payable = households.filter((h) => h.status !== 'lifted' && h.account);
-  const rows = payable.map((h, i) => ({
-    row: i + 2,
-    householdId: h.householdId,
-    quantity: h.members.length,
-    amountFen: (dibaoMonthlyFen * BigInt(h.members.length)).toString(),
-  }));
   on(`${demoYear}-06-12`);
   await ledger(
     demoCounty,
