@@ -74,7 +74,9 @@ export async function registerHouseholds(
   const seq = await lastSequence(jsm, stream);
   const messages: OutgoingMessage[] = [];
   for (const [k, householdId] of householdIds.entries()) {
-    const n = seq + 1 + k * 3;
+    // Three numbers per household, above any an earlier call used (it appended at least two events
+    // per household), so command ids and hashes never repeat across calls on one stream.
+    const n = 3 * seq + 1 + k * 3;
     const events = [
       registryEvent(
         partition,

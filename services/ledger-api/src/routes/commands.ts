@@ -5,6 +5,7 @@ import { validatorCompiler } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { type CommandType, commandSchemas, type LedgerCommand } from '../ledger/commands';
 import { rosterRowsMax } from '../ledger/limits';
+import type { CommandResult, LedgerWriter } from '../writer/writer';
 import { ledgerRejections, partitionBusy, type Writers, writerFor } from './shared';
 
 /**
@@ -178,6 +179,8 @@ async function run(
   envelope: Envelope,
   command: LedgerCommand,
   dryRun: boolean,
+  /** More fields for the answer, read after the command ran (a roster's payment count). */
+  more: (result: CommandResult, writer: LedgerWriter) => Promise<object> = async () => ({}),
 ) {
   const writer = writerFor(writers, partition);
   const user = currentUser(request);
@@ -191,7 +194,8 @@ async function run(
       dryRun,
     });
     if (!outcome.ok) throw ledgerRejections.reject(outcome.code, outcome.message, outcome.details);
-    return reply.status(outcome.result.duplicate || outcome.result.dryRun ? 200 : 201).send(outcome.result);
+    const body = { ...outcome.result, ...(await more(outcome.result, writer)) };
+    return reply.status(outcome.result.duplicate || outcome.result.dryRun ? 200 : 201).send(body);
   } catch (error) {
     const busy = partitionBusy(error, reply);
     if (busy) return busy;
@@ -199,9 +203,7 @@ async function run(
   }
 }
 
-const responses = {
-  200: commandResultSchema,
-  201: commandResultSchema,
+const errorResponses = {
   400: errorResponseSchema,
   401: errorResponseSchema,
   403: errorResponseSchema,
@@ -210,7 +212,20 @@ const responses = {
   422: errorResponseSchema,
   503: errorResponseSchema,
 };
+const responses = { 200: commandResultSchema, 201: commandResultSchema, ...errorResponses };
 
+/**
+ * A roster's answer also says how many payments it booked: every row, or the
+ * request was refused. A client that meant to send more rows than that (a body
+ * serialised before its last rows were added) sees it in the answer.
+ */
+export const rosterResultSchema = commandResultSchema.extend({
+  rowCount: z.number().describe('Rows in the request.'),
+  paymentCount: z
+    .number()
+    .describe('PaymentInstructed events of this roster in the books (for a dry run: that would be booked).'),
+});
+const rosterResponses = { 200: rosterResultSchema, 201: rosterResultSchema, ...errorResponses };
 export function registerCommandRoutes(app: App, writers: Writers): void {
   const guard = requireRole(['finance'], {
     partition: (r) => (r.params as { partition?: string }).partition,
@@ -328,7 +343,7 @@ function registerRosterRoute(app: App, writers: Writers, guard: ReturnType<typeo
         params: partitionParams,
         querystring: dryRunQuery,
         body: rosterSchema.extend(commandFields),
-        response: responses,
+        response: rosterResponses,
       },
     },
     async (request, reply) => {
@@ -341,6 +356,7 @@ function registerRosterRoute(app: App, writers: Writers, guard: ReturnType<typeo
         );
       }
       const command: LedgerCommand = { type: 'SubmitRoster', data: parsed.data };
+      const { rosterId, rows } = parsed.data;
       return run(
         writers,
         request,
@@ -349,6 +365,13 @@ function registerRosterRoute(app: App, writers: Writers, guard: ReturnType<typeo
         parsed.envelope,
         command,
         request.query.dryRun,
+        async (result, writer) => ({
+          rowCount: rows.length,
+          // A roster's events are its RosterSubmitted and one PaymentInstructed per row.
+          paymentCount: result.dryRun
+            ? result.eventCount - 1
+            : await writer.read((state) => state.rosters.get(rosterId)?.instructed ?? 0),
+        }),
       );
     },
   );
