@@ -56,6 +56,18 @@ export {
   villagesWithBooks,
 } from './public';
 export {
+  type RegistryHousehold,
+  type RegistryMember,
+  type RegistryPage,
+  registryHousehold,
+  registryHouseholdByIdHash,
+  registryHouseholdsByNumber,
+  registryPageMax,
+  registryProjectedSeq,
+  registryVillageHouseholds,
+  waitForRegistrySeq,
+} from './registry';
+export {
   type AllocationTrace,
   type HouseholdReached,
   traceAllocationDown,

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { type Projector, startProjector } from '@fundtrace/books';
 import { lastSequence } from '@fundtrace/eventlog';
 import { streamName } from '@fundtrace/events';
 import { generateHouseholds } from '@fundtrace/pii';
@@ -16,7 +17,7 @@ import {
   writeHouseholdTemplate,
 } from '../src/commands/registry-files';
 import { ImportRejectedError, importHouseholdsFile } from '../src/commands/registry-import';
-import { callApi } from '../src/http';
+import { ApiError, callApi } from '../src/http';
 
 /**
  * `fundtrace registry import` end to end: a real registry-api process on the machine's NATS (this
@@ -30,6 +31,7 @@ let baseUrl: string;
 let token: string;
 let dir: string;
 let serviceLog = '';
+let projector: Projector | undefined;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'registry-import-'));
@@ -71,6 +73,8 @@ beforeAll(async () => {
     if (i > 600) throw new Error(`registry-api did not start: ${serviceLog.slice(-2000)}`);
     await new Promise((r) => setTimeout(r, 200));
   }
+  projector = startProjector({ nc: infra.nc, db: infra.db, schema: 'public', ns: infra.ns });
+  await projector.discover();
   token = await signToken(
     jwtSecret,
     { sub: 'clerk', role: 'registry', org: '内乡县扶贫办', partitions: ['411325'] },
@@ -79,6 +83,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
+  await projector?.stop();
   if (service && service.exitCode === null) {
     const exited = new Promise((r) => service.once('exit', r));
     service.kill('SIGTERM');
@@ -107,12 +112,30 @@ function runCli(args: string[]): Promise<{ code: number | null; stdout: string; 
   });
 }
 
-const household = (id: string) =>
-  callApi<{ householdId: string; members: unknown[] }>({
-    baseUrl,
-    token,
-    path: `/v1/partitions/411325/households/${id}`,
-  });
+/**
+ * registry-api answers reads from the books: ask for what was written (minSeq), and retry while
+ * the projector is still behind (after a 100,000-row import it has tens of thousands of events to go).
+ */
+async function household(id: string): Promise<{ householdId: string; members: unknown[] }> {
+  const minSeq = await lastSequence(infra.jsm, streamName('registry', '411325', infra.ns));
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await callApi({
+        baseUrl,
+        token,
+        path: `/v1/partitions/411325/households/${id}?minSeq=${minSeq}`,
+      });
+    } catch (error) {
+      if (
+        !(error instanceof ApiError && error.code === 'projection_behind') ||
+        attempt >= projectionRetriesMax
+      )
+        throw error;
+    }
+  }
+}
+/** Each wait is the service's own (5 s): this bounds catching up after the large import to 10 minutes. */
+const projectionRetriesMax = 120;
 
 describe('fundtrace registry import', () => {
   it('writes a template whose example row reads back and passes a dry run', async () => {

@@ -1,4 +1,4 @@
-import { type App, createApp, natsPlugin } from '@fundtrace/service-kit';
+import { type App, createApp, dbPlugin, natsPlugin } from '@fundtrace/service-kit';
 import type { Logger } from 'pino';
 import type { RegistryConfig } from './config';
 import { ImportService } from './imports/import-service';
@@ -35,6 +35,13 @@ export async function buildApp(options: BuildAppOptions): Promise<RegistryApp> {
     auth: { secret: env.JWT_SECRET },
   });
   await app.register(natsPlugin, { url: env.NATS_URL, name: 'registry-api' });
+  // Reads come from the books (the projector's live read-model schema, followed across replays);
+  // the writer's in-memory state is for deciding commands only (decision 0043).
+  await app.register(dbPlugin, {
+    url: env.DATABASE_URL,
+    schema: { active: true, fallback: 'public' },
+    applicationName: 'registry-api',
+  });
   const keys = await DataKeyStore.open({
     url: env.DATABASE_URL,
     keyring,

@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
+import { type Projector, startProjector } from '@fundtrace/books';
 import { createLogger, type Role, signToken } from '@fundtrace/service-kit';
+import type { TestInfra } from '@fundtrace/testkit';
+import { afterAll, beforeAll } from 'vitest';
 import { buildApp, type RegistryApp } from '../src/app';
 import { loadRegistryConfig } from '../src/config';
 
@@ -24,6 +27,37 @@ export function piiEnv(): Record<string, string> {
 export interface ApiInfra {
   readonly ns: string;
   readonly databaseUrl: string;
+  /** Makes the file's projector pick up the registry stream at once (see `useBooks`). */
+  readonly discover?: () => Promise<void>;
+}
+
+/**
+ * The projector, in process, writing the file's books (its database's `public` schema, which the
+ * service reads when no schema is active): registry-api answers queries from them. Started after
+ * the infrastructure and stopped before it.
+ */
+export function useBooks(infra: TestInfra): ApiInfra {
+  let projector: Projector | undefined;
+  beforeAll(() => {
+    projector = startProjector({
+      nc: infra.nc,
+      db: infra.db,
+      schema: 'public',
+      ns: infra.ns,
+    });
+  });
+  afterAll(async () => {
+    await projector?.stop();
+  });
+  return {
+    get ns() {
+      return infra.ns;
+    },
+    get databaseUrl() {
+      return infra.databaseUrl;
+    },
+    discover: () => projector!.discover(),
+  };
 }
 
 /**
@@ -59,6 +93,7 @@ export async function startApi(
   const logger = createLogger({ name: 'registry-api', level: 'debug', destination });
   const built = await buildApp({ config: loadRegistryConfig(full), logger });
   await built.app.ready();
+  await infra.discover?.();
   return { ...built, logLines, env };
 }
 

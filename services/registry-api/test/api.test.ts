@@ -1,9 +1,11 @@
+import { waitForRegistrySeq } from '@fundtrace/books';
 import { readStreamRaw } from '@fundtrace/eventlog';
 import { decodeEvent, streamName } from '@fundtrace/events';
 import { type HouseholdInputParsed, householdHeader, householdToRows } from '@fundtrace/pii';
 import { useTestInfra } from '@fundtrace/testkit';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auth, type StartedApi, startApi, tokenFor } from './api-helpers';
+import { auth, type StartedApi, startApi, tokenFor, useBooks } from './api-helpers';
 import { idNumber, sampleHouseholds } from './helpers';
 
 /**
@@ -11,6 +13,7 @@ import { idNumber, sampleHouseholds } from './helpers';
  * the proof that no clear ID number reaches a log line, a stored event or a masked answer.
  */
 const infra = useTestInfra();
+const books = useBooks(infra);
 let api: StartedApi;
 let registry: string;
 let finance: string;
@@ -21,7 +24,7 @@ const clearIds = households.flatMap((h) => h.members.map((m) => m.idNumber));
 const bodies: string[] = [];
 
 beforeAll(async () => {
-  api = await startApi(infra);
+  api = await startApi(books);
   registry = await tokenFor('registry');
   finance = await tokenFor('finance');
   inspector = await tokenFor('inspector');
@@ -30,12 +33,20 @@ afterAll(async () => {
   await api?.app.close();
 });
 
+/**
+ * Reads come from the books, which the projector fills after each write: every read here passes
+ * the county's last written sequence as `minSeq`, as a client that just wrote would (read-your-writes).
+ */
 async function call(method: 'GET' | 'POST' | 'PUT', url: string, token: string, payload?: unknown) {
+  const written = api.counties.get('411325')!.writer.state.lastSeq;
+  const read = !url.includes('/imports') && (method === 'GET' || url.endsWith('/search-by-id-number'));
   const response = await api.app.inject({
     method,
-    url,
+    url: read && method === 'GET' ? `${url}${url.includes('?') ? '&' : '?'}minSeq=${written}` : url,
     headers: auth(token),
-    ...(payload === undefined ? {} : { payload: payload as object }),
+    ...(payload === undefined
+      ? {}
+      : { payload: (read ? { ...(payload as object), minSeq: written } : payload) as object }),
   });
   bodies.push(response.body);
   return { status: response.statusCode, body: response.json() };
@@ -353,7 +364,7 @@ describe('registry-api', () => {
 
   it('rebuilds the same state from the stream after a restart', async () => {
     const before = api.counties.get('411325')!.writer.state;
-    const restarted = await startApi(infra, api.env);
+    const restarted = await startApi(books, api.env);
     try {
       const after = restarted.counties.get('411325')!.writer.state;
       expect(after.lastSeq).toBe(before.lastSeq);
@@ -371,7 +382,7 @@ describe('registry-api', () => {
     }
   });
 
-  it('never lets a clear ID number into a log line, a stored event or a masked answer', async () => {
+  it('never lets a clear ID number into a log line, a stored event, a projection row or a masked answer', async () => {
     expect(api.logLines.length).toBeGreaterThan(10);
     const stored: string[] = [];
     for await (const m of readStreamRaw(infra.js, {
@@ -381,9 +392,30 @@ describe('registry-api', () => {
       stored.push(new TextDecoder().decode(m.bytes));
     }
     expect(stored.length).toBe(api.counties.get('411325')!.writer.state.lastSeq);
+    // Every row of every table of the books, once they have projected the whole stream.
+    await waitForRegistrySeq(infra.db, streamName('registry', '411325', infra.ns), stored.length, {
+      timeoutMs: 30_000,
+      pollMs: 100,
+    });
+    const { rows: tables } = await sql<{ table_name: string }>`
+      select table_name from information_schema.tables where table_schema = 'public' order by 1`.execute(
+      infra.db,
+    );
+    expect(tables.map((t) => t.table_name)).toEqual(
+      expect.arrayContaining(['households', 'members', 'events']),
+    );
+    const projected: string[] = [];
+    for (const { table_name } of tables) {
+      const { rows } = await sql<{
+        row: string;
+      }>`select t::text as row from ${sql.table(table_name)} t`.execute(infra.db);
+      projected.push(...rows.map((r) => r.row));
+    }
+    expect(projected.length).toBeGreaterThan(stored.length);
     const haystacks = {
       logs: api.logLines.join('\n'),
       events: stored.join('\n'),
+      projections: projected.join('\n'),
       answers: bodies.join('\n'),
     };
     for (const [where, text] of Object.entries(haystacks)) {

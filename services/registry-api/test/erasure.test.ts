@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { decide } from '../src/households/decide';
 import { DataKeyStore, keyStoreSchema } from '../src/keys/key-store';
 import { commandDigest } from '../src/writer/digest';
-import { auth, type StartedApi, startApi, tokenFor } from './api-helpers';
+import { auth, type StartedApi, startApi, tokenFor, useBooks } from './api-helpers';
 import { sampleHouseholds } from './helpers';
 
 /**
@@ -19,6 +19,7 @@ import { sampleHouseholds } from './helpers';
  * log; fields sealed directly under a period key (before data keys) keep working.
  */
 const infra = useTestInfra();
+const books = useBooks(infra);
 const [h1, h2, h3, legacy] = sampleHouseholds(4, 4242);
 const m1 = randomBytes(32).toString('base64');
 const m2 = randomBytes(32).toString('base64');
@@ -32,7 +33,7 @@ afterAll(async () => {
 });
 
 async function start(keys: string, active: string): Promise<StartedApi> {
-  const api = await startApi(infra, { PII_KEYS: keys, PII_ACTIVE_KEY: active, PII_HMAC_KEY: hmac });
+  const api = await startApi(books, { PII_KEYS: keys, PII_ACTIVE_KEY: active, PII_HMAC_KEY: hmac });
   running.push(api);
   return api;
 }
@@ -174,6 +175,7 @@ describe('per-household crypto-shredding', () => {
     // Hashes and masks survive: the household is still found by ID number and shown masked.
     const found = await call(api, 'POST', `${base}/households/search-by-id-number`, {
       idNumber: h1!.members[0]!.idNumber,
+      minSeq: erased.body.lastSeq,
     });
     expect(found.body.household.householdId).toBe(h1!.householdId);
     expect(found.body.household.members[0].idNumberMasked).toBe(

@@ -5,7 +5,7 @@ import { ConfigError } from '@fundtrace/service-kit';
 import { useTestInfra } from '@fundtrace/testkit';
 import { describe, expect, it } from 'vitest';
 import { loadRegistryConfig } from '../src/config';
-import { auth, startApi, tokenFor } from './api-helpers';
+import { auth, startApi, tokenFor, useBooks } from './api-helpers';
 import { sampleHouseholds } from './helpers';
 
 /**
@@ -16,6 +16,7 @@ import { sampleHouseholds } from './helpers';
  * it and the masked answers stay intact. Erasing one household: erasure.test.ts.
  */
 const infra = useTestInfra();
+const books = useBooks(infra);
 const [h1, h2] = sampleHouseholds(2, 77);
 const k1 = randomBytes(32).toString('base64');
 const k2 = randomBytes(32).toString('base64');
@@ -32,7 +33,7 @@ describe('rotation and crypto-shredding', () => {
       reason: '核对',
     };
 
-    const first = await startApi(infra, {
+    const first = await startApi(books, {
       PII_KEYS: `k1:${k1}`,
       PII_ACTIVE_KEY: 'k1',
       PII_HMAC_KEY: hmac,
@@ -49,7 +50,7 @@ describe('rotation and crypto-shredding', () => {
       await first.app.close();
     }
 
-    const rotated = await startApi(infra, {
+    const rotated = await startApi(books, {
       PII_KEYS: `k1:${k1},k2:${k2}`,
       PII_ACTIVE_KEY: 'k2',
       PII_HMAC_KEY: hmac,
@@ -83,7 +84,7 @@ describe('rotation and crypto-shredding', () => {
     }
 
     // k1 is gone, but the rotated start re-wrapped every data key under k2: nothing is lost.
-    const withoutOld = await startApi(infra, {
+    const withoutOld = await startApi(books, {
       PII_KEYS: `k2:${k2}`,
       PII_ACTIVE_KEY: 'k2',
       PII_HMAC_KEY: hmac,
@@ -104,7 +105,7 @@ describe('rotation and crypto-shredding', () => {
     }
 
     // No configured master key wraps the data keys any more: every household is shredded.
-    const shredded = await startApi(infra, {
+    const shredded = await startApi(books, {
       PII_KEYS: `k3:${k3}`,
       PII_ACTIVE_KEY: 'k3',
       PII_HMAC_KEY: hmac,
@@ -114,7 +115,7 @@ describe('rotation and crypto-shredding', () => {
       expect(state.households.size).toBe(2);
       const view = await shredded.app.inject({
         method: 'GET',
-        url: `${base}/households/${h1!.householdId}`,
+        url: `${base}/households/${h1!.householdId}?minSeq=${state.lastSeq}`,
         headers: auth(token),
       });
       expect(view.statusCode).toBe(200);
@@ -145,7 +146,7 @@ describe('rotation and crypto-shredding', () => {
         method: 'POST',
         url: `${base}/households/search-by-id-number`,
         headers: auth(token),
-        payload: { idNumber: h1!.members[0]!.idNumber },
+        payload: { idNumber: h1!.members[0]!.idNumber, minSeq: state.lastSeq },
       });
       expect(search.json().household.householdId).toBe(h1!.householdId);
     } finally {

@@ -38,6 +38,8 @@ export const registryRejectionStatuses = {
   import_rows_invalid: 422,
   import_not_found: 404,
   partition_not_served: 404,
+  projection_behind: 409,
+  sequence_not_written: 422,
   idempotency_key_reused: 409,
 } as const;
 

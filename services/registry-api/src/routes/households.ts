@@ -1,13 +1,14 @@
+import {
+  registryHousehold,
+  registryHouseholdByIdHash,
+  registryHouseholdsByNumber,
+  registryVillageHouseholds,
+  waitForRegistrySeq,
+} from '@fundtrace/books';
 import { idNumberHash, validateIdNumber } from '@fundtrace/pii';
 import { type App, errorResponseSchema } from '@fundtrace/service-kit';
 import { z } from 'zod';
 import type { RegistryCommand } from '../households/commands';
-import {
-  householdByIdHash,
-  householdsByNumber,
-  householdView,
-  villageHouseholds,
-} from '../households/queries';
 import { revealFields } from '../households/reveal';
 import { commandDigest } from '../writer/digest';
 import type { ExecuteResult } from '../writer/registry-writer';
@@ -29,6 +30,7 @@ import {
   deathBody,
   eraseBody,
   exitBody,
+  freshnessQuery,
   householdPage,
   householdParams,
   householdView as householdViewSchema,
@@ -43,6 +45,15 @@ import {
   revealBody,
   revealResponse,
 } from './schemas';
+
+/**
+ * How long a read with `minSeq` waits for the projector. The projector applies a batch within a
+ * second or two even on the loaded development machine; past five seconds it is behind or stopped,
+ * and the client is better told so (409 projection_behind) than left hanging.
+ */
+export const readYourWritesWaitMs = 5_000;
+/** One read of the (few-row) projection_checkpoints table per poll. */
+export const readYourWritesPollMs = 50;
 
 const errors = {
   400: errorResponseSchema,
@@ -329,26 +340,55 @@ export function householdRoutes(app: App, counties: Counties): void {
     },
   );
 
+  /**
+   * The books (the projector's tables, through @fundtrace/books) answer every read. With `minSeq`
+   * (the `lastSeq` a write answered) the read first waits for the projector to reach it, so a
+   * household just written can be read back (decision 0043).
+   */
+  async function fresh(partition: string, minSeq: number | undefined): Promise<string> {
+    const { writer } = county(counties, partition);
+    if (minSeq === undefined || minSeq === 0) return writer.stream;
+    if (minSeq > writer.state.lastSeq) {
+      throw registryRejections.reject(
+        'sequence_not_written',
+        `the registry of ${partition} has written up to sequence ${writer.state.lastSeq}, not ${minSeq}`,
+        { lastSeq: writer.state.lastSeq, minSeq },
+      );
+    }
+    const projected = await waitForRegistrySeq(app.db, writer.stream, minSeq, {
+      timeoutMs: readYourWritesWaitMs,
+      pollMs: readYourWritesPollMs,
+    });
+    if (projected < minSeq) {
+      throw registryRejections.reject(
+        'projection_behind',
+        `the books have projected ${partition}'s registry up to sequence ${projected}, not yet ${minSeq}; retry shortly`,
+        { asOfSeq: projected, minSeq, retryAfterSeconds: 1 },
+      );
+    }
+    return writer.stream;
+  }
+
+  const notRegistered = (householdId: string) =>
+    registryRejections.reject('household_not_registered', `household ${householdId} is not registered`);
+
   app.get(
     '/v1/partitions/:partition/households/:householdId',
     {
       onRequest: canRead,
       schema: {
-        summary: 'A household with its members, masked',
+        summary: 'A household with its members, masked, from the books (asOfSeq says how fresh)',
         tags: ['households'],
         params: householdParams,
+        querystring: freshnessQuery,
         response: { 200: householdViewSchema, ...errors },
       },
     },
     async (request) => {
-      const { writer } = county(counties, request.params.partition);
-      const view = householdView(writer.state, request.params.householdId);
-      if (view === undefined) {
-        throw registryRejections.reject(
-          'household_not_registered',
-          `household ${request.params.householdId} is not registered`,
-        );
-      }
+      const { partition, householdId } = request.params;
+      const stream = await fresh(partition, request.query.minSeq);
+      const view = await registryHousehold(app.db, partition, stream, householdId);
+      if (view === undefined) throw notRegistered(householdId);
       return view;
     },
   );
@@ -358,7 +398,7 @@ export function householdRoutes(app: App, counties: Counties): void {
     {
       onRequest: canRead,
       schema: {
-        summary: 'Households of a village, masked, a page at a time',
+        summary: 'Households of a village, masked, a page at a time, from the books',
         tags: ['households'],
         params: partitionParams.extend({ villageCode: z.string().regex(/^\d{12}$/) }),
         querystring: pageQuery,
@@ -366,13 +406,12 @@ export function householdRoutes(app: App, counties: Counties): void {
       },
     },
     async (request) => {
-      const { writer } = county(counties, request.params.partition);
-      return villageHouseholds(
-        writer.state,
-        request.params.villageCode,
-        request.query.after ?? null,
-        request.query.limit,
-      );
+      const { partition, villageCode } = request.params;
+      const stream = await fresh(partition, request.query.minSeq);
+      return registryVillageHouseholds(app.db, partition, stream, villageCode, {
+        after: request.query.after ?? null,
+        limit: request.query.limit,
+      });
     },
   );
 
@@ -381,7 +420,7 @@ export function householdRoutes(app: App, counties: Counties): void {
     {
       onRequest: canRead,
       schema: {
-        summary: 'Search households by household number (prefix)',
+        summary: 'Search households by household number (prefix), from the books',
         tags: ['households'],
         params: partitionParams,
         querystring: numberSearchQuery,
@@ -389,13 +428,12 @@ export function householdRoutes(app: App, counties: Counties): void {
       },
     },
     async (request) => {
-      const { writer } = county(counties, request.params.partition);
-      return householdsByNumber(
-        writer.state,
-        request.query.number,
-        request.query.after ?? null,
-        request.query.limit,
-      );
+      const { partition } = request.params;
+      const stream = await fresh(partition, request.query.minSeq);
+      return registryHouseholdsByNumber(app.db, partition, stream, request.query.number, {
+        after: request.query.after ?? null,
+        limit: request.query.limit,
+      });
     },
   );
 
@@ -404,7 +442,7 @@ export function householdRoutes(app: App, counties: Counties): void {
     {
       onRequest: canRead,
       schema: {
-        summary: 'Find the household holding an ID number (matched through its keyed hash)',
+        summary: 'Find the household holding an ID number (matched through its keyed hash in the books)',
         tags: ['households'],
         params: partitionParams,
         body: idSearchBody,
@@ -412,14 +450,21 @@ export function householdRoutes(app: App, counties: Counties): void {
       },
     },
     async (request) => {
-      const { writer } = county(counties, request.params.partition);
+      const { partition } = request.params;
+      const { writer } = county(counties, partition);
       const id = validateIdNumber(request.body.idNumber);
       if (!id.ok) {
         throw registryRejections.reject('id_number_invalid', id.message, {
           problems: [{ code: 'id_number_invalid', reason: id.reason, message: id.message }],
         });
       }
-      const found = householdByIdHash(writer.state, idNumberHash(id.value, writer.keyring));
+      const stream = await fresh(partition, request.body.minSeq);
+      const found = await registryHouseholdByIdHash(
+        app.db,
+        partition,
+        stream,
+        idNumberHash(id.value, writer.keyring),
+      );
       if (found === undefined) {
         throw registryRejections.reject(
           'household_not_registered',

@@ -114,16 +114,28 @@ export const householdView = z.object({
   members: z.array(memberView),
   asOfSeq: z.number().int(),
 });
-export const householdPage = z.object({ households: z.array(householdView), next: z.string().nullable() });
+export const householdPage = z.object({
+  households: z.array(householdView),
+  next: z.string().nullable(),
+  /** The registry sequence the books had projected when the page was read. */
+  asOfSeq: z.number().int(),
+});
+/**
+ * Read-your-writes (decision 0043): the `lastSeq` a write answered. The read waits until the books
+ * have projected it (at most `readYourWritesWaitMs`), else answers 409 `projection_behind`.
+ */
+const minSeq = z.coerce.number().int().min(0).optional();
+export const freshnessQuery = z.object({ minSeq });
 export const pageQuery = z.object({
   after: z.string().max(registry.householdIdLengthMax).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
+  minSeq,
 });
 export const numberSearchQuery = pageQuery.extend({
   number: z.string().min(1).max(registry.householdIdLengthMax),
 });
 /** Searching by ID number is a POST: the number stays out of URLs, access logs and proxies. */
-export const idSearchBody = z.object({ idNumber: z.string().min(1).max(40) });
+export const idSearchBody = z.object({ idNumber: z.string().min(1).max(40), minSeq });
 export const idSearchResponse = z.object({ household: householdView, memberNo: z.number().int() });
 
 /** Most columns one import file may have: ours (17) plus room for remarks the office keeps. */
