@@ -11,6 +11,7 @@ import {
   apply,
   context,
   county,
+  defaultHouseholds,
   externalReceipt,
   given,
   notice,
@@ -641,6 +642,82 @@ describe('InstructPayment', () => {
     refused(when(ready(), payment({ householdId: 'H999' })), 'household_not_registered');
     refused(when(ready(), payment({ householdId: 'EXITED' })), 'household_exited');
     refused(when(ready(), payment({ householdId: 'NOCARD' })), 'household_without_account');
+  });
+  describe('members recorded dead (MemberDeceased; decision 0032)', () => {
+    const households = {
+      ...defaultHouseholds,
+      // Three members registered; member 3 died in May.
+      WIDOWED: {
+        exited: false,
+        accountBound: true,
+        livingMembers: 2,
+        deceased: [{ memberNo: 3, diedOn: '2024-05-02' }],
+      },
+      // Every member recorded dead.
+      EXTINCT: {
+        exited: false,
+        accountBound: true,
+        livingMembers: 0,
+        deceased: [{ memberNo: 1, diedOn: '2024-01-09' }],
+      },
+    };
+    const ctx = context({ registry: registryOf(households) });
+    it('refuses a per-person payment for more persons than are alive, naming the dead member', () => {
+      const r = refused(
+        when(ready(), payment({ householdId: 'WIDOWED', quantity: 3, amountFen: yuan(570) }), ctx),
+        'member_deceased',
+      );
+      expect(r.details).toMatchObject({ persons: 3, livingMembers: 2 });
+      expect(r.message).toContain('member 3 died on 2024-05-02');
+    });
+    it('admits the living members of that household, and households with no death recorded', () => {
+      accepted(when(ready(), payment({ householdId: 'WIDOWED', quantity: 2, amountFen: yuan(380) }), ctx));
+      accepted(when(ready(), payment({ householdId: 'H001', quantity: 3, amountFen: yuan(570) }), ctx));
+    });
+    it('counts person-months over the period: a quarter for two living persons is 6, not 9', () => {
+      const s = fundedCounty();
+      apply(s, {
+        type: 'PublishNotice',
+        data: notice('NQ', 'disability_allowance', '2024-Q2', 'approval').data as never,
+      });
+      const quarter = (quantity: number) =>
+        payment({
+          householdId: 'WIDOWED',
+          programmeCode: 'disability_allowance',
+          period: '2024-Q2',
+          quantity,
+          amountFen: yuan(60) * BigInt(quantity),
+          noticeId: 'NQ',
+        });
+      accepted(when(s, quarter(6), ctx));
+      refused(when(s, quarter(9), ctx), 'member_deceased');
+    });
+    it('refuses any payment to a household whose every member is dead, also one paid per household', () => {
+      const insurance = payment({
+        householdId: 'EXTINCT',
+        programmeCode: 'insurance_premium',
+        period: '2025',
+        quantity: 1,
+        amountFen: yuan(180),
+        noticeId: null,
+      });
+      const r = refused(when(fundedCounty(), insurance, ctx), 'member_deceased');
+      expect(r.message).toContain('Every member of household EXTINCT');
+      const s = fundedCounty();
+      apply(s, { type: 'PublishNotice', data: notice('NPV', 'pv_income', '2024', 'approval').data as never });
+      const pv = (householdId: string) =>
+        payment({
+          householdId,
+          programmeCode: 'pv_income',
+          period: '2024',
+          quantity: 1,
+          amountFen: yuan(3_000),
+          noticeId: 'NPV',
+        });
+      refused(when(s, pv('EXTINCT'), ctx), 'member_deceased');
+      // Per household, one living member is enough.
+      accepted(when(s, pv('WIDOWED'), ctx));
+    });
   });
   it('refuses a duplicate (same household, programme, period) but admits another period', () => {
     const s = ready();

@@ -149,3 +149,29 @@ export async function registerHouseholds(
   }
   await appendBatch(js, { stream, messages, expectedLastSeq: seq });
 }
+
+/** Appends MemberDeceased for each (household, member) to REGISTRY_<partition>, as registry-api would. */
+export async function recordDeaths(
+  js: JetStreamClient,
+  jsm: JetStreamManager,
+  ns: string,
+  partition: string,
+  deaths: ReadonlyArray<{ householdId: string; memberNo: number; diedOn: string }>,
+): Promise<void> {
+  const stream = streamName('registry', partition, ns);
+  const seq = await lastSequence(jsm, stream);
+  const messages = deaths.map(({ householdId, memberNo, diedOn }, k) => {
+    const event = registryEvent(
+      partition,
+      'MemberDeceased',
+      { householdId, memberNo, diedOn },
+      3 * seq + 1 + k,
+    );
+    return {
+      subject: subjectFor(event as never, ns),
+      bytes: encodeEvent(event as never),
+      msgId: messageId(event.commandId, 0),
+    };
+  });
+  await appendBatch(js, { stream, messages, expectedLastSeq: seq });
+}

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, startWriters } from '../src/app';
 import { readConfig } from '../src/config';
 import type { Writers } from '../src/routes/shared';
-import { registerHouseholds, testNowMs } from './fixtures';
+import { recordDeaths, registerHouseholds, testNowMs } from './fixtures';
 
 /**
  * A roster through the HTTP route against real NATS, as `pnpm bench` sends one:
@@ -174,5 +174,22 @@ describe('a roster is booked whole or refused whole', () => {
     expect(second.statusCode).toBe(200);
     expect(second.json()).toEqual({ ...first.json(), duplicate: true });
     expect(second.json()).toMatchObject({ rowCount: 50, paymentCount: 50 });
+  });
+
+  it('refuses the rows of households whose every member is recorded dead, read from the registry stream', async () => {
+    const households = Array.from({ length: 20 }, (_, i) => `DEATH${i}`);
+    await registerHouseholds(infra.js, infra.jsm, infra.ns, county, households);
+    // The fixture registers one member per household; member 1 of DEATH7 dies.
+    await recordDeaths(infra.js, infra.jsm, infra.ns, county, [
+      { householdId: 'DEATH7', memberNo: 1, diedOn: '2024-05-02' },
+    ]);
+    const before = await lastSequence(infra.jsm, ledgerStream());
+    const { status, body } = await post('rosters', roster('RS-DEATH', households));
+    expect(status).toBe(422);
+    expect(body.error.details.errors).toEqual([expect.objectContaining({ row: 9, code: 'member_deceased' })]);
+    expect(body.error.details.errors[0].message).toContain('member 1 died on 2024-05-02');
+    expect(await lastSequence(infra.jsm, ledgerStream())).toBe(before);
+    const living = households.filter((h) => h !== 'DEATH7');
+    expect((await post('rosters', roster('RS-DEATH', living))).body).toMatchObject({ paymentCount: 19 });
   });
 });

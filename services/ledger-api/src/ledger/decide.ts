@@ -4,7 +4,7 @@ import type { CommandData, LedgerCommand } from './commands';
 import { Draft, yuan } from './draft';
 import type { LedgerEventInput } from './evolve';
 import { carryOverChunkMax } from './limits';
-import { checkBeneficiary, checkLineAmount } from './line-checks';
+import { checkBeneficiary, checkLineAmount, checkLivingBeneficiaries } from './line-checks';
 import { checkNoticeLines, checkOnNotice, noticeLineEvents } from './notice-lines';
 import { invariant, type Rejected, type RejectionCode, reject } from './rejections';
 import {
@@ -27,6 +27,14 @@ export interface HouseholdFacts {
   readonly exited: boolean;
   /** Has a bound 一卡通 account to pay into. */
   readonly accountBound: boolean;
+  /**
+   * Members alive according to the registry (registered or added, less those
+   * recorded dead). Undefined where a view knows nothing of members (test stubs);
+   * the registry tail always knows.
+   */
+  readonly livingMembers?: number;
+  /** Members recorded dead (MemberDeceased), with the day; undefined when none died. */
+  readonly deceased?: ReadonlyArray<{ readonly memberNo: number; readonly diedOn: string }> | undefined;
 }
 
 export interface RegistryView {
@@ -643,6 +651,13 @@ function checkPaymentLine(
   if (amountProblem) return amountProblem;
   const householdProblem = checkBeneficiary(ctx.registry, line.householdId, true);
   if (householdProblem) return householdProblem;
+  const deathProblem = checkLivingBeneficiaries(
+    programme,
+    period,
+    line,
+    ctx.registry.household(line.householdId)!,
+  );
+  if (deathProblem) return deathProblem;
   const key = paymentKey(line.householdId, programme.code, period);
   const existing = state.paymentKeys.get(key);
   if (existing !== undefined || seen?.has(key)) {

@@ -73,3 +73,63 @@ export function checkBeneficiary(
   }
   return undefined;
 }
+
+/**
+ * Programmes whose standard counts people: 低保 and 特困 per person, 残疾人两项补贴
+ * per person per month, 医疗保险代缴 per person per year, 雨露计划 per student
+ * (DOMAIN.md, "Programmes"). Their quantity counts persons (person-months for a
+ * monthly standard, so a quarter's payment for one person is 3).
+ */
+export const perPersonUnits: ReadonlySet<string> = new Set([
+  'person',
+  'person_month',
+  'person_year',
+  'student_year',
+]);
+
+/** Months in a payment period: YYYY-MM 1, YYYY-Qn 3, YYYY-Hn 6, YYYY 12. */
+export function monthsIn(period: string): number {
+  if (period.length === 4) return 12;
+  const part = period.slice(5);
+  return part.startsWith('Q') ? 3 : part.startsWith('H') ? 6 : 1;
+}
+
+/** What the registry tail knows of a household's members. */
+export interface MemberFacts {
+  /** Undefined where a view knows nothing of members (test stubs); the registry tail always knows. */
+  readonly livingMembers?: number;
+  readonly deceased?: ReadonlyArray<{ readonly memberNo: number; readonly diedOn: string }> | undefined;
+}
+
+/**
+ * Payments for people who died (虚报冒领): a household whose every member is
+ * recorded dead (MemberDeceased) is paid for nothing, and a per-person programme
+ * pays at most as many persons as are alive. The registry names members, a
+ * payment only its quantity of persons, so the check counts (decision 0032); it
+ * is the test the false_claim warning rule applies afterwards.
+ */
+export function checkLivingBeneficiaries(
+  programme: Programme,
+  period: string,
+  line: { readonly householdId: string; readonly quantity: number },
+  h: MemberFacts,
+): Rejected | undefined {
+  const { livingMembers, deceased } = h;
+  if (livingMembers === undefined || deceased === undefined || deceased.length === 0) return undefined;
+  const died = deceased.map((d) => `member ${d.memberNo} died on ${d.diedOn}`).join(', ');
+  if (livingMembers <= 0) {
+    return reject(
+      'member_deceased',
+      `Every member of household ${line.householdId} is recorded dead (${died}); nothing can be paid to it.`,
+      { persons: null, livingMembers: 0, deceased },
+    );
+  }
+  if (!perPersonUnits.has(programme.unit)) return undefined;
+  const persons = Math.ceil(line.quantity / (programme.unit === 'person_month' ? monthsIn(period) : 1));
+  if (persons <= livingMembers) return undefined;
+  return reject(
+    'member_deceased',
+    `${programme.name} is paid per person: this payment is for ${persons} person(s), but household ${line.householdId} has ${livingMembers} living member(s) (${died}). Pay the living members only.`,
+    { persons, livingMembers, deceased },
+  );
+}

@@ -62,6 +62,7 @@ export const rejectionStatus = {
   household_not_registered: 422,
   household_exited: 422,
   household_without_account: 422,
+  member_deceased: 422,
   duplicate_payment: 422,
   above_standard: 422,
   below_standard: 422,

@@ -16,6 +16,9 @@ export const registryCatchUpTimeoutMs = 10_000;
 interface MutableFacts {
   exited: boolean;
   accountBound: boolean;
+  livingMembers: number;
+  /** Only households with a recorded death carry a list (most never do: memory at 100,000 households). */
+  deceased: Array<{ memberNo: number; diedOn: string }> | undefined;
 }
 
 /**
@@ -25,8 +28,27 @@ interface MutableFacts {
 export function applyRegistryEvent(facts: Map<string, MutableFacts>, event: AnyEvent): void {
   switch (event.type) {
     case 'HouseholdRegistered':
-      facts.set(event.data.householdId, { exited: false, accountBound: false });
+      facts.set(event.data.householdId, {
+        exited: false,
+        accountBound: false,
+        livingMembers: event.data.members.length,
+        deceased: undefined,
+      });
       return;
+    case 'MemberAdded': {
+      const f = facts.get(event.data.householdId);
+      if (f) f.livingMembers += 1;
+      return;
+    }
+    case 'MemberDeceased': {
+      const f = facts.get(event.data.householdId);
+      const { memberNo, diedOn } = event.data;
+      // registry-api refuses a second death of one member; a repeat here must not count twice.
+      if (!f || f.deceased?.some((d) => d.memberNo === memberNo)) return;
+      f.livingMembers -= 1;
+      f.deceased = [...(f.deceased ?? []), { memberNo, diedOn }];
+      return;
+    }
     case 'AccountBound':
     case 'AccountChanged': {
       const f = facts.get(event.data.householdId);
@@ -51,7 +73,7 @@ export function applyRegistryEvent(facts: Map<string, MutableFacts>, event: AnyE
 /**
  * ledger-api's view of REGISTRY_<code>: an ordered consumer tailing the stream
  * in the background, keeping for each household whether it is registered,
- * exited, and has a 一卡通 account. Writers never read PostgreSQL to decide.
+ * exited, has a 一卡通 account, and how many of its members are alive. Writers never read PostgreSQL to decide.
  */
 export class RegistryTail implements RegistryView {
   private readonly facts = new Map<string, MutableFacts>();
