@@ -65,6 +65,9 @@ export interface BuildOptions {
   readonly publicUrl?: string;
 }
 
+/** service-kit's endpoints for monitoring: never rate-limited. */
+const operationsRoutes = new Set(['/health', '/ready', '/metrics']);
+
 export async function buildApp(config: NoticeBoardConfig, options: BuildOptions = {}): Promise<App> {
   const app = await createApp({
     name: 'notice-board',
@@ -88,8 +91,15 @@ export async function buildApp(config: NoticeBoardConfig, options: BuildOptions 
     await logDb.destroy();
   });
   await app.register(formbody);
-  // Only routes that opt in are limited (the objection form); pages are served from cache.
-  await app.register(rateLimit, { global: false });
+  // Every page, feed and JSON answer is limited per address (a reader clicks, a scraper hammers);
+  // the objection form has its own, much lower limit. Probes and scrapes of the operations
+  // endpoints come from one monitoring address and are not limited.
+  await app.register(rateLimit, {
+    global: true,
+    max: config.NOTICE_PAGES_PER_MINUTE,
+    timeWindow: 60_000,
+    allowList: (request) => operationsRoutes.has(request.routeOptions.url ?? ''),
+  });
 
   const today = options.today ?? (() => beijingDate(Date.now()));
   const ctx: BoardContext = {
