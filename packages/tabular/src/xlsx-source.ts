@@ -11,6 +11,7 @@ import {
 } from './cells';
 import { TableError } from './errors';
 import { xlsxSharedStringsInflatedBytesMax, xlsxSheetInflatedBytesMax } from './limits';
+import { asciiArmoredEntry } from './xlsx-armor';
 import { assertInflatedSize, InflatedTooLarge, misreadCellsIn, sheetEntry } from './xlsx-prescan';
 import { rawEntry, storedEntry, type ZipEntry, type ZipInput, zipEntries } from './zip-directory';
 
@@ -205,10 +206,14 @@ async function* orderedForExceljs(
   const byName = new Map(entries.map((entry) => [entry.name, entry]));
   for (const name of partsBeforeSheets) {
     const entry = byName.get(name);
-    if (entry) yield await rawEntry(input, entry);
-    else if (name === 'xl/sharedStrings.xml') yield storedEntry(name, emptySharedStrings);
+    if (entry === undefined) {
+      if (name === 'xl/sharedStrings.xml') yield storedEntry(name, emptySharedStrings);
+    } else if (name === 'xl/sharedStrings.xml') {
+      yield (await asciiArmoredEntry(input, entry)) ?? (await rawEntry(input, entry));
+    } else yield await rawEntry(input, entry);
   }
-  yield await rawEntry(input, sheet);
+  // The cell text lives in these two parts; see xlsx-armor for why they are rewritten.
+  yield (await asciiArmoredEntry(input, sheet)) ?? (await rawEntry(input, sheet));
 }
 
 const emptySharedStrings =
