@@ -23,28 +23,39 @@ export function rawRequest(
     headers?: Record<string, string>;
     body?: string | Uint8Array;
     timeoutMs?: number;
+    /** Client address on the loopback (127.0.0.0/8): per-address limits see each as another reader. */
+    localAddress?: string;
   },
 ): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     let settled = false;
     let writeError: Error | undefined;
     let answered = false;
-    const req = request(url, { method: options.method, headers: options.headers, agent: false }, (res) => {
-      answered = true;
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => {
-        settled = true;
-        resolve({
-          status: res.statusCode ?? 0,
-          headers: res.headers,
-          text: Buffer.concat(chunks).toString('utf8'),
+    const req = request(
+      url,
+      {
+        method: options.method,
+        headers: options.headers,
+        agent: false,
+        ...(options.localAddress === undefined ? {} : { localAddress: options.localAddress }),
+      },
+      (res) => {
+        answered = true;
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => {
+          settled = true;
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            text: Buffer.concat(chunks).toString('utf8'),
+          });
         });
-      });
-      res.on('error', (error) => {
-        if (!settled) reject(error);
-      });
-    });
+        res.on('error', (error) => {
+          if (!settled) reject(error);
+        });
+      },
+    );
     req.setTimeout(options.timeoutMs ?? 60_000, () =>
       req.destroy(new Error('timed out waiting for an answer')),
     );
