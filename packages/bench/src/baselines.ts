@@ -150,7 +150,7 @@ export async function copyRows(url: string, rows: readonly RawRow[]): Promise<Ra
 /**
  * The naive pipeline the projector is held against: a durable pull per stream, each batch of
  * 500 raw events inserted in one statement with the checkpoint, then acknowledged — no decoding,
- * no read models. Runs until every stream's last sequence is applied.
+ * no read models. Runs until every stream's last sequence is applied, or `eventsMax` events.
  */
 export async function naivePipeline(
   nc: NatsConnection,
@@ -158,6 +158,8 @@ export async function naivePipeline(
   streams: ReadonlyMap<string, number>,
   schema: string,
   progress?: Progress,
+  /** Stop after this many events (default: all of them). */
+  eventsMax = Number.POSITIVE_INFINITY,
 ): Promise<Rate> {
   const { migrateToLatest } = await import('@fundtrace/db');
   const admin = createDb<unknown>(url, { max: 1, applicationName: 'fundtrace-bench' });
@@ -167,7 +169,10 @@ export async function naivePipeline(
   await sql`create table ${sql.table(`${schema}.raw_events`)} (stream text, seq bigint, subject text, bytes bytea, primary key (stream, seq))`.execute(
     db,
   );
-  const total = [...streams.values()].reduce((a, b) => a + b, 0);
+  const total = Math.min(
+    eventsMax,
+    [...streams.values()].reduce((a, b) => a + b, 0),
+  );
   let applied = 0;
   const started = performance.now();
   let finish: () => void = () => undefined;
@@ -195,10 +200,11 @@ export async function naivePipeline(
   );
   if (total > 0) await done;
   const ms = performance.now() - started;
+  const measured = applied;
   await Promise.all(runners.map((r) => r.stop()));
   const jsm: JetStreamManager = await jetstreamManager(nc);
   for (const stream of streams.keys())
     await jsm.consumers.delete(stream, `naive-${schema}`).catch(() => false);
   await db.destroy();
-  return rate(total, ms);
+  return rate(measured, ms);
 }

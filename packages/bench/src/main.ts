@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { defaultDatabaseServerUrl, defaultNatsUrl } from '@fundtrace/devstack';
 import { machineInfo } from './machine';
-import { markdownReport, terminalReport } from './report';
-import { countyHouseholds, runBench, targetRosterRows } from './run';
+import { keptHeading, type Machine, markdownReport, terminalReport } from './report';
+import { type BenchResult, countyHouseholds, runBench, targetRosterRows } from './run';
 import { repoRoot } from './stack';
 
 /**
@@ -30,6 +30,7 @@ const { values } = parseArgs({
     seed: { type: 'string', default: '2024' },
     json: { type: 'string' },
     markdown: { type: 'string' },
+    'from-json': { type: 'string' },
     'no-write': { type: 'boolean', default: false },
   },
 });
@@ -45,6 +46,36 @@ const households =
 const steps = (values.steps ?? '0.1,0.3,1').split(',').map(Number);
 if (!Number.isInteger(households) || households < 10) throw new Error('--households must be an integer ≥ 10');
 if (steps.some((s) => !(s > 0 && s <= 1))) throw new Error('--steps are fractions in (0, 1]');
+
+const jsonPath = values.json ?? join(repoRoot, 'BENCHMARKS.json');
+const markdownPath = values.markdown ?? join(repoRoot, 'BENCHMARKS.md');
+
+/**
+ * BENCHMARKS.md is this run's report, then the hand-written analysis (ANALYSIS.md), then whatever
+ * other engineers keep below `keptHeading` (separate measurements of their services), unchanged.
+ */
+function writeMarkdown(result: BenchResult, machine: Machine, command: string): void {
+  const analysisPath = join(import.meta.dirname, '..', 'ANALYSIS.md');
+  const analysis = existsSync(analysisPath) ? readFileSync(analysisPath, 'utf8') : '';
+  const previous = existsSync(markdownPath) ? readFileSync(markdownPath, 'utf8') : '';
+  const at = previous.indexOf(keptHeading);
+  const kept = at >= 0 ? previous.slice(at) : '';
+  writeFileSync(
+    markdownPath,
+    `${markdownReport(result, machine, command, analysis)}${kept ? `\n${kept}` : ''}`,
+  );
+}
+
+// `--from-json FILE`: render BENCHMARKS.md again from a run's JSON (after ANALYSIS.md changed), no run.
+if (values['from-json'] !== undefined) {
+  const saved = JSON.parse(readFileSync(values['from-json'], 'utf8')) as BenchResult & {
+    command: string;
+    machine: Machine;
+  };
+  writeMarkdown(saved, saved.machine, saved.command);
+  console.log(`wrote ${markdownPath} from ${values['from-json']}`);
+  process.exit(0);
+}
 
 const tty = process.stdout.isTTY === true;
 const loadStart = (await import('node:os')).loadavg();
@@ -70,12 +101,8 @@ console.log(
   `\nfinished in ${((Date.now() - started) / 60_000).toFixed(1)} min; removed ${result.cleanup.length} streams and databases it created`,
 );
 const command = `pnpm bench ${process.argv.slice(2).join(' ')}`.trim();
-const jsonPath = values.json ?? join(repoRoot, 'BENCHMARKS.json');
-const markdownPath = values.markdown ?? join(repoRoot, 'BENCHMARKS.md');
 if (!values['no-write']) {
-  const analysisPath = join(import.meta.dirname, '..', 'ANALYSIS.md');
-  const analysis = existsSync(analysisPath) ? readFileSync(analysisPath, 'utf8') : '';
   writeFileSync(jsonPath, `${JSON.stringify({ command, machine, ...result }, null, 2)}\n`);
-  writeFileSync(markdownPath, markdownReport(result, machine, command, analysis));
+  writeMarkdown(result, machine, command);
   console.log(`wrote ${jsonPath} and ${markdownPath}`);
 }

@@ -26,6 +26,9 @@ export interface Target {
   note: string;
 }
 
+/** Where the part of BENCHMARKS.md that other engineers maintain starts; the generator keeps it as is. */
+export const keptHeading = '## Separate measurements kept from other engineers';
+
 /** Events the writer and replay targets are stated for. */
 const targetEvents = 1_000_000;
 /** 1 GiB: the writer's state limit. */
@@ -35,42 +38,55 @@ const traceP99MsMax = 5;
 const noticeRequestsPerSMin = 2_000;
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en');
+const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const ratio = (a: number, b: number) => (b > 0 ? Math.round((a / b) * 100) / 100 : 0);
 
 export function targetsOf(result: BenchResult): Target[] {
   const last = result.steps.at(-1);
   if (last === undefined) return [];
   const targets: Target[] = [];
-  const rosterRatio = ratio(last.roster.perS, last.roster.baseline.perS);
-  targets.push({
-    name: 'roster append (HTTP → last ack)',
-    target: '≥ 0.50 × pipelined js.publish',
-    measured: `${fmt(last.roster.perS)} ev/s vs ${fmt(last.roster.baseline.perS)} msg/s (${fmt(last.roster.rows)} rows)`,
-    ratio: rosterRatio,
-    met: rosterRatio >= 0.5,
-    note:
-      last.roster.rows < 50_000 ? `roster had ${fmt(last.roster.rows)} rows (the target names 50,000)` : '',
-  });
-  const scale = targetEvents / Math.max(1, last.writer.events);
+  const roster = last.roster;
+  if (roster === null || 'error' in roster)
+    targets.push({
+      name: 'roster append (HTTP → last ack)',
+      target: '≥ 0.50 × pipelined js.publish',
+      measured: roster === null ? 'not run' : `FAILED: ${roster.error.slice(0, 200)}`,
+      ratio: null,
+      met: false,
+      note: 'the phase failed; see the step table',
+    });
+  else {
+    const rosterRatio = ratio(roster.perS, roster.baseline.perS);
+    targets.push({
+      name: 'roster append (HTTP → last ack)',
+      target: '≥ 0.50 × pipelined js.publish',
+      measured: `${fmt(roster.perS)} ev/s vs ${fmt(roster.baseline.perS)} msg/s (${fmt(roster.rows)} rows, ${fmt(roster.events)} events)`,
+      ratio: rosterRatio,
+      met: rosterRatio >= 0.5,
+      note: roster.rows < 50_000 ? `roster had ${fmt(roster.rows)} rows (the target names 50,000)` : '',
+    });
+  }
+  // Measured at the step's own LEDGER log, never extrapolated: the note names the size.
   const rss = last.writer.rssBytes ?? 0;
-  const rssAt1M = rss * Math.max(1, scale);
-  const coldAt1M = last.writer.coldStartMs * Math.max(1, scale);
-  const extrapolated = last.writer.events < targetEvents;
+  const writerNote =
+    last.writer.events < targetEvents
+      ? `measured at ${fmt(last.writer.events)} events (the county's whole ledger), not at 1M; not extrapolated`
+      : '';
   targets.push({
     name: 'writer state (ledger-api RSS)',
     target: '< 1 GiB at 1M events',
-    measured: `${fmt(rss / 2 ** 20)} MiB at ${fmt(last.writer.events)} events${extrapolated ? ` → ~${fmt(rssAt1M / 2 ** 20)} MiB at 1M (linear, pessimistic)` : ''}`,
-    ratio: ratio(rssAt1M, writerStateBytesMax),
-    met: rssAt1M < writerStateBytesMax,
-    note: extrapolated ? 'extrapolated: RSS includes the runtime (~100 MiB) which does not grow' : '',
+    measured: `${fmt(rss / 2 ** 20)} MiB at ${fmt(last.writer.events)} events (RSS right after the rebuild)`,
+    ratio: ratio(rss, writerStateBytesMax),
+    met: rss > 0 && rss < writerStateBytesMax,
+    note: writerNote,
   });
   targets.push({
     name: 'writer cold start (rebuild to /health)',
     target: '< 60 s at 1M events',
-    measured: `${fmt(last.writer.coldStartMs)} ms at ${fmt(last.writer.events)} events${extrapolated ? ` → ~${fmt(coldAt1M / 1000)} s at 1M (linear)` : ''}`,
-    ratio: ratio(coldAt1M, writerColdStartMsMax),
-    met: coldAt1M < writerColdStartMsMax,
-    note: extrapolated ? 'extrapolated; includes process start and tsx compile (~constant)' : '',
+    measured: `${fmt(last.writer.coldStartMs)} ms at ${fmt(last.writer.events)} events (process spawn to /health)`,
+    ratio: ratio(last.writer.coldStartMs, writerColdStartMsMax),
+    met: last.writer.coldStartMs < writerColdStartMsMax,
+    note: writerNote,
   });
   const projRatio = ratio(last.projector.perS, last.naive.perS);
   targets.push({
@@ -88,7 +104,10 @@ export function targetsOf(result: BenchResult): Target[] {
     measured: `${fmt(last.replay.perS)} ev/s over ${fmt(last.replay.count)} events`,
     ratio: replayRatio,
     met: replayRatio >= 1,
-    note: last.replay.count < targetEvents ? `replayed ${fmt(last.replay.count)} events, not 1M` : '',
+    note:
+      last.replay.count < targetEvents
+        ? `replayed ${fmt(last.replay.count)} events (the county's whole log), not 1M`
+        : '',
   });
   targets.push({
     name: 'trace household → roots',
@@ -98,7 +117,7 @@ export function targetsOf(result: BenchResult): Target[] {
     met: last.trace.queries > 0 && last.trace.p99Ms <= traceP99MsMax,
     note:
       last.trace.totalPayments < targetEvents
-        ? `${fmt(last.trace.totalPayments)} payments, not 1M; households have ${last.trace.paymentsPerHousehold}, not 20`
+        ? `measured at ${fmt(last.trace.totalPayments)} payments (the county's), not 1M: 1M payments are ≥ 2M events (instructed + settled), twice the county scale; households traced have ${last.trace.paymentsPerHousehold} payments`
         : '',
   });
   if (last.notice && !('error' in last.notice))
@@ -117,7 +136,10 @@ export function targetsOf(result: BenchResult): Target[] {
       measured: `p50 ${last.e2e.p50Ms} ms, p99 ${last.e2e.p99Ms} ms at ${fmt(last.e2e.achievedPerS)}/s (asked ${fmt(last.e2e.targetPerS)}/s)`,
       ratio: ratio(last.e2e.achievedPerS, 1_000),
       met: last.e2e.achievedPerS >= 950,
-      note: 'no latency bound is named; met = the rate was held',
+      note:
+        last.e2e.achievedPerS >= 950
+          ? 'no latency bound is named; met = the rate was held'
+          : `the writer accepted ${fmt(last.e2e.achievedPerS)} commands/s with 256 outstanding; latencies are at that rate (see "Where the time goes")`,
     });
   return targets;
 }
@@ -125,8 +147,18 @@ export function targetsOf(result: BenchResult): Target[] {
 function stepRows(s: StepResult): string[][] {
   const perK = (r: { ms: number; count: number }) => (r.count > 0 ? (r.ms / r.count) * 1000 : 0);
   return [
-    ['load through HTTP (writers)', `${fmt(s.load.perS)} ev/s`, `${perK(s.load).toFixed(1)} ms/1k ev`, ''],
-    ['naive pipeline', `${fmt(s.naive.perS)} ev/s`, `${perK(s.naive).toFixed(1)} ms/1k ev`, 'baseline'],
+    [
+      'load through the writers (bulk)',
+      `${fmt(s.load.perS)} ev/s`,
+      `${perK(s.load).toFixed(1)} ms/1k ev`,
+      s.loadDetail ? `registry ${secs(s.loadDetail.registryMs)}, ledger ${secs(s.loadDetail.ledgerMs)}` : '',
+    ],
+    [
+      'naive pipeline',
+      `${fmt(s.naive.perS)} ev/s`,
+      `${perK(s.naive).toFixed(1)} ms/1k ev over ${fmt(s.naive.count)} ev`,
+      'baseline',
+    ],
     [
       'projector',
       `${fmt(s.projector.perS)} ev/s`,
@@ -139,18 +171,7 @@ function stepRows(s: StepResult): string[][] {
       `${perK(s.replay).toFixed(1)} ms/1k ev`,
       `${ratio(s.replay.perS, s.naive.perS)} × naive`,
     ],
-    [
-      'roster append',
-      `${fmt(s.roster.perS)} ev/s`,
-      `${fmt(s.roster.rows)} rows in ${fmt(s.roster.ms)} ms`,
-      `${ratio(s.roster.perS, s.roster.baseline.perS)} × publish`,
-    ],
-    [
-      'roster baseline publish',
-      `${fmt(s.roster.baseline.perS)} msg/s`,
-      `${s.roster.avgEventBytes} B/event`,
-      'baseline',
-    ],
+    ...rosterRows(s),
     [
       'trace p50 / p99',
       `${s.trace.p50Ms} / ${s.trace.p99Ms} ms`,
@@ -166,6 +187,38 @@ function stepRows(s: StepResult): string[][] {
     ...noticeRows(s),
     ...e2eRows(s),
   ];
+}
+
+function rosterRows(s: StepResult): string[][] {
+  const r = s.roster;
+  if (r === null) return [];
+  if ('error' in r) return [['roster append', '**FAILED**', r.error.slice(0, 160), '']];
+  const rows = [
+    [
+      'roster append (HTTP)',
+      `${fmt(r.perS)} ev/s`,
+      `${fmt(r.rows)} rows → ${fmt(r.events)} events in ${fmt(r.ms)} ms`,
+      `${ratio(r.perS, r.baseline.perS)} × publish`,
+    ],
+    ['roster baseline publish', `${fmt(r.baseline.perS)} msg/s`, `${r.avgEventBytes} B/event`, 'baseline'],
+  ];
+  const cli = s.rosterCli;
+  if (cli && 'error' in cli) rows.push(['roster via CLI import', '**FAILED**', cli.error.slice(0, 160), '']);
+  else if (cli)
+    rows.push([
+      'roster via CLI import',
+      `${fmt(cli.perS)} ev/s`,
+      `${fmt(cli.rows)} rows → ${fmt(cli.events)} events in ${fmt(cli.ms)} ms (CSV, dry run, append)`,
+      `${ratio(cli.perS, r.baseline.perS)} × publish`,
+    ]);
+  if (r.topUp)
+    rows.push([
+      'registry import (HTTP)',
+      `${fmt((r.topUp.events / Math.max(1, r.topUp.ms)) * 1000)} ev/s`,
+      `${fmt(r.topUp.households)} households → ${fmt(r.topUp.events)} events in ${fmt(r.topUp.ms)} ms`,
+      `${ratio((r.topUp.events / Math.max(1, r.topUp.ms)) * 1000, r.baseline.perS)} × publish`,
+    ]);
+  return rows;
 }
 
 function noticeRows(s: StepResult): string[][] {

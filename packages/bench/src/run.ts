@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { durableFor, rebuildBooks, traceHouseholdUp } from '@fundtrace/books';
@@ -22,6 +22,7 @@ import {
   type RawRow,
   rate,
 } from './baselines';
+import { bulkLoad } from './bulk-load';
 import {
   benchPrefix,
   claimNamespace,
@@ -30,7 +31,7 @@ import {
   newRunToken,
   releaseNamespace,
 } from './guard';
-import { type Endpoints, loadCommands, sendCommand } from './load';
+import { type Endpoints, sendCommand } from './load';
 import { progressBar } from './progress';
 import { type RunningService, repoRoot, type StackEnv, startService, tokensFor } from './stack';
 import { percentile } from './stats';
@@ -39,6 +40,12 @@ import { percentile } from './stats';
 export const countyHouseholds = 50_000;
 /** Rows of the roster the append target names. */
 export const targetRosterRows = 50_000;
+/** Events the naive pipeline runs over at most: its cost per event is flat, and the run has 30 minutes. */
+const naiveEventsMax = 200_000;
+/** Longest the roster waits for ledger-api's registry tail to reach the registry's end. */
+const registryWaitMsMax = 300_000;
+/** 医疗保险代缴 per person-year, the programme's standard (180 元). */
+const rosterAmountFen = '18000';
 /** How often a waiting phase polls PostgreSQL for the projector's checkpoints. */
 const checkpointPollMs = 25;
 /** Outstanding end-to-end requests at most (one HTTP client's sensible connection budget). */
@@ -92,8 +99,12 @@ export interface StepResult {
     p50Ms: number;
     p99Ms: number;
   };
+  /** ledger-api started over the step's whole LEDGER log: spawn to /health, and RSS right then. */
   writer: { events: number; coldStartMs: number; rssBytes: number | null };
-  roster: { rows: number; events: number; ms: number; perS: number; baseline: Rate; avgEventBytes: number };
+  /** How the data set was loaded (src/bulk-load.ts). */
+  loadDetail: { registryMs: number; ledgerMs: number; groupCommands: number; groupEvents: number };
+  roster: RosterFigures | { error: string } | null;
+  rosterCli: RosterCliFigures | { error: string } | null;
   notice:
     | { url: string; seconds: number; requestsPerS: number; p99Ms: number; non2xx: number }
     | { error: string }
@@ -184,31 +195,19 @@ async function runBaselines(nc: NatsConnection, url: string, ns: string, o: Benc
 
 async function generate(households: number, seed: string, dir: string): Promise<number> {
   const started = performance.now();
-  await new Promise<void>((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        join(repoRoot, 'packages/cli/src/main.ts'),
-        'generate',
-        '--households',
-        String(households),
-        '--seed',
-        seed,
-        '--out',
-        dir,
-      ],
-      { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'] },
-    );
-    let stderr = '';
-    child.stderr?.on('data', (c: Buffer) => {
-      stderr += c.toString();
-    });
-    child.on('exit', (code) =>
-      code === 0 ? resolve() : reject(new Error(`fundtrace generate exited ${code}: ${stderr}`)),
-    );
-  });
+  await runChild(
+    [
+      join(repoRoot, 'packages/cli/src/main.ts'),
+      'generate',
+      '--households',
+      String(households),
+      '--seed',
+      seed,
+      '--out',
+      dir,
+    ],
+    'fundtrace generate',
+  );
   return performance.now() - started;
 }
 
@@ -261,25 +260,34 @@ async function runStep(
     const [registryPort, ledgerPort, projectorPort, noticePort] = await freePorts(4);
     const registry = await startService('registry-api', registryPort!, env);
     services.push(registry);
-    let ledger = await startService('ledger-api', ledgerPort!, env);
-    services.push(ledger);
     const endpoints: Endpoints = {
       registryUrl: registry.url,
-      ledgerUrl: ledger.url,
+      // ledger-api starts once the data set is loaded: that start is the cold start measured.
+      ledgerUrl: '',
       tokens: await tokensFor(secrets.JWT_SECRET),
     };
 
-    // 1. Load the data set through the writers.
-    let bar = progressBar('load through HTTP (commands)', summary.commands, o.tty);
-    const loaded = await loadCommands(join(dir, 'commands.ndjson'), endpoints, bar);
+    // 1. Load the data set through the writers' own code path, in bulk (src/bulk-load.ts).
+    let bar = progressBar('load through the writers (commands)', summary.commands, o.tty);
+    const loaded = await bulkLoad(join(dir, 'commands.ndjson'), {
+      js: jetstream(nc),
+      jsm: await jetstreamManager(nc),
+      ns,
+      endpoints,
+      progress: bar,
+    });
     bar.stop();
+    o.log(
+      `  loaded ${loaded.events.toLocaleString('en')} events: registry imports ${secs(loaded.registryMs)}, ledger ${secs(loaded.ledgerMs)} (${loaded.groupCommands.toLocaleString('en')} bank answers as ${loaded.groupEvents.toLocaleString('en')} events in bulk)`,
+    );
     const load = rate(loaded.events, loaded.ms);
     const tails = await streamTails(nc, ns);
     const total = [...tails.values()].reduce((a, b) => a + b, 0);
 
-    // 2. The naive pipeline over exactly these streams.
-    bar = progressBar('naive pipeline (pull→INSERT→ack)', total, o.tty);
-    const naive = await naivePipeline(nc, url, tails, 'naive', bar);
+    // 2. The naive pipeline over these streams (its rate is flat in size: a prefix is enough).
+    const naiveEvents = Math.min(total, naiveEventsMax);
+    bar = progressBar('naive pipeline (pull→INSERT→ack)', naiveEvents, o.tty);
+    const naive = await naivePipeline(nc, url, tails, 'naive', bar, naiveEvents);
     bar.stop();
 
     // 3. The projector service catching up from sequence 1 (live mode, realistic mix).
@@ -310,24 +318,35 @@ async function runStep(
     const books = createDb<Database>(url, { schema, max: 2, applicationName: 'fundtrace-bench' });
     const trace = await measureTrace(books, o.traceQueries);
 
-    // 6. Roster append: one roster of up to 50,000 rows, HTTP request to last acked event,
-    //    against the same bytes re-published plainly with 1,000 in flight.
-    const roster = await measureRoster(nc, books, ledger, endpoints, ns, o, last ? o.rosterRows : 0);
-
-    // 7. Writer cold start: the ledger-api restarted over its whole stream.
-    await ledger.stop();
-    services.splice(services.indexOf(ledger), 1);
-    ledger = await startService('ledger-api', ledgerPort!, env);
-    services.push(ledger);
-    endpoints.ledgerUrl = ledger.url;
+    // 6. Writer cold start: ledger-api started over the whole data set (rebuild to /health).
     const writerEvents = [...(await streamTails(nc, ns)).entries()]
       .filter(([k]) => k.includes('_LEDGER_'))
       .reduce((a, [, v]) => a + v, 0);
+    o.log(`  ledger-api cold start over ${writerEvents.toLocaleString('en')} events`);
+    const ledger = await startService('ledger-api', ledgerPort!, env);
+    services.push(ledger);
+    endpoints.ledgerUrl = ledger.url;
     const writer = {
       events: writerEvents,
       coldStartMs: Math.round(ledger.startMs),
       rssBytes: ledger.rssBytes(),
     };
+    o.log(
+      `  cold start ${secs(writer.coldStartMs)}, RSS ${Math.round((writer.rssBytes ?? 0) / 2 ** 20)} MiB`,
+    );
+
+    // 7. Roster append: one roster of up to 50,000 rows, HTTP request to last acked event,
+    //    against the same bytes re-published plainly with 1,000 in flight; then the same size
+    //    through the CLI import (CSV file → dry run → append).
+    const roster = await optional('roster', o, () =>
+      measureRoster(nc, books, ledger, endpoints, ns, o, last ? o.rosterRows : 0),
+    );
+    const rosterCli =
+      roster !== null && !('error' in roster)
+        ? await optional('roster through the CLI', o, () =>
+            measureRosterCli(nc, ledger, endpoints, ns, o, roster.householdIds),
+          )
+        : null;
 
     // 8. Notice board: a village page from cache.
     const notice = await optional('notice board', o, () =>
@@ -345,12 +364,19 @@ async function runStep(
       events: total,
       streams: Object.fromEntries(tails),
       load,
+      loadDetail: {
+        registryMs: Math.round(loaded.registryMs),
+        ledgerMs: Math.round(loaded.ledgerMs),
+        groupCommands: loaded.groupCommands,
+        groupEvents: loaded.groupEvents,
+      },
       naive,
       projector: projectorRate,
       replay,
       trace,
       writer,
-      roster,
+      roster: roster === null || 'error' in roster ? roster : withoutIds(roster),
+      rosterCli,
       notice,
       e2e,
     };
@@ -402,6 +428,53 @@ async function measureTrace(db: Kysely<Database>, queries: number) {
   };
 }
 
+/** What the roster phase reports (the household ids stay in the process, for the CLI roster). */
+export interface RosterFigures {
+  rows: number;
+  events: number;
+  ms: number;
+  perS: number;
+  baseline: Rate;
+  avgEventBytes: number;
+  /** Households imported through registry-api's HTTP import to reach the row count, and how long it took. */
+  topUp: { households: number; events: number; ms: number } | null;
+  /** How long the roster waited for ledger-api's registry tail to cover every imported household. */
+  registryWaitMs: number;
+}
+
+function withoutIds(r: RosterFigures & { householdIds: string[] }): RosterFigures {
+  const { householdIds: _, ...figures } = r;
+  return figures;
+}
+
+/** Sum of the events a command of the roster should append: one per row plus the roster's own record. */
+const rosterEventsFor = (rows: number) => rows + 1;
+
+/**
+ * ledger-api learns of households by tailing the registry; a roster decided before the tail has
+ * caught up would refuse (or, as in the first run, book a fraction of) the households just
+ * imported. Waits until the writer's registry position (GET …/summary, registrySeq) covers the
+ * REGISTRY stream's last sequence.
+ */
+async function untilRegistryCovered(nc: NatsConnection, ledgerUrl: string, token: string, ns: string) {
+  const jsm = await jetstreamManager(nc);
+  const target = (await jsm.streams.info(`${ns}_REGISTRY_${county}`)).state.last_seq;
+  const started = performance.now();
+  for (;;) {
+    const response = await fetch(`${ledgerUrl}/v1/partitions/${county}/summary`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    const body = (await response.json()) as { registrySeq?: number };
+    if (response.ok && typeof body.registrySeq === 'number' && body.registrySeq >= target)
+      return performance.now() - started;
+    if (performance.now() - started > registryWaitMsMax)
+      throw new Error(
+        `ledger-api's registry tail is at ${body.registrySeq} after ${registryWaitMsMax / 1000} s, the registry at ${target}`,
+      );
+    await new Promise((r) => setTimeout(r, checkpointPollMs * 4));
+  }
+}
+
 async function measureRoster(
   nc: NatsConnection,
   books: Kysely<Database>,
@@ -411,29 +484,15 @@ async function measureRoster(
   o: BenchOptions,
   /** Add households until the roster has this many rows (0: the step's own households only). */
   topUpTo: number,
-) {
+): Promise<RosterFigures & { householdIds: string[] }> {
   const { rows: households } = await sql<{ household_id: string }>`
     select household_id from households where partition = ${county} and status = 'registered' and account_hash is not null
     order by household_id limit ${topUpTo > 0 ? topUpTo : targetRosterRows}`.execute(books);
-  const rows = households.map((h, i) => ({
-    row: i + 2,
-    householdId: h.household_id,
-    quantity: 1,
-    amountFen: '18000',
-  }));
-  const body = JSON.stringify({
-    commandId: `bench-roster-${ns}`,
-    rosterId: 'RS-BENCH-INSURANCE',
-    // 医疗保险代缴 needs no notice, so the roster is decided on eligibility and money alone.
-    programmeCode: 'insurance_premium',
-    period: '2025',
-    accountId: 'POOL',
-    noticeId: null,
-    rows,
-  });
+  const householdIds = households.map((h) => h.household_id);
   // A county below the target's 50,000 payable households gets more, imported as a clerk would.
-  if (rows.length < topUpTo) {
-    const need = topUpTo - rows.length;
+  let topUp: RosterFigures['topUp'] = null;
+  if (householdIds.length < topUpTo) {
+    const need = topUpTo - householdIds.length;
     const extra = generateHouseholds({
       county,
       villages: 40,
@@ -450,7 +509,7 @@ async function measureRoster(
     for (const h of payable)
       for (const cells of householdToRows(h)) importRows.push({ row: importRows.length + 2, cells });
     const t = performance.now();
-    await sendCommand(
+    const events = await sendCommand(
       {
         service: 'registry',
         partition: county,
@@ -460,14 +519,32 @@ async function measureRoster(
       },
       endpoints,
     );
+    topUp = { households: payable.length, events, ms: Math.round(performance.now() - t) };
     o.log(
-      `  imported ${payable.length.toLocaleString('en')} more households for the roster in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+      `  imported ${payable.length.toLocaleString('en')} more households (${events.toLocaleString('en')} events) through registry-api in ${secs(topUp.ms)}`,
     );
-    for (const h of payable)
-      rows.push({ row: rows.length + 2, householdId: h.householdId, quantity: 1, amountFen: '18000' });
+    for (const h of payable) householdIds.push(h.householdId);
   }
-  o.log(`  roster of ${rows.length.toLocaleString('en')} rows through ledger-api`);
-  // The ledger learns of households by tailing the registry; the roster waits until it has.
+  const registryWaitMs = Math.round(await untilRegistryCovered(nc, ledger.url, endpoints.tokens.finance, ns));
+  const rows = householdIds.map((householdId, i) => ({
+    row: i + 2,
+    householdId,
+    quantity: 1,
+    amountFen: rosterAmountFen,
+  }));
+  const body = JSON.stringify({
+    commandId: `bench-roster-${ns}`,
+    rosterId: 'RS-BENCH-INSURANCE',
+    // 医疗保险代缴 needs no notice, so the roster is decided on eligibility and money alone.
+    programmeCode: 'insurance_premium',
+    period: '2025',
+    accountId: 'POOL',
+    noticeId: null,
+    rows,
+  });
+  o.log(
+    `  roster of ${rows.length.toLocaleString('en')} rows through ledger-api (registry tail waited ${secs(registryWaitMs)})`,
+  );
   const t = performance.now();
   const response = await fetch(`${ledger.url}/v1/partitions/${county}/rosters`, {
     method: 'POST',
@@ -481,6 +558,14 @@ async function measureRoster(
   o.log(
     `  roster: ${result.eventCount} events, seq ${result.firstSeq}–${result.lastSeq}, ${Math.round(ms)} ms`,
   );
+  // A roster that books fewer payments than it has rows is a failure, not a fast roster.
+  if (
+    result.eventCount !== rosterEventsFor(rows.length) ||
+    result.lastSeq - result.firstSeq + 1 !== result.eventCount
+  )
+    throw new Error(
+      `roster of ${rows.length} rows appended ${result.eventCount} events (seq ${result.firstSeq}–${result.lastSeq}), expected ${rosterEventsFor(rows.length)}`,
+    );
   // The baseline re-publishes the very bytes the writer stored, 1,000 in flight.
   const js = jetstream(nc);
   const jsm = await jetstreamManager(nc);
@@ -502,7 +587,101 @@ async function measureRoster(
   bar.stop();
   const perS = Math.round((result.eventCount / ms) * 1000);
   const avgEventBytes = Math.round(bytes.reduce((s, b) => s + b.length, 0) / Math.max(1, bytes.length));
-  return { rows: rows.length, events: result.eventCount, ms: Math.round(ms), perS, baseline, avgEventBytes };
+  return {
+    rows: rows.length,
+    events: result.eventCount,
+    ms: Math.round(ms),
+    perS,
+    baseline,
+    avgEventBytes,
+    topUp,
+    registryWaitMs,
+    householdIds,
+  };
+}
+
+export interface RosterCliFigures {
+  rows: number;
+  events: number;
+  /** From starting `fundtrace ledger import roster` to its exit: read the CSV, dry run, append. */
+  ms: number;
+  perS: number;
+}
+
+/**
+ * The same households as a roster file a clerk imports with the CLI (`fundtrace ledger import
+ * roster`, a child process against the running ledger-api): CSV read, every row checked by a dry
+ * run, then appended. Counted from the LEDGER stream, not from the CLI's words.
+ */
+async function measureRosterCli(
+  nc: NatsConnection,
+  ledger: RunningService,
+  endpoints: Endpoints,
+  ns: string,
+  o: BenchOptions,
+  householdIds: readonly string[],
+): Promise<RosterCliFigures> {
+  const dir = mkdtempSync(join(tmpdir(), 'fundtrace-bench-roster-'));
+  try {
+    const file = join(dir, 'roster.csv');
+    const yuan = `${Number(rosterAmountFen) / 100}`;
+    // A later period than the HTTP roster's, so no row repeats a payment already booked.
+    const lines = [
+      '户编号,项目代码,金额(元),期间,数量',
+      ...householdIds.map((h) => `${h},insurance_premium,${yuan},2026,1`),
+    ];
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    const jsm = await jetstreamManager(nc);
+    const stream = `${ns}_LEDGER_${county}`;
+    const before = (await jsm.streams.info(stream)).state.last_seq;
+    o.log(`  roster of ${householdIds.length.toLocaleString('en')} rows through the CLI import`);
+    const t = performance.now();
+    await runChild(
+      [
+        join(repoRoot, 'packages/cli/src/main.ts'),
+        'ledger',
+        'import',
+        'roster',
+        file,
+        '--partition',
+        county,
+        '--roster-id',
+        'RS-BENCH-CLI',
+        '--url',
+        ledger.url,
+        '--token',
+        endpoints.tokens.finance,
+      ],
+      'fundtrace ledger import roster',
+    );
+    const ms = performance.now() - t;
+    const events = (await jsm.streams.info(stream)).state.last_seq - before;
+    if (events !== rosterEventsFor(householdIds.length))
+      throw new Error(
+        `the CLI roster of ${householdIds.length} rows appended ${events} events, expected ${rosterEventsFor(householdIds.length)}`,
+      );
+    o.log(`  CLI roster: ${events} events in ${secs(ms)}`);
+    return { rows: householdIds.length, events, ms: Math.round(ms), perS: Math.round((events / ms) * 1000) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Runs a node script (tsx) of the repository as a child process; rejects with its stderr on a non-zero exit. */
+function runChild(args: string[], what: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr?.on('data', (c: Buffer) => {
+      stderr = (stderr + c.toString()).slice(-4_000);
+    });
+    child.on('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`${what} exited ${code}: ${stderr}`)),
+    );
+  });
 }
 
 async function measureNotice(
@@ -658,6 +837,10 @@ async function optional<T>(
     o.log(`  ${name} failed: ${String(error).slice(0, 500)}`);
     return { error: String(error).slice(0, 500) };
   }
+}
+
+function secs(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
 }
 
 function round2(n: number): number {

@@ -11,6 +11,7 @@ function collect(options: Parameters<typeof generateCommands>[0]) {
     scale: '',
     seed: '',
     counties: 0,
+    years: 0,
     households: 0,
     commands: 0,
     expectedEvents: 0,

@@ -14,7 +14,7 @@ import {
   releaseNamespace,
 } from '../src/guard';
 import { markdownReport, targetsOf } from '../src/report';
-import { runBench } from '../src/run';
+import { type RosterFigures, runBench } from '../src/run';
 
 // Proves the suite still runs end to end at a tiny scale against the machine's real NATS and
 // PostgreSQL (services spawned as in production), and that it never touches what it did not
@@ -101,9 +101,15 @@ describe('pnpm bench at a tiny scale', () => {
     expect(step.naive.count).toBe(step.events);
     expect(step.replay.count).toBe(step.events);
     expect(step.trace.queries).toBe(5);
-    // One event per row plus the roster's own record.
-    expect(step.roster.events).toBeGreaterThanOrEqual(step.roster.rows);
-    expect(step.roster.baseline.count).toBe(step.roster.events);
+    // The data set went in through the writers' own code, bank answers in bulk.
+    expect(step.loadDetail.groupCommands).toBeGreaterThan(0);
+    expect(step.loadDetail.groupEvents).toBe(step.loadDetail.groupCommands);
+    // One event per row plus the roster's own record, through HTTP and through the CLI import.
+    const roster = step.roster as RosterFigures;
+    expect(roster).not.toHaveProperty('error');
+    expect(roster.events).toBe(roster.rows + 1);
+    expect(roster.baseline.count).toBe(roster.events);
+    expect(step.rosterCli).toMatchObject({ rows: roster.rows, events: roster.rows + 1 });
     expect(step.notice).not.toHaveProperty('error');
     expect(step.e2e).not.toHaveProperty('error');
     const names = targetsOf(result).map((t) => t.name);
