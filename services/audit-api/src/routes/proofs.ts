@@ -1,15 +1,12 @@
 import { parseStreamName, streamName } from '@fundtrace/events';
+import { encodeBase64, type NoteVerifier, openCheckpoint, toHex } from '@fundtrace/merkle';
 import {
-  consistencyBundle,
-  encodeBase64,
-  type NoteVerifier,
-  openCheckpoint,
-  proveConsistency,
-  proveInclusion,
-  type TreeQueryRejection,
-  toHex,
-} from '@fundtrace/merkle';
-import { checkpointAtSize, latestCheckpoint, type Queryable, storedTree } from '@fundtrace/merkle/pg';
+  base64HashSchema,
+  type ProofRejection,
+  registerProofRoutes,
+  seqQuerySchema,
+} from '@fundtrace/merkle/http';
+import type { Queryable } from '@fundtrace/merkle/pg';
 import { type App, errorResponseSchema, requireRole } from '@fundtrace/service-kit';
 import { z } from 'zod';
 import { type EvidenceDeps, proveCited } from '../evidence';
@@ -18,8 +15,9 @@ import { auditRejections } from './shared';
 /**
  * The verifiable log as inspectors read it: the latest signed checkpoint of a stream, inclusion and
  * consistency proofs and evidence bundles. Nothing is computed here that the log-keeper did not
- * store: proofs come from its tree in PostgreSQL through @fundtrace/merkle's query functions, and
- * only checkpoints signed by the configured key are served.
+ * store: the proof routes are the log-keeper's own (@fundtrace/merkle/http) over its tree in
+ * PostgreSQL, behind the inspector role, and only checkpoints signed by the configured key and
+ * verifying with it are served.
  */
 
 const streamParam = z
@@ -29,15 +27,12 @@ const streamParam = z
     (name) => parseStreamName(name)?.namespace === '',
     'must be LEDGER_<code>, REGISTRY_<code> or AUDIT_<code>',
   );
-const sizeQuery = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
-const seqQuery = z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
-const base64Hash = z.string().meta({ description: 'base64 SHA-256 hash (32 bytes)' });
 
 const checkpointSchema = z.object({
   stream: z.string(),
   origin: z.string(),
   size: z.number().int(),
-  rootHash: base64Hash,
+  rootHash: base64HashSchema,
   note: z.string().meta({ description: 'the C2SP signed note; check it with the verifier key' }),
   signedAt: z.string(),
 });
@@ -57,43 +52,38 @@ export interface ProofDeps extends EvidenceDeps {
   readonly verifierKey: string;
 }
 
-function rejectTree(code: TreeQueryRejection, message: string, details: Record<string, unknown>): never {
+/** audit-api's refusal codes for the log: a missing checkpoint, a sequence or size out of range. */
+function reject(code: ProofRejection, message: string, details: Record<string, unknown>): never {
   const mapped =
-    code === 'leaf_index_out_of_range'
-      ? 'seq_out_of_range'
-      : code === 'size_beyond_tree'
-        ? 'size_out_of_range'
-        : 'invalid_range';
+    code === 'checkpoint_not_found'
+      ? code
+      : code === 'leaf_index_out_of_range'
+        ? 'seq_out_of_range'
+        : code === 'size_beyond_tree'
+          ? 'size_out_of_range'
+          : 'invalid_range';
   throw auditRejections.reject(mapped, message, details);
 }
 
 export function proofRoutes(app: App, deps: ProofDeps): void {
   const keyId = toHex(deps.verifier.keyId);
-  /** The log-keeper keys trees and checkpoints by the JetStream name (namespace included). */
-  const keyOf = (stream: string) => {
-    const ref = parseStreamName(stream)!;
-    return streamName(ref.context, ref.partition, deps.ns);
-  };
-  const tree = (stream: string) => storedTree(deps.logDb, keyOf(stream));
-
-  async function signed(stream: string, size?: number) {
-    const checkpoint =
-      size === undefined
-        ? await latestCheckpoint(deps.logDb, keyOf(stream), keyId)
-        : await checkpointAtSize(deps.logDb, keyOf(stream), size, keyId);
-    if (checkpoint === undefined) {
-      throw auditRejections.reject(
-        'checkpoint_not_found',
-        size === undefined
-          ? `No checkpoint of ${stream} has been signed yet`
-          : `No checkpoint of ${stream} at size ${size}`,
-        { stream, ...(size === undefined ? {} : { size }) },
-      );
-    }
+  const log = registerProofRoutes(app, {
+    db: deps.logDb,
+    // The log-keeper keys trees and checkpoints by the JetStream name (namespace included).
+    treeKey: (stream) => {
+      const ref = parseStreamName(stream)!;
+      return streamName(ref.context, ref.partition, deps.ns);
+    },
+    streamParam,
+    keyId,
+    guard: anyInspector,
+    unsignedHeadAsDefault: false,
     // What is served must verify with the key inspectors are told to trust.
-    openCheckpoint(checkpoint.note, deps.verifier);
-    return checkpoint;
-  }
+    verifyNote: (note) => openCheckpoint(note, deps.verifier),
+    reject,
+    tag: 'proofs',
+  });
+  const signed = (stream: string) => log.signed(stream);
 
   app.get(
     '/v1/verifier-key',
@@ -134,92 +124,6 @@ export function proofRoutes(app: App, deps: ProofDeps): void {
     },
   );
 
-  app.get(
-    '/v1/streams/:stream/proof/inclusion',
-    {
-      onRequest: anyInspector,
-      schema: {
-        summary:
-          'Inclusion proof: the event at `seq` is in the log of `size` events (default: latest checkpoint)',
-        tags: ['proofs'],
-        security: [{ bearerAuth: [] }],
-        params: z.object({ stream: streamParam }),
-        querystring: z.object({ seq: seqQuery, size: sizeQuery.optional() }),
-        response: {
-          200: z.object({
-            stream: z.string(),
-            seq: z.number().int(),
-            leafIndex: z.number().int(),
-            treeSize: z.number().int(),
-            leafHash: base64Hash,
-            rootHash: base64Hash,
-            proof: z.array(base64Hash),
-          }),
-          404: errorResponseSchema,
-          422: errorResponseSchema,
-        },
-      },
-    },
-    async (request) => {
-      const { stream } = request.params;
-      const { seq } = request.query;
-      const size = request.query.size ?? (await signed(stream)).size;
-      const proof = await proveInclusion(await tree(stream), seq - 1, size);
-      if (!proof.ok) rejectTree(proof.code, proof.message, { stream, seq, size });
-      return {
-        stream,
-        seq,
-        leafIndex: proof.value.leafIndex,
-        treeSize: proof.value.treeSize,
-        leafHash: encodeBase64(proof.value.leafHash),
-        rootHash: encodeBase64(proof.value.rootHash),
-        proof: proof.value.proof.map(encodeBase64),
-      };
-    },
-  );
-
-  app.get(
-    '/v1/streams/:stream/proof/consistency',
-    {
-      onRequest: anyInspector,
-      schema: {
-        summary:
-          'Consistency proof: the log at size `from` is a prefix of the log at `to` (default: latest checkpoint)',
-        tags: ['proofs'],
-        security: [{ bearerAuth: [] }],
-        params: z.object({ stream: streamParam }),
-        querystring: z.object({ from: sizeQuery, to: sizeQuery.optional() }),
-        response: {
-          200: z.object({
-            stream: z.string(),
-            from: z.number().int(),
-            to: z.number().int(),
-            oldRoot: base64Hash,
-            newRoot: base64Hash,
-            proof: z.array(base64Hash),
-          }),
-          404: errorResponseSchema,
-          422: errorResponseSchema,
-        },
-      },
-    },
-    async (request) => {
-      const { stream } = request.params;
-      const { from } = request.query;
-      const to = request.query.to ?? (await signed(stream)).size;
-      const proof = await proveConsistency(await tree(stream), from, to);
-      if (!proof.ok) rejectTree(proof.code, proof.message, { stream, from, to });
-      return {
-        stream,
-        from,
-        to,
-        oldRoot: encodeBase64(proof.value.oldRoot),
-        newRoot: encodeBase64(proof.value.newRoot),
-        proof: proof.value.proof.map(encodeBase64),
-      };
-    },
-  );
-
   const bundleSchema = z.object({
     format: z.string(),
     kind: z.enum(['inclusion', 'consistency']),
@@ -241,7 +145,7 @@ export function proofRoutes(app: App, deps: ProofDeps): void {
         tags: ['proofs'],
         security: [{ bearerAuth: [] }],
         params: z.object({ stream: streamParam }),
-        querystring: z.object({ seq: seqQuery }),
+        querystring: z.object({ seq: seqQuerySchema }),
         response: { 200: bundleSchema, 404: errorResponseSchema, 422: errorResponseSchema },
       },
     },
@@ -262,35 +166,6 @@ export function proofRoutes(app: App, deps: ProofDeps): void {
       }
       const { proven } = await proveCited(deps, [{ stream, seq, why: 'requested' }]);
       const bundle = proven[0]!.bundle;
-      return { ...bundle, proof: [...bundle.proof] };
-    },
-  );
-
-  app.get(
-    '/v1/streams/:stream/bundles/consistency',
-    {
-      onRequest: anyInspector,
-      schema: {
-        summary:
-          'Evidence bundle: two signed checkpoints and the consistency proof between them (`to` default: latest)',
-        tags: ['proofs'],
-        security: [{ bearerAuth: [] }],
-        params: z.object({ stream: streamParam }),
-        querystring: z.object({ from: sizeQuery, to: sizeQuery.optional() }),
-        response: { 200: bundleSchema, 404: errorResponseSchema, 422: errorResponseSchema },
-      },
-    },
-    async (request) => {
-      const { stream } = request.params;
-      const older = await signed(stream, request.query.from);
-      const newer = await signed(stream, request.query.to);
-      const proof = await proveConsistency(await tree(stream), older.size, newer.size);
-      if (!proof.ok) rejectTree(proof.code, proof.message, { stream, from: older.size, to: newer.size });
-      const bundle = consistencyBundle({
-        oldCheckpoint: older.note,
-        newCheckpoint: newer.note,
-        proof: proof.value.proof,
-      });
       return { ...bundle, proof: [...bundle.proof] };
     },
   );

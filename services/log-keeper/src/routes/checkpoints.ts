@@ -1,4 +1,5 @@
 import { checkpointOrigin, encodeBase64, toHex } from '@fundtrace/merkle';
+import { base64HashSchema, sizeQuerySchema } from '@fundtrace/merkle/http';
 import {
   checkpointAtSize,
   latestCheckpoint,
@@ -8,7 +9,7 @@ import {
 import { type App, errorResponseSchema, requireRole } from '@fundtrace/service-kit';
 import { z } from 'zod';
 import { keeperRejections } from '../rejections';
-import { base64Hash, partitionOf, sizeQuery, streamParam } from '../streams';
+import { partitionOf, streamParam } from '../streams';
 import type { RouteDeps } from './deps';
 
 /**
@@ -25,7 +26,7 @@ export const checkpointResponse = z.object({
   stream: z.string(),
   origin: z.string(),
   size: z.number().int(),
-  rootHash: base64Hash,
+  rootHash: base64HashSchema,
   keyId: z.string(),
   /** The C2SP signed note: what a reader saves and later checks with the verifier key. */
   note: z.string(),
@@ -108,7 +109,7 @@ export function checkpointRoutes(app: App, deps: RouteDeps): void {
       schema: {
         summary: 'The checkpoint signed at exactly this tree size',
         tags: ['checkpoints'],
-        params: z.object({ stream: streamParam, size: sizeQuery }),
+        params: z.object({ stream: streamParam, size: sizeQuerySchema }),
         response: { 200: checkpointResponse, 404: errorResponseSchema },
       },
     },
@@ -145,7 +146,7 @@ export function checkpointRoutes(app: App, deps: RouteDeps): void {
         security: [{ bearerAuth: [] }],
         params: streamParams,
         // No body at all arrives as null: "sign what you have".
-        body: z.object({ atLeastSize: sizeQuery.optional() }).strict().nullish(),
+        body: z.object({ atLeastSize: sizeQuerySchema.optional() }).strict().nullish(),
         response: {
           200: checkpointResponse,
           201: checkpointResponse,
