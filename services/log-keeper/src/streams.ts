@@ -17,12 +17,6 @@ export function partitionOf(stream: string): string {
   return ref.partition;
 }
 
-/** Sizes and sequences: whole numbers within 2^53 (JetStream sequences in practice). */
-export const sizeQuery = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
-export const seqQuery = z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
-
-export const base64Hash = z.string().meta({ description: 'base64 SHA-256 hash (32 bytes)' });
-
 /**
  * The key of a stream's tree in the merkle tables: the JetStream stream name, so a
  * benchmark or test namespace sharing a database never mixes its trees with the
