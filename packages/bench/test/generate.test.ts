@@ -51,8 +51,14 @@ describe('fundtrace generate', () => {
     );
     expect(issued.every((i) => i >= 0)).toBe(true);
     expect([...issued].sort((a, b) => a - b)).toEqual(issued);
-    const received = paths.lastIndexOf('411325:receipts');
-    expect(received).toBeLessThan(paths.indexOf('411325:earmarks'));
+    // Each fiscal year's money reaches the county before that year's first earmark.
+    const receipts = paths.flatMap((p, i) => (p === '411325:receipts' ? [i] : []));
+    const plans = paths.flatMap((p, i) => (p === '411325:plans' ? [i] : []));
+    expect(receipts).toHaveLength(plans.length);
+    receipts.forEach((r, year) => {
+      expect(r).toBeLessThan(plans[year]!);
+      expect(paths.indexOf('411325:earmarks', plans[year])).toBeGreaterThan(r);
+    });
   });
 
   it('covers the mix: monthly and yearly rosters, settlements, returns with re-payments, reversals', () => {
@@ -79,6 +85,24 @@ describe('fundtrace generate', () => {
       const amount = l.body.amountFen;
       if (amount !== undefined) expect(amount).toMatch(/^[1-9][0-9]*$/);
     }
+  });
+
+  it('spans fiscal years: each year has its budget, plan and rosters, and no command id repeats', () => {
+    const two = collect({ scale: 'county', seed: 't1', households: 200, years: 2 });
+    const one = collect({ scale: 'county', seed: 't1', households: 200, years: 1 });
+    expect(two.summary.years).toBe(2);
+    const ids = two.lines.map((l) => String(l.body.commandId));
+    expect(new Set(ids).size).toBe(ids.length);
+    const plans = two.lines.filter((l) => l.path === 'plans').map((l) => l.body.fiscalYear);
+    expect(plans).toEqual([2023, 2024]);
+    const periods = new Set(two.lines.filter((l) => l.path === 'rosters').map((l) => l.body.period));
+    expect(periods.has('2023-01') && periods.has('2024-12')).toBe(true);
+    // Households are registered once; the books of each year roughly double the events.
+    expect(two.lines.filter((l) => l.path === 'imports')).toHaveLength(1);
+    expect(two.summary.expectedEvents).toBeGreaterThan(
+      1.8 * one.summary.expectedEvents - one.summary.households * 2,
+    );
+    expect(() => collect({ scale: 'county', seed: 'x', households: 10, years: 0 })).toThrow(/--years/);
   });
 
   it('province scale has at least 20 counties under real cities', () => {

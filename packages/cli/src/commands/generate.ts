@@ -41,8 +41,19 @@ const householdsPerProject = 1_000;
 const returnShare = 0.004;
 /** Share of projects whose second disbursement is reversed (冲正) for a wrong amount. */
 const reversalShare = 0.05;
-/** The fiscal year of the data set: in the past, so every notice period is over. */
-const year = 2024;
+/**
+ * The last fiscal year of the data set: in the past, so every notice period is over. A data set
+ * covers `years` fiscal years ending with this one (books accumulate: a county's ledger holds
+ * every year since it started, and a household's trace spans them).
+ */
+const lastYear = 2024;
+/**
+ * Fiscal years at `--scale county` by default: two years of a 50,000-household county are the
+ * issue's ≈ 1,000,000 events (one year is ≈ 525,000).
+ */
+export const defaultYears = 2;
+/** Most fiscal years a data set may span. */
+const yearsMax = 10;
 /** Most households a run may ask for per county: the pii generator's own cap. */
 const householdsPerCountyMax = 1_000_000;
 
@@ -77,6 +88,8 @@ export interface GenerateOptions {
   seed: string;
   /** Households per county (default: the scale's). */
   households?: number;
+  /** Fiscal years ending with 2024 (default `defaultYears`). */
+  years?: number;
 }
 
 export interface CommandLine {
@@ -93,6 +106,7 @@ export interface GenerateSummary {
   scale: string;
   seed: string;
   counties: number;
+  years: number;
   households: number;
   commands: number;
   /** What the commands should append (events), by kind; the writers' answers are the truth. */
@@ -113,6 +127,10 @@ export function* generateCommands(
   const perCounty = options.households ?? countyHouseholds;
   if (!Number.isInteger(perCounty) || perCounty < 10 || perCounty > householdsPerCountyMax)
     throw new UsageError(`--households must be an integer from 10 to ${householdsPerCountyMax}`);
+  const yearCount = options.years ?? defaultYears;
+  if (!Number.isInteger(yearCount) || yearCount < 1 || yearCount > yearsMax)
+    throw new UsageError(`--years must be an integer from 1 to ${yearsMax}`);
+  const years = Array.from({ length: yearCount }, (_, i) => lastYear - yearCount + 1 + i);
   const chosen =
     options.scale === 'county'
       ? [{ city: henan[0]!.city, cityName: henan[0]!.cityName, counties: ['411325'] }]
@@ -122,12 +140,18 @@ export function* generateCommands(
     scale: options.scale,
     seed: options.seed,
     counties: 0,
+    years: 0,
     households: 0,
     commands: 0,
     expectedEvents: 0,
     payments: 0,
   };
-  Object.assign(s, { scale: options.scale, seed: options.seed, counties: counties.length });
+  Object.assign(s, {
+    scale: options.scale,
+    seed: options.seed,
+    counties: counties.length,
+    years: years.length,
+  });
   const count = (line: CommandLine, events: number): CommandLine => {
     s.commands++;
     s.expectedEvents += events;
@@ -172,7 +196,8 @@ export function* generateCommands(
     }
   }
 
-  // Pools at every level, the central budget, allocations down the chain and their receipts.
+  // Pools at every level, then per fiscal year the central budget, allocations down the chain
+  // and their receipts, and the county's books of the year.
   const partitions = [central, province, ...chosen.map((c) => c.city), ...counties.map((c) => c.county)];
   for (const partition of partitions)
     yield ledger(partition, 'accounts', {
@@ -184,51 +209,60 @@ export function* generateCommands(
   const countyNeed = countyBudgetFen(perCounty);
   const cityNeed = new Map(chosen.map((c) => [c.city, countyNeed * BigInt(c.counties.length)]));
   const provinceNeed = countyNeed * BigInt(counties.length);
-  yield ledger(central, 'receipts', {
-    commandId: `gen-${options.seed}-budget`,
-    receiptId: `BUDGET-${year}`,
-    accountId: 'POOL',
-    amountFen: fen(provinceNeed),
-    origin: {
-      kind: 'external',
-      payer: '中央财政',
-      documentNumber: `财预〔${year}〕1号`,
-      fundSource: 'central',
-      purpose: 'general',
-      fiscalYear: year,
-    },
-  });
-  let doc = 31;
-  const allocate = function* (from: string, to: string, amount: bigint) {
-    const allocationId = `AL-${year}-${to}`;
-    yield ledger(from, 'allocations', {
-      commandId: `gen-${options.seed}-issue-${to}`,
-      allocationId,
-      toPartition: to,
-      fromAccountId: 'POOL',
-      documentNumber: `财农〔${year}〕${doc++}号`,
-      fundSource: 'central',
-      purpose: 'general',
-      fiscalYear: year,
-      title: `${year}年中央财政专项扶贫资金`,
-      amountFen: fen(amount),
-    });
-    yield ledger(to, 'receipts', {
-      commandId: `gen-${options.seed}-receive-${to}`,
-      receiptId: `RC-${year}-${to}`,
+  // One random stream per county, drawn on across the years.
+  const randoms = new Map(
+    counties.map(({ county }) => [county, seededRandom(`${options.seed}-ledger-${county}`)]),
+  );
+  for (const year of years) {
+    // The first year keeps the ids of a one-year data set, so `--years 1` is unchanged.
+    const tag = year === years[0] ? '' : `-${year}`;
+    yield ledger(central, 'receipts', {
+      commandId: `gen-${options.seed}-budget${tag}`,
+      receiptId: `BUDGET-${year}`,
       accountId: 'POOL',
-      amountFen: fen(amount),
-      origin: { kind: 'partition', partition: from, allocationId },
+      amountFen: fen(provinceNeed),
+      origin: {
+        kind: 'external',
+        payer: '中央财政',
+        documentNumber: `财预〔${year}〕1号`,
+        fundSource: 'central',
+        purpose: 'general',
+        fiscalYear: year,
+      },
     });
-  };
-  yield* allocate(central, province, provinceNeed);
-  for (const c of chosen) yield* allocate(province, c.city, cityNeed.get(c.city)!);
-  for (const c of counties) yield* allocate(c.city, c.county, countyNeed);
+    let doc = 31;
+    const allocate = function* (from: string, to: string, amount: bigint) {
+      const allocationId = `AL-${year}-${to}`;
+      yield ledger(from, 'allocations', {
+        commandId: `gen-${options.seed}-issue-${to}${tag}`,
+        allocationId,
+        toPartition: to,
+        fromAccountId: 'POOL',
+        documentNumber: `财农〔${year}〕${doc++}号`,
+        fundSource: 'central',
+        purpose: 'general',
+        fiscalYear: year,
+        title: `${year}年中央财政专项扶贫资金`,
+        amountFen: fen(amount),
+      });
+      yield ledger(to, 'receipts', {
+        commandId: `gen-${options.seed}-receive-${to}${tag}`,
+        receiptId: `RC-${year}-${to}`,
+        accountId: 'POOL',
+        amountFen: fen(amount),
+        origin: { kind: 'partition', partition: from, allocationId },
+      });
+    };
+    yield* allocate(central, province, provinceNeed);
+    for (const c of chosen) yield* allocate(province, c.city, cityNeed.get(c.city)!);
+    for (const c of counties) yield* allocate(c.city, c.county, countyNeed);
 
-  for (const { county } of counties) {
-    const random = seededRandom(`${options.seed}-ledger-${county}`);
-    yield* countyLedger(county, byCounty.get(county)!, random, options.seed, ledger, s);
-    byCounty.delete(county);
+    for (const { county } of counties)
+      yield* countyLedger(county, byCounty.get(county)!, randoms.get(county)!, options.seed, ledger, s, {
+        year,
+        tag,
+        firstYear: year === years[0],
+      });
   }
 }
 
@@ -251,6 +285,24 @@ function countyBudgetFen(households: number): bigint {
   return 2n * projects * 100_000_000n + BigInt(households) * perHousehold;
 }
 
+/** A payment the bank returned, re-paid (补发) once the card is fixed. */
+interface Returned {
+  householdId: string;
+  code: string;
+  period: string;
+  quantity: number;
+  amountFen: bigint;
+}
+
+/** One fiscal year of a county's books. */
+interface LedgerYear {
+  year: number;
+  /** Suffix of ids that would repeat across years (empty in the first year). */
+  tag: string;
+  /** The first year opens the implementing units' accounts. */
+  firstYear: boolean;
+}
+
 type Ledger = (
   partition: string,
   path: string,
@@ -266,8 +318,9 @@ function* countyLedger(
   seed: string,
   ledger: Ledger,
   s: GenerateSummary,
+  { year, tag, firstYear }: LedgerYear,
 ): Generator<CommandLine> {
-  const id = (name: string) => `gen-${seed}-${county}-${name}`;
+  const id = (name: string) => `gen-${seed}-${county}-${name}${tag}`;
   const payable = households.filter((h) => h.status !== 'lifted' && h.account !== null);
   const villages = [...new Set(households.map((h) => h.villageCode))];
 
@@ -299,9 +352,9 @@ function* countyLedger(
     ],
   });
   for (let p = 0; p < projects; p++) {
-    const projectId = `PRJ-${p}`;
+    const projectId = `PRJ-${p}${tag}`;
     const unit = `UNIT-${p % 7}`;
-    if (p < 7)
+    if (firstYear && p < 7)
       yield ledger(county, 'accounts', {
         commandId: id(`unit-${p}`),
         accountId: unit,
@@ -329,14 +382,14 @@ function* countyLedger(
     });
     yield ledger(county, 'earmarks', {
       commandId: id(`earmark-${p}`),
-      earmarkId: `EM-${p}`,
+      earmarkId: `EM-${p}${tag}`,
       projectId,
       fromAccountId: 'POOL',
       amountFen: fen(amount),
     });
     yield ledger(county, 'acceptances', {
       commandId: id(`acceptance-${p}`),
-      acceptanceId: `ACC-${p}`,
+      acceptanceId: `ACC-${p}${tag}`,
       projectId,
       documentNumber: `验〔${year}〕${p + 1}号`,
       acceptedOn: `${year}-05-20`,
@@ -346,18 +399,18 @@ function* countyLedger(
     for (const [k, part] of [first, amount - first].entries()) {
       yield ledger(county, 'disbursements', {
         commandId: id(`disburse-${p}-${k}`),
-        disbursementId: `DB-${p}-${k}`,
+        disbursementId: `DB-${p}-${k}${tag}`,
         projectId,
         amountFen: fen(part),
-        acceptanceId: `ACC-${p}`,
+        acceptanceId: `ACC-${p}${tag}`,
       });
     }
     if (random.next() < reversalShare)
       yield ledger(county, 'reversals', {
         commandId: id(`reverse-${p}`),
-        reversalId: `RV-DB-${p}-1`,
+        reversalId: `RV-DB-${p}-1${tag}`,
         movementKind: 'disbursement',
-        movementId: `DB-${p}-1`,
+        movementId: `DB-${p}-1${tag}`,
         reason: '金额录入错误',
       });
   }
@@ -380,8 +433,7 @@ function* countyLedger(
     if (random.next() < 0.1) yulu.push(h);
   }
 
-  let returned: { householdId: string; code: string; period: string; quantity: number; amountFen: bigint }[] =
-    [];
+  let returned: Returned[] = [];
   const roster = function* (
     code: string,
     period: string,
@@ -516,13 +568,27 @@ export function generateCommand(): Command {
     )
     .option('--seed <seed>', 'seed: the same seed always gives the same data', '1')
     .option('--households <n>', 'households per county (default: the scale’s)')
+    .option('--years <n>', `fiscal years ending with ${lastYear}`, String(defaultYears))
     .requiredOption('--out <dir>', 'directory to write commands.ndjson and summary.json into')
-    .action(async (o: { scale: 'county' | 'province'; seed: string; households?: string; out: string }) => {
-      const households = o.households === undefined ? undefined : Number(o.households);
-      mkdirSync(o.out, { recursive: true });
-      const summary = await writeDataSet(o.out, { scale: o.scale, seed: o.seed, households });
-      process.stdout.write(`${JSON.stringify(summary)}\n`);
-    });
+    .action(
+      async (o: {
+        scale: 'county' | 'province';
+        seed: string;
+        households?: string;
+        years: string;
+        out: string;
+      }) => {
+        const households = o.households === undefined ? undefined : Number(o.households);
+        mkdirSync(o.out, { recursive: true });
+        const summary = await writeDataSet(o.out, {
+          scale: o.scale,
+          seed: o.seed,
+          households,
+          years: Number(o.years),
+        });
+        process.stdout.write(`${JSON.stringify(summary)}\n`);
+      },
+    );
 }
 
 /** Writes `commands.ndjson` and `summary.json` into `dir`, honouring back-pressure. */
@@ -531,6 +597,7 @@ export async function writeDataSet(dir: string, options: GenerateOptions): Promi
     scale: options.scale,
     seed: options.seed,
     counties: 0,
+    years: 0,
     households: 0,
     commands: 0,
     expectedEvents: 0,
