@@ -26,6 +26,7 @@ import { type ErrorResponse, internalErrorCode, isRejection, type ValidationIssu
 import { Readiness } from './health';
 import { createLogger } from './logger';
 import { createMetrics, type ServiceMetrics, unmatchedRoute } from './metrics';
+import { isNatsUnavailable, natsRetryAfterSeconds, natsUnavailableCode } from './plugins/nats';
 import { serializerCompiler, type ZodTypeProvider } from './type-provider';
 
 /**
@@ -178,6 +179,20 @@ function handleError(error: FastifyError, request: FastifyRequest, reply: Fastif
     return reply
       .status(400)
       .send(errorBody('validation_failed', `The request has ${issues.length} invalid field(s)`, details));
+  }
+  if (isNatsUnavailable(error)) {
+    // NATS stopped answering in the middle of the request (the connection dropped or the server
+    // froze): temporary, and safe to retry with the same command id.
+    request.log.warn({ err: error }, 'NATS unavailable');
+    return reply
+      .status(503)
+      .header('retry-after', String(natsRetryAfterSeconds))
+      .send(
+        errorBody(
+          natsUnavailableCode,
+          'The event log (NATS) did not answer. Retry the same request, with the same commandId, in a few seconds: a command is never booked twice.',
+        ),
+      );
   }
   if (isResponseSerializationError(error)) {
     // The handler produced something its own contract forbids: a bug, never the client's fault.

@@ -74,10 +74,13 @@ export {
 export { createMetrics, httpDurationBucketsSeconds, type ServiceMetrics, unmatchedRoute } from './metrics';
 export { type DbPluginOptions, dbPlugin } from './plugins/db';
 export {
+  isNatsUnavailable,
   type NatsPluginOptions,
   natsConnectTimeoutMs,
   natsPlugin,
   natsReconnectWaitMs,
+  natsRetryAfterSeconds,
+  natsUnavailableCode,
 } from './plugins/nats';
 export {
   type RunningService,

@@ -8,6 +8,43 @@ export const natsConnectTimeoutMs = 10_000;
 /** Wait between reconnect attempts after a lost connection (the client retries forever meanwhile). */
 export const natsReconnectWaitMs = 1_000;
 
+/** Seconds a client is told to wait (Retry-After) before retrying a command refused while NATS is away. */
+export const natsRetryAfterSeconds = 2;
+
+/** The code of a command refused because the event log (NATS) is unreachable. */
+export const natsUnavailableCode = 'nats_unavailable';
+
+/**
+ * Names of the errors that mean "NATS did not answer": the client's own (nats-core) and the
+ * eventlog's unknown append outcomes. The command may be retried with the same id: a writer
+ * either appended nothing or the retry is answered as a duplicate.
+ */
+const natsUnavailableErrors = new Set([
+  'TimeoutError',
+  'NoRespondersError',
+  'RequestError',
+  'ConnectionError',
+  'ClosedConnectionError',
+  'DrainingConnectionError',
+  'AppendOutcomeUnknownError',
+  'BatchOutcomeUnknownError',
+]);
+
+/** Whether `error` (or an error it wraps) says NATS could not be reached. */
+export function isNatsUnavailable(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (natsUnavailableErrors.has(e.name)) return true;
+  }
+  return false;
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** A POST that needs no NATS (a search over in-memory state): not refused while NATS is away. */
+    natsOptional?: boolean;
+  }
+}
+
 export interface NatsPluginOptions {
   /** One or more `nats://` URLs, comma-separated (config's NATS_URL). */
   url: string;
@@ -51,13 +88,38 @@ export const natsPlugin = fp<NatsPluginOptions>(
     });
 
     // Connection changes are what an operator looks for first when commands start failing.
+    let connected = true;
     void (async () => {
       for await (const status of nc.status()) {
-        if (status.type === 'disconnect') app.log.warn({ server: status.server }, 'NATS disconnected');
-        else if (status.type === 'reconnect') app.log.info({ server: status.server }, 'NATS reconnected');
-        else if (status.type === 'error') app.log.error({ err: status.error }, 'NATS server error');
+        if (status.type === 'disconnect') {
+          connected = false;
+          app.log.warn({ server: status.server }, 'NATS disconnected');
+        } else if (status.type === 'reconnect') {
+          connected = true;
+          app.log.info({ server: status.server }, 'NATS reconnected');
+        } else if (status.type === 'error') app.log.error({ err: status.error }, 'NATS server error');
       }
     })();
+
+    // While disconnected, a command would wait for its NATS request to time out (seconds) and its
+    // publish would sit in the client's buffer, to be sent on reconnect after the client gave up.
+    // Refuse it at once instead: nothing is written, and the client retries with the same id.
+    app.addHook('onRequest', async (request, reply) => {
+      if (connected && !nc.isClosed()) return;
+      if (request.method === 'GET' || request.method === 'HEAD' || request.method === 'OPTIONS') return;
+      if (request.routeOptions.config?.natsOptional) return;
+      return reply
+        .status(503)
+        .header('retry-after', String(natsRetryAfterSeconds))
+        .send({
+          error: {
+            code: natsUnavailableCode,
+            message:
+              'The event log (NATS) is unreachable, so nothing was written. Retry the same request, with the same commandId, in a few seconds.',
+            details: {},
+          },
+        });
+    });
 
     app.readiness.add('nats', async () => {
       if (nc.isClosed()) throw new Error('connection closed');
