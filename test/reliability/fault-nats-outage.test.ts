@@ -1,0 +1,292 @@
+import { randomBytes } from 'node:crypto';
+import { checkBooks } from '@fundtrace/books';
+import { createDb, type Database } from '@fundtrace/db';
+import { connectNats, lastSequence } from '@fundtrace/eventlog';
+import { streamName } from '@fundtrace/events';
+import { defaultOriginPrefix, parseSigningKey } from '@fundtrace/merkle';
+import { generateHouseholds } from '@fundtrace/pii';
+import {
+  type PrivateNats,
+  recordReliability,
+  reliabilityIterations,
+  startPrivateNats,
+  testNamespace,
+  useTestInfra,
+} from '@fundtrace/testkit';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  call,
+  faultLogDir,
+  openFundedPool,
+  type ServiceProcess,
+  startService,
+  testJwtSecret,
+  token,
+} from './support/faults';
+
+/**
+ * NATS goes away (SIGKILL of a private nats-server) under the running services. Every command of
+ * the two writers, ledger-api and registry-api, must fail fast with 503, a Retry-After header and a
+ * code saying why; nothing may be half-written (the streams hold exactly what was acknowledged); the
+ * read side (audit-api and the notice board from PostgreSQL, the writers' own queries) keeps
+ * answering. Once NATS is back, the same commands with the same ids succeed and the books hold
+ * exactly the expected money.
+ */
+
+const infra = useTestInfra({ nats: false });
+const partition = '411325';
+const secret = testJwtSecret();
+let nats: PrivateNats;
+const services: ServiceProcess[] = [];
+let ledger: ServiceProcess;
+let registry: ServiceProcess;
+let audit: ServiceProcess;
+let board: ServiceProcess;
+const ns = testNamespace();
+
+beforeAll(async () => {
+  nats = await startPrivateNats({ jetstream: true });
+  const logDir = faultLogDir(ns);
+  const signing = randomBytes(32).toString('base64');
+  const base = {
+    NATS_URL: nats.url,
+    DATABASE_URL: infra.databaseUrl,
+    FUNDTRACE_NAMESPACE: ns,
+    JWT_SECRET: secret,
+  };
+  const start = async (name: Parameters<typeof startService>[0], env: Record<string, string> = {}) => {
+    const service = await startService(name, { ...base, ...env }, { logDir });
+    services.push(service);
+    return service;
+  };
+  registry = await start('registry-api', {
+    REGISTRY_PARTITIONS: partition,
+    PII_KEYS: `k1:${randomBytes(32).toString('base64')}`,
+    PII_ACTIVE_KEY: 'k1',
+    PII_HMAC_KEY: randomBytes(32).toString('base64'),
+  });
+  ledger = await start('ledger-api', { LEDGER_PARTITIONS: partition });
+  await start('projector');
+  const verifier = parseSigningKey(defaultOriginPrefix, signing).verifierKey;
+  audit = await start('audit-api', {
+    AUDIT_PARTITIONS: partition,
+    LOG_VERIFIER_KEY: verifier,
+    RULES_INTERVAL_MS: '3600000',
+  });
+  board = await start('notice-board', { LEDGER_API_URL: ledger.url, LOG_VERIFIER_KEY: verifier });
+});
+
+afterAll(async () => {
+  for (const service of services.reverse()) await service.stop().catch(() => undefined);
+  await nats?.stop();
+});
+
+/** Last sequence of each of the partition's streams on the private server. */
+async function sequences(): Promise<Record<string, number>> {
+  const nc = await connectNats(nats.url, { name: 'outage-check' });
+  try {
+    const jsm = await jetstreamManager(nc);
+    const out: Record<string, number> = {};
+    for (const context of ['ledger', 'registry'] as const) {
+      out[context] = await lastSequence(jsm, streamName(context, partition, ns)).catch(() => 0);
+    }
+    return out;
+  } finally {
+    await nc.close();
+  }
+}
+
+async function projectedTo(seqs: Record<string, number>): Promise<boolean> {
+  const { rows } = await sql<{ stream: string; last_seq: string }>`
+    select stream, last_seq::text from books.projection_checkpoints`.execute(infra.db);
+  const at = new Map(rows.map((r) => [r.stream, Number(r.last_seq)]));
+  return Object.entries(seqs).every(
+    ([context, seq]) => (at.get(streamName(context as 'ledger', partition, ns)) ?? 0) >= seq,
+  );
+}
+
+async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 180_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe().catch(() => false))) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+describe('NATS unavailable', () => {
+  it('commands fail fast with 503 and Retry-After, nothing is half-written, reads keep working, and the same commands succeed afterwards', async () => {
+    const finance = await token(secret, 'finance', [partition]);
+    const registrar = await token(secret, 'registry', [partition]);
+    const inspector = await token(secret, 'inspector', [partition]);
+    const fundedFen = 10_000_000n;
+    await openFundedPool(ledger.url, finance, partition, fundedFen, 'out');
+    const [household, second] = generateHouseholds({
+      county: partition,
+      villages: 2,
+      count: 2,
+      seed: 'outage',
+    });
+    const registered = await call(
+      'POST',
+      `${registry.url}/v1/partitions/${partition}/households`,
+      registrar,
+      {
+        commandId: 'reg-1',
+        household,
+      },
+    );
+    expect(registered.status, JSON.stringify(registered.body)).toBe(201);
+    const before = await sequences();
+    const householdEvents = 2;
+    expect(before.registry).toBe(householdEvents);
+    await until('the projector to catch up', () => projectedTo(before));
+
+    const reads = {
+      'audit-api progress': `${audit.url}/v1/partitions/${partition}/progress`,
+      'ledger-api account': `${ledger.url}/v1/partitions/${partition}/accounts/POOL`,
+      'registry-api household': `${registry.url}/v1/partitions/${partition}/households/${household!.householdId}`,
+      'notice-board county': `${board.url}/api/r/${partition}`,
+    };
+    const readAs = (name: string) =>
+      name.startsWith('audit') ? inspector : name.startsWith('notice') ? null : finance;
+    const baseline: Record<string, number> = {};
+    for (const [name, url] of Object.entries(reads)) {
+      baseline[name] = (await call('GET', url, readAs(name))).status;
+      expect(baseline[name], name).toBe(200);
+    }
+
+    const commands = [
+      {
+        name: 'ledger-api receipt',
+        url: `${ledger.url}/v1/partitions/${partition}/receipts`,
+        bearer: finance,
+        body: {
+          commandId: 'out-receipt-2',
+          receiptId: 'out-R2',
+          accountId: 'POOL',
+          amountFen: '5000000',
+          origin: {
+            kind: 'external',
+            payer: '县财政',
+            documentNumber: '内财〔2026〕2号',
+            fundSource: 'county',
+            purpose: 'social_assistance',
+            fiscalYear: 2026,
+          },
+        },
+      },
+      {
+        name: 'registry-api household',
+        url: `${registry.url}/v1/partitions/${partition}/households`,
+        bearer: registrar,
+        body: { commandId: 'reg-2', household: second },
+      },
+    ];
+
+    const outages = reliabilityIterations(1, 3);
+    const answers: Array<Record<string, unknown>> = [];
+    /** A command during an outage: 503 nats_unavailable with Retry-After and a message to act on. */
+    const expectRefused = async (command: (typeof commands)[number], outage: string) => {
+      const startedMs = Date.now();
+      const answer = await call('POST', command.url, command.bearer, command.body, 60_000);
+      const ms = Date.now() - startedMs;
+      expect(answer.status, `${command.name} (${outage}): ${JSON.stringify(answer.body)}`).toBe(503);
+      expect(answer.headers.get('retry-after'), command.name).toMatch(/^[1-9][0-9]*$/);
+      expect(answer.body.error.code, command.name).toBe('nats_unavailable');
+      expect(answer.body.error.message).toContain('Retry the same request');
+      answers.push({
+        outage,
+        command: command.name,
+        status: answer.status,
+        code: answer.body.error.code,
+        retryAfter: answer.headers.get('retry-after'),
+        ms,
+      });
+    };
+    for (let outage = 0; outage < outages; outage++) {
+      await nats.kill('SIGKILL');
+      for (const command of commands) await expectRefused(command, `killed ${outage + 1}`);
+      for (const [name, url] of Object.entries(reads)) {
+        const answer = await call('GET', url, readAs(name), undefined, 60_000);
+        expect(answer.status, `${name} during the outage: ${JSON.stringify(answer.body).slice(0, 300)}`).toBe(
+          baseline[name],
+        );
+      }
+      await nats.restart();
+      // Nothing half-written: the refused commands left no event behind, also after reconnecting.
+      await until(
+        'the writers to reconnect',
+        async () => (await call('GET', `${ledger.url}/ready`, null)).status === 200,
+      );
+      await until(
+        'registry-api to reconnect',
+        async () => (await call('GET', `${registry.url}/ready`, null)).status === 200,
+      );
+      expect(await sequences()).toEqual(before);
+    }
+
+    // A frozen server (SIGSTOP): the connection looks alive, requests time out instead.
+    nats.nodes[0]!.pause();
+    try {
+      for (const command of commands) await expectRefused(command, 'frozen');
+    } finally {
+      nats.nodes[0]!.resume();
+    }
+    await until(
+      'the writers to answer again',
+      async () => (await call('GET', `${ledger.url}/ready`, null)).status === 200,
+    );
+    // A frozen server may still store what reached it before the freeze: the whole command or
+    // nothing, never a part (a household is HouseholdRegistered + AccountBound). The 503 said so:
+    // the retry below is then answered with the original result.
+    const frozen = await sequences();
+    expect([0, 1]).toContain(frozen.ledger - before.ledger);
+    expect([0, householdEvents]).toContain(frozen.registry - before.registry);
+
+    // Back: the same commands, same ids, are booked exactly once.
+    for (const command of commands) {
+      const answer = await call('POST', command.url, command.bearer, command.body);
+      expect([200, 201], `${command.name}: ${JSON.stringify(answer.body)}`).toContain(answer.status);
+      expect(answer.body.duplicate).toBe(answer.status === 200);
+    }
+    const after = await sequences();
+    expect(after).toEqual({ ledger: before.ledger + 1, registry: before.registry + householdEvents });
+    await until('the projector to catch up', () => projectedTo(after));
+
+    // Independent check: the books hold exactly the money received, and no invariant is broken.
+    const books = createDb<Database>(infra.databaseUrl, { schema: 'books', max: 2 });
+    const violations = (await checkBooks(books).finally(() => books.destroy())).filter(
+      (r) => r.violations > 0,
+    );
+    expect(violations).toEqual([]);
+    const { rows } = await sql<{ balance: string }>`
+      select balance_fen::text as balance from books.balances where partition = ${partition} and account_id = 'POOL'`.execute(
+      infra.db,
+    );
+    expect(rows[0]?.balance).toBe((fundedFen + 5_000_000n).toString());
+    const { rows: households } = await sql<{
+      n: string;
+    }>`select count(*)::text as n from books.households`.execute(infra.db);
+    expect(households[0]?.n).toBe('2');
+
+    recordReliability({
+      suite: 'fault',
+      name: 'NATS unavailable',
+      injected:
+        'SIGKILL of the nats-server under ledger-api, registry-api, projector, audit-api and notice-board, then SIGSTOP of it (a frozen server); a ledger and a registry command sent during each outage',
+      iterations: outages,
+      checked:
+        'each command answered 503 nats_unavailable with Retry-After; no stream grew during or after a killed server’s outage, a frozen one stored whole commands or nothing; audit-api, notice-board and the writers’ queries answered as before; after restart the same command ids booked once; checkBooks clean, pool balance and household count exact',
+      result: 'passed',
+      details: {
+        answers,
+        storedDuringFreeze: {
+          ledger: frozen.ledger - before.ledger,
+          registry: frozen.registry - before.registry,
+        },
+      },
+    });
+  }, 600_000);
+});

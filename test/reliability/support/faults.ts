@@ -1,0 +1,225 @@
+/**
+ * Helpers of the fault suite (test/reliability/fault-*.test.ts): services as real child processes
+ * that can be SIGKILLed and restarted on the same port, HTTP commands with a bearer token, and the
+ * setup a ledger test needs (a funded pool, a closed notice period, registered households).
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Role, signToken } from '@fundtrace/service-kit';
+import { freePorts } from '@fundtrace/testkit';
+import {
+  type ManagedProcess,
+  StopWaiting,
+  spawnManaged,
+  stopProcess,
+  waitUntil,
+} from '../../../packages/testkit/src/process';
+
+const root = join(import.meta.dirname, '..', '..', '..');
+
+/** How long a service may take to answer /health: tsx compiles on start and the machine is shared. */
+export const serviceStartTimeoutMs = 180_000;
+/** SIGTERM first; a service still running after this is killed. */
+const stopGraceMs = 15_000;
+/** One HTTP request of a test; a roster of 50,000 rows takes seconds, more on a loaded machine. */
+const requestTimeoutMs = 300_000;
+
+export type ServiceName =
+  | 'ledger-api'
+  | 'registry-api'
+  | 'projector'
+  | 'audit-api'
+  | 'notice-board'
+  | 'log-keeper';
+
+/** A service run as the operator runs it (`node --import tsx services/<name>/src/main.ts`). */
+export interface ServiceProcess {
+  readonly name: ServiceName;
+  readonly url: string;
+  readonly port: number;
+  readonly logFile: string;
+  /** The current process (replaced by `restart`). */
+  proc: ManagedProcess;
+  /** SIGKILL to the whole process group: no shutdown hook runs. */
+  kill(): Promise<void>;
+  /** SIGTERM, SIGKILL after a grace period. */
+  stop(): Promise<void>;
+  /** Starts it again with the same environment, port and log file, and waits for /health. */
+  restart(): Promise<void>;
+  /** Answers when /health (or `path`) answers 200. */
+  waitHealthy(path?: string): Promise<void>;
+}
+
+/** Where the suite's service logs go (git-ignored). */
+export function faultLogDir(ns: string): string {
+  const dir = join(root, 'test-output', 'reliability', ns);
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+/** Secrets for one test's services, generated fresh (never the development ones). */
+export function testJwtSecret(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+export async function startService(
+  name: ServiceName,
+  env: Record<string, string>,
+  options: { logDir: string; port?: number; suffix?: string },
+): Promise<ServiceProcess> {
+  const port = options.port ?? (await freePorts(1))[0]!;
+  const logFile = join(options.logDir, `${name}${options.suffix ?? ''}.log`);
+  const fullEnv = {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? '',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'warn',
+    ...env,
+    PORT: String(port),
+  };
+  const launch = () =>
+    spawnManaged(process.execPath, ['--import', 'tsx', join(root, 'services', name, 'src', 'main.ts')], {
+      cwd: root,
+      logFile,
+      env: fullEnv,
+    });
+  const url = `http://127.0.0.1:${port}`;
+  const service: ServiceProcess = {
+    name,
+    url,
+    port,
+    logFile,
+    proc: launch(),
+    async kill() {
+      service.proc.signal('SIGKILL');
+      await service.proc.exited;
+    },
+    async stop() {
+      await stopProcess(service.proc, 'SIGTERM', stopGraceMs);
+    },
+    async restart() {
+      if (service.proc.isRunning()) await service.stop();
+      service.proc = launch();
+      await service.waitHealthy();
+    },
+    async waitHealthy(path = '/health') {
+      await waitUntil(
+        async () => {
+          if (!service.proc.isRunning()) throw new StopWaiting(`exited:\n${service.proc.logTail(30)}`);
+          const response = await fetch(`${url}${path}`, { signal: AbortSignal.timeout(5_000) });
+          return response.ok;
+        },
+        serviceStartTimeoutMs,
+        () => `${name} did not answer ${url}${path}`,
+      );
+    },
+  };
+  await service.waitHealthy();
+  return service;
+}
+
+export function token(secret: string, role: Role, partitions: readonly string[]): Promise<string> {
+  return signToken(
+    secret,
+    { sub: `fault-${role}`, role, org: 'fault suite', partitions: [...partitions] },
+    3600,
+  );
+}
+
+export interface Answer {
+  readonly status: number;
+  readonly headers: Headers;
+  // biome-ignore lint/suspicious/noExplicitAny: a test reads whatever JSON the service answered
+  readonly body: any;
+}
+
+/** A JSON request; rejects only when no answer came (connection refused or reset, timeout). */
+export async function call(
+  method: 'GET' | 'POST',
+  url: string,
+  bearer: string | null,
+  body?: unknown,
+  timeoutMs = requestTimeoutMs,
+): Promise<Answer> {
+  const response = await fetch(url, {
+    method,
+    headers: {
+      ...(bearer ? { authorization: `Bearer ${bearer}` } : {}),
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    signal: AbortSignal.timeout(timeoutMs),
+  });
+  const text = await response.text();
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {}
+  return { status: response.status, headers: response.headers, body: parsed };
+}
+
+/** A Beijing calendar date `days` from now (the writers judge notice periods on their own clock). */
+export function beijingDate(days: number): string {
+  return new Date(Date.now() + 8 * 3_600_000 + days * 86_400_000).toISOString().slice(0, 10);
+}
+
+/** 低保 class 1 pays 190 元 per person-month (services/ledger-api/reference/programmes.v1.json). */
+export const dibaoPerPersonFen = 19_000n;
+
+/**
+ * Opens a pool, funds it from outside and publishes a 低保 notice whose period ended ten days ago,
+ * so payments of `period` can be instructed at once. Returns the period.
+ */
+export async function openFundedPool(
+  ledgerUrl: string,
+  bearer: string,
+  partition: string,
+  amountFen: bigint,
+  prefix: string,
+): Promise<{ period: string; noticeId: string }> {
+  const period = beijingDate(-40).slice(0, 7);
+  const noticeId = `${prefix}-N`;
+  const commands: Array<[string, Record<string, unknown>]> = [
+    ['accounts', { accountId: 'POOL', kind: 'pool', name: '专户' }],
+    [
+      'receipts',
+      {
+        receiptId: `${prefix}-R`,
+        accountId: 'POOL',
+        amountFen: amountFen.toString(),
+        origin: {
+          kind: 'external',
+          payer: '县财政',
+          documentNumber: '内财〔2026〕1号',
+          fundSource: 'county',
+          purpose: 'social_assistance',
+          fiscalYear: Number(period.slice(0, 4)),
+        },
+      },
+    ],
+    [
+      'notices',
+      {
+        noticeId,
+        kind: 'programme',
+        title: '低保公示',
+        stage: 'approval',
+        programmeCode: 'dibao_class1',
+        period,
+        subjectId: null,
+        startsOn: beijingDate(-20),
+        endsOn: beijingDate(-10),
+      },
+    ],
+  ];
+  for (const [path, body] of commands) {
+    const answer = await call('POST', `${ledgerUrl}/v1/partitions/${partition}/${path}`, bearer, {
+      commandId: `${prefix}-${path}`,
+      ...body,
+    });
+    if (answer.status !== 201 && answer.status !== 200)
+      throw new Error(`${path}: ${answer.status} ${JSON.stringify(answer.body)}`);
+  }
+  return { period, noticeId };
+}
