@@ -6,6 +6,8 @@ import {
   audit,
   type BatchEvent,
   buildCatalog,
+  canonicalEncoder,
+  canonicalJson,
   defineEvent,
   type EventHead,
   EventTooLargeError,
@@ -293,6 +295,58 @@ describe('eventBatchEncoder', () => {
       });
     expect(encode).toThrow(EventTooLargeError);
     expect(encode).toThrow(`above the limit of ${eventBytesMax}`);
+  });
+
+  it('canonicalEncoder writes canonicalJson(z.encode(schema, value)), or throws what that throws', () => {
+    const withDefaults = z.object({
+      note: z.string().max(20).nullable().default(null),
+      tags: z
+        .array(z.enum(['a', 'b']))
+        .max(3)
+        .optional(),
+      amountFen: ledger.positiveFenSchema,
+    });
+    const plain = (schema: z.ZodType, value: unknown) => ({
+      fast: outcome(() => Buffer.from(canonicalEncoder(schema)(value))),
+      full: outcome(() => Buffer.from(canonicalJson(z.encode(schema, value as never)))),
+    });
+    const junk = fc.oneof(
+      fc.anything({ withBigInt: true, withNullPrototype: true, withSparseArray: true }),
+      fc.constantFrom(undefined, null, -0, 0n, 1n, 'x'.repeat(21), ['a', 'c'], ['a', 'b', 'a', 'b']),
+    );
+    fc.assert(
+      fc.property(
+        paymentInstructedArb,
+        fc.constantFrom(...Object.keys(ledger.PaymentInstructed.data.shape), 'extraKey'),
+        junk,
+        fc.boolean(),
+        (data, key, value, mutate) => {
+          const { fast, full } = plain(
+            ledger.PaymentInstructed.data,
+            mutate ? { ...data, [key]: value } : data,
+          );
+          expect(fast).toEqual(full);
+        },
+      ),
+      { numRuns: 500 },
+    );
+    fc.assert(
+      fc.property(
+        fc.record(
+          {
+            note: fc.oneof(fc.string({ maxLength: 25 }), junk),
+            tags: junk,
+            amountFen: fc.oneof(positiveFen, junk),
+          },
+          { requiredKeys: [] },
+        ),
+        (value) => {
+          const { fast, full } = plain(withDefaults, value);
+          expect(fast).toEqual(full);
+        },
+      ),
+      { numRuns: 500 },
+    );
   });
 
   it('names subjects and message ids as subjectFor and messageId do', () => {
