@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { canonicalJson, newEventId } from '@fundtrace/events';
+import { canonicalJson, canonicalJsonAtDepth, newEventId } from '@fundtrace/events';
 
 /**
  * How a single writer recognises "the same command again" without a side table
@@ -16,9 +16,24 @@ export function commandHash(
   wireData: unknown,
   occurredAt: string | null,
 ): string {
-  return createHash('sha256')
-    .update(canonicalJson({ partition, type, data: wireData, occurredAt }))
-    .digest('hex');
+  return commandHashOfCanonicalData(partition, type, canonicalJsonAtDepth(wireData, 1), occurredAt);
+}
+
+/**
+ * `commandHash` given the canonical JSON text of the wire data instead of the
+ * data: a large command (a 50,000-row roster) has its text written by a
+ * compiled encoder (`canonicalEncoder` of @fundtrace/events) in a fraction of
+ * the time. The hashed text is `canonicalJson({ partition, type, data,
+ * occurredAt })`, whose keys sort as data, occurredAt, partition, type.
+ */
+export function commandHashOfCanonicalData(
+  partition: string,
+  type: string,
+  canonicalData: string,
+  occurredAt: string | null,
+): string {
+  const rest = `"occurredAt":${canonicalJson(occurredAt)},"partition":${canonicalJson(partition)},"type":${canonicalJson(type)}`;
+  return createHash('sha256').update(`{"data":${canonicalData},${rest}}`).digest('hex');
 }
 
 /** The id of the `index`-th event of a command with this content hash, recorded at `nowMs`. */

@@ -18,6 +18,7 @@ export {
 } from './append';
 export {
   commandHash,
+  commandHashOfCanonicalData,
   eventIdFor,
   eventIdTimeMs,
   firstEventMatches,

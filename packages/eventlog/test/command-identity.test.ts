@@ -1,5 +1,15 @@
+import { createHash } from 'node:crypto';
+import { canonicalJson } from '@fundtrace/events';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { commandHash, eventIdFor, firstEventMatches, parseMessageId, SerialQueue } from '../src';
+import {
+  commandHash,
+  commandHashOfCanonicalData,
+  eventIdFor,
+  firstEventMatches,
+  parseMessageId,
+  SerialQueue,
+} from '../src';
 
 describe('command identity (shared by the writers)', () => {
   it('binds the first event id to the command content', () => {
@@ -13,6 +23,31 @@ describe('command identity (shared by the writers)', () => {
       commandHash('411325', 'T', { b: 2, a: 1 }, null),
     );
     expect(commandHash('411326', 'T', { a: 1 }, null)).not.toBe(commandHash('411325', 'T', { a: 1 }, null));
+  });
+
+  it('hashes the canonical JSON of { partition, type, data, occurredAt }, also from the text of the data', () => {
+    const json = fc.jsonValue().filter((v) => JSON.stringify(v) !== undefined && !Object.is(v, -0));
+    fc.assert(
+      fc.property(
+        fc.string(),
+        fc.string(),
+        json,
+        fc.option(fc.string(), { nil: null }),
+        (partition, type, data, at) => {
+          let expected: string;
+          try {
+            expected = createHash('sha256')
+              .update(canonicalJson({ partition, type, data, occurredAt: at }))
+              .digest('hex');
+          } catch {
+            return; // not canonical (a float, a lone surrogate): refused either way
+          }
+          expect(commandHash(partition, type, data, at)).toBe(expected);
+          expect(commandHashOfCanonicalData(partition, type, canonicalJson(data), at)).toBe(expected);
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 
   it('parses <commandId>:<index> and refuses anything else', () => {
