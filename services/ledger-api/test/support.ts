@@ -1,4 +1,4 @@
-import { ledgerEvents } from '@fundtrace/events';
+import { encodeEvent, eventBatchEncoder, ledgerEvents, newEventId } from '@fundtrace/events';
 import { expect } from 'vitest';
 import { z } from 'zod';
 import type { LedgerCommand } from '../src/ledger/commands';
@@ -70,12 +70,33 @@ const definitions = new Map(ledgerEvents.map((d) => [d.type, d]));
  * append it. A 50,000-row roster repeats one shape: its first rows are enough.
  */
 export function expectEncodable(events: LedgerEventInput[]): void {
-  for (const e of events.slice(0, encodeCheckedMax)) {
+  const encoder = eventBatchEncoder(head);
+  events.slice(0, encodeCheckedMax).forEach((e, index) => {
     const def = definitions.get(e.type);
     if (!def) throw new Error(`no definition for ${e.type}`);
     z.encode(def.data as z.ZodType, e.data as never);
-  }
+    // The writer's batch encoder writes exactly encodeEvent's bytes for every event a decider makes.
+    const event = {
+      id: eventIds[index % eventIds.length]!,
+      type: e.type,
+      version: def.version,
+      data: e.data,
+    };
+    expect(Buffer.from(encoder.encode(event))).toEqual(
+      Buffer.from(encodeEvent({ ...head, ...event } as never)),
+    );
+  });
 }
+
+const head = {
+  partition: county,
+  occurredAt: '2024-06-15T12:00:00+08:00',
+  recordedAt: '2024-06-15T04:00:00.000Z',
+  actor: { userId: 'clerk-1', role: 'finance' as const, org: '内乡县财政局' },
+  commandId: 'cmd-support',
+  correlationId: 'cmd-support',
+};
+const eventIds = Array.from({ length: 16 }, (_, i) => newEventId(Date.parse(head.recordedAt) + i));
 
 /** Decides and applies, failing loudly on a rejection: builds the "given" of later tests. */
 export function apply(
