@@ -29,6 +29,7 @@ import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import { type CommandType, commandSchemas, type LedgerCommand } from '../ledger/commands';
 import { type DecideContext, type Decision, decide, decideRosterRemainder } from '../ledger/decide';
 import { evolve, type LedgerEventInput } from '../ledger/evolve';
+import { decideNoticeRemainder } from '../ledger/notice-lines';
 import { invariant, type Rejected, reject } from '../ledger/rejections';
 import { initialState, type LedgerState } from '../ledger/state';
 import type { Reference } from '../reference/programmes';
@@ -254,7 +255,11 @@ export class LedgerWriter {
         `command ${commandId}: ${stored} events stored, map says ${known?.count}`,
       );
 
-      if (command.type === 'InstructPayment' || command.type === 'SubmitRoster') {
+      if (
+        command.type === 'InstructPayment' ||
+        command.type === 'SubmitRoster' ||
+        (command.type === 'PublishNotice' && (command.data.lines?.length ?? 0) > 0)
+      ) {
         await this.registry.catchUp().catch((error: unknown) => {
           throw new RegistryBehindError(`household facts unavailable: ${(error as Error).message}`);
         });
@@ -366,9 +371,10 @@ export class LedgerWriter {
     };
   }
 
-  /** After a cut-short batch: only a roster or a year close spans several events. */
+  /** After a cut-short batch: only a roster, a notice's list or a year close spans several events. */
   private continuation(command: LedgerCommand, ctx: DecideContext): Decision {
     if (command.type === 'SubmitRoster') return decideRosterRemainder(this.state, command.data, ctx);
+    if (command.type === 'PublishNotice') return decideNoticeRemainder(this.state, command.data);
     invariant(command.type === 'CloseFiscalYear', `a ${command.type} cannot be stored in part`);
     // The stored chunks consumed their tranches: deciding again carries over the rest.
     return decide(this.state, command, ctx);
