@@ -4,6 +4,14 @@
  * schema (see @fundtrace/db getActiveSchema) and only reads.
  */
 
+export {
+  allocationIssuedSeqs,
+  type FindingsFilter,
+  findingWithEvidence,
+  householdExists,
+  listFindings,
+  paymentSeqs,
+} from './audit';
 export { type CheckResult, checkBooks, checkExamplesMax } from './check';
 export { booksTables, digestBooks, type TableDigest } from './digest';
 export {

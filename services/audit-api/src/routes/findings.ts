@@ -1,7 +1,6 @@
-import { entityTrail } from '@fundtrace/books';
+import { entityTrail, findingWithEvidence, listFindings } from '@fundtrace/books';
 import { audit, clientIdSchema } from '@fundtrace/events';
 import { type App, currentUser, errorResponseSchema } from '@fundtrace/service-kit';
-import { sql } from 'kysely';
 import { z } from 'zod';
 import type { FindingCommand } from '../findings/decide';
 import type { AuditWriter } from '../findings/writer';
@@ -135,27 +134,7 @@ export function findingRoutes(app: App, writers: ReadonlyMap<string, AuditWriter
     async (request) => {
       const { partition } = request.params;
       const q = request.query;
-      let query = app.db.selectFrom('findings as f').selectAll('f').where('f.partition', '=', partition);
-      if (q.status) query = query.where('f.status', '=', q.status);
-      if (q.ruleId) query = query.where('f.rule_id', '=', q.ruleId);
-      if (q.ruleVersion) query = query.where('f.rule_version', '=', q.ruleVersion);
-      if (q.severity) query = query.where('f.severity', '=', q.severity);
-      if (q.raisedFrom) query = query.where('f.raised_on', '>=', q.raisedFrom);
-      if (q.raisedTo) query = query.where('f.raised_on', '<=', q.raisedTo);
-      if (q.after) query = query.where('f.finding_id', '>', q.after);
-      if (q.subjectId) {
-        query = query.where(({ exists, selectFrom }) =>
-          exists(
-            selectFrom('finding_subjects as s')
-              .select(sql`1`.as('one'))
-              .whereRef('s.partition', '=', 'f.partition')
-              .whereRef('s.finding_id', '=', 'f.finding_id')
-              .where('s.subject_id', '=', q.subjectId!)
-              .$if(q.subjectEntity !== undefined, (w) => w.where('s.subject_entity', '=', q.subjectEntity!)),
-          ),
-        );
-      }
-      const rows = await query.orderBy('f.finding_id').limit(q.limit).execute();
+      const rows = await listFindings(app.db, partition, q);
       return {
         findings: rows.map((r) => ({
           findingId: r.finding_id,
@@ -210,31 +189,12 @@ export function findingRoutes(app: App, writers: ReadonlyMap<string, AuditWriter
     },
     async (request) => {
       const { partition, findingId } = request.params;
-      const r = await app.db
-        .selectFrom('findings')
-        .selectAll()
-        .where('partition', '=', partition)
-        .where('finding_id', '=', findingId)
-        .executeTakeFirst();
-      if (r === undefined)
+      const found = await findingWithEvidence(app.db, partition, findingId);
+      if (found === undefined)
         throw auditRejections.reject('finding_not_found', `No finding ${findingId} in ${partition}`, {
           findingId,
         });
-      const subjects = await app.db
-        .selectFrom('finding_subjects')
-        .selectAll()
-        .where('partition', '=', partition)
-        .where('finding_id', '=', findingId)
-        .orderBy('seq')
-        .execute();
-      const evidence = await app.db
-        .selectFrom('finding_evidence')
-        .selectAll()
-        .where('partition', '=', partition)
-        .where('finding_id', '=', findingId)
-        .orderBy('evidence_stream')
-        .orderBy('evidence_seq')
-        .execute();
+      const { finding: r, subjects, evidence } = found;
       const history = (await entityTrail(app.db, { partition, kind: 'finding', id: findingId })).filter(
         (e) => e.stream === `AUDIT_${partition}`,
       );

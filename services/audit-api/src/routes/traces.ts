@@ -1,6 +1,9 @@
 import {
   type AllocationTrace,
+  allocationIssuedSeqs,
+  householdExists,
   type PaymentTrace,
+  paymentSeqs,
   type TrancheInfo,
   traceAllocationDown,
   traceHouseholdUp,
@@ -9,7 +12,6 @@ import { streamName } from '@fundtrace/events';
 import { type App, errorResponseSchema } from '@fundtrace/service-kit';
 import { z } from 'zod';
 import { type CitedEvent, type EvidenceDeps, proveCited, traceEvidenceFormat } from '../evidence';
-import { allocationIssuedSeqs, householdExists, paymentSeqs } from '../repository';
 import { renderFlowSvg } from '../svg/flow';
 import { allocationDiagram, householdDiagram } from '../svg/traces';
 import { auditRejections, fenSchema, idParam, inspectorOf, partitionParams, trailPath } from './shared';
