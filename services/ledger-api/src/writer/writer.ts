@@ -249,7 +249,14 @@ export class LedgerWriter {
     for (let attempt = 1; ; attempt++) {
       await this.catchUp();
       const known = this.commands.get(commandId);
-      if (known !== undefined && stored === 0) return this.repeat(commandId, known, hash);
+      if (known !== undefined && stored === 0) {
+        if (!this.resumable(command) || !firstEventMatches(known.firstEventId, hash)) {
+          return this.repeat(commandId, known, hash);
+        }
+        // A roster whose burst a crash cut short: the stored prefix is a fact, the rest is
+        // decided now (nothing left: the original result, as for any repeat).
+        stored = known.count;
+      }
       invariant(
         stored === 0 || known?.count === stored,
         `command ${commandId}: ${stored} events stored, map says ${known?.count}`,
@@ -358,6 +365,14 @@ export class LedgerWriter {
       );
     }
     return { ok: true, result: this.resultOf(commandId, known, true) };
+  }
+
+  /**
+   * A repeat of a roster may find it stored only in part: the process that appended it died in the
+   * middle of the burst, and the client, which never got an answer, sends it again.
+   */
+  private resumable(command: LedgerCommand): boolean {
+    return command.type === 'SubmitRoster';
   }
 
   private resultOf(commandId: string, record: CommandRecord, duplicate: boolean): CommandResult {
