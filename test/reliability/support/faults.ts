@@ -168,8 +168,9 @@ export function beijingDate(days: number): string {
 export const dibaoPerPersonFen = 19_000n;
 
 /**
- * Opens a pool, funds it from outside and publishes a 低保 notice whose period ended ten days ago,
- * so payments of `period` can be instructed at once. Returns the period.
+ * Opens a pool, funds it from outside and publishes a 低保 notice for the programme period
+ * `monthsAgo` months back (default 1) whose notice period ended ten days ago, so payments of that
+ * period can be instructed at once. Returns the period and the notice.
  */
 export async function openFundedPool(
   ledgerUrl: string,
@@ -177,16 +178,22 @@ export async function openFundedPool(
   partition: string,
   amountFen: bigint,
   prefix: string,
+  options: { accountId?: string; monthsAgo?: number } = {},
 ): Promise<{ period: string; noticeId: string }> {
-  const period = beijingDate(-40).slice(0, 7);
+  const accountId = options.accountId ?? 'POOL';
+  const today = beijingDate(0);
+  const month = new Date(
+    Date.UTC(Number(today.slice(0, 4)), Number(today.slice(5, 7)) - 1 - (options.monthsAgo ?? 1), 1),
+  );
+  const period = month.toISOString().slice(0, 7);
   const noticeId = `${prefix}-N`;
   const commands: Array<[string, Record<string, unknown>]> = [
-    ['accounts', { accountId: 'POOL', kind: 'pool', name: '专户' }],
+    ['accounts', { accountId, kind: 'pool', name: '专户' }],
     [
       'receipts',
       {
         receiptId: `${prefix}-R`,
-        accountId: 'POOL',
+        accountId,
         amountFen: amountFen.toString(),
         origin: {
           kind: 'external',
