@@ -46,10 +46,12 @@ export async function startService(
   port: number,
   env: StackEnv,
   extra: Record<string, string> = {},
+  /** Node options before the script (e.g. `--cpu-prof`, which NODE_OPTIONS refuses). */
+  nodeArgs: readonly string[] = [],
 ): Promise<RunningService> {
   const main = join(repoRoot, 'services', name, 'src', 'main.ts');
   const started = performance.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', main], {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', main], {
     cwd: repoRoot,
     env: {
       ...process.env,

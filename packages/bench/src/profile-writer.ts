@@ -1,0 +1,182 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { defaultDatabaseServerUrl, defaultNatsUrl } from '@fundtrace/devstack';
+import { connectNats } from '@fundtrace/eventlog';
+import { freePorts } from '@fundtrace/testkit';
+import { jetstreamManager } from '@nats-io/jetstream';
+import {
+  benchPrefix,
+  claimNamespace,
+  createMarkedDatabase,
+  dropMarkedDatabase,
+  newRunToken,
+  releaseNamespace,
+} from './guard';
+import { startService, tokensFor } from './stack';
+import { percentile } from './stats';
+
+/**
+ * Where a single command's time goes in ledger-api: the writer under the end-to-end phase's load
+ * (OpenAccount, 256 requests outstanding) with `node --cpu-prof`, then the profile summed by
+ * category (idle, GC, our code, the NATS client, fastify/HTTP, zod) and the top self-time frames.
+ * Not part of `pnpm bench` (a profiler slows what it watches); run it when the end-to-end rate
+ * moves, and write what it shows into packages/bench/ANALYSIS.md.
+ *
+ *   pnpm exec tsx packages/bench/src/profile-writer.ts [--seconds 15] [--in-flight 256]
+ */
+
+const { values } = parseArgs({
+  options: { seconds: { type: 'string', default: '15' }, 'in-flight': { type: 'string', default: '256' } },
+});
+const seconds = Number(values.seconds);
+const inFlightMax = Number(values['in-flight']);
+const natsUrl = process.env.NATS_URL ?? defaultNatsUrl;
+const serverUrl = process.env.DATABASE_SERVER_URL ?? defaultDatabaseServerUrl;
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
+}
+interface Profile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+/** Which part of the process a frame belongs to, by its script. */
+function category(node: ProfileNode): string {
+  const { functionName, url } = node.callFrame;
+  if (functionName === '(idle)') return 'idle (waiting for NATS, the client, a CPU)';
+  if (functionName === '(garbage collector)') return 'garbage collector';
+  if (functionName === '(program)') return 'V8 / native (program)';
+  if (url.includes('@nats-io')) return 'NATS client';
+  if (url.includes('/zod/')) return 'zod (command and event schemas)';
+  if (/fastify|find-my-way|avvio|light-my-request|pino|helmet/.test(url)) return 'fastify, logging';
+  if (url.includes('packages/events/')) return 'packages/events (encode)';
+  if (url.includes('services/ledger-api/')) return 'ledger-api (decide, evolve, writer)';
+  if (url.includes('packages/eventlog/')) return 'packages/eventlog (append)';
+  if (url.startsWith('node:') || url === '') return 'node core (http, net, streams)';
+  return 'other libraries';
+}
+
+function short(url: string): string {
+  return url.replace(/^.*\/(node_modules\/\.pnpm\/[^/]+\/node_modules\/|work\/main\/)/, '');
+}
+
+function summarise(profile: Profile): { categories: [string, number][]; frames: [string, number][] } {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  // A native frame (no script) is named after the nearest caller that has one, so `writeBuffer`
+  // says whose bytes it writes.
+  const caller = (id: number): string => {
+    for (let p = parent.get(id); p !== undefined; p = parent.get(p)) {
+      const f = byId.get(p)!.callFrame;
+      if (f.url !== '' && !f.url.startsWith('node:'))
+        return ` ← ${f.functionName || '(anonymous)'} ${short(f.url)}`;
+    }
+    return '';
+  };
+  const selfUs = new Map<number, number>();
+  profile.samples.forEach((id, i) => {
+    selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
+  });
+  const categories = new Map<string, number>();
+  const frames = new Map<string, number>();
+  for (const [id, us] of selfUs) {
+    const node = byId.get(id)!;
+    const c = category(node);
+    categories.set(c, (categories.get(c) ?? 0) + us);
+    const f = node.callFrame;
+    const native = f.url === '' || f.url.startsWith('node:');
+    const key = `${f.functionName || '(anonymous)'} ${short(f.url)}:${f.lineNumber + 1}${native ? caller(id) : ''}`;
+    frames.set(key, (frames.get(key) ?? 0) + us);
+  }
+  const sorted = (m: Map<string, number>) => [...m.entries()].sort((a, b) => b[1] - a[1]);
+  return { categories: sorted(categories), frames: sorted(frames).slice(0, 20) };
+}
+
+const token = newRunToken();
+const ns = `${benchPrefix}${token}p`;
+const dbName = `${benchPrefix}_${token}_p`;
+const nc = await connectNats(natsUrl, { name: 'fundtrace-bench-profile' });
+const jsm = await jetstreamManager(nc);
+const profileDir = mkdtempSync(join(tmpdir(), 'fundtrace-profile-'));
+try {
+  await claimNamespace(jsm, ns, token);
+  const url = await createMarkedDatabase(serverUrl, dbName, token);
+  const secrets = {
+    JWT_SECRET: Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64url'),
+    PII_KEYS: `p1:${Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64')}`,
+    PII_ACTIVE_KEY: 'p1',
+    PII_HMAC_KEY: Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64'),
+  };
+  const [port] = await freePorts(1);
+  const ledger = await startService(
+    'ledger-api',
+    port!,
+    {
+      natsUrl,
+      databaseUrl: url,
+      ns,
+      secrets,
+      partitions: { ledger: ['411325'], counties: ['411325'] },
+    },
+    {},
+    ['--cpu-prof', `--cpu-prof-dir=${profileDir}`],
+  );
+  const { finance } = await tokensFor(secrets.JWT_SECRET);
+  const accepted: number[] = [];
+  let failures = 0;
+  const started = performance.now();
+  const window = new Set<Promise<void>>();
+  for (let i = 0; performance.now() - started < seconds * 1000; i++) {
+    if (window.size >= inFlightMax) await Promise.race(window);
+    const t = performance.now();
+    const p: Promise<void> = fetch(`${ledger.url}/v1/partitions/411325/accounts`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${finance}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        commandId: `p-${i}`,
+        accountId: `P-${i}`,
+        kind: 'implementing_unit',
+        name: `单位 ${i}`,
+      }),
+    })
+      .then(async (r) => {
+        await r.text();
+        if (r.status === 201) accepted.push(performance.now() - t);
+        else failures++;
+      })
+      .catch(() => {
+        failures++;
+      })
+      .finally(() => window.delete(p));
+    window.add(p);
+  }
+  await Promise.all(window);
+  const ms = performance.now() - started;
+  await ledger.stop();
+  accepted.sort((a, b) => a - b);
+  console.log(
+    `${accepted.length} commands accepted in ${(ms / 1000).toFixed(1)} s = ${Math.round((accepted.length / ms) * 1000)}/s with ${inFlightMax} outstanding (${failures} failed); request → 201 p50 ${percentile(accepted, 0.5).toFixed(1)} ms, p99 ${percentile(accepted, 0.99).toFixed(1)} ms`,
+  );
+  const file = readdirSync(profileDir).find((f) => f.endsWith('.cpuprofile'));
+  if (file === undefined) throw new Error(`ledger-api wrote no profile into ${profileDir}`);
+  const { categories, frames } = summarise(
+    JSON.parse(readFileSync(join(profileDir, file), 'utf8')) as Profile,
+  );
+  const total = categories.reduce((a, [, us]) => a + us, 0);
+  console.log('\nledger-api wall time by category (whole process life: start, load, stop)');
+  for (const [c, us] of categories) console.log(`  ${((us / total) * 100).toFixed(1).padStart(5)} %  ${c}`);
+  console.log('\ntop self-time frames');
+  for (const [f, us] of frames) console.log(`  ${((us / total) * 100).toFixed(1).padStart(5)} %  ${f}`);
+} finally {
+  await releaseNamespace(jsm, ns, token).catch((e: unknown) => console.error(String(e)));
+  await dropMarkedDatabase(serverUrl, dbName, token).catch((e: unknown) => console.error(String(e)));
+  await nc.close();
+  rmSync(profileDir, { recursive: true, force: true });
+}
