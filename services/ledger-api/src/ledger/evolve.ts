@@ -43,49 +43,45 @@ export function evolve(state: LedgerState, event: LedgerEventInput): LedgerState
     }
     case 'AllocationIssued': {
       const d = event.data;
-      debit(state, d.fromAccountId, d.consumed);
+      book(state, 'allocation', d.allocationId, {
+        amountFen: d.amountFen,
+        fromAccountId: d.fromAccountId,
+        consumed: d.consumed,
+      });
       state.allocations.set(d.allocationId, {
         id: d.allocationId,
         toPartition: d.toPartition,
         amountFen: d.amountFen,
         fiscalYear: d.fiscalYear,
       });
-      addMovement(state, 'allocation', d.allocationId, d.amountFen, d.consumed, [], false, null, null);
       state.totals.issuedFen += d.amountFen;
       return state;
     }
     case 'AllocationReceived': {
       const d = event.data;
-      credit(state, d.created);
-      const external = d.origin.kind === 'external';
+      book(state, 'receipt', d.receiptId, {
+        amountFen: d.amountFen,
+        created: d.created,
+        external: d.origin.kind === 'external',
+      });
       if (d.origin.kind === 'partition') {
         state.receivedOrigins.add(originKey(d.origin.partition, d.origin.allocationId));
         state.totals.receivedFromPartitionsFen += d.amountFen;
       } else {
         state.totals.rootReceivedFen += d.amountFen;
       }
-      addMovement(state, 'receipt', d.receiptId, d.amountFen, [], ids(d.created), external, null, null);
       return state;
     }
     case 'FundsIntegrated': {
       const d = event.data;
-      debit(state, d.accountId, d.consumed);
-      credit(state, d.created);
+      book(state, 'integration', d.integrationId, {
+        amountFen: d.amountFen,
+        fromAccountId: d.accountId,
+        consumed: d.consumed,
+        created: d.created,
+        planLine: { planId: d.planId, lineId: d.lineId },
+      });
       line(state, d.planId, d.lineId).integratedFen += d.amountFen;
-      addMovement(
-        state,
-        'integration',
-        d.integrationId,
-        d.amountFen,
-        d.consumed,
-        ids(d.created),
-        false,
-        null,
-        {
-          planId: d.planId,
-          lineId: d.lineId,
-        },
-      );
       return state;
     }
     case 'PlanApproved': {
@@ -163,38 +159,14 @@ export function evolve(state: LedgerState, event: LedgerEventInput): LedgerState
     }
     case 'FundsEarmarked': {
       const d = event.data;
-      debit(state, d.fromAccountId, d.consumed);
-      credit(state, d.created);
+      book(state, 'earmark', d.earmarkId, d);
       project(state, d.projectId).earmarkedFen += d.amountFen;
-      addMovement(
-        state,
-        'earmark',
-        d.earmarkId,
-        d.amountFen,
-        d.consumed,
-        ids(d.created),
-        false,
-        d.projectId,
-        null,
-      );
       return state;
     }
     case 'FundsDisbursed': {
       const d = event.data;
-      debit(state, d.fromAccountId, d.consumed);
-      credit(state, d.created);
+      book(state, 'disbursement', d.disbursementId, d);
       project(state, d.projectId).disbursedFen += d.amountFen;
-      addMovement(
-        state,
-        'disbursement',
-        d.disbursementId,
-        d.amountFen,
-        d.consumed,
-        ids(d.created),
-        false,
-        d.projectId,
-        null,
-      );
       return state;
     }
     case 'RosterSubmitted': {
@@ -446,28 +418,39 @@ function credit(state: LedgerState, created: readonly TrancheCredit[]): void {
   }
 }
 
-function addMovement(
-  state: LedgerState,
-  kind: MovementState['kind'],
-  id: string,
-  amountFen: bigint,
-  consumed: readonly TrancheDebit[],
-  created: string[],
-  external: boolean,
-  projectId: string | null,
-  planLine: MovementState['planLine'],
-): void {
+/** What a movement of money does to the books; absent parts do not apply (a receipt consumes nothing). */
+interface Movement {
+  readonly amountFen: bigint;
+  /** The account the consumed tranches are debited from. */
+  readonly fromAccountId?: string;
+  readonly consumed?: readonly TrancheDebit[];
+  readonly created?: readonly TrancheCredit[];
+  /** Money from outside the system (a root receipt). */
+  readonly external?: boolean;
+  readonly projectId?: string;
+  readonly planLine?: MovementState['planLine'];
+}
+
+/**
+ * Books one movement (allocation, receipt, integration, earmark, disbursement):
+ * debits the tranches it consumed, creates the tranches it credited, and records
+ * it under its kind and id, once, for reversals and lineage.
+ */
+function book(state: LedgerState, kind: MovementState['kind'], id: string, m: Movement): void {
+  const consumed = m.consumed ?? [];
+  if (m.fromAccountId !== undefined) debit(state, m.fromAccountId, consumed);
+  if (m.created !== undefined) credit(state, m.created);
   const key = movementKey(kind, id);
   invariant(!state.movements.has(key), `movement ${key} booked twice`);
   state.movements.set(key, {
     kind,
     id,
-    amountFen,
+    amountFen: m.amountFen,
     consumed,
-    created,
-    external,
-    projectId,
-    planLine,
+    created: m.created === undefined ? [] : ids(m.created),
+    external: m.external ?? false,
+    projectId: m.projectId ?? null,
+    planLine: m.planLine ?? null,
     reversed: false,
   });
 }
