@@ -6,10 +6,11 @@ import { join, resolve } from 'node:path';
 import { type Projector, startProjector } from '@fundtrace/books';
 import { lastSequence } from '@fundtrace/eventlog';
 import { streamName } from '@fundtrace/events';
-import { generateHouseholds } from '@fundtrace/pii';
+import { currentMaskingPolicy, generateHouseholds } from '@fundtrace/pii';
 import { signToken } from '@fundtrace/service-kit';
 import { readTable } from '@fundtrace/tabular';
 import { freePorts, useTestInfra } from '@fundtrace/testkit';
+import iconv from 'iconv-lite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   householdColumnSpecs,
@@ -134,6 +135,7 @@ async function household(id: string): Promise<{ householdId: string; members: un
     }
   }
 }
+const maskName = (name: string) => currentMaskingPolicy.name(name);
 /** Each wait is the service's own (5 s): this bounds catching up after the large import to 10 minutes. */
 const projectionRetriesMax = 120;
 
@@ -157,9 +159,6 @@ describe('fundtrace registry import', () => {
   });
 
   it('imports an XLSX roster, and a re-run of the same file adds nothing', async () => {
-    // Small on purpose: exceljs's streaming reader (under @fundtrace/tabular) garbles a multi-byte
-    // character that straddles a 16 KiB inflate chunk (exceljs#2063); a sheet under one chunk is read
-    // exactly. Larger files hit it now and then, and the CLI then refuses the row (next test).
     const households = generateHouseholds({
       county: '411325',
       villages: 20,
@@ -249,6 +248,49 @@ describe('fundtrace registry import', () => {
     });
   });
 
+  it('imports a GBK-encoded CSV (as Excel on Chinese Windows saves it) and refuses a UTF-8 BOM over GBK bytes by name', async () => {
+    const households = generateHouseholds({
+      county: '411325',
+      villages: 2,
+      count: 3,
+      seed: 'gbk',
+      firstNumber: 650_001,
+      birthRegions: ['411322'],
+    });
+    const utf8Path = join(dir, 'gbk-source.csv');
+    await writeHouseholdsFile(utf8Path, households);
+    const text = (await readFile(utf8Path, 'utf8')).replace(/^\uFEFF/, '');
+    const gbkPath = join(dir, 'gbk.csv');
+    await writeFile(gbkPath, iconv.encode(text, 'gbk'));
+    const mislabelled = join(dir, 'bom-over-gbk.csv');
+    await writeFile(mislabelled, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), iconv.encode(text, 'gbk')]));
+    const refused = await importHouseholdsFile({
+      file: mislabelled,
+      partition: '411325',
+      dryRun: true,
+      baseUrl,
+      token,
+    }).catch((e) => e);
+    expect(refused).toBeInstanceOf(ImportRejectedError);
+    expect((refused as ImportRejectedError).errors).toEqual([
+      expect.objectContaining({ reason: 'invalid_encoding', message: expect.stringMatching(/UTF-8/) }),
+    ]);
+    const summary = await importHouseholdsFile({
+      file: gbkPath,
+      partition: '411325',
+      dryRun: false,
+      baseUrl,
+      token,
+    });
+    expect(summary).toMatchObject({ households: 3 });
+    const view = (await household(households[2]!.householdId)) as unknown as {
+      members: { nameMasked: string }[];
+    };
+    expect(view.members.map((m) => m.nameMasked)).toEqual(
+      households[2]!.members.map((m) => maskName(m.name)),
+    );
+  });
+
   it('refuses a row whose cell a decoder could not read (U+FFFD) instead of storing garbage', async () => {
     const households = generateHouseholds({
       county: '411325',
@@ -318,6 +360,80 @@ describe('fundtrace registry import', () => {
     for (const e of (error as ImportRejectedError).errors) expect(e.message).not.toContain(id3.slice(0, 17));
     expect(await lastSequence(infra.jsm, streamName('registry', '411325', infra.ns))).toBe(before);
   });
+
+  it('imports 100,000+ rows of Chinese names from one XLSX file against real NATS, with the guarantees of CSV', async () => {
+    // Before @fundtrace/tabular fed exceljs pure-ASCII parts, about one row in a thousand of such a
+    // file came back with U+FFFD (a character split across exceljs's 16 KiB chunks, exceljs#2063) and
+    // the whole file was refused as unreadable_characters.
+    const households = generateHouseholds({
+      county: '411325',
+      villages: 200,
+      count: 30_500,
+      seed: 'hundred-thousand-xlsx',
+      firstNumber: 3_000_001,
+      birthRegions: ['411323', '411324'],
+    });
+    const firstRowOf: number[] = [];
+    let next = 2; // row 1 is the header
+    for (const h of households) {
+      firstRowOf.push(next);
+      next += h.members.length;
+    }
+    const stream = streamName('registry', '411325', infra.ns);
+    const before = await lastSequence(infra.jsm, stream);
+
+    // Two bad rows deep in the file: both are reported with their row numbers, nothing is appended.
+    const spoiled = households.map((h) => ({ ...h, members: h.members.map((m) => ({ ...m })) }));
+    const id = spoiled[12_000]!.members[0]!.idNumber;
+    spoiled[12_000]!.members[0]!.idNumber = id.slice(0, 17) + (id.endsWith('1') ? '2' : '1');
+    spoiled[29_000]!.phone = '1234';
+    const badPath = join(dir, 'large-bad.xlsx');
+    await writeHouseholdsFile(badPath, spoiled);
+    const error = await importHouseholdsFile({
+      file: badPath,
+      partition: '411325',
+      dryRun: false,
+      baseUrl,
+      token,
+    }).catch((e) => e);
+    expect(error).toBeInstanceOf(ImportRejectedError);
+    const errors = (error as ImportRejectedError).errors;
+    expect(errors.map((e) => e.row)).toEqual([firstRowOf[12_000], firstRowOf[29_000]]);
+    expect(errors[0]!.reason).toBe('id_number_invalid.check_digit');
+    expect(errors[1]!.reason).toMatch(/^phone_invalid/);
+    expect(await lastSequence(infra.jsm, stream)).toBe(before);
+
+    const path = join(dir, 'large.xlsx');
+    const rows = await writeHouseholdsFile(path, households);
+    expect(rows).toBeGreaterThanOrEqual(100_000);
+    const dry = await importHouseholdsFile({ file: path, partition: '411325', dryRun: true, baseUrl, token });
+    expect(dry).toMatchObject({ dryRun: true, rows, households: 30_500 });
+    expect(await lastSequence(infra.jsm, stream)).toBe(before);
+
+    let appended = 0;
+    const summary = await importHouseholdsFile({
+      file: path,
+      partition: '411325',
+      dryRun: false,
+      baseUrl,
+      token,
+      onProgress: (phase, done) => {
+        if (phase === 'appending') {
+          expect(done).toBeGreaterThanOrEqual(appended);
+          appended = done;
+        }
+      },
+    }).catch((error: unknown) => {
+      throw new Error(`${String(error)}\nservice log tail:\n${serviceLog.slice(-4000)}`);
+    });
+    expect(summary).toMatchObject({ rows, households: 30_500 });
+    expect(appended).toBe(30_500);
+    // Names are stored encrypted, so check them the way staff would see them: the masks.
+    for (const sample of [households[0]!, households[12_345]!, households[30_499]!]) {
+      const view = (await household(sample.householdId)) as unknown as { members: { nameMasked: string }[] };
+      expect(view.members.map((m) => m.nameMasked)).toEqual(sample.members.map((m) => maskName(m.name)));
+    }
+  }, 1_200_000);
 
   it('imports 100,000+ rows from one CSV file against real NATS', async () => {
     const households = generateHouseholds({
