@@ -33,4 +33,4 @@ export {
   writeTemplate,
   writeXlsx,
 } from './write';
-export { xlsxReadAttemptsMax } from './xlsx-source';
+export { xlsxReadAttemptsMax, xlsxStallMs } from './xlsx-source';

@@ -42,6 +42,36 @@ export const xlsxReadAttemptsMax = 5;
 class PartSkipped extends Error {}
 
 /**
+ * Longest exceljs may take to produce the next sheet or row. On some damaged zips (a few bytes
+ * flipped near the end) its streaming reader waits on a promise that never settles: without this
+ * an import would hang, and a CLI run would end silently with Node's exit code 13. A healthy read
+ * takes milliseconds per row even on a loaded machine.
+ */
+export const xlsxStallMs = 10_000;
+
+/** The next item of an exceljs iterator, or malformed_xlsx when it makes no progress. */
+async function nextOf<T>(iterator: AsyncIterator<T>): Promise<IteratorResult<T>> {
+  let timer: NodeJS.Timeout | undefined;
+  const stalled = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new TableError(
+            'malformed_xlsx',
+            `not a readable XLSX file: the reader made no progress for ${xlsxStallMs / 1000} s (a damaged zip); save it again from Excel or WPS`,
+          ),
+        ),
+      xlsxStallMs,
+    );
+  });
+  try {
+    return await Promise.race([iterator.next(), stalled]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
  * Rows of one sheet of an XLSX, streamed: the named sheet, or the first in tab
  * order. Cells become text by `cellText`; other sheets are skipped unread.
  */
@@ -96,14 +126,16 @@ async function* readSheet(
   const names: string[] = [];
   let found = false;
   try {
-    for await (const worksheet of reader) {
+    const worksheets = reader[Symbol.asyncIterator]();
+    for (let next = await nextOf(worksheets); !next.done; next = await nextOf(worksheets)) {
+      const worksheet = next.value;
       const name = (worksheet as unknown as { name?: string }).name ?? '';
       names.push(name);
       const target = sheet ?? internals.model?.sheets?.[0]?.name ?? names[0];
+      const rows = worksheet[Symbol.asyncIterator]();
       if (name !== target) {
         // Another sheet: drain it so the zip stream moves on to the next entry.
-        for await (const _row of worksheet) {
-        }
+        while (!(await nextOf(rows)).done) {}
         continue;
       }
       found = true;
@@ -115,7 +147,8 @@ async function* readSheet(
       }
       recogniseCjkDateFormats(reader);
       const date1904 = internals.properties?.model?.date1904 === true;
-      for await (const row of worksheet) {
+      for (let item = await nextOf(rows); !item.done; item = await nextOf(rows)) {
+        const row = item.value;
         const cells: RawCell[] = [];
         row.eachCell({ includeEmpty: false }, (cell, column) => {
           cells[column - 1] = cellText(cell.value, cell.numFmt, date1904);

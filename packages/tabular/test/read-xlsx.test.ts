@@ -221,3 +221,14 @@ describe('readTable on XLSX: sheets', () => {
     expect(await isOpen(path)).toBe(false);
   });
 });
+
+describe('readTable on XLSX: damaged files', () => {
+  it('refuses a damaged zip on which exceljs never settles as malformed_xlsx instead of hanging', async () => {
+    // Five bytes of a small roster flipped (found by test/reliability/fuzz-imports): exceljs's
+    // streaming reader waits forever on it, so an import hung and the CLI ended with exit code 13.
+    const path = join(import.meta.dirname, 'fixtures', 'damaged-stalls-exceljs.xlsx');
+    const error = await readError({ path }, { columns: rosterColumns });
+    expect(error).toMatchObject({ name: 'TableError', code: 'malformed_xlsx' });
+    expect((error as Error).message).toContain('no progress');
+  });
+});
