@@ -2,6 +2,7 @@
 // The fundtrace command line: `pnpm fundtrace <command>`. Each command lives in
 // src/commands/ and is registered below, one line each. Only the command asked
 // for is loaded, so `fundtrace verify` does not pay for the import tooling.
+import { TableError } from '@fundtrace/tabular';
 import { Command } from 'commander';
 import { UsageError } from './context';
 import { ApiError, describeApiError } from './http';
@@ -35,6 +36,13 @@ try {
   }
   if (error instanceof UsageError) {
     process.stderr.write(`${error.message}\n`);
+    process.exit(2);
+  }
+  if (error instanceof TableError) {
+    // A file that cannot be read at all (a broken zip, a wrong encoding, a bad header): say why, where.
+    const where = error.rowNumber === undefined ? '' : ` (row ${error.rowNumber})`;
+    const problems = error.problems.map((p) => `\n  ${p.message}`).join('');
+    process.stderr.write(`the file cannot be read: ${error.code}${where}: ${error.message}${problems}\n`);
     process.exit(2);
   }
   throw error;
