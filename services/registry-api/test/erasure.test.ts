@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { rebuildBooks, registryHousehold, waitForRegistrySeq } from '@fundtrace/books';
+import { createDb } from '@fundtrace/db';
 import { silentLogger } from '@fundtrace/eventlog';
 import { decodeEvent, streamName } from '@fundtrace/events';
 import { generateDataKey, isDataKeyId, parseKeyring, wrapDataKey } from '@fundtrace/pii';
@@ -204,6 +206,30 @@ describe('per-household crypto-shredding', () => {
     expect(state.households.get(h1!.householdId)!.erasedOn).toBe('2024-06-01');
     expect((await revealOf(api, h1!.householdId, 'rv-3')).body.members[0].idNumber.keyDestroyed).toBe(true);
     await stop(api);
+  });
+
+  it('replays: the books rebuilt from the log, erasure included, read the same as the live ones', async () => {
+    const stream = streamName('registry', '411325', infra.ns);
+    const lastSeq = (await infra.jsm.streams.info(stream)).state.last_seq;
+    await waitForRegistrySeq(infra.db, stream, lastSeq, { timeoutMs: 30_000, pollMs: 100 });
+    const rebuilt = await rebuildBooks({
+      url: infra.databaseUrl,
+      nc: infra.nc,
+      ns: infra.ns,
+      schema: 'rm_replay',
+    });
+    expect(rebuilt.streams).toContainEqual({ stream, lastSeq });
+    const replayed = createDb(infra.databaseUrl, { schema: 'rm_replay' });
+    try {
+      for (const h of [h1!, h2!, h3!]) {
+        const live = await registryHousehold(infra.db, '411325', stream, h.householdId);
+        const again = await registryHousehold(replayed, '411325', stream, h.householdId);
+        expect(again).toEqual(live);
+        expect(live?.asOfSeq).toBe(lastSeq);
+      }
+    } finally {
+      await replayed.destroy();
+    }
   });
 
   it('re-wraps data keys on master key rotation without touching the log, then works without the old master key', async () => {
