@@ -14,6 +14,7 @@ import {
   pollutionKeys,
 } from './support/hostile';
 import { rawRequest } from './support/http';
+import { findLeaks, needlesOf, serviceTexts } from './support/privacy';
 import {
   exampleParams,
   exampleQuery,
@@ -64,6 +65,8 @@ interface Attempt {
 
 const snakeCase = /^[a-z][a-z0-9]*(_[a-z0-9]+)*$/;
 let routes: Route[];
+/** Every error body, for the privacy grep at the end. */
+const errorBodies: Array<{ where: string; text: string }> = [];
 const tokens = new Map<ServiceName, string>();
 
 function jsonHeaders(): Record<string, string> {
@@ -140,6 +143,7 @@ async function send(route: Route, attempt: Attempt, tally: Tally): Promise<strin
     return undefined;
   }
   tally.refused++;
+  errorBodies.push({ where: `${route.key} [${attempt.label}] → ${status}`, text });
   const shape = errorShapeProblem(status, contentType, text);
   if (shape !== undefined) return shape;
   const appended = await product.appendedSince(before);
@@ -404,5 +408,21 @@ describe('route fuzzing', () => {
       details: { randomRunsPerRoute: randomRuns, routes: perRoute, problems: problems.slice(0, 200) },
     });
     expect(problems).toEqual([]);
+  });
+
+  it('left no clear personal data or secret in any log, /metrics or error body', async () => {
+    const texts = [...errorBodies, ...(await serviceTexts(product))];
+    const leaks = findLeaks(texts, needlesOf(product));
+    recordReliability({
+      suite: 'privacy',
+      name: 'route fuzzing run',
+      injected:
+        "the households' clear ID numbers, accounts, phones, health, names and the secrets, looked for",
+      iterations: texts.length,
+      checked: `every service log and /metrics, ${errorBodies.length} error bodies: none found`,
+      result: leaks.length === 0 ? 'passed' : 'failed',
+      details: { leaks },
+    });
+    expect(leaks).toEqual([]);
   });
 });

@@ -2,6 +2,7 @@ import { type Role, signToken } from '@fundtrace/service-kit';
 import { randomToken, recordReliability } from '@fundtrace/testkit';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { findLeaks, needlesOf, serviceTexts } from './support/privacy';
 import {
   exampleParams,
   fillPath,
@@ -179,6 +180,8 @@ function expectedFor(rule: Rule, principal: Principal): Expected {
 }
 
 let routes: Route[];
+/** Every error body, for the privacy grep at the end. */
+const errorBodies: Array<{ where: string; text: string }> = [];
 const tokens = new Map<string, string>();
 
 async function tokenFor(principal: Principal, rule: Rule): Promise<string | undefined> {
@@ -250,6 +253,7 @@ async function call(route: Route, principal: Principal, rule: Rule, seed: number
   });
   const text = await response.text();
   const status = response.status;
+  if (status >= 400) errorBodies.push({ where: `${route.key} as ${principal} → ${status}`, text });
   const problems: string[] = [];
   if (status >= 500) problems.push(`answered ${status}: ${text.slice(0, 300)}`);
   if (expected === 'allow') {
@@ -310,5 +314,21 @@ describe('authorization matrix', () => {
     });
     expect(problems).toEqual([]);
     expect(await product.unhealthy()).toEqual([]);
+  });
+
+  it('left no clear personal data or secret in any log, /metrics or error body', async () => {
+    const texts = [...errorBodies, ...(await serviceTexts(product))];
+    const leaks = findLeaks(texts, needlesOf(product));
+    recordReliability({
+      suite: 'privacy',
+      name: 'authorization matrix run',
+      injected:
+        "the households' clear ID numbers, accounts, phones, health, names and the secrets, looked for",
+      iterations: texts.length,
+      checked: `every service log and /metrics, ${errorBodies.length} error bodies: none found`,
+      result: leaks.length === 0 ? 'passed' : 'failed',
+      details: { leaks },
+    });
+    expect(leaks).toEqual([]);
   });
 });
