@@ -290,6 +290,42 @@ const cases: Case[] = [
       }),
   },
   {
+    name: 'a notice list (公示名单) for a notice that was never published',
+    invariant: 'entity_unknown',
+    bad: (add) =>
+      add('NoticeLinesPublished', {
+        noticeId: 'nope',
+        part: 1,
+        partCount: 1,
+        lines: [{ line: 1, householdId: 'H1', memberNos: [], quantity: 1, amountFen: 19_000n }],
+      }),
+  },
+  {
+    name: 'a notice list appended after the notice was closed',
+    invariant: 'transition_invalid',
+    before: (add) => {
+      add('NoticePublished', {
+        noticeId: 'n-closed',
+        kind: 'roster',
+        title: '低保名单公示',
+        stage: 'approval',
+        programmeCode: 'dibao_class1',
+        period: '2019-05',
+        subjectId: null,
+        startsOn: '2019-05-01',
+        endsOn: '2019-05-07',
+      });
+      add('NoticeClosed', { noticeId: 'n-closed', note: '期满' });
+    },
+    bad: (add) =>
+      add('NoticeLinesPublished', {
+        noticeId: 'n-closed',
+        part: 1,
+        partCount: 1,
+        lines: [{ line: 1, householdId: 'H1', memberNos: [], quantity: 1, amountFen: 19_000n }],
+      }),
+  },
+  {
     name: 'settling a payment the bank returned',
     invariant: 'transition_invalid',
     before: (add) => {
