@@ -115,6 +115,9 @@ export const noticeView = z.object({
   closed: z.boolean(),
   openObjections: z.number(),
   upheldHouseholds: z.array(z.string()),
+  /** The list published with the notice (公示名单): households and their total; 0 when it lists nobody. */
+  listedHouseholds: z.number(),
+  listedTotalFen: fenSchema,
 });
 
 export function noticeOf(state: LedgerState, noticeId: string) {
@@ -134,6 +137,8 @@ export function noticeOf(state: LedgerState, noticeId: string) {
     closed: n.closed,
     openObjections: open,
     upheldHouseholds: [...n.upheldHouseholds],
+    listedHouseholds: n.lines.size,
+    listedTotalFen: [...n.lines.values()].reduce((sum, l) => sum + l.amountFen, 0n),
   };
 }
 

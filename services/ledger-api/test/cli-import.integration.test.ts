@@ -167,6 +167,12 @@ describe('fundtrace ledger import roster --as-notice', () => {
       ['H2', { line: 2, quantity: 2, amountFen: 38_000n }],
     ]);
 
+    // The finance officer's view of the notice counts the list.
+    const view = await fetch(`${url}/v1/partitions/${county}/notices/N2`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(await view.json()).toMatchObject({ listedHouseholds: 2, listedTotalFen: '57000' });
+
     const roster = { partition: county, dryRun: false, account: 'POOL', url, token };
     const unlisted = file(
       'roster-07.csv',
