@@ -117,7 +117,7 @@ function runCli(args: string[]): Promise<{ code: number | null; stdout: string; 
  * registry-api answers reads from the books: ask for what was written (minSeq), and retry while
  * the projector is still behind (after a 100,000-row import it has tens of thousands of events to go).
  */
-async function household(id: string): Promise<{ householdId: string; members: unknown[] }> {
+async function household(id: string): Promise<{ householdId: string; members: { nameMasked: string }[] }> {
   const minSeq = await lastSequence(infra.jsm, streamName('registry', '411325', infra.ns));
   for (let attempt = 1; ; attempt++) {
     try {
@@ -136,6 +136,21 @@ async function household(id: string): Promise<{ householdId: string; members: un
   }
 }
 const maskName = (name: string) => currentMaskingPolicy.name(name);
+
+/** A few generated households of the county, written to `file` in the test directory. */
+async function smallRoster(file: string, seed: string, firstNumber: number, birthRegion: string, count = 3) {
+  const households = generateHouseholds({
+    county: '411325',
+    villages: 2,
+    count,
+    seed,
+    firstNumber,
+    birthRegions: [birthRegion],
+  });
+  const path = join(dir, file);
+  await writeHouseholdsFile(path, households);
+  return { households, path };
+}
 /** Each wait is the service's own (5 s): this bounds catching up after the large import to 10 minutes. */
 const projectionRetriesMax = 120;
 
@@ -193,16 +208,10 @@ describe('fundtrace registry import', () => {
   });
 
   it('erases one household with `fundtrace registry erase`: its reveals answer keyDestroyed, its neighbour stays readable', async () => {
-    const [gone, kept] = generateHouseholds({
-      county: '411325',
-      villages: 3,
-      count: 2,
-      seed: 'erase',
-      firstNumber: 600_001,
-      birthRegions: ['411326'],
-    });
-    const path = join(dir, 'erase.csv');
-    await writeHouseholdsFile(path, [gone!, kept!]);
+    const {
+      households: [gone, kept],
+      path,
+    } = await smallRoster('erase.csv', 'erase', 600_001, '411326', 2);
     await importHouseholdsFile({ file: path, partition: '411325', dryRun: false, baseUrl, token });
     const cli = (...args: string[]) =>
       runCli([
@@ -249,16 +258,7 @@ describe('fundtrace registry import', () => {
   });
 
   it('imports a GBK-encoded CSV (as Excel on Chinese Windows saves it) and refuses a UTF-8 BOM over GBK bytes by name', async () => {
-    const households = generateHouseholds({
-      county: '411325',
-      villages: 2,
-      count: 3,
-      seed: 'gbk',
-      firstNumber: 650_001,
-      birthRegions: ['411322'],
-    });
-    const utf8Path = join(dir, 'gbk-source.csv');
-    await writeHouseholdsFile(utf8Path, households);
+    const { households, path: utf8Path } = await smallRoster('gbk-source.csv', 'gbk', 650_001, '411322');
     const text = (await readFile(utf8Path, 'utf8')).replace(/^\uFEFF/, '');
     const gbkPath = join(dir, 'gbk.csv');
     await writeFile(gbkPath, iconv.encode(text, 'gbk'));
@@ -283,25 +283,14 @@ describe('fundtrace registry import', () => {
       token,
     });
     expect(summary).toMatchObject({ households: 3 });
-    const view = (await household(households[2]!.householdId)) as unknown as {
-      members: { nameMasked: string }[];
-    };
+    const view = await household(households[2]!.householdId);
     expect(view.members.map((m) => m.nameMasked)).toEqual(
       households[2]!.members.map((m) => maskName(m.name)),
     );
   });
 
   it('refuses a row whose cell a decoder could not read (U+FFFD) instead of storing garbage', async () => {
-    const households = generateHouseholds({
-      county: '411325',
-      villages: 2,
-      count: 3,
-      seed: 'fffd',
-      firstNumber: 700_001,
-      birthRegions: ['411327'],
-    });
-    const path = join(dir, 'garbled.csv');
-    await writeHouseholdsFile(path, households);
+    const { households, path } = await smallRoster('garbled.csv', 'fffd', 700_001, '411327');
     const text = await readFile(path, 'utf8');
     const name = households[1]!.members[0]!.name;
     await writeFile(path, text.replace(name, `${name.slice(0, 1)}\uFFFD${name.slice(2)}`));
@@ -430,7 +419,7 @@ describe('fundtrace registry import', () => {
     expect(appended).toBe(30_500);
     // Names are stored encrypted, so check them the way staff would see them: the masks.
     for (const sample of [households[0]!, households[12_345]!, households[30_499]!]) {
-      const view = (await household(sample.householdId)) as unknown as { members: { nameMasked: string }[] };
+      const view = await household(sample.householdId);
       expect(view.members.map((m) => m.nameMasked)).toEqual(sample.members.map((m) => maskName(m.name)));
     }
   }, 1_200_000);
