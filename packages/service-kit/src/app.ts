@@ -26,8 +26,8 @@ import { type ErrorResponse, internalErrorCode, isRejection, type ValidationIssu
 import { Readiness } from './health';
 import { createLogger } from './logger';
 import { createMetrics, type ServiceMetrics, unmatchedRoute } from './metrics';
-import { isNatsUnavailable, natsRetryAfterSeconds, natsUnavailableCode } from './plugins/nats';
 import { serializerCompiler, type ZodTypeProvider } from './type-provider';
+import { temporaryUnavailability } from './unavailable';
 
 /**
  * Default request body limit. Commands are a few kilobytes; 1 MiB leaves room for a batch of
@@ -180,19 +180,15 @@ function handleError(error: FastifyError, request: FastifyRequest, reply: Fastif
       .status(400)
       .send(errorBody('validation_failed', `The request has ${issues.length} invalid field(s)`, details));
   }
-  if (isNatsUnavailable(error)) {
-    // NATS stopped answering in the middle of the request (the connection dropped or the server
-    // froze): temporary, and safe to retry with the same command id.
-    request.log.warn({ err: error }, 'NATS unavailable');
+  const unavailable = temporaryUnavailability(error);
+  if (unavailable) {
+    // NATS or PostgreSQL is away or refuses writes (a dropped connection, a frozen server, a
+    // read-only database): temporary, and safe to retry; commands keep their command id.
+    request.log.warn({ err: error, code: unavailable.code }, 'dependency unavailable');
     return reply
       .status(503)
-      .header('retry-after', String(natsRetryAfterSeconds))
-      .send(
-        errorBody(
-          natsUnavailableCode,
-          'The event log (NATS) did not answer. Retry the same request, with the same commandId, in a few seconds: a command is never booked twice.',
-        ),
-      );
+      .header('retry-after', String(unavailable.retryAfterSeconds))
+      .send(errorBody(unavailable.code, unavailable.message));
   }
   if (isResponseSerializationError(error)) {
     // The handler produced something its own contract forbids: a bug, never the client's fault.

@@ -90,3 +90,4 @@ export {
   shutdownTimeoutMs,
 } from './run';
 export { type DeepReadonly, serializerCompiler, type ZodTypeProvider } from './type-provider';
+export { databaseRetryAfterSeconds, temporaryUnavailability, type Unavailability } from './unavailable';
