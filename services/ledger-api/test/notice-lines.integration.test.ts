@@ -1,0 +1,135 @@
+import { eventBytesMax, ledger, streamName } from '@fundtrace/events';
+import { useTestInfra } from '@fundtrace/testkit';
+import { describe, expect, it } from 'vitest';
+import type { LedgerCommand } from '../src/ledger/commands';
+import type { CommandOutcome } from '../src/writer/writer';
+import { financeActor, registerHouseholds, startWriter } from './fixtures';
+import { yuan } from './support';
+
+/**
+ * A large notice list (公示名单) through the writer against the machine's real NATS: parts of
+ * bounded size appended in one batch with the notice, the state rebuilt from the stream, and a
+ * roster under the notice checked against the list after a restart.
+ */
+
+const infra = useTestInfra({ database: false });
+const county = '411325';
+/** Lines past two full parts, so the list spans three events. */
+const lineCount = 2 * ledger.noticeLinesPerEventMax + 7;
+
+function ok(outcome: CommandOutcome) {
+  if (!outcome.ok) throw new Error(`refused ${outcome.code}: ${outcome.message}`);
+  return outcome.result;
+}
+
+describe('a notice with a large list', () => {
+  it('is appended as bounded parts in one command, survives a restart, and gates the roster', async () => {
+    const households = Array.from({ length: lineCount }, (_, i) => `HL${i + 1}`);
+    const writer = await startWriter(infra.js, infra.jsm, infra.ns, county);
+    // Registered after the writer started: publishing the list must read the registry's tail first.
+    await registerHouseholds(infra.js, infra.jsm, infra.ns, county, households);
+    const publish: LedgerCommand = {
+      type: 'PublishNotice',
+      data: {
+        noticeId: 'N-LARGE',
+        kind: 'roster',
+        title: '2024年6月农村低保名单公示',
+        stage: 'approval',
+        programmeCode: 'dibao_class1',
+        period: '2024-06',
+        subjectId: null,
+        startsOn: '2024-06-01',
+        endsOn: '2024-06-07',
+        lines: households.map((householdId, i) => ({
+          line: i + 1,
+          householdId,
+          memberNos: [],
+          quantity: 1,
+          amountFen: yuan(190),
+        })),
+      },
+    };
+    const result = ok(
+      await writer.execute({ commandId: 'publish-large', actor: financeActor, command: publish }),
+    );
+    expect(result.eventCount).toBe(4);
+    const stream = streamName('ledger', county, infra.ns);
+    for (let seq = result.firstSeq!; seq <= result.lastSeq!; seq++) {
+      const stored = await infra.jsm.streams.getMessage(stream, { seq });
+      expect(stored!.data.length).toBeLessThan(eventBytesMax);
+    }
+    // The same command again is the original result, not a second list.
+    const again = ok(
+      await writer.execute({ commandId: 'publish-large', actor: financeActor, command: publish }),
+    );
+    expect(again).toMatchObject({ duplicate: true, firstSeq: result.firstSeq, lastSeq: result.lastSeq });
+    await writer.stop();
+
+    // A fresh writer rebuilds the list from the stream and judges a roster by it.
+    const restarted = await startWriter(infra.js, infra.jsm, infra.ns, county);
+    expect(restarted.state.notices.get('N-LARGE')!.lines.size).toBe(lineCount);
+    ok(
+      await restarted.execute({
+        commandId: 'pool',
+        actor: financeActor,
+        command: { type: 'OpenAccount', data: { accountId: 'POOL', kind: 'pool', name: '专户' } },
+      }),
+    );
+    ok(
+      await restarted.execute({
+        commandId: 'fund',
+        actor: financeActor,
+        command: {
+          type: 'ReceiveAllocation',
+          data: {
+            receiptId: 'R1',
+            accountId: 'POOL',
+            amountFen: yuan(1_000_000),
+            origin: {
+              kind: 'external',
+              payer: '县财政',
+              documentNumber: '内财〔2024〕1号',
+              fundSource: 'county',
+              purpose: 'social_assistance',
+              fiscalYear: 2024,
+            },
+          },
+        },
+      }),
+    );
+    const roster = (rows: Array<{ householdId: string; amountFen: bigint }>): LedgerCommand => ({
+      type: 'SubmitRoster',
+      data: {
+        rosterId: 'RS-LARGE',
+        programmeCode: 'dibao_class1',
+        period: '2024-06',
+        accountId: 'POOL',
+        noticeId: 'N-LARGE',
+        rows: rows.map((r, i) => ({ row: i + 2, quantity: 1, acceptanceRef: null, ...r })),
+      },
+    });
+    const last = households[households.length - 1]!;
+    const refused = await restarted.execute({
+      commandId: 'roster-bad',
+      actor: financeActor,
+      command: roster([
+        { householdId: 'HL1', amountFen: yuan(190) },
+        { householdId: last, amountFen: yuan(180) },
+      ]),
+    });
+    expect(refused.ok).toBe(false);
+    if (!refused.ok) {
+      const errors = (refused.details as { errors: Array<{ row: number; code: string }> }).errors;
+      expect(errors).toEqual([expect.objectContaining({ row: 3, code: 'not_on_notice' })]);
+    }
+    const paid = ok(
+      await restarted.execute({
+        commandId: 'roster-good',
+        actor: financeActor,
+        command: roster(households.map((householdId) => ({ householdId, amountFen: yuan(190) }))),
+      }),
+    );
+    expect(paid.eventCount).toBe(lineCount + 1);
+    await restarted.stop();
+  });
+});
