@@ -183,12 +183,18 @@ export class PoisonEventError extends EventlogError {
   readonly stream: string;
   readonly seq: number;
   readonly subject: string;
+  /** The `type` the message claims, when it is JSON with a string `type` (an operator's first clue). */
+  readonly type: string | undefined;
 
-  constructor(stream: string, seq: number, subject: string, cause: unknown) {
-    super(`stream ${stream} sequence ${seq} (${subject}) cannot be decoded: ${describe(cause)}`, { cause });
+  constructor(stream: string, seq: number, subject: string, cause: unknown, type?: string) {
+    super(
+      `stream ${stream} sequence ${seq} (${subject}${type === undefined ? '' : `, type ${type}`}) cannot be decoded: ${describe(cause)}`,
+      { cause },
+    );
     this.stream = stream;
     this.seq = seq;
     this.subject = subject;
+    this.type = type;
   }
 }
 

@@ -55,9 +55,16 @@ export {
   type ProjectionStatus,
   projectionBatchSizeDefault,
   projectionMaxWaitMsDefault,
+  type QuarantineOptions,
   type RunProjectionOptions,
   runProjection,
 } from './projection';
+export {
+  runStreamProjections,
+  type StreamProjections,
+  type StreamProjectionsOptions,
+  streamDiscoveryIntervalMs,
+} from './projection-set';
 export {
   type DecodedEvent,
   decodeStreamMessage,

@@ -56,6 +56,17 @@ export const readBatchMessagesMax = 1_000;
 export const projectionBatchMessagesMax = 1_000;
 
 /**
+ * Batches a projection holds unacknowledged (`max_ack_pending` = this × batch size). One: the
+ * pull for the next batch is already waiting at the server while the current one commits, so it
+ * is delivered the moment the acks land, and decoded while the runner finishes; but the server
+ * never hands out a second batch before the first is acked. With two, two instances on one
+ * durable (high availability) were measured splitting the stream message by message between
+ * their pulls, so neither ever held a contiguous batch. After a crash the server redelivers
+ * exactly the batch the dead process held.
+ */
+export const projectionBatchesInFlight = 1;
+
+/**
  * JetStream's own floor for a pull request's expiry; anything lower stresses the
  * server with requests that expire before messages can arrive.
  */

@@ -22,6 +22,7 @@ import {
 import {
   gapRecheckMax,
   projectionAckWaitMs,
+  projectionBatchesInFlight,
   projectionBatchMessagesMax,
   projectionMaxWaitMsMin,
   retryBackoffMaxMs,
@@ -70,6 +71,13 @@ export class ConnectionClosedError extends EventlogError {
   override name = 'ConnectionClosedError';
 }
 
+/** A poison event holds the runner up until an operator quarantines it (`quarantine` given). */
+class PoisonHeld extends Error {
+  constructor(readonly poison: PoisonEventError) {
+    super(poison.message);
+  }
+}
+
 /** A batch skipped a sequence the stream does hold: a redelivery out of order, retried. */
 class ApparentGap extends Error {
   constructor(
@@ -91,7 +99,15 @@ export interface ProjectionLag {
   readonly lag: number;
 }
 
-export type ProjectionState = 'starting' | 'running' | 'retrying' | 'stopping' | 'stopped' | 'failed';
+/** `blocked`: held up by a poison event until an operator quarantines it (see `quarantine`). */
+export type ProjectionState =
+  | 'starting'
+  | 'running'
+  | 'retrying'
+  | 'blocked'
+  | 'stopping'
+  | 'stopped'
+  | 'failed';
 
 export interface ProjectionStatus {
   readonly state: ProjectionState;
@@ -109,7 +125,31 @@ export interface CommittedBatch {
   readonly applied: number;
 }
 
-export interface RunProjectionOptions<DB> {
+/**
+ * An operator's decision to step over a message that cannot be decoded (see `quarantine` of
+ * {@link RunProjectionOptions}). What it holds is the caller's; the runner only passes it on.
+ */
+export interface QuarantineOptions<DB, Q> {
+  /**
+   * Looks for an operator's quarantine of exactly this message (its stream, sequence and bytes).
+   * Called outside any transaction; `undefined` means none yet, and the runner waits.
+   */
+  find(message: RawStreamMessage, error: PoisonEventError): Promise<Q | undefined>;
+  /**
+   * Records the quarantined message in the batch's transaction, after the events before it were
+   * applied and before the checkpoint moves past it. It must use `trx` only.
+   */
+  record(
+    trx: Transaction<DB>,
+    message: RawStreamMessage,
+    error: PoisonEventError,
+    quarantine: Q,
+  ): Promise<void>;
+  /** How often a runner held up by a poison event looks for a quarantine again. */
+  readonly recheckMs: number;
+}
+
+export interface RunProjectionOptions<DB, M extends RawStreamMessage = StreamEvent, Q = unknown> {
   readonly nc: NatsConnection;
   /** kysely over the read-model schema that holds `projection_checkpoints`. */
   readonly db: Kysely<DB>;
@@ -121,11 +161,24 @@ export interface RunProjectionOptions<DB> {
   /** Redelivery delay of an unacked batch (default `projectionAckWaitMs`); fault tests shorten it. */
   readonly ackWaitMs?: number;
   /**
+   * Turns a stored message into what the handler gets; throws `PoisonEventError` for one that
+   * cannot be turned. Default: decode the event (`decodeStreamMessage`). A projection of bytes
+   * (the Merkle log) passes the raw message on, so no event can stop it.
+   */
+  readonly decode?: (message: RawStreamMessage) => M;
+  /**
+   * Without it a poison event stops the runner (`done` rejects with `PoisonEventError`). With it
+   * the runner applies what came before, then waits (state `blocked`, the error in `lastError`)
+   * until `find` returns an operator's quarantine of that message; it then records it with the
+   * checkpoint and goes on.
+   */
+  readonly quarantine?: QuarantineOptions<DB, Q>;
+  /**
    * Applies events, in sequence order, strictly after the checkpoint and without
    * holes, inside the transaction that then writes the checkpoint. It must use `trx`
    * for every write and must not commit or open its own transaction.
    */
-  readonly handler: (trx: Transaction<DB>, events: readonly StreamEvent[]) => Promise<void>;
+  readonly handler: (trx: Transaction<DB>, events: readonly M[]) => Promise<void>;
   /** Every error: `fatal` ones stop the runner (`done` rejects), others are retried after `retryInMs`. */
   readonly onError?: (error: unknown, info: { readonly fatal: boolean; readonly retryInMs?: number }) => void;
   /**
@@ -252,14 +305,20 @@ function toRaw(stream: string, m: JsMsg): RawStreamMessage {
  * messages acked. A crash between commit and ack redelivers the batch, and the
  * checkpoint turns it into a no-op.
  *
- * The consumer allows only one batch unacknowledged (`max_ack_pending` = batch
- * size), so after a crash the next delivery is the same batch again rather than the
- * one after it. Connection errors (NATS or PostgreSQL) are retried with backoff
- * from the checkpoint; a poison event, a real gap, a failing handler or a broken
- * invariant stop the runner with an error naming the stream and sequence.
+ * While a batch is applied, the next one is already pulled and decoded (the consumer
+ * allows `projectionBatchesInFlight` batches unacknowledged), so a batch costs the
+ * PostgreSQL transaction and little else. After a crash the server redelivers those
+ * batches, in order, and the checkpoint turns what was committed into no-ops.
+ * Connection errors (NATS or PostgreSQL) are retried with backoff from the
+ * checkpoint; a real gap, a failing handler or a broken invariant stop the runner
+ * with an error naming the stream and sequence. A poison event stops it too, unless
+ * `quarantine` is given: then the runner waits, blocked, for an operator.
  */
-export function runProjection<DB>(options: RunProjectionOptions<DB>): ProjectionRunner {
+export function runProjection<DB, M extends RawStreamMessage = StreamEvent, Q = unknown>(
+  options: RunProjectionOptions<DB, M, Q>,
+): ProjectionRunner {
   const { nc, db, stream, durable, handler } = options;
+  const decode = options.decode ?? (decodeStreamMessage as unknown as (message: RawStreamMessage) => M);
   const batchSize = options.batchSize ?? projectionBatchSizeDefault;
   const maxWaitMs = options.maxWaitMs ?? projectionMaxWaitMsDefault;
   const ackWaitMs = options.ackWaitMs ?? projectionAckWaitMs;
@@ -311,7 +370,8 @@ export function runProjection<DB>(options: RunProjectionOptions<DB>): Projection
     const manager = await jsm();
     const wanted = {
       ack_wait: nanos(ackWaitMs),
-      max_ack_pending: batchSize,
+      // The batch being applied plus the next one, fetched and decoded meanwhile.
+      max_ack_pending: batchSize * projectionBatchesInFlight,
       // Never give up on a message: one that keeps failing stops the runner instead.
       max_deliver: -1,
     };
@@ -353,17 +413,41 @@ export function runProjection<DB>(options: RunProjectionOptions<DB>): Projection
     return js.consumers.get(stream, durable);
   }
 
-  async function fetchBatch(consumer: Consumer): Promise<JsMsg[]> {
+  /** One delivered message, decoded ahead of its transaction (or the reason it cannot be). */
+  interface Delivered {
+    readonly msg: JsMsg;
+    readonly raw: RawStreamMessage;
+    readonly decoded: M | undefined;
+    readonly poison: PoisonEventError | undefined;
+  }
+
+  function decodeAll(messages: readonly JsMsg[]): Delivered[] {
+    return messages.map((msg) => {
+      const raw = toRaw(stream, msg);
+      try {
+        return { msg, raw, decoded: decode(raw), poison: undefined };
+      } catch (error) {
+        if (!(error instanceof PoisonEventError)) throw error;
+        return { msg, raw, decoded: undefined, poison: error };
+      }
+    });
+  }
+
+  /**
+   * Pulls the next batch and decodes it. `held` messages of this runner are delivered and not
+   * yet acked (the batch being applied), so they are not asked for again.
+   */
+  async function fetchBatch(consumer: Consumer, held: number): Promise<Delivered[]> {
     // A pull for more messages than are available waits its full expiry, so ask
     // for what is there (pending, plus unacked ones that may be redelivered), or
     // for one when idle so that a new event ends the wait at once.
     const info = await consumer.info(false);
-    const available = info.num_pending + info.num_ack_pending;
+    const available = info.num_pending + info.num_ack_pending - held;
     const max = Math.max(1, Math.min(batchSize, available));
     const messages = await consumer.fetch({ max_messages: max, expires: maxWaitMs });
     const batch: JsMsg[] = [];
     for await (const m of messages) batch.push(m);
-    return batch;
+    return decodeAll(batch);
   }
 
   function settleLeftovers(messages: readonly JsMsg[], upTo: number): void {
@@ -375,13 +459,33 @@ export function runProjection<DB>(options: RunProjectionOptions<DB>): Projection
     }
   }
 
-  async function applyBatch(delivered: readonly JsMsg[]): Promise<void> {
-    // Redeliveries may repeat a message inside one batch or arrive out of order.
-    const bySeq = new Map<number, JsMsg>();
-    for (const m of delivered) bySeq.set(m.seq, m);
-    const messages = [...bySeq.values()].sort((a, b) => a.seq - b.seq);
+  /** The poison event a batch stopped at, and the operator's quarantine of it if there is one. */
+  interface PoisonStop {
+    readonly message: Delivered;
+    readonly poison: PoisonEventError;
+    readonly quarantine: Q | undefined;
+  }
 
-    let poison: PoisonEventError | undefined;
+  async function applyBatch(delivered: readonly Delivered[]): Promise<void> {
+    // Redeliveries may repeat a message inside one batch or arrive out of order.
+    const bySeq = new Map<number, Delivered>();
+    for (const d of delivered) bySeq.set(d.msg.seq, d);
+    const messages = [...bySeq.values()].sort((a, b) => a.msg.seq - b.msg.seq);
+    const jsMessages = messages.map((d) => d.msg);
+
+    // Look for a quarantine before the transaction: it asks NATS, and a lock is not held for that.
+    let stop: PoisonStop | undefined;
+    const poisoned = messages.find((d) => d.poison !== undefined && d.msg.seq > (checkpoint ?? 0));
+    if (poisoned !== undefined) {
+      const poison = poisoned.poison!;
+      stop = {
+        message: poisoned,
+        poison,
+        quarantine:
+          options.quarantine === undefined ? undefined : await options.quarantine.find(poisoned.raw, poison),
+      };
+    }
+
     const result = await db.transaction().execute(async (trx) => {
       // Serialises runners of the same (schema, consumer, stream): two instances
       // never apply concurrently, the second sees the first's checkpoint.
@@ -389,31 +493,45 @@ export function runProjection<DB>(options: RunProjectionOptions<DB>): Projection
         trx,
       );
       const before = await readCheckpoint(trx, durable, stream);
-      const fresh = messages.filter((m) => m.seq > before);
+      const fresh = messages.filter((d) => d.msg.seq > before);
       if (fresh.length === 0) return { before, after: before, applied: 0, firstSeq: before };
       let expected = before + 1;
-      for (const m of fresh) {
-        if (m.seq !== expected) throw new ApparentGap(expected, m.seq);
+      for (const d of fresh) {
+        if (d.msg.seq !== expected) throw new ApparentGap(expected, d.msg.seq);
         expected++;
       }
-      const events: StreamEvent[] = [];
-      for (const m of fresh) {
-        try {
-          events.push(decodeStreamMessage(toRaw(stream, m)));
-        } catch (error) {
-          if (!(error instanceof PoisonEventError)) throw error;
-          poison = error;
+      const events: M[] = [];
+      let quarantined: PoisonStop | undefined;
+      for (const d of fresh) {
+        if (d.poison !== undefined) {
+          // A batch ends at a poison event: what came before is applied; the poison event is
+          // recorded as quarantined if an operator said so, else it stays for them.
+          if (stop?.message.msg.seq === d.msg.seq && stop.quarantine !== undefined) quarantined = stop;
+          else stop = { message: d, poison: d.poison, quarantine: undefined };
           break;
         }
+        events.push(d.decoded!);
       }
-      if (events.length === 0) return { before, after: before, applied: 0, firstSeq: before };
-      const firstSeq = events[0]!.seq;
-      const lastSeq = events[events.length - 1]!.seq;
-      try {
-        await handler(trx, events);
-      } catch (error) {
-        throw new ProjectionHandlerError(stream, firstSeq, lastSeq, error);
+      let lastSeq = before;
+      if (events.length > 0) {
+        lastSeq = events[events.length - 1]!.seq;
+        try {
+          await handler(trx, events);
+        } catch (error) {
+          throw new ProjectionHandlerError(stream, events[0]!.seq, lastSeq, error);
+        }
       }
+      if (quarantined !== undefined) {
+        lastSeq = quarantined.message.msg.seq;
+        await options.quarantine!.record(
+          trx,
+          quarantined.message.raw,
+          quarantined.poison,
+          quarantined.quarantine!,
+        );
+        logger.warn({ seq: lastSeq }, 'poison event quarantined by an operator; continuing past it');
+      }
+      if (lastSeq === before) return { before, after: before, applied: 0, firstSeq: before };
       const written = await sql`
         insert into projection_checkpoints (consumer, stream, last_seq, updated_at)
         values (${durable}, ${stream}, ${lastSeq}, now())
@@ -425,7 +543,7 @@ export function runProjection<DB>(options: RunProjectionOptions<DB>): Projection
           `checkpoint of ${durable} on ${stream} moved from ${before} while the batch held its lock`,
         );
       }
-      return { before, after: lastSeq, applied: events.length, firstSeq };
+      return { before, after: lastSeq, applied: events.length, firstSeq: before + 1 };
     });
 
     checkpoint = result.after;
@@ -446,13 +564,18 @@ export function runProjection<DB>(options: RunProjectionOptions<DB>): Projection
         logger.error({ err: describe(error), lastSeq: result.after }, 'afterCommit hook threw');
       }
     }
-    if (poison !== undefined) {
-      // Ack what was applied, leave the poison message and everything after it
-      // unacked: they stay in the consumer for an operator.
-      await acknowledge(messages.filter((m) => m.seq <= result.after));
-      throw poison;
+    // Ack what is applied; hand back what a batch ended before (a poison event and everything
+    // after it stay in the consumer for an operator; after a quarantined one, they come again).
+    await acknowledge(jsMessages.filter((m) => m.seq <= result.after));
+    settleLeftovers(
+      jsMessages.filter((m) => m.seq > result.after),
+      result.after,
+    );
+    const held = stop !== undefined && stop.message.msg.seq > result.after ? stop : undefined;
+    if (held !== undefined) {
+      if (options.quarantine === undefined) throw held.poison;
+      throw new PoisonHeld(held.poison);
     }
-    await acknowledge(messages);
   }
 
   /**
@@ -465,12 +588,31 @@ export function runProjection<DB>(options: RunProjectionOptions<DB>): Projection
     if (confirmed.some((ok) => !ok)) throw new Error(`an ack on ${stream} was not confirmed by the server`);
   }
 
-  async function confirmGap(gap: ApparentGap, messages: readonly JsMsg[], rechecks: number): Promise<void> {
+  /**
+   * Judges an apparent gap; resolves `true` when the missing message is delivered and awaiting
+   * an ack elsewhere (another instance on this durable holds it, or a dead one did): waiting for
+   * it is then not a failed re-pull.
+   */
+  async function confirmGap(
+    gap: ApparentGap,
+    messages: readonly JsMsg[],
+    rechecks: number,
+  ): Promise<boolean> {
     // The stream is the judge: if it holds the missing sequence, delivery was out of
     // order and a re-pull fixes it; if not, events are lost and applying past the
     // hole would make the read model silently wrong.
+    const manager = await jsm();
     try {
-      await (await jsm()).streams.getMessage(stream, { seq: gap.missingSeq });
+      // This client answers "no message there" with null; older ones threw 10037.
+      const held = await manager.streams.getMessage(stream, { seq: gap.missingSeq });
+      if (held === null) {
+        throw new SequenceGapError(
+          stream,
+          gap.missingSeq,
+          gap.receivedSeq,
+          'the stream holds no message there',
+        );
+      }
     } catch (error) {
       if (error instanceof JetStreamApiError && error.code === noMessageFoundCode) {
         throw new SequenceGapError(
@@ -482,7 +624,11 @@ export function runProjection<DB>(options: RunProjectionOptions<DB>): Projection
       }
       throw error;
     }
-    if (rechecks >= gapRecheckMax) {
+    const consumerInfo = await manager.consumers.info(stream, durable);
+    const heldElsewhere =
+      consumerInfo.ack_floor.stream_seq < gap.missingSeq &&
+      gap.missingSeq <= consumerInfo.delivered.stream_seq;
+    if (rechecks >= gapRecheckMax && !heldElsewhere) {
       throw new SequenceGapError(
         stream,
         gap.missingSeq,
@@ -492,6 +638,7 @@ export function runProjection<DB>(options: RunProjectionOptions<DB>): Projection
     }
     settleLeftovers(messages, checkpoint ?? 0);
     await nc.flush();
+    return heldElsewhere;
   }
 
   async function sleep(ms: number): Promise<void> {
@@ -510,33 +657,85 @@ export function runProjection<DB>(options: RunProjectionOptions<DB>): Projection
     let consumer: Consumer | undefined;
     let attempt = 0;
     let gapRechecks = 0;
+    let blockedAt: number | undefined;
+    // The next batch, pulled and decoded while the current one is applied and committed.
+    let next: Promise<Delivered[]> | undefined;
+    /** Hands back a batch pulled ahead, so it comes again at once instead of after the ack wait. */
+    const dropNext = async () => {
+      const pulled = next;
+      next = undefined;
+      if (pulled === undefined) return;
+      const messages = await pulled.catch(() => [] as Delivered[]);
+      if (!nc.isClosed())
+        settleLeftovers(
+          messages.map((d) => d.msg),
+          checkpoint ?? 0,
+        );
+    };
     logger.info({ batchSize, maxWaitMs }, 'projection starting');
     while (!stopRequested) {
-      let batch: JsMsg[] = [];
+      let batch: Delivered[] = [];
       try {
         if (nc.isClosed())
           throw new ConnectionClosedError(`the NATS connection of ${durable} on ${stream} is closed`);
         consumer ??= await openConsumer();
-        if (state !== 'stopping') state = 'running';
-        batch = await fetchBatch(consumer);
+        if (state !== 'stopping' && state !== 'blocked') state = 'running';
+        batch = await (next ?? fetchBatch(consumer, 0));
+        next = undefined;
         if (batch.length > 0) {
+          const current = consumer;
+          const held = batch.length;
+          next = fetchBatch(current, held);
+          // Never an unhandled rejection: the loop awaits it, or dropNext() collects it.
+          next.catch(() => undefined);
           try {
             await applyBatch(batch);
             gapRechecks = 0;
+            if (blockedAt !== undefined && (checkpoint ?? 0) >= blockedAt) {
+              blockedAt = undefined;
+              if (state === 'blocked') state = 'running';
+            }
           } catch (error) {
+            if (error instanceof PoisonHeld) {
+              await dropNext();
+              if (blockedAt !== error.poison.seq) {
+                blockedAt = error.poison.seq;
+                state = 'blocked';
+                lastError = describe(error.poison);
+                logger.error(
+                  { err: lastError, seq: error.poison.seq, recheckMs: options.quarantine!.recheckMs },
+                  'poison event: projection waits for an operator to quarantine it',
+                );
+                try {
+                  options.onError?.(error.poison, { fatal: false, retryInMs: options.quarantine!.recheckMs });
+                } catch (hookError) {
+                  logger.error({ err: describe(hookError) }, 'onError hook threw');
+                }
+              }
+              await sleep(options.quarantine!.recheckMs);
+              continue;
+            }
             if (!(error instanceof ApparentGap)) throw error;
+            await dropNext();
             gapRechecks++;
             logger.warn(
               { missingSeq: error.missingSeq, receivedSeq: error.receivedSeq },
               'sequence not delivered yet',
             );
-            await confirmGap(error, batch, gapRechecks);
+            const heldElsewhere = await confirmGap(
+              error,
+              batch.map((d) => d.msg),
+              gapRechecks,
+            );
+            // Held by another instance: it commits it, or the ack wait hands it back.
+            if (heldElsewhere) gapRechecks = Math.min(gapRechecks, gapRecheckMax - 1);
             await sleep(backoffMs(gapRechecks));
           }
         }
         attempt = 0;
-        lastError = undefined;
+        if (blockedAt === undefined) lastError = undefined;
       } catch (error) {
+        await dropNext();
         if (isFatal(error, nc)) {
           state = 'failed';
           // Whatever failed first (often a timeout), the reason to stop is the closed connection.
@@ -550,7 +749,11 @@ export function runProjection<DB>(options: RunProjectionOptions<DB>): Projection
           throw fatal;
         }
         // Hand back what we held so it comes again soon, not after the ack wait.
-        if (batch.length > 0 && !nc.isClosed()) settleLeftovers(batch, checkpoint ?? 0);
+        if (batch.length > 0 && !nc.isClosed())
+          settleLeftovers(
+            batch.map((d) => d.msg),
+            checkpoint ?? 0,
+          );
         consumer = undefined;
         const wait = backoffMs(attempt++);
         if (state !== 'stopping') state = 'retrying';
@@ -558,6 +761,7 @@ export function runProjection<DB>(options: RunProjectionOptions<DB>): Projection
         await sleep(wait);
       }
     }
+    await dropNext();
     state = 'stopped';
     logger.info({ checkpoint }, 'projection stopped');
   }

@@ -57,7 +57,27 @@ export function decodeStreamMessage(message: RawStreamMessage): StreamEvent {
   try {
     return { ...message, event: decodeEvent(message.bytes) };
   } catch (error) {
-    throw new PoisonEventError(message.stream, message.seq, message.subject, error);
+    throw new PoisonEventError(
+      message.stream,
+      message.seq,
+      message.subject,
+      error,
+      claimedType(message.bytes),
+    );
+  }
+}
+
+const typeNameMax = 64;
+
+/** The `type` an undecodable message claims, if it is JSON with a short string `type`; never its payload. */
+function claimedType(bytes: Uint8Array): string | undefined {
+  try {
+    const type = (JSON.parse(new TextDecoder().decode(bytes)) as { type?: unknown } | null)?.type;
+    return typeof type === 'string' && type.length <= typeNameMax && /^[A-Za-z0-9_]+$/.test(type)
+      ? type
+      : undefined;
+  } catch {
+    return undefined;
   }
 }
 

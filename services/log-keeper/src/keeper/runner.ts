@@ -1,14 +1,13 @@
 import {
   type Logger,
   type ProjectionLag,
-  type ProjectionRunner,
-  runProjection,
-  silentLogger,
+  type RawStreamMessage,
+  runStreamProjections,
+  streamDiscoveryIntervalMs,
 } from '@fundtrace/eventlog';
 import { parseStreamName, streamName } from '@fundtrace/events';
 import { hashLeaf } from '@fundtrace/merkle';
 import { appendToTree, type Queryable } from '@fundtrace/merkle/pg';
-import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { Kysely } from 'kysely';
 
@@ -22,8 +21,8 @@ export const keeperDurable = 'log-keeper';
  */
 export const keeperBatchSize = 500;
 
-/** How often to look for new partitions' streams: a new county is rare and not read within seconds. */
-export const discoveryIntervalMs = 5_000;
+/** How often to look for new partitions' streams (eventlog's, shared with the projector). */
+export const discoveryIntervalMs = streamDiscoveryIntervalMs;
 
 export interface KeeperOptions {
   readonly nc: NatsConnection;
@@ -68,88 +67,27 @@ export async function appendBatch(
 }
 
 /**
- * One durable pull consumer per LEDGER_, REGISTRY_ and AUDIT_ stream of the
- * namespace, each appending the hashes of the stored bytes (the canonical event
- * encoding) to that stream's tree, with the consumer checkpoint in the same
- * transaction. A fatal error on one stream stops them all: a log whose tree
- * cannot be trusted must not keep signing anything.
+ * One durable pull consumer per LEDGER_, REGISTRY_ and AUDIT_ stream of the namespace
+ * (eventlog's `runStreamProjections`), each appending the hashes of the stored bytes (the
+ * canonical event encoding) to that stream's tree, with the consumer checkpoint in the same
+ * transaction. The bytes are never decoded: a message no reader can decode (a poison event
+ * waiting for an operator) is still in the log, and the tree must prove exactly that. A fatal
+ * error on one stream stops them all: a log whose tree cannot be trusted must not keep signing.
  */
 export function startKeeper(options: KeeperOptions): Keeper {
-  const logger = options.logger ?? silentLogger();
-  const runners = new Map<string, ProjectionRunner>();
-  let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  let fail: (error: unknown) => void = () => undefined;
-  let resolveDone: () => void = () => undefined;
-  const done = new Promise<void>((resolve, reject) => {
-    fail = reject;
-    resolveDone = resolve;
-  });
-  done.catch(() => undefined);
-
-  async function discover(): Promise<void> {
-    if (stopped) return;
-    const jsm = await jetstreamManager(options.nc);
-    const names: string[] = [];
-    for await (const name of jsm.streams.names()) names.push(name);
-    for (const name of names.sort()) {
+  return runStreamProjections({
+    nc: options.nc,
+    db: options.db,
+    select: (name) => {
       const ref = parseStreamName(name);
-      if (ref === null || ref.namespace !== options.ns || stopped) continue;
-      const logical = streamName(ref.context, ref.partition);
-      if (runners.has(logical)) continue;
-      const runner = runProjection({
-        nc: options.nc,
-        db: options.db,
-        stream: name,
-        durable: keeperDurable,
-        batchSize: options.batchSize ?? keeperBatchSize,
-        logger,
-        handler: (trx, events) => appendBatch(trx, name, events),
-        afterCommit: (batch) => options.onBatch?.(logical, batch.applied, batch.lastSeq),
-      });
-      runners.set(logical, runner);
-      logger.info({ stream: name }, 'keeping the merkle log of stream');
-      runner.done.catch(async (error: unknown) => {
-        if (stopped) return;
-        logger.fatal(
-          { stream: name, err: error instanceof Error ? error.message : String(error) },
-          'merkle log failed',
-        );
-        await stopAll();
-        fail(error);
-      });
-    }
-  }
-
-  async function stopAll(): Promise<void> {
-    stopped = true;
-    if (timer !== undefined) clearInterval(timer);
-    await Promise.all([...runners.values()].map((runner) => runner.stop()));
-  }
-
-  const first = discover().catch((error: unknown) => {
-    logger.error({ err: error instanceof Error ? error.message : String(error) }, 'stream discovery failed');
+      return ref === null || ref.namespace !== options.ns ? null : streamName(ref.context, ref.partition);
+    },
+    durable: keeperDurable,
+    batchSize: options.batchSize ?? keeperBatchSize,
+    decode: (message: RawStreamMessage) => message,
+    handler: (trx, events, name) => appendBatch(trx, name, events),
+    afterCommit: (logical, batch) => options.onBatch?.(logical, batch.applied, batch.lastSeq),
+    doing: 'keeping the merkle log of stream',
+    ...(options.logger === undefined ? {} : { logger: options.logger }),
   });
-  timer = setInterval(() => {
-    discover().catch((error: unknown) => {
-      logger.warn(
-        { err: error instanceof Error ? error.message : String(error) },
-        'stream discovery failed; retrying',
-      );
-    });
-  }, discoveryIntervalMs);
-
-  return {
-    done,
-    streams: () => [...runners.keys()].sort(),
-    lag: () => Promise.all([...runners.values()].map((runner) => runner.lag())),
-    discover: async () => {
-      await first;
-      await discover();
-    },
-    async stop() {
-      await stopAll();
-      resolveDone();
-    },
-  };
 }
