@@ -1,7 +1,8 @@
-// Where the roster path's CPU goes, without NATS: parse, decide, encode, evolve.
+// Where the roster path's CPU goes, without NATS: parse, hash, decide, ids, encode, evolve.
 
-import { eventIdFor } from '@fundtrace/eventlog';
-import { eventBatchEncoder, ledgerEvents, utcTimestamp } from '@fundtrace/events';
+import { commandHashOfCanonicalData, eventIdFor } from '@fundtrace/eventlog';
+import { canonicalEncoder, eventBatchEncoder, ledgerEvents, utcTimestamp } from '@fundtrace/events';
+import { commandSchemas } from '../src/ledger/commands';
 import { decide } from '../src/ledger/decide';
 import { evolve } from '../src/ledger/evolve';
 import { initialState } from '../src/ledger/state';
@@ -75,6 +76,14 @@ lap('json');
 const parsed = parseRoster(parsedJson);
 if (!parsed.ok) throw new Error('parse');
 lap('zod rows');
+// As the writer does before deciding: the command's content hash (idempotency).
+commandHashOfCanonicalData(
+  '411325',
+  'SubmitRoster',
+  canonicalEncoder(commandSchemas.SubmitRoster)(parsed.data),
+  null,
+);
+lap('hash');
 const d = decide(s, { type: 'SubmitRoster', data: parsed.data }, ctx);
 if (!d.ok) throw new Error(d.code);
 lap('decide');

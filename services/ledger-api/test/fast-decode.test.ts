@@ -1,8 +1,15 @@
 import { eventIdFor } from '@fundtrace/eventlog';
-import { decodeEvent, EventDecodeError, encodeEvent, ledgerEvents, utcTimestamp } from '@fundtrace/events';
+import {
+  decodeEvent,
+  EventDecodeError,
+  encodeEvent,
+  ledgerEvents,
+  registryEvents,
+  utcTimestamp,
+} from '@fundtrace/events';
 import { describe, expect, it } from 'vitest';
 import type { LedgerEventInput } from '../src/ledger/evolve';
-import { decodeLedgerEvent } from '../src/writer/fast-decode';
+import { decodeLedgerEvent, decodeRegistryEvent } from '../src/writer/fast-decode';
 import { apply, context, externalReceipt, given, poolOpened, yuan } from './support';
 
 /** The rebuild's decoder must agree with the full schema decoder on every event type the writer produces. */
@@ -195,5 +202,46 @@ describe('decodeLedgerEvent', () => {
       '{"data":{"amountFen":12.5},"id":"x","type":"PaymentSettled","version":1}',
     );
     expect(() => decodeLedgerEvent(badMoney)).toThrow(EventDecodeError);
+  });
+});
+
+describe('decodeRegistryEvent (the registry tail)', () => {
+  it('reads what the full decoder reads, for every registry event type the tail applies', async () => {
+    const { registryEventsForTest } = await import('./fixtures');
+    for (const bytes of registryEventsForTest()) {
+      const full = decodeEvent(bytes);
+      const fast = decodeRegistryEvent(bytes);
+      expect(fast.type).toBe(full.type);
+      expect(fast.data).toEqual(full.data);
+    }
+  });
+  it('takes the full path (and its error) for bytes that are not an event', () => {
+    expect(() => decodeRegistryEvent(new TextEncoder().encode('{"type":"HouseholdRegistered"'))).toThrow(
+      EventDecodeError,
+    );
+    expect(() =>
+      decodeRegistryEvent(new TextEncoder().encode('{"type":"HouseholdRegistered","version":9,"data":{}}')),
+    ).toThrow(EventDecodeError);
+  });
+  it('relies on registry payloads having no codecs, defaults or transforms (wire form = decoded form)', () => {
+    const kinds = (node: unknown, out = new Set<string>(), seen = new Set<unknown>()): Set<string> => {
+      if (seen.has(node)) return out;
+      seen.add(node);
+      const def = (node as { _zod: { def: Record<string, unknown> & { type: string } } })._zod.def;
+      out.add(def.type);
+      for (const [key, value] of Object.entries(def)) {
+        if (key === 'checks') continue;
+        if (key === 'shape') for (const child of Object.values(value as object)) kinds(child, out, seen);
+        else if (value && typeof value === 'object' && '_zod' in value) kinds(value, out, seen);
+        else if (Array.isArray(value)) for (const child of value) if (child?._zod) kinds(child, out, seen);
+      }
+      return out;
+    };
+    for (const definition of registryEvents) {
+      const used = kinds(definition.data);
+      for (const kind of ['pipe', 'default', 'prefault', 'transform', 'catch']) {
+        expect(used.has(kind), `${definition.type} v${definition.version} uses ${kind}`).toBe(false);
+      }
+    }
   });
 });

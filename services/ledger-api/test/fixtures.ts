@@ -175,3 +175,82 @@ export async function recordDeaths(
   });
   await appendBatch(js, { stream, messages, expectedLastSeq: seq });
 }
+
+/** Stored bytes of one event of each registry type the ledger's tail applies, as registry-api writes them. */
+export function registryEventsForTest(): Uint8Array[] {
+  const partition = '411325';
+  const member = (memberNo: number) => ({
+    memberNo,
+    relation: memberNo === 1 ? 'head' : 'son',
+    nameEnc: sealed,
+    nameMasked: '张*',
+    idNumberEnc: sealed,
+    idNumberHash: hash(memberNo),
+    idNumberMasked: '4113**********1234',
+    birthYear: 1960,
+    sex: 'male',
+    disability: null,
+    healthEnc: sealed,
+  });
+  const account = {
+    bank: 'RCC',
+    medium: 'card',
+    accountEnc: sealed,
+    accountHash: hash(7),
+    accountMasked: '****1234',
+    holderMemberNo: 1,
+    maskingVersion: 1,
+  };
+  const events = [
+    registryEvent(
+      partition,
+      'HouseholdRegistered',
+      {
+        householdId: 'H1',
+        villageCode: `${partition}100201`,
+        causeOfPoverty: 'illness',
+        registeredOn: '2016-03-01',
+        members: [member(1), member(2)],
+        phoneEnc: null,
+        phoneHash: null,
+        phoneMasked: null,
+        maskingVersion: 1,
+      },
+      1,
+    ),
+    registryEvent(
+      partition,
+      'MemberAdded',
+      { householdId: 'H1', member: member(3), reason: 'birth', addedOn: '2019-01-01', maskingVersion: 1 },
+      2,
+    ),
+    registryEvent(partition, 'AccountBound', { householdId: 'H1', ...account, boundOn: '2016-03-02' }, 3),
+    registryEvent(
+      partition,
+      'AccountChanged',
+      {
+        householdId: 'H1',
+        ...account,
+        accountHash: hash(8),
+        previousAccountHash: hash(7),
+        changedOn: '2020-01-02',
+        reason: '换卡',
+      },
+      4,
+    ),
+    registryEvent(partition, 'MemberDeceased', { householdId: 'H1', memberNo: 2, diedOn: '2024-05-02' }, 5),
+    registryEvent(
+      partition,
+      'HouseholdExited',
+      { householdId: 'H1', kind: 'lifted', exitedOn: '2020-12-01', reason: '稳定脱贫' },
+      6,
+    ),
+    registryEvent(
+      partition,
+      'HouseholdReentered',
+      { householdId: 'H1', reenteredOn: '2021-06-01', causeOfPoverty: 'illness', reason: '因病返贫' },
+      7,
+    ),
+  ];
+  return events.map((event) => encodeEvent(event as never));
+}

@@ -1,7 +1,8 @@
 import { type Logger, lastSequence, StreamMissingError } from '@fundtrace/eventlog';
-import { type AnyEvent, decodeEvent } from '@fundtrace/events';
+import type { AnyEvent } from '@fundtrace/events';
 import { DeliverPolicy, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import type { HouseholdFacts, RegistryView } from '../ledger/decide';
+import { decodeRegistryEvent } from './fast-decode';
 
 /** How often to look again for a REGISTRY stream that does not exist yet (registry-api creates it). */
 export const registryRetryMs = 2_000;
@@ -178,7 +179,7 @@ export class RegistryTail implements RegistryView {
     };
     for await (const m of messages) {
       if (m.seq <= this.last) continue; // an ordered consumer restarted at an earlier point
-      applyRegistryEvent(this.facts, decodeEvent(m.data));
+      applyRegistryEvent(this.facts, decodeRegistryEvent(m.data));
       this.last = m.seq;
       if (this.waiters.length > 0) {
         const ready = this.waiters.filter((w) => w.seq <= this.last);

@@ -166,8 +166,16 @@ export class LedgerWriter {
   /** Rebuilds the state from the stream and starts tailing the registry. */
   async start(): Promise<void> {
     const started = this.now();
-    await this.catchUp();
-    await this.registry.start();
+    // The registry tail reads its own stream in the background: both reads overlap.
+    const registryReady = this.registry.start();
+    registryReady.catch(() => undefined); // awaited below; a failing ledger read must not leave it unhandled
+    try {
+      await this.catchUp();
+    } catch (error) {
+      await this.registry.stop();
+      throw error;
+    }
+    await registryReady;
     this.options.logger.info(
       {
         stream: this.stream,
