@@ -36,6 +36,7 @@ export const booksTables = [
   'findings',
   'finding_subjects',
   'finding_evidence',
+  'quarantined_events',
 ] as const satisfies readonly (keyof Database)[];
 
 export interface TableDigest {

@@ -1,5 +1,5 @@
 import type { Database } from '@fundtrace/db';
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, type Selectable, sql } from 'kysely';
 
 /**
  * Longest lineage followed: central → province → city → county is four partitions, and within a
@@ -146,35 +146,21 @@ export async function tracePaymentsUp(
     .where('payment_id', 'in', [...paymentIds])
     .orderBy('instructed_seq')
     .execute();
+  return traceRows(db, partition, payments);
+}
+
+/** Traces payment rows (in the order given) up to their roots: one call of trace_payments_up. */
+async function traceRows(
+  db: Kysely<Database>,
+  partition: string,
+  payments: readonly Selectable<Database['payments']>[],
+): Promise<PaymentTrace[]> {
   if (payments.length === 0) return [];
+  // One call of the migration's trace_payments_up (0007): its plan is cached per connection.
   const { rows } = await sql<HopRow>`
-    with recursive up (payment_id, depth, child_kind, child_partition, child_id, parent_partition, parent_tranche_id, edge_fen, traced) as (
-      select f.child_id, 1, f.child_kind, f.partition, f.child_id, f.parent_partition, f.parent_tranche_id,
-             f.amount_fen, f.amount_fen::numeric
-      from tranche_flows f
-      where f.partition = ${partition} and f.child_kind = 'payment'
-        and f.child_id = any(${payments.map((p) => p.payment_id)}::text[])
-      union all
-      select up.payment_id, up.depth + 1, f.child_kind, f.partition, f.child_id, f.parent_partition, f.parent_tranche_id,
-             f.amount_fen, up.traced * f.amount_fen / t.amount_fen
-      from up
-      join tranches t on t.partition = up.parent_partition and t.tranche_id = up.parent_tranche_id
-      join tranche_flows f on f.partition = t.partition and f.child_kind = 'tranche' and f.child_id = t.tranche_id
-      where up.depth < ${lineageDepthMax}
-    )
-    select up.payment_id, up.depth, up.child_kind, up.child_partition, up.child_id, up.edge_fen,
-           trunc(up.traced)::text as traced_fen,
-           t.partition, t.tranche_id, t.account_id, t.amount_fen, t.remaining_fen, t.fund_source, t.fiscal_year,
-           t.purpose, t.document_number, t.movement_kind, t.movement_id, t.created_on, t.created_seq, t.is_root,
-           r.payer, r.received_on,
-           cr.origin_partition as child_origin_partition, cr.origin_allocation_id as child_origin_allocation_id
-    from up
-    join tranches t on t.partition = up.parent_partition and t.tranche_id = up.parent_tranche_id
-    left join receipts r on t.is_root and r.partition = t.partition and r.receipt_id = t.movement_id
-    left join tranches ct on up.child_kind = 'tranche' and up.child_partition <> up.parent_partition
-      and ct.partition = up.child_partition and ct.tranche_id = up.child_id
-    left join receipts cr on ct.movement_kind = 'receipt' and cr.partition = ct.partition and cr.receipt_id = ct.movement_id
-    order by up.payment_id, up.depth, t.partition, t.tranche_id, up.child_id`.execute(db);
+    select * from trace_payments_up(${partition}, ${payments.map((p) => p.payment_id)}::text[], ${lineageDepthMax})`.execute(
+    db,
+  );
 
   const hopsByPayment = new Map<string, HopRow[]>();
   for (const row of rows) {
@@ -245,22 +231,19 @@ export async function traceHouseholdUp(
   partition: string,
   householdId: string,
 ): Promise<PaymentTrace[]> {
-  const ids = await db
+  // The household's payments and their traces: two round trips, the second with a cached plan.
+  const payments = await db
     .selectFrom('payments')
-    .select('payment_id')
+    .selectAll()
     .where('partition', '=', partition)
     .where('household_id', '=', householdId)
     .orderBy('instructed_seq')
     .limit(tracePaymentsMax + 1)
     .execute();
-  if (ids.length > tracePaymentsMax) {
+  if (payments.length > tracePaymentsMax) {
     throw new RangeError(
       `household ${householdId} has more than ${tracePaymentsMax} payments; trace them by period`,
     );
   }
-  return tracePaymentsUp(
-    db,
-    partition,
-    ids.map((row) => row.payment_id),
-  );
+  return traceRows(db, partition, payments);
 }

@@ -428,7 +428,24 @@ export interface FindingEvidenceTable {
   seq: bigint;
 }
 
-/** The books: every table of migrations 0002-ledger-books, 0003-registry-audit-books and 0006-notice-lines. */
+/** A poison event an operator quarantined, as the projector stepped over it (migration 0007). */
+export interface QuarantinedEventsTable {
+  stream: string;
+  seq: bigint;
+  partition: string;
+  subject: string;
+  claimed_type: string | null;
+  leaf_hash: Buffer;
+  bytes: Buffer;
+  decode_error: string;
+  reason: string;
+  quarantine_stream: string;
+  quarantine_seq: bigint;
+  quarantined_by: string;
+  quarantined_at: Timestamp;
+}
+
+/** The books: every table of migrations 0002-ledger-books, 0003-registry-audit-books, 0006-notice-lines and 0007. */
 export interface BooksTables {
   events: EventsTable;
   event_refs: EventRefsTable;
@@ -459,6 +476,7 @@ export interface BooksTables {
   findings: FindingsTable;
   finding_subjects: FindingSubjectsTable;
   finding_evidence: FindingEvidenceTable;
+  quarantined_events: QuarantinedEventsTable;
 }
 
 export type BooksRow<T extends keyof BooksTables> = Selectable<BooksTables[T]>;

@@ -5,6 +5,7 @@ import * as m0003 from './0003-registry-audit-books';
 import * as m0004 from './0004-merkle';
 import * as m0005 from './0005-books-lean-indexes';
 import * as m0006 from './0006-notice-lines';
+import * as m0007 from './0007-projector-quarantine-trace';
 
 /**
  * Every migration, imported explicitly (no directory scan: the set is fixed at build time and
@@ -17,4 +18,5 @@ export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
   '0004-merkle': m0004,
   '0005-books-lean-indexes': m0005,
   '0006-notice-lines': m0006,
+  '0007-projector-quarantine-trace': m0007,
 });
