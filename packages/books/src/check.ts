@@ -115,3 +115,50 @@ export async function checkBooks(db: Kysely<Database>): Promise<CheckResult[]> {
   }
   return results;
 }
+
+/** Quarantined poison events listed at most by `quarantinedEvents`; more is a story by itself. */
+export const quarantinedListMax = 1_000;
+
+/** A poison event an operator quarantined, as the projector recorded it (raw bytes kept). */
+export interface QuarantinedEvent {
+  readonly stream: string;
+  readonly seq: number;
+  readonly subject: string;
+  readonly claimedType: string | null;
+  readonly leafHash: string;
+  readonly bytes: number;
+  readonly decodeError: string;
+  readonly reason: string;
+  /** The EventQuarantined that allowed it: stream and sequence. */
+  readonly quarantine: string;
+  readonly by: string;
+  readonly at: string;
+}
+
+/**
+ * The events the projector stepped over because an operator quarantined them (`fundtrace
+ * quarantine`), oldest first: never a silent skip, so `fundtrace check` shows each one.
+ */
+export async function quarantinedEvents(db: Kysely<Database>): Promise<QuarantinedEvent[]> {
+  const rows = await db
+    .selectFrom('quarantined_events')
+    .selectAll()
+    .orderBy('quarantined_at')
+    .orderBy('stream')
+    .orderBy('seq')
+    .limit(quarantinedListMax)
+    .execute();
+  return rows.map((row) => ({
+    stream: row.stream,
+    seq: Number(row.seq),
+    subject: row.subject,
+    claimedType: row.claimed_type,
+    leafHash: row.leaf_hash.toString('hex'),
+    bytes: row.bytes.length,
+    decodeError: row.decode_error,
+    reason: row.reason,
+    quarantine: `${row.quarantine_stream} #${row.quarantine_seq}`,
+    by: row.quarantined_by,
+    at: row.quarantined_at.toISOString(),
+  }));
+}

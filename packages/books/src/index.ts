@@ -12,7 +12,14 @@ export {
   listFindings,
   paymentSeqs,
 } from './audit';
-export { type CheckResult, checkBooks, checkExamplesMax } from './check';
+export {
+  type CheckResult,
+  checkBooks,
+  checkExamplesMax,
+  type QuarantinedEvent,
+  quarantinedEvents,
+  quarantinedListMax,
+} from './check';
 export { booksTables, digestBooks, type TableDigest } from './digest';
 export {
   householdOfListedLine,
@@ -32,6 +39,7 @@ export {
 } from './progress';
 export { type InvariantCode, invariantCodes, ProjectionInvariantError } from './projection/invariant';
 export { type BatchResult, projectBatch, type StoredEvent } from './projection/project';
+export { findQuarantine, type QuarantineFound, quarantineRecheckMs } from './projection/quarantine';
 export { type RebuildOptions, type RebuildResult, rebuildBooks, switchSchema } from './projection/replay';
 export {
   discoveryIntervalMs,

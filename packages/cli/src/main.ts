@@ -14,6 +14,7 @@ const commands: ReadonlyArray<{ name: string; load: () => Promise<Command> }> = 
   { name: 'ledger', load: async () => (await import('./commands/ledger-command')).ledgerCommand() },
   { name: 'replay', load: async () => (await import('./commands/replay')).replayCommand() },
   { name: 'check', load: async () => (await import('./commands/check')).checkCommand() },
+  { name: 'quarantine', load: async () => (await import('./commands/quarantine')).quarantineCommand() },
   { name: 'generate', load: async () => (await import('./commands/generate')).generateCommand() },
   { name: 'trace', load: async () => (await import('./commands/trace')).traceCommand() },
   { name: 'findings', load: async () => (await import('./commands/findings')).findingsCommand() },

@@ -15,6 +15,8 @@ export const readyLagEventsMax = 10_000;
 export interface ProjectorHandle {
   schema(): string;
   lag(): Promise<ProjectionLag[]>;
+  /** Streams held up by a poison event until an operator quarantines it, with the error. */
+  blocked(): { readonly stream: string; readonly error: string }[];
   /** The error that stopped projection, if it stopped. */
   failed(): unknown;
 }
@@ -66,6 +68,12 @@ export async function buildApp(options: AppOptions): Promise<ProjectorApp> {
     const failure = projector.failed();
     if (failure !== undefined)
       throw new Error(`projection stopped: ${failure instanceof Error ? failure.message : String(failure)}`);
+    const blocked = projector.blocked();
+    if (blocked.length > 0) {
+      throw new Error(
+        `waiting for an operator (fundtrace quarantine, or an upcaster): ${blocked.map((b) => b.error).join('; ')}`,
+      );
+    }
     const behind = (await projector.lag()).filter((lag) => lag.lag > readyLagEventsMax);
     if (behind.length > 0) {
       throw new Error(

@@ -16,6 +16,7 @@ let supervisor: Awaited<ReturnType<typeof superviseProjector>> | undefined;
 const handle = {
   schema: () => supervisor?.schema() ?? '',
   lag: () => supervisor?.lag() ?? Promise.resolve([]),
+  blocked: () => supervisor?.blocked() ?? [],
   failed: () => supervisor?.failed(),
 };
 const { app, applied } = await buildApp({
@@ -34,6 +35,8 @@ supervisor = await superviseProjector({
   ns: config.FUNDTRACE_NAMESPACE,
   initialSchema: config.PROJECTOR_SCHEMA,
   batchSize: config.PROJECTOR_BATCH_SIZE,
+  ackWaitMs: config.PROJECTOR_ACK_WAIT_MS,
+  maxWaitMs: config.PROJECTOR_MAX_WAIT_MS,
   logger,
   onBatch: (stream, count) => applied.inc({ stream }, count),
 });
@@ -49,7 +52,8 @@ const service = await runService(app, {
 });
 logger.info({ address: service.address, schema: supervisor.schema() }, 'projector running');
 
-// A broken invariant, a gap or a poison event stops the books for good: exit non-zero so the
+// A broken invariant or a gap stops the books for good (a poison event only holds its stream up
+// until an operator quarantines it, see /ready): exit non-zero so the
 // operator (and the orchestrator) sees it, with the error naming the event in the log.
 supervisor.done.catch(async (error: unknown) => {
   logger.fatal(

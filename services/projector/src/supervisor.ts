@@ -19,6 +19,8 @@ export interface SupervisorOptions {
   /** Schema to create and activate when none is active. */
   readonly initialSchema: string;
   readonly batchSize: number;
+  readonly ackWaitMs?: number;
+  readonly maxWaitMs?: number;
   readonly logger: Logger;
   readonly onBatch?: (stream: string, applied: number, lastSeq: number) => void;
 }
@@ -28,6 +30,8 @@ export interface Supervisor {
   readonly done: Promise<void>;
   schema(): string;
   lag(): Promise<ProjectionLag[]>;
+  /** Streams held up by a poison event, each with the error naming it (waiting for an operator). */
+  blocked(): { readonly stream: string; readonly error: string }[];
   failed(): unknown;
   stop(): Promise<void>;
 }
@@ -67,6 +71,8 @@ export async function superviseProjector(options: SupervisorOptions): Promise<Su
       schema,
       ns: options.ns,
       batchSize: options.batchSize,
+      ...(options.ackWaitMs === undefined ? {} : { ackWaitMs: options.ackWaitMs }),
+      ...(options.maxWaitMs === undefined ? {} : { maxWaitMs: options.maxWaitMs }),
       logger: options.logger,
       ...(options.onBatch === undefined ? {} : { onBatch: options.onBatch }),
     });
@@ -113,6 +119,11 @@ export async function superviseProjector(options: SupervisorOptions): Promise<Su
     done,
     schema: () => schema,
     lag: () => projector.lag(),
+    blocked: () =>
+      projector
+        .statuses()
+        .filter(({ status }) => status.state === 'blocked')
+        .map(({ stream, status }) => ({ stream, error: status.lastError ?? 'poison event' })),
     failed: () => failure,
     async stop() {
       stopped = true;

@@ -54,6 +54,10 @@ describe('a projector killed with SIGKILL at random points', () => {
         DATABASE_URL: rig.database.url,
         FUNDTRACE_NAMESPACE: rig.ns,
         PROJECTOR_SCHEMA: killedSchema,
+        // The batches a killed process held come back after the ack wait: a short one keeps the
+        // restarts of this test from idling 30 s each, and proves the variable reaches the runner.
+        PROJECTOR_ACK_WAIT_MS: '3000',
+        PROJECTOR_MAX_WAIT_MS: '1000',
       };
       writeLoad(rig.log, events);
       let appendDone = false;

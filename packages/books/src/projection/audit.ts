@@ -11,9 +11,11 @@ type AuditType =
   | 'FindingTraced'
   | 'FindingRectified'
   | 'FindingClosed'
-  | 'FindingReopened';
+  | 'FindingReopened'
+  | 'EventQuarantined';
 
 const auditTypes: ReadonlySet<string> = new Set<AuditType>([
+  'EventQuarantined',
   'FindingRaised',
   'FindingReviewed',
   'FindingTraced',
@@ -31,7 +33,9 @@ export async function prefetchAudit(
   batch: Batch,
   events: readonly Audit[],
 ): Promise<void> {
-  await batch.load(trx, 'findings', new Set(events.map((event) => event.data.findingId)));
+  const findingIds = new Set<string>();
+  for (const event of events) if (event.type !== 'EventQuarantined') findingIds.add(event.data.findingId);
+  await batch.load(trx, 'findings', findingIds);
 }
 
 interface Cited {
@@ -64,6 +68,9 @@ function cite(batch: Batch, findingId: string, cited: Cited): void {
 }
 
 export function applyAudit(batch: Batch, event: Audit): void {
+  // An operator's quarantine is in the trail (events, event_refs) like every event; the poisoned
+  // stream's runner records the message it names in quarantined_events when it reaches it.
+  if (event.type === 'EventQuarantined') return;
   const seq = batch.at.seqBig;
   const d = event.data;
   const existing = batch.stores.findings.get(d.findingId);

@@ -1,23 +1,19 @@
 import type { Database } from '@fundtrace/db';
 import {
   type Logger,
-  type ProjectionLag,
-  type ProjectionRunner,
-  runProjection,
+  runStreamProjections,
+  type StreamProjections,
   silentLogger,
+  streamDiscoveryIntervalMs,
 } from '@fundtrace/eventlog';
 import { parseStreamName } from '@fundtrace/events';
-import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { Kysely } from 'kysely';
 import { projectBatch } from './project';
+import { findQuarantine, type QuarantineFound, quarantineRecheckMs, recordQuarantined } from './quarantine';
 
-/**
- * How often the projector lists JetStream streams to pick up a new partition. A new county's
- * books start with an account being opened, which nobody reads within seconds; listing streams
- * is one cheap request.
- */
-export const discoveryIntervalMs = 5_000;
+/** How often the projector lists JetStream streams to pick up a new partition (eventlog's). */
+export const discoveryIntervalMs = streamDiscoveryIntervalMs;
 
 /**
  * Events per batch (one PostgreSQL transaction). The batch statements grow with it and the
@@ -40,103 +36,56 @@ export interface ProjectorOptions {
   readonly ns: string;
   readonly logger?: Logger;
   readonly batchSize?: number;
+  /** Redelivery delay of a batch a dead projector held (eventlog default 30 s). */
+  readonly ackWaitMs?: number;
+  /** How long an idle pull waits for new events (eventlog default 2 s); bounds `stop()`. */
+  readonly maxWaitMs?: number;
+  /** How often a projector held up by a poison event looks for a quarantine. */
+  readonly quarantineRecheckMs?: number;
   /** Called once per committed batch (metrics). */
   readonly onBatch?: (stream: string, applied: number, lastSeq: number) => void;
 }
 
-export interface Projector {
-  /** Rejects with the first fatal error of any stream's runner (an invariant, a gap, a poison event). */
-  readonly done: Promise<void>;
-  streams(): string[];
-  lag(): Promise<ProjectionLag[]>;
-  /** Lists streams now and starts runners for new ones (also done on a timer). */
-  discover(): Promise<void>;
-  stop(): Promise<void>;
-}
+/**
+ * A running projector: `done` rejects with the first fatal error of any stream (an invariant, a
+ * gap); `statuses()` shows a stream `blocked` by a poison event, with the error naming it.
+ */
+export type Projector = StreamProjections;
 
 /**
- * One durable pull consumer per LEDGER_, REGISTRY_ and AUDIT_ stream of the namespace, each
- * applying batches through `projectBatch` with its checkpoint in the same transaction
- * (`runProjection`). A fatal error in one stream stops them all: books that are wrong in one
- * place must not keep growing elsewhere as if nothing happened.
+ * One durable pull consumer per LEDGER_, REGISTRY_ and AUDIT_ stream of the namespace
+ * (eventlog's `runStreamProjections`), each applying batches through `projectBatch` with its
+ * checkpoint in the same transaction. A fatal error in one stream stops them all.
+ *
+ * A poison event (one that does not decode) holds its stream up, with an error naming stream,
+ * sequence and claimed type, until an operator quarantines exactly that message
+ * (`fundtrace quarantine`, an EventQuarantined on the partition's AUDIT stream); the projector
+ * then records it in `quarantined_events`, raw bytes kept, and goes on. The other streams keep
+ * going meanwhile: what they apply does not depend on an event nobody can read.
  */
 export function startProjector(options: ProjectorOptions): Projector {
   const logger = options.logger ?? silentLogger();
-  const runners = new Map<string, ProjectionRunner>();
-  const durable = durableFor(options.schema);
-  let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  let fail: (error: unknown) => void = () => undefined;
-  let stopResolve: () => void = () => undefined;
-  const done = new Promise<void>((resolve, reject) => {
-    fail = reject;
-    stopResolve = resolve;
-  });
-  done.catch(() => undefined);
-
-  async function discover(): Promise<void> {
-    if (stopped) return;
-    const jsm = await jetstreamManager(options.nc);
-    const names: string[] = [];
-    for await (const name of jsm.streams.names()) names.push(name);
-    for (const name of names.sort()) {
-      const ref = parseStreamName(name);
-      if (ref === null || ref.namespace !== options.ns || runners.has(name) || stopped) continue;
-      const runner = runProjection<Database>({
-        nc: options.nc,
-        db: options.db,
-        stream: name,
-        durable,
-        batchSize: options.batchSize ?? projectorBatchSize,
-        logger,
-        handler: async (trx, events) => {
-          await projectBatch(trx, events);
-        },
-        afterCommit: (batch) => options.onBatch?.(batch.stream, batch.applied, batch.lastSeq),
-      });
-      runners.set(name, runner);
-      logger.info({ stream: name, durable }, 'projecting stream');
-      runner.done.catch(async (error: unknown) => {
-        if (stopped) return;
-        logger.fatal(
-          { stream: name, err: error instanceof Error ? error.message : String(error) },
-          'projection failed',
-        );
-        await stopAll();
-        fail(error);
-      });
-    }
-  }
-
-  async function stopAll(): Promise<void> {
-    stopped = true;
-    if (timer !== undefined) clearInterval(timer);
-    await Promise.all([...runners.values()].map((runner) => runner.stop()));
-  }
-
-  const first = discover().catch((error: unknown) => {
-    logger.error({ err: error instanceof Error ? error.message : String(error) }, 'stream discovery failed');
-  });
-  timer = setInterval(() => {
-    discover().catch((error: unknown) => {
-      logger.warn(
-        { err: error instanceof Error ? error.message : String(error) },
-        'stream discovery failed; retrying',
-      );
-    });
-  }, discoveryIntervalMs);
-
-  return {
-    done,
-    streams: () => [...runners.keys()].sort(),
-    lag: () => Promise.all([...runners.values()].map((runner) => runner.lag())),
-    discover: async () => {
-      await first;
-      await discover();
+  return runStreamProjections({
+    nc: options.nc,
+    db: options.db,
+    select: (name) => (parseStreamName(name)?.namespace === options.ns ? name : null),
+    durable: durableFor(options.schema),
+    batchSize: options.batchSize ?? projectorBatchSize,
+    ...(options.ackWaitMs === undefined ? {} : { ackWaitMs: options.ackWaitMs }),
+    ...(options.maxWaitMs === undefined ? {} : { maxWaitMs: options.maxWaitMs }),
+    quarantine: {
+      find: (message) =>
+        findQuarantine(options.nc, options.ns, message, (detail) =>
+          logger.warn({ stream: message.stream, seq: message.seq }, detail),
+        ),
+      record: (trx, message, error, found: QuarantineFound) => recordQuarantined(trx, message, error, found),
+      recheckMs: options.quarantineRecheckMs ?? quarantineRecheckMs,
     },
-    async stop() {
-      await stopAll();
-      stopResolve();
+    handler: async (trx, events) => {
+      await projectBatch(trx, events);
     },
-  };
+    afterCommit: (stream, batch) => options.onBatch?.(stream, batch.applied, batch.lastSeq),
+    doing: 'projecting stream',
+    logger,
+  });
 }

@@ -1,4 +1,4 @@
-import { checkBooks } from '@fundtrace/books';
+import { checkBooks, quarantinedEvents } from '@fundtrace/books';
 import { assertIdentifier, createDb, type Database, getActiveSchema } from '@fundtrace/db';
 import { Command } from 'commander';
 import { UsageError } from '../context';
@@ -32,8 +32,9 @@ export function checkCommand(): Command {
       const db = createDb<Database>(url, { schema, max: 1, applicationName: 'fundtrace-check' });
       try {
         const results = await checkBooks(db);
+        const quarantined = await quarantinedEvents(db);
         if (options.json) {
-          process.stdout.write(`${JSON.stringify({ schema, results }, null, 2)}\n`);
+          process.stdout.write(`${JSON.stringify({ schema, results, quarantined }, null, 2)}\n`);
         } else {
           process.stdout.write(`checking the books in schema ${schema}\n`);
           for (const result of results) {
@@ -42,6 +43,15 @@ export function checkCommand(): Command {
               `${mark} ${result.name}: ${result.rule}${result.violations === 0 ? '' : ` (${result.violations} violations)`}\n`,
             );
             for (const example of result.examples) process.stdout.write(`       ${example}\n`);
+          }
+          // Not a violation: each is an operator's recorded decision, shown so none goes unnoticed.
+          process.stdout.write(`quarantined events (fundtrace quarantine): ${quarantined.length}\n`);
+          for (const q of quarantined) {
+            process.stdout.write(
+              `  ${q.stream} #${q.seq} ${q.claimedType ?? '(no type)'} ${q.bytes} bytes, leaf hash ${q.leafHash}\n` +
+                `       by ${q.by} at ${q.at} (${q.quarantine}): ${q.reason}\n` +
+                `       could not be decoded: ${q.decodeError}\n`,
+            );
           }
         }
         if (results.some((result) => result.violations > 0)) process.exitCode = 1;
