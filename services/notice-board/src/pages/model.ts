@@ -159,6 +159,8 @@ export interface NoticeModel {
   readonly amountTotalFen: bigint;
   /** Lines on the notice: one household each. */
   readonly lineCount: number;
+  /** Published lines beyond what one page shows (0 unless the list exceeds the page limit). */
+  readonly listedNotShown: number;
   /** Lines already paid (settled), and their sum. */
   readonly paidCount: number;
   readonly paidTotalFen: bigint;
@@ -404,6 +406,8 @@ export async function noticeModel(
     lines,
     amountTotalFen: sum(lines, (l) => l.amountFen),
     lineCount: lines.length,
+    // A list longer than one page holds (noticeLinesMax) is shown in part, and says so.
+    listedNotShown: listed.length > 0 ? notice.listedCount - lines.length : 0,
     paidCount: paid.length,
     paidTotalFen: sum(paid, (l) => l.amountFen),
     objections: await publicObjections(ctx.db, partition, noticeId),

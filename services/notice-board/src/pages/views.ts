@@ -227,6 +227,7 @@ export function renderNotice(model: NoticeModel, generatedFrom: string): string 
       ? html`本名单随公示一同发布，发放前公示；每一行的发放和异议情况如下。`
       : html`本公示发布时未附名单，以下为按本公示已发放的记录。`
   }姓名按脱敏规则第 ${model.maskingVersion} 版隐去部分字；身份证号、电话、银行账号、健康状况一律不公示。</p>
+${model.listedNotShown > 0 ? html`<p class="warn">名单共 ${model.lineCount + model.listedNotShown} 户，本页只列出前 ${model.lineCount} 户，合计也只含这些户；完整名单请到村委会查看。</p>` : ''}
 <p>共 <strong data-total="households">${model.lineCount}</strong> 户，合计 <strong>${yuan(model.amountTotalFen)}</strong> 元；已到账 ${model.paidCount} 户 ${yuan(model.paidTotalFen)} 元。</p>
 <div class="scroll"><table>
 <thead><tr><th class="n">行</th><th>户主</th><th>村</th><th class="n">人口</th><th class="n">数量</th><th class="n">金额（元）</th><th>发放</th><th>异议</th><th class="no-print">核验</th></tr></thead>
