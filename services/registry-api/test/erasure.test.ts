@@ -45,7 +45,7 @@ async function stop(api: StartedApi): Promise<void> {
   await api.app.close();
 }
 
-async function call(api: StartedApi, method: 'GET' | 'POST', url: string, payload?: object) {
+async function call(api: StartedApi, method: 'GET' | 'POST' | 'PUT', url: string, payload?: object) {
   const token = await tokenFor('registry');
   const response = await api.app.inject({
     method,
@@ -310,6 +310,38 @@ describe('per-household crypto-shredding', () => {
     const repaired = await keyRow(h1!.householdId);
     expect(repaired).toMatchObject({ wrapped_key: null, master_key_id: null, destroyed_by: 'registry-api' });
     expect(api.logLines.some((line) => line.includes('destroyed again'))).toBe(true);
+    await stop(api);
+  });
+});
+
+describe('a key store that lost a household key', () => {
+  it('refuses to seal new data for that household under a fresh key, and appends nothing', async () => {
+    const [sample] = sampleHouseholds(1, 777);
+    const h5 = { ...sample!, householdId: `${sample!.householdId}X5` }; // numbers restart at 1 per seed
+    const first = await start(`m2:${m2}`, 'm2');
+    const registered = await call(first, 'POST', `${base}/households`, {
+      commandId: 'reg-h5',
+      household: h5,
+    });
+    expect(registered.status).toBe(201);
+    await stop(first);
+    // An incomplete restore (then a restart, as the README asks): the row is gone. A new key would
+    // split the household over two keys, and whatever it sealed would be lost with the next restore.
+    await sql`delete from ${sql.table(`${keyStoreSchema}.data_keys`)} where household_id = ${h5!.householdId}`.execute(
+      infra.db,
+    );
+    const api = await start(`m2:${m2}`, 'm2');
+    const before = (await rawLog()).length;
+    const bound = await call(api, 'PUT', `${base}/households/${h5!.householdId}/account`, {
+      commandId: 'bind-h5',
+      account: { bank: 'ABC', medium: 'card', number: '6228480402564890018', holderMemberNo: 1 },
+      on: '2024-01-02',
+      reason: '换卡',
+    });
+    expect(bound.status).toBe(500);
+    expect(api.logLines.some((line) => line.includes('the key store has no data key'))).toBe(true);
+    expect((await rawLog()).length).toBe(before);
+    expect(await keyRow(h5!.householdId)).toBeUndefined();
     await stop(api);
   });
 });

@@ -35,7 +35,7 @@ import {
   type IdOwner,
   type RegistryState,
 } from '../households/state';
-import type { DataKeyStore } from '../keys/key-store';
+import type { DataKeyStore, StoredDataKey } from '../keys/key-store';
 
 /**
  * The single writer of one county's REGISTRY_<code> stream. It rebuilds its state from the stream
@@ -208,23 +208,42 @@ export class RegistryWriter {
     households: readonly { readonly householdId: string; readonly existing: HouseholdState | undefined }[],
   ): Promise<Map<string, Keyring>> {
     const rings = new Map<string, Keyring>();
-    const wanted: string[] = [];
+    const unregistered: string[] = [];
     for (const { householdId, existing } of households) {
-      if (existing !== undefined && (!isDataKeyId(existing.keyId) || existing.erasedOn !== null)) {
+      if (existing === undefined) unregistered.push(householdId);
+      else if (!isDataKeyId(existing.keyId) || existing.erasedOn !== null)
         rings.set(householdId, this.keyring);
-      } else wanted.push(householdId);
-    }
-    const keys = await this.keys.keysFor(this.partition, wanted);
-    for (const householdId of wanted) {
-      const key = keys.get(householdId);
-      if (key?.state !== 'live') {
-        throw new Error(
-          `the data key of household ${householdId} is destroyed but the log records no erasure: retry the erasure command`,
+      else {
+        // Registered under its data key: that very key, never a new one (a mix would make an erasure partial).
+        rings.set(
+          householdId,
+          this.liveRing(householdId, await this.keys.dataKey(existing.keyId), existing.keyId),
         );
       }
-      rings.set(householdId, householdKeyring(this.keyring, key.dataKeyId, key.key));
+    }
+    const created = await this.keys.keysFor(this.partition, unregistered);
+    for (const householdId of unregistered) {
+      rings.set(householdId, this.liveRing(householdId, created.get(householdId), undefined));
     }
     return rings;
+  }
+
+  private liveRing(
+    householdId: string,
+    key: StoredDataKey | undefined,
+    expected: string | undefined,
+  ): Keyring {
+    if (key === undefined) {
+      throw new Error(
+        `the key store has no data key ${expected ?? ''} for household ${householdId}: was it restored from an incomplete backup?`,
+      );
+    }
+    if (key.state !== 'live') {
+      throw new Error(
+        `the data key of household ${householdId} is destroyed but the log records no erasure: retry the erasure command`,
+      );
+    }
+    return householdKeyring(this.keyring, key.dataKeyId, key.key);
   }
 
   /** The keyring that opens a household's fields: with its data key while that key lives. */
