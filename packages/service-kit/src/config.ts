@@ -74,6 +74,12 @@ export const jwtSecret = z
     message: `must be at least ${jwtSecretBytesMin} bytes`,
   });
 
+/**
+ * Replicas of the streams a writer creates: 1 on a single server (development), 3 on a JetStream
+ * cluster (production, ARCHITECTURE.md). Existing streams are verified against it, never changed.
+ */
+export const streamReplicas = z.coerce.number().int().min(1).max(5).default(1);
+
 /** A listen port with the service's default from docs/CONVENTIONS.md. 0 asks the OS for a free port. */
 export const port = (defaultPort: number) => z.coerce.number().int().min(0).max(65_535).default(defaultPort);
 

@@ -40,6 +40,7 @@ export {
   namespaceLengthMax,
   natsUrl,
   port,
+  streamReplicas,
 } from './config';
 export {
   defineRejections,

@@ -80,9 +80,14 @@ export async function buildApp(
  * other writer; a mismatch stops the start), rebuild from the stream, then
  * tail the registry.
  */
-export async function startWriters(writers: Writers, jsm: JetStreamManager, ns: string): Promise<void> {
+export async function startWriters(
+  writers: Writers,
+  jsm: JetStreamManager,
+  ns: string,
+  replicas = 1,
+): Promise<void> {
   for (const [partition, writer] of writers) {
-    await ensurePartitionStreams(jsm, { partition, ns, contexts: ['ledger', 'registry'] });
+    await ensurePartitionStreams(jsm, { partition, ns, contexts: ['ledger', 'registry'], replicas });
     await writer.start();
   }
 }
