@@ -5,7 +5,7 @@ import { ConfigError } from '@fundtrace/service-kit';
 import { useTestInfra } from '@fundtrace/testkit';
 import { describe, expect, it } from 'vitest';
 import { loadRegistryConfig } from '../src/config';
-import { auth, startApi, tokenFor, useBooks } from './api-helpers';
+import { auth, type StartedApi, startApi, tokenFor, useBooks } from './api-helpers';
 import { sampleHouseholds } from './helpers';
 
 /**
@@ -31,6 +31,20 @@ describe('rotation and crypto-shredding', () => {
       memberNos: [1],
       fields: ['id_number', 'name', 'account_number', 'phone'],
       reason: '核对',
+    };
+
+    /** h1's first ID number, revealed in clear by `api`. */
+    const expectFirstIdReadable = async (api: StartedApi, commandId: string) => {
+      const old = await api.app.inject({
+        method: 'POST',
+        url: `${base}/households/${h1!.householdId}/reveals`,
+        headers: auth(token),
+        payload: { commandId, ...reveal },
+      });
+      expect(old.json().members[0].idNumber).toEqual({
+        value: h1!.members[0]!.idNumber,
+        keyDestroyed: false,
+      });
     };
 
     const first = await startApi(books, {
@@ -69,16 +83,7 @@ describe('rotation and crypto-shredding', () => {
       expect(
         event.type === 'HouseholdRegistered' && isDataKeyId(event.data.members[0]!.idNumberEnc.keyId),
       ).toBe(true);
-      const old = await rotated.app.inject({
-        method: 'POST',
-        url: `${base}/households/${h1!.householdId}/reveals`,
-        headers: auth(token),
-        payload: { commandId: 'rv-1', ...reveal },
-      });
-      expect(old.json().members[0].idNumber).toEqual({
-        value: h1!.members[0]!.idNumber,
-        keyDestroyed: false,
-      });
+      await expectFirstIdReadable(rotated, 'rv-1');
     } finally {
       await rotated.app.close();
     }
@@ -90,16 +95,7 @@ describe('rotation and crypto-shredding', () => {
       PII_HMAC_KEY: hmac,
     });
     try {
-      const old = await withoutOld.app.inject({
-        method: 'POST',
-        url: `${base}/households/${h1!.householdId}/reveals`,
-        headers: auth(token),
-        payload: { commandId: 'rv-1b', ...reveal },
-      });
-      expect(old.json().members[0].idNumber).toEqual({
-        value: h1!.members[0]!.idNumber,
-        keyDestroyed: false,
-      });
+      await expectFirstIdReadable(withoutOld, 'rv-1b');
     } finally {
       await withoutOld.app.close();
     }
