@@ -267,7 +267,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     // A URL that is not valid percent-encoding (a stray %, a lone surrogate) fails before routing,
     // where the error handler never sees it; without this it leaves in fastify's own error format.
     frameworkErrors: (_error, _request, reply) => {
-      void reply
+      void (reply as FastifyReply)
         .status(400)
         .send(errorBody('malformed_request', 'The URL is not valid percent-encoded UTF-8'));
     },
