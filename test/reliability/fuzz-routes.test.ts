@@ -13,7 +13,7 @@ import {
   pathsOf,
   pollutionKeys,
 } from './support/hostile';
-import { rawRequest } from './support/http';
+import { formBody, rawRequest } from './support/http';
 import { findLeaks, needlesOf, serviceTexts } from './support/privacy';
 import {
   exampleParams,
@@ -158,7 +158,7 @@ function sampleBody(route: Route, seed: number): unknown {
 
 function encodeBody(route: Route, value: unknown): string {
   if (route.body?.type === 'form' && value !== null && typeof value === 'object') {
-    return new URLSearchParams(Object.entries(value).map(([k, v]) => [k, String(v)])).toString();
+    return formBody(value);
   }
   return JSON.stringify(value);
 }
@@ -357,7 +357,7 @@ function randomAttempt(route: Route): fc.Arbitrary<Attempt> {
         label: `random: ${b?.label ?? 'no body'}${type === contentTypeOf(route) ? '' : `, content-type ${JSON.stringify(type)}`}`,
         params,
         query: text === '' ? '' : `?${text}`,
-        headers: b === undefined || type === '' ? {} : { 'content-type': type },
+        headers: (b === undefined || type === '' ? {} : { 'content-type': type }) as Record<string, string>,
         ...(b === undefined ? {} : { body: b.text }),
       };
     });

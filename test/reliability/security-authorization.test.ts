@@ -2,6 +2,7 @@ import { type Role, signToken } from '@fundtrace/service-kit';
 import { randomToken, recordReliability } from '@fundtrace/testkit';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { formBody } from './support/http';
 import { findLeaks, needlesOf, serviceTexts } from './support/privacy';
 import {
   exampleParams,
@@ -223,7 +224,7 @@ function bodyFor(route: Route, seed: number): string | undefined {
   if ('partition' in value) value.partition = product.county;
   if ('commandId' in value) value.commandId = `matrix-${randomToken(12)}`;
   if (route.body.type === 'form') {
-    return new URLSearchParams(Object.entries(value).map(([k, v]) => [k, String(v)])).toString();
+    return formBody(value);
   }
   return JSON.stringify(value);
 }

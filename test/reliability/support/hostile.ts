@@ -70,6 +70,7 @@ export const hostileStrings: readonly string[] = [
   '<script>alert(1)</script>',
   '"><img src=x onerror=alert(1)>',
   "' OR '1'='1'; DROP TABLE books.events; --",
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a log-injection payload, literally
   '${jndi:ldap://x}',
   '{{7*7}}',
   '=HYPERLINK("http://x","y")',

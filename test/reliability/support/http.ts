@@ -99,3 +99,10 @@ export function encodePathSegment(value: string): string {
   }
   return out;
 }
+
+/** An HTML form body (application/x-www-form-urlencoded) of an object's fields. */
+export function formBody(value: object): string {
+  return new URLSearchParams(
+    Object.entries(value).map(([k, v]): [string, string] => [k, String(v)]),
+  ).toString();
+}

@@ -234,7 +234,7 @@ export async function startProduct(options: ProductOptions = {}): Promise<Produc
       // The board reads the projector's schema pointer at start: it is launched once the projector runs.
       return [name, { ...spec, proc: name === 'notice-board' ? undefined : launch(spec) }];
     }),
-  ) as Record<ServiceName, RunningService>;
+  ) as unknown as Record<ServiceName, RunningService>;
 
   const streamSequences = async () => {
     const sequences = new Map<string, number>();
