@@ -4,19 +4,19 @@ import { parseArgs } from 'node:util';
 import { defaultDatabaseServerUrl, defaultNatsUrl } from '@fundtrace/devstack';
 import { machineInfo } from './machine';
 import { keptHeading, type Machine, markdownReport, terminalReport } from './report';
-import { type BenchResult, countyHouseholds, runBench, targetRosterRows } from './run';
+import { abortRun, type BenchResult, countyHouseholds, isAborting, runBench, targetRosterRows } from './run';
 import { repoRoot } from './stack';
 
 /**
  * `pnpm bench`: the whole suite in one process tree and one report. See packages/bench/README.md.
  *
- *   pnpm bench                      default: growth 10 %, 30 %, 100 % of --households
- *   pnpm bench --quick              a few minutes: small data, short load phases
- *   pnpm bench --scale county       100 % = 50,000 households (takes long on 2 cores)
+ *   pnpm bench                      default: growth 10 %, 30 %, 100 % of the county (50,000 households)
+ *   pnpm bench --quick              a few minutes: 1,500 households, short load phases
+ *   pnpm bench --households N       another 100 % size
  */
 
-/** Default 100 % size: the largest that finishes under 30 minutes on the 2-core development machine. */
-const defaultHouseholds = 2_000;
+/** Default 100 % size: the issue's county (50,000 households, two fiscal years, ≈ 954,000 events). */
+const defaultHouseholds = countyHouseholds;
 const quickHouseholds = 1_500;
 
 const { values } = parseArgs({
@@ -77,6 +77,15 @@ if (values['from-json'] !== undefined) {
   process.exit(0);
 }
 
+for (const signal of ['SIGINT', 'SIGTERM'] as const)
+  process.once(signal, () => {
+    console.log(`\n${signal}: stopping the services and removing what this run created`);
+    abortRun()
+      .then((removed) => console.log(`removed ${removed.length} streams and databases`))
+      .catch((error: unknown) => console.error(`cleanup failed: ${String(error)}`))
+      .finally(() => process.exit(130));
+  });
+
 const tty = process.stdout.isTTY === true;
 const loadStart = (await import('node:os')).loadavg();
 const started = Date.now();
@@ -94,6 +103,10 @@ const result = await runBench({
   databaseServerUrl: process.env.DATABASE_SERVER_URL ?? defaultDatabaseServerUrl,
   tty,
   log: (line) => console.log(line),
+}).catch((error: unknown) => {
+  // Interrupted: the signal handler is removing what the run created and will exit.
+  if (isAborting()) return new Promise<never>(() => undefined);
+  throw error;
 });
 const machine = await machineInfo(loadStart);
 console.log(terminalReport(result, machine));

@@ -8,7 +8,7 @@ import { createDb, type Database, getActiveSchema, migrateToLatest } from '@fund
 import { connectNats } from '@fundtrace/eventlog';
 import { generateHouseholds, householdHeader, householdToRows } from '@fundtrace/pii';
 import { freePorts } from '@fundtrace/testkit';
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import autocannon from 'autocannon';
 import { type Kysely, sql } from 'kysely';
@@ -33,7 +33,14 @@ import {
 } from './guard';
 import { type Endpoints, sendCommand } from './load';
 import { progressBar } from './progress';
-import { type RunningService, repoRoot, type StackEnv, startService, tokensFor } from './stack';
+import {
+  type RunningService,
+  repoRoot,
+  type StackEnv,
+  startService,
+  stopAllServices,
+  tokensFor,
+} from './stack';
 import { percentile } from './stats';
 
 /** Households of one county at 100 % (the issue's county scale). */
@@ -134,6 +141,41 @@ export interface BenchResult {
   cleanup: string[];
 }
 
+/** What the run in progress owns, for `abortRun` (a signal) to remove. */
+let active: {
+  jsm: JetStreamManager;
+  token: string;
+  owned: { ns: string[]; dbs: string[] };
+  serverUrl: string;
+} | null = null;
+
+let aborting = false;
+
+/** True once `abortRun` has taken over: the run's failures from then on are the interruption's. */
+export function isAborting(): boolean {
+  return aborting;
+}
+
+/**
+ * An interrupted run (Ctrl-C, SIGTERM) stops its services and removes its streams and databases
+ * (each only if it carries this run's marker) before the process exits.
+ */
+export async function abortRun(): Promise<string[]> {
+  const run = active;
+  // From here on the run's own `finally` leaves the cleanup to this function.
+  active = null;
+  aborting = true;
+  await stopAllServices();
+  if (run === null) return [];
+  const removed: string[] = [];
+  for (const ns of run.owned.ns) removed.push(...(await releaseNamespace(run.jsm, ns, run.token)));
+  for (const db of run.owned.dbs) {
+    await dropMarkedDatabase(run.serverUrl, db, run.token);
+    removed.push(db);
+  }
+  return removed;
+}
+
 /** Runs the whole suite; everything it creates is removed before it returns (or throws). */
 export async function runBench(options: BenchOptions): Promise<BenchResult> {
   const token = newRunToken();
@@ -142,6 +184,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
   const jsm = await jetstreamManager(nc);
   const cleanup: string[] = [];
   const owned: { ns: string[]; dbs: string[] } = { ns: [], dbs: [] };
+  active = { jsm, token, owned, serverUrl: options.databaseServerUrl };
   try {
     // Baselines, in their own namespace and database.
     const ns = `${benchPrefix}${token}b`;
@@ -169,12 +212,15 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
     }
     return { token, startedAt, finishedAt: new Date().toISOString(), baselines, steps, cleanup };
   } finally {
+    active = null;
+    if (aborting) owned.ns = owned.dbs = [];
     for (const ns of owned.ns) cleanup.push(...(await releaseNamespace(jsm, ns, token)));
     for (const db of owned.dbs) {
       await dropMarkedDatabase(options.databaseServerUrl, db, token);
       cleanup.push(db);
     }
-    await nc.close();
+    // An interrupted run's cleanup (abortRun) still needs the connection; the process exits after it.
+    if (!aborting) await nc.close();
   }
 }
 

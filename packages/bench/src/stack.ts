@@ -33,6 +33,14 @@ export interface RunningService {
   rssBytes(): number | null;
 }
 
+/** Every service this process started and has not stopped, for an interrupted run to stop them. */
+const running = new Set<RunningService>();
+
+/** Stops every service still running (an interrupted run: nothing is left behind). */
+export async function stopAllServices(): Promise<void> {
+  await Promise.all([...running].map((s) => s.stop()));
+}
+
 export interface StackEnv {
   natsUrl: string;
   databaseUrl: string;
@@ -88,7 +96,7 @@ export async function startService(
     await new Promise((r) => setTimeout(r, 100));
   }
   const startMs = performance.now() - started;
-  return {
+  const service: RunningService = {
     name,
     url,
     child,
@@ -103,6 +111,7 @@ export async function startService(
       }
     },
     stop: async () => {
+      running.delete(service);
       if (child.exitCode !== null) return;
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');
@@ -111,6 +120,8 @@ export async function startService(
       clearTimeout(timer);
     },
   };
+  running.add(service);
+  return service;
 }
 
 export async function tokensFor(secret: string): Promise<{ finance: string; registry: string }> {
