@@ -232,6 +232,7 @@ function isTransientSqlState(code: string): boolean {
     code.startsWith('08') || // connection exception
     code.startsWith('57P') || // admin/crash shutdown, cannot connect now
     code === '53300' || // too many connections
+    code === '25006' || // read-only transaction: a standby after failover, default_transaction_read_only
     code === '40001' || // serialization failure
     code === '40P01' // deadlock detected
   );
