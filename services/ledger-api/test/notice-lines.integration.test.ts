@@ -132,4 +132,55 @@ describe('a notice with a large list', () => {
     expect(paid.eventCount).toBe(lineCount + 1);
     await restarted.stop();
   });
+
+  it('resubmitted after the writer died mid-list, completes the list instead of answering the prefix', async () => {
+    const county2 = '411326';
+    const households = Array.from({ length: 2 * ledger.noticeLinesPerEventMax + 1 }, (_, i) => `HK${i + 1}`);
+    // A writer whose connection dies after the notice and its first part are stored (chunks of 2).
+    let published = 0;
+    const dying = new Proxy(infra.js, {
+      get(target, key, receiver) {
+        if (key !== 'publish') return Reflect.get(target, key, receiver);
+        return (...args: Parameters<typeof infra.js.publish>) => {
+          if (++published > 2) throw new Error('process killed');
+          return target.publish(...args);
+        };
+      },
+    });
+    const first = await startWriter(dying, infra.jsm, infra.ns, county2, undefined, 2);
+    await registerHouseholds(infra.js, infra.jsm, infra.ns, county2, households);
+    const publish: LedgerCommand = {
+      type: 'PublishNotice',
+      data: {
+        noticeId: 'N-KILLED',
+        kind: 'roster',
+        title: '名单公示',
+        stage: 'approval',
+        programmeCode: 'dibao_class1',
+        period: '2024-06',
+        subjectId: null,
+        startsOn: '2024-06-01',
+        endsOn: '2024-06-07',
+        lines: households.map((householdId, i) => ({
+          line: i + 1,
+          householdId,
+          memberNos: [],
+          quantity: 1,
+          amountFen: yuan(190),
+        })),
+      },
+    };
+    const request = { commandId: 'publish-killed', actor: financeActor, command: publish };
+    await expect(first.execute(request)).rejects.toThrow('process killed');
+    await first.stop();
+
+    // The restarted process finds the notice and one part; the client sends the same command again.
+    const restarted = await startWriter(infra.js, infra.jsm, infra.ns, county2);
+    expect(restarted.state.notices.get('N-KILLED')!.lines.size).toBe(ledger.noticeLinesPerEventMax);
+    const result = ok(await restarted.execute(request));
+    expect(result).toMatchObject({ duplicate: false, eventCount: 4 });
+    expect(restarted.state.notices.get('N-KILLED')!.lines.size).toBe(households.length);
+    expect(ok(await restarted.execute(request))).toMatchObject({ duplicate: true, eventCount: 4 });
+    await restarted.stop();
+  });
 });

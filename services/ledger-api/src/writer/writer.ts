@@ -376,11 +376,12 @@ export class LedgerWriter {
   }
 
   /**
-   * A repeat of a roster may find it stored only in part: the process that appended it died in the
-   * middle of the burst, and the client, which never got an answer, sends it again.
+   * A repeat of a roster, or of a notice with its list (公示名单), may find it stored only in part:
+   * the process that appended it died in the middle of the burst, and the client, which never got
+   * an answer, sends it again.
    */
   private resumable(command: LedgerCommand): boolean {
-    return command.type === 'SubmitRoster';
+    return command.type === 'SubmitRoster' || command.type === 'PublishNotice';
   }
 
   private resultOf(commandId: string, record: CommandRecord, duplicate: boolean): CommandResult {
