@@ -94,7 +94,7 @@ const result = await runBench({
   steps,
   baselineMessages: Number(values['baseline-messages'] ?? (values.quick ? 20_000 : 100_000)),
   rosterRows: Number(values['roster-rows'] ?? (values.quick ? 5_000 : targetRosterRows)),
-  traceQueries: values.quick ? 200 : 1_000,
+  traceQueries: values.quick ? 100 : 300,
   noticeSeconds: values.quick ? 3 : 10,
   e2eRate: 1_000,
   e2eSeconds: values.quick ? 3 : 10,
