@@ -4,7 +4,7 @@ import { booksTables, checkBooks, type Projector, quarantinedEvents, startProjec
 import { createDb, type Database, migrateToLatest } from '@fundtrace/db';
 import { appendBatch, ensurePartitionStreams, lastSequence, readStreamRaw } from '@fundtrace/eventlog';
 import { canonicalBytes, leafHash, newEventId, parseStreamName } from '@fundtrace/events';
-import { testNamespace } from '@fundtrace/testkit';
+import { recordReliability, testNamespace } from '@fundtrace/testkit';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { type Kysely, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -232,6 +232,17 @@ describe('a poison event', () => {
       ]);
       expect(withPoison).toEqual(without);
       expect(Number(withPoison.payments!.split(':')[0])).toBeGreaterThan(0);
+      // Evidence for RELIABILITY.md (pnpm reliability); reached only when every check above held.
+      recordReliability({
+        suite: 'fault',
+        name: 'poison event',
+        injected: `a well-formed event of an unknown type (SubsidyMisposted) appended mid-stream at ${ledgerStream} #${poisonSeq}, among ${withPoison.events!.split(':')[0]} events`,
+        iterations: 1,
+        checked:
+          'the projector held that stream with an error naming stream, sequence and type while the others went on; fundtrace quarantine refused a decodable event and appended nothing; after fundtrace quarantine the projector recorded the exact bytes and carried on; fundtrace check clean; books equal a clean log of the same bytes without it, but for sequence numbers',
+        result: 'passed',
+        details: { poisonSeq, poisonBytes: poisonBytes.length },
+      });
     } finally {
       const { deleteNamespaceStreams } = await import('@fundtrace/testkit');
       await deleteNamespaceStreams(jsm, clean);
