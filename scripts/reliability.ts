@@ -15,7 +15,7 @@ const evidenceDir = join(root, '.data', 'reliability');
  * Every test that records reliability evidence, in one place: the suite under test/reliability
  * and the fault tests that live beside the code they break.
  */
-const reliabilityTestFiles = ['test/reliability/', 'services/projector/test/kill.test.ts'] as const;
+const reliabilityTestFiles = ['test/reliability/', 'services/projector/test/quarantine.test.ts'] as const;
 
 const long = process.env.FUNDTRACE_LONG === '1';
 const startedAt = new Date().toISOString();
