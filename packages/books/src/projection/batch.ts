@@ -11,7 +11,7 @@ import {
   loadRows,
   type Row,
   upsertReturning,
-  upsertRows,
+  WriteQueue,
 } from './store';
 
 /**
@@ -449,21 +449,28 @@ export class Batch {
 
   // ── writing ──
 
+  /**
+   * Writes the batch: every entity upsert, every append and the progress sums as one statement
+   * (one round trip, see WriteQueue); plan lines (deleted, then inserted) and allocations (written
+   * from both partitions) on their own, which few batches have.
+   */
   async flush(trx: Transaction<Database>): Promise<void> {
-    for (const table of Object.keys(entityKeys) as EntityTable[]) {
-      await upsertRows(trx, table, this.stores[table].changed());
-    }
     if (this.planLines.size > 0) {
       await sql`delete from plan_lines where partition = ${this.partition}
         and plan_id = any(${[...this.planLines.keys()]}::text[])`.execute(trx);
       await insertRows(trx, 'plan_lines', [...this.planLines.values()].flat());
     }
+    await this.flushAllocations(trx);
+    const writes = new WriteQueue(trx);
+    for (const table of Object.keys(entityKeys) as EntityTable[]) {
+      await writes.upsert(table, this.stores[table].changed());
+    }
     for (const [table, rows] of this.appends) {
       // A finding may cite the same subject or evidence in several steps; the first citation stays.
-      await insertRows(trx, table, rows, table === 'finding_subjects' || table === 'finding_evidence');
+      await writes.insert(table, rows, table === 'finding_subjects' || table === 'finding_evidence');
     }
-    await this.flushAllocations(trx);
-    await this.flushProgress(trx);
+    await this.flushProgress(writes);
+    await writes.run();
   }
 
   private async flushAllocations(trx: Transaction<Database>): Promise<void> {
@@ -519,7 +526,7 @@ export class Batch {
     );
   }
 
-  private async flushProgress(trx: Transaction<Database>): Promise<void> {
+  private async flushProgress(writes: WriteQueue): Promise<void> {
     const rows = [...this.progressSums.entries()]
       .sort(([a], [b]) => (a < b ? -1 : 1))
       .map(([, { dims, day, amount, movements }]) => ({
@@ -534,8 +541,7 @@ export class Batch {
         amount_fen: amount,
         movements,
       }));
-    await addRows(
-      trx,
+    await writes.add(
       'spending_progress',
       [
         'partition',
