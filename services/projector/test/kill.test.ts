@@ -106,6 +106,8 @@ describe('a projector killed with SIGKILL at random points', () => {
         await referenceDb.destroy();
 
         expect(kills).toBeGreaterThanOrEqual(killsMin);
+        // The evidence for the issue: how many SIGKILLs this run survived.
+        console.log(`kill test: ${total} events, ${kills} SIGKILLs, restarted each time`);
         const [killed, uninterrupted] = await Promise.all([
           digestBooks(rig.db, killedSchema),
           digestBooks(rig.db, 'reference'),
