@@ -25,6 +25,13 @@ export interface ConnectNatsOptions {
   readonly logger?: Logger;
   /** Keep trying the first connect too (for services that boot before NATS). Default false. */
   readonly waitOnFirstConnect?: boolean;
+  /**
+   * Capture the caller's stack for every request, so a timed-out request says where it came from
+   * (default true). The client takes the stack up front, for every request: a projector acks each
+   * message with a request, and the profile of issue 5 found these stack captures among its top
+   * frames, so it turns them off.
+   */
+  readonly asyncTraces?: boolean;
 }
 
 /**
@@ -46,6 +53,7 @@ export async function connectNats(
     maxPingOut: pingsOutstandingMax,
     timeout: connectTimeoutMs,
     waitOnFirstConnect: options.waitOnFirstConnect ?? false,
+    noAsyncTraces: options.asyncTraces === false,
   });
   void (async () => {
     for await (const status of nc.status()) {

@@ -10,6 +10,8 @@ const nc = await connectNats(config.NATS_URL.split(','), {
   name: 'projector',
   logger,
   waitOnFirstConnect: true,
+  // Every ack is a request; a stack captured for each is CPU the batches need (docs/decisions/0053).
+  asyncTraces: false,
 });
 
 let supervisor: Awaited<ReturnType<typeof superviseProjector>> | undefined;
