@@ -41,10 +41,26 @@ const fmt = (n: number) => Math.round(n).toLocaleString('en');
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const ratio = (a: number, b: number) => (b > 0 ? Math.round((a / b) * 100) / 100 : 0);
 
+/** The issue's budget for one whole run on the development machine. */
+const runMinutesMax = 30;
+
+function runMinutes(result: BenchResult): number {
+  return (Date.parse(result.finishedAt) - Date.parse(result.startedAt)) / 60_000;
+}
+
 export function targetsOf(result: BenchResult): Target[] {
   const last = result.steps.at(-1);
   if (last === undefined) return [];
   const targets: Target[] = [];
+  const minutes = runMinutes(result);
+  targets.push({
+    name: 'whole run (pnpm bench, start to finish)',
+    target: `< ${runMinutesMax} min`,
+    measured: `${minutes.toFixed(1)} min for ${result.steps.map((s) => `${Math.round(s.fraction * 100)}%`).join(' + ')} of ${fmt(last.households)} households (${fmt(result.steps.reduce((n, s) => n + s.events, 0))} events loaded)`,
+    ratio: ratio(minutes, runMinutesMax),
+    met: minutes < runMinutesMax,
+    note: '',
+  });
   const roster = last.roster;
   if (roster === null || 'error' in roster)
     targets.push({
@@ -346,7 +362,7 @@ export function markdownReport(
   const lines: string[] = [];
   lines.push('# fundtrace benchmarks', '');
   lines.push(
-    `Rewritten by \`pnpm bench\` (packages/bench). Last run: ${result.startedAt} → ${result.finishedAt}, command \`${command}\`.`,
+    `Rewritten by \`pnpm bench\` (packages/bench). Last run: ${result.startedAt} → ${result.finishedAt} (${runMinutes(result).toFixed(1)} min), command \`${command}\`.`,
     'Figures are from one run on a shared machine: read the **ratios**, which compare fundtrace with the raw limits of NATS',
     'and PostgreSQL measured in the same run, before any absolute number.',
     '',
