@@ -66,6 +66,13 @@ function writeMarkdown(result: BenchResult, machine: Machine, command: string): 
   );
 }
 
+const command = `pnpm bench ${process.argv.slice(2).join(' ')}`.trim();
+
+function writeReport(result: BenchResult, machine: Machine): void {
+  writeFileSync(jsonPath, `${JSON.stringify({ command, machine, ...result }, null, 2)}\n`);
+  writeMarkdown(result, machine, command);
+}
+
 // `--from-json FILE`: render BENCHMARKS.md again from a run's JSON (after ANALYSIS.md changed), no run.
 if (values['from-json'] !== undefined) {
   const saved = JSON.parse(readFileSync(values['from-json'], 'utf8')) as BenchResult & {
@@ -103,6 +110,11 @@ const result = await runBench({
   databaseServerUrl: process.env.DATABASE_SERVER_URL ?? defaultDatabaseServerUrl,
   tty,
   log: (line) => console.log(line),
+  // Each completed step is written at once: a run cut short keeps what it measured.
+  onProgress: (partial) => {
+    if (values['no-write']) return;
+    void machineInfo(loadStart).then((machine) => writeReport(partial, machine));
+  },
 }).catch((error: unknown) => {
   // Interrupted: the signal handler is removing what the run created and will exit.
   if (isAborting()) return new Promise<never>(() => undefined);
@@ -113,9 +125,7 @@ console.log(terminalReport(result, machine));
 console.log(
   `\nfinished in ${((Date.now() - started) / 60_000).toFixed(1)} min; removed ${result.cleanup.length} streams and databases it created`,
 );
-const command = `pnpm bench ${process.argv.slice(2).join(' ')}`.trim();
 if (!values['no-write']) {
-  writeFileSync(jsonPath, `${JSON.stringify({ command, machine, ...result }, null, 2)}\n`);
-  writeMarkdown(result, machine, command);
+  writeReport(result, machine);
   console.log(`wrote ${jsonPath} and ${markdownPath}`);
 }

@@ -48,8 +48,13 @@ function runMinutes(result: BenchResult): number {
   return (Date.parse(result.finishedAt) - Date.parse(result.startedAt)) / 60_000;
 }
 
+/** Steps smallest first, whatever order they ran in. */
+function bySize(result: BenchResult): StepResult[] {
+  return [...result.steps].sort((a, b) => a.fraction - b.fraction);
+}
+
 export function targetsOf(result: BenchResult): Target[] {
-  const last = result.steps.at(-1);
+  const last = bySize(result).at(-1);
   if (last === undefined) return [];
   const targets: Target[] = [];
   const minutes = runMinutes(result);
@@ -307,7 +312,7 @@ export function terminalReport(result: BenchResult, machine: Machine): string {
       ],
     ),
   );
-  for (const s of result.steps) {
+  for (const s of bySize(result)) {
     out.push(
       '',
       `Step ${Math.round(s.fraction * 100)}% of the scale: ${fmt(s.households)} households, ${fmt(s.commands)} commands, ${fmt(s.events)} events`,
@@ -335,7 +340,7 @@ export function terminalReport(result: BenchResult, machine: Machine): string {
 }
 
 export function growthRows(result: BenchResult): string[][] {
-  return result.steps.map((s) => {
+  return bySize(result).map((s) => {
     const perK = (r: { ms: number; count: number }) =>
       r.count > 0 ? ((r.ms / r.count) * 1000).toFixed(1) : '–';
     return [
@@ -365,6 +370,11 @@ export function markdownReport(
     `Rewritten by \`pnpm bench\` (packages/bench). Last run: ${result.startedAt} → ${result.finishedAt} (${runMinutes(result).toFixed(1)} min), command \`${command}\`.`,
     'Figures are from one run on a shared machine: read the **ratios**, which compare fundtrace with the raw limits of NATS',
     'and PostgreSQL measured in the same run, before any absolute number.',
+    '',
+  );
+  if (result.interrupted) lines.push(`**Partial result:** ${result.interrupted}.`, '');
+  lines.push(
+    `Steps ran in this order: ${result.steps.map((s) => `${Math.round(s.fraction * 100)}%`).join(', ')}.`,
     '',
   );
   lines.push('## Machine', '');
@@ -420,7 +430,7 @@ export function markdownReport(
     ),
     '',
   );
-  for (const s of result.steps) {
+  for (const s of bySize(result)) {
     lines.push(
       `## Step ${Math.round(s.fraction * 100)}%: ${fmt(s.households)} households, ${fmt(s.commands)} commands, ${fmt(s.events)} events`,
       '',

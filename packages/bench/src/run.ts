@@ -86,6 +86,11 @@ export interface BenchOptions {
   /** Draw progress bars (a terminal). */
   tty: boolean;
   log: (line: string) => void;
+  /**
+   * Called after the baselines and after each step with the result so far (`interrupted` says
+   * what is missing), so a run cut short still leaves its completed steps in the report.
+   */
+  onProgress?: (partial: BenchResult) => void;
 }
 
 export interface StepResult {
@@ -139,6 +144,8 @@ export interface BenchResult {
   baselines: { publish: Rate; consume: Rate; insert: Rate; copy: Rate; payloadBytes: number };
   steps: StepResult[];
   cleanup: string[];
+  /** Set on a partial result: the steps not (yet) measured. */
+  interrupted?: string;
 }
 
 /** What the run in progress owns, for `abortRun` (a signal) to remove. */
@@ -195,6 +202,22 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
     owned.dbs.push(dbName);
     const baselines = await runBaselines(nc, url, ns, options);
     const steps: StepResult[] = [];
+    const partial = (): BenchResult => {
+      const missing = options.steps.slice(steps.length).map((f) => `${Math.round(f * 100)}%`);
+      return {
+        token,
+        startedAt,
+        finishedAt: new Date().toISOString(),
+        baselines,
+        steps: [...steps],
+        cleanup,
+        interrupted: `steps not measured: ${missing.join(', ')} (the run was cut short or is still running)`,
+      };
+    };
+    options.onProgress?.(partial());
+    // The largest step measures the targets stated for a fixed size (the 50,000-row roster),
+    // wherever it stands in the order (run first, it is measured even if the run is cut short).
+    const largest = Math.max(...options.steps);
     for (const [i, fraction] of options.steps.entries()) {
       const stepNs = `${benchPrefix}${token}s${i}`;
       await claimNamespace(jsm, stepNs, token);
@@ -202,13 +225,14 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
       const stepDb = `${benchPrefix}_${token}_s${i}`;
       const stepUrl = await createMarkedDatabase(options.databaseServerUrl, stepDb, token);
       owned.dbs.push(stepDb);
-      steps.push(await runStep(nc, stepUrl, stepNs, fraction, options, i === options.steps.length - 1));
+      steps.push(await runStep(nc, stepUrl, stepNs, fraction, options, fraction === largest));
       // Each step's data is dropped before the next, so steps do not compete for disk cache.
       cleanup.push(...(await releaseNamespace(jsm, stepNs, token)));
       owned.ns = owned.ns.filter((n) => n !== stepNs);
       await dropMarkedDatabase(options.databaseServerUrl, stepDb, token);
       owned.dbs = owned.dbs.filter((d) => d !== stepDb);
       cleanup.push(stepDb);
+      if (steps.length < options.steps.length) options.onProgress?.(partial());
     }
     return { token, startedAt, finishedAt: new Date().toISOString(), baselines, steps, cleanup };
   } finally {
