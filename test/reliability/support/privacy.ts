@@ -10,7 +10,16 @@ export interface Needle {
   /** What kind of secret or personal datum, never the value itself (reports must not leak either). */
   readonly kind: string;
   readonly value: string;
+  /**
+   * For values that are also words of a closed list (a health condition): an occurrence among all
+   * of these, close together, is the list itself (a validation message naming the allowed
+   * values, a template's help text), not a person's datum.
+   */
+  readonly listedWith?: readonly string[];
 }
+
+/** How close the words of a closed list stand when a message enumerates them. */
+const listWindowChars = 160;
 
 export interface Leak {
   readonly where: string;
@@ -31,8 +40,16 @@ export function needlesOf(product: Product): Needle[] {
       if (Array.from(member.name).length >= 3) needles.push({ kind: 'full name', value: member.name });
       if (member.health !== 'healthy' && member.health !== 'disabled') {
         // "disabled" is also an HTML attribute; the label of a disability is also a programme name.
-        needles.push({ kind: 'health condition', value: member.health });
-        needles.push({ kind: 'health condition', value: registry.healthConditionLabels[member.health] });
+        needles.push({
+          kind: 'health condition',
+          value: member.health,
+          listedWith: registry.healthConditions,
+        });
+        needles.push({
+          kind: 'health condition',
+          value: registry.healthConditionLabels[member.health],
+          listedWith: Object.values(registry.healthConditionLabels),
+        });
       }
     }
   }
@@ -56,7 +73,7 @@ export function findLeaks(
 ): Leak[] {
   const leaks: Leak[] = [];
   for (const { where, text } of texts) {
-    for (const needle of needles) if (text.includes(needle.value)) leaks.push({ where, kind: needle.kind });
+    for (const needle of needles) if (occursAsDatum(text, needle)) leaks.push({ where, kind: needle.kind });
   }
   return leaks;
 }
@@ -70,4 +87,13 @@ export async function serviceTexts(product: Product): Promise<Array<{ where: str
     texts.push({ where: `${name} /metrics`, text: await metrics.text() });
   }
   return texts;
+}
+
+function occursAsDatum(text: string, needle: Needle): boolean {
+  for (let at = text.indexOf(needle.value); at >= 0; at = text.indexOf(needle.value, at + 1)) {
+    if (needle.listedWith === undefined) return true;
+    const window = text.slice(Math.max(0, at - listWindowChars), at + needle.value.length + listWindowChars);
+    if (!needle.listedWith.every((word) => window.includes(word))) return true;
+  }
+  return false;
 }
