@@ -315,7 +315,7 @@ describe('authorization matrix', () => {
     });
     expect(problems).toEqual([]);
     expect(await product.unhealthy()).toEqual([]);
-  });
+  }, 600_000);
 
   it('left no clear personal data or secret in any log, /metrics or error body', async () => {
     const texts = [...errorBodies, ...(await serviceTexts(product))];
