@@ -25,7 +25,7 @@ import {
  * wants every rejection code shown refusing there.
  */
 
-type Line = {
+export type Line = {
   line: number;
   householdId: string;
   quantity?: number;
@@ -33,7 +33,8 @@ type Line = {
   memberNos?: number[];
 };
 
-function publish(lines: Line[], overrides: Record<string, unknown> = {}): LedgerCommand {
+/** A June 低保 roster notice with its list (公示名单); each line 3 persons at 570 元 unless it says. */
+export function publish(lines: Line[], overrides: Record<string, unknown> = {}): LedgerCommand {
   return {
     type: 'PublishNotice',
     data: {

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { LedgerCommand } from '../src/ledger/commands';
 import type { CommandOutcome } from '../src/writer/writer';
 import { financeActor, registerHouseholds, startWriter } from './fixtures';
+import { publish } from './notice-lines.cases';
 import { yuan } from './support';
 
 /**
@@ -17,6 +18,14 @@ const county = '411325';
 /** Lines past two full parts, so the list spans three events. */
 const lineCount = 2 * ledger.noticeLinesPerEventMax + 7;
 
+/** A notice listing every household once, one person at 190 元 each. */
+function listNotice(noticeId: string, households: readonly string[]): LedgerCommand {
+  return publish(
+    households.map((householdId, i) => ({ line: i + 1, householdId, quantity: 1, amountFen: yuan(190) })),
+    { noticeId },
+  );
+}
+
 function ok(outcome: CommandOutcome) {
   if (!outcome.ok) throw new Error(`refused ${outcome.code}: ${outcome.message}`);
   return outcome.result;
@@ -28,27 +37,7 @@ describe('a notice with a large list', () => {
     const writer = await startWriter(infra.js, infra.jsm, infra.ns, county);
     // Registered after the writer started: publishing the list must read the registry's tail first.
     await registerHouseholds(infra.js, infra.jsm, infra.ns, county, households);
-    const publish: LedgerCommand = {
-      type: 'PublishNotice',
-      data: {
-        noticeId: 'N-LARGE',
-        kind: 'roster',
-        title: '2024年6月农村低保名单公示',
-        stage: 'approval',
-        programmeCode: 'dibao_class1',
-        period: '2024-06',
-        subjectId: null,
-        startsOn: '2024-06-01',
-        endsOn: '2024-06-07',
-        lines: households.map((householdId, i) => ({
-          line: i + 1,
-          householdId,
-          memberNos: [],
-          quantity: 1,
-          amountFen: yuan(190),
-        })),
-      },
-    };
+    const publish = listNotice('N-LARGE', households);
     const result = ok(
       await writer.execute({ commandId: 'publish-large', actor: financeActor, command: publish }),
     );
@@ -149,27 +138,7 @@ describe('a notice with a large list', () => {
     });
     const first = await startWriter(dying, infra.jsm, infra.ns, county2, undefined, 2);
     await registerHouseholds(infra.js, infra.jsm, infra.ns, county2, households);
-    const publish: LedgerCommand = {
-      type: 'PublishNotice',
-      data: {
-        noticeId: 'N-KILLED',
-        kind: 'roster',
-        title: '名单公示',
-        stage: 'approval',
-        programmeCode: 'dibao_class1',
-        period: '2024-06',
-        subjectId: null,
-        startsOn: '2024-06-01',
-        endsOn: '2024-06-07',
-        lines: households.map((householdId, i) => ({
-          line: i + 1,
-          householdId,
-          memberNos: [],
-          quantity: 1,
-          amountFen: yuan(190),
-        })),
-      },
-    };
+    const publish = listNotice('N-KILLED', households);
     const request = { commandId: 'publish-killed', actor: financeActor, command: publish };
     await expect(first.execute(request)).rejects.toThrow('process killed');
     await first.stop();
