@@ -83,6 +83,7 @@ export {
   natsRetryAfterSeconds,
   natsUnavailableCode,
 } from './plugins/nats';
+export { limitPerAddress, operationsRoutes, rateLimitWindowMs } from './rate-limit';
 export {
   type RunningService,
   type RunOptions,
