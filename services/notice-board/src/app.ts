@@ -1,5 +1,4 @@
 import formbody from '@fastify/formbody';
-import rateLimit from '@fastify/rate-limit';
 import {
   householdOfListedLine,
   householdOfNoticeLine,
@@ -7,7 +6,7 @@ import {
   publicNotice,
 } from '@fundtrace/books';
 import { createDb, type Database } from '@fundtrace/db';
-import { type App, createApp, dbPlugin } from '@fundtrace/service-kit';
+import { type App, createApp, dbPlugin, limitPerAddress } from '@fundtrace/service-kit';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import { Counter } from 'prom-client';
@@ -65,9 +64,6 @@ export interface BuildOptions {
   readonly publicUrl?: string;
 }
 
-/** service-kit's endpoints for monitoring: never rate-limited. */
-const operationsRoutes = new Set(['/health', '/ready', '/metrics']);
-
 export async function buildApp(config: NoticeBoardConfig, options: BuildOptions = {}): Promise<App> {
   const app = await createApp({
     name: 'notice-board',
@@ -94,12 +90,7 @@ export async function buildApp(config: NoticeBoardConfig, options: BuildOptions 
   // Every page, feed and JSON answer is limited per address (a reader clicks, a scraper hammers);
   // the objection form has its own, much lower limit. Probes and scrapes of the operations
   // endpoints come from one monitoring address and are not limited.
-  await app.register(rateLimit, {
-    global: true,
-    max: config.NOTICE_PAGES_PER_MINUTE,
-    timeWindow: 60_000,
-    allowList: (request) => operationsRoutes.has(request.routeOptions.url ?? ''),
-  });
+  await limitPerAddress(app, config.NOTICE_PAGES_PER_MINUTE);
 
   const today = options.today ?? (() => beijingDate(Date.now()));
   const ctx: BoardContext = {
