@@ -1,5 +1,12 @@
 import { migrateToLatest } from '@fundtrace/db';
-import { type App, createApp, createLogger, dbPlugin, natsPlugin } from '@fundtrace/service-kit';
+import {
+  type App,
+  createApp,
+  createLogger,
+  dbPlugin,
+  limitPerAddress,
+  natsPlugin,
+} from '@fundtrace/service-kit';
 import type { LogKeeperConfig } from './config';
 import { type Keeper, startKeeper } from './keeper/runner';
 import { checkpointSigner, scheduleCheckpoints } from './keeper/signing';
@@ -33,6 +40,7 @@ export async function buildApp(config: LogKeeperConfig): Promise<LogKeeperApp> {
       'The verifiable log: RFC 6962 Merkle trees over every stream, signed C2SP checkpoints, inclusion and consistency proofs, evidence bundles.',
     auth: { secret: env.JWT_SECRET },
   });
+  await limitPerAddress(app, env.LOG_REQUESTS_PER_MINUTE);
   await app.register(dbPlugin, {
     url: env.DATABASE_URL,
     schema: env.LOG_DB_SCHEMA,

@@ -21,6 +21,9 @@ const originPrefix = z
   )
   .default(defaultOriginPrefix);
 
+/** Twice the notice board's page budget: a page a reader opens may link a few proofs. */
+export const requestsPerMinuteDefault = 1_200;
+
 export const logKeeperEnv = z.object({
   ...commonEnv,
   PORT: port(4104),
@@ -41,6 +44,11 @@ export const logKeeperEnv = z.object({
     .string()
     .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case PostgreSQL identifier')
     .default('public'),
+  /**
+   * Requests one address may make per minute. The proofs are public and each costs queries of the
+   * tree: a reader checks a few lines of a notice, a scraper must not hold the database.
+   */
+  LOG_REQUESTS_PER_MINUTE: z.coerce.number().int().min(1).default(requestsPerMinuteDefault),
 });
 
 export interface LogKeeperConfig {
