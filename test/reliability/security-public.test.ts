@@ -20,6 +20,8 @@ import { useProduct } from './support/services';
 const product = useProduct();
 /** The board's default page limit per address per minute (NOTICE_PAGES_PER_MINUTE). */
 const pagesPerMinute = 600;
+/** The log-keeper's default limit per address per minute (LOG_REQUESTS_PER_MINUTE). */
+const logRequestsPerMinute = 1_200;
 /** Texts the privacy grep reads at the end: every body this file received. */
 const produced: Array<{ where: string; text: string }> = [];
 let routes: Route[];
@@ -95,6 +97,21 @@ describe('public endpoints', () => {
     expect(firstRefusal).toBe(pagesPerMinute + 1);
     expect((await board(path, { from: newReader() })).status).toBe(200);
     expect((await board('/health', { from: scraper })).status).toBe(200);
+  });
+
+  it("limits the log-keeper's public proofs per address too", async () => {
+    const scraper = newReader();
+    const url = `${product.urls['log-keeper']}/v1/streams/LEDGER_${product.county}/checkpoint`;
+    let firstRefusal = -1;
+    for (let i = 1; i <= logRequestsPerMinute + 20 && firstRefusal < 0; i++) {
+      const { status, text } = await rawRequest(url, { method: 'GET', localAddress: scraper });
+      if (status === 429) {
+        firstRefusal = i;
+        expect(JSON.parse(text).error.code).toBe('too_many_requests');
+      } else expect(status).toBe(200);
+    }
+    expect(firstRefusal).toBe(logRequestsPerMinute + 1);
+    expect((await rawRequest(url, { method: 'GET', localAddress: newReader() })).status).toBe(200);
   });
 
   it('limits objections per address and refuses an oversized form or URL', async () => {
