@@ -26,12 +26,14 @@ import { LogWriter } from '../test/support/log-writer';
 const events = Number(process.argv.slice(2).find((arg) => !arg.startsWith('--')) ?? 20_000);
 const rebuildOnly = process.argv.includes('--rebuild-only');
 const batchSize = 500;
-const nc = await connectTestNats('projector-bench');
 const ns = testNamespace();
-const database = await createTestDatabase();
-const log = new LogWriter(nc, ns);
+// The load is built before connecting: at 1M events that is minutes of synchronous work, during
+// which a connection would miss its pings.
+const log = new LogWriter(undefined, ns);
 const queued = writeLoad(log, events);
-const tails = await log.flush();
+const nc = await connectTestNats('projector-bench');
+const database = await createTestDatabase();
+const tails = await log.connect(nc).flush();
 const total = [...tails.values()].reduce((a, b) => a + b, 0);
 const { loadavg: loadAtStart } = await import('node:os');
 console.log(

@@ -36,10 +36,20 @@ export class LogWriter {
   private readonly queued = new Map<string, OutgoingMessage[]>();
   private readonly ensured = new Set<string>();
 
+  /**
+   * `nc` may be given later (`connect`): building a million events takes minutes of synchronous
+   * work, long enough for a connection opened before it to miss its pings and be dropped.
+   */
   constructor(
-    private readonly nc: NatsConnection,
+    private nc: NatsConnection | undefined,
     readonly ns: string,
   ) {}
+
+  /** Sets the connection `flush` appends through. */
+  connect(nc: NatsConnection): this {
+    this.nc = nc;
+    return this;
+  }
 
   add<T extends EventType>(
     partition: string,
@@ -73,6 +83,7 @@ export class LogWriter {
 
   /** Appends everything queued, stream by stream, in the order added. Returns each stream's last sequence. */
   async flush(): Promise<Map<string, number>> {
+    if (this.nc === undefined) throw new Error('LogWriter.flush needs a NATS connection (connect)');
     const js = jetstream(this.nc);
     const jsm = await jetstreamManager(this.nc);
     const out = new Map<string, number>();
