@@ -149,11 +149,26 @@ export async function tracePaymentsUp(
   return traceRows(db, partition, payments);
 }
 
+/** What a trace shows of the payment itself. */
+type PaymentHead = Pick<
+  Selectable<Database['payments']>,
+  | 'partition'
+  | 'payment_id'
+  | 'household_id'
+  | 'programme_code'
+  | 'period'
+  | 'amount_fen'
+  | 'status'
+  | 'instructed_on'
+  | 'settled_on'
+  | 'returned_on'
+>;
+
 /** Traces payment rows (in the order given) up to their roots: one call of trace_payments_up. */
 async function traceRows(
   db: Kysely<Database>,
   partition: string,
-  payments: readonly Selectable<Database['payments']>[],
+  payments: readonly PaymentHead[],
 ): Promise<PaymentTrace[]> {
   if (payments.length === 0) return [];
   // One call of the migration's trace_payments_up (0007): its plan is cached per connection.
@@ -161,7 +176,11 @@ async function traceRows(
     select * from trace_payments_up(${partition}, ${payments.map((p) => p.payment_id)}::text[], ${lineageDepthMax})`.execute(
     db,
   );
+  return assemble(payments, rows);
+}
 
+/** Payments and their hop rows (ordered by payment, depth, tranche) as traces, in payment order. */
+function assemble(payments: readonly PaymentHead[], rows: readonly HopRow[]): PaymentTrace[] {
   const hopsByPayment = new Map<string, HopRow[]>();
   for (const row of rows) {
     const list = hopsByPayment.get(row.payment_id) ?? [];
@@ -231,19 +250,44 @@ export async function traceHouseholdUp(
   partition: string,
   householdId: string,
 ): Promise<PaymentTrace[]> {
-  // The household's payments and their traces: two round trips, the second with a cached plan.
-  const payments = await db
-    .selectFrom('payments')
-    .selectAll()
-    .where('partition', '=', partition)
-    .where('household_id', '=', householdId)
-    .orderBy('instructed_seq')
-    .limit(tracePaymentsMax + 1)
-    .execute();
-  if (payments.length > tracePaymentsMax) {
+  // One round trip: the household's payments (by index) and trace_payments_up over their ids,
+  // whose plan is cached per connection. Payment columns come prefixed (the hops have their own).
+  const { rows } = await sql<HopRow & { [K in keyof PaymentHead as `pay_${K}`]: PaymentHead[K] }>`
+    with pay as (
+      select * from payments where partition = ${partition} and household_id = ${householdId}
+      order by instructed_seq limit ${tracePaymentsMax + 1}
+    )
+    select pay.partition as pay_partition, pay.payment_id as pay_payment_id, pay.household_id as pay_household_id,
+           pay.programme_code as pay_programme_code, pay.period as pay_period, pay.amount_fen as pay_amount_fen,
+           pay.status as pay_status, pay.instructed_on as pay_instructed_on, pay.settled_on as pay_settled_on,
+           pay.returned_on as pay_returned_on, h.*
+    from pay
+    left join trace_payments_up(${partition}, (select array_agg(payment_id) from pay), ${lineageDepthMax}) h
+      on h.payment_id = pay.payment_id
+    order by pay.instructed_seq, h.payment_id, h.depth, h.partition, h.tranche_id, h.child_id`.execute(db);
+  const payments = new Map<string, PaymentHead>();
+  for (const row of rows) {
+    if (payments.has(row.pay_payment_id)) continue;
+    payments.set(row.pay_payment_id, {
+      partition: row.pay_partition,
+      payment_id: row.pay_payment_id,
+      household_id: row.pay_household_id,
+      programme_code: row.pay_programme_code,
+      period: row.pay_period,
+      amount_fen: row.pay_amount_fen,
+      status: row.pay_status,
+      instructed_on: row.pay_instructed_on,
+      settled_on: row.pay_settled_on,
+      returned_on: row.pay_returned_on,
+    });
+  }
+  if (payments.size > tracePaymentsMax) {
     throw new RangeError(
       `household ${householdId} has more than ${tracePaymentsMax} payments; trace them by period`,
     );
   }
-  return traceRows(db, partition, payments);
+  return assemble(
+    [...payments.values()],
+    rows.filter((row) => (row.payment_id as string | null) !== null),
+  );
 }
