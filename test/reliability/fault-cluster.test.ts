@@ -56,7 +56,7 @@ beforeAll(async () => {
   for (let from = 0; from < rows; from += 10_000) {
     await registerHouseholds(jetstream(nc), jsm, ns, partition, households.slice(from, from + 10_000));
   }
-});
+}, 600_000);
 
 afterAll(async () => {
   for (const service of services.reverse()) await service.stop().catch(() => undefined);

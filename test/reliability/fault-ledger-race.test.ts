@@ -59,7 +59,7 @@ beforeAll(async () => {
   for (const suffix of ['-a', '-b'])
     instances.push(await startService('ledger-api', env, { logDir, suffix }));
   bearer = await token(secret, 'finance', [partition]);
-});
+}, 600_000);
 
 afterAll(async () => {
   for (const instance of instances) await instance.stop();
@@ -192,5 +192,5 @@ describe('two ledger-api instances on one partition', () => {
       result: 'passed',
       details: { ...outcomes, appendRacesLost: racesLost, clientRetriesOf503: retries },
     });
-  });
+  }, 600_000);
 });

@@ -59,7 +59,7 @@ beforeAll(async () => {
     { logDir: faultLogDir(infra.ns) },
   );
   bearer = await token(secret, 'finance', [faulted, clean]);
-});
+}, 600_000);
 
 afterAll(async () => {
   await ledger?.stop();
@@ -198,5 +198,5 @@ describe('ledger-api SIGKILLed in the middle of a 50,000-row roster', () => {
         totalPaidFen: total.toString(),
       },
     });
-  });
+  }, 1_200_000);
 });

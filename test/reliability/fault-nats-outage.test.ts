@@ -76,7 +76,7 @@ beforeAll(async () => {
     RULES_INTERVAL_MS: '3600000',
   });
   board = await start('notice-board', { LEDGER_API_URL: ledger.url, LOG_VERIFIER_KEY: verifier });
-});
+}, 600_000);
 
 afterAll(async () => {
   for (const service of services.reverse()) await service.stop().catch(() => undefined);
@@ -84,15 +84,13 @@ afterAll(async () => {
 });
 
 /** Last sequence of each of the partition's streams on the private server. */
-async function sequences(): Promise<Record<string, number>> {
+async function sequences(): Promise<{ ledger: number; registry: number }> {
   const nc = await connectNats(nats.url, { name: 'outage-check' });
   try {
     const jsm = await jetstreamManager(nc);
-    const out: Record<string, number> = {};
-    for (const context of ['ledger', 'registry'] as const) {
-      out[context] = await lastSequence(jsm, streamName(context, partition, ns)).catch(() => 0);
-    }
-    return out;
+    const tail = (context: 'ledger' | 'registry') =>
+      lastSequence(jsm, streamName(context, partition, ns)).catch(() => 0);
+    return { ledger: await tail('ledger'), registry: await tail('registry') };
   } finally {
     await nc.close();
   }

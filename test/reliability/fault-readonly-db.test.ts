@@ -8,7 +8,6 @@ import { streamName } from '@fundtrace/events';
 import { generateHouseholds } from '@fundtrace/pii';
 import { recordReliability, reliabilityIterations, useTestInfra } from '@fundtrace/testkit';
 import { type Kysely, sql } from 'kysely';
-import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../../services/projector/test/support/harness';
 import { writeLoad } from '../../services/projector/test/support/load';
@@ -37,12 +36,11 @@ afterAll(async () => {
 async function admin(text: string): Promise<void> {
   const url = new URL(infra.databaseUrl);
   url.pathname = '/postgres';
-  const client = new pg.Client({ connectionString: url.toString() });
-  await client.connect();
+  const db = createDb<Database>(url.toString(), { max: 1 });
   try {
-    await client.query(text);
+    await sql.raw(text).execute(db);
   } finally {
-    await client.end();
+    await db.destroy();
   }
 }
 
