@@ -26,6 +26,30 @@ export interface RunFacts {
   readonly testFiles: readonly string[];
   /** vitest's exit code: 0 when every test passed. */
   readonly vitestExitCode: number;
+  /** `file > test name: first line of the error` of every test that failed (vitest's JSON report). */
+  readonly failedTests?: readonly string[];
+}
+
+/** The failed tests in vitest's JSON report (`--reporter=json`), as `file > test: message`. */
+export function failedTestsOf(json: string, root: string): string[] {
+  const report = JSON.parse(json) as {
+    testResults?: Array<{
+      name: string;
+      status: string;
+      message?: string;
+      assertionResults?: Array<{ fullName: string; status: string; failureMessages?: string[] }>;
+    }>;
+  };
+  const out: string[] = [];
+  for (const file of report.testResults ?? []) {
+    const name = file.name.startsWith(`${root}/`) ? file.name.slice(root.length + 1) : file.name;
+    const failed = (file.assertionResults ?? []).filter((a) => a.status === 'failed');
+    for (const a of failed)
+      out.push(`${name} > ${a.fullName}: ${(a.failureMessages?.[0] ?? '').split('\n')[0]}`);
+    if (failed.length === 0 && file.status === 'failed')
+      out.push(`${name}: ${(file.message ?? '').split('\n')[0]}`);
+  }
+  return out;
 }
 
 /** Rows shown per table in a record's details; the JSONL under .data/reliability has them all. */
@@ -162,10 +186,18 @@ export function renderReliabilityReport(records: readonly StoredRecord[], run: R
     `- machine: ${run.machine.cores} × ${run.machine.cpu}, ${run.machine.memoryGiB} GiB, ${run.machine.os}, Node ${run.machine.node}`,
     `- load average (1/5/15 min): ${load(run.loadAverageStart)} at the start, ${load(run.loadAverageEnd)} at the end (the machine is shared)`,
     `- tests: ${run.testFiles.map((f) => `\`${f}\``).join(', ')}`,
-    `- vitest: ${run.vitestExitCode === 0 ? 'every test passed' : `exit code ${run.vitestExitCode}: some tests failed (see below and the run's output)`}`,
+    `- vitest: ${run.vitestExitCode === 0 ? 'every test passed' : `exit code ${run.vitestExitCode}: some tests failed`}`,
     `- records: ${records.length}, ${failed.length} failed`,
     '',
   ];
+  if ((run.failedTests ?? []).length > 0) {
+    out.push(
+      'Tests that failed in this run (they recorded no evidence, so their rows are missing below):',
+      '',
+      ...run.failedTests!.map((t) => `- ${cell(t)}`),
+      '',
+    );
+  }
   for (const { suite, title, intro } of suites) {
     const ofSuite = records.filter((r) => r.suite === suite);
     out.push(`## ${title}`, '', intro, '');

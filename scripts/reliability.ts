@@ -6,10 +6,17 @@ import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'no
 import { cpus, loadavg, release, totalmem, type } from 'node:os';
 import { join } from 'node:path';
 import { discoverInfrastructure } from '@fundtrace/devstack';
-import { parseRecords, renderReliabilityReport, type StoredRecord } from './reliability-report';
+import {
+  failedTestsOf,
+  parseRecords,
+  renderReliabilityReport,
+  type StoredRecord,
+} from './reliability-report';
 
 const root = join(import.meta.dirname, '..');
 const evidenceDir = join(root, '.data', 'reliability');
+/** vitest's JSON report of the run, for the names of the tests that failed. */
+const vitestReport = join(evidenceDir, 'vitest.json');
 
 /**
  * Every test that records reliability evidence, in one place: the suite under test/reliability
@@ -35,6 +42,9 @@ const vitest = spawn(
     join(root, 'node_modules', 'vitest', 'vitest.mjs'),
     'run',
     ...reliabilityTestFiles,
+    '--reporter=default',
+    '--reporter=json',
+    `--outputFile.json=${vitestReport}`,
     ...process.argv.slice(2),
   ],
   {
@@ -76,6 +86,7 @@ const report = renderReliabilityReport(records, {
   loadAverageEnd: loadavg(),
   testFiles: reliabilityTestFiles,
   vitestExitCode: code,
+  failedTests: existsSync(vitestReport) ? failedTestsOf(readFileSync(vitestReport, 'utf8'), root) : [],
 });
 writeFileSync(join(root, 'RELIABILITY.md'), report);
 console.log(`RELIABILITY.md written from ${records.length} records (vitest exit code ${code})`);

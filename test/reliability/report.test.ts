@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   detailRowsMax,
+  failedTestsOf,
   parseRecords,
   type RunFacts,
   renderReliabilityReport,
@@ -87,11 +88,36 @@ describe('renderReliabilityReport', () => {
     expect(md).not.toMatch(/\n{3}/);
   });
 
-  it('says when vitest failed and which form ran', () => {
-    const md = renderReliabilityReport([], { ...run, form: 'long', vitestExitCode: 1 });
+  it('says when vitest failed, which tests, and which form ran', () => {
+    const vitestJson = JSON.stringify({
+      testResults: [
+        {
+          name: '/repo/test/reliability/fault-a.test.ts',
+          status: 'failed',
+          assertionResults: [
+            { fullName: 'a kills', status: 'failed', failureMessages: ['AssertionError: 1 != 2\n at …'] },
+            { fullName: 'a checks', status: 'passed' },
+          ],
+        },
+        {
+          name: '/repo/test/reliability/fault-b.test.ts',
+          status: 'failed',
+          message: 'Hook timed out\n…',
+          assertionResults: [],
+        },
+        { name: '/repo/test/reliability/fault-c.test.ts', status: 'passed', assertionResults: [] },
+      ],
+    });
+    const failedTests = failedTestsOf(vitestJson, '/repo');
+    expect(failedTests).toEqual([
+      'test/reliability/fault-a.test.ts > a kills: AssertionError: 1 != 2',
+      'test/reliability/fault-b.test.ts: Hook timed out',
+    ]);
+    const md = renderReliabilityReport([], { ...run, form: 'long', vitestExitCode: 1, failedTests });
     expect(md).toContain('(long form, FUNDTRACE_LONG=1)');
     expect(md).toContain('exit code 1: some tests failed');
     expect(md).toContain('- records: 0, 0 failed');
+    expect(md).toContain('- test/reliability/fault-b.test.ts: Hook timed out');
   });
 
   it('cuts long detail tables and says how many rows the JSONL holds beyond them', () => {
