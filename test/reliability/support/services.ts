@@ -21,10 +21,11 @@
  * });
  * ```
  *
- * Startup costs one tsx compile per service (about 20–60 s on the shared machine) plus the county.
+ * Startup costs one tsx compile per service (about 15–60 s on the shared machine) plus the county.
+ * Logs of a file whose tests all passed are removed afterwards; FUNDTRACE_KEEP_LOGS=1 keeps them.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultOriginPrefix, parseSigningKey } from '@fundtrace/merkle';
 import { generateHouseholds, generateVillages, type HouseholdInput, townshipsOf } from '@fundtrace/pii';
@@ -45,7 +46,7 @@ import {
 import { type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { sql } from 'kysely';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { county, loadCounty } from '../../../services/notice-board/test/support/county';
 
 const root = join(import.meta.dirname, '..', '..', '..');
@@ -358,11 +359,18 @@ export async function startProduct(options: ProductOptions = {}): Promise<Produc
  */
 export function useProduct(options: ProductOptions = {}): Product {
   let product: Product | undefined;
+  let failed = false;
   beforeAll(async () => {
     product = await startProduct(options);
   }, 900_000);
+  afterEach(({ task }) => {
+    if (task.result?.state === 'fail') failed = true;
+  });
   afterAll(async () => {
     await product?.stop();
+    // The logs of a run that passed are not needed (the greps read them); a failure's are kept.
+    if (product && !failed && !process.env.FUNDTRACE_KEEP_LOGS)
+      rmSync(product.logDir, { recursive: true, force: true });
   }, 120_000);
   return new Proxy({} as Product, {
     get(_target, key) {
