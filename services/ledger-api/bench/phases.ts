@@ -1,7 +1,14 @@
 // Where the roster path's CPU goes, without NATS: parse, hash, decide, ids, encode, evolve.
 
-import { commandHashOfCanonicalData, eventIdFor } from '@fundtrace/eventlog';
-import { canonicalEncoder, eventBatchEncoder, ledgerEvents, utcTimestamp } from '@fundtrace/events';
+import { commandHash, commandHashOfCanonicalData, eventIdFor } from '@fundtrace/eventlog';
+import {
+  canonicalEncoder,
+  encodeEvent,
+  eventBatchEncoder,
+  ledgerEvents,
+  utcTimestamp,
+} from '@fundtrace/events';
+import { z } from 'zod';
 import { commandSchemas } from '../src/ledger/commands';
 import { decide } from '../src/ledger/decide';
 import { evolve } from '../src/ledger/evolve';
@@ -84,20 +91,29 @@ commandHashOfCanonicalData(
   null,
 );
 lap('hash');
+// The same hash the way the writer made it before (z.encode + generic canonical JSON), for the ratio.
+commandHash(
+  '411325',
+  'SubmitRoster',
+  z.encode(commandSchemas.SubmitRoster as z.ZodType, parsed.data as never),
+  null,
+);
+lap('hash (old)');
 const d = decide(s, { type: 'SubmitRoster', data: parsed.data }, ctx);
 if (!d.ok) throw new Error(d.code);
 lap('decide');
 const actor = { userId: 'u', role: 'finance' as const, org: 'o' };
 const now = Date.now();
 // As the writer does it (writer.ts messages): one batch encoder per command.
-const encoder = eventBatchEncoder({
+const head = {
   partition: '411325',
   occurredAt: utcTimestamp(now),
   recordedAt: utcTimestamp(now),
   actor,
   commandId: 'c',
   correlationId: 'c',
-});
+};
+const encoder = eventBatchEncoder(head);
 const ids = d.events.map((_, i) => eventIdFor(now, 'h', i));
 lap('event ids');
 const msgs = d.events.map((e, i) => {
@@ -105,6 +121,18 @@ const msgs = d.events.map((e, i) => {
   return { subject: encoder.subject(event), bytes: encoder.encode(event), msgId: encoder.messageId(i) };
 });
 lap('encode');
+// The same events through encodeEvent (what the writer used before the batch encoder), for the ratio.
+for (const [i, e] of d.events.entries()) {
+  encodeEvent({ ...head, id: ids[i]!, type: e.type, version: versions.get(e.type)!, data: e.data } as never);
+}
+lap('encode (old)');
 for (const e of d.events) evolve(s, e);
 lap('evolve');
 console.log(msgs.length);
+console.log(
+  'load average',
+  (await import('node:os'))
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' '),
+);
