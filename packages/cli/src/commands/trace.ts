@@ -21,6 +21,8 @@ interface TraceBody {
     amountFen: string;
     status: string;
     instructedOn: string;
+    settledOn: string | null;
+    returnedOn: string | null;
     roots: {
       tranche: { partition: string; documentNumber: string; fundSource: string };
       tracedFen: string;
@@ -31,6 +33,31 @@ interface TraceBody {
       tracedFen: string;
     }[];
   }[];
+}
+
+type PaymentTrace = TraceBody['payments'][number];
+
+/**
+ * A payment's headline in a household trace: the date beside the status is the day of that status
+ * (settled → the bank's settlement day, returned → the return), not always the instruction's.
+ */
+export function paymentLine(
+  p: Pick<
+    PaymentTrace,
+    | 'paymentId'
+    | 'programmeCode'
+    | 'period'
+    | 'amountFen'
+    | 'status'
+    | 'instructedOn'
+    | 'settledOn'
+    | 'returnedOn'
+  >,
+): string {
+  const on = p.status === 'settled' ? p.settledOn : p.status === 'returned' ? p.returnedOn : p.instructedOn;
+  const when = on ?? p.instructedOn;
+  const instructed = when === p.instructedOn ? '' : ` (instructed ${p.instructedOn})`;
+  return `${p.paymentId} ${p.programmeCode} ${p.period} ${yuanText(p.amountFen)} 元 ${p.status} ${when}${instructed}`;
 }
 
 interface EvidenceFile {
@@ -103,9 +130,7 @@ export function traceCommand(): Command {
           `户 ${householdId} (${partition}): ${body.payments.length} payments, ${yuanText(body.paidFen)} 元 paid\n`,
         );
         for (const p of body.payments) {
-          process.stdout.write(
-            `  ${p.paymentId} ${p.programmeCode} ${p.period} ${yuanText(p.amountFen)} 元 ${p.status} ${p.instructedOn}\n`,
-          );
+          process.stdout.write(`  ${paymentLine(p)}\n`);
           for (const h of [...p.hops].sort((a, b) => b.depth - a.depth)) {
             process.stdout.write(
               `    ← ${h.parent.partition} ${h.parent.documentNumber} (${h.parent.purpose}, tranche ${h.parent.trancheId}) ${yuanText(h.tracedFen)} 元\n`,
