@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { generateHouseholds } from '@fundtrace/pii';
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import { bearerToken, serviceUrl, UsageError } from '../context';
 import { callApi } from '../http';
 import { progressBar } from '../progress';
@@ -134,13 +134,23 @@ export function registryCommand(): Command {
     .option('--villages <n>', 'number of villages', '200')
     .option('--count <n>', 'number of households', '1000')
     .option('--seed <seed>', 'random seed', 'demo')
+    .option(
+      '--first-number <n>',
+      'number the households from here; to add to a county that has households 1–300 (the demo), 301 with another --seed, so ID numbers differ too',
+      firstHouseholdNumber,
+      1,
+    )
     .action(
-      async (path: string, options: { county: string; villages: string; count: string; seed: string }) => {
+      async (
+        path: string,
+        options: { county: string; villages: string; count: string; seed: string; firstNumber: number },
+      ) => {
         const households = generateHouseholds({
           county: options.county,
           villages: Number(options.villages),
           count: Number(options.count),
           seed: options.seed,
+          firstNumber: options.firstNumber,
         });
         const rows = await writeHouseholdsFile(resolve(path), households);
         process.stdout.write(`wrote ${households.length} households (${rows} rows) to ${resolve(path)}\n`);
@@ -148,6 +158,13 @@ export function registryCommand(): Command {
     );
 
   return registry;
+}
+
+/** A household number is `<county><8 digits>`, so it counts from 1 to 99,999,999. */
+export function firstHouseholdNumber(text: string): number {
+  const n = Number(text);
+  if (!/^\d{1,8}$/.test(text) || n < 1) throw new InvalidArgumentError('expected a whole number 1–99999999');
+  return n;
 }
 
 /** Today's business date in China (UTC+8, no daylight saving time). */
