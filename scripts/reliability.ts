@@ -14,7 +14,11 @@ import {
 } from './reliability-report';
 
 const root = join(import.meta.dirname, '..');
-const evidenceDir = join(root, '.data', 'reliability');
+/**
+ * This run's evidence. Test runs outside `pnpm reliability` (npm test, an engineer's vitest) record
+ * into `.data/reliability/` itself; a directory of the run's own keeps their lines out of the report.
+ */
+const evidenceDir = join(root, '.data', 'reliability', 'run');
 /** vitest's JSON report of the run, for the names of the tests that failed. */
 const vitestReport = join(evidenceDir, 'vitest.json');
 
@@ -35,7 +39,7 @@ const infra = await discoverInfrastructure({
 });
 for (const note of infra.notes) console.log(note);
 
-rmSync(evidenceDir, { recursive: true, force: true });
+rmSync(join(root, '.data', 'reliability'), { recursive: true, force: true });
 const vitest = spawn(
   process.execPath,
   [
