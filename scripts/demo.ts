@@ -2,12 +2,13 @@
 // a finance officer and a registry clerk use. Every command id is fixed, so
 // running it twice changes nothing (each repeat answers `duplicate: true`).
 import { callApi } from '@fundtrace/cli';
-import { generateHouseholds } from '@fundtrace/pii';
+import { generateHouseholds, generateVillages, townshipsOf } from '@fundtrace/pii';
 
 export const demoCounty = '411325'; // 内乡县
 /** central → 河南 → 南阳 → 内乡: the levels the money passes on its way to the county. */
-const chain = ['000000', '410000', '411300', demoCounty] as const;
+export const demoChain = ['000000', '410000', '411300', demoCounty] as const;
 const demoHouseholds = 300;
+const demoVillages = 24;
 const demoYear = 2024;
 /** 低保 class 1: 2,280 元 per person per year (000 L562), paid monthly at 190 元. */
 const dibaoMonthlyFen = 19_000n;
@@ -15,6 +16,17 @@ const dibaoMonthlyFen = 19_000n;
 interface Endpoints {
   services: Record<string, string | undefined>;
   tokens: Record<string, string>;
+}
+
+/**
+ * Names of the demo county's townships and villages (code → name) for the notice board's
+ * NOTICE_GAZETTEER_FILE: the books carry codes only, and a villager looks for 马山口镇, not 411325105.
+ */
+export function demoGazetteer(): Record<string, string> {
+  const names: Record<string, string> = {};
+  for (const township of townshipsOf(demoCounty)) names[township.code] = township.name;
+  for (const village of generateVillages(demoCounty, demoVillages)) names[village.code] = village.name;
+  return names;
 }
 
 const yuan = (amount: number) => (BigInt(amount) * 100n).toString();
@@ -42,7 +54,7 @@ export async function loadDemo(endpoints: Endpoints): Promise<Record<string, unk
   // 1. Households (建档立卡): realistic names, valid ID numbers, villages of 内乡县.
   const households = generateHouseholds({
     county: demoCounty,
-    villages: 24,
+    villages: demoVillages,
     count: demoHouseholds,
     seed: 'demo',
   });
@@ -56,7 +68,7 @@ export async function loadDemo(endpoints: Endpoints): Promise<Record<string, unk
   }
 
   // 2. Pools at every level, a central appropriation, and allocations down the chain (下达 / 到账).
-  for (const partition of chain) {
+  for (const partition of demoChain) {
     await ledger(
       partition,
       'accounts',
@@ -84,8 +96,8 @@ export async function loadDemo(endpoints: Endpoints): Promise<Record<string, unk
   );
   const amounts = [20_000_000, 8_000_000, 3_000_000];
   for (let i = 0; i < 3; i++) {
-    const from = chain[i]!;
-    const to = chain[i + 1]!;
+    const from = demoChain[i]!;
+    const to = demoChain[i + 1]!;
     await ledger(
       from,
       'allocations',

@@ -7,6 +7,7 @@ import { createDb, ensureDatabase, migrateToLatest } from '@fundtrace/db';
 import { databaseUrlFor, discoverInfrastructure, loadOrCreateDevSecrets } from '@fundtrace/devstack';
 import { defaultOriginPrefix, parseSigningKey } from '@fundtrace/merkle';
 import { signToken } from '@fundtrace/service-kit';
+import { demoChain, demoCounty, demoGazetteer, loadDemo } from './demo';
 
 const root = join(import.meta.dirname, '..');
 const dataDir = join(root, '.data');
@@ -23,7 +24,6 @@ export const services = [
 const serviceStartTimeoutMs = 90_000;
 /** Demo tokens last a working day. */
 const demoTokenTtlSeconds = 12 * 3600;
-export const demoCounty = '411325';
 
 mkdirSync(dataDir, { recursive: true });
 const infra = await discoverInfrastructure({
@@ -44,6 +44,9 @@ await ensureDatabase(databaseUrl);
 console.log('· database migrated');
 
 const secrets = loadOrCreateDevSecrets(dataDir);
+// The notice board names the demo county's townships and villages instead of printing their codes.
+const gazetteerFile = join(dataDir, 'gazetteer.json');
+writeFileSync(gazetteerFile, `${JSON.stringify(demoGazetteer(), null, 2)}\n`);
 // audit-api checks proofs against the log-keeper's public key, derived from the dev signing key.
 const logOriginPrefix = process.env.LOG_ORIGIN_PREFIX ?? defaultOriginPrefix;
 const logVerifierKey = parseSigningKey(logOriginPrefix, secrets.LOG_SIGNING_KEY).verifierKey;
@@ -52,6 +55,10 @@ const baseEnv: NodeJS.ProcessEnv = {
   ...secrets,
   LOG_ORIGIN_PREFIX: logOriginPrefix,
   LOG_VERIFIER_KEY: logVerifierKey,
+  // audit-api runs the rules over every level of the demo chain, so 截留 (money a province or
+  // city holds back) is found too, not only the county's warnings.
+  AUDIT_PARTITIONS: process.env.AUDIT_PARTITIONS ?? demoChain.join(','),
+  NOTICE_GAZETTEER_FILE: process.env.NOTICE_GAZETTEER_FILE ?? gazetteerFile,
   DATABASE_URL: databaseUrl,
   NATS_URL: infra.natsUrl,
   HOST: '127.0.0.1',
@@ -163,12 +170,8 @@ const endpoints = {
 writeFileSync(join(dataDir, 'endpoints.json'), `${JSON.stringify(endpoints, null, 2)}\n`);
 
 const demoMarker = join(dataDir, 'demo-loaded.json');
-const demoLoader = join(root, 'scripts', 'demo.ts');
-if (!existsSync(demoMarker) && existsSync(demoLoader)) {
+if (!existsSync(demoMarker)) {
   console.log(`· loading the demo county ${demoCounty} (first run only)`);
-  const { loadDemo } = (await import(demoLoader)) as {
-    loadDemo: (e: typeof endpoints) => Promise<Record<string, unknown>>;
-  };
   const summary = await loadDemo(endpoints);
   writeFileSync(
     demoMarker,
