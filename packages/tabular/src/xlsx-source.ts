@@ -13,7 +13,14 @@ import { TableError } from './errors';
 import { xlsxSharedStringsInflatedBytesMax, xlsxSheetInflatedBytesMax } from './limits';
 import { asciiArmoredEntry } from './xlsx-armor';
 import { assertInflatedSize, InflatedTooLarge, misreadCellsIn, sheetEntry } from './xlsx-prescan';
-import { rawEntry, storedEntry, type ZipEntry, type ZipInput, zipEntries } from './zip-directory';
+import {
+  DamagedZipEntry,
+  rawEntry,
+  storedEntry,
+  type ZipEntry,
+  type ZipInput,
+  zipEntries,
+} from './zip-directory';
 
 /** The parts of exceljs's streaming reader we use that its typings do not declare. */
 interface ReaderInternals {
@@ -192,6 +199,10 @@ async function prescan(
       return await work();
     } catch (error) {
       if (error instanceof InflatedTooLarge) throw new TableError('file_too_large', error.message);
+      // Deflate data that does not inflate is a damaged file. exceljs must not see it: its zip
+      // reader leaves such an error unhandled (the process dies) or waits forever.
+      if (isZlibDataError(error) || error instanceof DamagedZipEntry)
+        throw new TableError('malformed_xlsx', `not a readable XLSX file: ${(error as Error).message}`);
       return undefined;
     }
   };
@@ -203,6 +214,12 @@ async function prescan(
   const entry = entries.find((candidate) => candidate.name === target);
   if (!entry) return undefined;
   const misread = await guard(() => misreadCellsIn(input, entry, xlsxSheetInflatedBytesMax));
+  // The other parts exceljs is handed before the sheet: small, and each must inflate.
+  for (const name of partsBeforeSheets) {
+    const part = entries.find((candidate) => candidate.name === name);
+    if (part && name !== 'xl/sharedStrings.xml')
+      await guard(() => assertInflatedSize(input, part, xlsxSheetInflatedBytesMax));
+  }
   if (misread) {
     throw new TableError(
       'unsupported_format',
@@ -210,6 +227,12 @@ async function prescan(
     );
   }
   return entry;
+}
+
+/** zlib's own errors for deflate data that cannot be inflated (Z_DATA_ERROR, Z_BUF_ERROR …). */
+function isZlibDataError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^Z_(DATA|BUF|STREAM|NEED_DICT)_ERROR$/.test(code);
 }
 
 /** The parts exceljs must have parsed before a sheet, in the order it needs them. */

@@ -18,6 +18,9 @@ export interface ZipEntry {
 
 export type ZipInput = { readonly path: string } | { readonly bytes: Uint8Array };
 
+/** An entry the directory lists whose local header is not where it says: a damaged file. */
+export class DamagedZipEntry extends Error {}
+
 /**
  * The entries of a zip file, from its central directory: used to check that
  * exceljs's streaming reader saw every part it needs, and to look inside a
@@ -95,7 +98,7 @@ export async function entryContent(input: ZipInput, entry: ZipEntry): Promise<Re
       await file.close();
     }
   }
-  if (header.readUInt32LE(0) !== 0x04034b50) throw new Error(`${entry.name}: broken local header`);
+  if (header.readUInt32LE(0) !== 0x04034b50) throw new DamagedZipEntry(`${entry.name}: broken local header`);
   const start = entry.localHeaderOffset + 30 + header.readUInt16LE(26) + header.readUInt16LE(28);
   const raw =
     'bytes' in input
@@ -130,7 +133,7 @@ export async function rawEntry(input: ZipInput, entry: ZipEntry): Promise<Buffer
         };
   const header = await readAt(entry.localHeaderOffset, 30);
   if (header.length < 30 || header.readUInt32LE(0) !== 0x04034b50)
-    throw new Error(`${entry.name}: broken local header`);
+    throw new DamagedZipEntry(`${entry.name}: broken local header`);
   const dataEnd =
     entry.localHeaderOffset + 30 + header.readUInt16LE(26) + header.readUInt16LE(28) + entry.compressedSize;
   let length = dataEnd - entry.localHeaderOffset;

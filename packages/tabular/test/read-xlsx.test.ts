@@ -231,4 +231,19 @@ describe('readTable on XLSX: damaged files', () => {
     expect(error).toMatchObject({ name: 'TableError', code: 'malformed_xlsx' });
     expect((error as Error).message).toContain('no progress');
   });
+
+  it.each([
+    ['damaged-deflate.xlsx', 'invalid'],
+    ['damaged-local-header.xlsx', 'broken local header'],
+  ])(
+    'refuses %s before exceljs reads it (its zip reader threw that error where nothing caught it)',
+    async (file, says) => {
+      const error = await readError(
+        { path: join(import.meta.dirname, 'fixtures', file) },
+        { columns: rosterColumns },
+      );
+      expect(error).toMatchObject({ name: 'TableError', code: 'malformed_xlsx' });
+      expect((error as Error).message).toContain(says);
+    },
+  );
 });
