@@ -35,7 +35,7 @@ import { hostileAmounts, hostileDates, hostileStrings } from './support/hostile'
  */
 
 const runs = reliabilityIterations(15, 400);
-const brokenRuns = reliabilityIterations(10, 200);
+const brokenRuns = reliabilityIterations(20, 300);
 const root = join(import.meta.dirname, '..', '..');
 const dir = mkdtempSync(join(tmpdir(), 'fuzz-imports-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
