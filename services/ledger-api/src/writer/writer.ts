@@ -67,6 +67,9 @@ export const rosterInFlightMax = 1_000;
  */
 export const appendChunkEvents = 25_000;
 
+/** The first burst of a large command: short, so the server has work while the next burst is encoded. */
+export const firstChunkEvents = 5_000;
+
 /** Events encoded between yields to the event loop, so acks keep flowing while a chunk is encoded. */
 const encodeSliceEvents = 250;
 
@@ -310,7 +313,15 @@ export class LedgerWriter {
       let done = 0;
       try {
         const appended: AppendedEvent[] = [];
-        let next = this.messages(request, hash, events.slice(0, chunk), stored, nowMs);
+        // A short first burst: sending starts after encoding 5,000 events, not 25,000, and the
+        // next (full) burst is encoded while it is stored.
+        let next = this.messages(
+          request,
+          hash,
+          events.slice(0, Math.min(chunk, firstChunkEvents)),
+          stored,
+          nowMs,
+        );
         while (done < events.length) {
           const messages = next;
           const sending = this.appendWithRetries(messages);
