@@ -92,6 +92,11 @@ export async function startWriters(
   }
 }
 
+/** The stream a notice's checkpoint is asked for, as the log-keeper's API spells it: `LEDGER_<code>`. */
+export function checkpointStreamFor(partition: string): string {
+  return `LEDGER_${partition}`;
+}
+
 /**
  * The log-keeper signs a checkpoint whenever a notice is published, so the
  * notice board can print the tree head the notice was generated from. Best
@@ -100,7 +105,9 @@ export async function startWriters(
 function checkpointRequester(config: LedgerConfig, app: App) {
   return (partition: string, seq: number) => {
     if (!config.LOG_KEEPER_URL) return;
-    const stream = `${config.FUNDTRACE_NAMESPACE ? `${config.FUNDTRACE_NAMESPACE}_` : ''}LEDGER_${partition}`;
+    // The log-keeper's API names streams without the test namespace (its own FUNDTRACE_NAMESPACE
+    // maps them to the JetStream stream); a namespaced name was refused with 403.
+    const stream = checkpointStreamFor(partition);
     void (async () => {
       const token = await signToken(
         config.JWT_SECRET,
