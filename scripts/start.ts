@@ -2,7 +2,7 @@
 // load the demo county on first run, print URLs and demo tokens. Ctrl-C stops all.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { createDb, ensureDatabase, migrateToLatest } from '@fundtrace/db';
 import { databaseUrlFor, discoverInfrastructure, loadOrCreateDevSecrets } from '@fundtrace/devstack';
 import { defaultOriginPrefix, parseSigningKey } from '@fundtrace/merkle';
@@ -10,7 +10,14 @@ import { signToken } from '@fundtrace/service-kit';
 import { demoChain, demoCounty, demoGazetteer, loadDemo } from './demo';
 
 const root = join(import.meta.dirname, '..');
-const dataDir = join(root, '.data');
+/**
+ * Secrets, endpoints.json, the demo marker and any private servers. FUNDTRACE_DATA_DIR starts from
+ * a clean slate without touching `.data/` (with FUNDTRACE_NAMESPACE and FUNDTRACE_DATABASE_URL the
+ * new stack shares no stream, table or secret with the old one; the ports stay 4101–4106).
+ */
+const dataDir = process.env.FUNDTRACE_DATA_DIR
+  ? resolve(process.env.FUNDTRACE_DATA_DIR)
+  : join(root, '.data');
 /** Services in start order, with their development ports (docs/CONVENTIONS.md). */
 export const services = [
   { name: 'registry-api', port: 4102 },
@@ -167,7 +174,8 @@ const endpoints = {
   nats: infra.natsUrl,
   database: databaseUrl.replace(/:[^:@/]+@/, ':***@'),
 };
-writeFileSync(join(dataDir, 'endpoints.json'), `${JSON.stringify(endpoints, null, 2)}\n`);
+const endpointsFile = join(dataDir, 'endpoints.json');
+writeFileSync(endpointsFile, `${JSON.stringify(endpoints, null, 2)}\n`);
 
 const demoMarker = join(dataDir, 'demo-loaded.json');
 if (!existsSync(demoMarker)) {
@@ -183,6 +191,9 @@ console.log('\nfundtrace is running:');
 for (const name of started) {
   console.log(`  ${name.padEnd(13)} ${urls[name]}   (API docs ${urls[name]}/docs)`);
 }
-console.log('\ndemo tokens (Authorization: Bearer …), also in .data/endpoints.json:');
+const endpointsShown = endpointsFile.startsWith(`${root}/`) ? relative(root, endpointsFile) : endpointsFile;
+console.log(`\ndemo tokens (Authorization: Bearer …), also in ${endpointsShown}:`);
 for (const [role, token] of Object.entries(tokens)) console.log(`  ${role.padEnd(10)} ${token}`);
-console.log('\nCLI: pnpm fundtrace --help      Ctrl-C stops everything.');
+// The CLI finds endpoints.json and the token secret under the same FUNDTRACE_DATA_DIR.
+const cliHint = process.env.FUNDTRACE_DATA_DIR ? ` (with FUNDTRACE_DATA_DIR=${dataDir})` : '';
+console.log(`\nCLI: pnpm fundtrace --help${cliHint}      Ctrl-C stops everything.`);

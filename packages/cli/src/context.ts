@@ -12,8 +12,13 @@ export interface Endpoints {
 
 const workspaceRoot = resolve(import.meta.dirname, '..', '..', '..');
 
+/** Where `npm start` keeps its state: FUNDTRACE_DATA_DIR, as for `npm start`, else `.data/`. */
+export function dataDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env.FUNDTRACE_DATA_DIR ? resolve(env.FUNDTRACE_DATA_DIR) : join(workspaceRoot, '.data');
+}
+
 export function endpointsPath(env: NodeJS.ProcessEnv = process.env): string {
-  return env.FUNDTRACE_ENDPOINTS ?? join(workspaceRoot, '.data', 'endpoints.json');
+  return env.FUNDTRACE_ENDPOINTS ?? join(dataDir(env), 'endpoints.json');
 }
 
 export function loadEndpoints(env: NodeJS.ProcessEnv = process.env): Endpoints {

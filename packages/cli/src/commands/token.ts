@@ -1,13 +1,14 @@
-import { join, resolve } from 'node:path';
 import { loadOrCreateDevSecrets } from '@fundtrace/devstack';
 import { signToken, type TokenClaims } from '@fundtrace/service-kit';
 import { Command, Option } from 'commander';
-import { UsageError } from '../context';
+import { dataDir, UsageError } from '../context';
 
 /** `fundtrace token`: signs a bearer token for a role and its partitions (development and operators). */
 export function tokenCommand(): Command {
   return new Command('token')
-    .description('sign a bearer token (uses JWT_SECRET, or the development secret in .data/secrets.json)')
+    .description(
+      'sign a bearer token (uses JWT_SECRET, or the development secret in .data/secrets.json or $FUNDTRACE_DATA_DIR)',
+    )
     .addOption(
       new Option('--role <role>', 'role').choices(['finance', 'registry', 'inspector']).makeOptionMandatory(),
     )
@@ -16,10 +17,7 @@ export function tokenCommand(): Command {
     .option('--org <org>', 'organisation', 'fundtrace')
     .option('--ttl <ttl>', 'lifetime: seconds, or with a unit (30m, 8h, 7d)', '8h')
     .action(async (options: { role: string; partition: string[]; sub: string; org: string; ttl: string }) => {
-      const secret =
-        process.env.JWT_SECRET ??
-        loadOrCreateDevSecrets(join(resolve(import.meta.dirname, '..', '..', '..', '..'), '.data'))
-          .JWT_SECRET;
+      const secret = process.env.JWT_SECRET ?? loadOrCreateDevSecrets(dataDir()).JWT_SECRET;
       const token = await signToken(
         secret,
         {
