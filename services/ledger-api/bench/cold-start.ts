@@ -33,6 +33,7 @@ import { initialState } from '../src/ledger/state';
 import { loadReference } from '../src/reference/programmes';
 import { LedgerWriter } from '../src/writer/writer';
 import { registerHouseholds } from '../test/fixtures';
+import { countyScenario } from './county-scenario';
 
 const county = '411325';
 const ns = 'coldstart';
@@ -146,56 +147,9 @@ async function appendLedger(
     }
     for (const e of d.events) evolve(state, e);
   };
-  await run({ type: 'OpenAccount', data: { accountId: 'POOL', kind: 'pool', name: '专户' } });
-  for (let p = 1; p <= periods; p++) {
-    await run({
-      type: 'ReceiveAllocation',
-      data: {
-        receiptId: `R${p}`,
-        accountId: 'POOL',
-        amountFen: BigInt(households) * 20_000n,
-        origin: {
-          kind: 'external',
-          payer: '县财政',
-          documentNumber: `内财${p}号`,
-          fundSource: 'county',
-          purpose: 'social_assistance',
-          fiscalYear: 2024,
-        },
-      },
-    });
-    const period = `2024-${String(p).padStart(2, '0')}`;
-    await run({
-      type: 'PublishNotice',
-      data: {
-        noticeId: `N${p}`,
-        kind: 'programme',
-        title: '低保公示',
-        stage: 'approval',
-        programmeCode: 'dibao_class1',
-        period,
-        subjectId: null,
-        startsOn: '2024-01-01',
-        endsOn: '2024-01-07',
-      },
-    } as never);
-    for (let from = 0; from < households; from += 50_000) {
-      const rows = [];
-      for (let i = from; i < Math.min(households, from + 50_000); i++)
-        rows.push({ row: i + 2, householdId: `H${i}`, quantity: 1, amountFen: 19_000n, acceptanceRef: null });
-      await run({
-        type: 'SubmitRoster',
-        data: {
-          rosterId: `RS${p}-${from}`,
-          programmeCode: 'dibao_class1',
-          period,
-          accountId: 'POOL',
-          noticeId: `N${p}`,
-          rows,
-        },
-      });
-    }
-    log(`  period ${p}: ${seq} ledger events`);
+  for (const command of countyScenario(households, periods)) {
+    await run(command);
+    if (command.type === 'SubmitRoster') log(`  ${command.data.rosterId}: ${seq} ledger events`);
   }
   return seq;
 }

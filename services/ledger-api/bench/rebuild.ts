@@ -15,6 +15,7 @@ import { evolve, type LedgerEventInput } from '../src/ledger/evolve';
 import { initialState } from '../src/ledger/state';
 import { loadReference } from '../src/reference/programmes';
 import { decodeLedgerEvent } from '../src/writer/fast-decode';
+import { countyScenario } from './county-scenario';
 
 const households = Number(process.argv[2] ?? 100_000);
 const periods = Number(process.argv[3] ?? 10);
@@ -53,56 +54,7 @@ const run = (command: Parameters<typeof decide>[1]) => {
   book(d.events);
 };
 let t = performance.now();
-run({ type: 'OpenAccount', data: { accountId: 'POOL', kind: 'pool', name: '专户' } });
-for (let p = 1; p <= periods; p++) {
-  run({
-    type: 'ReceiveAllocation',
-    data: {
-      receiptId: `R${p}`,
-      accountId: 'POOL',
-      amountFen: BigInt(households) * 20_000n,
-      origin: {
-        kind: 'external',
-        payer: '县财政',
-        documentNumber: `内财${p}号`,
-        fundSource: 'county',
-        purpose: 'social_assistance',
-        fiscalYear: 2024,
-      },
-    },
-  });
-  const period = `2024-${String(p).padStart(2, '0')}`;
-  run({
-    type: 'PublishNotice',
-    data: {
-      noticeId: `N${p}`,
-      kind: 'programme',
-      title: '低保公示',
-      stage: 'approval',
-      programmeCode: 'dibao_class1',
-      period,
-      subjectId: null,
-      startsOn: '2024-01-01',
-      endsOn: '2024-01-07',
-    },
-  });
-  for (let from = 0; from < households; from += 50_000) {
-    const rows = [];
-    for (let i = from; i < Math.min(households, from + 50_000); i++)
-      rows.push({ row: i + 2, householdId: `H${i}`, quantity: 1, amountFen: 19_000n, acceptanceRef: null });
-    run({
-      type: 'SubmitRoster',
-      data: {
-        rosterId: `RS${p}-${from}`,
-        programmeCode: 'dibao_class1',
-        period,
-        accountId: 'POOL',
-        noticeId: `N${p}`,
-        rows,
-      },
-    });
-  }
-}
+for (const command of countyScenario(households, periods)) run(command);
 const bytes = stored.reduce((s, b) => s + b.length, 0);
 console.log(
   `generated ${n} events (${(bytes / 2 ** 20).toFixed(0)} MiB) in ${((performance.now() - t) / 1000).toFixed(1)} s`,
