@@ -441,6 +441,9 @@ export function householdRoutes(app: App, counties: Counties): void {
     '/v1/partitions/:partition/households/search-by-id-number',
     {
       onRequest: canRead,
+      // A read (the books' keyed hash) sent as POST to keep the ID number out of URLs and logs:
+      // it keeps answering while NATS is away.
+      config: { natsOptional: true },
       schema: {
         summary: 'Find the household holding an ID number (matched through its keyed hash in the books)',
         tags: ['households'],
