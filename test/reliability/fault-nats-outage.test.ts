@@ -141,17 +141,27 @@ describe('NATS unavailable', () => {
     expect(before.registry).toBe(householdEvents);
     await until('the projector to catch up', () => projectedTo(before));
 
-    const reads = {
-      'audit-api progress': `${audit.url}/v1/partitions/${partition}/progress`,
-      'ledger-api account': `${ledger.url}/v1/partitions/${partition}/accounts/POOL`,
-      'registry-api household': `${registry.url}/v1/partitions/${partition}/households/${household!.householdId}`,
-      'notice-board county': `${board.url}/api/r/${partition}`,
+    const reads: Record<string, { url: string; body?: unknown }> = {
+      'audit-api progress': { url: `${audit.url}/v1/partitions/${partition}/progress` },
+      'ledger-api account': { url: `${ledger.url}/v1/partitions/${partition}/accounts/POOL` },
+      'registry-api household': {
+        url: `${registry.url}/v1/partitions/${partition}/households/${household!.householdId}`,
+      },
+      // A read sent as POST (the ID number stays out of URLs): it must not be refused as a command.
+      'registry-api search by ID number': {
+        url: `${registry.url}/v1/partitions/${partition}/households/search-by-id-number`,
+        body: { idNumber: household!.members[0]!.idNumber },
+      },
+      'notice-board county': { url: `${board.url}/api/r/${partition}` },
     };
-    const readAs = (name: string) =>
-      name.startsWith('audit') ? inspector : name.startsWith('notice') ? null : finance;
+    const read = (name: string) => {
+      const { url, body } = reads[name]!;
+      const as = name.startsWith('audit') ? inspector : name.startsWith('notice') ? null : finance;
+      return call(body === undefined ? 'GET' : 'POST', url, as, body, 60_000);
+    };
     const baseline: Record<string, number> = {};
-    for (const [name, url] of Object.entries(reads)) {
-      baseline[name] = (await call('GET', url, readAs(name))).status;
+    for (const name of Object.keys(reads)) {
+      baseline[name] = (await read(name)).status;
       expect(baseline[name], name).toBe(200);
     }
 
@@ -206,8 +216,8 @@ describe('NATS unavailable', () => {
     for (let outage = 0; outage < outages; outage++) {
       await nats.kill('SIGKILL');
       for (const command of commands) await expectRefused(command, `killed ${outage + 1}`);
-      for (const [name, url] of Object.entries(reads)) {
-        const answer = await call('GET', url, readAs(name), undefined, 60_000);
+      for (const name of Object.keys(reads)) {
+        const answer = await read(name);
         expect(answer.status, `${name} during the outage: ${JSON.stringify(answer.body).slice(0, 300)}`).toBe(
           baseline[name],
         );
