@@ -39,17 +39,21 @@ export interface Evidence {
   readonly pending: CitedEvent[];
 }
 
-/** Unique, in stream then sequence order. */
+/**
+ * Unique, in stream then sequence order; an event cited for several reasons lists each reason once
+ * (a root tranche that paid two of a household's payments is one reason, not the same one twice).
+ */
 export function normaliseCited(cited: readonly CitedEvent[]): CitedEvent[] {
-  const byKey = new Map<string, CitedEvent>();
+  const byKey = new Map<string, { stream: string; seq: number; whys: string[] }>();
   for (const c of cited) {
     const key = `${c.stream}#${c.seq}`;
     const known = byKey.get(key);
-    byKey.set(key, known === undefined ? c : { ...known, why: `${known.why}; ${c.why}` });
+    if (known === undefined) byKey.set(key, { stream: c.stream, seq: c.seq, whys: [c.why] });
+    else if (!known.whys.includes(c.why)) known.whys.push(c.why);
   }
-  return [...byKey.values()].sort((a, b) =>
-    a.stream === b.stream ? a.seq - b.seq : a.stream < b.stream ? -1 : 1,
-  );
+  return [...byKey.values()]
+    .map(({ stream, seq, whys }) => ({ stream, seq, why: whys.join('; ') }))
+    .sort((a, b) => (a.stream === b.stream ? a.seq - b.seq : a.stream < b.stream ? -1 : 1));
 }
 
 /**
