@@ -29,6 +29,16 @@ export function demoGazetteer(): Record<string, string> {
   return names;
 }
 
+/** The demo's households as registry staff type them (the same every run). */
+export function demoHouseholdInputs() {
+  return generateHouseholds({
+    county: demoCounty,
+    villages: demoVillages,
+    count: demoHouseholds,
+    seed: 'demo',
+  });
+}
+
 const yuan = (amount: number) => (BigInt(amount) * 100n).toString();
 
 export async function loadDemo(endpoints: Endpoints): Promise<Record<string, unknown>> {
@@ -52,12 +62,7 @@ export async function loadDemo(endpoints: Endpoints): Promise<Record<string, unk
     });
 
   // 1. Households (建档立卡): realistic names, valid ID numbers, villages of 内乡县.
-  const households = generateHouseholds({
-    county: demoCounty,
-    villages: demoVillages,
-    count: demoHouseholds,
-    seed: 'demo',
-  });
+  const households = demoHouseholdInputs();
   for (const household of households) {
     await callApi({
       baseUrl: registryUrl,
