@@ -90,7 +90,7 @@ function allocationsSection(model: RegionModel): Html {
   const a = model.allocations;
   if (a === null) return html``;
   return html`<section aria-labelledby="alloc"><h2 id="alloc">资金分配结果</h2>
-<div class="scroll"><div class="scroll"><table><caption>本级收到的资金（到账）</caption>
+<div class="scroll"><table><caption>本级收到的资金（到账）</caption>
 <thead><tr><th>文号</th><th>资金来源</th><th>年度</th><th>来自</th><th class="n">金额（元）</th><th>到账日期</th><th>状态</th></tr></thead>
 <tbody>${a.received.map(
     (r) =>
@@ -98,7 +98,7 @@ function allocationsSection(model: RegionModel): Html {
   )}</tbody>
 <tfoot><tr><th colspan="4">合计（${a.received.filter((r) => !r.reversed).length} 笔）</th><td class="n" data-total="received">${yuan(a.receivedTotalFen)}</td><td colspan="2"></td></tr></tfoot>
 </table></div>
-<div class="scroll"><div class="scroll"><table><caption>本级下达的资金</caption>
+<div class="scroll"><table><caption>本级下达的资金</caption>
 <thead><tr><th>文号</th><th>名称</th><th>资金来源</th><th>下达至</th><th class="n">下达金额（元）</th><th class="n">已到账（元）</th><th class="n">在途（元）</th><th>下达日期</th></tr></thead>
 <tbody>${a.issued.map(
     (r) =>
