@@ -25,6 +25,7 @@ import {
 } from './common';
 
 export * from './common';
+export * from './persons-paid';
 
 /**
  * The ledger catalogue, v1: every movement of money in one partition's books
