@@ -12,6 +12,7 @@ export {
   aboveStandard,
   duplicatePayment,
   falseClaim,
+  falseClaimV1,
   procedureViolation,
   purposeMismatch,
 } from './rules/payments';

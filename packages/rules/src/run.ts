@@ -3,6 +3,7 @@ import {
   aboveStandard,
   duplicatePayment,
   falseClaim,
+  falseClaimV1,
   procedureViolation,
   purposeMismatch,
 } from './rules/payments';
@@ -18,6 +19,7 @@ export const ruleSet: readonly Rule<never>[] = [
   withheldFunds,
   purposeMismatch,
   procedureViolation,
+  falseClaimV1,
   falseClaim,
   duplicatePayment,
   sharedAccount,

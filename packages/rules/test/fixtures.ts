@@ -26,6 +26,32 @@ export const programmes: ReadonlyMap<string, ProgrammeRef> = new Map([
     },
   ],
   [
+    // 低保 as the ledger's reference data has it: a standard per person per month.
+    'dibao_monthly',
+    {
+      code: 'dibao_monthly',
+      unit: 'person_month',
+      minFen: null,
+      maxFen: 19_000n,
+      needsAcceptance: false,
+      needsNotice: true,
+      purposes: ['social_assistance', 'general'],
+    },
+  ],
+  [
+    // 雨露计划: per student per year.
+    'yulu_grant',
+    {
+      code: 'yulu_grant',
+      unit: 'student_year',
+      minFen: 200_000n,
+      maxFen: 200_000n,
+      needsAcceptance: false,
+      needsNotice: true,
+      purposes: ['education', 'general'],
+    },
+  ],
+  [
     'housing_repair',
     {
       code: 'housing_repair',

@@ -5,6 +5,7 @@ import {
   daysBetween,
   duplicatePayment,
   falseClaim,
+  falseClaimV1,
   findingIdFor,
   idleFunds,
   latestRules,
@@ -228,6 +229,100 @@ describe('false_claim and duplicate_payment (虚报冒领)', () => {
       'payment:dead',
       'payment:two-persons',
     ]);
+  });
+
+  describe('persons paid, counted as the ledger writer counts them (member_deceased)', () => {
+    // Three members registered; member 3 died on 2019-03-01, before every payment below.
+    const widowed = household({
+      householdId: 'H-three',
+      members: [1, 2, 3].map((memberNo) => ({
+        memberNo,
+        idNumberHash: `id-three-${memberNo}`.padEnd(64, '0'),
+        diedOn: memberNo === 3 ? '2019-03-01' : null,
+        added: ev('HouseholdRegistered', `REGISTRY_${county}`),
+        died: memberNo === 3 ? ev('MemberDeceased', `REGISTRY_${county}`) : null,
+      })),
+    });
+    const alive = household({
+      householdId: 'H-alive',
+      members: widowed.members.map((m) => ({ ...m, diedOn: null, died: null })),
+    });
+    const quarter = (paymentId: string, householdId: string, quantity: number) =>
+      payment({
+        paymentId,
+        householdId,
+        programmeCode: 'dibao_monthly',
+        period: '2019-Q2',
+        quantity,
+        amountFen: 19_000n * BigInt(quantity),
+        instructedOn: '2019-06-20',
+      });
+    const students = (paymentId: string, householdId: string, quantity: number) =>
+      payment({
+        paymentId,
+        householdId,
+        programmeCode: 'yulu_grant',
+        period: '2019',
+        quantity,
+        amountFen: 200_000n * BigInt(quantity),
+        instructedOn: '2019-09-10',
+      });
+    const data = input({
+      households: [alive, widowed],
+      payments: [
+        quarter('q-alive', 'H-alive', 9), // three living persons, three months: not 9 persons
+        quarter('q-living', 'H-three', 6), // the two living members for the quarter
+        quarter('q-dead-paid', 'H-three', 9), // the dead member paid as alive
+        students('yulu-alive', 'H-alive', 2),
+        students('yulu-living', 'H-three', 2),
+        students('yulu-dead-paid', 'H-three', 3),
+      ],
+    });
+
+    it('does not flag a quarter of person-months for a household of three; flags the dead member paid as alive', () => {
+      const found = falseClaim.run(data, {});
+      expect(falseClaim.version).toBe(2);
+      expect(found.map((f) => f.key).sort()).toEqual(['payment:q-dead-paid', 'payment:yulu-dead-paid']);
+      const quarterFound = found.find((f) => f.key === 'payment:q-dead-paid')!;
+      expect(quarterFound.summary).toContain(
+        '3 persons paid (quantity 9 over 2019-Q2), 2 alive on 2019-06-20',
+      );
+      expect(quarterFound.evidence.map((e) => e.type)).toEqual(['PaymentInstructed', 'MemberDeceased']);
+      expect(found.find((f) => f.key === 'payment:yulu-dead-paid')!.summary).toContain(
+        '3 persons paid, 2 alive on 2019-09-10',
+      );
+    });
+
+    it('agrees with the writer on every quantity: flagged exactly when ledger.personsPaid exceeds the living', () => {
+      for (let quantity = 1; quantity <= 12; quantity++) {
+        const flagged = falseClaim.run(
+          input({ households: [widowed], payments: [quarter('q', 'H-three', quantity)] }),
+          {},
+        );
+        // Two living members for three months: up to 6 person-months is theirs (ceil(q / 3) ≤ 2).
+        expect(flagged.length, `quantity ${quantity}`).toBe(quantity > 6 ? 1 : 0);
+      }
+    });
+
+    it('v1, kept for re-runs, read person-months as persons and ignored students (why v2 exists)', () => {
+      const found = falseClaimV1.run(data, {});
+      expect(found.map((f) => f.key).sort()).toEqual([
+        'payment:q-alive',
+        'payment:q-dead-paid',
+        'payment:q-living',
+      ]);
+    });
+
+    it('runs v2 as the false_claim rule in use, with findings of its own version', () => {
+      const raised = runRules(data).filter((f) => f.ruleId === 'false_claim');
+      expect(raised.map((f) => f.ruleVersion)).toEqual([2, 2]);
+      expect(raised.map((f) => f.findingId).sort()).toEqual(
+        [
+          findingIdFor('false_claim', 2, county, 'payment:q-dead-paid'),
+          findingIdFor('false_claim', 2, county, 'payment:yulu-dead-paid'),
+        ].sort(),
+      );
+    });
   });
 
   it('finds the same household paid twice for one period, not a returned-and-repaid one or other periods', () => {

@@ -1,3 +1,4 @@
+import { ledger } from '@fundtrace/events';
 import { householdRef, ledgerRef, yuan } from '../support';
 import type {
   EvidenceRef,
@@ -147,55 +148,88 @@ function livingOn(h: HouseholdFact, day: string): number {
 }
 
 /**
+ * Persons a payment pays for as a rule version reads its quantity; null when the programme does not
+ * pay per person (or is unknown: purpose_mismatch reports those).
+ */
+type PersonsPaid = (p: PaymentFact, programme: ProgrammeRef | undefined) => number | null;
+
+/**
  * 虚报冒领 (false claims): a payment to a household that is not in the register, was removed from
  * it (销号) before the payment, or whose beneficiaries had died: every member, or for a per-person
  * programme more persons paid than were alive. Households lifted out of poverty (脱贫) stay
  * eligible: the policy is "脱贫不脱政策".
  */
-export const falseClaim: Rule<Record<string, never>> = {
+function falseClaims(input: RuleInput, personsPaid: PersonsPaid): FindingDraft[] {
+  const households = new Map(input.households.map((h) => [h.householdId, h]));
+  const out: FindingDraft[] = [];
+  for (const p of input.payments) {
+    if (!effective(p)) continue;
+    const h = households.get(p.householdId);
+    let problem: string | null = null;
+    const evidence: EvidenceRef[] = [p.instructed];
+    if (h === undefined || h.registeredOn > p.instructedOn) {
+      problem = `household ${p.householdId} was not registered on ${p.instructedOn}`;
+      if (h !== undefined) evidence.push(h.registered);
+    } else if (h.status === 'removed' && h.exitedOn !== null && h.exitedOn <= p.instructedOn) {
+      problem = `household ${p.householdId} was removed from the register (销号) on ${h.exitedOn}`;
+      if (h.exited) evidence.push(h.exited);
+    } else {
+      const living = livingOn(h, p.instructedOn);
+      const persons = personsPaid(p, input.programmes.get(p.programmeCode));
+      if (living === 0 || (persons !== null && persons > living)) {
+        problem =
+          living === 0
+            ? `every member of household ${p.householdId} had died before ${p.instructedOn}`
+            : `${persons} persons paid${persons === p.quantity ? '' : ` (quantity ${p.quantity} over ${p.period})`}, ${living} alive on ${p.instructedOn}`;
+        for (const m of h.members)
+          if (m.died && m.diedOn !== null && m.diedOn <= p.instructedOn) evidence.push(m.died);
+      }
+    }
+    if (problem === null) continue;
+    out.push({
+      key: `payment:${p.paymentId}`,
+      severity: 'high',
+      subjects: paymentSubjects(input, p),
+      evidence,
+      amounts: [{ label: 'paid', amountFen: p.amountFen }],
+      summary: `虚报冒领: payment ${p.paymentId} of ${yuan(p.amountFen)} (${p.programmeCode} ${p.period}): ${problem}`,
+    });
+  }
+  return out;
+}
+
+/**
+ * v1 read the quantity of every unit starting with `person` as persons: a quarter of 低保
+ * (person_month) for three persons, quantity 9, was flagged as 9 persons paid, and 雨露计划
+ * (student_year) was not counted at all. Kept so its findings can be re-run as they were raised.
+ */
+export const falseClaimV1: Rule<Record<string, never>> = {
   id: 'false_claim',
   version: 1,
   description: '虚报冒领: payment to an unregistered, removed or deceased beneficiary',
   defaults: {},
   run(input) {
-    const households = new Map(input.households.map((h) => [h.householdId, h]));
-    const out: FindingDraft[] = [];
-    for (const p of input.payments) {
-      if (!effective(p)) continue;
-      const h = households.get(p.householdId);
-      const programme: ProgrammeRef | undefined = input.programmes.get(p.programmeCode);
-      let problem: string | null = null;
-      const evidence: EvidenceRef[] = [p.instructed];
-      if (h === undefined || h.registeredOn > p.instructedOn) {
-        problem = `household ${p.householdId} was not registered on ${p.instructedOn}`;
-        if (h !== undefined) evidence.push(h.registered);
-      } else if (h.status === 'removed' && h.exitedOn !== null && h.exitedOn <= p.instructedOn) {
-        problem = `household ${p.householdId} was removed from the register (销号) on ${h.exitedOn}`;
-        if (h.exited) evidence.push(h.exited);
-      } else {
-        const living = livingOn(h, p.instructedOn);
-        // person, person_month, person_year: the quantity paid for is a number of persons.
-        const perPerson = programme?.unit.startsWith('person') ?? false;
-        if (living === 0 || (perPerson && p.quantity > living)) {
-          problem =
-            living === 0
-              ? `every member of household ${p.householdId} had died before ${p.instructedOn}`
-              : `${p.quantity} persons paid, ${living} alive on ${p.instructedOn}`;
-          for (const m of h.members)
-            if (m.died && m.diedOn !== null && m.diedOn <= p.instructedOn) evidence.push(m.died);
-        }
-      }
-      if (problem === null) continue;
-      out.push({
-        key: `payment:${p.paymentId}`,
-        severity: 'high',
-        subjects: paymentSubjects(input, p),
-        evidence,
-        amounts: [{ label: 'paid', amountFen: p.amountFen }],
-        summary: `虚报冒领: payment ${p.paymentId} of ${yuan(p.amountFen)} (${p.programmeCode} ${p.period}): ${problem}`,
-      });
-    }
-    return out;
+    return falseClaims(input, (p, programme) =>
+      (programme?.unit.startsWith('person') ?? false) ? p.quantity : null,
+    );
+  },
+};
+
+/**
+ * v2 counts persons exactly as the ledger writer does when it refuses `member_deceased`
+ * (`ledger.personsPaid` in @fundtrace/events: person-months divided by the months of the period,
+ * students counted), so the rule flags what the writer would have refused and nothing it admits
+ * (decision 0061).
+ */
+export const falseClaim: Rule<Record<string, never>> = {
+  id: 'false_claim',
+  version: 2,
+  description: '虚报冒领: payment to an unregistered, removed or deceased beneficiary',
+  defaults: {},
+  run(input) {
+    return falseClaims(input, (p, programme) =>
+      programme === undefined ? null : ledger.personsPaid(programme.unit, p.quantity, p.period),
+    );
   },
 };
 

@@ -1,3 +1,4 @@
+import { ledger } from '@fundtrace/events';
 import type { Programme } from '../reference/programmes';
 import { yuan } from './draft';
 import { paymentAmountMaxFen } from './limits';
@@ -74,26 +75,6 @@ export function checkBeneficiary(
   return undefined;
 }
 
-/**
- * Programmes whose standard counts people: 低保 and 特困 per person, 残疾人两项补贴
- * per person per month, 医疗保险代缴 per person per year, 雨露计划 per student
- * (DOMAIN.md, "Programmes"). Their quantity counts persons (person-months for a
- * monthly standard, so a quarter's payment for one person is 3).
- */
-export const perPersonUnits: ReadonlySet<string> = new Set([
-  'person',
-  'person_month',
-  'person_year',
-  'student_year',
-]);
-
-/** Months in a payment period: YYYY-MM 1, YYYY-Qn 3, YYYY-Hn 6, YYYY 12. */
-export function monthsIn(period: string): number {
-  if (period.length === 4) return 12;
-  const part = period.slice(5);
-  return part.startsWith('Q') ? 3 : part.startsWith('H') ? 6 : 1;
-}
-
 /** What the registry tail knows of a household's members. */
 export interface MemberFacts {
   /** Undefined where a view knows nothing of members (test stubs); the registry tail always knows. */
@@ -124,9 +105,9 @@ export function checkLivingBeneficiaries(
       { persons: null, livingMembers: 0, deceased },
     );
   }
-  if (!perPersonUnits.has(programme.unit)) return undefined;
-  const persons = Math.ceil(line.quantity / (programme.unit === 'person_month' ? monthsIn(period) : 1));
-  if (persons <= livingMembers) return undefined;
+  // Persons paid as the false_claim warning rule counts them: one definition (decision 0061).
+  const persons = ledger.personsPaid(programme.unit, line.quantity, period);
+  if (persons === null || persons <= livingMembers) return undefined;
   return reject(
     'member_deceased',
     `${programme.name} is paid per person: this payment is for ${persons} person(s), but household ${line.householdId} has ${livingMembers} living member(s) (${died}). Pay the living members only.`,
