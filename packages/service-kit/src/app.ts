@@ -22,7 +22,13 @@ import { z } from 'zod';
 import { $ZodType, safeParse, toJSONSchema } from 'zod/v4/core';
 import { authenticator, hooksRequireToken, markRequiresToken } from './auth';
 import type { LogLevel } from './config';
-import { type ErrorResponse, internalErrorCode, isRejection, type ValidationIssue } from './errors';
+import {
+  type ErrorResponse,
+  internalErrorCode,
+  isRejection,
+  Rejection,
+  type ValidationIssue,
+} from './errors';
 import { Readiness } from './health';
 import { createLogger } from './logger';
 import { createMetrics, type ServiceMetrics, unmatchedRoute } from './metrics';
@@ -88,6 +94,28 @@ declare module 'fastify' {
     /** Set by runService on the first shutdown signal: `/ready` answers 503 from then on. */
     shuttingDown: boolean;
   }
+}
+
+/**
+ * Where a parsed request part holds U+0000 (in a string or a key), as a JSON-pointer-like path, or
+ * undefined. Iterative: a body may be nested far deeper than the call stack.
+ */
+export function nulCharacterPath(value: unknown): string | undefined {
+  const pending: Array<[unknown, string]> = [[value, '']];
+  while (pending.length > 0) {
+    const [current, path] = pending.pop()!;
+    if (typeof current === 'string') {
+      if (current.includes('\u0000')) return path || '/';
+    } else if (Array.isArray(current)) {
+      for (let i = 0; i < current.length; i++) pending.push([current[i], `${path}/${i}`]);
+    } else if (current !== null && typeof current === 'object') {
+      for (const [key, inner] of Object.entries(current)) {
+        if (key.includes('\u0000')) return `${path}/${key.replaceAll('\u0000', '\\u0000')}`;
+        pending.push([inner, `${path}/${key}`]);
+      }
+    }
+  }
+  return undefined;
 }
 
 /** JSON.stringify replacer: a bigint (money in fen) leaves as a string of digits, never as a number. */
@@ -282,6 +310,30 @@ export async function createApp(options: AppOptions): Promise<App> {
     return JSON.parse(JSON.stringify(payload, bigintAsDigits));
   });
   app.setErrorHandler(handleError);
+  // U+0000 cannot be stored by PostgreSQL (text, jsonb). A command carrying it would be appended to
+  // the log and then stop the projection of its partition for good, so no request may carry it.
+  app.addHook('preValidation', async (request) => {
+    for (const [part, value] of [
+      ['params', request.params],
+      ['querystring', request.query],
+      ['body', request.body],
+    ] as const) {
+      const path = nulCharacterPath(value);
+      if (path === undefined) continue;
+      const issue: ValidationIssue = {
+        in: part,
+        path,
+        message: 'must not contain the character U+0000 (NUL)',
+        code: 'nul_character',
+      };
+      throw new Rejection(
+        'validation_failed',
+        'The request has 1 invalid field(s)',
+        { issues: [issue], issuesTotal: 1 },
+        400,
+      );
+    }
+  });
   app.setNotFoundHandler((request, reply) =>
     reply.status(404).send(
       errorBody('not_found', `No route ${request.method} ${request.url.split('?')[0]}`, {

@@ -129,6 +129,30 @@ describe('error mapping', () => {
     }
   });
 
+  it('refuses U+0000 anywhere in a request (PostgreSQL cannot store it: appended, it stops the projection)', async () => {
+    const body = await post({ householdId: 'H1', note: { lines: ['ok', 'a\u0000b'] } });
+    expect(body.statusCode).toBe(400);
+    expect(body.json().error.code).toBe('validation_failed');
+    expect(body.json().error.details.issues).toEqual([
+      expect.objectContaining({ in: 'body', path: '/note/lines/1', code: 'nul_character' }),
+    ]);
+    const query = await app.inject({
+      method: 'GET',
+      url: '/nope-too?after=%00',
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(query.statusCode).not.toBe(500);
+    const key = await post('{"a\\u0000":1}', url, { 'content-type': 'application/json' });
+    expect(key.statusCode).toBe(400);
+    expect(key.json().error.details.issues[0].code).toBe('nul_character');
+    // A body nested far deeper than the call stack is scanned without overflowing it.
+    const deep = await post(`${'['.repeat(100_000)}${']'.repeat(100_000)}`, url, {
+      'content-type': 'application/json',
+    });
+    expect(deep.statusCode).toBe(400);
+    expect(deep.json().error.code).toBe('validation_failed');
+  });
+
   it('answers 400 malformed_request in the one error shape for a URL that is not valid percent-encoding', async () => {
     for (const path of ['/partitions/%ED%A0%80/payments', '/partitions/41%/payments']) {
       const response = await app.inject({ method: 'GET', url: path });
