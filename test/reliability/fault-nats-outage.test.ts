@@ -24,6 +24,7 @@ import {
   startService,
   testJwtSecret,
   token,
+  until,
 } from './support/faults';
 
 /**
@@ -103,14 +104,6 @@ async function projectedTo(seqs: Record<string, number>): Promise<boolean> {
   return Object.entries(seqs).every(
     ([context, seq]) => (at.get(streamName(context as 'ledger', partition, ns)) ?? 0) >= seq,
   );
-}
-
-async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 180_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
 }
 
 describe('NATS unavailable', () => {

@@ -12,7 +12,15 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../../services/projector/test/support/harness';
 import { writeLoad } from '../../services/projector/test/support/load';
 import { LogWriter } from '../../services/projector/test/support/log-writer';
-import { call, faultLogDir, type ServiceProcess, startService, testJwtSecret, token } from './support/faults';
+import {
+  call,
+  faultLogDir,
+  type ServiceProcess,
+  startService,
+  testJwtSecret,
+  token,
+  until,
+} from './support/faults';
 
 /**
  * The database turns read-only under the running projector and registry-api (as after a failover
@@ -64,14 +72,6 @@ async function applied(db: Kysely<Database>): Promise<number> {
     .execute(db)
     .catch(() => ({ rows: [{ n: '0' }] }));
   return Number(rows[0]?.n ?? 0);
-}
-
-async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 240_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
 }
 
 describe('a read-only database', () => {
@@ -140,14 +140,15 @@ describe('a read-only database', () => {
     }
 
     // Writable again: the same registration succeeds once, the projector finishes on its own.
-    const accepted = await call(
-      'POST',
-      `${registry.url}/v1/partitions/411326/households`,
-      registrar,
-      register,
-    );
+    // The sessions the switch dropped fail once more (503 database_unavailable): a client retries.
+    let accepted = await call('POST', `${registry.url}/v1/partitions/411326/households`, registrar, register);
+    for (let attempt = 1; accepted.status === 503 && attempt < 10; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      accepted = await call('POST', `${registry.url}/v1/partitions/411326/households`, registrar, register);
+    }
     expect(accepted.status, JSON.stringify(accepted.body)).toBe(201);
     const registryEvents = await registryTail();
+    expect(registryEvents, 'one household: HouseholdRegistered and AccountBound, once').toBe(2);
     const allTails = new Map([...tails, [registryStream, registryEvents]]);
     const everything = total + registryEvents;
     await until('the projector to finish', async () => (await applied(infra.db)) >= everything);

@@ -159,6 +159,15 @@ export async function call(
   return { status: response.status, headers: response.headers, body: parsed };
 }
 
+/** Polls `probe` (a throw counts as not yet) until it holds; fails naming `what` after `timeoutMs`. */
+export async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 240_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe().catch(() => false))) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
 /** A Beijing calendar date `days` from now (the writers judge notice periods on their own clock). */
 export function beijingDate(days: number): string {
   return new Date(Date.now() + 8 * 3_600_000 + days * 86_400_000).toISOString().slice(0, 10);
