@@ -11,9 +11,9 @@ import {
   apply,
   context,
   county,
-  defaultHouseholds,
   externalReceipt,
   given,
+  householdsWithDeaths,
   notice,
   poolOpened,
   refused,
@@ -644,24 +644,7 @@ describe('InstructPayment', () => {
     refused(when(ready(), payment({ householdId: 'NOCARD' })), 'household_without_account');
   });
   describe('members recorded dead (MemberDeceased; decision 0032)', () => {
-    const households = {
-      ...defaultHouseholds,
-      // Three members registered; member 3 died in May.
-      WIDOWED: {
-        exited: false,
-        accountBound: true,
-        livingMembers: 2,
-        deceased: [{ memberNo: 3, diedOn: '2024-05-02' }],
-      },
-      // Every member recorded dead.
-      EXTINCT: {
-        exited: false,
-        accountBound: true,
-        livingMembers: 0,
-        deceased: [{ memberNo: 1, diedOn: '2024-01-09' }],
-      },
-    };
-    const ctx = context({ registry: registryOf(households) });
+    const ctx = context({ registry: registryOf(householdsWithDeaths) });
     it('refuses a per-person payment for more persons than are alive, naming the dead member', () => {
       const r = refused(
         when(ready(), payment({ householdId: 'WIDOWED', quantity: 3, amountFen: yuan(570) }), ctx),

@@ -10,6 +10,7 @@ import {
   context,
   externalReceipt,
   given,
+  householdsWithDeaths,
   poolOpened,
   refused,
   refusedCodes,
@@ -162,6 +163,76 @@ export function noticeLineCases(): void {
         [5, 'duplicate_line'],
         [6, 'duplicate_line'],
       ]);
+    });
+
+    describe('members recorded dead (member_deceased, as a payment is refused; decision 0032)', () => {
+      // WIDOWED: three members, member 3 dead; EXTINCT: every member dead.
+      const ctx = context({ registry: registryOf(householdsWithDeaths) });
+
+      it('refuses a line paying more persons than are alive, or naming a dead member, with its line number', () => {
+        const r = refused(
+          when(
+            funded(),
+            publish([
+              { line: 1, householdId: 'H001' },
+              { line: 2, householdId: 'WIDOWED' }, // 3 persons for June, 2 alive
+              { line: 3, householdId: 'EXTINCT', quantity: 1, amountFen: yuan(190) },
+            ]),
+            ctx,
+          ),
+          'notice_lines_invalid',
+        );
+        const errors = (r.details as { errors: Array<{ row: number; code: RejectionCode; message: string }> })
+          .errors;
+        expect(errors.map((e) => [e.row, e.code])).toEqual([
+          [2, 'member_deceased'],
+          [3, 'member_deceased'],
+        ]);
+        expect(errors[0]!.message).toContain('2 living member(s) (member 3 died on 2024-05-02)');
+        const named = refused(
+          when(
+            funded(),
+            publish([{ line: 7, householdId: 'WIDOWED', quantity: 1, amountFen: yuan(190), memberNos: [3] }]),
+            ctx,
+          ),
+          'notice_lines_invalid',
+        );
+        const namedErrors = (named.details as { errors: Array<{ row: number; code: RejectionCode }> }).errors;
+        expect(namedErrors).toEqual([
+          expect.objectContaining({
+            row: 7,
+            code: 'member_deceased',
+            message: expect.stringContaining('member 3'),
+          }),
+        ]);
+      });
+
+      it('admits the living members, counting person-months over the notice period', () => {
+        accepted(
+          when(
+            funded(),
+            publish([
+              { line: 1, householdId: 'H001' },
+              { line: 2, householdId: 'WIDOWED', quantity: 2, amountFen: yuan(380), memberNos: [1, 2] },
+            ]),
+            ctx,
+          ),
+        );
+        // A quarter: two living persons are 6 person-months; 9 would pay the dead member too.
+        const quarter = (quantity: number) =>
+          publish([{ line: 1, householdId: 'WIDOWED', quantity, amountFen: yuan(190) * BigInt(quantity) }], {
+            period: '2024-Q2',
+          });
+        accepted(when(funded(), quarter(6), ctx));
+        refused(when(funded(), quarter(9), ctx), 'notice_lines_invalid');
+        // No period: any period's payment may follow, so a line is judged as a year's (two persons × 12).
+        const anyPeriod = (quantity: number) =>
+          publish([{ line: 1, householdId: 'WIDOWED', quantity, amountFen: yuan(190) * BigInt(quantity) }], {
+            period: null,
+          });
+        accepted(when(funded(), anyPeriod(24), ctx));
+        refused(when(funded(), anyPeriod(25), ctx), 'notice_lines_invalid');
+      });
     });
 
     it('refuses a list on a notice that lists nobody (project) or has no programme', () => {

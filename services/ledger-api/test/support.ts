@@ -23,6 +23,25 @@ export const defaultHouseholds: Record<string, HouseholdFacts> = {
   NOCARD: { exited: false, accountBound: false },
 };
 
+/** The register with households whose members died (MemberDeceased; decision 0032). */
+export const householdsWithDeaths: Record<string, HouseholdFacts> = {
+  ...defaultHouseholds,
+  // Three members registered; member 3 died in May.
+  WIDOWED: {
+    exited: false,
+    accountBound: true,
+    livingMembers: 2,
+    deceased: [{ memberNo: 3, diedOn: '2024-05-02' }],
+  },
+  // Every member recorded dead.
+  EXTINCT: {
+    exited: false,
+    accountBound: true,
+    livingMembers: 0,
+    deceased: [{ memberNo: 1, diedOn: '2024-01-09' }],
+  },
+};
+
 export function context(overrides: Partial<DecideContext> = {}): DecideContext {
   return { reference, registry: registryOf(defaultHouseholds), today: '2024-06-15', ...overrides };
 }

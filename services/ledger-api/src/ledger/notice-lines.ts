@@ -3,7 +3,7 @@ import type { CommandData } from './commands';
 import type { DecideContext, Decision, RowError } from './decide';
 import { yuan } from './draft';
 import type { LedgerEventInput } from './evolve';
-import { checkBeneficiary, checkLineAmount } from './line-checks';
+import { checkBeneficiary, checkLineAmount, checkLivingBeneficiaries, type MemberFacts } from './line-checks';
 import { invariant, type Rejected, reject } from './rejections';
 import type { LedgerState, NoticeState } from './state';
 
@@ -23,7 +23,7 @@ const listingKinds: ReadonlySet<string> = new Set(['roster', 'programme']);
 /** Every bad line with its number and reason; one bad line refuses the notice, as with a roster. */
 export function checkNoticeLines(
   ctx: DecideContext,
-  d: Pick<CommandData<'PublishNotice'>, 'noticeId' | 'kind' | 'programmeCode'>,
+  d: Pick<CommandData<'PublishNotice'>, 'noticeId' | 'kind' | 'programmeCode' | 'period' | 'startsOn'>,
   lines: readonly NoticeLineInput[],
 ): Rejected | undefined {
   if (lines.length === 0) return undefined;
@@ -37,6 +37,9 @@ export function checkNoticeLines(
   const programme = ctx.reference.programmes.get(d.programmeCode);
   if (!programme)
     return reject('unknown_programme', `Programme ${d.programmeCode} is not in the reference data.`);
+  // A notice without a period may be paid for any period (decide.ts, notice_mismatch): judge its
+  // lines as a year's, the longest period, so only a line no payment could make is refused.
+  const period = d.period ?? d.startsOn.slice(0, 4);
   const errors: RowError[] = [];
   const numbers = new Set<number>();
   const households = new Set<string>();
@@ -62,7 +65,9 @@ export function checkNoticeLines(
     }
     const problem =
       checkLineAmount(programme, l.quantity, l.amountFen) ??
-      checkBeneficiary(ctx.registry, l.householdId, false);
+      checkBeneficiary(ctx.registry, l.householdId, false) ??
+      checkListedMembersLiving(l, ctx.registry.household(l.householdId)!) ??
+      checkLivingBeneficiaries(programme, period, l, ctx.registry.household(l.householdId)!);
     if (problem) refuse(problem.code, problem.message);
   }
   if (errors.length === 0) return undefined;
@@ -70,6 +75,20 @@ export function checkNoticeLines(
     'notice_lines_invalid',
     `${errors.length} of ${lines.length} lines are refused; nothing was published. Correct them and publish the notice again.`,
     { lineCount: lines.length, errorCount: errors.length, errors },
+  );
+}
+
+/**
+ * A line that names its members (雨露计划's student) must not name one recorded dead: the registry
+ * names members, so here the check is exact where a payment's can only count (decision 0032).
+ */
+function checkListedMembersLiving(l: NoticeLineInput, h: MemberFacts): Rejected | undefined {
+  const dead = (h.deceased ?? []).filter((m) => l.memberNos.includes(m.memberNo));
+  if (dead.length === 0) return undefined;
+  return reject(
+    'member_deceased',
+    `Line ${l.line} lists household ${l.householdId}'s ${dead.map((m) => `member ${m.memberNo}, recorded dead on ${m.diedOn}`).join('; ')}; list the living members only.`,
+    { memberNos: dead.map((m) => m.memberNo), deceased: dead },
   );
 }
 
