@@ -441,6 +441,16 @@ describe('traces, trails, progress and proofs', () => {
     expect((await get('/v1/streams/AUDIT_000000/checkpoint')).statusCode).toBe(404);
     const single = await get(`/v1/streams/${stream}/bundles/inclusion?seq=1`);
     expect(verifyBundle(single.json(), signer.verifierKey).ok).toBe(true);
+    // Query values PostgreSQL cannot hold are refused, not a 500 (found by route fuzzing).
+    for (const url of [
+      `/v1/partitions/${county}/findings?ruleVersion=99999999999`,
+      `/v1/partitions/${county}/findings?raisedFrom=0000-01-01`,
+      `/v1/partitions/${county}/progress?from=0000-01-01&to=0000-12-31`,
+    ]) {
+      const refused = await get(url);
+      expect(refused.statusCode, url).toBe(400);
+      expect(refused.json().error.code).toBe('validation_failed');
+    }
     // The bundle carries the event: an inspector of another county may not read it.
     const foreign = await get(`/v1/streams/${stream}/bundles/inclusion?seq=1`, outsider);
     expect(foreign.statusCode).toBe(403);

@@ -4,7 +4,16 @@ import { type App, currentUser, errorResponseSchema } from '@fundtrace/service-k
 import { z } from 'zod';
 import type { FindingCommand } from '../findings/decide';
 import type { AuditWriter } from '../findings/writer';
-import { auditRejections, fenSchema, idParam, inspectorOf, partitionParams, trailPath } from './shared';
+import {
+  auditRejections,
+  fenSchema,
+  idParam,
+  inspectorOf,
+  partitionParams,
+  pgDate,
+  pgIntegerMax,
+  trailPath,
+} from './shared';
 
 /** Most findings one list page returns. */
 export const findingsPageMax = 500;
@@ -119,12 +128,13 @@ export function findingRoutes(app: App, writers: ReadonlyMap<string, AuditWriter
         querystring: z.object({
           status: z.enum(['open', 'reviewed', 'traced', 'rectified', 'closed']).optional(),
           ruleId: audit.ruleIdSchema.optional(),
-          ruleVersion: z.coerce.number().int().min(1).optional(),
+          // rule_version is a PostgreSQL integer: a larger number was a 500 (out of range).
+          ruleVersion: z.coerce.number().int().min(1).max(pgIntegerMax).optional(),
           severity: z.enum(audit.findingSeverities).optional(),
           subjectEntity: z.string().max(32).optional(),
           subjectId: idParam.optional(),
-          raisedFrom: z.iso.date().optional(),
-          raisedTo: z.iso.date().optional(),
+          raisedFrom: pgDate.optional(),
+          raisedTo: pgDate.optional(),
           limit: z.coerce.number().int().min(1).max(findingsPageMax).default(100),
           after: idParam.optional().meta({ description: 'continue after this finding id' }),
         }),

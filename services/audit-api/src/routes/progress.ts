@@ -2,7 +2,7 @@ import { type ProgressDimension, type ProgressRow, spendingProgress } from '@fun
 import { type App, errorResponseSchema } from '@fundtrace/service-kit';
 import { type OutputColumn, writeCsv, writeXlsx } from '@fundtrace/tabular';
 import { z } from 'zod';
-import { auditRejections, fenSchema, inspectorOf, partitionParams } from './shared';
+import { auditRejections, fenSchema, inspectorOf, partitionParams, pgDate } from './shared';
 
 /**
  * 支出进度: spending progress of a period (a ten-day 旬报 by default), with the year to date against
@@ -20,7 +20,7 @@ const breakdowns = {
 } as const satisfies Record<string, ProgressDimension>;
 type Breakdown = keyof typeof breakdowns;
 
-const dateText = z.iso.date();
+const dateText = pgDate;
 
 /** Beijing business date of `nowMs` (no daylight saving). */
 export function beijingDate(nowMs: number): string {

@@ -29,6 +29,11 @@ export const inspectorOf = requireRole(['inspector'], {
 
 export const idParam = entityIdSchema;
 
+/** Largest value of a PostgreSQL integer column. */
+export const pgIntegerMax = 2_147_483_647;
+/** An ISO date PostgreSQL can hold: ISO 8601 has a year 0000, PostgreSQL does not (it was a 500). */
+export const pgDate = z.iso.date().refine((day) => !day.startsWith('0000'), 'year 0000 does not exist');
+
 /** Money in answers: a string of digits (the fen codec turns bigint into it). */
 export { fenSchema } from '@fundtrace/money';
 
