@@ -193,7 +193,18 @@ function fixedAttempts(route: Route, hugeBody: boolean): Attempt[] {
     const hostile =
       p.in === 'path'
         ? [...hostileCodes, 'x'.repeat(2_000), '%', '..']
-        : ['-1', '1e9', '99999999999999999999', 'abc', '2024-02-30', '', '１'];
+        : [
+            '-1',
+            '1e9',
+            '2147483648',
+            '99999999999999999999',
+            'abc',
+            '2024-02-30',
+            '0000-01-01',
+            '',
+            '１',
+            'a\u0000b',
+          ];
     for (const value of hostile) {
       if (p.in === 'path')
         attempts.push({
@@ -281,6 +292,21 @@ function fixedAttempts(route: Route, hugeBody: boolean): Attempt[] {
           mustRefuse: true,
         });
       }
+    }
+    const strings = pathsOf(valid).filter((p) => p.length > 0);
+    let nul: unknown = valid;
+    for (const path of strings) {
+      const leaf = path.reduce<unknown>((v, k) => (v as Record<string | number, unknown>)[k], valid);
+      if (typeof leaf === 'string') nul = withAt(nul, path, `${leaf}\u0000`);
+    }
+    if (nul !== valid) {
+      // PostgreSQL cannot store U+0000: appended, it would stop the projection for good.
+      attempts.push({
+        label: 'NUL in every string',
+        headers: json,
+        body: JSON.stringify(nul),
+        mustRefuse: true,
+      });
     }
     for (const key of pollutionKeys) {
       attempts.push({
