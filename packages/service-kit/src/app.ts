@@ -97,20 +97,33 @@ declare module 'fastify' {
 }
 
 /**
- * Where a parsed request part holds U+0000 (in a string or a key), as a JSON-pointer-like path, or
- * undefined. Iterative: a body may be nested far deeper than the call stack.
+ * Text no request may carry: U+0000, which PostgreSQL cannot store (text, jsonb), and an unpaired
+ * UTF-16 surrogate, which has no UTF-8 form and which the canonical event encoding refuses.
  */
-export function nulCharacterPath(value: unknown): string | undefined {
+const unstorableText = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * Where a parsed request part holds unstorable text (in a string or a key), as a JSON-pointer-like
+ * path, with the reason; undefined when it holds none. Iterative: a body may be nested far deeper
+ * than the call stack.
+ */
+export function unstorableTextPath(value: unknown): { path: string; nul: boolean } | undefined {
+  const found = (text: string, path: string) => {
+    const match = unstorableText.exec(text);
+    return match === null ? undefined : { path, nul: match[0] === '\u0000' };
+  };
   const pending: Array<[unknown, string]> = [[value, '']];
   while (pending.length > 0) {
     const [current, path] = pending.pop()!;
     if (typeof current === 'string') {
-      if (current.includes('\u0000')) return path || '/';
+      const hit = found(current, path || '/');
+      if (hit) return hit;
     } else if (Array.isArray(current)) {
       for (let i = 0; i < current.length; i++) pending.push([current[i], `${path}/${i}`]);
     } else if (current !== null && typeof current === 'object') {
       for (const [key, inner] of Object.entries(current)) {
-        if (key.includes('\u0000')) return `${path}/${key.replaceAll('\u0000', '\\u0000')}`;
+        const hit = found(key, `${path}/${encodeURIComponent(key.replace(unstorableText, '?'))}`);
+        if (hit) return hit;
         pending.push([inner, `${path}/${key}`]);
       }
     }
@@ -310,22 +323,30 @@ export async function createApp(options: AppOptions): Promise<App> {
     return JSON.parse(JSON.stringify(payload, bigintAsDigits));
   });
   app.setErrorHandler(handleError);
-  // U+0000 cannot be stored by PostgreSQL (text, jsonb). A command carrying it would be appended to
-  // the log and then stop the projection of its partition for good, so no request may carry it.
+  // Text PostgreSQL or the canonical encoding cannot hold (U+0000, an unpaired surrogate): a command
+  // carrying it was appended and then stopped the projection of its partition for good, or failed
+  // in the encoder as a 500. No request may carry it.
   app.addHook('preValidation', async (request) => {
     for (const [part, value] of [
       ['params', request.params],
       ['querystring', request.query],
       ['body', request.body],
     ] as const) {
-      const path = nulCharacterPath(value);
-      if (path === undefined) continue;
-      const issue: ValidationIssue = {
-        in: part,
-        path,
-        message: 'must not contain the character U+0000 (NUL)',
-        code: 'nul_character',
-      };
+      const hit = unstorableTextPath(value);
+      if (hit === undefined) continue;
+      const issue: ValidationIssue = hit.nul
+        ? {
+            in: part,
+            path: hit.path,
+            message: 'must not contain the character U+0000 (NUL)',
+            code: 'nul_character',
+          }
+        : {
+            in: part,
+            path: hit.path,
+            message: 'must be well-formed Unicode (an unpaired UTF-16 surrogate has no UTF-8 form)',
+            code: 'unpaired_surrogate',
+          };
       throw new Rejection(
         'validation_failed',
         'The request has 1 invalid field(s)',

@@ -129,7 +129,7 @@ describe('error mapping', () => {
     }
   });
 
-  it('refuses U+0000 anywhere in a request (PostgreSQL cannot store it: appended, it stops the projection)', async () => {
+  it('refuses U+0000 and unpaired surrogates anywhere in a request (unstorable: appended, they stopped the projection)', async () => {
     const body = await post({ householdId: 'H1', note: { lines: ['ok', 'a\u0000b'] } });
     expect(body.statusCode).toBe(400);
     expect(body.json().error.code).toBe('validation_failed');
@@ -145,6 +145,16 @@ describe('error mapping', () => {
     const key = await post('{"a\\u0000":1}', url, { 'content-type': 'application/json' });
     expect(key.statusCode).toBe(400);
     expect(key.json().error.details.issues[0].code).toBe('nul_character');
+    const surrogate = await post({ householdId: 'H1', note: 'a\ud800b' });
+    expect(surrogate.statusCode).toBe(400);
+    expect(surrogate.json().error.details.issues[0]).toMatchObject({
+      path: '/note',
+      code: 'unpaired_surrogate',
+    });
+    // A well-formed pair (an emoji) is text like any other.
+    expect(
+      (await post({ householdId: 'H1', note: '👨‍👩‍👧' })).json().error?.details?.issues?.[0]?.code,
+    ).not.toBe('unpaired_surrogate');
     // A body nested far deeper than the call stack is scanned without overflowing it.
     const deep = await post(`${'['.repeat(100_000)}${']'.repeat(100_000)}`, url, {
       'content-type': 'application/json',
