@@ -293,20 +293,18 @@ function fixedAttempts(route: Route, hugeBody: boolean): Attempt[] {
         });
       }
     }
-    const strings = pathsOf(valid).filter((p) => p.length > 0);
-    let nul: unknown = valid;
-    for (const path of strings) {
-      const leaf = path.reduce<unknown>((v, k) => (v as Record<string | number, unknown>)[k], valid);
-      if (typeof leaf === 'string') nul = withAt(nul, path, `${leaf}\u0000`);
-    }
-    if (nul !== valid) {
-      // PostgreSQL cannot store U+0000: appended, it would stop the projection for good.
-      attempts.push({
-        label: 'NUL in every string',
-        headers: json,
-        body: JSON.stringify(nul),
-        mustRefuse: true,
-      });
+    // Text PostgreSQL and the canonical encoding cannot hold: appended, it stopped the projection.
+    for (const [label, bad] of [
+      ['NUL in every string', '\u0000'],
+      ['unpaired surrogate in every string', '\ud800'],
+    ] as const) {
+      let hostile: unknown = valid;
+      for (const path of pathsOf(valid).filter((p) => p.length > 0)) {
+        const leaf = path.reduce<unknown>((v, k) => (v as Record<string | number, unknown>)[k], valid);
+        if (typeof leaf === 'string') hostile = withAt(hostile, path, `${leaf}${bad}`);
+      }
+      if (hostile !== valid)
+        attempts.push({ label, headers: json, body: JSON.stringify(hostile), mustRefuse: true });
     }
     for (const key of pollutionKeys) {
       attempts.push({
