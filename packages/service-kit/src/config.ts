@@ -80,6 +80,16 @@ export const jwtSecret = z
  */
 export const streamReplicas = z.coerce.number().int().min(1).max(5).default(1);
 
+/**
+ * The variables of a service that writes event streams (ledger-api, registry-api, audit-api): each
+ * creates the streams it writes, or verifies them, with eventlog's `ensurePartitionStreams`. One
+ * definition, so every writer reads the same name with the same bounds: writers share streams (ledger-api
+ * creates the REGISTRY stream it tails), and one left at 1 refuses to start on an R3 stream.
+ */
+export const streamWriterEnv = {
+  STREAM_REPLICAS: streamReplicas,
+} as const;
+
 /** A listen port with the service's default from docs/CONVENTIONS.md. 0 asks the OS for a free port. */
 export const port = (defaultPort: number) => z.coerce.number().int().min(0).max(65_535).default(defaultPort);
 

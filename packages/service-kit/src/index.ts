@@ -41,6 +41,7 @@ export {
   natsUrl,
   port,
   streamReplicas,
+  streamWriterEnv,
 } from './config';
 export {
   defineRejections,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ConfigError, commonEnv, loadConfig, port } from '../src/index';
+import { ConfigError, commonEnv, loadConfig, port, streamWriterEnv } from '../src/index';
 
 const schema = z.object({ ...commonEnv, PORT: port(4101) });
 const secret = 'x'.repeat(32);
@@ -68,6 +68,18 @@ describe('loadConfig', () => {
     expect(loadConfig(schema, { JWT_SECRET: secret, NATS_URL: 'nats://a:4222,nats://b:4222' }).NATS_URL).toBe(
       'nats://a:4222,nats://b:4222',
     );
+  });
+
+  it("reads a writer's STREAM_REPLICAS: 1 by default, 1 to 5, anything else refused", () => {
+    const writer = z.object({ ...commonEnv, ...streamWriterEnv });
+    expect(loadConfig(writer, { JWT_SECRET: secret }).STREAM_REPLICAS).toBe(1);
+    expect(loadConfig(writer, { JWT_SECRET: secret, STREAM_REPLICAS: '3' }).STREAM_REPLICAS).toBe(3);
+    expect(loadConfig(writer, { JWT_SECRET: secret, STREAM_REPLICAS: '5' }).STREAM_REPLICAS).toBe(5);
+    for (const bad of ['0', '6', '2.5', 'three']) {
+      expect(() => loadConfig(writer, { JWT_SECRET: secret, STREAM_REPLICAS: bad }), bad).toThrow(
+        /- STREAM_REPLICAS: /,
+      );
+    }
   });
 
   it('counts secret length in bytes, not characters', () => {
