@@ -1,5 +1,5 @@
 import { ledger } from '@fundtrace/events';
-import { commonEnv, loadConfig, port, streamReplicas } from '@fundtrace/service-kit';
+import { commonEnv, loadConfig, port, streamWriterEnv } from '@fundtrace/service-kit';
 import { z } from 'zod';
 import { defaultProgrammesFile } from './reference/programmes';
 
@@ -37,8 +37,8 @@ export const configSchema = z.object({
   LEDGER_PROGRAMMES_FILE: z.string().min(1).default(defaultProgrammesFile),
   /** The log-keeper, asked for a signed checkpoint whenever a notice is published; unset = no request. */
   LOG_KEEPER_URL: z.url().optional(),
-  /** Replicas of the LEDGER and REGISTRY streams it creates (3 on a JetStream cluster). */
-  STREAM_REPLICAS: streamReplicas,
+  /** STREAM_REPLICAS: replicas of the LEDGER and REGISTRY streams it creates (3 on a JetStream cluster). */
+  ...streamWriterEnv,
 });
 
 export type LedgerConfig = z.output<typeof configSchema>;
