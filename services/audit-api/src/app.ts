@@ -69,6 +69,7 @@ export async function buildApp(options: BuildAuditAppOptions): Promise<AuditApp>
         jsm: app.jsm,
         partition,
         ns: env.FUNDTRACE_NAMESPACE,
+        replicas: env.STREAM_REPLICAS,
         logger,
         now,
       }),

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { isAdminCode } from '@fundtrace/events';
 import { NoteError, type NoteVerifier, parseVerifierKey } from '@fundtrace/merkle';
-import { ConfigError, commonEnv, loadConfig, port } from '@fundtrace/service-kit';
+import { ConfigError, commonEnv, loadConfig, port, streamWriterEnv } from '@fundtrace/service-kit';
 import { z } from 'zod';
 
 /** Most partitions one audit-api instance writes AUDIT streams for; each keeps its findings in memory. */
@@ -61,6 +61,8 @@ const ruleParams = z
 
 export const auditEnv = z.object({
   ...commonEnv,
+  /** STREAM_REPLICAS: replicas of the AUDIT streams it creates or verifies (3 on a JetStream cluster). */
+  ...streamWriterEnv,
   PORT: port(4105),
   /** Partitions whose AUDIT_<code> stream this instance writes (single writer per stream) and whose rules it runs. */
   AUDIT_PARTITIONS: partitions,

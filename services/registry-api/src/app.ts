@@ -56,6 +56,7 @@ export async function buildApp(options: BuildAppOptions): Promise<RegistryApp> {
       jsm: app.jsm,
       partition,
       ns: env.FUNDTRACE_NAMESPACE,
+      replicas: env.STREAM_REPLICAS,
       keyring,
       keys,
       logger: app.log as unknown as Logger,

@@ -1,6 +1,6 @@
 import { isAdminCode, levelOf } from '@fundtrace/events';
 import { type Keyring, KeyringConfigError, parseKeyring } from '@fundtrace/pii';
-import { ConfigError, commonEnv, loadConfig, port } from '@fundtrace/service-kit';
+import { ConfigError, commonEnv, loadConfig, port, streamWriterEnv } from '@fundtrace/service-kit';
 import { z } from 'zod';
 
 /**
@@ -39,6 +39,8 @@ const partitions = z
 
 export const registryEnv = z.object({
   ...commonEnv,
+  /** STREAM_REPLICAS: replicas of the REGISTRY streams it creates or verifies (3 on a JetStream cluster). */
+  ...streamWriterEnv,
   PORT: port(4102),
   /** The counties whose REGISTRY_<code> streams this instance writes (single writer per stream). */
   REGISTRY_PARTITIONS: partitions,

@@ -96,6 +96,8 @@ export interface AuditWriterOptions {
   readonly jsm: JetStreamManager;
   readonly partition: string;
   readonly ns: string;
+  /** Replicas the AUDIT stream is created with or must have (STREAM_REPLICAS); default 1. */
+  readonly replicas?: number;
   readonly logger: Logger;
   /** Wall clock for `recordedAt`, `occurredAt` and event ids; never used to decide. */
   readonly now?: () => number;
@@ -127,6 +129,7 @@ export class AuditWriter {
       partition: options.partition,
       contexts: ['audit'],
       ns: options.ns,
+      replicas: options.replicas,
     });
     const writer = new AuditWriter(options);
     await writer.catchUp();

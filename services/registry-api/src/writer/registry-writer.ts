@@ -82,6 +82,8 @@ export interface RegistryWriterOptions {
   readonly jsm: JetStreamManager;
   readonly partition: string;
   readonly ns: string;
+  /** Replicas the REGISTRY stream is created with or must have (STREAM_REPLICAS); default 1. */
+  readonly replicas?: number;
   readonly keyring: Keyring;
   /** The household data keys (decision 0042), outside the log. */
   readonly keys: DataKeyStore;
@@ -113,6 +115,7 @@ export class RegistryWriter {
       partition: options.partition,
       contexts: ['registry'],
       ns: options.ns,
+      replicas: options.replicas,
     });
     const writer = new RegistryWriter(options);
     await writer.catchUp();
