@@ -1,5 +1,6 @@
 import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 
 /** How long the first connection may take; an unreachable NATS must fail startup, not hang it. */
@@ -40,8 +41,13 @@ export function isNatsUnavailable(error: unknown): boolean {
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** A POST that needs no NATS (a search over in-memory state): not refused while NATS is away. */
-    natsOptional?: boolean;
+    /**
+     * A POST that needs no NATS, not refused while NATS is away: `true` for a read sent as POST (a
+     * search over in-memory state or the books); a function for a route that appends in one mode
+     * and not in the other (a dry run), asked with the validated request, true when this request
+     * appends nothing. Such a request is read and validated before it is refused.
+     */
+    natsOptional?: boolean | ((request: FastifyRequest) => boolean);
   }
 }
 
@@ -104,11 +110,9 @@ export const natsPlugin = fp<NatsPluginOptions>(
     // While disconnected, a command would wait for its NATS request to time out (seconds) and its
     // publish would sit in the client's buffer, to be sent on reconnect after the client gave up.
     // Refuse it at once instead: nothing is written, and the client retries with the same id.
-    app.addHook('onRequest', async (request, reply) => {
-      if (connected && !nc.isClosed()) return;
-      if (request.method === 'GET' || request.method === 'HEAD' || request.method === 'OPTIONS') return;
-      if (request.routeOptions.config?.natsOptional) return;
-      return reply
+    const away = () => !connected || nc.isClosed();
+    const refuse = (reply: FastifyReply) =>
+      reply
         .status(503)
         .header('retry-after', String(natsRetryAfterSeconds))
         .send({
@@ -119,6 +123,19 @@ export const natsPlugin = fp<NatsPluginOptions>(
             details: {},
           },
         });
+    const isRead = (request: FastifyRequest) =>
+      request.method === 'GET' || request.method === 'HEAD' || request.method === 'OPTIONS';
+    app.addHook('onRequest', async (request, reply) => {
+      if (!away() || isRead(request)) return;
+      const optional = request.routeOptions.config?.natsOptional;
+      // A function needs the validated body: it is asked just before the handler, below.
+      if (optional === true || typeof optional === 'function') return;
+      return refuse(reply);
+    });
+    app.addHook('preHandler', async (request, reply) => {
+      const optional = request.routeOptions.config?.natsOptional;
+      if (typeof optional !== 'function' || !away() || isRead(request) || optional(request)) return;
+      return refuse(reply);
     });
 
     app.readiness.add('nats', async () => {
