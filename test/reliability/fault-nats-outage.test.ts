@@ -17,6 +17,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  beijingDate,
   call,
   faultLogDir,
   openFundedPool,
@@ -31,9 +32,10 @@ import {
  * NATS goes away (SIGKILL of a private nats-server) under the running services. Every command of
  * the two writers, ledger-api and registry-api, must fail fast with 503, a Retry-After header and a
  * code saying why; nothing may be half-written (the streams hold exactly what was acknowledged); the
- * read side (audit-api and the notice board from PostgreSQL, the writers' own queries) keeps
- * answering. Once NATS is back, the same commands with the same ids succeed and the books hold
- * exactly the expected money.
+ * read side (audit-api and the notice board from PostgreSQL, the writers' own queries, audit-api's
+ * dry run of the rules) keeps answering, while a real rule run, which raises findings, is refused.
+ * Once NATS is back, the same commands with the same ids succeed and the books hold exactly the
+ * expected money.
  */
 
 const infra = useTestInfra({ nats: false });
@@ -85,13 +87,13 @@ afterAll(async () => {
 });
 
 /** Last sequence of each of the partition's streams on the private server. */
-async function sequences(): Promise<{ ledger: number; registry: number }> {
+async function sequences(): Promise<{ ledger: number; registry: number; audit: number }> {
   const nc = await connectNats(nats.url, { name: 'outage-check' });
   try {
     const jsm = await jetstreamManager(nc);
-    const tail = (context: 'ledger' | 'registry') =>
+    const tail = (context: 'ledger' | 'registry' | 'audit') =>
       lastSequence(jsm, streamName(context, partition, ns)).catch(() => 0);
-    return { ledger: await tail('ledger'), registry: await tail('registry') };
+    return { ledger: await tail('ledger'), registry: await tail('registry'), audit: await tail('audit') };
   } finally {
     await nc.close();
   }
@@ -119,6 +121,8 @@ describe('NATS unavailable', () => {
       count: 2,
       seed: 'outage',
     });
+    /** The rules over the county as of a year from now (fixed for the whole test). */
+    const rulesRun = { partition, asOf: beijingDate(365), correlationId: 'outage-rules' };
     const registered = await call(
       'POST',
       `${registry.url}/v1/partitions/${partition}/households`,
@@ -146,6 +150,8 @@ describe('NATS unavailable', () => {
         body: { idNumber: household!.members[0]!.idNumber },
       },
       'notice-board county': { url: `${board.url}/api/r/${partition}` },
+      // A dry run of the rules appends nothing: it answers from the books and audit-api's memory.
+      'audit-api rules dry run': { url: `${audit.url}/v1/rules/run`, body: { ...rulesRun, dryRun: true } },
     };
     const read = (name: string) => {
       const { url, body } = reads[name]!;
@@ -157,6 +163,28 @@ describe('NATS unavailable', () => {
       baseline[name] = (await read(name)).status;
       expect(baseline[name], name).toBe(200);
     }
+    const dryRun = async () => {
+      const answer = await read('audit-api rules dry run');
+      expect(answer.status, JSON.stringify(answer.body).slice(0, 300)).toBe(200);
+      return answer.body;
+    };
+    const dryRunBaseline = await dryRun();
+    // A year on, the pool's money is idle past 180 days: the run has a finding to raise (滞留).
+    expect(dryRunBaseline.findings.map((f: { ruleId: string }) => f.ruleId)).toContain('idle_funds');
+    expect(dryRunBaseline.raised).toEqual([]);
+    /** A real run during an outage: refused as a command, nothing raised. */
+    const expectRunRefused = async (outage: string) => {
+      const answer = await call('POST', `${audit.url}/v1/rules/run`, inspector, rulesRun, 60_000);
+      expect(answer.status, `rules run (${outage}): ${JSON.stringify(answer.body)}`).toBe(503);
+      expect(answer.headers.get('retry-after')).toMatch(/^[1-9][0-9]*$/);
+      expect(answer.body.error.code).toBe('nats_unavailable');
+      answers.push({
+        outage,
+        command: 'audit-api rules run',
+        status: answer.status,
+        code: answer.body.error.code,
+      });
+    };
 
     const commands = [
       {
@@ -209,12 +237,14 @@ describe('NATS unavailable', () => {
     for (let outage = 0; outage < outages; outage++) {
       await nats.kill('SIGKILL');
       for (const command of commands) await expectRefused(command, `killed ${outage + 1}`);
+      await expectRunRefused(`killed ${outage + 1}`);
       for (const name of Object.keys(reads)) {
         const answer = await read(name);
         expect(answer.status, `${name} during the outage: ${JSON.stringify(answer.body).slice(0, 300)}`).toBe(
           baseline[name],
         );
       }
+      expect(await dryRun(), 'the dry run during the outage').toEqual(dryRunBaseline);
       await nats.restart();
       // Nothing half-written: the refused commands left no event behind, also after reconnecting.
       await until(
@@ -228,10 +258,27 @@ describe('NATS unavailable', () => {
       expect(await sequences()).toEqual(before);
     }
 
+    // NATS back, the books as before: the real run, refused during the outages, raises exactly what
+    // the dry runs listed.
+    const run = await call('POST', `${audit.url}/v1/rules/run`, inspector, rulesRun);
+    expect(run.status, JSON.stringify(run.body)).toBe(200);
+    expect(run.body.raised.map((r: { findingId: string }) => r.findingId).sort()).toEqual(
+      dryRunBaseline.findings.map((f: { findingId: string }) => f.findingId).sort(),
+    );
+    const raised = dryRunBaseline.findings.length;
+    expect(await sequences()).toEqual({ ...before, audit: before.audit + raised });
+
     // A frozen server (SIGSTOP): the connection looks alive, requests time out instead.
     nats.nodes[0]!.pause();
     try {
       for (const command of commands) await expectRefused(command, 'frozen');
+      // A dry run never waits on NATS, so a frozen server does not hold it up either.
+      // It lists the same findings, now all known: the real run above raised them.
+      const frozenDryRun = await dryRun();
+      expect(frozenDryRun.findings, 'the dry run while NATS is frozen').toEqual(dryRunBaseline.findings);
+      expect([...frozenDryRun.known].sort()).toEqual(
+        run.body.raised.map((r: { findingId: string }) => r.findingId).sort(),
+      );
     } finally {
       nats.nodes[0]!.resume();
     }
@@ -253,7 +300,11 @@ describe('NATS unavailable', () => {
       expect(answer.body.duplicate).toBe(answer.status === 200);
     }
     const after = await sequences();
-    expect(after).toEqual({ ledger: before.ledger + 1, registry: before.registry + householdEvents });
+    expect(after).toEqual({
+      ledger: before.ledger + 1,
+      registry: before.registry + householdEvents,
+      audit: before.audit + raised,
+    });
     await until('the projector to catch up', () => projectedTo(after));
 
     // Independent check: the books hold exactly the money received, and no invariant is broken.
@@ -276,10 +327,10 @@ describe('NATS unavailable', () => {
       suite: 'fault',
       name: 'NATS unavailable',
       injected:
-        'SIGKILL of the nats-server under ledger-api, registry-api, projector, audit-api and notice-board, then SIGSTOP of it (a frozen server); a ledger and a registry command sent during each outage',
+        'SIGKILL of the nats-server under ledger-api, registry-api, projector, audit-api and notice-board, then SIGSTOP of it (a frozen server); a ledger and a registry command sent during each outage, and a rule run and its dry run during each killed one',
       iterations: outages,
       checked:
-        'each command answered 503 nats_unavailable with Retry-After; no stream grew during or after a killed server’s outage, a frozen one stored whole commands or nothing; audit-api, notice-board and the writers’ queries answered as before; after restart the same command ids booked once; checkBooks clean, pool balance and household count exact',
+        'each command answered 503 nats_unavailable with Retry-After; no stream grew during or after a killed server’s outage, a frozen one stored whole commands or nothing; audit-api, notice-board and the writers’ queries answered as before; the rules’ dry run listed the same findings during both kinds of outage while the real run was refused 503 and raised exactly those once NATS was back; after restart the same command ids booked once; checkBooks clean, pool balance and household count exact',
       result: 'passed',
       details: {
         answers,

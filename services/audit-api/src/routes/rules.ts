@@ -7,6 +7,14 @@ import { auditRejections, fenSchema } from './shared';
 
 const ruleRefSchema = z.object({ id: z.string().max(64), version: z.number().int().min(1).optional() });
 
+const runBodySchema = z.strictObject({
+  partition: adminCodeSchema,
+  asOf: z.iso.date().optional(),
+  rules: z.array(ruleRefSchema).max(100).optional(),
+  dryRun: z.boolean().default(false),
+  correlationId: clientIdSchema.optional(),
+});
+
 export function ruleRoutes(app: App, runner: RuleRunner, today: () => string): void {
   app.get(
     '/v1/rules',
@@ -49,18 +57,16 @@ export function ruleRoutes(app: App, runner: RuleRunner, today: () => string): v
     '/v1/rules/run',
     {
       onRequest: requireRole(['inspector']),
+      // A dry run reads the books and the writer's memory and appends nothing: it keeps answering
+      // while NATS is away; a real run raises findings, so it is refused then like any command.
+      // Asked after validation, so the body is the parsed one (dryRun defaulted).
+      config: { natsOptional: (request) => (request.body as z.output<typeof runBodySchema>).dryRun },
       schema: {
         summary:
           'Run the rules over a partition now (as of a business date; default today) and raise the findings not yet raised. A re-run of a rule version over the same data raises nothing new.',
         tags: ['rules'],
         security: [{ bearerAuth: [] }],
-        body: z.strictObject({
-          partition: adminCodeSchema,
-          asOf: z.iso.date().optional(),
-          rules: z.array(ruleRefSchema).max(100).optional(),
-          dryRun: z.boolean().default(false),
-          correlationId: clientIdSchema.optional(),
-        }),
+        body: runBodySchema,
         response: {
           200: z.object({
             partition: z.string(),
@@ -84,6 +90,7 @@ export function ruleRoutes(app: App, runner: RuleRunner, today: () => string): v
           403: errorResponseSchema,
           404: errorResponseSchema,
           422: errorResponseSchema,
+          503: errorResponseSchema,
         },
       },
     },
