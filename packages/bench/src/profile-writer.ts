@@ -14,6 +14,7 @@ import {
   newRunToken,
   releaseNamespace,
 } from './guard';
+import { fixedSecrets } from './run';
 import { startService, tokensFor } from './stack';
 import { percentile } from './stats';
 
@@ -108,12 +109,7 @@ const profileDir = mkdtempSync(join(tmpdir(), 'fundtrace-profile-'));
 try {
   await claimNamespace(jsm, ns, token);
   const url = await createMarkedDatabase(serverUrl, dbName, token);
-  const secrets = {
-    JWT_SECRET: Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64url'),
-    PII_KEYS: `p1:${Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64')}`,
-    PII_ACTIVE_KEY: 'p1',
-    PII_HMAC_KEY: Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64'),
-  };
+  const secrets = fixedSecrets();
   const [port] = await freePorts(1);
   const ledger = await startService(
     'ledger-api',

@@ -491,7 +491,7 @@ async function runStep(
 }
 
 /** Secrets for the services of one run, never written anywhere. */
-function fixedSecrets(): {
+export function fixedSecrets(): {
   JWT_SECRET: string;
   PII_KEYS: string;
   PII_ACTIVE_KEY: string;
