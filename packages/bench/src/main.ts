@@ -32,8 +32,28 @@ const { values } = parseArgs({
     markdown: { type: 'string' },
     'from-json': { type: 'string' },
     'no-write': { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
   },
 });
+
+if (values.help) {
+  console.log(`pnpm bench [options]: fundtrace beside the raw limits of NATS and PostgreSQL, one report.
+
+  --scale county          the issue's county: 50,000 households, two fiscal years (the default size)
+  --households N          another 100 % size
+  --quick                 a few minutes: 1,500 households, short load phases
+  --steps F,F,…           growth steps as fractions of the 100 % size (default 0.1,0.3,1)
+  --roster-rows N         rows of the measured payment roster (default 50,000)
+  --baseline-messages N   messages of the raw NATS/PostgreSQL baselines
+  --seed S                data generator seed (default 2024)
+  --json FILE             machine report (default BENCHMARKS.json)
+  --markdown FILE         human report (default BENCHMARKS.md; sections below the kept heading stay)
+  --from-json FILE        redraw the markdown from a saved JSON report, no run
+  --no-write              print only; write neither file
+
+See packages/bench/README.md.`);
+  process.exit(0);
+}
 
 const households =
   values.households !== undefined
