@@ -116,12 +116,24 @@ export async function buildApp(config: NoticeBoardConfig, options: BuildOptions 
       app.log.debug({ version: cache.version }, 'books moved; page cache dropped');
     }
   };
-  await refreshVersion();
+  // Before the projector's first run there are no books to read: start anyway (the poll below
+  // keeps trying) and say so in /ready, instead of failing to start.
+  let booksReadable = false;
+  const refreshReadable = async () => {
+    await refreshVersion();
+    booksReadable = true;
+  };
+  await refreshReadable().catch((error: unknown) =>
+    app.log.warn({ err: error }, 'the books cannot be read yet; the board waits for the projector'),
+  );
+  app.readiness.add('books', async () => {
+    if (!booksReadable) await refreshReadable();
+  });
   let polling = false;
   const poll = setInterval(() => {
     if (polling) return;
     polling = true;
-    refreshVersion()
+    refreshReadable()
       .catch((error: unknown) => app.log.warn({ err: error }, 'reading the books version failed'))
       .finally(() => {
         polling = false;
