@@ -39,6 +39,41 @@ export function demoHouseholdInputs() {
   });
 }
 
+/**
+ * Asks the log-keeper to sign every demo stream's tree at its current length, so traces and evidence
+ * are provable at once instead of after the keeper's first scheduled checkpoint (a minute). Returns
+ * what could not be signed, for the person at the terminal.
+ */
+export async function signDemoCheckpoints(endpoints: Endpoints): Promise<string[]> {
+  const ledgerUrl = endpoints.services['ledger-api'];
+  const keeperUrl = endpoints.services['log-keeper'];
+  if (!ledgerUrl || !keeperUrl) return ['ledger-api or log-keeper is not running'];
+  const problems: string[] = [];
+  const sign = async (stream: string, atLeastSize: number) => {
+    if (atLeastSize === 0) return;
+    try {
+      await callApi({
+        baseUrl: keeperUrl,
+        path: `/v1/checkpoints/${stream}`,
+        token: endpoints.tokens.inspector!,
+        body: { atLeastSize },
+      });
+    } catch (error) {
+      problems.push(`${stream}: ${(error as Error).message}`);
+    }
+  };
+  for (const partition of demoChain) {
+    const summary = await callApi<{ seq: number; registrySeq: number }>({
+      baseUrl: ledgerUrl,
+      path: `/v1/partitions/${partition}/summary`,
+      token: endpoints.tokens.finance!,
+    });
+    await sign(`LEDGER_${partition}`, summary.seq);
+    if (partition === demoCounty) await sign(`REGISTRY_${partition}`, summary.registrySeq);
+  }
+  return problems;
+}
+
 const yuan = (amount: number) => (BigInt(amount) * 100n).toString();
 
 export async function loadDemo(endpoints: Endpoints): Promise<Record<string, unknown>> {

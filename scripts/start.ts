@@ -7,7 +7,7 @@ import { createDb, ensureDatabase, migrateToLatest } from '@fundtrace/db';
 import { databaseUrlFor, discoverInfrastructure, loadOrCreateDevSecrets } from '@fundtrace/devstack';
 import { defaultOriginPrefix, parseSigningKey } from '@fundtrace/merkle';
 import { signToken } from '@fundtrace/service-kit';
-import { demoChain, demoCounty, demoGazetteer, loadDemo } from './demo';
+import { demoChain, demoCounty, demoGazetteer, loadDemo, signDemoCheckpoints } from './demo';
 
 const root = join(import.meta.dirname, '..');
 /**
@@ -186,6 +186,9 @@ if (!existsSync(demoMarker)) {
     `${JSON.stringify({ loadedAt: new Date().toISOString(), ...summary }, null, 2)}\n`,
   );
 }
+
+// Every start: the books as they stand are signed now, so evidence verifies from the first minute.
+for (const problem of await signDemoCheckpoints(endpoints)) console.log(`· not signed: ${problem}`);
 
 console.log('\nfundtrace is running:');
 for (const name of started) {
