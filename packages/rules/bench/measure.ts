@@ -74,6 +74,7 @@ const input: RuleInput = {
       endsOn: '2019-01-10',
       openObjectionCount: 0,
       published: ref(0, 'NoticePublished'),
+      objections: [],
     },
   ],
   projects: [],

@@ -14,6 +14,7 @@ export {
   falseClaim,
   falseClaimV1,
   procedureViolation,
+  procedureViolationV1,
   purposeMismatch,
 } from './rules/payments';
 export { crossCountyIdentity, sharedAccount } from './rules/registry';

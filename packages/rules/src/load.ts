@@ -5,6 +5,7 @@ import type {
   EvidenceRef,
   HouseholdFact,
   MemberFact,
+  ObjectionFact,
   PaymentFact,
   PaymentPiece,
   ProgrammeRef,
@@ -146,6 +147,23 @@ export async function loadRuleInput(
     order by o.partition, o.household_id, o.member_no`.execute(db);
 
   const notices = await db.selectFrom('notices').selectAll().where('partition', '=', partition).execute();
+  const objections = await db
+    .selectFrom('objections')
+    .select(['objection_id', 'notice_id', 'household_id', 'filed_seq', 'resolved_seq'])
+    .where('partition', '=', partition)
+    .orderBy('filed_seq')
+    .execute();
+  const objectionsByNotice = new Map<string, ObjectionFact[]>();
+  for (const o of objections) {
+    const list = objectionsByNotice.get(o.notice_id) ?? [];
+    list.push({
+      objectionId: o.objection_id,
+      householdId: o.household_id,
+      filed: ref(ledger, o.filed_seq),
+      resolved: o.resolved_seq === null ? null : ref(ledger, o.resolved_seq),
+    });
+    objectionsByNotice.set(o.notice_id, list);
+  }
   const projects = await db.selectFrom('projects').selectAll().where('partition', '=', partition).execute();
   const acceptances = await db
     .selectFrom('acceptances')
@@ -225,6 +243,7 @@ export async function loadRuleInput(
       endsOn: n.ends_on,
       openObjectionCount: n.open_objection_count,
       published: ref(ledger, n.published_seq),
+      objections: objectionsByNotice.get(n.notice_id) ?? [],
     })),
     projects: projects.map((p) => ({
       projectId: p.project_id,

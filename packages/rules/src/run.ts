@@ -5,6 +5,7 @@ import {
   falseClaim,
   falseClaimV1,
   procedureViolation,
+  procedureViolationV1,
   purposeMismatch,
 } from './rules/payments';
 import { crossCountyIdentity, sharedAccount } from './rules/registry';
@@ -18,6 +19,7 @@ export const ruleSet: readonly Rule<never>[] = [
   idleFunds,
   withheldFunds,
   purposeMismatch,
+  procedureViolationV1,
   procedureViolation,
   falseClaimV1,
   falseClaim,

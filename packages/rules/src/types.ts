@@ -112,6 +112,17 @@ export interface NoticeFact {
   readonly endsOn: string;
   readonly openObjectionCount: number;
   readonly published: EvidenceRef;
+  /** Every objection (异议) filed on the notice, open or resolved, in the order filed. */
+  readonly objections: readonly ObjectionFact[];
+}
+
+/** An objection as the books hold it; `filed` and `resolved` are events of the same ledger stream as payments. */
+export interface ObjectionFact {
+  readonly objectionId: string;
+  /** The household line objected to; null for an objection to the notice as a whole. */
+  readonly householdId: string | null;
+  readonly filed: EvidenceRef;
+  readonly resolved: EvidenceRef | null;
 }
 
 export interface ProjectFact {

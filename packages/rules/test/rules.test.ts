@@ -9,7 +9,9 @@ import {
   findingIdFor,
   idleFunds,
   latestRules,
+  type NoticeFact,
   procedureViolation,
+  procedureViolationV1,
   purposeMismatch,
   runRules,
   sharedAccount,
@@ -18,7 +20,7 @@ import {
 } from '../src';
 import { county, disbursement, ev, household, input, payment, tranche } from './fixtures';
 
-const notice = (endsOn: string, openObjectionCount = 0) => ({
+const notice = (endsOn: string, openObjectionCount = 0, objections: NoticeFact['objections'] = []) => ({
   noticeId: 'n-1',
   kind: 'roster',
   status: 'closed' as const,
@@ -26,6 +28,7 @@ const notice = (endsOn: string, openObjectionCount = 0) => ({
   endsOn,
   openObjectionCount,
   published: ev('NoticePublished'),
+  objections,
 });
 
 describe('daysBetween', () => {
@@ -115,11 +118,63 @@ describe('procedure_violation (程序违规)', () => {
     ];
     const found = procedureViolation.run(input({ payments: cases, notices: [notice('2019-06-07')] }), {});
     expect(found.map((f) => f.key)).toEqual(['payment:none', 'payment:unknown-notice', 'payment:early']);
-    const objected = procedureViolation.run(
-      input({ payments: [payment({ paymentId: 'after' })], notices: [notice('2019-06-07', 1)] }),
-      {},
-    );
-    expect(objected.map((f) => f.key)).toEqual(['payment:after']);
+  });
+
+  describe('objections: only payments decided while one was open (v2)', () => {
+    // The ledger stream in order: payment before, objection on the notice filed, payment while
+    // open, objection resolved, payment after; a line objection on H2 open throughout.
+    const paidBefore = payment({ paymentId: 'before', instructed: ev('PaymentInstructed') });
+    const wideFiled = ev('ObjectionFiled');
+    const lineFiled = ev('ObjectionFiled');
+    const paidWhileOpen = payment({ paymentId: 'while-open', instructed: ev('PaymentInstructed') });
+    const otherLine = payment({
+      paymentId: 'other-line',
+      householdId: 'H3',
+      instructed: ev('PaymentInstructed'),
+    });
+    const objectedLine = payment({
+      paymentId: 'objected-line',
+      householdId: 'H2',
+      instructed: ev('PaymentInstructed'),
+    });
+    const wideResolved = ev('ObjectionResolved');
+    const paidAfter = payment({ paymentId: 'after-resolved', instructed: ev('PaymentInstructed') });
+    const lineAfter = payment({
+      paymentId: 'line-still-open',
+      householdId: 'H2',
+      instructed: ev('PaymentInstructed'),
+    });
+    const objections: NoticeFact['objections'] = [
+      { objectionId: 'o-wide', householdId: null, filed: wideFiled, resolved: wideResolved },
+      { objectionId: 'o-h2', householdId: 'H2', filed: lineFiled, resolved: null },
+    ];
+    const data = input({
+      payments: [paidBefore, paidWhileOpen, otherLine, objectedLine, paidAfter, lineAfter],
+      notices: [notice('2019-06-07', 1, objections)],
+    });
+
+    it('flags payments made while an objection on the notice or on their line was open, none before or after', () => {
+      const found = procedureViolation.run(data, {});
+      expect(found.map((f) => f.key).sort()).toEqual([
+        'payment:line-still-open',
+        'payment:objected-line',
+        'payment:other-line',
+        'payment:while-open',
+      ]);
+      const lineOnly = found.find((f) => f.key === 'payment:line-still-open')!;
+      expect(lineOnly.evidence).toContainEqual(lineFiled);
+      expect(lineOnly.evidence).not.toContainEqual(wideFiled);
+      expect(lineOnly.summary).toContain('o-h2');
+    });
+
+    it('v1, kept for re-runs, flagged every payment on a notice with an objection open now (why v2 exists)', () => {
+      expect(procedureViolationV1.run(data, {})).toHaveLength(6);
+    });
+
+    it('runs v2 as the procedure_violation rule in use', () => {
+      const raised = runRules(data).filter((f) => f.ruleId === 'procedure_violation');
+      expect(raised.map((f) => f.ruleVersion)).toEqual([2, 2, 2, 2]);
+    });
   });
 
   it('finds payments and 报账制 disbursements before acceptance, and accepts the same day', () => {

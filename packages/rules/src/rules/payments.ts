@@ -4,6 +4,7 @@ import type {
   EvidenceRef,
   FindingDraft,
   HouseholdFact,
+  NoticeFact,
   PaymentFact,
   ProgrammeRef,
   Rule,
@@ -58,87 +59,134 @@ export const purposeMismatch: Rule<Record<string, never>> = {
 };
 
 /**
+ * What a rule version says about the objections (异议) on a payment's notice: a problem to report,
+ * or null. The objection evidence it cites is pushed onto `evidence`.
+ */
+type ObjectionCheck = (p: PaymentFact, notice: NoticeFact, evidence: EvidenceRef[]) => string | null;
+
+/**
  * 程序违规 (procedure skipped): a payment of a programme that needs a public notice (公示) made
- * without one, or before the notice's period had ended, or while objections were open; a payment
+ * without one, or before the notice's period had ended, or against open objections; a payment
  * that needs acceptance (验收) made without one or before it; a 报账制 disbursement made without
  * or before its project's acceptance.
  */
-export const procedureViolation: Rule<Record<string, never>> = {
+function procedureViolations(input: RuleInput, objectionProblem: ObjectionCheck): FindingDraft[] {
+  const notices = new Map(input.notices.map((n) => [n.noticeId, n]));
+  const acceptancesByDoc = new Map<string, (typeof input.acceptances)[number][]>();
+  for (const a of input.acceptances) {
+    acceptancesByDoc.set(a.documentNumber, [...(acceptancesByDoc.get(a.documentNumber) ?? []), a]);
+  }
+  const acceptances = new Map(input.acceptances.map((a) => [a.acceptanceId, a]));
+  const projects = new Map(input.projects.map((p) => [p.projectId, p]));
+  const out: FindingDraft[] = [];
+  for (const p of input.payments) {
+    if (!effective(p)) continue;
+    const programme = input.programmes.get(p.programmeCode);
+    if (programme === undefined) continue; // purpose_mismatch reports unknown programmes
+    const problems: string[] = [];
+    const evidence: EvidenceRef[] = [p.instructed];
+    if (programme.needsNotice) {
+      const notice = p.noticeId === null ? undefined : notices.get(p.noticeId);
+      if (notice === undefined) problems.push('no public notice (公示)');
+      else {
+        evidence.push(notice.published);
+        if (p.instructedOn <= notice.endsOn)
+          problems.push(`paid ${p.instructedOn}, notice ${notice.noticeId} ran until ${notice.endsOn}`);
+        const objected = objectionProblem(p, notice, evidence);
+        if (objected !== null) problems.push(objected);
+      }
+    }
+    if (programme.needsAcceptance) {
+      const accepted = (p.acceptanceRef === null ? [] : (acceptancesByDoc.get(p.acceptanceRef) ?? [])).filter(
+        (a) => a.acceptedOn <= p.instructedOn,
+      );
+      if (accepted.length === 0) {
+        problems.push(
+          p.acceptanceRef === null
+            ? 'no acceptance (验收)'
+            : `acceptance ${p.acceptanceRef} not recorded on or before ${p.instructedOn}`,
+        );
+      } else evidence.push(...accepted.map((a) => a.recorded));
+    }
+    if (problems.length === 0) continue;
+    out.push({
+      key: `payment:${p.paymentId}`,
+      severity: 'medium',
+      subjects: paymentSubjects(input, p),
+      evidence,
+      amounts: [{ label: 'paid', amountFen: p.amountFen }],
+      summary: `程序违规: payment ${p.paymentId} (${p.programmeCode}, ${yuan(p.amountFen)}): ${problems.join('; ')}`,
+    });
+  }
+  for (const d of input.disbursements) {
+    if (d.reversed) continue;
+    const project = projects.get(d.projectId);
+    if (project === undefined || !project.reimbursement) continue;
+    const acceptance = d.acceptanceId === null ? undefined : acceptances.get(d.acceptanceId);
+    if (acceptance !== undefined && acceptance.acceptedOn <= d.disbursedOn) continue;
+    out.push({
+      key: `disbursement:${d.disbursementId}`,
+      severity: 'medium',
+      subjects: [
+        ledgerRef(input.partition, 'disbursement', d.disbursementId),
+        ledgerRef(input.partition, 'project', d.projectId),
+      ],
+      evidence: [d.disbursed, project.approved, ...(acceptance ? [acceptance.recorded] : [])],
+      amounts: [{ label: 'disbursed', amountFen: d.amountFen }],
+      summary:
+        acceptance === undefined
+          ? `程序违规: 报账制 disbursement ${d.disbursementId} of ${yuan(d.amountFen)} to project ${d.projectId} without acceptance (验收)`
+          : `程序违规: 报账制 disbursement ${d.disbursementId} on ${d.disbursedOn} before acceptance on ${acceptance.acceptedOn}`,
+    });
+  }
+  return out;
+}
+
+const procedureViolationDescription =
+  '程序违规: payment without a completed notice or before acceptance; disbursement before acceptance';
+
+/**
+ * v1 flagged every payment on a notice that has an objection open now, whenever the payment was
+ * made: one objection filed in August turned the July payments already made into ten findings.
+ * Kept so its findings can be re-run as they were raised.
+ */
+export const procedureViolationV1: Rule<Record<string, never>> = {
   id: 'procedure_violation',
   version: 1,
-  description:
-    '程序违规: payment without a completed notice or before acceptance; disbursement before acceptance',
+  description: procedureViolationDescription,
   defaults: {},
   run(input) {
-    const notices = new Map(input.notices.map((n) => [n.noticeId, n]));
-    const acceptancesByDoc = new Map<string, (typeof input.acceptances)[number][]>();
-    for (const a of input.acceptances) {
-      acceptancesByDoc.set(a.documentNumber, [...(acceptancesByDoc.get(a.documentNumber) ?? []), a]);
-    }
-    const acceptances = new Map(input.acceptances.map((a) => [a.acceptanceId, a]));
-    const projects = new Map(input.projects.map((p) => [p.projectId, p]));
-    const out: FindingDraft[] = [];
-    for (const p of input.payments) {
-      if (!effective(p)) continue;
-      const programme = input.programmes.get(p.programmeCode);
-      if (programme === undefined) continue; // purpose_mismatch reports unknown programmes
-      const problems: string[] = [];
-      const evidence: EvidenceRef[] = [p.instructed];
-      if (programme.needsNotice) {
-        const notice = p.noticeId === null ? undefined : notices.get(p.noticeId);
-        if (notice === undefined) problems.push('no public notice (公示)');
-        else {
-          evidence.push(notice.published);
-          if (p.instructedOn <= notice.endsOn)
-            problems.push(`paid ${p.instructedOn}, notice ${notice.noticeId} ran until ${notice.endsOn}`);
-          if (notice.openObjectionCount > 0)
-            problems.push(`notice ${notice.noticeId} has ${notice.openObjectionCount} open objection(s)`);
-        }
-      }
-      if (programme.needsAcceptance) {
-        const accepted = (
-          p.acceptanceRef === null ? [] : (acceptancesByDoc.get(p.acceptanceRef) ?? [])
-        ).filter((a) => a.acceptedOn <= p.instructedOn);
-        if (accepted.length === 0) {
-          problems.push(
-            p.acceptanceRef === null
-              ? 'no acceptance (验收)'
-              : `acceptance ${p.acceptanceRef} not recorded on or before ${p.instructedOn}`,
-          );
-        } else evidence.push(...accepted.map((a) => a.recorded));
-      }
-      if (problems.length === 0) continue;
-      out.push({
-        key: `payment:${p.paymentId}`,
-        severity: 'medium',
-        subjects: paymentSubjects(input, p),
-        evidence,
-        amounts: [{ label: 'paid', amountFen: p.amountFen }],
-        summary: `程序违规: payment ${p.paymentId} (${p.programmeCode}, ${yuan(p.amountFen)}): ${problems.join('; ')}`,
-      });
-    }
-    for (const d of input.disbursements) {
-      if (d.reversed) continue;
-      const project = projects.get(d.projectId);
-      if (project === undefined || !project.reimbursement) continue;
-      const acceptance = d.acceptanceId === null ? undefined : acceptances.get(d.acceptanceId);
-      if (acceptance !== undefined && acceptance.acceptedOn <= d.disbursedOn) continue;
-      out.push({
-        key: `disbursement:${d.disbursementId}`,
-        severity: 'medium',
-        subjects: [
-          ledgerRef(input.partition, 'disbursement', d.disbursementId),
-          ledgerRef(input.partition, 'project', d.projectId),
-        ],
-        evidence: [d.disbursed, project.approved, ...(acceptance ? [acceptance.recorded] : [])],
-        amounts: [{ label: 'disbursed', amountFen: d.amountFen }],
-        summary:
-          acceptance === undefined
-            ? `程序违规: 报账制 disbursement ${d.disbursementId} of ${yuan(d.amountFen)} to project ${d.projectId} without acceptance (验收)`
-            : `程序违规: 报账制 disbursement ${d.disbursementId} on ${d.disbursedOn} before acceptance on ${acceptance.acceptedOn}`,
-      });
-    }
-    return out;
+    return procedureViolations(input, (_p, notice) =>
+      notice.openObjectionCount > 0
+        ? `notice ${notice.noticeId} has ${notice.openObjectionCount} open objection(s)`
+        : null,
+    );
+  },
+};
+
+/**
+ * v2 flags a payment only if it was decided while an objection to its notice as a whole, or to its
+ * household's line, was open: filed before the payment's PaymentInstructed and not resolved before
+ * it. Objections and payments are events of the same ledger stream, so their sequences order them
+ * exactly (dates would tie on the day). This is what the ledger writer refuses (decision 0062).
+ */
+export const procedureViolation: Rule<Record<string, never>> = {
+  id: 'procedure_violation',
+  version: 2,
+  description: procedureViolationDescription,
+  defaults: {},
+  run(input) {
+    return procedureViolations(input, (p, notice, evidence) => {
+      const open = notice.objections.filter(
+        (o) =>
+          (o.householdId === null || o.householdId === p.householdId) &&
+          o.filed.seq < p.instructed.seq &&
+          (o.resolved === null || o.resolved.seq > p.instructed.seq),
+      );
+      if (open.length === 0) return null;
+      evidence.push(...open.map((o) => o.filed));
+      return `paid while objection(s) ${open.map((o) => o.objectionId).join(', ')} on notice ${notice.noticeId} were open`;
+    });
   },
 };
 
