@@ -35,6 +35,19 @@ afterAll(async () => {
   await rig?.close();
 });
 
+/** Every index of `schema` with its definition (schema name left out) and whether it backs a key. */
+async function indexesOf(schema: string): Promise<string[]> {
+  const { rows } = await sql<{ index: string }>`
+    select c.relname || ' ' || x.indisprimary::text || ' ' || x.indisunique::text || ' '
+      || replace(pg_get_indexdef(c.oid), ${`${schema}.`}, '') as index
+    from pg_index x
+    join pg_class c on c.oid = x.indexrelid
+    join pg_namespace n on n.oid = c.relnamespace
+    where n.nspname = ${schema}
+    order by c.relname`.execute(rig.db);
+  return rows.map((r) => r.index);
+}
+
 describe('replay', () => {
   it(
     'rebuilds into a fresh schema twice with byte-identical tables, equal to the live books',
@@ -56,6 +69,12 @@ describe('replay', () => {
       expect(a).toEqual(b);
       expect(a).toEqual(live);
       expect(a.find((t) => t.table === 'payments')!.rows).toBeGreaterThan(1_000);
+      // A rebuild loads without the readers' indexes and builds them at the end (decision 0054):
+      // it must end with exactly the migrated schema's indexes and keys, definitions included.
+      const [liveIndexes, rebuiltIndexes] = await Promise.all([indexesOf(liveSchema), indexesOf('replay_a')]);
+      expect(liveIndexes.some((i) => i.startsWith('event_refs_pkey '))).toBe(true);
+      expect(liveIndexes.some((i) => i.startsWith('payments_household '))).toBe(true);
+      expect(rebuiltIndexes).toEqual(liveIndexes);
       await expect(
         rebuildBooks({ url: rig.database.url, nc: rig.nc, ns: rig.ns, schema: 'replay_a' }),
       ).rejects.toThrow(/exists/);
