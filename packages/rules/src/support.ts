@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { formatYuan } from '@fundtrace/money';
 import type { FindingDraft, SubjectRef } from './types';
 
 const dayMs = 86_400_000;
@@ -53,9 +54,10 @@ export function normalised(draft: FindingDraft): FindingDraft {
   };
 }
 
-/** 元 with two decimals for summaries (display only; amounts stay fen in `amounts`). */
+/**
+ * 元 for summaries as everything else shows money, "3,500,000.00 元": the money package's
+ * formatter (display only; amounts stay fen in `amounts`, and the summary is not part of the id).
+ */
 export function yuan(fen: bigint): string {
-  const sign = fen < 0n ? '-' : '';
-  const abs = fen < 0n ? -fen : fen;
-  return `${sign}${abs / 100n}.${String(abs % 100n).padStart(2, '0')}元`;
+  return `${formatYuan(fen)} 元`;
 }

@@ -1,3 +1,4 @@
+import { formatYuan } from '@fundtrace/money';
 import { describe, expect, it } from 'vitest';
 import {
   aboveStandard,
@@ -13,6 +14,7 @@ import {
   procedureViolation,
   procedureViolationV1,
   purposeMismatch,
+  ruleSet,
   runRules,
   sharedAccount,
   splitPayment,
@@ -512,5 +514,62 @@ describe('runRules', () => {
     const ids = latestRules().map((r) => r.id);
     expect(new Set(ids).size).toBe(ids.length);
     expect(ids).toHaveLength(10);
+  });
+});
+
+describe('summaries', () => {
+  it('write money as the money package does ("10,000.00 元") in every rule version, and leave ids alone', () => {
+    const shared = 'a'.repeat(64);
+    const h1 = household({ householdId: 'H1', accountHash: shared });
+    const countyData = input({
+      tranches: [tranche({ createdOn: '2019-01-01' })],
+      payments: [
+        payment({ paymentId: 'p1', householdId: 'HX', noticeId: null, amountFen: 1_000_000n }),
+        payment({ paymentId: 'p2', householdId: 'HX', noticeId: null, amountFen: 1_000_000n }),
+        payment({
+          paymentId: 'p3',
+          householdId: 'HX',
+          period: '2019-07',
+          pieces: [{ trancheId: 't-1', purpose: 'industry', amountFen: 1_000_000n }],
+          amountFen: 1_000_000n,
+        }),
+      ],
+      households: [h1, household({ householdId: 'H2', accountHash: shared })],
+      membersElsewhere: [
+        {
+          partition: '411221',
+          householdId: 'X9',
+          idNumberHash: h1.members[0]!.idNumberHash,
+          added: ev('HouseholdRegistered', 'REGISTRY_411221'),
+        },
+      ],
+      disbursements: [
+        disbursement({ disbursementId: 's1', amountFen: 1_500_000n, disbursedOn: '2019-05-01' }),
+        disbursement({ disbursementId: 's2', amountFen: 1_500_000n, disbursedOn: '2019-05-02' }),
+      ],
+    });
+    const cityData = input({
+      level: 'city',
+      partition: '410300',
+      tranches: [tranche({ createdOn: '2019-01-01', remainingFen: 350_000_000n })],
+    });
+    const raised = [...runRules(countyData, ruleSet), ...runRules(cityData, ruleSet)];
+    const versions = (list: readonly { ruleId: string; ruleVersion: number }[]) =>
+      [...new Set(list.map((f) => `${f.ruleId}@${f.ruleVersion}`))].sort();
+    expect(versions(raised)).toEqual(
+      versions(ruleSet.map((r) => ({ ruleId: r.id, ruleVersion: r.version }))),
+    );
+    for (const f of raised) {
+      expect(f.summary, f.ruleId).not.toMatch(/\d{4}\.\d{2}|\d元/);
+      for (const [, text] of f.summary.matchAll(/([\d,]+\.\d{2})(?! 元)/g)) {
+        expect.fail(`${f.ruleId}: ${text} without " 元" in ${f.summary}`);
+      }
+    }
+    const withheld = raised.find((f) => f.ruleId === 'withheld_funds')!;
+    expect(withheld.summary).toContain(`${formatYuan(350_000_000n)} 元`);
+    expect(withheld.summary).toContain('3,500,000.00 元');
+    // The id hashes rule, version, partition and key only: a summary's wording never changes it.
+    const dup = raised.find((f) => f.ruleId === 'duplicate_payment')!;
+    expect(dup.findingId).toBe(findingIdFor('duplicate_payment', 1, county, 'HX|dibao|2019-06'));
   });
 });

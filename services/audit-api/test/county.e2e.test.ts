@@ -182,7 +182,7 @@ describe('the planted county: rules find exactly the planted violations', () => 
     const withheld = first.city.findings.find((f) => f.ruleId === 'withheld_funds')!;
     expect(withheld.summary).toContain('y-1');
     // 500,000 元 received, 196,380 元 passed on.
-    expect(withheld.summary).toContain('303620.00元');
+    expect(withheld.summary).toContain('303,620.00 元');
   });
 
   it('re-running the same rule versions over the same data appends nothing new', async () => {
