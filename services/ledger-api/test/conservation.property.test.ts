@@ -213,7 +213,8 @@ function interpret(world: World, op: Op): void {
           toPartition: to,
           fromAccountId: 'POOL',
           documentNumber: '财农1号',
-          fundSource: 'central',
+          // Below central the pools mix central and county roots: 统筹整合 is the label that may.
+          fundSource: op.from === 0 ? 'central' : 'integrated',
           purpose: purposes[op.purpose]!,
           fiscalYear: 2024,
           title: '下达',

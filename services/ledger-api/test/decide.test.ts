@@ -218,7 +218,7 @@ describe('IssueAllocation', () => {
       toPartition: '411221',
       fromAccountId: 'POOL',
       documentNumber: '财农〔2024〕1号',
-      fundSource: 'central' as const,
+      fundSource: 'county' as const,
       purpose: 'housing',
       fiscalYear: 2024,
       title: '危房改造补助',
@@ -289,6 +289,39 @@ describe('IssueAllocation', () => {
     for (let i = 0; i < 1_001; i++) events.push(externalReceipt(`R${i}`, 1n));
     refused(when(given(events), issue({ amountFen: 1_001n })), 'too_many_tranches');
     accepted(when(given(events), issue({ amountFen: 1_000n })));
+  });
+  it('refuses a fund source (资金来源) other than the money drawn; 统筹整合 may stand for mixed money', () => {
+    const s = fundedCounty(); // rc_A_1 and rc_B_1: county funds
+    const city = refused(when(s, issue({ fundSource: 'city', amountFen: yuan(10) })), 'fund_source_mismatch');
+    expect(city.message).toContain('issue it as county');
+    expect(city.details).toMatchObject({ fundSource: 'city', consumedSources: ['county'] });
+    accepted(when(s, issue({ fundSource: 'county', amountFen: yuan(10) })));
+    const central = (e: LedgerEventInput): LedgerEventInput => {
+      const d = e.data as ledger.LedgerData<'AllocationReceived'>;
+      const data = {
+        ...d,
+        fundSource: 'central' as const,
+        created: d.created.map((c) => ({ ...c, fundSource: 'central' as const })),
+      };
+      return { type: 'AllocationReceived', data };
+    };
+    const m = given([
+      poolOpened,
+      externalReceipt('A', yuan(100_000), 'general'),
+      externalReceipt('B', yuan(50_000), 'housing'),
+      central(externalReceipt('C', yuan(30_000), 'housing')),
+    ]);
+    // FIFO takes county then central money: only 统筹整合 may name both.
+    const mixed = refused(when(m, issue({ amountFen: yuan(150_001) })), 'fund_source_mismatch');
+    expect(mixed.details).toMatchObject({
+      consumedSources: ['county', 'central'],
+      otherTranches: ['rc_C_1'],
+    });
+    accepted(when(m, issue({ fundSource: 'integrated', amountFen: yuan(150_001) })));
+    // Naming central tranches only makes a central allocation; labelling them county is refused.
+    const named = { amountFen: yuan(10), tranches: [{ trancheId: 'rc_C_1', amountFen: yuan(10) }] };
+    accepted(when(m, issue({ fundSource: 'central', ...named })));
+    refused(when(m, issue({ fundSource: 'county', ...named })), 'fund_source_mismatch');
   });
   it('refuses to self, twice, unknown purposes and closed years', () => {
     const s = fundedCounty();

@@ -32,6 +32,7 @@ async function fundPool(
   writer: LedgerWriter,
   amountFen: bigint,
   purpose = 'social_assistance',
+  fundSource: 'county' | 'city' = 'county',
 ): Promise<void> {
   ok(
     await writer.execute(
@@ -50,7 +51,7 @@ async function fundPool(
             kind: 'external',
             payer: '县财政',
             documentNumber: '内财〔2024〕1号',
-            fundSource: 'county',
+            fundSource,
             purpose,
             fiscalYear: 2024,
           },
@@ -232,7 +233,7 @@ describe('LedgerWriter on real NATS', () => {
     const { js, jsm, ns } = infra;
     const city = await startWriter(js, jsm, ns, '410300');
     const county = await startWriter(js, jsm, ns, '410323');
-    await fundPool(city, yuan(500_000), 'general');
+    await fundPool(city, yuan(500_000), 'general', 'city');
     ok(
       await county.execute(
         request({ type: 'OpenAccount', data: { accountId: 'POOL', kind: 'pool', name: '新安县专户' } }),

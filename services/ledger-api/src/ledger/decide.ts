@@ -184,8 +184,34 @@ function issueAllocation(
     ...p,
     fundSource: state.tranches.get(p.trancheId)!.fundSource,
   }));
+  const sourceProblem = checkFundSource(d.fundSource, consumed);
+  if (sourceProblem) return sourceProblem;
   const { tranches: _named, ...facts } = d;
   return accepted({ type: 'AllocationIssued', data: { ...facts, consumed } });
+}
+
+/**
+ * The 资金来源 an allocation is published under must be where its money came from: the source of
+ * every tranche it draws. The one label that may stand for money of several sources is 统筹整合
+ * (`integrated`): counties pool central, provincial and sector funds under one plan and allocate
+ * them as such (DOMAIN.md, integration). A 市级 label on central money would show the board 市级
+ * while the receiving tranches say central.
+ */
+function checkFundSource(
+  label: ledger.FundSource,
+  consumed: readonly { readonly trancheId: string; readonly fundSource: ledger.FundSource }[],
+): Rejected | null {
+  if (label === 'integrated') return null;
+  const sources = [...new Set(consumed.map((c) => c.fundSource))];
+  if (sources.length === 1 && sources[0] === label) return null;
+  const other = consumed.filter((c) => c.fundSource !== label);
+  return reject(
+    'fund_source_mismatch',
+    sources.length === 1
+      ? `The money drawn is ${sources[0]} funds, not ${label}; issue it as ${sources[0]}, or name tranches of ${label} funds.`
+      : `The money drawn mixes ${sources.join(', ')} funds; issue it as integrated (统筹整合), or name tranches of ${label} funds only.`,
+    { fundSource: label, consumedSources: sources, otherTranches: other.map((c) => c.trancheId) },
+  );
 }
 
 function receiveAllocation(

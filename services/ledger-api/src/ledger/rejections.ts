@@ -49,6 +49,8 @@ export const rejectionStatus = {
   named_tranches_mismatch: 422,
   account_kind_mismatch: 422,
   allocation_to_self: 422,
+  /** The 资金来源 an allocation is issued under is not where the money it draws came from. */
+  fund_source_mismatch: 422,
   allocation_not_addressed_here: 422,
   allocation_amount_mismatch: 422,
   total_mismatch: 422,

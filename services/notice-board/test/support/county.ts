@@ -320,7 +320,7 @@ export async function loadCounty(
     toPartition: '411200',
     fromAccountId: 'pool',
     documentNumber: '豫财农〔2024〕99号',
-    fundSource: 'province',
+    fundSource: 'central',
     purpose: 'general',
     fiscalYear: 2024,
     title: '在途资金',
