@@ -19,6 +19,7 @@ import {
 } from '../src/commands/registry-files';
 import { ImportRejectedError, importHouseholdsFile } from '../src/commands/registry-import';
 import { ApiError, callApi } from '../src/http';
+import { runCli } from './run-cli';
 
 /**
  * `fundtrace registry import` end to end: a real registry-api process on the machine's NATS (this
@@ -92,26 +93,6 @@ afterAll(async () => {
   }
   if (dir) await rm(dir, { recursive: true, force: true });
 });
-
-/** The CLI as a person runs it: its own process, exit code and output. */
-function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    const child = spawn(
-      process.execPath,
-      [join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'packages/cli/src/main.ts', ...args],
-      { cwd: root, env: process.env, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.on('data', (chunk) => {
-      stdout += String(chunk);
-    });
-    child.stderr!.on('data', (chunk) => {
-      stderr += String(chunk);
-    });
-    child.on('exit', (code) => done({ code, stdout, stderr }));
-  });
-}
 
 /**
  * registry-api answers reads from the books: ask for what was written (minSeq), and retry while

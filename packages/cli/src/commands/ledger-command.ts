@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { readTable, type TableRow, writeTemplate } from '@fundtrace/tabular';
 import { Command } from 'commander';
 import { bearerToken, serviceUrl, UsageError } from '../context';
@@ -25,9 +25,6 @@ import {
   rosterFromRows,
   templates,
 } from './ledger-files';
-
-/** Where `fundtrace ledger template` writes by default: the templates shipped in the repository. */
-const templatesDir = resolve(import.meta.dirname, '..', '..', '..', '..', 'templates');
 
 interface CommandResult {
   commandId: string;
@@ -325,13 +322,15 @@ export function ledgerCommand(): Command {
     .command('template')
     .description('write the XLSX import template of a kind (header row, one example row, instructions sheet)')
     .argument('<kind>', ledgerImportKinds.join(' | '))
-    .argument('[path]', 'where to write it (default: templates/ in the repository)')
+    .argument('[path]', 'where to write it (default: ledger-<kind>.xlsx in the current directory)')
     .action(async (kind: string, path?: string) => {
       if (!(ledgerImportKinds as readonly string[]).includes(kind)) {
         throw new UsageError(`unknown template ${kind}; use one of ${ledgerImportKinds.join(', ')}`);
       }
       const t = templates[kind as LedgerImportKind];
-      const target = resolve(path ?? join(templatesDir, t.file));
+      // The current directory, as `registry template` does: writing over the committed
+      // templates/ left the checkout dirty with every run (exceljs stamps the time in the file).
+      const target = resolve(path ?? t.file);
       await writeTemplate(t.columns, t.example, target);
       process.stdout.write(`wrote ${target}\n`);
     });

@@ -1,0 +1,37 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readTable } from '@fundtrace/tabular';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { templates } from '../src/commands/ledger-files';
+import { root, runCli } from './run-cli';
+
+/**
+ * `fundtrace ledger template <kind>` without a path, run as a person runs it (its own process):
+ * it wrote over the committed templates/*.xlsx with new timestamps, leaving the checkout dirty.
+ * Now it writes to the current directory and leaves the repository's templates alone.
+ */
+describe('fundtrace ledger template', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'fundtrace-template-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('without a path writes ledger-<kind>.xlsx in the current directory, not over templates/', async () => {
+    const shipped = join(root, 'templates', templates.roster.file);
+    const before = await readFile(shipped);
+    const run = await runCli(['ledger', 'template', 'roster'], dir);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const written = join(dir, templates.roster.file);
+    expect(run.stdout).toBe(`wrote ${written}\n`);
+    expect((await readFile(shipped)).equals(before)).toBe(true);
+    const rows = [];
+    for await (const row of readTable({ path: written }, { columns: templates.roster.columns }))
+      rows.push(row);
+    expect(rows).toHaveLength(1);
+  });
+});
