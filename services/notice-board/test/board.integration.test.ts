@@ -137,6 +137,16 @@ describe('totals on every page equal the sum of their lines and the books', () =
     expect(row!.measures.issued).toBe(big(a.issuedTotalFen));
   });
 
+  it('province: 来自 and 下达至 name the regions (南阳市, not 411300), linked to their pages', async () => {
+    const html = (await app.inject('/r/410000')).body;
+    const issued = html.slice(html.indexOf('本级下达的资金'));
+    expect(issued).toContain('<a href="/r/411300">南阳市</a>');
+    expect(issued).toContain('<a href="/r/411200">三门峡市</a>');
+    expect(issued).not.toMatch(/>4\d{5}</);
+    const received = html.slice(html.indexOf('本级收到的资金'), html.indexOf('本级下达的资金'));
+    expect(received).toContain('<a href="/r/000000">中央</a>');
+  });
+
   it('every township and village: project lines, and the books per village', async () => {
     const byVillage = await spendingProgress(books.db, {
       partition: county,

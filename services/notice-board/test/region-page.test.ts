@@ -50,6 +50,7 @@ const model: RegionModel = {
     issuedTotalFen: 300_000_000n,
     issuedReceivedTotalFen: 300_000_000n,
     inTransitTotalFen: 0n,
+    partitionNames: { '410000': '河南省', '411325': '内乡县' },
   },
   projects: null,
   payments: null,
@@ -64,5 +65,11 @@ describe('region page', () => {
     expect(page).toContain('财农〔2024〕33号');
     expect(page.match(/<div\b/g)?.length ?? 0).toBe(page.match(/<\/div>/g)?.length ?? 0);
     expect(page).not.toMatch(/<div class="scroll"><div class="scroll">/);
+  });
+
+  it('names the region money came from (来自) and went to (下达至), not its code', () => {
+    const page = renderRegion(model, 'books v1');
+    expect(page).toContain('<a href="/r/410000">河南省</a>');
+    expect(page).toContain('<a href="/r/411325">内乡县</a>');
   });
 });

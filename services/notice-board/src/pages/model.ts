@@ -81,6 +81,8 @@ export interface AllocationsModel {
   readonly issuedTotalFen: bigint;
   readonly issuedReceivedTotalFen: bigint;
   readonly inTransitTotalFen: bigint;
+  /** Names of the partitions the lines come from or go to (来自, 下达至), from the gazetteer. */
+  readonly partitionNames: Readonly<Record<string, string>>;
 }
 
 export interface ProjectsModel {
@@ -212,6 +214,11 @@ async function allocationsOf(ctx: BoardContext, partition: string): Promise<Allo
     issuedTotalFen: sum(issued, (r) => r.issuedFen),
     issuedReceivedTotalFen: sum(issued, (r) => r.receivedFen),
     inTransitTotalFen: sum(issued, (r) => r.inTransitFen),
+    partitionNames: Object.fromEntries(
+      [...received.map((r) => r.fromPartition), ...issued.map((r) => r.toPartition)]
+        .filter((code): code is string => code !== null)
+        .map((code) => [code, ctx.places.name(code)]),
+    ),
   };
 }
 

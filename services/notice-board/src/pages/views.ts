@@ -94,7 +94,7 @@ function allocationsSection(model: RegionModel): Html {
 <thead><tr><th>文号</th><th>资金来源</th><th>年度</th><th>来自</th><th class="n">金额（元）</th><th>到账日期</th><th>状态</th></tr></thead>
 <tbody>${a.received.map(
     (r) =>
-      html`<tr><td>${r.documentNumber}</td><td>${label(fundSourceLabels, r.fundSource)}</td><td>${r.fiscalYear}</td><td>${r.fromPartition ?? r.payer ?? ''}</td><td class="n">${yuan(r.amountFen)}</td><td>${r.receivedOn}</td><td>${r.reversed ? '已冲正（不计入合计）' : '已到账'}</td></tr>`,
+      html`<tr><td>${r.documentNumber}</td><td>${label(fundSourceLabels, r.fundSource)}</td><td>${r.fiscalYear}</td><td>${r.fromPartition === null ? (r.payer ?? '') : html`<a href="${regionHref(r.fromPartition)}">${a.partitionNames[r.fromPartition] ?? r.fromPartition}</a>`}</td><td class="n">${yuan(r.amountFen)}</td><td>${r.receivedOn}</td><td>${r.reversed ? '已冲正（不计入合计）' : '已到账'}</td></tr>`,
   )}</tbody>
 <tfoot><tr><th colspan="4">合计（${a.received.filter((r) => !r.reversed).length} 笔）</th><td class="n" data-total="received">${yuan(a.receivedTotalFen)}</td><td colspan="2"></td></tr></tfoot>
 </table></div>
@@ -102,7 +102,7 @@ function allocationsSection(model: RegionModel): Html {
 <thead><tr><th>文号</th><th>名称</th><th>资金来源</th><th>下达至</th><th class="n">下达金额（元）</th><th class="n">已到账（元）</th><th class="n">在途（元）</th><th>下达日期</th></tr></thead>
 <tbody>${a.issued.map(
     (r) =>
-      html`<tr><td>${r.documentNumber}</td><td>${r.title}</td><td>${label(fundSourceLabels, r.fundSource)}</td><td><a href="${regionHref(r.toPartition)}">${r.toPartition}</a></td><td class="n">${yuan(r.issuedFen)}</td><td class="n">${yuan(r.receivedFen)}</td><td class="n">${yuan(r.inTransitFen)}</td><td>${r.issuedOn}</td></tr>`,
+      html`<tr><td>${r.documentNumber}</td><td>${r.title}</td><td>${label(fundSourceLabels, r.fundSource)}</td><td><a href="${regionHref(r.toPartition)}">${a.partitionNames[r.toPartition] ?? r.toPartition}</a></td><td class="n">${yuan(r.issuedFen)}</td><td class="n">${yuan(r.receivedFen)}</td><td class="n">${yuan(r.inTransitFen)}</td><td>${r.issuedOn}</td></tr>`,
   )}</tbody>
 <tfoot><tr><th colspan="4">合计（${a.issued.length} 笔）</th><td class="n" data-total="issued">${yuan(a.issuedTotalFen)}</td><td class="n">${yuan(a.issuedReceivedTotalFen)}</td><td class="n" data-total="in-transit">${yuan(a.inTransitTotalFen)}</td><td></td></tr></tfoot>
 </table></div></section>`;
