@@ -87,6 +87,22 @@ export async function buildApp(config: NoticeBoardConfig, options: BuildOptions 
     await logDb.destroy();
   });
   await app.register(formbody);
+  // helmet's default CSP (service-kit) says upgrade-insecure-requests: a board served over plain
+  // HTTP on a village LAN address would have browsers send its objection form to https://, where
+  // nothing listens. The board's pages load only from itself ('self'), so there is nothing to upgrade.
+  app.addHook('onSend', async (_request, reply, payload) => {
+    const csp = reply.getHeader('content-security-policy');
+    if (typeof csp === 'string') {
+      reply.header(
+        'content-security-policy',
+        csp
+          .split(';')
+          .filter((directive) => directive.trim() !== 'upgrade-insecure-requests')
+          .join(';'),
+      );
+    }
+    return payload;
+  });
   // Every page, feed and JSON answer is limited per address (a reader clicks, a scraper hammers);
   // the objection form has its own, much lower limit. Probes and scrapes of the operations
   // endpoints come from one monitoring address and are not limited.

@@ -137,6 +137,15 @@ describe('totals on every page equal the sum of their lines and the books', () =
     expect(row!.measures.issued).toBe(big(a.issuedTotalFen));
   });
 
+  it('CSP without upgrade-insecure-requests, so a board on plain HTTP keeps its objection form on HTTP', async () => {
+    for (const url of ['/', `/r/${county}`, '/docs']) {
+      const csp = String((await app.inject(url)).headers['content-security-policy'] ?? '');
+      expect(csp, url).toMatch(/default-src 'self'/);
+      expect(csp, url).toMatch(/frame-ancestors/);
+      expect(csp, url).not.toMatch(/upgrade-insecure-requests/);
+    }
+  });
+
   it('province: 来自 and 下达至 name the regions (南阳市, not 411300), linked to their pages', async () => {
     const html = (await app.inject('/r/410000')).body;
     const issued = html.slice(html.indexOf('本级下达的资金'));
