@@ -4,6 +4,7 @@ import { parseStreamName } from '@fundtrace/events';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { type Kysely, sql } from 'kysely';
+import { analyzeStaleTables } from './analyze';
 import { projectorBatchSize, startProjector } from './runner';
 
 /** How often a rebuild compares its checkpoints with the streams' tails. */
@@ -126,6 +127,7 @@ export async function rebuildBooks(options: RebuildOptions): Promise<RebuildResu
           // Before the schema can be switched to, and before the durables go on projecting into it.
           await projector.stop();
           for (const statement of buildAfterLoad) await sql.raw(statement).execute(admin);
+          await analyzeStaleTables(admin, options.schema);
           return {
             schema: options.schema,
             streams: lags

@@ -9,6 +9,7 @@ import {
 import { parseStreamName } from '@fundtrace/events';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { Kysely } from 'kysely';
+import { analyzeCheckEvents, analyzeStaleTables } from './analyze';
 import { projectBatch } from './project';
 import { findQuarantine, type QuarantineFound, quarantineRecheckMs, recordQuarantined } from './quarantine';
 
@@ -65,7 +66,28 @@ export type Projector = StreamProjections;
  */
 export function startProjector(options: ProjectorOptions): Projector {
   const logger = options.logger ?? silentLogger();
-  return runStreamProjections({
+  // Statistics as the books grow (see analyzeStaleTables): one look per analyzeCheckEvents
+  // events applied, outside the batches' transactions, never two at once.
+  let sinceCheck = 0;
+  let analyzing: Promise<void> | undefined;
+  const lookAtStatistics = (applied: number) => {
+    sinceCheck += applied;
+    if (sinceCheck < analyzeCheckEvents || analyzing !== undefined) return;
+    sinceCheck = 0;
+    analyzing = analyzeStaleTables(options.db, options.schema)
+      .then(
+        (tables) => {
+          if (tables.length > 0) logger.debug({ tables }, 'analyzed tables whose statistics were stale');
+        },
+        (error: unknown) => {
+          logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'analyze failed');
+        },
+      )
+      .finally(() => {
+        analyzing = undefined;
+      });
+  };
+  const projections = runStreamProjections({
     nc: options.nc,
     db: options.db,
     select: (name) => (parseStreamName(name)?.namespace === options.ns ? name : null),
@@ -84,8 +106,18 @@ export function startProjector(options: ProjectorOptions): Projector {
     handler: async (trx, events) => {
       await projectBatch(trx, events);
     },
-    afterCommit: (stream, batch) => options.onBatch?.(stream, batch.applied, batch.lastSeq),
+    afterCommit: (stream, batch) => {
+      options.onBatch?.(stream, batch.applied, batch.lastSeq);
+      lookAtStatistics(batch.applied);
+    },
     doing: 'projecting stream',
     logger,
   });
+  return {
+    ...projections,
+    async stop() {
+      await projections.stop();
+      await analyzing;
+    },
+  };
 }
