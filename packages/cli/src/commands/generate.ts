@@ -136,16 +136,7 @@ export function* generateCommands(
       ? [{ city: henan[0]!.city, cityName: henan[0]!.cityName, counties: ['411325'] }]
       : pickCounties(provinceCounties);
   const counties = chosen.flatMap((c) => c.counties.map((county) => ({ county, city: c.city })));
-  const s: GenerateSummary = summary ?? {
-    scale: options.scale,
-    seed: options.seed,
-    counties: 0,
-    years: 0,
-    households: 0,
-    commands: 0,
-    expectedEvents: 0,
-    payments: 0,
-  };
+  const s = summary ?? emptySummary(options);
   Object.assign(s, {
     scale: options.scale,
     seed: options.seed,
@@ -591,9 +582,9 @@ export function generateCommand(): Command {
     );
 }
 
-/** Writes `commands.ndjson` and `summary.json` into `dir`, honouring back-pressure. */
-export async function writeDataSet(dir: string, options: GenerateOptions): Promise<GenerateSummary> {
-  const summary: GenerateSummary = {
+/** A summary with nothing counted yet; the generator fills it in as it yields. */
+function emptySummary(options: GenerateOptions): GenerateSummary {
+  return {
     scale: options.scale,
     seed: options.seed,
     counties: 0,
@@ -603,6 +594,11 @@ export async function writeDataSet(dir: string, options: GenerateOptions): Promi
     expectedEvents: 0,
     payments: 0,
   };
+}
+
+/** Writes `commands.ndjson` and `summary.json` into `dir`, honouring back-pressure. */
+export async function writeDataSet(dir: string, options: GenerateOptions): Promise<GenerateSummary> {
+  const summary = emptySummary(options);
   const out = createWriteStream(join(dir, 'commands.ndjson'));
   for (const line of generateCommands(options, summary)) {
     if (!out.write(`${JSON.stringify(line)}\n`)) await once(out, 'drain');
