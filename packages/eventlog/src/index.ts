@@ -26,6 +26,7 @@ export {
   SerialQueue,
 } from './command-identity';
 export { type ConnectNatsOptions, connectNats } from './connect';
+export { type Deferred, deferred } from './deferred';
 export {
   AppendConflictError,
   AppendOutcomeUnknownError,

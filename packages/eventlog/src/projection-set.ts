@@ -1,6 +1,7 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { Kysely, Transaction } from 'kysely';
+import { deferred } from './deferred';
 import { describe } from './errors';
 import { type Logger, silentLogger } from './log';
 import {
@@ -69,13 +70,8 @@ export function runStreamProjections<DB, M extends RawStreamMessage = StreamEven
   const runners = new Map<string, { stream: string; runner: ProjectionRunner }>();
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
-  let fail: (error: unknown) => void = () => undefined;
-  let resolveDone: () => void = () => undefined;
-  const done = new Promise<void>((resolve, reject) => {
-    fail = reject;
-    resolveDone = resolve;
-  });
-  done.catch(() => undefined);
+  const finished = deferred();
+  const done = finished.promise;
 
   async function discover(): Promise<void> {
     if (stopped) return;
@@ -105,7 +101,7 @@ export function runStreamProjections<DB, M extends RawStreamMessage = StreamEven
         if (stopped) return;
         logger.fatal({ stream: name, err: describe(error) }, `${options.doing} failed`);
         await stopAll();
-        fail(error);
+        finished.reject(error);
       });
     }
   }
@@ -139,7 +135,7 @@ export function runStreamProjections<DB, M extends RawStreamMessage = StreamEven
     },
     async stop() {
       await stopAll();
-      resolveDone();
+      finished.resolve();
     },
   };
 }

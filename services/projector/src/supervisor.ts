@@ -1,6 +1,6 @@
 import { durableFor, type Projector, startProjector } from '@fundtrace/books';
 import { createDb, type Database, getActiveSchema, migrateToLatest, setActiveSchema } from '@fundtrace/db';
-import type { Logger, ProjectionLag } from '@fundtrace/eventlog';
+import { deferred, type Logger, type ProjectionLag } from '@fundtrace/eventlog';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { Kysely } from 'kysely';
@@ -56,13 +56,8 @@ export async function superviseProjector(options: SupervisorOptions): Promise<Su
   let projector: Projector = start();
   let failure: unknown;
   let stopped = false;
-  let fail: (error: unknown) => void = () => undefined;
-  let resolveDone: () => void = () => undefined;
-  const done = new Promise<void>((resolve, reject) => {
-    fail = reject;
-    resolveDone = resolve;
-  });
-  done.catch(() => undefined);
+  const finished = deferred();
+  const done = finished.promise;
 
   function start(): Projector {
     const next = startProjector({
@@ -79,7 +74,7 @@ export async function superviseProjector(options: SupervisorOptions): Promise<Su
     next.done.catch((error: unknown) => {
       if (next !== projector || stopped) return;
       failure = error;
-      fail(error);
+      finished.reject(error);
     });
     return next;
   }
@@ -132,7 +127,7 @@ export async function superviseProjector(options: SupervisorOptions): Promise<Su
       await projector.stop();
       await db.destroy();
       await admin.destroy();
-      resolveDone();
+      finished.resolve();
     },
   };
 }
