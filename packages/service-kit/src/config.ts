@@ -37,6 +37,35 @@ export function loadConfig<TSchema extends z.ZodType>(
   return deepFreeze(result.data);
 }
 
+/**
+ * {@link loadConfig} plus a value derived from the raw environment that the schema cannot check on
+ * its own (key material: a keyring, a verifier key). `derive` answers the value, or the problems it
+ * found (never echoing a secret), or `undefined` when its variables are missing (the schema reports
+ * those). Every problem of both is reported in one {@link ConfigError}.
+ */
+export function loadConfigWith<TSchema extends z.ZodType, T>(
+  schema: TSchema,
+  env: Readonly<Record<string, string | undefined>>,
+  derive: (
+    env: Readonly<Record<string, string | undefined>>,
+  ) => { value: T } | { problems: string[] } | undefined,
+): { readonly parsed: Readonly<z.output<TSchema>>; readonly derived: T } {
+  const problems: string[] = [];
+  let parsed: Readonly<z.output<TSchema>> | undefined;
+  try {
+    parsed = loadConfig(schema, env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    problems.push(...error.problems);
+  }
+  const derived = derive(env);
+  if (derived !== undefined && 'problems' in derived) problems.push(...derived.problems);
+  if (problems.length > 0 || parsed === undefined || derived === undefined || !('value' in derived)) {
+    throw new ConfigError(problems);
+  }
+  return { parsed, derived: derived.value };
+}
+
 /** pino's levels; `silent` turns logging off (benchmarks). */
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof logLevels)[number];

@@ -34,6 +34,7 @@ export {
   jwtSecretBytesMin,
   type LogLevel,
   loadConfig,
+  loadConfigWith,
   logLevel,
   logLevels,
   namespace,

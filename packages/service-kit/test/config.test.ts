@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ConfigError, commonEnv, loadConfig, port, streamWriterEnv } from '../src/index';
+import { ConfigError, commonEnv, loadConfig, loadConfigWith, port, streamWriterEnv } from '../src/index';
 
 const schema = z.object({ ...commonEnv, PORT: port(4101) });
 const secret = 'x'.repeat(32);
@@ -85,5 +85,39 @@ describe('loadConfig', () => {
   it('counts secret length in bytes, not characters', () => {
     // 11 CJK characters are 33 bytes in UTF-8.
     expect(loadConfig(schema, { JWT_SECRET: '扶贫资金扶贫资金扶贫资' }).JWT_SECRET).toHaveLength(11);
+  });
+});
+
+describe('loadConfigWith', () => {
+  const schema = z.object({ PORT: z.coerce.number().int().min(1) });
+  const derive = (raw: Readonly<Record<string, string | undefined>>) => {
+    if (raw.SECRET === undefined) return undefined;
+    return raw.SECRET.length >= 8
+      ? { value: raw.SECRET.length }
+      : { problems: ['SECRET: shorter than 8 characters'] };
+  };
+
+  it('answers the parsed environment and the derived value', () => {
+    expect(loadConfigWith(schema, { PORT: '4101', SECRET: 'abcdefgh' }, derive)).toEqual({
+      parsed: { PORT: 4101 },
+      derived: 8,
+    });
+  });
+
+  it("reports the schema's and the derivation's problems in one error, without the secret", () => {
+    try {
+      loadConfigWith(schema, { PORT: 'x', SECRET: 'hunter2' }, derive);
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      const problems = (error as ConfigError).problems;
+      expect(problems.some((p) => p.startsWith('PORT:'))).toBe(true);
+      expect(problems).toContain('SECRET: shorter than 8 characters');
+      expect((error as Error).message).not.toContain('hunter2');
+    }
+  });
+
+  it('refuses when the derived value is missing, even if the schema passed', () => {
+    expect(() => loadConfigWith(schema, { PORT: '1' }, derive)).toThrow(ConfigError);
   });
 });

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { isAdminCode } from '@fundtrace/events';
 import { NoteError, type NoteVerifier, parseVerifierKey } from '@fundtrace/merkle';
-import { ConfigError, commonEnv, loadConfig, port, streamWriterEnv } from '@fundtrace/service-kit';
+import { commonEnv, loadConfigWith, port, streamWriterEnv } from '@fundtrace/service-kit';
 import { z } from 'zod';
 
 /** Most partitions one audit-api instance writes AUDIT streams for; each keeps its findings in memory. */
@@ -94,24 +94,19 @@ export interface AuditConfig {
 export function loadAuditConfig(
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): AuditConfig {
-  const problems: string[] = [];
-  let parsed: z.output<typeof auditEnv> | undefined;
-  try {
-    parsed = loadConfig(auditEnv, env);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    problems.push(...error.problems);
-  }
-  let verifier: NoteVerifier | undefined;
-  if (env.LOG_VERIFIER_KEY !== undefined) {
-    try {
-      verifier = parseVerifierKey(env.LOG_VERIFIER_KEY.trim());
-    } catch (error) {
-      if (!(error instanceof NoteError)) throw error;
-      problems.push(`LOG_VERIFIER_KEY: ${error.message}`);
-    }
-  }
-  if (problems.length > 0 || parsed === undefined || verifier === undefined) throw new ConfigError(problems);
+  const { parsed, derived: verifier } = loadConfigWith<typeof auditEnv, NoteVerifier>(
+    auditEnv,
+    env,
+    (raw) => {
+      if (raw.LOG_VERIFIER_KEY === undefined) return undefined;
+      try {
+        return { value: parseVerifierKey(raw.LOG_VERIFIER_KEY.trim()) };
+      } catch (error) {
+        if (!(error instanceof NoteError)) throw error;
+        return { problems: [`LOG_VERIFIER_KEY: ${error.message}`] };
+      }
+    },
+  );
   const { LOG_VERIFIER_KEY, ...rest } = parsed;
   return Object.freeze({ env: Object.freeze(rest), verifier, verifierKey: LOG_VERIFIER_KEY.trim() });
 }

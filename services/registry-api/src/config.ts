@@ -1,6 +1,6 @@
 import { isAdminCode, levelOf } from '@fundtrace/events';
 import { type Keyring, KeyringConfigError, parseKeyring } from '@fundtrace/pii';
-import { ConfigError, commonEnv, loadConfig, port, streamWriterEnv } from '@fundtrace/service-kit';
+import { commonEnv, loadConfigWith, port, streamWriterEnv } from '@fundtrace/service-kit';
 import { z } from 'zod';
 
 /**
@@ -59,28 +59,27 @@ export interface RegistryConfig {
 export function loadRegistryConfig(
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): RegistryConfig {
-  const problems: string[] = [];
-  let parsed: z.output<typeof registryEnv> | undefined;
-  try {
-    parsed = loadConfig(registryEnv, env);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    problems.push(...error.problems);
-  }
-  let keyring: Keyring | undefined;
-  if (env.PII_KEYS !== undefined && env.PII_ACTIVE_KEY !== undefined && env.PII_HMAC_KEY !== undefined) {
-    try {
-      keyring = parseKeyring({
-        keys: env.PII_KEYS,
-        activeKeyId: env.PII_ACTIVE_KEY,
-        hmacKey: env.PII_HMAC_KEY,
-      });
-    } catch (error) {
-      if (!(error instanceof KeyringConfigError)) throw error;
-      problems.push(...error.problems);
-    }
-  }
-  if (problems.length > 0 || parsed === undefined || keyring === undefined) throw new ConfigError(problems);
+  const { parsed, derived: keyring } = loadConfigWith<typeof registryEnv, Keyring>(
+    registryEnv,
+    env,
+    (raw) => {
+      if (raw.PII_KEYS === undefined || raw.PII_ACTIVE_KEY === undefined || raw.PII_HMAC_KEY === undefined) {
+        return undefined;
+      }
+      try {
+        return {
+          value: parseKeyring({
+            keys: raw.PII_KEYS,
+            activeKeyId: raw.PII_ACTIVE_KEY,
+            hmacKey: raw.PII_HMAC_KEY,
+          }),
+        };
+      } catch (error) {
+        if (!(error instanceof KeyringConfigError)) throw error;
+        return { problems: [...error.problems] };
+      }
+    },
+  );
   const { PII_KEYS: _k, PII_ACTIVE_KEY: _a, PII_HMAC_KEY: _h, ...rest } = parsed;
   return Object.freeze({ env: Object.freeze(rest), keyring });
 }
