@@ -20,7 +20,7 @@ import {
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { $ZodType, safeParse, toJSONSchema } from 'zod/v4/core';
-import { authenticator, hooksRequireToken, markRequiresToken } from './auth';
+import { authenticator, hooksRequireToken, markRequiresToken, type TokenCacheOptions } from './auth';
 import type { LogLevel } from './config';
 import {
   type ErrorResponse,
@@ -72,8 +72,12 @@ export interface AppOptions {
   /** A ready logger; default: {@link createLogger} at `logLevel`. */
   logger?: Logger;
   logLevel?: LogLevel;
-  /** `{ secret }` enables bearer tokens (`app.authenticate`, `requireRole`); `false` for public-only services. */
-  auth: { secret: string } | false;
+  /**
+   * `{ secret }` enables bearer tokens (`app.authenticate`, `requireRole`); `false` for public-only
+   * services. Verified tokens are remembered for a minute (`tokenCache`, decision 0044); `false`
+   * verifies every request's signature.
+   */
+  auth: { secret: string; tokenCache?: TokenCacheOptions | false } | false;
   bodyLimitBytes?: number;
 }
 
@@ -368,7 +372,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   app.decorate('shuttingDown', false);
   app.decorateRequest('user', null);
   if (options.auth) {
-    app.decorate('authenticate', authenticator(options.auth.secret));
+    app.decorate('authenticate', authenticator(options.auth.secret, options.auth.tokenCache));
   } else {
     // Marked too, so a route using it is refused at startup; only a direct call could reach the throw.
     app.decorate(

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import { z } from 'zod';
@@ -106,7 +107,106 @@ export async function verifyToken(secret: string, token: string, now: Date = new
   }
   const claims = tokenClaimsSchema.safeParse(payload);
   if (!claims.success) throw unauthenticated('The token claims are not valid', 'invalid_token');
-  return { ...claims.data, exp: payload.exp as number };
+  // Frozen: a remembered user is shared by every request that carries the same token.
+  Object.freeze(claims.data.partitions);
+  return Object.freeze({ ...claims.data, exp: payload.exp as number });
+}
+
+/**
+ * Verified tokens one verifier remembers. A service sees a few hundred staff, each with one token a
+ * working day; 10,000 entries of ~300 bytes stay under 4 MiB, and only a token that verified can
+ * enter, so nobody can fill the cache without the secret.
+ */
+export const verifiedTokensMax = 10_000;
+
+/**
+ * How long a verified token is trusted without checking its signature again. Short, so that a
+ * verifier whose secret changes (or a keyring that drops a key) stops honouring old tokens within a
+ * minute even if the cache were not cleared; long enough that a session's requests hit it.
+ */
+export const verifiedTokenTtlMs = 60_000;
+
+export interface TokenCacheOptions {
+  /** Bound on remembered tokens; the least recently used goes first. Default {@link verifiedTokensMax}. */
+  entriesMax?: number;
+  /** Default {@link verifiedTokenTtlMs}. */
+  ttlMs?: number;
+}
+
+interface VerifiedToken {
+  user: AuthUser;
+  /** When it was verified (ms): a clock that went back re-verifies. */
+  verifiedAtMs: number;
+  /** First instant (ms) it is no longer trusted: the earlier of the TTL and the token's expiry. */
+  untilMs: number;
+}
+
+/**
+ * Verifies bearer tokens for one secret and remembers the ones that verified (decision 0044):
+ * an HS256 check through WebCrypto costs a key import and an HMAC per request, several per cent of
+ * a writer's CPU, while a session sends the same token hundreds of times.
+ *
+ * The cache is keyed by the SHA-256 of the exact token string (no bearer credential is kept in
+ * memory), bound to this verifier's secret (a verifier for another secret never sees these
+ * entries; {@link clear} forgets them all), bounded ({@link TokenCacheOptions.entriesMax}, least
+ * recently used evicted), and an entry expires at the earlier of its TTL and the instant the slow
+ * path would call the token expired (`exp` plus the clock tolerance). A token that fails
+ * verification is never remembered; a remembered one past its time takes the slow path, which
+ * refuses it with the same 401 as before.
+ */
+export class TokenVerifier {
+  readonly #secret: string;
+  readonly #entriesMax: number;
+  readonly #ttlMs: number;
+  /** Insertion order is recency order: a hit is deleted and set again. */
+  readonly #entries = new Map<string, VerifiedToken>();
+
+  constructor(secret: string, options: TokenCacheOptions = {}) {
+    secretKey(secret); // fail at startup, not on the first request
+    this.#secret = secret;
+    this.#entriesMax = options.entriesMax ?? verifiedTokensMax;
+    this.#ttlMs = options.ttlMs ?? verifiedTokenTtlMs;
+    if (!Number.isInteger(this.#entriesMax) || this.#entriesMax < 0)
+      throw new Error(`Token cache entriesMax must be a non-negative integer, got ${this.#entriesMax}`);
+    if (!Number.isFinite(this.#ttlMs) || this.#ttlMs < 0)
+      throw new Error(`Token cache ttlMs must be a non-negative number, got ${this.#ttlMs}`);
+  }
+
+  /** Remembered tokens (tests, metrics). */
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /** Forgets every remembered token: the next request of each verifies its signature again. */
+  clear(): void {
+    this.#entries.clear();
+  }
+
+  /** As {@link verifyToken}, answered from the cache when this exact token verified recently. */
+  async verify(token: string, now: Date = new Date()): Promise<AuthUser> {
+    const nowMs = now.getTime();
+    const key = createHash('sha256').update(token).digest('base64');
+    const hit = this.#entries.get(key);
+    if (hit !== undefined) {
+      this.#entries.delete(key);
+      if (nowMs >= hit.verifiedAtMs && nowMs < hit.untilMs) {
+        this.#entries.set(key, hit);
+        return hit.user;
+      }
+    }
+    const user = await verifyToken(this.#secret, token, now);
+    if (this.#entriesMax > 0 && this.#ttlMs > 0) {
+      // jose refuses when exp <= floor(now / 1000) - tolerance, i.e. from (exp + tolerance) s on.
+      const expiredFromMs = (user.exp + clockToleranceSeconds) * 1000;
+      const untilMs = Math.min(nowMs + this.#ttlMs, expiredFromMs);
+      this.#entries.set(key, { user, verifiedAtMs: nowMs, untilMs });
+      if (this.#entries.size > this.#entriesMax) {
+        const oldest = this.#entries.keys().next().value as string;
+        this.#entries.delete(oldest);
+      }
+    }
+    return user;
+  }
 }
 
 /** Tokens are a few hundred bytes; a header far beyond that is garbage or an attack. */
@@ -140,14 +240,17 @@ export function markRequiresToken<T extends object>(hook: T): T {
   return hook;
 }
 
-/** Builds the `app.authenticate` hook for one secret: sets `request.user` or throws a 401. */
-export function authenticator(secret: string) {
-  secretKey(secret); // fail at startup, not on the first request
+/**
+ * Builds the `app.authenticate` hook for one secret: sets `request.user` or throws a 401. Verified
+ * tokens are remembered ({@link TokenVerifier}) unless `tokenCache` is `false`.
+ */
+export function authenticator(secret: string, tokenCache: TokenCacheOptions | false = {}) {
+  const verifier = new TokenVerifier(secret, tokenCache === false ? { entriesMax: 0 } : tokenCache);
   return markRequiresToken(async function authenticate(
     request: FastifyRequest,
     _reply: FastifyReply,
   ): Promise<void> {
-    request.user = await verifyToken(secret, bearerToken(request));
+    request.user = await verifier.verify(bearerToken(request));
   });
 }
 

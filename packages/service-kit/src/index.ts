@@ -17,12 +17,16 @@ export {
   requireRole,
   roles,
   signToken,
+  type TokenCacheOptions,
   type TokenClaims,
+  TokenVerifier,
   tokenAudience,
   tokenClaimsSchema,
   tokenIssuer,
   tokenPartitionsMax,
   tokenTtlSecondsMax,
+  verifiedTokensMax,
+  verifiedTokenTtlMs,
   verifyToken,
 } from './auth';
 export {
