@@ -61,8 +61,8 @@ export function useBooks(infra: TestInfra): ApiInfra {
 }
 
 /**
- * registry-api on the machine's NATS under the test file's namespace, with its key store in the
- * test file's database, logging into memory.
+ * registry-api on the machine's NATS (or `env.NATS_URL`: a private server) under the test file's
+ * namespace, with its key store in the test file's database, logging into memory.
  */
 export async function startApi(
   infra: ApiInfra,
@@ -74,7 +74,7 @@ export async function startApi(
     ...env,
     DATABASE_URL: infra.databaseUrl,
     JWT_SECRET: jwtSecret,
-    NATS_URL: process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
+    NATS_URL: env.NATS_URL ?? process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
     FUNDTRACE_NAMESPACE: ns,
     REGISTRY_PARTITIONS: partitions,
     LOG_LEVEL: 'debug',

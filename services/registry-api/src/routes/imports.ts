@@ -26,6 +26,9 @@ export function importRoutes(app: App, counties: Counties): void {
     {
       onRequest: canWrite,
       bodyLimit: importBodyBytesMax,
+      // A dry run decides against the county's state in memory and appends nothing: it answers
+      // while NATS is away; a real import is refused then (503 nats_unavailable), after validation.
+      config: { natsOptional: (request) => (request.body as z.output<typeof importBody>).dryRun },
       schema: {
         summary: 'Import households from roster rows: all rows are checked, any bad row rejects the file',
         tags: ['imports'],
