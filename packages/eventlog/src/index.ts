@@ -12,6 +12,7 @@ export {
   type AppendResult,
   append,
   appendBatch,
+  connectionOf,
   jetStreamCodes,
   noStreamCode,
   type OutgoingMessage,
