@@ -91,6 +91,7 @@ export {
   type UnitReached,
 } from './trace-down';
 export {
+  householdTraceQuery,
   lineageDepthMax,
   type PaymentTrace,
   type TraceHop,

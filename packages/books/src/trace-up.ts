@@ -1,5 +1,5 @@
 import type { Database } from '@fundtrace/db';
-import { type Kysely, type Selectable, sql } from 'kysely';
+import { type Kysely, type RawBuilder, type Selectable, sql } from 'kysely';
 
 /**
  * Longest lineage followed: central → province → city → county is four partitions, and within a
@@ -244,15 +244,16 @@ export async function tracePaymentUp(
   return trace ?? null;
 }
 
-/** Traces every payment to a household (returned and reversed ones included), in instruction order. */
-export async function traceHouseholdUp(
-  db: Kysely<Database>,
-  partition: string,
-  householdId: string,
-): Promise<PaymentTrace[]> {
-  // One round trip: the household's payments (by index) and trace_payments_up over their ids,
-  // whose plan is cached per connection. Payment columns come prefixed (the hops have their own).
-  const { rows } = await sql<HopRow & { [K in keyof PaymentHead as `pay_${K}`]: PaymentHead[K] }>`
+/** A hop row of the household trace, with the payment's own columns prefixed `pay_`. */
+type HouseholdRow = HopRow & { [K in keyof PaymentHead as `pay_${K}`]: PaymentHead[K] };
+
+/**
+ * The household trace as one statement (what `traceHouseholdUp` runs; benchmarks EXPLAIN it):
+ * the household's payments (by index) and trace_payments_up over their ids, whose plan is cached
+ * per connection. Payment columns come prefixed (the hops have their own).
+ */
+export function householdTraceQuery(partition: string, householdId: string): RawBuilder<HouseholdRow> {
+  return sql<HouseholdRow>`
     with pay as (
       select * from payments where partition = ${partition} and household_id = ${householdId}
       order by instructed_seq limit ${tracePaymentsMax + 1}
@@ -264,7 +265,16 @@ export async function traceHouseholdUp(
     from pay
     left join trace_payments_up(${partition}, (select array_agg(payment_id) from pay), ${lineageDepthMax}) h
       on h.payment_id = pay.payment_id
-    order by pay.instructed_seq, h.payment_id, h.depth, h.partition, h.tranche_id, h.child_id`.execute(db);
+    order by pay.instructed_seq, h.payment_id, h.depth, h.partition, h.tranche_id, h.child_id`;
+}
+
+/** Traces every payment to a household (returned and reversed ones included), in instruction order. */
+export async function traceHouseholdUp(
+  db: Kysely<Database>,
+  partition: string,
+  householdId: string,
+): Promise<PaymentTrace[]> {
+  const { rows } = await householdTraceQuery(partition, householdId).execute(db);
   const payments = new Map<string, PaymentHead>();
   for (const row of rows) {
     if (payments.has(row.pay_payment_id)) continue;
