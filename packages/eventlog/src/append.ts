@@ -432,11 +432,16 @@ async function sendBatch(
   // messages. A duplicate there would mean a previous attempt stored a later message
   // whose id outlived its predecessor's in the duplicate window (a retry at the very
   // edge of the window); either way the caller's picture would be wrong, so it is an
-  // invariant error naming the stray sequences.
+  // invariant error naming the stray sequences. Except after a lost race: the writer
+  // that won may have stored the very same messages (two instances given the same
+  // command by a retrying client), and the loser catches up and finds them there.
   const later = await Promise.all(pending.slice(stop.index + 1, sent));
   if (stop.outcome.kind === 'failed') {
+    const lostRace = stop.outcome.error instanceof AppendConflictError;
     const strays = later.flatMap((outcome, offset) =>
-      outcome.kind === 'stored' ? [`index ${stop.index + 1 + offset} at ${outcome.seq}`] : [],
+      outcome.kind === 'stored' && !(lostRace && outcome.duplicate)
+        ? [`index ${stop.index + 1 + offset} at ${outcome.seq}`]
+        : [],
     );
     if (strays.length > 0) {
       throw new EventlogInvariantError(

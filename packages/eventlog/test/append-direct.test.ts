@@ -123,6 +123,29 @@ describe('appendBatch over the connection (direct publishes)', () => {
     expect(await lastSequence(infra.jsm, name)).toBe(k + 1);
   });
 
+  it('a lost race whose winner stored the same later messages (one command sent to two writers): cut short, not an invariant error', async () => {
+    for (const connection of [{}, { connection: infra.nc }]) {
+      const { name, subject } = await freshStream();
+      const messages = messagesFor(subject, 'same', 4);
+      // The other writer stored the same command's events 1..3 first (after its own 0).
+      await appendBatch(infra.js, {
+        stream: name,
+        messages: [messagesFor(subject, 'other', 1)[0]!, ...messages.slice(1)],
+        expectedLastSeq: 0,
+      });
+      const error = await appendBatch(infra.js, {
+        stream: name,
+        messages,
+        expectedLastSeq: 0,
+        ...connection,
+      }).catch((e) => e);
+      expect(error).toBeInstanceOf(BatchCutShortError);
+      expect(error.firstFailedIndex).toBe(0);
+      expect(error.cause).toBeInstanceOf(AppendConflictError);
+      expect(await lastSequence(infra.jsm, name)).toBe(4);
+    }
+  });
+
   it('a subject no stream captures: refused at index 0, as js.publish reports "no responders"', async () => {
     const messages = messagesFor((i) => `${infra.ns}.nowhere.${i}`, 'lost', 3);
     const direct = await appendBatch(infra.js, {

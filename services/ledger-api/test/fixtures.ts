@@ -7,7 +7,8 @@ import {
 } from '@fundtrace/eventlog';
 import { encodeEvent, messageId, newEventId, streamName, subjectFor, utcTimestamp } from '@fundtrace/events';
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
-import { LedgerWriter } from '../src/writer/writer';
+import type { LedgerCommand } from '../src/ledger/commands';
+import { LedgerWriter, type WriterOptions } from '../src/writer/writer';
 import { reference } from './support';
 
 /** The writers' clock in integration tests: 2024-06-15 12:00 Beijing, after the fixtures' notice periods. */
@@ -15,13 +16,85 @@ export const testNowMs = Date.parse('2024-06-15T04:00:00Z');
 
 export const financeActor = { userId: 'clerk-1', role: 'finance' as const, org: '内乡县财政局' };
 
+/**
+ * Opens POOL, receives `amountFen` from outside into it and publishes notice N1 (低保, June 2024),
+ * one command each: what a payment test needs first.
+ */
+export async function fundPool(
+  writer: LedgerWriter,
+  amountFen: bigint,
+  purpose = 'social_assistance',
+  fundSource: 'county' | 'city' = 'county',
+): Promise<void> {
+  const run = async (command: LedgerCommand, commandId: string) => {
+    const outcome = await writer.execute({ commandId, actor: financeActor, command });
+    if (!outcome.ok) throw new Error(`${commandId} refused ${outcome.code}: ${outcome.message}`);
+  };
+  await run({ type: 'OpenAccount', data: { accountId: 'POOL', kind: 'pool', name: '专户' } }, 'pool-open');
+  await run(
+    {
+      type: 'ReceiveAllocation',
+      data: {
+        receiptId: 'R1',
+        accountId: 'POOL',
+        amountFen,
+        origin: {
+          kind: 'external',
+          payer: '县财政',
+          documentNumber: '内财〔2024〕1号',
+          fundSource,
+          purpose,
+          fiscalYear: 2024,
+        },
+      },
+    },
+    'pool-receipt',
+  );
+  await run(
+    {
+      type: 'PublishNotice',
+      data: {
+        noticeId: 'N1',
+        kind: 'programme',
+        title: '2024年6月低保公示',
+        stage: 'approval',
+        programmeCode: 'dibao_class1',
+        period: '2024-06',
+        subjectId: null,
+        startsOn: '2024-06-01',
+        endsOn: '2024-06-07',
+      },
+    },
+    'pool-notice',
+  );
+}
+
+/** A 低保 payment of June 2024 from POOL under notice N1. */
+export function pay(paymentId: string, householdId: string, amountFen: bigint): LedgerCommand {
+  return {
+    type: 'InstructPayment',
+    data: {
+      paymentId,
+      householdId,
+      programmeCode: 'dibao_class1',
+      period: '2024-06',
+      quantity: 1,
+      amountFen,
+      accountId: 'POOL',
+      noticeId: 'N1',
+      acceptanceRef: null,
+    },
+  };
+}
+
 export async function startWriter(
   js: JetStreamClient,
   jsm: JetStreamManager,
   ns: string,
   partition: string,
   now: () => number = () => testNowMs,
-  appendChunkEvents?: number,
+  /** More writer options: small append chunks, a connection that fails on cue, group commit off. */
+  extra: Partial<WriterOptions> = {},
 ): Promise<LedgerWriter> {
   await ensurePartitionStreams(jsm, { partition, ns, contexts: ['ledger', 'registry'] });
   const writer = new LedgerWriter({
@@ -32,7 +105,7 @@ export async function startWriter(
     reference,
     logger: silentLogger(),
     now,
-    ...(appendChunkEvents ? { appendChunkEvents } : {}),
+    ...extra,
   });
   await writer.start();
   return writer;

@@ -127,16 +127,19 @@ describe('a notice with a large list', () => {
     const households = Array.from({ length: 2 * ledger.noticeLinesPerEventMax + 1 }, (_, i) => `HK${i + 1}`);
     // A writer whose connection dies after the notice and its first part are stored (chunks of 2).
     let published = 0;
-    const dying = new Proxy(infra.js, {
+    const dying = new Proxy(infra.nc, {
       get(target, key, receiver) {
         if (key !== 'publish') return Reflect.get(target, key, receiver);
-        return (...args: Parameters<typeof infra.js.publish>) => {
+        return (...args: Parameters<typeof infra.nc.publish>) => {
           if (++published > 2) throw new Error('process killed');
           return target.publish(...args);
         };
       },
     });
-    const first = await startWriter(dying, infra.jsm, infra.ns, county2, undefined, 2);
+    const first = await startWriter(infra.js, infra.jsm, infra.ns, county2, undefined, {
+      appendChunkEvents: 2,
+      nc: dying,
+    });
     await registerHouseholds(infra.js, infra.jsm, infra.ns, county2, households);
     const publish = listNotice('N-KILLED', households);
     const request = { commandId: 'publish-killed', actor: financeActor, command: publish };

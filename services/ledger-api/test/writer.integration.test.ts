@@ -7,7 +7,7 @@ import {
   type LedgerWriter,
   PartitionBusyError,
 } from '../src/writer/writer';
-import { financeActor, registerHouseholds, startWriter } from './fixtures';
+import { financeActor, fundPool, pay, registerHouseholds, startWriter } from './fixtures';
 import { yuan } from './support';
 
 /**
@@ -26,74 +26,6 @@ function request(command: LedgerCommand, commandId = `cmd-${++counter}`): Comman
 function ok(outcome: CommandOutcome) {
   if (!outcome.ok) throw new Error(`refused ${outcome.code}: ${outcome.message}`);
   return outcome.result;
-}
-
-async function fundPool(
-  writer: LedgerWriter,
-  amountFen: bigint,
-  purpose = 'social_assistance',
-  fundSource: 'county' | 'city' = 'county',
-): Promise<void> {
-  ok(
-    await writer.execute(
-      request({ type: 'OpenAccount', data: { accountId: 'POOL', kind: 'pool', name: '专户' } }),
-    ),
-  );
-  ok(
-    await writer.execute(
-      request({
-        type: 'ReceiveAllocation',
-        data: {
-          receiptId: 'R1',
-          accountId: 'POOL',
-          amountFen,
-          origin: {
-            kind: 'external',
-            payer: '县财政',
-            documentNumber: '内财〔2024〕1号',
-            fundSource,
-            purpose,
-            fiscalYear: 2024,
-          },
-        },
-      }),
-    ),
-  );
-  ok(
-    await writer.execute(
-      request({
-        type: 'PublishNotice',
-        data: {
-          noticeId: 'N1',
-          kind: 'programme',
-          title: '2024年6月低保公示',
-          stage: 'approval',
-          programmeCode: 'dibao_class1',
-          period: '2024-06',
-          subjectId: null,
-          startsOn: '2024-06-01',
-          endsOn: '2024-06-07',
-        },
-      }),
-    ),
-  );
-}
-
-function pay(paymentId: string, householdId: string, amountFen: bigint): LedgerCommand {
-  return {
-    type: 'InstructPayment',
-    data: {
-      paymentId,
-      householdId,
-      programmeCode: 'dibao_class1',
-      period: '2024-06',
-      quantity: 1,
-      amountFen,
-      accountId: 'POOL',
-      noticeId: 'N1',
-      acceptanceRef: null,
-    },
-  };
 }
 
 describe('LedgerWriter on real NATS', () => {
@@ -193,7 +125,7 @@ describe('LedgerWriter on real NATS', () => {
     const { js, jsm, ns } = infra;
     const partition = '411328';
     // Chunks of 300 events: the 1,001 events of this roster go out in four overlapping bursts.
-    const writer = await startWriter(js, jsm, ns, partition, undefined, 300);
+    const writer = await startWriter(js, jsm, ns, partition, undefined, { appendChunkEvents: 300 });
     await fundPool(writer, yuan(1_000_000));
     const rows = 1_000;
     const households = Array.from({ length: rows }, (_, i) => `H${i}`);

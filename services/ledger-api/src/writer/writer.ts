@@ -1,11 +1,10 @@
 import {
   AppendConflictError,
-  AppendOutcomeUnknownError,
-  append,
   appendBatch,
   BatchCutShortError,
   BatchOutcomeUnknownError,
   commandHashOfCanonicalData,
+  connectionOf,
   eventIdFor,
   firstEventMatches,
   type Logger,
@@ -26,6 +25,7 @@ import {
   utcTimestamp,
 } from '@fundtrace/events';
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/nats-core';
 import { type CommandType, commandSchemas, type LedgerCommand } from '../ledger/commands';
 import { type DecideContext, type Decision, decide, decideRosterRemainder } from '../ledger/decide';
 import { evolve, type LedgerEventInput } from '../ledger/evolve';
@@ -72,6 +72,19 @@ export const firstChunkEvents = 5_000;
 
 /** Events encoded between yields to the event loop, so acks keep flowing while a chunk is encoded. */
 const encodeSliceEvents = 250;
+
+/**
+ * Most commands decided and appended as one group (group commit, decision 0036): the commands that
+ * arrived while the previous append was in flight. Bounded so one group's answers are not held back
+ * behind thousands of others.
+ */
+export const groupCommandsMax = 512;
+
+/**
+ * After a group lost an append race, commands run one at a time for this long: another instance is
+ * writing the partition, and a group that loses a race costs a rebuild of the state (decision 0036).
+ */
+export const contendedSoloMs = 2_000;
 
 /** Beijing has no daylight saving: business dates are UTC+8 all year. */
 const beijingOffsetMs = 8 * 60 * 60 * 1000;
@@ -136,6 +149,64 @@ export interface WriterOptions {
   readonly appendChunkEvents?: number;
   /** Called after events are stored (e.g. to ask the log-keeper for a checkpoint when a notice is published). */
   readonly afterAppend?: (events: readonly AppendedEvent[]) => void;
+  /**
+   * The connection under `js`, for appends as plain publishes with one ack subscription per burst
+   * (decision 0035); default: the one `js` publishes on.
+   */
+  readonly nc?: NatsConnection;
+  /** Group commit (decision 0036); default true. Off: every command is decided and appended alone. */
+  readonly groupCommit?: boolean;
+}
+
+/** A command waiting in the writer's queue, with how many append races it has lost so far. */
+interface CommandTask {
+  readonly kind: 'command';
+  readonly request: CommandRequest;
+  readonly resolve: (outcome: CommandOutcome) => void;
+  readonly reject: (error: unknown) => void;
+  racesLost: number;
+}
+
+interface ReadTask {
+  readonly kind: 'read';
+  readonly run: () => void;
+}
+
+/**
+ * Some of a burst's messages came back as duplicates stored at other sequences: another instance
+ * appended the same command (a client sent it to both). The first `own` are ours; none is applied.
+ */
+class StoredElsewhere extends Error {
+  override readonly name = 'StoredElsewhere';
+  constructor(readonly own: number) {
+    super(`${own} messages stored where expected, the next one stored by another instance`);
+  }
+}
+
+/** How many of `seqs` (the sequences a burst's messages were stored at) follow `base` one by one. */
+function ownPrefix(seqs: readonly number[], base: number): number {
+  let n = 0;
+  while (n < seqs.length && seqs[n] === base + n + 1) n++;
+  return n;
+}
+
+/** Commands whose events are many or stored in parts (resumable): never grouped. */
+function groupable(request: CommandRequest): boolean {
+  const { type } = request.command;
+  return (
+    request.dryRun !== true &&
+    type !== 'SubmitRoster' &&
+    type !== 'PublishNotice' &&
+    type !== 'CloseFiscalYear'
+  );
+}
+
+function needsRegistry(command: LedgerCommand): boolean {
+  return (
+    command.type === 'InstructPayment' ||
+    command.type === 'SubmitRoster' ||
+    (command.type === 'PublishNotice' && (command.data.lines?.length ?? 0) > 0)
+  );
 }
 
 const versions = new Map<string, number>(ledgerEvents.map((d) => [d.type, d.version]));
@@ -146,26 +217,59 @@ const versions = new Map<string, number>(ledgerEvents.map((d) => [d.type, d.vers
  * expected last sequence (pipelined for rosters), conflicts resolved by
  * catching up and deciding again.
  */
+/** What the writer did, for benchmarks and tests (counts since start). */
+export interface WriterStats {
+  /** Groups of several commands appended as one burst, and the commands in them. */
+  groups: number;
+  groupedCommands: number;
+  /** Commands decided without asking the stream for its end (the state ended at our own append). */
+  streamInfoSkipped: number;
+  /** State rebuilt from the stream after a group's append failed. */
+  rebuilds: number;
+}
+
 export class LedgerWriter {
-  readonly state: LedgerState;
   readonly stream: string;
   readonly registry: RegistryTail;
+  readonly stats: WriterStats = { groups: 0, groupedCommands: 0, streamInfoSkipped: 0, rebuilds: 0 };
+  private current: LedgerState;
   private readonly commands = new Map<string, CommandRecord>();
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly tasks: Array<CommandTask | ReadTask> = [];
+  private draining: Promise<void> | undefined;
+  /** The next command runs alone: it could not join the group before it. */
+  private soloNext = false;
+  /** Until then (writer clock) commands run one at a time: another instance is appending. */
+  private contendedUntil = 0;
+  /** The state holds events of a group whose append failed: rebuild it before anything else. */
+  private stale = false;
+  /**
+   * The stream sequence of this instance's last acknowledged append. While the state ends there,
+   * nothing is known to follow it, so a command is decided without asking the stream for its end
+   * (a STREAM.INFO round trip): a foreign append after it makes our append fail its expected last
+   * sequence, and the command is decided again after a catch-up.
+   */
+  private ownTail = -1;
+  private readonly nc: NatsConnection | undefined;
   private readonly now: () => number;
   /** The batch encoder of the command being appended (one per command and recording instant). */
   private encoder: { request: CommandRequest; nowMs: number; encoder: EventBatchEncoder } | undefined;
 
   constructor(private readonly options: WriterOptions) {
-    this.state = initialState(options.partition);
+    this.current = initialState(options.partition);
     this.stream = streamName('ledger', options.partition, options.ns);
     this.now = options.now ?? Date.now;
+    this.nc = options.nc ?? connectionOf(options.js);
     this.registry = new RegistryTail(
       options.js,
       options.jsm,
       streamName('registry', options.partition, options.ns),
       options.logger,
     );
+  }
+
+  /** The partition's state as of the last command (read it through `read` while commands run). */
+  get state(): LedgerState {
+    return this.current;
   }
 
   /** Rebuilds the state from the stream and starts tailing the registry. */
@@ -175,7 +279,7 @@ export class LedgerWriter {
     const registryReady = this.registry.start();
     registryReady.catch(() => undefined); // awaited below; a failing ledger read must not leave it unhandled
     try {
-      await this.catchUp();
+      await this.catchUp(true);
     } catch (error) {
       await this.registry.stop();
       throw error;
@@ -194,28 +298,100 @@ export class LedgerWriter {
   }
 
   async stop(): Promise<void> {
-    await this.queue.catch(() => undefined);
+    await this.draining;
     await this.registry.stop();
   }
 
-  /** Commands run one at a time: each is decided against the state the previous one left. */
+  /**
+   * Commands are decided in arrival order, each against the state the previous one left. Those
+   * that arrive while an append is in flight are decided together and appended as one burst
+   * (group commit, decision 0036); each still gets its own answer.
+   */
   execute(request: CommandRequest): Promise<CommandOutcome> {
-    const run = this.queue.then(() => this.executeNow(request));
-    this.queue = run.catch(() => undefined);
-    return run;
+    return new Promise<CommandOutcome>((resolve, reject) => {
+      this.tasks.push({ kind: 'command', request, resolve, reject, racesLost: 0 });
+      this.kick();
+    });
   }
 
   /** Runs `read` against the state between commands, never in the middle of one. */
   read<T>(read: (state: LedgerState) => T): Promise<T> {
-    const run = this.queue.then(() => read(this.state));
-    this.queue = run.catch(() => undefined);
-    return run;
+    return new Promise<T>((resolve, reject) => {
+      this.tasks.push({
+        kind: 'read',
+        run: () => {
+          try {
+            resolve(read(this.state));
+          } catch (error) {
+            reject(error);
+          }
+        },
+      });
+      this.kick();
+    });
   }
 
-  /** Applies every event appended after the state's sequence (by any instance). */
-  async catchUp(): Promise<void> {
+  private kick(): void {
+    if (this.draining !== undefined) return;
+    this.draining = this.drain().finally(() => {
+      this.draining = undefined;
+      if (this.tasks.length > 0) this.kick();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    while (this.tasks.length > 0) {
+      const head = this.tasks[0]!;
+      if (head.kind === 'read') {
+        this.tasks.shift();
+        head.run();
+        continue;
+      }
+      let group = 0;
+      while (
+        group < this.tasks.length &&
+        group < groupCommandsMax &&
+        this.tasks[group]!.kind === 'command' &&
+        groupable((this.tasks[group] as CommandTask).request)
+      )
+        group++;
+      const solo =
+        group < 2 || this.soloNext || this.options.groupCommit === false || this.now() < this.contendedUntil;
+      this.soloNext = false;
+      if (solo) {
+        this.tasks.shift();
+        try {
+          await this.rebuildIfStale();
+          head.resolve(await this.executeNow(head.request));
+        } catch (error) {
+          head.reject(error);
+        }
+        continue;
+      }
+      const tasks = this.tasks.splice(0, group) as CommandTask[];
+      try {
+        await this.executeGroup(tasks);
+      } catch (error) {
+        // A broken invariant in the middle of a group: nothing of it can be trusted. (Settled
+        // promises ignore a second answer.)
+        this.stale = true;
+        for (const task of tasks) task.reject(error);
+      }
+    }
+  }
+
+  /**
+   * Applies every event appended after the state's sequence (by any instance). Without `fresh`,
+   * skipped while the state ends at this instance's own last append (see `ownTail`); returns
+   * whether it was skipped, so that a refusal decided on that state can be decided again fresh.
+   */
+  async catchUp(fresh = true): Promise<boolean> {
+    if (!fresh && this.ownTail === this.state.seq) {
+      this.stats.streamInfoSkipped += 1;
+      return true;
+    }
     const last = await lastSequence(this.options.jsm, this.stream);
-    if (last <= this.state.seq) return;
+    if (last <= this.state.seq) return false;
     for await (const m of readStreamRaw(this.options.js, {
       stream: this.stream,
       fromSeq: this.state.seq + 1,
@@ -230,6 +406,189 @@ export class LedgerWriter {
       invariant(parsed, `${this.stream} message ${m.seq} has no <commandId>:<index> message id`);
       this.remember(parsed.commandId, parsed.index, id, m.seq);
     }
+    return false;
+  }
+
+  /** After a failed group append the state holds events that are not in the stream: read it again. */
+  private async rebuildIfStale(): Promise<void> {
+    if (!this.stale) return;
+    this.current = initialState(this.options.partition);
+    this.commands.clear();
+    this.ownTail = -1;
+    await this.catchUp(true);
+    this.stale = false;
+    this.stats.rebuilds += 1;
+    this.options.logger.info(
+      { stream: this.stream, seq: this.state.seq },
+      'ledger state rebuilt after a failed group',
+    );
+  }
+
+  /**
+   * Group commit: the queued commands `tasks` (each of one event, none a dry run) are
+   * decided in order, each against the state the previous ones left (applied before their
+   * append is acknowledged), and their events appended as one pipelined burst. A command that
+   * cannot join (it makes several events, or it is refused on a state that was not read fresh
+   * from the stream) ends the group and runs alone next. When the burst is cut short, the
+   * commands whose events were stored are answered; the state is rebuilt and the others are
+   * decided again, as a lost race of a single command is.
+   */
+  private async executeGroup(tasks: readonly CommandTask[]): Promise<void> {
+    let skipped: boolean;
+    try {
+      await this.rebuildIfStale();
+      skipped = await this.catchUp(false);
+    } catch (error) {
+      // Nothing decided yet: every command of the group gets the error, as each would alone.
+      for (const task of tasks) task.reject(error);
+      return;
+    }
+    const base = this.state.seq;
+    const nowMs = this.now();
+    /** What each decided task will be answered, once the burst's outcome is known; `at` = events before it. */
+    const decided: Array<{ task: CommandTask; at: number; appended: boolean; answer: () => CommandOutcome }> =
+      [];
+    const messages: Array<OutgoingMessage & { eventId: string }> = [];
+    const events: LedgerEventInput[] = [];
+    let registryChecked = false;
+    let registryError: unknown;
+    for (const task of tasks) {
+      const { request } = task;
+      const { command, commandId } = request;
+      const hash = this.commandHash(request);
+      const known = this.commands.get(commandId);
+      if (known !== undefined) {
+        decided.push({
+          task,
+          at: events.length,
+          appended: false,
+          answer: () => this.repeat(commandId, known, hash),
+        });
+        continue;
+      }
+      if (needsRegistry(command) && !registryChecked) {
+        registryChecked = true;
+        registryError = await this.registry.catchUp().then(
+          () => undefined,
+          (error: unknown) =>
+            new RegistryBehindError(`household facts unavailable: ${(error as Error).message}`),
+        );
+      }
+      if (needsRegistry(command) && registryError !== undefined) {
+        if (decided.length === 0 && events.length === 0) this.soloNext = true;
+        break; // alone, it gets the error (or a tail that caught up meanwhile)
+      }
+      let ctx: DecideContext;
+      try {
+        ctx = await this.context(command);
+      } catch {
+        if (decided.length === 0) this.soloNext = true;
+        break; // alone, it gets its error
+      }
+      const decision = decide(this.state, command, ctx);
+      if (!decision.ok) {
+        if (skipped) {
+          if (decided.length === 0) this.soloNext = true;
+          break; // a refusal must be decided on a state read fresh from the stream: alone
+        }
+        decided.push({ task, at: events.length, appended: false, answer: () => decision });
+        continue;
+      }
+      if (decision.events.length !== 1) {
+        if (decided.length === 0) this.soloNext = true;
+        break; // several events could be cut apart by a lost race: alone
+      }
+      const event = decision.events[0]!;
+      const [message] = this.messages(request, hash, [event], 0, nowMs);
+      const seq = base + events.length + 1;
+      // Applied now so the next command of the group sees it; undone by a rebuild if the burst fails.
+      evolve(this.state, event);
+      this.state.seq = seq;
+      this.remember(commandId, 0, message!.eventId, seq);
+      messages.push(message!);
+      events.push(event);
+      decided.push({
+        task,
+        at: events.length - 1,
+        appended: true,
+        answer: () => this.resultFor(commandId),
+      });
+    }
+    // The commands that could not join go back to the head of the queue, in order.
+    const undecided = tasks.slice(decided.length);
+    this.tasks.unshift(...undecided);
+    if (messages.length === 0) {
+      for (const d of decided) d.task.resolve(d.answer());
+      return;
+    }
+    let seqs: readonly number[];
+    let failure: unknown;
+    try {
+      seqs = await this.appendWithRetries(messages, base);
+    } catch (error) {
+      failure = error;
+      seqs =
+        error instanceof BatchCutShortError || error instanceof BatchOutcomeUnknownError
+          ? error.stored.map((s) => s.seq)
+          : [];
+    }
+    // Ours: the leading messages stored where the state put them. A message answered as a
+    // duplicate stored elsewhere was appended by another instance (a client sent the command to
+    // both): a lost race too, found again as a repeat after the catch-up.
+    const stored = ownPrefix(seqs, base);
+    const lostRace =
+      stored < seqs.length ||
+      (failure instanceof BatchCutShortError && failure.cause instanceof AppendConflictError);
+    if (failure === undefined && !lostRace) {
+      this.ownTail = this.state.seq;
+      this.stats.groups += 1;
+      this.stats.groupedCommands += messages.length;
+      this.options.afterAppend?.(events.map((event, i) => ({ seq: base + i + 1, event })));
+      for (const d of decided) d.task.resolve(d.answer());
+      return;
+    }
+    // The state holds all of the group's events, the stream only the first `stored`.
+    this.stale = true;
+    if (stored > 0)
+      this.options.afterAppend?.(events.slice(0, stored).map((event, i) => ({ seq: base + i + 1, event })));
+    // Answered: the commands whose event was stored, and refusals and repeats decided on stored
+    // events only. The rest (a suffix) is decided again, or gets the error.
+    const done = decided.filter((d) => (d.appended ? d.at < stored : d.at <= stored));
+    const again = decided.slice(done.length);
+    for (const d of done) d.task.resolve(d.answer());
+    if (!lostRace) {
+      for (const d of again) d.task.reject(failure);
+      return;
+    }
+    this.contendedUntil = this.now() + contendedSoloMs;
+    this.options.logger.info(
+      { stream: this.stream, commands: again.length, stored },
+      'group append race lost; deciding again',
+    );
+    const retry: CommandTask[] = [];
+    for (const { task } of again) {
+      task.racesLost += 1;
+      if (task.racesLost >= appendRetriesMax) {
+        task.reject(
+          new PartitionBusyError(
+            `${this.stream}: lost the append race ${task.racesLost} times for command ${task.request.commandId}; retry later`,
+          ),
+        );
+      } else retry.push(task);
+    }
+    this.tasks.splice(0, undecided.length, ...retry, ...undecided);
+  }
+
+  private resultFor(commandId: string): CommandOutcome {
+    return { ok: true, result: this.resultOf(commandId, this.commands.get(commandId)!, false) };
+  }
+
+  private commandHash(request: CommandRequest): string {
+    const { command } = request;
+    // The content hash over the canonical wire form, written by a compiled encoder (a roster's
+    // 50,000 rows through z.encode and the generic canonical writer took seconds).
+    const wire = canonicalEncoder(commandSchemas[command.type])(command.data);
+    return commandHashOfCanonicalData(this.options.partition, command.type, wire, request.occurredAt ?? null);
   }
 
   private remember(commandId: string, index: number, eventId: string, seq: number): void {
@@ -249,18 +608,12 @@ export class LedgerWriter {
 
   private async executeNow(request: CommandRequest): Promise<CommandOutcome> {
     const { command, commandId } = request;
-    // The content hash over the canonical wire form, written by a compiled encoder (a roster's
-    // 50,000 rows through z.encode and the generic canonical writer took seconds).
-    const wire = canonicalEncoder(commandSchemas[command.type])(command.data);
-    const hash = commandHashOfCanonicalData(
-      this.options.partition,
-      command.type,
-      wire,
-      request.occurredAt ?? null,
-    );
+    const hash = this.commandHash(request);
     let stored = 0;
+    // A dry run reports what would be booked now: always on a state read fresh from the stream.
+    let fresh = request.dryRun === true;
     for (let attempt = 1; ; attempt++) {
-      await this.catchUp();
+      const skipped = await this.catchUp(fresh);
       const known = this.commands.get(commandId);
       if (known !== undefined && stored === 0) {
         if (!this.resumable(command) || !firstEventMatches(known.firstEventId, hash)) {
@@ -275,17 +628,20 @@ export class LedgerWriter {
         `command ${commandId}: ${stored} events stored, map says ${known?.count}`,
       );
 
-      if (
-        command.type === 'InstructPayment' ||
-        command.type === 'SubmitRoster' ||
-        (command.type === 'PublishNotice' && (command.data.lines?.length ?? 0) > 0)
-      ) {
+      if (needsRegistry(command)) {
         await this.registry.catchUp().catch((error: unknown) => {
           throw new RegistryBehindError(`household facts unavailable: ${(error as Error).message}`);
         });
       }
       const ctx = await this.context(command);
       const decision = stored === 0 ? decide(this.state, command, ctx) : this.continuation(command, ctx);
+      if (!decision.ok && skipped) {
+        // Refused on a state not read from the stream just now: another instance may have booked
+        // what makes it acceptable (funds received, a notice closed). Decide it again, fresh.
+        fresh = true;
+        attempt--;
+        continue;
+      }
       if (!decision.ok) {
         return stored === 0
           ? decision
@@ -324,7 +680,7 @@ export class LedgerWriter {
         );
         while (done < events.length) {
           const messages = next;
-          const sending = this.appendWithRetries(messages);
+          const sending = this.appendWithRetries(messages, this.state.seq);
           sending.catch(() => undefined); // awaited below; encoding the next chunk must not leave it unhandled
           const nextFrom = done + messages.length;
           // Encode the next chunk while the server stores this one.
@@ -338,13 +694,11 @@ export class LedgerWriter {
             );
           }
           const seqs = await sending;
+          const own = ownPrefix(seqs, this.state.seq);
+          if (own < seqs.length) throw new StoredElsewhere(own);
           messages.forEach((message, i) => {
             const seq = seqs[i]!;
             const event = events[done + i]!;
-            invariant(
-              seq === this.state.seq + 1,
-              `${this.stream}: appended at ${seq}, state at ${this.state.seq}`,
-            );
             evolve(this.state, event);
             this.state.seq = seq;
             this.remember(commandId, stored + done + i, message.eventId, seq);
@@ -352,14 +706,22 @@ export class LedgerWriter {
           });
           done = nextFrom;
         }
+        this.ownTail = this.state.seq;
         this.options.afterAppend?.(appended);
         const record = this.commands.get(commandId)!;
         return { ok: true, result: this.resultOf(commandId, record, false) };
       } catch (error) {
         stored += done;
         if (error instanceof BatchCutShortError) {
-          stored += error.stored.length;
+          // Only what landed where we expected is ours; a duplicate stored elsewhere is another
+          // instance's copy of this command, found by the catch-up.
+          stored += ownPrefix(
+            error.stored.map((s) => s.seq),
+            this.state.seq,
+          );
           if (!(error.cause instanceof AppendConflictError)) throw error;
+        } else if (error instanceof StoredElsewhere) {
+          stored += error.own;
         } else if (!(error instanceof AppendConflictError)) {
           throw error;
         }
@@ -367,6 +729,7 @@ export class LedgerWriter {
           { stream: this.stream, commandId, attempt, stored },
           'append race lost; deciding again',
         );
+        fresh = true;
         if (attempt >= appendRetriesMax) {
           throw new PartitionBusyError(
             `${this.stream}: lost the append race ${attempt} times for command ${commandId}; retry later`,
@@ -525,30 +888,23 @@ export class LedgerWriter {
     return out;
   }
 
-  /** Appends at the state's sequence; re-sends the same messages when the outcome is unknown. */
-  private async appendWithRetries(messages: readonly OutgoingMessage[]): Promise<number[]> {
-    const expectedLastSeq = this.state.seq;
+  /** Appends after `expectedLastSeq`; re-sends the same messages when the outcome is unknown. */
+  private async appendWithRetries(
+    messages: readonly OutgoingMessage[],
+    expectedLastSeq: number,
+  ): Promise<number[]> {
     for (let attempt = 1; ; attempt++) {
       try {
-        if (messages.length === 1) {
-          const { seq } = await append(this.options.js, {
-            stream: this.stream,
-            message: messages[0]!,
-            expectedLastSeq,
-          });
-          return [seq];
-        }
         const { stored } = await appendBatch(this.options.js, {
           stream: this.stream,
           messages,
           expectedLastSeq,
           inFlightMax: rosterInFlightMax,
+          ...(this.nc === undefined ? {} : { connection: this.nc }),
         });
         return stored.map((s) => s.seq);
       } catch (error) {
-        const unknown =
-          error instanceof AppendOutcomeUnknownError || error instanceof BatchOutcomeUnknownError;
-        if (!unknown || attempt >= unknownOutcomeRetriesMax) throw error;
+        if (!(error instanceof BatchOutcomeUnknownError) || attempt >= unknownOutcomeRetriesMax) throw error;
         this.options.logger.warn(
           { stream: this.stream, attempt },
           'append outcome unknown; re-sending the same messages',
