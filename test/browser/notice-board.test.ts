@@ -1,10 +1,15 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { ServiceProcess } from '@fundtrace/testkit';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CountyFixture, county, startCounty } from '../../services/notice-board/test/support/county';
+import {
+  type CountyFixture,
+  county,
+  startBoard,
+  startCounty,
+} from '../../services/notice-board/test/support/county';
 
 /**
  * A reader on Debian's Chromium: opens the county, a township, a village and a notice of a county
@@ -14,49 +19,18 @@ import { type CountyFixture, county, startCounty } from '../../services/notice-b
 
 const root = join(import.meta.dirname, '..', '..');
 const output = join(root, 'test-output', 'notice-board');
-/** How long the board may take to answer /health after it is started (tsx compiles on start). */
-const boardStartTimeoutMs = 120_000;
 
 let fixture: CountyFixture;
-let board: ChildProcess;
+let board: ServiceProcess;
 let boardUrl: string;
 let browser: BrowserContext;
 let profile: string;
 
-async function freePort(): Promise<number> {
-  const { freePorts } = await import('@fundtrace/testkit');
-  const [port] = await freePorts(1);
-  return port!;
-}
-
 beforeAll(async () => {
   mkdirSync(output, { recursive: true });
   fixture = await startCounty({ households: 24, villages: 4 });
-  const port = await freePort();
-  boardUrl = `http://127.0.0.1:${port}`;
-  board = spawn(
-    process.execPath,
-    ['--import', 'tsx', join(root, 'services', 'notice-board', 'src', 'main.ts')],
-    {
-      cwd: root,
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        ...fixture.boardEnv,
-        PORT: String(port),
-        HOST: '127.0.0.1',
-      },
-      stdio: ['ignore', 'inherit', 'inherit'],
-    },
-  );
-  const deadline = Date.now() + boardStartTimeoutMs;
-  for (;;) {
-    try {
-      if ((await fetch(`${boardUrl}/health`)).ok) break;
-    } catch {}
-    if (Date.now() > deadline || board.exitCode !== null) throw new Error('the notice board did not start');
-    await new Promise((r) => setTimeout(r, 300));
-  }
+  board = await startBoard(fixture);
+  boardUrl = board.url;
   profile = mkdtempSync(join(tmpdir(), 'nb-chromium-'));
   // A fresh profile each run (playwright passes it to Chromium as --user-data-dir).
   browser = await chromium.launchPersistentContext(profile, {
@@ -78,10 +52,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  if (board && board.exitCode === null) {
-    board.kill('SIGTERM');
-    await new Promise((r) => board.once('exit', r));
-  }
+  await board?.stop();
   await fixture?.stop();
   if (profile) rmSync(profile, { recursive: true, force: true });
 });

@@ -1,15 +1,14 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { type Projector, startProjector } from '@fundtrace/books';
 import { lastSequence } from '@fundtrace/eventlog';
 import { streamName } from '@fundtrace/events';
 import { currentMaskingPolicy, generateHouseholds } from '@fundtrace/pii';
 import { signToken } from '@fundtrace/service-kit';
 import { readTable } from '@fundtrace/tabular';
-import { freePorts, useTestInfra } from '@fundtrace/testkit';
+import { type ServiceProcess, startServiceProcess, useTestInfra } from '@fundtrace/testkit';
 import iconv from 'iconv-lite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -25,56 +24,32 @@ import { runCli } from './run-cli';
  * `fundtrace registry import` end to end: a real registry-api process on the machine's NATS (this
  * file's namespace), files written and read by @fundtrace/tabular, 100,000+ rows in one import.
  */
-const root = resolve(import.meta.dirname, '..', '..', '..');
 const infra = useTestInfra();
 const jwtSecret = randomBytes(32).toString('hex');
-let service: ChildProcess;
+let service: ServiceProcess;
 let baseUrl: string;
 let token: string;
 let dir: string;
-let serviceLog = '';
 let projector: Projector | undefined;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'registry-import-'));
-  const [port] = await freePorts(1);
-  baseUrl = `http://127.0.0.1:${port}`;
-  service = spawn(
-    process.execPath,
-    [join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'services/registry-api/src/main.ts'],
+  service = await startServiceProcess(
+    'registry-api',
     {
-      cwd: root,
-      env: {
-        ...process.env,
-        PORT: String(port),
-        JWT_SECRET: jwtSecret,
-        FUNDTRACE_NAMESPACE: infra.ns,
-        DATABASE_URL: infra.databaseUrl,
-        REGISTRY_PARTITIONS: '411325',
-        PII_KEYS: `k1:${randomBytes(32).toString('base64')}`,
-        PII_ACTIVE_KEY: 'k1',
-        PII_HMAC_KEY: randomBytes(32).toString('base64'),
-        LOG_LEVEL: 'info',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      JWT_SECRET: jwtSecret,
+      NATS_URL: process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
+      FUNDTRACE_NAMESPACE: infra.ns,
+      DATABASE_URL: infra.databaseUrl,
+      REGISTRY_PARTITIONS: '411325',
+      PII_KEYS: `k1:${randomBytes(32).toString('base64')}`,
+      PII_ACTIVE_KEY: 'k1',
+      PII_HMAC_KEY: randomBytes(32).toString('base64'),
+      LOG_LEVEL: 'info',
     },
+    { logDir: dir },
   );
-  service.stdout!.on('data', (chunk) => {
-    serviceLog += String(chunk);
-  });
-  service.stderr!.on('data', (chunk) => {
-    serviceLog += String(chunk);
-  });
-  for (let i = 0; ; i++) {
-    if (service.exitCode !== null) throw new Error(`registry-api exited: ${serviceLog.slice(-2000)}`);
-    const up = await fetch(`${baseUrl}/health`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (up) break;
-    if (i > 600) throw new Error(`registry-api did not start: ${serviceLog.slice(-2000)}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  baseUrl = service.url;
   projector = startProjector({ nc: infra.nc, db: infra.db, schema: 'public', ns: infra.ns });
   await projector.discover();
   token = await signToken(
@@ -86,11 +61,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await projector?.stop();
-  if (service && service.exitCode === null) {
-    const exited = new Promise((r) => service.once('exit', r));
-    service.kill('SIGTERM');
-    await exited;
-  }
+  await service?.stop();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
@@ -394,7 +365,7 @@ describe('fundtrace registry import', () => {
         }
       },
     }).catch((error: unknown) => {
-      throw new Error(`${String(error)}\nservice log tail:\n${serviceLog.slice(-4000)}`);
+      throw new Error(`${String(error)}\nservice log tail:\n${service.proc.logTail(60)}`);
     });
     expect(summary).toMatchObject({ rows, households: 30_500 });
     expect(appended).toBe(30_500);
@@ -433,7 +404,7 @@ describe('fundtrace registry import', () => {
       },
     }).catch((error: unknown) => {
       // Show what the service said: a failure here is otherwise just "fetch failed".
-      throw new Error(`${String(error)}\nservice log tail:\n${serviceLog.slice(-4000)}`);
+      throw new Error(`${String(error)}\nservice log tail:\n${service.proc.logTail(60)}`);
     });
     expect(summary).toMatchObject({ rows, households: 30_500 });
     expect(appended).toBe(30_500);
@@ -443,6 +414,7 @@ describe('fundtrace registry import', () => {
     // No clear ID number of the 100,000 people in any line the service wrote (the log is scanned for
     // anything shaped like an ID number, and each candidate looked up in the file's numbers).
     const clearIds = new Set(households.flatMap((h) => h.members.map((m) => m.idNumber)));
+    const serviceLog = await readFile(service.logFile, 'utf8');
     const leaked = (serviceLog.match(/\d{17}[\dX]/g) ?? []).filter((candidate) => clearIds.has(candidate));
     expect(leaked).toEqual([]);
     expect(serviceLog).toContain('import started');

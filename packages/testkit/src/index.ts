@@ -11,6 +11,12 @@ export {
   databaseUrlOn,
   type TestDatabase,
 } from './database';
+export {
+  EventFixture,
+  type FixtureActors,
+  type FixtureEventMeta,
+  fixtureAppendChunkMessages,
+} from './event-fixture';
 export { type TestInfra, type UseTestInfraOptions, useTestInfra } from './infra';
 export { connectTestNats, deleteNamespaceStreams, testNamespace } from './nats';
 export { freePorts } from './ports';
@@ -36,3 +42,10 @@ export {
   reliabilityDir,
   reliabilityIterations,
 } from './reliability';
+export {
+  type ServiceName,
+  type ServiceProcess,
+  type ServiceProcessOptions,
+  serviceStartTimeoutMs,
+  startServiceProcess,
+} from './service-process';

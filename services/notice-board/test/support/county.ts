@@ -1,11 +1,18 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateHouseholds, generateVillages, type HouseholdInput, townshipsOf } from '@fundtrace/pii';
 import { signToken } from '@fundtrace/service-kit';
-import { createTestDatabase, freePorts, type TestDatabase, testNamespace } from '@fundtrace/testkit';
+import {
+  createTestDatabase,
+  freePorts,
+  type ServiceName,
+  type ServiceProcess,
+  startServiceProcess,
+  type TestDatabase,
+  testNamespace,
+} from '@fundtrace/testkit';
 import { sql } from 'kysely';
 
 /**
@@ -15,13 +22,10 @@ import { sql } from 'kysely';
  * services. Tests of the notice board read what these services produced, never hand-made rows.
  */
 
-const root = join(import.meta.dirname, '..', '..', '..', '..');
 export const county = '411325';
 export const city = '411300';
 export const province = '410000';
 export const central = '000000';
-/** How long a service may take to answer /health; the machine is shared, tsx compiles on start. */
-const serviceStartTimeoutMs = 120_000;
 /** How long the fixture waits for the projector and the log-keeper to catch up. */
 const catchUpTimeoutMs = 120_000;
 const pollMs = 200;
@@ -54,6 +58,8 @@ export interface CountyFixture {
   };
   /** The env a notice board needs to read these books. */
   readonly boardEnv: Record<string, string>;
+  /** Where the services' logs go (removed by `stop`). */
+  readonly logDir: string;
   stop(): Promise<void>;
 }
 
@@ -70,21 +76,6 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, tim
     await new Promise((r) => setTimeout(r, pollMs));
   }
   throw new Error(`timed out waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
-}
-
-function startService(name: string, env: NodeJS.ProcessEnv, logs: string[]): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'services', name, 'src', 'main.ts')], {
-    cwd: root,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const keep = (chunk: Buffer) => {
-    logs.push(`[${name}] ${chunk.toString('utf8')}`);
-    if (logs.length > 400) logs.shift();
-  };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  return child;
 }
 
 export async function startCounty(
@@ -108,44 +99,34 @@ export async function startCounty(
     projector: `http://127.0.0.1:${projectorPort}`,
     logKeeper: `http://127.0.0.1:${keeperPort}`,
   };
-  const base: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
+  const base: Record<string, string> = {
     ...secrets,
     DATABASE_URL: database.url,
     NATS_URL: process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
     FUNDTRACE_NAMESPACE: ns,
-    HOST: '127.0.0.1',
-    LOG_LEVEL: 'warn',
   };
-  const logs: string[] = [];
-  const children: ChildProcess[] = [];
+  const logDir = join(tmpdir(), `nb-county-${ns}`);
+  const services: ServiceProcess[] = [];
   const stop = async () => {
-    for (const child of children.reverse()) child.kill('SIGTERM');
-    await Promise.all(
-      children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : null)),
-    );
+    for (const service of services.reverse()) await service.stop();
     await database.drop();
+    rmSync(logDir, { recursive: true, force: true });
   };
+  const logTails = () => services.map((s) => `[${s.name}]\n${s.proc.logTail(10)}`).join('\n');
   try {
-    const plan: Array<[string, NodeJS.ProcessEnv, string]> = [
-      ['registry-api', { ...base, PORT: String(registryPort), REGISTRY_PARTITIONS: county }, urls.registry],
-      ['ledger-api', { ...base, PORT: String(ledgerPort), LOG_KEEPER_URL: urls.logKeeper }, urls.ledger],
-      ['projector', { ...base, PORT: String(projectorPort) }, urls.projector],
-      [
-        'log-keeper',
-        { ...base, PORT: String(keeperPort), LOG_CHECKPOINT_INTERVAL_MS: '1000' },
-        urls.logKeeper,
-      ],
+    const plan: Array<[ServiceName, Record<string, string>, number]> = [
+      ['registry-api', { ...base, REGISTRY_PARTITIONS: county }, registryPort!],
+      ['ledger-api', { ...base, LOG_KEEPER_URL: urls.logKeeper }, ledgerPort!],
+      ['projector', base, projectorPort!],
+      ['log-keeper', { ...base, LOG_CHECKPOINT_INTERVAL_MS: '1000' }, keeperPort!],
     ];
-    for (const [name, env] of plan) children.push(startService(name, env, logs));
-    for (const [name, , url] of plan) {
-      await waitFor(
-        `${name} /health`,
-        async () => ((await fetch(`${url}/health`)).ok ? true : undefined),
-        serviceStartTimeoutMs,
-      );
-    }
+    // Started together (each compiles on start), kept for `stop` even when another fails.
+    const started = await Promise.allSettled(
+      plan.map(([name, env, port]) => startServiceProcess(name, env, { logDir, port })),
+    );
+    for (const outcome of started) if (outcome.status === 'fulfilled') services.push(outcome.value);
+    const failed = started.find((outcome) => outcome.status === 'rejected');
+    if (failed) throw failed.reason;
     const villages = generateVillages(county, villageCount);
     const households = generateHouseholds({
       county,
@@ -214,13 +195,25 @@ export async function startCounty(
         NOTICE_PAGES_PER_MINUTE: '1000000000',
         LOG_LEVEL: 'warn',
       },
+      logDir,
       stop,
     };
   } catch (error) {
-    const tail = logs.slice(-40).join('');
+    const tail = logTails();
     await stop().catch(() => undefined);
     throw new Error(`${(error as Error).message}\n--- service logs ---\n${tail}`);
   }
+}
+
+/**
+ * A notice board over the fixture's books as its own process, the way an operator runs it (the
+ * browser test, the benchmark); `env` adds to or overrides `boardEnv`. Stop it before the fixture.
+ */
+export function startBoard(
+  fixture: CountyFixture,
+  env: Record<string, string> = {},
+): Promise<ServiceProcess> {
+  return startServiceProcess('notice-board', { ...fixture.boardEnv, ...env }, { logDir: fixture.logDir });
 }
 
 type Json = Record<string, unknown>;
