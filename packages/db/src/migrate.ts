@@ -50,7 +50,10 @@ function migratorFor<DB>(db: Kysely<DB>, options: MigrateOptions): Migrator {
       return scoped;
     },
   };
-  return new Migrator({ db, provider, migrationTableSchema: schema });
+  // Migrations are numbered by range per change, and two may be written in parallel: one that
+  // lands after a higher number already ran somewhere (0008 after 0009) still runs, instead of
+  // the migrator refusing the schema as corrupted. Each migration stands alone (frozen, no schema).
+  return new Migrator({ db, provider, migrationTableSchema: schema, allowUnorderedMigrations: true });
 }
 
 /** Thrown when a migration fails; the whole run is rolled back (PostgreSQL has transactional DDL). */

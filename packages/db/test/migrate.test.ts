@@ -110,6 +110,20 @@ describe('migrateToLatest', () => {
     expect(await tablesIn('rm_up')).toContain('later_table');
   });
 
+  it('applies a migration registered after a higher-numbered one already ran (parallel numbering)', async () => {
+    const table = (name: string): Migration => ({
+      async up(db) {
+        await sql`create table ${sql.id(name)} (id int8 primary key)`.execute(db);
+      },
+    });
+    const higher = { '9998-higher': table('higher_table') };
+    expect(await migrateToLatest(admin, { schema: 'rm_gap', migrations: higher })).toEqual(['9998-higher']);
+    const both = { '9997-lower': table('lower_table'), ...higher };
+    expect(await pendingMigrations(admin, { schema: 'rm_gap', migrations: both })).toEqual(['9997-lower']);
+    expect(await migrateToLatest(admin, { schema: 'rm_gap', migrations: both })).toEqual(['9997-lower']);
+    expect(await tablesIn('rm_gap')).toEqual(expect.arrayContaining(['higher_table', 'lower_table']));
+  });
+
   it('rolls the whole run back when a migration fails, and names the failing migration', async () => {
     const broken: Migration = {
       async up(db) {

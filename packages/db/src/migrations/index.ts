@@ -6,6 +6,7 @@ import * as m0004 from './0004-merkle';
 import * as m0005 from './0005-books-lean-indexes';
 import * as m0006 from './0006-notice-lines';
 import * as m0007 from './0007-projector-quarantine-trace';
+import * as m0009 from './0009-trace-probes-without-statistics';
 
 /**
  * Every migration, imported explicitly (no directory scan: the set is fixed at build time and
@@ -19,4 +20,7 @@ export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
   '0005-books-lean-indexes': m0005,
   '0006-notice-lines': m0006,
   '0007-projector-quarantine-trace': m0007,
+  // 0008 is reserved for a migration written in parallel; the migrator runs a later-registered
+  // lower number where a higher one already ran (allowUnorderedMigrations, see ../migrate.ts).
+  '0009-trace-probes-without-statistics': m0009,
 });
