@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, hash as oneShotHash } from 'node:crypto';
 import { canonicalJson, canonicalJsonAtDepth, newEventId } from '@fundtrace/events';
 
 /**
@@ -38,8 +38,28 @@ export function commandHashOfCanonicalData(
 
 /** The id of the `index`-th event of a command with this content hash, recorded at `nowMs`. */
 export function eventIdFor(nowMs: number, hash: string, index: number): string {
-  const random = createHash('sha256').update(`${hash}:${index}`).digest().subarray(0, 16);
-  return newEventId(nowMs, random);
+  if (!Number.isSafeInteger(nowMs) || nowMs < 0 || nowMs >= 2 ** 48) return newEventId(nowMs); // its RangeError
+  // A roster makes 50,000 of these: one-shot SHA-256 and the uuid v7 written here (as the uuid
+  // package's v7 writes it from these 16 bytes) instead of a Hash object and newEventId.
+  return uuidV7Of(nowMs, oneShotHash('sha256', `${hash}:${index}`, 'buffer'));
+}
+
+const hex = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
+
+/**
+ * uuid v7 with time `nowMs` and random bytes `r` (at least 16): the same string as
+ * `newEventId(nowMs, r)`, which is the uuid package's v7 with `{ msecs, random }` (its
+ * `seq` from bytes 6–9, the low bits of byte 10, bytes 11–15); a property test compares them.
+ */
+function uuidV7Of(nowMs: number, r: Uint8Array): string {
+  const seq = ((r[6]! * 0x7f) << 24) | (r[7]! << 16) | (r[8]! << 8) | r[9]!;
+  const time = nowMs.toString(16).padStart(12, '0');
+  return (
+    `${time.slice(0, 8)}-${time.slice(8, 12)}-` +
+    `${hex[0x70 | ((seq >>> 28) & 0x0f)]}${hex[(seq >>> 20) & 0xff]}-` +
+    `${hex[0x80 | ((seq >>> 14) & 0x3f)]}${hex[(seq >>> 6) & 0xff]}-` +
+    `${hex[((seq << 2) & 0xff) | (r[10]! & 0x03)]}${hex[r[11]!]}${hex[r[12]!]}${hex[r[13]!]}${hex[r[14]!]}${hex[r[15]!]}`
+  );
 }
 
 /** The uuid v7 timestamp (first 48 bits) of an event id. */

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { canonicalJson } from '@fundtrace/events';
+import { canonicalJson, newEventId } from '@fundtrace/events';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -12,6 +12,28 @@ import {
 } from '../src';
 
 describe('command identity (shared by the writers)', () => {
+  it('eventIdFor is newEventId over the first 16 bytes of SHA-256(hash:index), for any time and index', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.integer({ min: 0, max: 2 ** 48 - 1 }),
+          fc.constantFrom(0, 1, 2 ** 48 - 1, 1_700_000_000_000),
+        ),
+        fc.string(),
+        fc.nat(),
+        (nowMs, hash, index) => {
+          const random = createHash('sha256').update(`${hash}:${index}`).digest().subarray(0, 16);
+          expect(eventIdFor(nowMs, hash, index)).toBe(newEventId(nowMs, random));
+        },
+      ),
+      { numRuns: 5_000 },
+    );
+    for (const bad of [-1, 2 ** 48, 1.5, Number.NaN]) {
+      expect(() => eventIdFor(bad, 'h', 0)).toThrow(RangeError);
+      expect(() => newEventId(bad)).toThrow(RangeError);
+    }
+  });
+
   it('binds the first event id to the command content', () => {
     const hash = commandHash('411325', 'ReviewFinding', { findingId: 'f', note: 'n' }, null);
     const id = eventIdFor(1_700_000_000_000, hash, 0);

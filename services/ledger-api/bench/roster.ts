@@ -160,6 +160,8 @@ try {
         })),
         expectedLastSeq: from,
         inFlightMax: inFlight,
+        // As the writer appends (decision 0035): plain publishes, one ack subscription per burst.
+        connection: nc,
       });
     }
     const occMs = performance.now() - t;
