@@ -69,6 +69,8 @@ const input: RuleInput = {
     {
       noticeId: 'n',
       kind: 'programme',
+      programmeCode: 'dibao_class1',
+      lineCount: 0, // no list: notice_without_list takes its longest path
       status: 'closed',
       startsOn: '2019-01-01',
       endsOn: '2019-01-10',

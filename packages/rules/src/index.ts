@@ -8,6 +8,7 @@
 export { loadRuleInput, ruleInputEventsMax } from './load';
 export { loadProgrammes, parseProgrammes } from './programmes';
 export { type IdleFundsParams, idleFunds } from './rules/idle';
+export { noticeWithoutList } from './rules/notices';
 export {
   aboveStandard,
   duplicatePayment,

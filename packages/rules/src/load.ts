@@ -147,6 +147,16 @@ export async function loadRuleInput(
     order by o.partition, o.household_id, o.member_no`.execute(db);
 
   const notices = await db.selectFrom('notices').selectAll().where('partition', '=', partition).execute();
+  const lineCounts = new Map(
+    (
+      await db
+        .selectFrom('notice_lines')
+        .select(['notice_id', (eb) => eb.fn.countAll<string>().as('lines')])
+        .where('partition', '=', partition)
+        .groupBy('notice_id')
+        .execute()
+    ).map((r) => [r.notice_id, Number(r.lines)]),
+  );
   const objections = await db
     .selectFrom('objections')
     .select(['objection_id', 'notice_id', 'household_id', 'filed_seq', 'resolved_seq'])
@@ -238,6 +248,8 @@ export async function loadRuleInput(
     notices: notices.map((n) => ({
       noticeId: n.notice_id,
       kind: n.kind,
+      programmeCode: n.programme_code,
+      lineCount: lineCounts.get(n.notice_id) ?? 0,
       status: n.status,
       startsOn: n.starts_on,
       endsOn: n.ends_on,

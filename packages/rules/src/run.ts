@@ -1,4 +1,5 @@
 import { idleFunds } from './rules/idle';
+import { noticeWithoutList } from './rules/notices';
 import {
   aboveStandard,
   duplicatePayment,
@@ -21,6 +22,7 @@ export const ruleSet: readonly Rule<never>[] = [
   purposeMismatch,
   procedureViolationV1,
   procedureViolation,
+  noticeWithoutList,
   falseClaimV1,
   falseClaim,
   duplicatePayment,

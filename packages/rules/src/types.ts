@@ -107,6 +107,10 @@ export interface MemberElsewhere {
 export interface NoticeFact {
   readonly noticeId: string;
   readonly kind: string;
+  /** The programme a programme or roster notice is about; null for allocation and project notices. */
+  readonly programmeCode: string | null;
+  /** Lines of its list of proposed households (公示名单, NoticeLinesPublished); 0 when published without one. */
+  readonly lineCount: number;
   readonly status: 'open' | 'closed';
   readonly startsOn: string;
   readonly endsOn: string;

@@ -11,6 +11,7 @@ import {
   idleFunds,
   latestRules,
   type NoticeFact,
+  noticeWithoutList,
   procedureViolation,
   procedureViolationV1,
   purposeMismatch,
@@ -25,6 +26,8 @@ import { county, disbursement, ev, household, input, payment, tranche } from './
 const notice = (endsOn: string, openObjectionCount = 0, objections: NoticeFact['objections'] = []) => ({
   noticeId: 'n-1',
   kind: 'roster',
+  programmeCode: 'dibao',
+  lineCount: 0,
   status: 'closed' as const,
   startsOn: '2019-06-01',
   endsOn,
@@ -227,6 +230,91 @@ describe('procedure_violation (程序违规)', () => {
       'disbursement:d-early',
       'disbursement:d-none',
     ]);
+  });
+});
+
+describe('notice_without_list (未公示名单)', () => {
+  const published = (seq: number) => ({ stream: `LEDGER_${county}`, seq, type: 'NoticePublished' });
+  const listed = (overrides: Partial<NoticeFact> = {}): NoticeFact => ({
+    ...notice('2019-06-07'),
+    published: published(1),
+    ...overrides,
+  });
+  const paidAt = (paymentId: string, seq: number, overrides: Parameters<typeof payment>[0] = {}) =>
+    payment({
+      paymentId,
+      instructed: { stream: `LEDGER_${county}`, seq, type: 'PaymentInstructed' },
+      ...overrides,
+    });
+
+  it('finds the payments under a programme or roster notice published without its list, one finding per notice', () => {
+    const notices = [
+      listed({ noticeId: 'bare-roster' }),
+      listed({ noticeId: 'bare-programme', kind: 'programme', published: published(2) }),
+    ];
+    const payments = [
+      paidAt('late', 30, { noticeId: 'bare-roster', householdId: 'H2', amountFen: 20_000n }),
+      paidAt('early', 10, { noticeId: 'bare-roster' }),
+      paidAt('settled', 11, { noticeId: 'bare-programme', status: 'instructed' }),
+    ];
+    const found = noticeWithoutList.run(input({ notices, payments }), {});
+    expect(found.map((f) => f.key)).toEqual(['notice:bare-roster', 'notice:bare-programme']);
+    const [roster] = found;
+    expect(roster!.amounts).toEqual([{ label: 'paid', amountFen: 39_000n }]);
+    expect(roster!.evidence.map((e) => e.seq)).toEqual([1, 10, 30]);
+    expect(roster!.subjects.map((s) => `${s.entity}:${s.id}`)).toEqual([
+      'notice:bare-roster',
+      'payment:early',
+      'payment:late',
+    ]);
+    expect(roster!.summary).toBe(
+      `未公示名单: 2 payment(s) of ${formatYuan(39_000n)} 元 to 2 household(s) under roster notice bare-roster (dibao, 2019-06-01 to 2019-06-07), published without its list of households`,
+    );
+  });
+
+  it('admits a notice with its list, allocation and project notices, notices nobody was paid under, and payments that came back', () => {
+    const notices = [
+      listed({ noticeId: 'with-list', lineCount: 3 }),
+      listed({ noticeId: 'allocation', kind: 'allocation', programmeCode: null }),
+      listed({ noticeId: 'project', kind: 'project', programmeCode: null }),
+      listed({ noticeId: 'unpaid' }),
+      listed({ noticeId: 'returned' }),
+      listed({ noticeId: 'no-notice-needed' }),
+    ];
+    const payments = [
+      paidAt('p1', 10, { noticeId: 'with-list' }),
+      paidAt('p2', 11, { noticeId: 'allocation' }),
+      paidAt('p3', 12, { noticeId: 'project' }),
+      paidAt('p4', 13, { noticeId: 'returned', status: 'returned' }),
+      paidAt('p5', 14, { noticeId: 'returned', status: 'reversed' }),
+      // A programme that needs no notice (and one the reference data lacks: purpose_mismatch reports it).
+      paidAt('p6', 15, { noticeId: 'no-notice-needed', programmeCode: 'housing_repair' }),
+      paidAt('p7', 16, { noticeId: 'no-notice-needed', programmeCode: 'unknown' }),
+      paidAt('p8', 17, { noticeId: null }),
+    ];
+    expect(noticeWithoutList.run(input({ notices, payments }), {})).toEqual([]);
+  });
+
+  it('cites at most 99 payments of a large roster and says so, keeping the full count and sum', () => {
+    const payments = Array.from({ length: 150 }, (_, i) =>
+      paidAt(`r${i}`, 150 - i, { householdId: `H${i}`, noticeId: 'big' }),
+    );
+    const [found, ...rest] = noticeWithoutList.run(
+      input({ notices: [listed({ noticeId: 'big' })], payments }),
+      {},
+    );
+    expect(rest).toEqual([]);
+    expect(found!.subjects).toHaveLength(100);
+    expect(found!.evidence.map((e) => e.seq)).toEqual([1, ...Array.from({ length: 99 }, (_, i) => i + 1)]);
+    expect(found!.amounts).toEqual([{ label: 'paid', amountFen: 150n * 19_000n }]);
+    expect(found!.summary).toMatch(
+      /^未公示名单: 150 payment\(s\) .* to 150 household\(s\) .*; the first 99 are cited$/,
+    );
+    // Through runRules the draft must also fit FindingRaised's limits.
+    const raised = runRules(input({ notices: [listed({ noticeId: 'big' })], payments }), [
+      noticeWithoutList as never,
+    ]);
+    expect(raised).toHaveLength(1);
   });
 });
 
@@ -513,7 +601,7 @@ describe('runRules', () => {
     ]);
     const ids = latestRules().map((r) => r.id);
     expect(new Set(ids).size).toBe(ids.length);
-    expect(ids).toHaveLength(10);
+    expect(ids).toHaveLength(11);
   });
 });
 
@@ -534,6 +622,7 @@ describe('summaries', () => {
           amountFen: 1_000_000n,
         }),
       ],
+      notices: [notice('2019-06-07')],
       households: [h1, household({ householdId: 'H2', accountHash: shared })],
       membersElsewhere: [
         {

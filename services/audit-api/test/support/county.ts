@@ -37,6 +37,7 @@ export const planted: Readonly<Record<string, readonly string[][]>> = {
   cross_county_identity: [['H18', 'M01']],
   above_standard: [['pay-h08', 'H08']],
   split_payment: [['prj-a', 'iu-a', 'db-a1', 'db-a2']],
+  notice_without_list: [['n-bare', 'pay-h01c']],
 };
 
 const keyring: Keyring = {
@@ -320,13 +321,15 @@ export function importCounty(log: LegacyImport): void {
   disburse('db-c1', 'prj-c', 1_500_000n, null, '2019-04-01'); // same amounts as A, 91 days apart: no split
   disburse('db-c2', 'prj-c', 1_500_000n, null, '2019-07-01');
 
-  // ── Notices: 低保 approval notice 07-01..07-10, housing third notice 04-01..04-10; both closed.
+  // ── Notices: 低保 approval notice 07-01..07-10, housing third notice 04-01..04-10, each with its
+  // list of households (公示名单); a 低保 notice 09-20..09-29 published without one (未公示名单).
   const notice = (
     noticeId: string,
     programmeCode: string,
     stage: string,
     startsOn: string,
     endsOn: string,
+    listed: readonly (readonly [householdId: string, amountFen: bigint])[],
   ) => {
     log.add(
       county,
@@ -344,10 +347,46 @@ export function importCounty(log: LegacyImport): void {
       },
       startsOn,
     );
+    if (listed.length > 0) {
+      const lines = listed.map(([householdId, amountFen], i) => ({
+        line: i + 1,
+        householdId,
+        memberNos: [],
+        quantity: 1,
+        amountFen,
+      }));
+      log.add(county, 'NoticeLinesPublished', { noticeId, part: 1, partCount: 1, lines }, startsOn);
+    }
     log.add(county, 'NoticeClosed', { noticeId, note: '公示期满无异议' }, endsOn);
   };
-  notice('n-dibao', 'dibao_class1', 'approval', '2019-07-01', '2019-07-10');
-  notice('n-house', 'housing_repair', 'third', '2019-04-01', '2019-04-10');
+  const dibaoListed = [
+    'H01',
+    'H02',
+    'H03',
+    'H04',
+    'H05',
+    'H06',
+    'H07',
+    'H08',
+    'H09',
+    'H10',
+    'H11',
+    'H12',
+    'HX',
+  ];
+  notice(
+    'n-dibao',
+    'dibao_class1',
+    'approval',
+    '2019-07-01',
+    '2019-07-10',
+    dibaoListed.map((h) => [h, 19_000n] as const),
+  );
+  notice('n-house', 'housing_repair', 'third', '2019-04-01', '2019-04-10', [
+    ['H13', 800_000n],
+    ['H14', 800_000n],
+  ]);
+  notice('n-bare', 'dibao_class1', 'approval', '2019-09-20', '2019-09-29', []);
 
   // ── Registry: households, a removal, a lift, deaths, shared and changed cards, and a person in two counties.
   const register = (partition: string, householdId: string, ids: string[], card: string | null) => {
@@ -478,6 +517,7 @@ export function importCounty(log: LegacyImport): void {
   const aug = '2019-08-05';
   pay('pay-h01a', 'H01', 19_000n, 'k-sa', aug);
   pay('pay-h01b', 'H01', 19_000n, 'k-sa', '2019-09-05', { period: '2019-09' }); // another month: no duplicate
+  pay('pay-h01c', 'H01', 19_000n, 'k-sa', '2019-10-08', { period: '2019-10', notice: 'n-bare' }); // no list
   pay('pay-h02a', 'H02', 19_000n, 'k-sa', aug);
   pay('pay-h02b', 'H02', 19_000n, 'k-sa', '2019-08-20'); // the same month again: duplicate
   pay('pay-h03a', 'H03', 19_000n, 'k-sa', aug);
