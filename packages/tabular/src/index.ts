@@ -26,6 +26,7 @@ export { type ReadTableOptions, readTable, type TableInput, type TableRow } from
 export {
   type CellValue,
   type Rows,
+  templateTimestamp,
   type WriteCsvOptions,
   type WriteTemplateOptions,
   type WriteXlsxOptions,
@@ -34,3 +35,4 @@ export {
   writeXlsx,
 } from './write';
 export { xlsxReadAttemptsMax, xlsxStallMs } from './xlsx-source';
+export { dosDateTime, withZipEntryTimes } from './zip-times';

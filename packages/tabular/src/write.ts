@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import { writeFile } from 'node:fs/promises';
 import { PassThrough, pipeline, Readable } from 'node:stream';
 import { formatYuan } from '@fundtrace/money';
 import { stringify } from 'csv-stringify';
@@ -8,6 +9,14 @@ import { numberToText } from './cells';
 import { assertColumnSpecs, type ColumnKind, type ColumnSpec, type OutputColumn } from './columns';
 import { escapeCsvCell, xmlSafe } from './escape';
 import { cellLengthMax, sheetNameLengthMax } from './limits';
+import { withZipEntryTimes } from './zip-times';
+
+/**
+ * The one time written into a template (workbook properties and zip entries): a template is the
+ * same bytes on every run, so regenerating the committed templates/ changes nothing unless the
+ * columns or the example did.
+ */
+export const templateTimestamp = new Date('2024-01-01T00:00:00Z');
 
 /** What an export row may hold. Money is a bigint of fen in a `money` column, never a number. */
 export type CellValue = string | number | bigint | boolean | Date | null | undefined;
@@ -269,5 +278,8 @@ export async function writeTemplate<F extends string>(
   }
   guide.addRow([]);
   guide.addRow(['带 * 的列必须填写；第 2 行是示例，导入前请删除或替换。']);
-  await workbook.xlsx.writeFile(path);
+  workbook.created = templateTimestamp;
+  workbook.modified = templateTimestamp;
+  const bytes = await workbook.xlsx.writeBuffer();
+  await writeFile(path, withZipEntryTimes(new Uint8Array(bytes as ArrayBuffer), templateTimestamp));
 }

@@ -6,13 +6,16 @@ import { parse } from 'csv-parse/sync';
 import ExcelJS from 'exceljs';
 import fc from 'fast-check';
 import iconv from 'iconv-lite';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   type CellValue,
   cellLengthMax,
+  dosDateTime,
   escapeCsvCell,
   isFormulaLike,
   type OutputColumn,
+  templateTimestamp,
+  withZipEntryTimes,
   writeCsv,
   writeTemplate,
   writeXlsx,
@@ -347,5 +350,60 @@ describe('writeTemplate', () => {
     await writeFile(join(dir, 'copy.xlsx'), await readFile(path));
     const rows = await readAll({ path: join(dir, 'copy.xlsx') }, { columns: rosterColumns });
     expect(rows[0]?.values).toMatchObject({ household_no: '1', amount: '0.01' });
+  });
+});
+
+describe('writeTemplate is reproducible', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  /** Each entry's DOS time and date from the central directory and the local header. */
+  function entryTimes(archive: Buffer): number[] {
+    const end = archive.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+    const times: number[] = [];
+    let p = archive.readUInt32LE(end + 16);
+    for (let i = 0; i < archive.readUInt16LE(end + 10); i++) {
+      const local = archive.readUInt32LE(p + 42);
+      times.push(archive.readUInt32LE(p + 12), archive.readUInt32LE(local + 10));
+      p += 46 + archive.readUInt16LE(p + 28) + archive.readUInt16LE(p + 30) + archive.readUInt16LE(p + 32);
+    }
+    return times;
+  }
+
+  it('writes the same bytes at different times, stamped with templateTimestamp throughout', async () => {
+    const example = { household_no: '0012', name: '张三', amount: 800000n, paid_on: '2019-05-03' };
+    const written: Buffer[] = [];
+    for (const now of ['2021-03-04T05:06:07Z', '2030-11-12T13:14:15Z']) {
+      vi.useFakeTimers({ toFake: ['Date'], now: new Date(now) });
+      const path = join(dir, `template-${written.length}.xlsx`);
+      await writeTemplate(rosterColumns, example, path);
+      written.push(await readFile(path));
+      vi.useRealTimers();
+    }
+    expect(written[0]!.equals(written[1]!)).toBe(true);
+    const { time, date } = dosDateTime(templateTimestamp);
+    const stamped = entryTimes(written[0]!);
+    expect(stamped.length).toBeGreaterThan(10);
+    expect(new Set(stamped)).toEqual(new Set([(date << 16) | time]));
+    const workbook = new ExcelJS.Workbook();
+    await workbook.xlsx.load(written[0]! as unknown as ArrayBuffer);
+    expect(workbook.created).toEqual(templateTimestamp);
+    expect(workbook.modified).toEqual(templateTimestamp);
+    // Still the template: it reads back as its example row.
+    const rows = await readAll({ path: join(dir, 'template-0.xlsx') }, { columns: rosterColumns });
+    expect(rows[0]?.values).toMatchObject({ household_no: '0012', amount: '8000' });
+  });
+
+  it('stamps DOS times exactly and refuses what it cannot stamp', () => {
+    expect(dosDateTime(new Date('1980-01-01T00:00:00Z'))).toEqual({ time: 0, date: (1 << 5) | 1 });
+    expect(dosDateTime(new Date('2024-12-31T23:59:59Z'))).toEqual({
+      time: (23 << 11) | (59 << 5) | 29,
+      date: (44 << 9) | (12 << 5) | 31,
+    });
+    expect(() => dosDateTime(new Date('1979-12-31T23:59:59Z'))).toThrow(RangeError);
+    expect(() =>
+      withZipEntryTimes(Buffer.from('not a zip at all, not even close'), templateTimestamp),
+    ).toThrow(/no end of central directory/);
   });
 });
