@@ -27,6 +27,7 @@ const { values } = parseArgs({
     steps: { type: 'string' },
     'baseline-messages': { type: 'string' },
     'roster-rows': { type: 'string' },
+    'trace-payments': { type: 'string' },
     seed: { type: 'string', default: '2024' },
     json: { type: 'string' },
     markdown: { type: 'string' },
@@ -44,6 +45,7 @@ if (values.help) {
   --quick                 a few minutes: 1,500 households, short load phases
   --steps F,F,…           growth steps as fractions of the 100 % size (default 0.1,0.3,1)
   --roster-rows N         rows of the measured payment roster (default 50,000)
+  --trace-payments N      payments in the books of the trace-at-scale phase (default 1,000,000; 0 skips it)
   --baseline-messages N   messages of the raw NATS/PostgreSQL baselines
   --seed S                data generator seed (default 2024)
   --json FILE             machine report (default BENCHMARKS.json)
@@ -125,6 +127,8 @@ const result = await runBench({
   noticeSeconds: values.quick ? 3 : 10,
   e2eRate: 1_000,
   e2eSeconds: values.quick ? 3 : 10,
+  traceScalePayments: Number(values['trace-payments'] ?? (values.quick ? 20_000 : 1_000_000)),
+  traceScaleSamples: values.quick ? 200 : 1_000,
   seed: values.seed!,
   natsUrl: process.env.NATS_URL ?? defaultNatsUrl,
   databaseServerUrl: process.env.DATABASE_SERVER_URL ?? defaultDatabaseServerUrl,

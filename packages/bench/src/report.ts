@@ -1,4 +1,4 @@
-import type { BenchResult, StepResult } from './run';
+import type { BenchResult, PhaseTime, StepResult } from './run';
 
 /**
  * The report: each of our figures beside its baseline as a ratio, and the targets of the other
@@ -84,7 +84,12 @@ export function targetsOf(result: BenchResult): Target[] {
       measured: `${fmt(roster.perS)} ev/s vs ${fmt(roster.baseline.perS)} msg/s (${fmt(roster.rows)} rows, ${fmt(roster.events)} events)`,
       ratio: rosterRatio,
       met: rosterRatio >= 0.5,
-      note: roster.rows < 50_000 ? `roster had ${fmt(roster.rows)} rows (the target names 50,000)` : '',
+      note: [
+        rosterRatio >= 1 ? 'the stretch (≥ 1.00) is met' : 'the stretch is ≥ 1.00',
+        roster.rows < 50_000 ? `roster had ${fmt(roster.rows)} rows (the target names 50,000)` : '',
+      ]
+        .filter((n) => n !== '')
+        .join('; '),
     });
   }
   // Measured at the step's own LEDGER log, never extrapolated: the note names the size.
@@ -112,34 +117,59 @@ export function targetsOf(result: BenchResult): Target[] {
   const projRatio = ratio(last.projector.perS, last.naive.perS);
   targets.push({
     name: 'projection, realistic mix',
-    target: '≥ 0.50 × naive pipeline',
-    measured: `${fmt(last.projector.perS)} vs ${fmt(last.naive.perS)} ev/s`,
+    target: '≥ 0.50 × naive pipeline, at county size',
+    measured: `${fmt(last.projector.perS)} vs ${fmt(last.naive.perS)} ev/s, ${fmt(last.projector.count)} events from sequence 1`,
     ratio: projRatio,
     met: projRatio >= 0.5,
-    note: '',
+    note: `naive pipeline over the first ${fmt(last.naive.count)} events of the same log`,
   });
-  const replayRatio = ratio(last.replay.perS, last.projector.perS);
+  // Issue 5: "Rebuild of 1,000,000 events at the same rate or better" (than the naive pipeline
+  // the projection target is stated against); 0.50 × naive is the floor reported beside it.
+  const replayRatio = ratio(last.replay.perS, last.naive.perS);
   targets.push({
-    name: 'replay',
-    target: '≥ 1.00 × live projection rate',
-    measured: `${fmt(last.replay.perS)} ev/s over ${fmt(last.replay.count)} events`,
+    name: 'rebuild (replay into a fresh schema)',
+    target: '≥ 1.00 × naive pipeline, at 1M events',
+    measured: `${fmt(last.replay.perS)} vs ${fmt(last.naive.perS)} ev/s over ${fmt(last.replay.count)} events (${ratio(last.replay.perS, last.projector.perS)} × the live projector)`,
     ratio: replayRatio,
-    met: replayRatio >= 1,
-    note:
+    met: replayRatio >= 1 && last.replay.count >= targetEvents,
+    note: [
+      replayRatio >= 0.5 ? 'the 0.50 floor is met' : 'below the 0.50 floor too',
       last.replay.count < targetEvents
-        ? `replayed ${fmt(last.replay.count)} events (the county's whole log), not 1M`
+        ? `replayed ${fmt(last.replay.count)} events (the whole log), not 1M`
         : '',
+    ]
+      .filter((n) => n !== '')
+      .join('; '),
+  });
+  const scale = result.traceAtScale;
+  const scaleMeasured = scale !== undefined && 'p99Ms' in scale;
+  targets.push({
+    name: 'trace household → roots, 1M payments',
+    target: 'p99 ≤ 5 ms',
+    measured:
+      scale === undefined
+        ? 'not run (--trace-payments 0)'
+        : 'error' in scale
+          ? `FAILED: ${scale.error.slice(0, 200)}`
+          : `p50 ${scale.p50Ms} ms, p99 ${scale.p99Ms} ms (${fmt(scale.queries)} households of ${scale.paymentsPerHousehold} payments, ${fmt(scale.payments)} in books)`,
+    ratio: scaleMeasured ? ratio(scale.p99Ms, traceP99MsMax) : null,
+    met: scaleMeasured && scale.queries > 0 && scale.p99Ms <= traceP99MsMax && scale.payments >= targetEvents,
+    note: scaleMeasured
+      ? [
+          scale.payments < targetEvents ? `measured at ${fmt(scale.payments)} payments, not 1M` : '',
+          "county-shaped books built by src/trace-scale.ts; the county step's own trace is in its table",
+        ]
+          .filter((n) => n !== '')
+          .join('; ')
+      : '',
   });
   targets.push({
-    name: 'trace household → roots',
-    target: 'p99 ≤ 5 ms',
-    measured: `p50 ${last.trace.p50Ms} ms, p99 ${last.trace.p99Ms} ms (${last.trace.paymentsPerHousehold} payments, ${fmt(last.trace.totalPayments)} in books)`,
+    name: 'trace household → roots, the county step',
+    target: 'p99 ≤ 5 ms (stated for 1M payments)',
+    measured: `p50 ${last.trace.p50Ms} ms, p99 ${last.trace.p99Ms} ms (${fmt(last.trace.queries)} traces, ${last.trace.paymentsPerHousehold} payments, ${fmt(last.trace.totalPayments)} in books)`,
     ratio: ratio(last.trace.p99Ms, traceP99MsMax),
     met: last.trace.queries > 0 && last.trace.p99Ms <= traceP99MsMax,
-    note:
-      last.trace.totalPayments < targetEvents
-        ? `measured at ${fmt(last.trace.totalPayments)} payments (the county's), not 1M: 1M payments are ≥ 2M events (instructed + settled), twice the county scale; households traced have ${last.trace.paymentsPerHousehold} payments`
-        : '',
+    note: `books the projector built from the county's log (${fmt(last.trace.totalPayments)} payments); the households traced are those with the most payments`,
   });
   if (last.notice && !('error' in last.notice))
     targets.push({
@@ -148,21 +178,51 @@ export function targetsOf(result: BenchResult): Target[] {
       measured: `${fmt(last.notice.requestsPerS)} req/s (p99 ${last.notice.p99Ms} ms, ${last.notice.non2xx} non-2xx)`,
       ratio: ratio(last.notice.requestsPerS, noticeRequestsPerSMin),
       met: last.notice.requestsPerS >= noticeRequestsPerSMin && last.notice.non2xx === 0,
-      note: '',
+      note: noticeStill(last.notice),
     });
-  if (last.e2e && !('error' in last.e2e))
+  if (last.e2e && !('error' in last.e2e)) {
+    const generator = result.baselines.generator;
+    const ceiling =
+      generator === undefined
+        ? ''
+        : 'error' in generator
+          ? `the load generator's own ceiling was not measured (${generator.error.slice(0, 80)})`
+          : `the load generator alone reached ${fmt(generator.achievedPerS)}/s of ${fmt(generator.askedPerS)}/s against a trivial server (p99 ${generator.p99Ms} ms)`;
     targets.push({
-      name: 'end-to-end accepted → visible',
-      target: 'p50/p99 at a steady 1,000 commands/s',
-      measured: `accepted → visible p50 ${last.e2e.p50Ms} ms, p99 ${last.e2e.p99Ms} ms at ${fmt(last.e2e.achievedPerS)}/s (asked ${fmt(last.e2e.targetPerS)}/s); request → accepted p50 ${last.e2e.acceptP50Ms} ms, p99 ${last.e2e.acceptP99Ms} ms`,
+      name: 'end-to-end at a steady 1,000 commands/s',
+      target: 'hold 1,000/s; p50/p99 reported',
+      measured: `${fmt(last.e2e.achievedPerS)}/s of ${fmt(last.e2e.targetPerS)}/s asked; request → accepted p50 ${last.e2e.acceptP50Ms} ms, p99 ${last.e2e.acceptP99Ms} ms; accepted → visible p50 ${last.e2e.p50Ms} ms, p99 ${last.e2e.p99Ms} ms`,
       ratio: ratio(last.e2e.achievedPerS, 1_000),
       met: last.e2e.achievedPerS >= 950,
-      note:
+      note: [
         last.e2e.achievedPerS >= 950
           ? 'no latency bound is named; met = the rate was held'
           : `the writer accepted ${fmt(last.e2e.achievedPerS)} commands/s with 256 outstanding; latencies are at that rate (see "Where the time goes")`,
+        ceiling,
+        'timed from a caught-up projector',
+      ]
+        .filter((n) => n !== '')
+        .join('; '),
     });
+  }
   return targets;
+}
+
+/** Whether the books stood still while the notice board was measured (its cache is keyed on their version). */
+function noticeStill(n: { versionChanges?: number; builds?: number }): string {
+  if (n.versionChanges === undefined) return '';
+  return n.versionChanges === 0
+    ? `measured with the projector caught up and the books still (0 version changes, ${fmt(n.builds ?? 0)} page builds during the run)`
+    : `the books moved ${fmt(n.versionChanges)} times during the measurement (${fmt(n.builds ?? 0)} page builds): partly page builds, not cache hits`;
+}
+
+/** The time budget: each phase's wall time and its share of the whole. */
+export function budgetRows(phases: readonly PhaseTime[]): string[][] {
+  const total = phases.reduce((a, p) => a + p.ms, 0);
+  return [
+    ...phases.map((p) => [p.phase, secs(p.ms), total > 0 ? `${Math.round((p.ms / total) * 100)} %` : '']),
+    ['**total**', `**${secs(total)}**`, ''],
+  ];
 }
 
 function stepRows(s: StepResult): string[][] {
@@ -196,7 +256,7 @@ function stepRows(s: StepResult): string[][] {
     [
       'trace p50 / p99',
       `${s.trace.p50Ms} / ${s.trace.p99Ms} ms`,
-      `${fmt(s.trace.totalPayments)} payments`,
+      `${fmt(s.trace.queries)} traces of ${s.trace.paymentsPerHousehold} payments, ${fmt(s.trace.totalPayments)} in books`,
       '',
     ],
     [
@@ -249,7 +309,7 @@ function noticeRows(s: StepResult): string[][] {
     [
       'notice board page',
       `${fmt(s.notice.requestsPerS)} req/s`,
-      `p99 ${s.notice.p99Ms} ms`,
+      `p99 ${s.notice.p99Ms} ms${s.notice.versionChanges === undefined ? '' : `, ${s.notice.versionChanges === 0 ? 'books still' : `books moved ${s.notice.versionChanges}×`}`}`,
       `${ratio(s.notice.requestsPerS, noticeRequestsPerSMin)} × target`,
     ],
   ];
@@ -262,15 +322,49 @@ function e2eRows(s: StepResult): string[][] {
     [
       'end-to-end p50 / p99',
       `${s.e2e.p50Ms} / ${s.e2e.p99Ms} ms`,
-      `accepted → visible, at ${fmt(s.e2e.achievedPerS)}/s of ${fmt(s.e2e.targetPerS)}/s`,
+      `accepted → visible, at ${fmt(s.e2e.achievedPerS)}/s of ${fmt(s.e2e.targetPerS)}/s${s.e2e.visiblePollMs === undefined ? '' : ` (checkpoint read every ${s.e2e.visiblePollMs} ms)`}`,
       '',
     ],
     [
       'request → accepted p50 / p99',
       `${s.e2e.acceptP50Ms} / ${s.e2e.acceptP99Ms} ms`,
-      'the writer (HTTP, decide, append), 256 outstanding',
+      `${fmt(s.e2e.commands)} commands; the writer (HTTP, decide, append), 256 outstanding${s.e2e.sendSlipMs === undefined ? '' : `; last request ${fmt(s.e2e.sendSlipMs)} ms behind schedule`}`,
       '',
     ],
+  ];
+}
+
+/** The end-to-end load generator against a trivial server: what the bench itself can send. */
+function generatorRows(result: BenchResult): string[][] {
+  const g = result.baselines.generator;
+  if (g === undefined) return [];
+  if ('error' in g) return [['HTTP load generator vs a trivial server', 'failed', g.error.slice(0, 120)]];
+  return [
+    [
+      'HTTP load generator vs a trivial server (open loop)',
+      `${fmt(g.achievedPerS)} req/s of ${fmt(g.askedPerS)} asked`,
+      `${fmt(g.requests)}, p50 ${g.p50Ms} / p99 ${g.p99Ms} ms, ${fmt(g.cpuUsPerRequest)} µs CPU/request`,
+    ],
+  ];
+}
+
+/** The trace-at-scale phase, or why it has no figure. */
+function traceAtScaleLines(result: BenchResult): string[] {
+  const t = result.traceAtScale;
+  if (t === undefined) return ['Not run in this run (`--trace-payments 0`).'];
+  if ('error' in t) return [`**Failed:** ${t.error}`];
+  return [
+    table(
+      ['figure', 'value'],
+      [
+        ['payments in the books', fmt(t.payments)],
+        ['households traced', fmt(t.queries)],
+        ['payments per traced household', String(t.paymentsPerHousehold)],
+        ['trace p50 / p99', `${t.p50Ms} / ${t.p99Ms} ms`],
+        ['building the books (not a target)', secs(t.buildMs)],
+        ...Object.entries(t.detail ?? {}).map(([k, v]) => [k, typeof v === 'number' ? String(v) : v]),
+      ],
+    ),
   ];
 }
 
@@ -309,6 +403,7 @@ export function terminalReport(result: BenchResult, machine: Machine): string {
         ['JetStream durable pull + ack', `${fmt(b.consume.perS)} msg/s`, fmt(b.consume.count)],
         ['PostgreSQL INSERT, 500 rows/stmt', `${fmt(b.insert.perS)} rows/s`, fmt(b.insert.count)],
         ['PostgreSQL COPY', `${fmt(b.copy.perS)} rows/s`, fmt(b.copy.count)],
+        ...generatorRows(result),
       ],
     ),
   );
@@ -319,6 +414,9 @@ export function terminalReport(result: BenchResult, machine: Machine): string {
     );
     out.push(table(['figure', 'value', 'per unit', 'ratio'], stepRows(s)));
   }
+  out.push('', 'Trace at scale', ...traceAtScaleLines(result));
+  if (result.budget)
+    out.push('', 'Time budget', table(['phase', 'wall time', 'share'], budgetRows(result.budget)));
   out.push('', 'Targets');
   out.push(
     table(
@@ -409,6 +507,13 @@ export function markdownReport(
     ),
     '',
   );
+  if (result.budget)
+    lines.push(
+      '## Time budget of the run',
+      '',
+      table(['phase', 'wall time', 'share of the run'], budgetRows(result.budget)),
+      '',
+    );
   lines.push('## Baselines (same run)', '');
   lines.push(
     table(
@@ -426,6 +531,7 @@ export function markdownReport(
         ],
         ['PostgreSQL multi-row INSERT (500 rows)', `${fmt(b.insert.perS)} rows/s`, fmt(b.insert.count)],
         ['PostgreSQL COPY', `${fmt(b.copy.perS)} rows/s`, fmt(b.copy.count)],
+        ...generatorRows(result),
       ],
     ),
     '',
@@ -435,8 +541,21 @@ export function markdownReport(
       `## Step ${Math.round(s.fraction * 100)}%: ${fmt(s.households)} households, ${fmt(s.commands)} commands, ${fmt(s.events)} events`,
       '',
     );
+    if (s.loadAverage)
+      lines.push(
+        `Load average ${s.loadAverage.start.join(' ')} when the step started, ${s.loadAverage.end.join(' ')} when it ended.`,
+        '',
+      );
     lines.push(table(['figure', 'value', 'per unit', 'ratio'], stepRows(s)), '');
+    if (s.budget)
+      lines.push(
+        `Time budget of the ${Math.round(s.fraction * 100)} % step:`,
+        '',
+        table(['phase', 'wall time', 'share of the step'], budgetRows(s.budget)),
+        '',
+      );
   }
+  lines.push('## Trace at 1,000,000 payments (src/trace-scale.ts)', '', ...traceAtScaleLines(result), '');
   lines.push(
     '## Growth (cost per 1,000 events should stay flat; trace should grow at most logarithmically)',
     '',

@@ -1,12 +1,19 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { createReadStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { durableFor, rebuildBooks, traceHouseholdUp } from '@fundtrace/books';
 import { createDb, type Database, getActiveSchema, migrateToLatest } from '@fundtrace/db';
 import { connectNats } from '@fundtrace/eventlog';
-import { generateHouseholds, householdHeader, householdToRows } from '@fundtrace/pii';
+import {
+  generateHouseholds,
+  householdHeader,
+  householdToRows,
+  parseHouseholdRows,
+  type SourceRow,
+} from '@fundtrace/pii';
 import { freePorts } from '@fundtrace/testkit';
 import { type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
@@ -31,8 +38,9 @@ import {
   newRunToken,
   releaseNamespace,
 } from './guard';
-import { type Endpoints, sendCommand } from './load';
-import { progressBar } from './progress';
+import { type CommandLine, type Endpoints, sendCommand } from './load';
+import { type GeneratorCeiling, measureGeneratorCeiling, openLoop } from './open-loop';
+import { type Progress, progressBar } from './progress';
 import {
   type RunningService,
   repoRoot,
@@ -42,6 +50,7 @@ import {
   tokensFor,
 } from './stack';
 import { percentile } from './stats';
+import { measureTraceAtScale } from './trace-scale';
 
 /** Households of one county at 100 % (the issue's county scale). */
 export const countyHouseholds = 50_000;
@@ -55,10 +64,22 @@ const registryWaitMsMax = 300_000;
 const rosterAmountFen = '18000';
 /** How often a waiting phase polls PostgreSQL for the projector's checkpoints. */
 const checkpointPollMs = 25;
+/**
+ * How often the end-to-end phase reads the projector's checkpoint: the resolution of its
+ * accepted → visible times. Each read is a query competing with the projector for the CPU.
+ */
+const visiblePollMs = 5;
+/** The trace phase stops after this long (a slow trace under load), with at least traceQueriesMin samples. */
+const traceMsMax = 60_000;
+const traceQueriesMin = 50;
 /** Outstanding end-to-end requests at most (one HTTP client's sensible connection budget). */
 const e2eInFlightMax = 256;
 /** An accepted command not visible in the books after this long is lost, not late. */
 const e2eVisibleTimeoutMs = 60_000;
+/** Seconds of the load generator's own ceiling (against a trivial server), at most. */
+const generatorSeconds = 5;
+/** Characters of a bench JWT (HS256, the claims of tokensFor): the generator's baseline sends as many. */
+const jwtChars = 240;
 /** The county every step loads (内乡县); province runs of the generator add more. */
 const county = '411325';
 /** Payload size of the standalone publish/consume/INSERT baselines: a typical settlement event. */
@@ -80,6 +101,10 @@ export interface BenchOptions {
   /** Commands per second and seconds of the end-to-end latency phase. */
   e2eRate: number;
   e2eSeconds: number;
+  /** Payments in the books of the trace-at-scale phase (issue 5 names 1,000,000); 0 skips it. */
+  traceScalePayments: number;
+  /** Households traced in that phase (p50/p99). */
+  traceScaleSamples: number;
   seed: string;
   natsUrl: string;
   databaseServerUrl: string;
@@ -118,7 +143,16 @@ export interface StepResult {
   roster: RosterFigures | { error: string } | null;
   rosterCli: RosterCliFigures | { error: string } | null;
   notice:
-    | { url: string; seconds: number; requestsPerS: number; p99Ms: number; non2xx: number }
+    | {
+        url: string;
+        seconds: number;
+        requestsPerS: number;
+        p99Ms: number;
+        non2xx: number;
+        /** Books versions the board saw during the measurement (0: the books were still) and pages it built. */
+        versionChanges?: number;
+        builds?: number;
+      }
     | { error: string }
     | null;
   e2e:
@@ -132,17 +166,53 @@ export interface StepResult {
         /** Request sent → 201: the writer's share (HTTP, decide, append), queueing included. */
         acceptP50Ms: number;
         acceptP99Ms: number;
+        /** How late the last request left against the schedule (the window of 256 full, or the generator behind). */
+        sendSlipMs?: number;
+        /** CPU of the bench process per request during the phase (generator and visibility polls). */
+        generatorCpuUsPerRequest?: number;
+        /** How often visibility was polled: the resolution of accepted → visible. */
+        visiblePollMs?: number;
       }
     | { error: string }
     | null;
+  /** Wall time of each phase of the step, in the order they ran. */
+  budget?: PhaseTime[];
+  /** Load average (1, 5, 15 min) when the step started and ended: the machine is shared. */
+  loadAverage?: { start: number[]; end: number[] };
 }
+
+/** Trace latency at a fixed number of payments in the books (src/trace-scale.ts), once per run. */
+export type TraceAtScale =
+  | {
+      payments: number;
+      paymentsPerHousehold: number;
+      queries: number;
+      p50Ms: number;
+      p99Ms: number;
+      /** Building the books (not measured against a target; it is the phase's cost). */
+      buildMs: number;
+      /** Further figures the measuring function reports (inside-PostgreSQL time, …), shown as given. */
+      detail?: Record<string, number | string>;
+    }
+  | { error: string };
 
 export interface BenchResult {
   token: string;
   startedAt: string;
   finishedAt: string;
-  baselines: { publish: Rate; consume: Rate; insert: Rate; copy: Rate; payloadBytes: number };
+  baselines: {
+    publish: Rate;
+    consume: Rate;
+    insert: Rate;
+    copy: Rate;
+    payloadBytes: number;
+    /** The end-to-end load generator against a server that answers at once: its own ceiling. */
+    generator?: GeneratorCeiling | { error: string };
+  };
   steps: StepResult[];
+  traceAtScale?: TraceAtScale;
+  /** Wall time of the run's own phases (baselines, each step, trace at scale, cleanup). */
+  budget?: PhaseTime[];
   cleanup: string[];
   /** Set on a partial result: the steps not (yet) measured. */
   interrupted?: string;
@@ -200,18 +270,25 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
     const dbName = `${benchPrefix}_${token}_b`;
     const url = await createMarkedDatabase(options.databaseServerUrl, dbName, token);
     owned.dbs.push(dbName);
-    const baselines = await runBaselines(nc, url, ns, options);
+    const budget: PhaseTime[] = [];
+    const baselines = await timed(budget, 'baselines (NATS, PostgreSQL, HTTP load generator)', () =>
+      runBaselines(nc, url, ns, options),
+    );
     const steps: StepResult[] = [];
+    let traceAtScale: TraceAtScale | undefined;
     const partial = (): BenchResult => {
       const missing = options.steps.slice(steps.length).map((f) => `${Math.round(f * 100)}%`);
+      if (traceAtScale === undefined && options.traceScalePayments > 0) missing.push('trace at scale');
       return {
         token,
         startedAt,
         finishedAt: new Date().toISOString(),
         baselines,
         steps: [...steps],
+        traceAtScale,
+        budget: [...budget],
         cleanup,
-        interrupted: `steps not measured: ${missing.join(', ')} (the run was cut short or is still running)`,
+        interrupted: `not measured yet: ${missing.join(', ')} (the run was cut short or is still running)`,
       };
     };
     options.onProgress?.(partial());
@@ -219,22 +296,45 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
     // wherever it stands in the order (run first, it is measured even if the run is cut short).
     const largest = Math.max(...options.steps);
     for (const [i, fraction] of options.steps.entries()) {
+      const stepStarted = performance.now();
       const stepNs = `${benchPrefix}${token}s${i}`;
       await claimNamespace(jsm, stepNs, token);
       owned.ns.push(stepNs);
       const stepDb = `${benchPrefix}_${token}_s${i}`;
       const stepUrl = await createMarkedDatabase(options.databaseServerUrl, stepDb, token);
       owned.dbs.push(stepDb);
-      steps.push(await runStep(nc, stepUrl, stepNs, fraction, options, fraction === largest));
+      const step = await runStep(nc, stepUrl, stepNs, fraction, options, fraction === largest);
       // Each step's data is dropped before the next, so steps do not compete for disk cache.
-      cleanup.push(...(await releaseNamespace(jsm, stepNs, token)));
-      owned.ns = owned.ns.filter((n) => n !== stepNs);
-      await dropMarkedDatabase(options.databaseServerUrl, stepDb, token);
-      owned.dbs = owned.dbs.filter((d) => d !== stepDb);
-      cleanup.push(stepDb);
-      if (steps.length < options.steps.length) options.onProgress?.(partial());
+      await timed(step.budget!, 'remove its streams and database', async () => {
+        cleanup.push(...(await releaseNamespace(jsm, stepNs, token)));
+        owned.ns = owned.ns.filter((n) => n !== stepNs);
+        await dropMarkedDatabase(options.databaseServerUrl, stepDb, token);
+        owned.dbs = owned.dbs.filter((d) => d !== stepDb);
+        cleanup.push(stepDb);
+      });
+      steps.push(step);
+      budget.push({
+        phase: `step ${Math.round(fraction * 100)}%`,
+        ms: Math.round(performance.now() - stepStarted),
+      });
+      options.onProgress?.(partial());
     }
-    return { token, startedAt, finishedAt: new Date().toISOString(), baselines, steps, cleanup };
+    if (options.traceScalePayments > 0)
+      traceAtScale = await timed(
+        budget,
+        `trace at ${options.traceScalePayments.toLocaleString('en')} payments (build + queries)`,
+        () => traceAtScalePhase(options),
+      );
+    return {
+      token,
+      startedAt,
+      finishedAt: new Date().toISOString(),
+      baselines,
+      steps,
+      traceAtScale,
+      budget,
+      cleanup,
+    };
   } finally {
     active = null;
     if (aborting) owned.ns = owned.dbs = [];
@@ -270,7 +370,74 @@ async function runBaselines(nc: NatsConnection, url: string, ns: string, o: Benc
   const insert = await insertMultiRow(url, rows, bar);
   bar.stop();
   const copy = await copyRows(url, rows);
-  return { publish, consume, insert, copy, payloadBytes: baselinePayloadBytes };
+  // The end-to-end phase's load generator against a server that answers at once, at the rate
+  // that phase asks: if it cannot hold that rate here, the end-to-end figure measures the bench.
+  const generator = await optional('load generator ceiling', o, async () => {
+    const seconds = Math.max(1, Math.min(o.e2eSeconds, generatorSeconds));
+    const ceiling = await measureGeneratorCeiling(o.e2eRate, seconds, e2eInFlightMax, (i) => e2eBody(ns, i), {
+      authorization: `Bearer ${'x'.repeat(jwtChars)}`,
+    });
+    o.log(
+      `  HTTP load generator vs a trivial server: ${ceiling.achievedPerS.toLocaleString('en')}/s of ${o.e2eRate.toLocaleString('en')}/s asked, p50 ${ceiling.p50Ms} ms, p99 ${ceiling.p99Ms} ms, ${ceiling.cpuUsPerRequest} µs CPU/request`,
+    );
+    return ceiling;
+  });
+  return {
+    publish,
+    consume,
+    insert,
+    copy,
+    payloadBytes: baselinePayloadBytes,
+    generator: generator ?? { error: 'not run' },
+  };
+}
+
+/**
+ * Trace latency with `traceScalePayments` payments in the books: src/trace-scale.ts builds
+ * county-shaped books in a marked database of its own, analyzes them, times the queries and
+ * drops the database.
+ */
+async function traceAtScalePhase(o: BenchOptions): Promise<TraceAtScale> {
+  o.log(`trace at ${o.traceScalePayments.toLocaleString('en')} payments`);
+  let bar: Progress | null = null;
+  try {
+    const r = await measureTraceAtScale({
+      adminUrl: o.databaseServerUrl,
+      payments: o.traceScalePayments,
+      samples: o.traceScaleSamples,
+      onProgress: (done, total) => {
+        bar ??= progressBar('trace books (events of the log)', total, o.tty);
+        bar.update(done);
+      },
+    });
+    (bar as Progress | null)?.stop();
+    bar = null;
+    o.log(
+      `  ${r.paymentsInBooks.toLocaleString('en')} payments built in ${secs(r.buildMs)}; trace p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms (${r.samples} households, ${r.paymentsPerTrace} payments each)`,
+    );
+    return {
+      payments: r.paymentsInBooks,
+      paymentsPerHousehold: r.paymentsPerTrace,
+      queries: r.samples,
+      p50Ms: r.p50Ms,
+      p99Ms: r.p99Ms,
+      buildMs: r.buildMs + r.analyzeMs,
+      detail: {
+        'inside PostgreSQL p50 / p99 ms (EXPLAIN ANALYZE)': `${r.inDatabase.p50Ms} / ${r.inDatabase.p99Ms}`,
+        'slowest trace ms': r.maxMs,
+        'households in the books': r.households,
+        'tranche flows in the books': r.flowsInBooks,
+        'hops per trace': r.hopsPerTrace,
+        'build s / ANALYZE s': `${(r.buildMs / 1000).toFixed(1)} / ${(r.analyzeMs / 1000).toFixed(1)}`,
+        'load average after the queries': r.loadAverage.join(' '),
+      },
+    };
+  } catch (error) {
+    o.log(`  trace at scale failed: ${String(error).slice(0, 500)}`);
+    return { error: String(error).slice(0, 500) };
+  } finally {
+    (bar as Progress | null)?.stop();
+  }
 }
 
 async function generate(households: number, seed: string, dir: string): Promise<number> {
@@ -311,7 +478,7 @@ async function untilProjected(
   ns: string,
   timeoutMs: number,
 ): Promise<void> {
-  const total = [...(await streamTails(nc, ns)).values()].reduce((a, b) => a + b, 0);
+  const total = await eventsIn(nc, ns);
   const deadline = performance.now() + timeoutMs;
   while ((await appliedIn(admin, schema, durable)) < total) {
     if (performance.now() > deadline)
@@ -328,6 +495,22 @@ async function appliedIn(db: Kysely<unknown>, schema: string, consumer: string):
   return Number(rows[0]?.n ?? 0);
 }
 
+/** A phase's wall time, for the report's time budget. */
+export interface PhaseTime {
+  phase: string;
+  ms: number;
+}
+
+/** Runs `run` as phase `name` of `budget`: its wall time is recorded whether it succeeds or throws. */
+async function timed<T>(budget: PhaseTime[], name: string, run: () => Promise<T>): Promise<T> {
+  const started = performance.now();
+  try {
+    return await run();
+  } finally {
+    budget.push({ phase: name, ms: Math.round(performance.now() - started) });
+  }
+}
+
 async function runStep(
   nc: NatsConnection,
   url: string,
@@ -341,11 +524,16 @@ async function runStep(
   o.log(`step ${Math.round(fraction * 100)}% — ${households.toLocaleString('en')} households`);
   const dir = mkdtempSync(join(tmpdir(), 'fundtrace-bench-'));
   const services: RunningService[] = [];
+  const budget: PhaseTime[] = [];
+  const loadAtStart = loadAverage();
   const admin = createDb<unknown>(url, { max: 2, applicationName: 'fundtrace-bench' });
   try {
     // The shared tables (merkle checkpoints the notice board reads), as `npm start` migrates them.
-    await migrateToLatest(admin as never);
-    const generateMs = await generate(households, `${o.seed}-${households}`, dir);
+    const generateMs = await timed(budget, 'generate (fundtrace generate, child process)', async () => {
+      await migrateToLatest(admin as never);
+      return generate(households, `${o.seed}-${households}`, dir);
+    });
+    const commandsFile = join(dir, 'commands.ndjson');
     const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as { commands: number };
     const secrets = fixedSecrets();
     const env: StackEnv = {
@@ -356,7 +544,9 @@ async function runStep(
       partitions: { ledger: ['000000', '410000', '411300', county], counties: [county] },
     };
     const [registryPort, ledgerPort, projectorPort, noticePort] = await freePorts(4);
-    const registry = await startService('registry-api', registryPort!, env);
+    const registry = await timed(budget, 'registry-api start', () =>
+      startService('registry-api', registryPort!, env),
+    );
     services.push(registry);
     const endpoints: Endpoints = {
       registryUrl: registry.url,
@@ -366,30 +556,71 @@ async function runStep(
     };
 
     // 1. Load the data set through the writers' own code path, in bulk (src/bulk-load.ts).
+    const jsm = await jetstreamManager(nc);
     let bar = progressBar('load through the writers (commands)', summary.commands, o.tty);
-    const loaded = await bulkLoad(join(dir, 'commands.ndjson'), {
-      js: jetstream(nc),
-      jsm: await jetstreamManager(nc),
-      ns,
-      endpoints,
-      progress: bar,
-    });
+    const loaded = await timed(budget, 'load through the writers (bulk)', () =>
+      bulkLoad(commandsFile, { js: jetstream(nc), jsm, ns, endpoints, progress: bar }),
+    );
     bar.stop();
     o.log(
       `  loaded ${loaded.events.toLocaleString('en')} events: registry imports ${secs(loaded.registryMs)}, ledger ${secs(loaded.ledgerMs)} (${loaded.groupCommands.toLocaleString('en')} bank answers as ${loaded.groupEvents.toLocaleString('en')} events in bulk)`,
     );
     const load = rate(loaded.events, loaded.ms);
-    const tails = await streamTails(nc, ns);
-    const total = [...tails.values()].reduce((a, b) => a + b, 0);
 
-    // 2. The naive pipeline over these streams (its rate is flat in size: a prefix is enough).
+    // 2. The roster's households: the step's payable households (from the data set's own
+    //    registry imports), and in the largest step more, imported through registry-api before
+    //    ledger-api starts so that its cold start already covers them.
+    const rosterHouseholds = await timed(budget, 'roster households (read, top-up import)', () =>
+      rosterHouseholdsFor(commandsFile, endpoints, ns, o, last ? o.rosterRows : 0),
+    );
+
+    // 3. Writer cold start: ledger-api started over the whole data set (rebuild to /health).
+    const writerEvents = await ledgerEvents(nc, ns);
+    o.log(`  ledger-api cold start over ${writerEvents.toLocaleString('en')} events`);
+    const ledger = await timed(budget, 'ledger-api cold start', () =>
+      startService('ledger-api', ledgerPort!, env),
+    );
+    services.push(ledger);
+    endpoints.ledgerUrl = ledger.url;
+    const writer = {
+      events: writerEvents,
+      coldStartMs: Math.round(ledger.startMs),
+      rssBytes: ledger.rssBytes(),
+    };
+    o.log(
+      `  cold start ${secs(writer.coldStartMs)}, RSS ${Math.round((writer.rssBytes ?? 0) / 2 ** 20)} MiB`,
+    );
+
+    // 4. Roster append: one roster of up to 50,000 rows, HTTP request to last acked event,
+    //    against the same bytes re-published plainly with 1,000 in flight; then the same size
+    //    through the CLI import (CSV file → dry run → append). Before the projection passes, so
+    //    that they run over the whole log, rosters included, and nothing appends after them.
+    const roster = await timed(budget, 'roster through HTTP (+ its publish baseline)', () =>
+      optional('roster', o, () => measureRoster(nc, ledger, endpoints, ns, o, rosterHouseholds)),
+    );
+    const rosterCli =
+      roster !== null && !('error' in roster)
+        ? await timed(budget, 'roster through the CLI import', () =>
+            optional('roster through the CLI', o, () =>
+              measureRosterCli(nc, ledger, endpoints, ns, o, rosterHouseholds.householdIds),
+            ),
+          )
+        : null;
+    const tails = await streamTails(nc, ns);
+    const total = await eventsIn(nc, ns);
+
+    // 5. The naive pipeline over these streams (its rate is flat in size: a prefix is enough).
     const naiveEvents = Math.min(total, naiveEventsMax);
     bar = progressBar('naive pipeline (pull→INSERT→ack)', naiveEvents, o.tty);
-    const naive = await naivePipeline(nc, url, tails, 'naive', bar, naiveEvents);
+    const naive = await timed(budget, `naive pipeline (${naiveEvents.toLocaleString('en')} events)`, () =>
+      naivePipeline(nc, url, tails, 'naive', bar, naiveEvents),
+    );
     bar.stop();
 
-    // 3. The projector service catching up from sequence 1 (live mode, realistic mix).
-    const projector = await startService('projector', projectorPort!, env, { PROJECTOR_SCHEMA: 'books' });
+    // 6. The projector service catching up from sequence 1 (live mode, realistic mix).
+    const projector = await timed(budget, 'projector start', () =>
+      startService('projector', projectorPort!, env, { PROJECTOR_SCHEMA: 'books' }),
+    );
     services.push(projector);
     const schema = (await getActiveSchema(admin as Kysely<Database>)) ?? 'books';
     const durable = durableFor(schema);
@@ -405,60 +636,49 @@ async function runStep(
     }
     bar.stop();
     const projectorRate = rate(total - a0, performance.now() - t0);
+    budget.push({
+      phase: `projector catching up from sequence 1 (${total.toLocaleString('en')} events)`,
+      ms: projectorRate.ms,
+    });
 
-    // 4. Replay: every read model rebuilt from sequence 1 into a fresh schema.
-    bar = progressBar('replay into a fresh schema', total, o.tty);
-    const rebuilt = await rebuildBooks({ url, nc, ns, schema: 'replay', onProgress: (n) => bar.update(n) });
+    // 7. Trace: the households with the most payments, up to their root allocations.
+    const books = createDb<Database>(url, { schema, max: 2, applicationName: 'fundtrace-bench' });
+    const trace = await timed(budget, "trace queries (the county's books)", () =>
+      measureTrace(books, o.traceQueries, o.tty),
+    );
+
+    // 8. Notice board: a village page from cache, with the books still (caught up, nothing
+    //    appending): the page cache is keyed on the books' version.
+    const notice = await timed(budget, 'notice board page', () =>
+      optional('notice board', o, async () => {
+        await untilProjected(admin, schema, durable, nc, ns, e2eVisibleTimeoutMs * 10);
+        return measureNotice(books, env, noticePort!, ledger.url, services, o);
+      }),
+    );
+
+    // 9. End-to-end: command accepted → visible in the books audit-api reads, timed from a
+    //    caught-up projector (a backlog would be in every latency: the 16:03 run's ~66 s was).
+    const e2e = await timed(budget, 'end-to-end at a steady rate', () =>
+      optional('end-to-end', o, async () => {
+        await untilProjected(admin, schema, durable, nc, ns, e2eVisibleTimeoutMs * 10);
+        return measureE2e(admin, schema, durable, ns, endpoints, o);
+      }),
+    );
+    await books.destroy();
+
+    // 10. Replay: every read model rebuilt from sequence 1 into a fresh schema, the log's whole
+    //     length (the end-to-end commands included), with every service stopped: nothing else
+    //     runs on the machine's cores but NATS, PostgreSQL and the rebuild.
+    await timed(budget, 'stop the services', () => stopAll(services));
+    const events = await eventsIn(nc, ns);
+    bar = progressBar('replay into a fresh schema', events, o.tty);
+    const rebuilt = await timed(
+      budget,
+      `replay into a fresh schema (${events.toLocaleString('en')} events)`,
+      () => rebuildBooks({ url, nc, ns, schema: 'replay', onProgress: (n) => bar.update(n) }),
+    );
     bar.stop();
     const replay = rate(rebuilt.applied, rebuilt.elapsedMs);
-
-    // 5. Trace: the households with the most payments, up to their root allocations.
-    const books = createDb<Database>(url, { schema, max: 2, applicationName: 'fundtrace-bench' });
-    const trace = await measureTrace(books, o.traceQueries);
-
-    // 6. Writer cold start: ledger-api started over the whole data set (rebuild to /health).
-    const writerEvents = [...(await streamTails(nc, ns)).entries()]
-      .filter(([k]) => k.includes('_LEDGER_'))
-      .reduce((a, [, v]) => a + v, 0);
-    o.log(`  ledger-api cold start over ${writerEvents.toLocaleString('en')} events`);
-    const ledger = await startService('ledger-api', ledgerPort!, env);
-    services.push(ledger);
-    endpoints.ledgerUrl = ledger.url;
-    const writer = {
-      events: writerEvents,
-      coldStartMs: Math.round(ledger.startMs),
-      rssBytes: ledger.rssBytes(),
-    };
-    o.log(
-      `  cold start ${secs(writer.coldStartMs)}, RSS ${Math.round((writer.rssBytes ?? 0) / 2 ** 20)} MiB`,
-    );
-
-    // 7. Roster append: one roster of up to 50,000 rows, HTTP request to last acked event,
-    //    against the same bytes re-published plainly with 1,000 in flight; then the same size
-    //    through the CLI import (CSV file → dry run → append).
-    const roster = await optional('roster', o, () =>
-      measureRoster(nc, books, ledger, endpoints, ns, o, last ? o.rosterRows : 0),
-    );
-    const rosterCli =
-      roster !== null && !('error' in roster)
-        ? await optional('roster through the CLI', o, () =>
-            measureRosterCli(nc, ledger, endpoints, ns, o, roster.householdIds),
-          )
-        : null;
-
-    // 8. Notice board: a village page from cache.
-    const notice = await optional('notice board', o, () =>
-      measureNotice(books, env, noticePort!, ledger.url, services, o),
-    );
-
-    // 9. End-to-end: command accepted → visible in the books audit-api reads. The rosters and
-    //    the registry import above left the projector a backlog; timed from a caught-up
-    //    projector, or every latency would include that backlog (the 16:03 run's did: ~66 s).
-    const e2e = await optional('end-to-end', o, async () => {
-      await untilProjected(admin, schema, durable, nc, ns, e2eVisibleTimeoutMs * 10);
-      return measureE2e(admin, schema, durable, ns, endpoints, o);
-    });
-    await books.destroy();
     return {
       fraction,
       households,
@@ -478,16 +698,35 @@ async function runStep(
       replay,
       trace,
       writer,
-      roster: roster === null || 'error' in roster ? roster : withoutIds(roster),
+      roster,
       rosterCli,
       notice,
       e2e,
+      budget,
+      loadAverage: { start: loadAtStart, end: loadAverage() },
     };
   } finally {
-    for (const s of services.reverse()) await s.stop();
+    await stopAll(services);
     await admin.destroy();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Stops the step's services, last started first. */
+async function stopAll(services: RunningService[]): Promise<void> {
+  while (services.length > 0) await services.pop()!.stop();
+}
+
+/** Events stored in the namespace's LEDGER, REGISTRY and AUDIT streams now. */
+async function eventsIn(nc: NatsConnection, ns: string): Promise<number> {
+  return [...(await streamTails(nc, ns)).values()].reduce((a, b) => a + b, 0);
+}
+
+/** LEDGER events stored in the namespace now (the writer's cold start rebuilds from them). */
+async function ledgerEvents(nc: NatsConnection, ns: string): Promise<number> {
+  return [...(await streamTails(nc, ns)).entries()]
+    .filter(([k]) => k.includes('_LEDGER_'))
+    .reduce((a, [, v]) => a + v, 0);
 }
 
 /** Secrets for the services of one run, never written anywhere. */
@@ -505,21 +744,28 @@ export function fixedSecrets(): {
   };
 }
 
-async function measureTrace(db: Kysely<Database>, queries: number) {
+async function measureTrace(db: Kysely<Database>, queries: number, tty: boolean) {
   const { rows } = await sql<{ household_id: string; n: number }>`
     select household_id, count(*)::int as n from payments where partition = ${county}
     group by household_id order by n desc, household_id limit 50`.execute(db);
   const { rows: all } = await sql<{ n: number }>`select count(*)::int as n from payments`.execute(db);
   const samples: number[] = [];
   if (rows.length > 0) {
+    const bar = progressBar('trace queries', queries, tty);
+    // A slow trace (seconds per query under load) stops at the phase's time cap, with at least
+    // traceQueriesMin samples: the report says how many were taken.
+    const deadline = performance.now() + traceMsMax;
     for (let i = 0; i < queries; i++) {
+      if (i >= traceQueriesMin && performance.now() > deadline) break;
       const h = rows[i % rows.length]!;
       const t = performance.now();
       const traces = await traceHouseholdUp(db, county, h.household_id);
       samples.push(performance.now() - t);
       if (traces.length !== h.n)
         throw new Error(`trace of ${h.household_id}: ${traces.length} payments, books hold ${h.n}`);
+      bar.update(i + 1);
     }
+    bar.stop();
   }
   samples.sort((a, b) => a - b);
   return {
@@ -543,11 +789,6 @@ export interface RosterFigures {
   topUp: { households: number; events: number; ms: number } | null;
   /** How long the roster waited for ledger-api's registry tail to cover every imported household. */
   registryWaitMs: number;
-}
-
-function withoutIds(r: RosterFigures & { householdIds: string[] }): RosterFigures {
-  const { householdIds: _, ...figures } = r;
-  return figures;
 }
 
 /** Sum of the events a command of the roster should append: one per row plus the roster's own record. */
@@ -578,20 +819,43 @@ async function untilRegistryCovered(nc: NatsConnection, ledgerUrl: string, token
   }
 }
 
-async function measureRoster(
-  nc: NatsConnection,
-  books: Kysely<Database>,
-  ledger: RunningService,
+/** The roster's households, and the households imported to reach the target's row count. */
+export interface RosterHouseholds {
+  householdIds: string[];
+  topUp: RosterFigures['topUp'];
+}
+
+/**
+ * The step's payable households (enrolled, with a bound card), read from the data set's own
+ * registry imports (the books are not projected yet); in the largest step, more households
+ * imported through registry-api's HTTP import, as a clerk would, until there are `topUpTo`.
+ */
+async function rosterHouseholdsFor(
+  commandsFile: string,
   endpoints: Endpoints,
   ns: string,
   o: BenchOptions,
-  /** Add households until the roster has this many rows (0: the step's own households only). */
   topUpTo: number,
-): Promise<RosterFigures & { householdIds: string[] }> {
-  const { rows: households } = await sql<{ household_id: string }>`
-    select household_id from households where partition = ${county} and status = 'registered' and account_hash is not null
-    order by household_id limit ${topUpTo > 0 ? topUpTo : targetRosterRows}`.execute(books);
-  const householdIds = households.map((h) => h.household_id);
+): Promise<RosterHouseholds> {
+  const householdIds: string[] = [];
+  const lines = createInterface({
+    input: createReadStream(commandsFile),
+    crlfDelay: Number.POSITIVE_INFINITY,
+  });
+  for await (const text of lines) {
+    // Only registry lines need parsing (a few among hundreds of thousands of ledger lines).
+    if (!text.includes('"service":"registry"')) continue;
+    const line = JSON.parse(text) as CommandLine;
+    if (line.service !== 'registry' || line.path !== 'imports' || line.partition !== county) continue;
+    const body = line.body as { header: string[]; rows: SourceRow[] };
+    const parsed = parseHouseholdRows(body.header, body.rows);
+    if (parsed.errors.length > 0)
+      throw new Error(`the data set's registry import has bad rows: ${JSON.stringify(parsed.errors[0])}`);
+    for (const { input } of parsed.households)
+      if (input.status !== 'lifted' && input.account !== null) householdIds.push(input.householdId);
+  }
+  householdIds.sort();
+  householdIds.splice(topUpTo > 0 ? topUpTo : targetRosterRows);
   // A county below the target's 50,000 payable households gets more, imported as a clerk would.
   let topUp: RosterFigures['topUp'] = null;
   if (householdIds.length < topUpTo) {
@@ -628,6 +892,17 @@ async function measureRoster(
     );
     for (const h of payable) householdIds.push(h.householdId);
   }
+  return { householdIds, topUp };
+}
+
+async function measureRoster(
+  nc: NatsConnection,
+  ledger: RunningService,
+  endpoints: Endpoints,
+  ns: string,
+  o: BenchOptions,
+  { householdIds, topUp }: RosterHouseholds,
+): Promise<RosterFigures> {
   const registryWaitMs = Math.round(await untilRegistryCovered(nc, ledger.url, endpoints.tokens.finance, ns));
   const rows = householdIds.map((householdId, i) => ({
     row: i + 2,
@@ -699,7 +974,6 @@ async function measureRoster(
     avgEventBytes,
     topUp,
     registryWaitMs,
-    householdIds,
   };
 }
 
@@ -787,6 +1061,13 @@ function runChild(args: string[], what: string): Promise<void> {
   });
 }
 
+/** A counter of a service's /metrics (prom-client text), 0 when absent. */
+async function counter(serviceUrl: string, name: string): Promise<number> {
+  const text = await (await fetch(`${serviceUrl}/metrics`)).text();
+  const match = new RegExp(`^${name} (\\d+(?:\\.\\d+)?)$`, 'm').exec(text);
+  return match ? Number(match[1]) : 0;
+}
+
 async function measureNotice(
   books: Kysely<Database>,
   env: StackEnv,
@@ -812,20 +1093,39 @@ async function measureNotice(
   const warm = await fetch(url);
   if (!warm.ok) throw new Error(`notice board ${url}: ${warm.status}`);
   await warm.text();
-  o.log(`  notice board ${url} for ${o.noticeSeconds} s`);
+  o.log(`  notice board ${url} for ${o.noticeSeconds} s (projector caught up, nothing appending)`);
+  // The page cache is keyed on the books' version: a version change during the measurement
+  // would make it measure page builds, so the report says how many happened (0 = books still).
+  const versionsBefore = await counter(board.url, 'notice_board_version_changes_total');
+  const buildsBefore = await counter(board.url, 'notice_board_page_builds_total');
   const result = await autocannon({ url, connections: 10, duration: o.noticeSeconds });
+  const versionChanges = (await counter(board.url, 'notice_board_version_changes_total')) - versionsBefore;
+  const builds = (await counter(board.url, 'notice_board_page_builds_total')) - buildsBefore;
+  await board.stop();
   return {
     url: `/r/${village}`,
     seconds: o.noticeSeconds,
     requestsPerS: Math.round(result.requests.average),
     p99Ms: result.latency.p99,
     non2xx: result.non2xx,
+    versionChanges,
+    builds,
   };
 }
 
+/** The body of end-to-end command `i`: an account opened (the cheapest command that is always valid). */
+function e2eBody(ns: string, i: number): string {
+  return JSON.stringify({
+    commandId: `e2e-${ns}-${i}`,
+    accountId: `E2E-${i}`,
+    kind: 'implementing_unit',
+    name: `单位 ${i}`,
+  });
+}
+
 /**
- * Opens accounts (the cheapest command that is always valid) at a steady rate, open loop, and
- * times each from its 201 (accepted) to the moment the projector's checkpoint passes its
+ * Opens accounts at a steady rate, open loop (src/open-loop.ts), and times each from request to
+ * its 201 (accepted) and from its 201 to the moment the projector's checkpoint passes its
  * sequence, i.e. the moment audit-api's queries can see it.
  */
 async function measureE2e(
@@ -837,12 +1137,9 @@ async function measureE2e(
   o: BenchOptions,
 ) {
   if (o.e2eSeconds <= 0) return null;
-  const total = o.e2eRate * o.e2eSeconds;
   const stream = `${ns}_LEDGER_${county}`;
   const accepted = new Map<number, number>();
   const latencies: number[] = [];
-  const acceptLatencies: number[] = [];
-  let visible = 0;
   let stop = false;
   let giveUpAt = Number.POSITIVE_INFINITY;
   const watcher = (async () => {
@@ -853,81 +1150,52 @@ async function measureE2e(
         where consumer = ${durable} and stream = ${stream}`
         .execute(admin)
         .catch(() => null);
-      if (polled === null) continue;
-      const { rows } = polled;
-      visible = Number(rows[0]?.s ?? 0);
-      const now = performance.now();
-      for (const [seq, at] of accepted)
-        if (seq <= visible) {
-          latencies.push(now - at);
-          accepted.delete(seq);
-        }
-      await new Promise((r) => setTimeout(r, 2));
+      if (polled !== null) {
+        const visible = Number(polled.rows[0]?.s ?? 0);
+        const now = performance.now();
+        for (const [seq, at] of accepted)
+          if (seq <= visible) {
+            latencies.push(now - at);
+            accepted.delete(seq);
+          }
+      }
+      await new Promise((r) => setTimeout(r, visiblePollMs));
     }
   })();
   o.log(`  end-to-end at ${o.e2eRate}/s for ${o.e2eSeconds} s`);
-  const started = performance.now();
-  const pending: Promise<void>[] = [];
-  let failures = 0;
-  let firstFailure = '';
-  let inFlight = 0;
-  const window = new Set<Promise<void>>();
-  for (let i = 0; i < total; i++) {
-    const due = started + (i * 1000) / o.e2eRate;
-    const wait = due - performance.now();
-    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
-    // A writer slower than the asked rate backs the requests up; past this many outstanding the
-    // schedule slips instead of opening sockets without bound, and the achieved rate says so.
-    if (inFlight >= e2eInFlightMax) await Promise.race(window);
-    inFlight++;
-    const sentAt = performance.now();
-    const request: Promise<void> = fetch(`${endpoints.ledgerUrl}/v1/partitions/${county}/accounts`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${endpoints.tokens.finance}`, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        commandId: `e2e-${ns}-${i}`,
-        accountId: `E2E-${i}`,
-        kind: 'implementing_unit',
-        name: `单位 ${i}`,
-      }),
-    })
-      .then(async (r) => {
-        const at = performance.now();
-        const text = await r.text();
-        const body = JSON.parse(text) as { lastSeq?: number | null };
-        if (r.status !== 201 || typeof body.lastSeq !== 'number')
-          throw new Error(`${r.status} ${text.slice(0, 300)}`);
-        accepted.set(body.lastSeq, at);
-        acceptLatencies.push(at - sentAt);
-      })
-      .catch((error: unknown) => {
-        failures++;
-        firstFailure ||= String(error);
-      })
-      .finally(() => {
-        inFlight--;
-        window.delete(request);
-      });
-    window.add(request);
-    pending.push(request);
-  }
-  await Promise.all(pending);
-  const sendMs = performance.now() - started;
+  const sent = await openLoop({
+    url: `${endpoints.ledgerUrl}/v1/partitions/${county}/accounts`,
+    headers: { authorization: `Bearer ${endpoints.tokens.finance}` },
+    rate: o.e2eRate,
+    total: o.e2eRate * o.e2eSeconds,
+    // A writer slower than the rate would stretch the phase (10,000 commands at 200/s are 50 s):
+    // sending stops at twice the phase's length and the achieved rate says what was held.
+    durationMs: o.e2eSeconds * 2_000,
+    inFlightMax: e2eInFlightMax,
+    body: (i) => e2eBody(ns, i),
+    onAccepted: (body, at) => {
+      if (typeof body.lastSeq !== 'number') throw new Error(`201 without lastSeq: ${JSON.stringify(body)}`);
+      accepted.set(body.lastSeq, at);
+    },
+  });
   stop = true;
   giveUpAt = performance.now() + e2eVisibleTimeoutMs;
   await watcher;
-  if (failures > 0) throw new Error(`${failures} end-to-end commands failed, first: ${firstFailure}`);
+  if (sent.failures > 0)
+    throw new Error(`${sent.failures} end-to-end commands failed, first: ${sent.firstFailure}`);
   if (accepted.size > 0) throw new Error(`${accepted.size} accepted commands never became visible`);
   latencies.sort((a, b) => a - b);
-  acceptLatencies.sort((a, b) => a - b);
   return {
     targetPerS: o.e2eRate,
-    achievedPerS: Math.round((total / sendMs) * 1000),
-    commands: total,
+    achievedPerS: sent.achievedPerS,
+    commands: sent.sent,
+    sendSlipMs: sent.sendSlipMs,
+    generatorCpuUsPerRequest: sent.cpuUsPerRequest,
+    visiblePollMs,
     p50Ms: round2(percentile(latencies, 0.5)),
     p99Ms: round2(percentile(latencies, 0.99)),
-    acceptP50Ms: round2(percentile(acceptLatencies, 0.5)),
-    acceptP99Ms: round2(percentile(acceptLatencies, 0.99)),
+    acceptP50Ms: round2(percentile(sent.acceptLatencies, 0.5)),
+    acceptP99Ms: round2(percentile(sent.acceptLatencies, 0.99)),
   };
 }
 
@@ -946,6 +1214,10 @@ async function optional<T>(
     o.log(`  ${name} failed: ${String(error).slice(0, 500)}`);
     return { error: String(error).slice(0, 500) };
   }
+}
+
+function loadAverage(): number[] {
+  return loadavg().map(round2);
 }
 
 function secs(ms: number): string {
