@@ -1,6 +1,7 @@
-import { ensurePartitionStreams } from '@fundtrace/eventlog';
+import { connectionOf, ensurePartitionStreams } from '@fundtrace/eventlog';
 import { type App, createApp, natsPlugin, signToken } from '@fundtrace/service-kit';
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/nats-core';
 import type { Logger } from 'pino';
 import type { LedgerConfig } from './config';
 import { loadReference, type Reference } from './reference/programmes';
@@ -45,6 +46,8 @@ export async function buildApp(
   });
   if (!deps.nats) await app.register(natsPlugin, { url: config.NATS_URL, name: serviceName });
   const { js, jsm } = deps.nats ?? { js: app.js, jsm: app.jsm };
+  const nc = deps.nats ? connectionOf(js) : app.nats;
+  const natsAway = nc === undefined ? () => false : connectionWatch(nc);
   const reference = deps.reference ?? loadReference(config.LEDGER_PROGRAMMES_FILE);
   const onNotice = deps.onNoticePublished ?? checkpointRequester(config, app);
   const writers = new Map<string, LedgerWriter>();
@@ -57,6 +60,7 @@ export async function buildApp(
       reference,
       logger: app.log as never,
       ...(deps.now ? { now: deps.now } : {}),
+      natsAway,
       afterAppend: (events: readonly AppendedEvent[]) => {
         const notice = events.findLast((e) => e.event.type === 'NoticePublished');
         if (notice) onNotice(partition, notice.seq);
@@ -73,6 +77,18 @@ export async function buildApp(
   registerCommandRoutes(app, writers);
   registerQueryRoutes(app, writers);
   return { app, writers };
+}
+
+/** Whether the connection is down now (between a disconnect and the reconnect, or closed). */
+function connectionWatch(nc: NatsConnection): () => boolean {
+  let away = false;
+  void (async () => {
+    for await (const status of nc.status()) {
+      if (status.type === 'disconnect') away = true;
+      else if (status.type === 'reconnect') away = false;
+    }
+  })();
+  return () => away || nc.isClosed();
 }
 
 /**

@@ -166,6 +166,15 @@ const commandRoutes: ReadonlyArray<{ type: CommandType; url: string; summary: st
   },
 ];
 
+/**
+ * A dry run appends nothing: while NATS is away it is decided on the writer's state in memory
+ * (the writer knows NATS is away), so service-kit's natsPlugin lets it through; a command that
+ * would append is refused with 503 nats_unavailable.
+ */
+const dryRunNeedsNoNats = {
+  natsOptional: (request: FastifyRequest) => (request.query as { dryRun?: boolean }).dryRun === true,
+};
+
 interface Envelope {
   commandId: string;
   correlationId?: string | undefined;
@@ -237,6 +246,7 @@ export function registerCommandRoutes(app: App, writers: Writers): void {
       `/v1/partitions/:partition/${route.url}`,
       {
         onRequest: guard,
+        config: dryRunNeedsNoNats,
         // A notice carries its list (公示名单): as many lines as a roster has rows.
         ...(route.type === 'PublishNotice' ? { bodyLimit: rosterBodyBytesMax } : {}),
         schema: {
@@ -334,6 +344,7 @@ function registerRosterRoute(app: App, writers: Writers, guard: ReturnType<typeo
     '/v1/partitions/:partition/rosters',
     {
       onRequest: guard,
+      config: dryRunNeedsNoNats,
       bodyLimit: rosterBodyBytesMax,
       // The body is validated in the handler, row by row, to report row numbers (see parseRoster).
       validatorCompiler: (req) =>

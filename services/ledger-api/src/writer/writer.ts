@@ -156,6 +156,8 @@ export interface WriterOptions {
   readonly nc?: NatsConnection;
   /** Group commit (decision 0036); default true. Off: every command is decided and appended alone. */
   readonly groupCommit?: boolean;
+  /** True while the NATS connection is down: dry runs are then decided on the state in memory. */
+  readonly natsAway?: () => boolean;
 }
 
 /** A command waiting in the writer's queue, with how many append races it has lost so far. */
@@ -612,8 +614,11 @@ export class LedgerWriter {
     let stored = 0;
     // A dry run reports what would be booked now: always on a state read fresh from the stream.
     let fresh = request.dryRun === true;
+    // Unless NATS is away: then a dry run is decided on the state in memory (what this instance
+    // last read and appended; nobody can append meanwhile), and says what would be booked.
+    const offline = request.dryRun === true && this.options.natsAway?.() === true;
     for (let attempt = 1; ; attempt++) {
-      const skipped = await this.catchUp(fresh);
+      const skipped = offline ? false : await this.catchUp(fresh);
       const known = this.commands.get(commandId);
       if (known !== undefined && stored === 0) {
         if (!this.resumable(command) || !firstEventMatches(known.firstEventId, hash)) {
@@ -628,7 +633,7 @@ export class LedgerWriter {
         `command ${commandId}: ${stored} events stored, map says ${known?.count}`,
       );
 
-      if (needsRegistry(command)) {
+      if (needsRegistry(command) && !offline) {
         await this.registry.catchUp().catch((error: unknown) => {
           throw new RegistryBehindError(`household facts unavailable: ${(error as Error).message}`);
         });
