@@ -1,6 +1,9 @@
+import { ensurePartitionStreams, silentLogger } from '@fundtrace/eventlog';
+import { streamName } from '@fundtrace/events';
 import { useTestInfra } from '@fundtrace/testkit';
 import { describe, expect, it } from 'vitest';
 import type { LedgerCommand } from '../src/ledger/commands';
+import { RegistryTail } from '../src/writer/registry-tail';
 import {
   type CommandOutcome,
   type CommandRequest,
@@ -212,4 +215,21 @@ describe('LedgerWriter on real NATS', () => {
     expect(tranche).toMatchObject({ amountFen: yuan(200_000), documentNumber: '洛财农〔2024〕12号' });
     await Promise.all([city.stop(), county.stop()]);
   });
+});
+
+describe('the registry tail of a partition without a REGISTRY stream', () => {
+  it('looks for the stream less and less often, yet a household registered once it exists is payable at once', async () => {
+    const { js, jsm, ns } = infra;
+    const partition = '411329';
+    const tail = new RegistryTail(js, jsm, streamName('registry', partition, ns), silentLogger());
+    await tail.start();
+    // Looks at 0, 2 and 6 s find nothing; the next would come at 14 s.
+    await new Promise((resolve) => setTimeout(resolve, 6_500));
+    await ensurePartitionStreams(jsm, { partition, ns, contexts: ['registry'] });
+    await registerHouseholds(js, jsm, ns, partition, ['H1']);
+    // catchUp finds the stream has news and starts the tail now, well inside 5 s.
+    await tail.catchUp(5_000);
+    expect(tail.household('H1')).toMatchObject({ exited: false, accountBound: true });
+    await tail.stop();
+  }, 30_000);
 });

@@ -4,8 +4,16 @@ import { DeliverPolicy, type JetStreamClient, type JetStreamManager } from '@nat
 import type { HouseholdFacts, RegistryView } from '../ledger/decide';
 import { decodeRegistryEvent } from './fast-decode';
 
-/** How often to look again for a REGISTRY stream that does not exist yet (registry-api creates it). */
+/** How soon to look again for a REGISTRY stream that does not exist yet (registry-api creates it). */
 export const registryRetryMs = 2_000;
+
+/**
+ * Longest pause between looks for a missing REGISTRY stream: the pause doubles from
+ * `registryRetryMs` up to this. Each look is a STREAM.INFO that fails with errors built with stack
+ * traces; a partition that never registers households (a province) should cost nothing. A payment
+ * does not wait for the pause: `catchUp` finds the stream and starts the tail at once.
+ */
+export const registryRetryMaxMs = 60_000;
 
 /**
  * Longest a payment waits for the registry tail to reach the stream's end. A
@@ -84,6 +92,7 @@ export class RegistryTail implements RegistryView {
   private running: Promise<void> | undefined;
   private stopCurrent: (() => Promise<void>) | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
+  private retryMs = registryRetryMs;
 
   constructor(
     private readonly js: JetStreamClient,
@@ -132,6 +141,12 @@ export class RegistryTail implements RegistryView {
       throw error;
     }
     if (this.last >= target) return;
+    // The stream exists and has news, but the tail is pausing before its next look: look now.
+    if (this.retryTimer !== undefined) {
+      clearTimeout(this.retryTimer);
+      this.retryTimer = undefined;
+      this.tail();
+    }
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiters = this.waiters.filter((w) => w.resolve !== done);
@@ -160,10 +175,17 @@ export class RegistryTail implements RegistryView {
     if (this.stopped) return;
     this.running = this.consume().catch((error: unknown) => {
       if (this.stopped) return;
-      if (!(error instanceof StreamMissingError)) {
+      let pause = registryRetryMs;
+      if (error instanceof StreamMissingError) {
+        pause = this.retryMs;
+        this.retryMs = Math.min(this.retryMs * 2, registryRetryMaxMs);
+      } else {
         this.logger.error({ err: error, stream: this.stream }, 'registry tail failed; retrying');
       }
-      this.retryTimer = setTimeout(() => this.tail(), registryRetryMs);
+      this.retryTimer = setTimeout(() => {
+        this.retryTimer = undefined;
+        this.tail();
+      }, pause);
     });
   }
 
@@ -174,6 +196,7 @@ export class RegistryTail implements RegistryView {
       opt_start_seq: this.last + 1,
     });
     const messages = await consumer.consume();
+    this.retryMs = registryRetryMs;
     this.stopCurrent = async () => {
       await messages.close();
     };
