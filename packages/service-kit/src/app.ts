@@ -21,7 +21,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { $ZodType, safeParse, toJSONSchema } from 'zod/v4/core';
 import { authenticator, hooksRequireToken, markRequiresToken, type TokenCacheOptions } from './auth';
-import type { LogLevel } from './config';
+import type { LogLevel, TrustProxy } from './config';
 import {
   type ErrorResponse,
   internalErrorCode,
@@ -79,6 +79,11 @@ export interface AppOptions {
    */
   auth: { secret: string; tokenCache?: TokenCacheOptions | false } | false;
   bodyLimitBytes?: number;
+  /**
+   * Which peers may name the client's address in `X-Forwarded-For` (`request.ip`, per-address rate
+   * limits, logs): see {@link TrustProxy}. Default `false`: the peer is the client.
+   */
+  trustProxy?: TrustProxy;
 }
 
 export type App = FastifyInstance<
@@ -303,6 +308,9 @@ export async function createApp(options: AppOptions): Promise<App> {
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: options.bodyLimitBytes ?? bodyLimitBytesDefault,
+    // A copy: proxy-addr gets a plain array, never the frozen config's.
+    trustProxy:
+      typeof options.trustProxy === 'object' ? [...options.trustProxy] : (options.trustProxy ?? false),
     requestTimeout: requestTimeoutMs,
     requestIdHeader: false,
     genReqId: (request) => {

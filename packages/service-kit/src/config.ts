@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 /** Thrown by {@link loadConfig}; `problems` lists every invalid variable, one line each. */
@@ -121,6 +122,67 @@ export const streamWriterEnv = {
 
 /** A listen port with the service's default from docs/CONVENTIONS.md. 0 asks the OS for a free port. */
 export const port = (defaultPort: number) => z.coerce.number().int().min(0).max(65_535).default(defaultPort);
+
+/**
+ * Which peers may tell a service the client's address (`X-Forwarded-For`), for per-address rate
+ * limits and logs behind a reverse proxy: `false` (the peer is the client; the default, so a
+ * client cannot forge its address), a hop count (trust that many proxies in front of the
+ * service), or the proxies' addresses and CIDR ranges (`loopback`, `linklocal` and `uniquelocal`
+ * name proxy-addr's ranges). Everything fastify's `trustProxy` accepts except `true`, which would
+ * let any client forge its address.
+ */
+export type TrustProxy = false | number | readonly string[];
+
+/** More proxies than any deployment puts in front of a service: a bigger count is a typo. */
+export const trustProxyHopsMax = 10;
+
+const namedRanges: ReadonlySet<string> = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** An IPv4/IPv6 address, a CIDR range of one, or a named range. */
+function isProxyAddress(entry: string): boolean {
+  if (namedRanges.has(entry)) return true;
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  if (!/^\d{1,3}$/.test(prefix)) return false;
+  return Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
+/**
+ * `TRUST_PROXY`: unset, empty, `false` or `0` — off; `1`…`10` — that many proxies; else a comma
+ * list of addresses, CIDR ranges and named ranges (`10.0.0.0/8,::1`, `loopback`).
+ */
+export const trustProxy = z
+  .string()
+  .optional()
+  .transform((text, ctx): TrustProxy => {
+    const value = (text ?? '').trim();
+    if (value === '' || value === 'false' || value === '0') return false;
+    if (/^\d+$/.test(value)) {
+      const hops = Number(value);
+      if (hops <= trustProxyHopsMax) return hops;
+      ctx.addIssue({ code: 'custom', message: `a hop count must be 1–${trustProxyHopsMax}` });
+      return z.NEVER;
+    }
+    if (value === 'true') {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'true would trust any client to name its own address; give the hop count or the proxies',
+      });
+      return z.NEVER;
+    }
+    const entries = value.split(',').map((entry) => entry.trim());
+    const bad = entries.filter((entry) => !isProxyAddress(entry));
+    if (bad.length > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `must be false, a hop count, or addresses / CIDR ranges separated by commas; not: ${bad.join(', ')}`,
+      });
+      return z.NEVER;
+    }
+    return entries;
+  });
 
 /** Loopback by default: a development service must not be reachable from the network by accident. */
 export const host = z.string().min(1).default('127.0.0.1');

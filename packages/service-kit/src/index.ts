@@ -47,6 +47,9 @@ export {
   port,
   streamReplicas,
   streamWriterEnv,
+  type TrustProxy,
+  trustProxy,
+  trustProxyHopsMax,
 } from './config';
 export {
   defineRejections,

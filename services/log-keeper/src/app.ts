@@ -39,6 +39,7 @@ export async function buildApp(config: LogKeeperConfig): Promise<LogKeeperApp> {
     description:
       'The verifiable log: RFC 6962 Merkle trees over every stream, signed C2SP checkpoints, inclusion and consistency proofs, evidence bundles.',
     auth: { secret: env.JWT_SECRET },
+    trustProxy: env.TRUST_PROXY,
   });
   await limitPerAddress(app, env.LOG_REQUESTS_PER_MINUTE);
   await app.register(dbPlugin, {

@@ -1,5 +1,5 @@
 import { defaultOriginPrefix, NoteError, type NoteSigner, parseSigningKey } from '@fundtrace/merkle';
-import { ConfigError, commonEnv, loadConfig, port } from '@fundtrace/service-kit';
+import { ConfigError, commonEnv, loadConfig, port, trustProxy } from '@fundtrace/service-kit';
 import { z } from 'zod';
 
 /**
@@ -49,6 +49,8 @@ export const logKeeperEnv = z.object({
    * tree: a reader checks a few lines of a notice, a scraper must not hold the database.
    */
   LOG_REQUESTS_PER_MINUTE: z.coerce.number().int().min(1).default(requestsPerMinuteDefault),
+  /** Behind a reverse proxy: whose X-Forwarded-For names the client (hop count or CIDR list); off by default. */
+  TRUST_PROXY: trustProxy,
 });
 
 export interface LogKeeperConfig {

@@ -73,6 +73,7 @@ export async function buildApp(config: NoticeBoardConfig, options: BuildOptions 
     logLevel: config.LOG_LEVEL,
     auth: false,
     bodyLimitBytes: objectionBodyBytesMax,
+    trustProxy: config.TRUST_PROXY,
   });
   await app.register(dbPlugin, {
     url: config.DATABASE_URL,

@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { commonEnv, loadConfig, port } from '@fundtrace/service-kit';
+import { commonEnv, loadConfig, port, trustProxy } from '@fundtrace/service-kit';
 import { z } from 'zod';
 
 /** The reference data the ledger decides with; the board shows the same programme minimums. */
@@ -49,6 +49,11 @@ export const configSchema = z.object({
     .default(10 * 60_000),
   /** Requests one address may make to any page per minute: a reader clicks, a scraper hammers. */
   NOTICE_PAGES_PER_MINUTE: z.coerce.number().int().min(1).default(600),
+  /**
+   * Behind a reverse proxy: the proxies whose X-Forwarded-For names the reader (a hop count or
+   * addresses / CIDR ranges); off by default, else every reader shares the proxy's page budget.
+   */
+  TRUST_PROXY: trustProxy,
 });
 
 export type NoticeBoardConfig = z.output<typeof configSchema>;
