@@ -1,8 +1,8 @@
 import { migrateToLatest } from '@fundtrace/db';
-import { createTestDatabase, randomToken, type TestDatabase } from '@fundtrace/testkit';
+import { createTestDatabase, type TestDatabase } from '@fundtrace/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app';
-import { readConfig } from '../src/config';
+import { boardTestConfig } from './support/config';
 
 // On a fresh installation the board may start before the projector has created any books.
 // It used to fail to start (its first read of the books version threw); now it starts, says
@@ -17,18 +17,7 @@ describe('notice board before the projector has written any books', () => {
   });
 
   it('starts, is not ready, and becomes ready when the books appear', async () => {
-    const app = await buildApp(
-      readConfig({
-        DATABASE_URL: database.url,
-        NATS_URL: process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
-        FUNDTRACE_NAMESPACE: `nb${randomToken(6)}`,
-        JWT_SECRET: randomToken(40),
-        NOTICE_FALLBACK_SCHEMA: 'public',
-        NOTICE_CHECKPOINT_POLL_MS: '100',
-        PORT: '0',
-        LOG_LEVEL: 'silent',
-      }),
-    );
+    const app = await buildApp(boardTestConfig(database.url, { NOTICE_CHECKPOINT_POLL_MS: '100' }));
     try {
       const before = await app.inject({ method: 'GET', url: '/ready' });
       expect(before.statusCode).toBe(503);

@@ -2,6 +2,7 @@ import { createTestDatabase, randomToken, type TestDatabase } from '@fundtrace/t
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app';
 import { readConfig } from '../src/config';
+import { boardTestConfig } from './support/config';
 
 // TRUST_PROXY on the board itself: its page budget per reader address. Off (the default), a
 // reader cannot buy a fresh budget by sending another X-Forwarded-For; behind the configured
@@ -17,15 +18,8 @@ describe('notice board page limits behind a reverse proxy', () => {
 
   const board = (trustProxy: string | undefined) =>
     buildApp(
-      readConfig({
-        DATABASE_URL: database.url,
-        NATS_URL: process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
-        FUNDTRACE_NAMESPACE: `nb${randomToken(6)}`,
-        JWT_SECRET: randomToken(40),
-        NOTICE_FALLBACK_SCHEMA: 'public',
+      boardTestConfig(database.url, {
         NOTICE_PAGES_PER_MINUTE: '2',
-        PORT: '0',
-        LOG_LEVEL: 'silent',
         ...(trustProxy === undefined ? {} : { TRUST_PROXY: trustProxy }),
       }),
     );
