@@ -498,7 +498,7 @@ const paymentTypes = new Set<EventType>([
   'PaymentSettled',
   'PaymentReturned',
 ]);
-/** County payment events a block holds at most before it is written. */
+/** County payment events after which a block is written (at the next roster). */
 const blockEventsMax = 100_000;
 
 type Rows = Record<string, unknown>[];
@@ -789,9 +789,9 @@ async function writeBlock(
 export async function loadLog(
   db: Kysely<Database>,
   log: Iterable<LogEvent>,
-  onProgress?: BuildProgress,
-  total = 0,
+  options: { onProgress?: BuildProgress; total?: number; blockEvents?: number } = {},
 ): Promise<number> {
+  const { onProgress, total = 0, blockEvents = blockEventsMax } = options;
   const sequences = new Sequences();
   const projecting = new Projecting(db);
   const county = streamName('ledger', traceCounty);
@@ -806,10 +806,11 @@ export async function loadLog(
   for (const e of log) {
     const seq = sequences.take(e.partition);
     if (e.partition === traceCounty && paymentTypes.has(e.type)) {
-      // The county's events before this one are in the books first.
+      // The county's events before this one are in the books first. A block ends only before a
+      // roster, so that a payment and the bank's answer to it are in the same block.
       await projecting.flushStream(county);
+      if (block.length >= blockEvents && e.type === 'RosterSubmitted') await writePending();
       block.push({ e, seq });
-      if (block.length >= blockEventsMax) await writePending();
     } else {
       if (e.partition === traceCounty) await writePending();
       await projecting.add(stored(e, seq));
@@ -942,7 +943,10 @@ export async function measureTraceAtScale(o: TraceAtScaleOptions): Promise<Trace
   try {
     await migrateToLatest(db, { schema: 'books' });
     const started = performance.now();
-    await loadLog(db, countyLog({ households, seed: o.seed }), o.onProgress, logEventsFor(households));
+    await loadLog(db, countyLog({ households, seed: o.seed }), {
+      onProgress: o.onProgress,
+      total: logEventsFor(households),
+    });
     const buildMs = performance.now() - started;
     const analyzed = performance.now();
     await sql`analyze`.execute(db);

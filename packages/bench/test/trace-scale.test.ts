@@ -44,7 +44,8 @@ describe('trace-scale: the fast loader leaves the projector’s rows', () => {
     await migrateToLatest(database.db, { schema: 'projected' });
     await migrateToLatest(database.db, { schema: 'loaded' });
     const slow = await projectLog(projected, log());
-    const fast = await loadLog(loaded, log());
+    // Small blocks, so that the loader's block boundaries are crossed many times.
+    const fast = await loadLog(loaded, log(), { blockEvents: 300 });
     expect(fast).toBe(slow);
   });
 

@@ -55,7 +55,9 @@ if (reuse === undefined) {
     console.log(`  ${done} events in ${seconds.toFixed(0)} s (${Math.round(done / seconds)} ev/s)`);
   };
   const log = countyLog({ households });
-  const events = fast ? await loadLog(db, log, progress, total) : await projectLog(db, log, progress, total);
+  const events = fast
+    ? await loadLog(db, log, { onProgress: progress, total })
+    : await projectLog(db, log, progress, total);
   const seconds = (performance.now() - started) / 1000;
   const analyzed = performance.now();
   if (!noAnalyze) await sql`analyze`.execute(db);
