@@ -177,10 +177,66 @@ interface ApiErrorBody {
 }
 
 /**
- * Sends a batch's messages as plain publishes with a reply subject per message on one wildcard
- * subscription: `<inbox>.<index>`. Each message gets its outcome when its ack arrives; a message
- * unanswered `ackTimeoutMs` after it was sent, or any message still waiting when the connection
- * closes, has an unknown outcome, as a timed-out `js.publish` has.
+ * One subscription per connection for the acks of every direct batch: `<inbox>.<batch>.<index>`.
+ * A subscription per batch cost a SUB and an UNSUB (two more socket writes) for every command a
+ * writer appends alone. It lives as long as the connection (the client re-subscribes it after a
+ * reconnect); when it closes, every open batch hears so and the next batch opens a new one.
+ */
+class AckInbox {
+  private readonly root = `${createInbox()}.`;
+  private readonly batches = new Map<
+    number,
+    { ack: (index: number, msg: Msg) => void; gone: (cause: unknown) => void }
+  >();
+  private nextBatch = 0;
+  private readonly sub: Subscription;
+
+  constructor(nc: NatsConnection) {
+    this.sub = nc.subscribe(`${this.root}>`, {
+      callback: (error, msg) => {
+        if (error !== null) {
+          for (const batch of [...this.batches.values()]) batch.gone(error);
+          return;
+        }
+        const rest = msg.subject.slice(this.root.length);
+        const dot = rest.indexOf('.');
+        this.batches.get(Number(rest.slice(0, dot)))?.ack(Number(rest.slice(dot + 1)), msg);
+      },
+    });
+    const closed = (cause: unknown) => {
+      if (ackInboxes.get(nc) === this) ackInboxes.delete(nc);
+      for (const batch of [...this.batches.values()]) batch.gone(cause);
+    };
+    void this.sub.closed.then(() => closed(new Error('the connection closed before the ack came')), closed);
+  }
+
+  get isClosed(): boolean {
+    return this.sub.isClosed();
+  }
+
+  open(ack: (index: number, msg: Msg) => void, gone: (cause: unknown) => void) {
+    const id = this.nextBatch++;
+    this.batches.set(id, { ack, gone });
+    return { prefix: `${this.root}${id}.`, close: () => this.batches.delete(id) };
+  }
+}
+
+const ackInboxes = new WeakMap<NatsConnection, AckInbox>();
+
+function ackInboxOf(nc: NatsConnection): AckInbox {
+  let inbox = ackInboxes.get(nc);
+  if (inbox === undefined || inbox.isClosed) {
+    inbox = new AckInbox(nc);
+    ackInboxes.set(nc, inbox);
+  }
+  return inbox;
+}
+
+/**
+ * Sends a batch's messages as plain publishes with a reply subject per message on the
+ * connection's ack inbox: `<inbox>.<batch>.<index>`. Each message gets its outcome when its ack
+ * arrives; a message unanswered `ackTimeoutMs` after it was sent, or any message still waiting
+ * when the connection closes, has an unknown outcome, as a timed-out `js.publish` has.
  */
 function directSender(nc: NatsConnection, stream: string, ackTimeoutMs: number) {
   interface Waiting {
@@ -189,7 +245,6 @@ function directSender(nc: NatsConnection, stream: string, ackTimeoutMs: number) 
     readonly resolve: (outcome: Outcome) => void;
     readonly reject: (error: unknown) => void;
   }
-  const inbox = `${createInbox()}.`;
   const waiting = new Map<number, Waiting>();
   let timer: NodeJS.Timeout | undefined;
   const settle = (index: number, result: (w: Waiting) => Outcome) => {
@@ -218,23 +273,12 @@ function directSender(nc: NatsConnection, stream: string, ackTimeoutMs: number) 
       settle(index, () => ({ kind: 'unknown', cause: new TimeoutError() }));
     }
   };
-  let sub: Subscription | undefined;
+  let inbox: { readonly prefix: string; close(): void } | undefined;
   let refused: unknown;
   try {
-    sub = nc.subscribe(`${inbox}*`, {
-      callback: (error, msg) => {
-        if (error !== null) {
-          unknownAll(error);
-          return;
-        }
-        const index = Number(msg.subject.slice(inbox.length));
-        settle(index, (w) => outcomeOfAck(stream, w.expectedLastSeq, msg));
-      },
-    });
-    // A closed connection (or subscription) answers nothing more.
-    void sub.closed.then(
-      () => unknownAll(new Error('the connection closed before the ack came')),
-      (error: unknown) => unknownAll(error),
+    inbox = ackInboxOf(nc).open(
+      (index, msg) => settle(index, (w) => outcomeOfAck(stream, w.expectedLastSeq, msg)),
+      unknownAll,
     );
   } catch (error) {
     refused = error; // a closed connection: nothing can be sent
@@ -246,7 +290,7 @@ function directSender(nc: NatsConnection, stream: string, ackTimeoutMs: number) 
       expectedLastSeq: number,
       previousMsgId: string | undefined,
     ) {
-      if (sub === undefined) return Promise.resolve(classify(stream, expectedLastSeq, refused));
+      if (inbox === undefined) return Promise.resolve(classify(stream, expectedLastSeq, refused));
       const h = headers();
       h.set('Nats-Msg-Id', message.msgId);
       if (previousMsgId !== undefined) h.set('Nats-Expected-Last-Msg-Id', previousMsgId);
@@ -256,7 +300,7 @@ function directSender(nc: NatsConnection, stream: string, ackTimeoutMs: number) 
         waiting.set(index, { expectedLastSeq, at: performance.now(), resolve, reject });
         if (timer === undefined) timer = setTimeout(watch, ackTimeoutMs);
         try {
-          nc.publish(message.subject, message.bytes, { reply: `${inbox}${index}`, headers: h });
+          nc.publish(message.subject, message.bytes, { reply: `${inbox!.prefix}${index}`, headers: h });
         } catch (error) {
           // Refused before it left (a closed connection, a payload over max_payload).
           settle(index, () => classify(stream, expectedLastSeq, error));
@@ -266,7 +310,7 @@ function directSender(nc: NatsConnection, stream: string, ackTimeoutMs: number) 
     close() {
       if (timer !== undefined) clearTimeout(timer);
       unknownAll(new Error('batch closed'));
-      if (sub !== undefined && !sub.isClosed()) sub.unsubscribe();
+      inbox?.close();
     },
   };
 }

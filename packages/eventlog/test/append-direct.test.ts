@@ -81,6 +81,30 @@ describe('appendBatch over the connection (direct publishes)', () => {
     expect(back.map((m) => Buffer.from(m.bytes))).toEqual(messages.map((m) => Buffer.from(m.bytes)));
   });
 
+  it('batches in flight together on one connection share its ack inbox and each gets its own acks', async () => {
+    const streams = await Promise.all([freshStream(), freshStream(), freshStream()]);
+    const results = await Promise.all(
+      streams.map(({ name, subject }, i) =>
+        appendBatch(infra.js, {
+          stream: name,
+          messages: messagesFor(subject, `together${i}`, 50 + i * 25),
+          expectedLastSeq: 0,
+          inFlightMax: 16,
+          connection: infra.nc,
+        }),
+      ),
+    );
+    results.forEach((result, i) => {
+      expect(result.stored).toEqual(
+        Array.from({ length: 50 + i * 25 }, (_, index) => ({ index, seq: index + 1, duplicate: false })),
+      );
+    });
+    for (const [i, { name }] of streams.entries()) {
+      const back = await readRange(infra.js, { stream: name, fromSeq: 1, toSeq: 50 + i * 25 });
+      expect(back.every((m) => m.msgId?.startsWith(`together${i}:`))).toBe(true);
+    }
+  });
+
   it('another writer sneaking in mid-batch: the prefix is stored, and no later message fills the slot after it', async () => {
     const { name, subject } = await freshStream();
     const k = 5;
