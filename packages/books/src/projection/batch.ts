@@ -1,10 +1,11 @@
 import type { Database } from '@fundtrace/db';
 import { sql, type Transaction } from 'kysely';
 import { type EventPosition, type InvariantCode, ProjectionInvariantError } from './invariant';
+import type { StreamState } from './state';
 import {
   type AppendTable,
   addRows,
-  EntityStore,
+  type EntityStore,
   type EntityTable,
   entityKeys,
   insertRows,
@@ -55,6 +56,9 @@ export interface Current extends EventPosition {
   readonly seqBig: bigint;
 }
 
+/** Rows a batch changed, per entity table (see Batch.takeWrites). */
+export type ChangedRows = readonly (readonly [EntityTable, readonly Row<EntityTable>[]])[];
+
 export class Batch {
   readonly stores: { readonly [T in EntityTable]: EntityStore<T> };
   private readonly appends = new Map<AppendTable, Record<string, unknown>[]>();
@@ -71,9 +75,10 @@ export class Batch {
   /** Plans whose lines were replaced, with their final lines. */
   private readonly planLines = new Map<string, Row<'plan_lines'>[]>();
   /** Tranche pieces each payment consumed, from the books or from this batch. */
-  readonly paymentPieces = new Map<string, TranchePiece[]>();
+  readonly paymentPieces: Map<string, readonly TranchePiece[]>;
   /** Same-partition parents of tranches a reversal cancels: where their money must go back. */
-  readonly trancheParents = new Map<string, TranchePiece[]>();
+  readonly trancheParents: Map<string, readonly TranchePiece[]>;
+  readonly partition: string;
 
   private current: Current | undefined;
   private entryNo = 0;
@@ -82,26 +87,15 @@ export class Batch {
   private readonly touchedAccounts = new Set<string>();
   private flowNo = 0;
 
-  constructor(readonly partition: string) {
-    const make = <T extends EntityTable>(table: T) => new EntityStore(table, partition);
-    this.stores = {
-      accounts: make('accounts'),
-      balances: make('balances'),
-      tranches: make('tranches'),
-      receipts: make('receipts'),
-      integrations: make('integrations'),
-      plans: make('plans'),
-      projects: make('projects'),
-      earmarks: make('earmarks'),
-      disbursements: make('disbursements'),
-      payments: make('payments'),
-      fiscal_years: make('fiscal_years'),
-      notices: make('notices'),
-      objections: make('objections'),
-      households: make('households'),
-      members: make('members'),
-      findings: make('findings'),
-    };
+  /**
+   * A batch over `state`: the rows earlier batches of the stream left there are read from
+   * memory, the others loaded (or known absent when the state is complete, see StreamState).
+   */
+  constructor(private readonly state: StreamState) {
+    this.partition = state.partition;
+    this.stores = state.stores;
+    this.paymentPieces = state.paymentPieces;
+    this.trancheParents = state.trancheParents;
   }
 
   // ── loading ──
@@ -113,49 +107,50 @@ export class Batch {
   ): Promise<void> {
     const wanted = [...new Set([...ids].map(String))].filter((id) => !this.stores[table].isLoaded(id));
     if (wanted.length === 0) return;
-    const rows = await loadRows(trx, table, this.partition, wanted);
+    const rows = this.state.complete ? [] : await loadRows(trx, table, this.partition, wanted);
     this.stores[table].absorb(
       wanted.map((id) => [table === 'fiscal_years' ? Number(id) : id]),
       rows,
     );
   }
 
-  async loadMembers(trx: Transaction<Database>, householdIds: Iterable<string>): Promise<Set<string>> {
-    const ids = [...new Set(householdIds)];
-    const rows = await loadRows(trx, 'members', this.partition, ids);
+  async loadMembers(trx: Transaction<Database>, householdIds: Iterable<string>): Promise<void> {
+    const ids = [...new Set(householdIds)].filter((id) => !this.state.membersLoaded.has(id));
+    if (ids.length === 0) return;
+    const rows = this.state.complete ? [] : await loadRows(trx, 'members', this.partition, ids);
     this.stores.members.absorb([], rows);
-    return new Set(ids);
+    for (const id of ids) this.state.membersLoaded.add(id);
   }
 
   async loadPaymentPieces(trx: Transaction<Database>, paymentIds: Iterable<string>): Promise<void> {
     const ids = [...new Set(paymentIds)].filter((id) => !this.paymentPieces.has(id));
     if (ids.length === 0) return;
-    const { rows } = await sql<{ child_id: string; parent_tranche_id: string; amount_fen: bigint }>`
-      select child_id, parent_tranche_id, amount_fen from tranche_flows
-      where partition = ${this.partition} and child_kind = 'payment' and child_id = any(${ids}::text[])
-      order by seq, piece_no`.execute(trx);
-    for (const id of ids) this.paymentPieces.set(id, []);
-    for (const row of rows) {
-      this.paymentPieces
-        .get(row.child_id)!
-        .push({ trancheId: row.parent_tranche_id, amountFen: row.amount_fen });
+    const pieces = new Map<string, TranchePiece[]>(ids.map((id) => [id, []]));
+    if (!this.state.complete) {
+      const { rows } = await sql<{ child_id: string; parent_tranche_id: string; amount_fen: bigint }>`
+        select child_id, parent_tranche_id, amount_fen from tranche_flows
+        where partition = ${this.partition} and child_kind = 'payment' and child_id = any(${ids}::text[])
+        order by seq, piece_no`.execute(trx);
+      for (const row of rows)
+        pieces.get(row.child_id)!.push({ trancheId: row.parent_tranche_id, amountFen: row.amount_fen });
     }
+    for (const [id, list] of pieces) this.paymentPieces.set(id, list);
   }
 
   async loadTrancheParents(trx: Transaction<Database>, trancheIds: Iterable<string>): Promise<void> {
     const ids = [...new Set(trancheIds)].filter((id) => !this.trancheParents.has(id));
     if (ids.length === 0) return;
-    const { rows } = await sql<{ child_id: string; parent_tranche_id: string; amount_fen: bigint }>`
-      select child_id, parent_tranche_id, amount_fen from tranche_flows
-      where partition = ${this.partition} and child_kind = 'tranche' and parent_partition = ${this.partition}
-        and child_id = any(${ids}::text[])
-      order by seq, piece_no`.execute(trx);
-    for (const id of ids) this.trancheParents.set(id, []);
-    for (const row of rows) {
-      this.trancheParents
-        .get(row.child_id)!
-        .push({ trancheId: row.parent_tranche_id, amountFen: row.amount_fen });
+    const parents = new Map<string, TranchePiece[]>(ids.map((id) => [id, []]));
+    if (!this.state.complete) {
+      const { rows } = await sql<{ child_id: string; parent_tranche_id: string; amount_fen: bigint }>`
+        select child_id, parent_tranche_id, amount_fen from tranche_flows
+        where partition = ${this.partition} and child_kind = 'tranche' and parent_partition = ${this.partition}
+          and child_id = any(${ids}::text[])
+        order by seq, piece_no`.execute(trx);
+      for (const row of rows)
+        parents.get(row.child_id)!.push({ trancheId: row.parent_tranche_id, amountFen: row.amount_fen });
     }
+    for (const [id, list] of parents) this.trancheParents.set(id, list);
   }
 
   // ── per event ──
@@ -450,11 +445,24 @@ export class Batch {
   // ── writing ──
 
   /**
-   * Writes the batch: every entity upsert, every append and the progress sums as one statement
-   * (one round trip, see WriteQueue); plan lines (deleted, then inserted) and allocations (written
-   * from both partitions) on their own, which few batches have.
+   * Takes the rows the batch changed out of the shared stores, so the next batch over the same
+   * state (the next chunk) can be applied while these are written: afterwards the stores count
+   * only that batch's changes.
    */
-  async flush(trx: Transaction<Database>): Promise<void> {
+  takeWrites(): ChangedRows {
+    const changed = (Object.keys(entityKeys) as EntityTable[]).map(
+      (table) => [table, this.stores[table].changed()] as const,
+    );
+    for (const table of Object.keys(entityKeys) as EntityTable[]) this.stores[table].settle();
+    return changed;
+  }
+
+  /**
+   * Writes the batch: every entity upsert (`changed`, from takeWrites), every append and the
+   * progress sums as one statement (one round trip, see WriteQueue); plan lines (deleted, then
+   * inserted) and allocations (written from both partitions) on their own, which few batches have.
+   */
+  async write(trx: Transaction<Database>, changed: ChangedRows): Promise<void> {
     if (this.planLines.size > 0) {
       await sql`delete from plan_lines where partition = ${this.partition}
         and plan_id = any(${[...this.planLines.keys()]}::text[])`.execute(trx);
@@ -462,9 +470,7 @@ export class Batch {
     }
     await this.flushAllocations(trx);
     const writes = new WriteQueue(trx);
-    for (const table of Object.keys(entityKeys) as EntityTable[]) {
-      await writes.upsert(table, this.stores[table].changed());
-    }
+    for (const [table, rows] of changed) await writes.upsert(table, rows);
     for (const [table, rows] of this.appends) {
       // A finding may cite the same subject or evidence in several steps; the first citation stays.
       await writes.insert(table, rows, table === 'finding_subjects' || table === 'finding_evidence');

@@ -1,5 +1,5 @@
 import type { Database } from '@fundtrace/db';
-import { type AnyEvent, leafHash, parseStreamName, streamName } from '@fundtrace/events';
+import { type AnyEvent, leafHash, parseStreamName, type StreamRef, streamName } from '@fundtrace/events';
 import type { Transaction } from 'kysely';
 import { applyAudit, isAuditEvent, prefetchAudit } from './audit';
 import { Batch } from './batch';
@@ -7,6 +7,7 @@ import { businessDate } from './dates';
 import { ProjectionInvariantError } from './invariant';
 import { applyLedger, isLedgerEvent, prefetchLedger } from './ledger';
 import { applyRegistry, isRegistryEvent, prefetchRegistry } from './registry';
+import { type ProjectionStates, StreamState } from './state';
 
 /** What the projector needs of a stored event: where it is, its exact bytes, and it decoded. */
 export interface StoredEvent {
@@ -68,17 +69,39 @@ export interface BatchResult {
  * Applies a batch of one stream's events, in sequence order, inside `trx` (the caller commits it
  * together with the checkpoint). Throws `ProjectionInvariantError` naming the event when the log
  * breaks an invariant; nothing of the batch is then written.
+ *
+ * With `states`, the rows earlier batches of the stream read or wrote are kept in memory for the
+ * next batch (see StreamState); without, every batch loads what it reads. Both write the same.
  */
 export async function projectBatch(
   trx: Transaction<Database>,
   stored: readonly StoredEvent[],
+  states?: ProjectionStates,
 ): Promise<BatchResult> {
   if (stored.length === 0) throw new RangeError('projectBatch needs at least one event');
   const ref = parseStreamName(stored[0]!.stream);
   if (ref === null) throw new RangeError(`${stored[0]!.stream} is not a fundtrace stream name`);
+  if (states === undefined) return applyBatch(trx, stored, ref, new StreamState(ref.partition, false));
+  const state = states.take(stored[0]!.stream, ref.partition, stored[0]!.seq);
+  try {
+    const result = await applyBatch(trx, stored, ref, state);
+    state.applied(stored[stored.length - 1]!.seq);
+    return result;
+  } catch (error) {
+    // Half applied: its rows are neither the books' before nor after the batch.
+    states.drop(stored[0]!.stream);
+    throw error;
+  }
+}
+
+async function applyBatch(
+  trx: Transaction<Database>,
+  stored: readonly StoredEvent[],
+  ref: StreamRef,
+  state: StreamState,
+): Promise<BatchResult> {
   const logicalStream = streamName(ref.context, ref.partition);
   const subjectPrefix = ref.namespace === '' ? '' : `${ref.namespace}.`;
-  const batch = new Batch(ref.partition);
 
   for (let index = 0; index < stored.length; index++) {
     const item = stored[index]!;
@@ -107,6 +130,47 @@ export async function projectBatch(
     }
   }
 
+  // Pipelined in chunks: while PostgreSQL writes one chunk, the next is applied in memory. Each
+  // chunk's statements start after the previous chunk's ended, so they run in event order.
+  let written: Promise<void> = Promise.resolve();
+  const chunk = chunkEvents(stored.length);
+  try {
+    for (let start = 0; start < stored.length; start += chunk) {
+      const batch = new Batch(state);
+      await applyChunk(trx, batch, stored.slice(start, start + chunk), ref, logicalStream, subjectPrefix);
+      const writes = batch.takeWrites();
+      written = written.then(() => batch.write(trx, writes));
+      // Let the write reach the connection before the next chunk takes the CPU.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  } catch (error) {
+    // Nothing of the batch may be left running when the caller rolls back.
+    await written.catch(() => undefined);
+    throw error;
+  }
+  await written;
+  return { partition: ref.partition, stream: logicalStream, applied: stored.length };
+}
+
+/**
+ * Events per chunk of a batch: a quarter of it, so three of four chunks are applied while the one
+ * before is written, but at least `chunkEventsMin`, below which a statement's fixed cost (one
+ * round trip, planning) outweighs what the overlap saves.
+ */
+const chunkEventsMin = 100;
+function chunkEvents(events: number): number {
+  return Math.max(chunkEventsMin, Math.ceil(events / 4));
+}
+
+/** Applies a chunk of a batch's events to `batch` in memory: its rows are loaded first (or known). */
+async function applyChunk(
+  trx: Transaction<Database>,
+  batch: Batch,
+  stored: readonly StoredEvent[],
+  ref: StreamRef,
+  logicalStream: string,
+  subjectPrefix: string,
+): Promise<void> {
   const events = stored.map((item) => item.event);
   await prefetchLedger(trx, batch, events.filter(isLedgerEvent));
   await prefetchRegistry(trx, batch, events.filter(isRegistryEvent));
@@ -197,6 +261,4 @@ export async function projectBatch(
       });
     }
   }
-  await batch.flush(trx);
-  return { partition: ref.partition, stream: logicalStream, applied: stored.length };
 }

@@ -1,11 +1,18 @@
-import { createDb, type Database, migrateToLatest, schemaExists, setActiveSchema } from '@fundtrace/db';
-import { type Logger, silentLogger } from '@fundtrace/eventlog';
+import {
+  createDb,
+  createPool,
+  type Database,
+  migrateToLatest,
+  schemaExists,
+  setActiveSchema,
+} from '@fundtrace/db';
+import { type Logger, projectionBatchMessagesMax, silentLogger } from '@fundtrace/eventlog';
 import { parseStreamName } from '@fundtrace/events';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { type Kysely, sql } from 'kysely';
+import { Kysely, PostgresDialect, sql } from 'kysely';
 import { analyzeStaleTables } from './analyze';
-import { projectorBatchSize, startProjector } from './runner';
+import { startProjector } from './runner';
 
 /** How often a rebuild compares its checkpoints with the streams' tails. */
 const catchUpPollMs = 200;
@@ -59,6 +66,29 @@ async function deferIndexes(admin: Kysely<unknown>, schema: string): Promise<str
   ].map((statement) => statement.compile(admin).sql);
 }
 
+/**
+ * Events per batch of a rebuild: the largest a projection may fetch. A rebuild has nobody waiting
+ * for a batch's rows, so it takes the fewest transactions (and commits, pulls, ack rounds).
+ */
+export const rebuildBatchSize = projectionBatchMessagesMax;
+
+/**
+ * The rebuild's connections commit without waiting for the WAL flush (`synchronous_commit = off`,
+ * a session setting, not the server's). A rebuild is all or nothing: its schema is switched to
+ * only after it returned, and a server crash that lost commits already acked leaves checkpoints
+ * behind their durables, which the runner reports as a gap and the rebuild fails; it is then run
+ * again into a fresh schema. What it committed is flushed before it returns: the index builds
+ * and ANALYZE commit synchronously on the admin connection, and the WAL is flushed in order.
+ */
+function rebuildDb(url: string, schema: string): Kysely<Database> {
+  const pool = createPool(url, { schema, applicationName: 'fundtrace-replay' });
+  pool.on('connect', (client) => {
+    // Queued ahead of the first query the pool hands this connection out for.
+    client.query('set synchronous_commit = off').catch(() => undefined);
+  });
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+}
+
 export interface RebuildOptions {
   readonly url: string;
   readonly nc: NatsConnection;
@@ -94,14 +124,14 @@ export async function rebuildBooks(options: RebuildOptions): Promise<RebuildResu
     }
     await migrateToLatest(admin, { schema: options.schema });
     const buildAfterLoad = await deferIndexes(admin, options.schema);
-    db = createDb<Database>(options.url, { schema: options.schema, applicationName: 'fundtrace-replay' });
+    db = rebuildDb(options.url, options.schema);
     let applied = 0;
     const projector = startProjector({
       nc: options.nc,
       db,
       schema: options.schema,
       ns: options.ns,
-      batchSize: options.batchSize ?? projectorBatchSize,
+      batchSize: options.batchSize ?? rebuildBatchSize,
       logger: options.logger ?? silentLogger(),
       onBatch: (_stream, count) => {
         applied += count;

@@ -12,6 +12,7 @@ import type { Kysely } from 'kysely';
 import { analyzeCheckEvents, analyzeStaleTables } from './analyze';
 import { projectBatch } from './project';
 import { findQuarantine, type QuarantineFound, quarantineRecheckMs, recordQuarantined } from './quarantine';
+import { ProjectionStates } from './state';
 
 /** How often the projector lists JetStream streams to pick up a new partition (eventlog's). */
 export const discoveryIntervalMs = streamDiscoveryIntervalMs;
@@ -43,6 +44,8 @@ export interface ProjectorOptions {
   readonly maxWaitMs?: number;
   /** How often a projector held up by a poison event looks for a quarantine. */
   readonly quarantineRecheckMs?: number;
+  /** Rows kept in memory across batches (default `projectionStateRowsMax`); 0 keeps none. */
+  readonly stateRowsMax?: number;
   /** Called once per committed batch (metrics). */
   readonly onBatch?: (stream: string, applied: number, lastSeq: number) => void;
 }
@@ -66,6 +69,8 @@ export type Projector = StreamProjections;
  */
 export function startProjector(options: ProjectorOptions): Projector {
   const logger = options.logger ?? silentLogger();
+  // What each stream's batches read, kept for the next batch (decision 0056).
+  const states = new ProjectionStates(options.stateRowsMax);
   // Statistics as the books grow (see analyzeStaleTables): one look per analyzeCheckEvents
   // events applied, outside the batches' transactions, never two at once.
   let sinceCheck = 0;
@@ -104,7 +109,7 @@ export function startProjector(options: ProjectorOptions): Projector {
       recheckMs: options.quarantineRecheckMs ?? quarantineRecheckMs,
     },
     handler: async (trx, events) => {
-      await projectBatch(trx, events);
+      await projectBatch(trx, events, states);
     },
     afterCommit: (stream, batch) => {
       options.onBatch?.(stream, batch.applied, batch.lastSeq);

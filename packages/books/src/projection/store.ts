@@ -111,6 +111,16 @@ export class EntityStore<T extends EntityTable> {
     this.dirty.add(key);
   }
 
+  /** Keys held, present or known absent. */
+  get size(): number {
+    return this.rows.size;
+  }
+
+  /** The batch's changes were written: they are the books' rows now, not changes of the next batch. */
+  settle(): void {
+    this.dirty.clear();
+  }
+
   /** Rows changed by the batch, in key order so concurrent writers lock rows in one order. */
   changed(): Row<T>[] {
     return [...this.dirty]
