@@ -46,6 +46,12 @@ export {
 export * from './limits';
 export { type Logger, silentLogger } from './log';
 export {
+  appendAtTail,
+  foldStreamTail,
+  isLostRaceOrUnknownOutcome,
+  openPartitionStream,
+} from './partition-writer';
+export {
   type CommittedBatch,
   ConnectionClosedError,
   ConsumerConfigMismatchError,

@@ -1,17 +1,13 @@
 import {
-  AppendConflictError,
-  AppendOutcomeUnknownError,
-  appendBatch,
-  BatchCutShortError,
-  BatchOutcomeUnknownError,
+  appendAtTail,
   commandHash,
-  ensurePartitionStreams,
   eventIdFor,
   firstEventMatches,
+  foldStreamTail,
   type Logger,
   type OutgoingMessage,
+  openPartitionStream,
   parseMessageId,
-  readStream,
   SerialQueue,
 } from '@fundtrace/eventlog';
 import {
@@ -125,9 +121,9 @@ export class AuditWriter {
   }
 
   static async open(options: AuditWriterOptions): Promise<AuditWriter> {
-    await ensurePartitionStreams(options.jsm, {
+    await openPartitionStream(options.jsm, {
       partition: options.partition,
-      contexts: ['audit'],
+      context: 'audit',
       ns: options.ns,
       replicas: options.replicas,
     });
@@ -150,24 +146,26 @@ export class AuditWriter {
 
   /** Folds whatever the stream holds beyond our state (appended by us or another instance). */
   private async catchUp(): Promise<void> {
-    for await (const m of readStream(this.options.js, { stream: this.stream, fromSeq: this.seq + 1 })) {
-      if (m.seq !== this.seq + 1)
-        throw new Error(`invariant: ${this.stream} read ${m.seq} after ${this.seq}`);
-      const event = m.event;
-      if (!definitions.has(event.type)) {
-        throw new Error(`invariant: ${this.stream} holds a ${event.type} at ${m.seq}`);
-      }
-      // An operator's quarantine (`fundtrace quarantine`) shares the AUDIT stream but is no finding.
-      if (event.type !== 'EventQuarantined')
-        evolve(this.state, { type: event.type, data: event.data } as AuditEventInput);
-      this.seq = m.seq;
-      const parsed = m.msgId === undefined ? null : parseMessageId(m.msgId);
-      if (parsed === null)
-        throw new Error(`invariant: ${this.stream} message ${m.seq} has no <commandId>:<index> id`);
-      if (!this.commands.has(parsed.commandId)) {
-        this.commands.set(parsed.commandId, { firstEventId: event.id, seq: m.seq });
-      }
-    }
+    await foldStreamTail(this.options.js, {
+      stream: this.stream,
+      afterSeq: this.seq,
+      knows: (type) => definitions.has(type),
+      fold: (m) => {
+        if (m.seq !== this.seq + 1)
+          throw new Error(`invariant: ${this.stream} read ${m.seq} after ${this.seq}`);
+        const event = m.event;
+        // An operator's quarantine (`fundtrace quarantine`) shares the AUDIT stream but is no finding.
+        if (event.type !== 'EventQuarantined')
+          evolve(this.state, { type: event.type, data: event.data } as AuditEventInput);
+        this.seq = m.seq;
+        const parsed = m.msgId === undefined ? null : parseMessageId(m.msgId);
+        if (parsed === null)
+          throw new Error(`invariant: ${this.stream} message ${m.seq} has no <commandId>:<index> id`);
+        if (!this.commands.has(parsed.commandId)) {
+          this.commands.set(parsed.commandId, { firstEventId: event.id, seq: m.seq });
+        }
+      },
+    });
   }
 
   /** An inspector's step on a finding, idempotent by command id. */
@@ -290,38 +288,28 @@ export class AuditWriter {
     messages: ReadonlyArray<OutgoingMessage & { envelope: { type: string; data: unknown; id: string } }>,
     attempt: number,
   ): Promise<number[] | 'retry'> {
-    const expectedLastSeq = this.seq;
-    try {
-      const result = await appendBatch(this.options.js, { stream: this.stream, messages, expectedLastSeq });
-      if (result.stored.some((s) => s.duplicate)) {
-        await this.catchUp();
-        return this.retryOrFail(attempt);
-      }
-      messages.forEach((m, i) => {
-        const seq = result.stored[i]!.seq;
-        if (seq !== this.seq + 1)
-          throw new Error(`invariant: ${this.stream} stored at ${seq} after ${this.seq}`);
-        evolve(this.state, { type: m.envelope.type, data: m.envelope.data } as AuditEventInput);
-        this.seq = seq;
-        this.commands.set(parseMessageId(m.msgId)!.commandId, { firstEventId: m.envelope.id, seq });
-      });
-      return result.stored.map((s) => s.seq);
-    } catch (error) {
-      if (
-        error instanceof AppendConflictError ||
-        error instanceof BatchCutShortError ||
-        error instanceof AppendOutcomeUnknownError ||
-        error instanceof BatchOutcomeUnknownError
-      ) {
-        this.options.logger.warn(
-          { stream: this.stream, attempt },
-          'audit append raced; catching up and deciding again',
-        );
-        await this.catchUp();
-        return this.retryOrFail(attempt);
-      }
-      throw error;
+    const result = await appendAtTail(this.options.js, {
+      stream: this.stream,
+      messages,
+      expectedLastSeq: this.seq,
+      catchUp: () => this.catchUp(),
+    });
+    if (result === 'retry') {
+      this.options.logger.warn(
+        { stream: this.stream, attempt },
+        'audit append raced or was stored before; caught up, deciding again',
+      );
+      return this.retryOrFail(attempt);
     }
+    messages.forEach((m, i) => {
+      const seq = result.stored[i]!.seq;
+      if (seq !== this.seq + 1)
+        throw new Error(`invariant: ${this.stream} stored at ${seq} after ${this.seq}`);
+      evolve(this.state, { type: m.envelope.type, data: m.envelope.data } as AuditEventInput);
+      this.seq = seq;
+      this.commands.set(parseMessageId(m.msgId)!.commandId, { firstEventId: m.envelope.id, seq });
+    });
+    return result.stored.map((s) => s.seq);
   }
 
   private retryOrFail(attempt: number): 'retry' {

@@ -1,13 +1,9 @@
 import {
-  AppendConflictError,
-  AppendOutcomeUnknownError,
-  appendBatch,
-  BatchCutShortError,
-  BatchOutcomeUnknownError,
-  ensurePartitionStreams,
+  appendAtTail,
+  foldStreamTail,
   type Logger,
   type OutgoingMessage,
-  readStream,
+  openPartitionStream,
   SerialQueue,
 } from '@fundtrace/eventlog';
 import {
@@ -111,9 +107,9 @@ export class RegistryWriter {
 
   /** Ensures the stream exists (verifying its settings) and rebuilds the state from it. */
   static async open(options: RegistryWriterOptions): Promise<RegistryWriter> {
-    await ensurePartitionStreams(options.jsm, {
+    await openPartitionStream(options.jsm, {
       partition: options.partition,
-      contexts: ['registry'],
+      context: 'registry',
       ns: options.ns,
       replicas: options.replicas,
     });
@@ -150,20 +146,17 @@ export class RegistryWriter {
 
   /** Reads and folds whatever the stream holds beyond our state. */
   async catchUp(): Promise<void> {
-    for await (const stored of readStream(this.options.js, {
+    await foldStreamTail(this.options.js, {
       stream: this.stream,
-      fromSeq: this.state.lastSeq + 1,
-    })) {
-      const event = stored.event;
-      if (!registryDefinitions.has(event.type)) {
-        throw new Error(`invariant: ${this.stream} holds a ${event.type} at sequence ${stored.seq}`);
-      }
-      applyEvent(this.state, {
-        seq: stored.seq,
-        commandId: event.commandId,
-        event: { type: event.type, data: event.data } as RegistryEventDraft,
-      });
-    }
+      afterSeq: this.state.lastSeq,
+      knows: (type) => registryDefinitions.has(type),
+      fold: ({ seq, event }) =>
+        applyEvent(this.state, {
+          seq,
+          commandId: event.commandId,
+          event: { type: event.type, data: event.data } as RegistryEventDraft,
+        }),
+    });
   }
 
   /** Reads one stored event back (a reveal decrypts the fields it holds). */
@@ -396,33 +389,23 @@ export class RegistryWriter {
       msgId: messageId(meta.commandId, firstIndex + i),
     }));
     const expectedLastSeq = this.state.lastSeq;
-    try {
-      const result = await appendBatch(this.options.js, { stream: this.stream, messages, expectedLastSeq });
-      if (result.stored.some((s) => s.duplicate)) {
-        // A previous attempt stored some of these within the duplicate window: read what is there.
-        await this.catchUp();
-        return 'retry';
-      }
-      envelopes.forEach((envelope, i) => {
-        applyEvent(this.state, {
-          seq: expectedLastSeq + i + 1,
-          commandId: meta.commandId,
-          event: { type: envelope.type, data: envelope.data } as RegistryEventDraft,
-        });
+    // A lost race, an unknown outcome, or some of these stored by a previous attempt within the
+    // duplicate window: appendAtTail has read what is there, and the caller decides again.
+    const result = await appendAtTail(this.options.js, {
+      stream: this.stream,
+      messages,
+      expectedLastSeq,
+      catchUp: () => this.catchUp(),
+    });
+    if (result === 'retry') return 'retry';
+    envelopes.forEach((envelope, i) => {
+      applyEvent(this.state, {
+        seq: expectedLastSeq + i + 1,
+        commandId: meta.commandId,
+        event: { type: envelope.type, data: envelope.data } as RegistryEventDraft,
       });
-      return { firstSeq: expectedLastSeq + 1, lastSeq: result.lastSeq };
-    } catch (error) {
-      if (
-        error instanceof AppendConflictError ||
-        error instanceof BatchCutShortError ||
-        error instanceof AppendOutcomeUnknownError ||
-        error instanceof BatchOutcomeUnknownError
-      ) {
-        await this.catchUp();
-        return 'retry';
-      }
-      throw error;
-    }
+    });
+    return { firstSeq: expectedLastSeq + 1, lastSeq: result.lastSeq };
   }
 }
 
