@@ -410,6 +410,17 @@ describe('log-keeper configuration', () => {
     expect(loaded.env.PORT).toBe(4104);
   });
 
+  it('reads TRUST_PROXY for its per-address limit: off by default, a hop count or proxies; never true', () => {
+    expect(loadLogKeeperConfig(base).env.TRUST_PROXY).toBe(false);
+    expect(loadLogKeeperConfig({ ...base, TRUST_PROXY: '1' }).env.TRUST_PROXY).toBe(1);
+    expect(loadLogKeeperConfig({ ...base, TRUST_PROXY: '10.0.0.0/8' }).env.TRUST_PROXY).toEqual([
+      '10.0.0.0/8',
+    ]);
+    expect(() => loadLogKeeperConfig({ ...base, TRUST_PROXY: 'true' })).toThrow(
+      /TRUST_PROXY: true would trust/,
+    );
+  });
+
   it('reports every problem at once without echoing the key', () => {
     try {
       loadLogKeeperConfig({
