@@ -17,6 +17,7 @@
 
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
+import { loadavg } from 'node:os';
 import { durableFor, rebuildBooks, startProjector } from '@fundtrace/books';
 import { createDb, type Database, migrateToLatest } from '@fundtrace/db';
 import { connectNats, runProjection } from '@fundtrace/eventlog';
@@ -41,11 +42,20 @@ const nc = await connectNats(process.env.NATS_URL ?? 'nats://127.0.0.1:4222', {
   asyncTraces: false,
 });
 const database = await createTestDatabase();
+// Stopped early (SIGINT, SIGTERM): its streams and database go with it.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    void (async () => {
+      await deleteNamespaceStreams(await jetstreamManager(nc), ns).catch(() => undefined);
+      await database.drop().catch(() => undefined);
+      process.exit(1);
+    })();
+  });
+}
 const tails = await log.connect(nc).flush();
 const total = [...tails.values()].reduce((a, b) => a + b, 0);
-const { loadavg: loadAtStart } = await import('node:os');
 console.log(
-  `appended ${queued} events in ${tails.size} streams; load average ${loadAtStart()
+  `appended ${queued} events in ${tails.size} streams; load average ${loadavg()
     .map((n) => n.toFixed(2))
     .join(' ')}`,
 );
@@ -140,6 +150,19 @@ const naive = await phase('naive', 'bench-naive', async () => {
   await Promise.all(runners.map((r) => r.stop()));
 });
 await naiveDb.destroy();
+const rate = (ms: number) => Math.round((total / ms) * 1000);
+const cpu = (p: Phase) =>
+  `CPU ${((p.nodeCpuS / total) * 1e6).toFixed(0)} µs/event here + ${((p.pgCpuS / total) * 1e6).toFixed(0)} µs/event in PostgreSQL`;
+const load = () =>
+  `load average ${loadavg()
+    .map((n) => n.toFixed(2))
+    .join(' ')}`;
+const ratios = (p: Phase) =>
+  `${((naive.ms / p.ms) * 100).toFixed(0)}% of naive; CPU ${(((naive.nodeCpuS + naive.pgCpuS) / (p.nodeCpuS + p.pgCpuS)) * 100).toFixed(0)}% of naive's`;
+// Each phase is printed as it ends: a long run stopped early still leaves its figures.
+console.log(
+  `naive pipeline : ${total} events in ${naive.ms} ms = ${rate(naive.ms)} events/s; ${cpu(naive)}; ${load()}`,
+);
 
 // The projector from sequence 1, as the service runs it.
 let projector: Phase | undefined;
@@ -153,6 +176,9 @@ if (!rebuildOnly) {
     await running.stop();
   });
   await booksDb.destroy();
+  console.log(
+    `projector      : ${total} events in ${projector.ms} ms = ${rate(projector.ms)} events/s (${ratios(projector)}); ${cpu(projector)}; ${load()}`,
+  );
 }
 
 // A rebuild (replay) into a fresh schema, with its own batch size (rebuildBatchSize).
@@ -161,24 +187,8 @@ const rebuild = await phase('rebuild', 'fundtrace-replay', async () => {
   applied = (await rebuildBooks({ url: database.url, nc, ns, schema: 'rebuilt' })).applied;
 });
 
-const rate = (ms: number) => Math.round((total / ms) * 1000);
-const cpu = (p: Phase) =>
-  `CPU ${((p.nodeCpuS / total) * 1e6).toFixed(0)} µs/event here + ${((p.pgCpuS / total) * 1e6).toFixed(0)} µs/event in PostgreSQL`;
-const ratios = (p: Phase) =>
-  `${((naive.ms / p.ms) * 100).toFixed(0)}% of naive; CPU ${(((naive.nodeCpuS + naive.pgCpuS) / (p.nodeCpuS + p.pgCpuS)) * 100).toFixed(0)}% of naive's`;
-console.log(`naive pipeline : ${total} events in ${naive.ms} ms = ${rate(naive.ms)} events/s; ${cpu(naive)}`);
-if (projector !== undefined)
-  console.log(
-    `projector      : ${total} events in ${projector.ms} ms = ${rate(projector.ms)} events/s (${ratios(projector)}); ${cpu(projector)}`,
-  );
 console.log(
-  `rebuild        : ${applied} events in ${rebuild.ms} ms = ${rate(rebuild.ms)} events/s (${ratios(rebuild)}); ${cpu(rebuild)}`,
-);
-const { loadavg } = await import('node:os');
-console.log(
-  `load average at the end: ${loadavg()
-    .map((n) => n.toFixed(2))
-    .join(' ')}`,
+  `rebuild        : ${applied} events in ${rebuild.ms} ms = ${rate(rebuild.ms)} events/s (${ratios(rebuild)}); ${cpu(rebuild)}; ${load()}`,
 );
 
 await deleteNamespaceStreams(await jetstreamManager(nc), ns);
