@@ -29,6 +29,15 @@ export interface OpenLoopOptions {
   durationMs?: number;
   /** Past this many outstanding the schedule slips instead of opening sockets without bound. */
   inFlightMax: number;
+  /** Connections at most (requests beyond them wait in the client's queue, timed as outstanding). */
+  socketsMax?: number;
+  /**
+   * Opened before the clock starts with one GET of this path per connection, so the measured
+   * seconds are the steady state the phase names, not hundreds of TCP handshakes at once (a
+   * burst of connects that overflows a busy server's accept queue waits out SYN retransmits of
+   * 1, 3, 7 s: the multi-second p99 of the 18:45 probes).
+   */
+  warmUpPath?: string;
   /** The JSON body of request `i`. */
   body: (i: number) => string;
   /** Called for every 201 with its parsed body and the moment it arrived (performance.now()). */
@@ -90,14 +99,39 @@ function post(
   });
 }
 
+/** One GET, its body read (so the keep-alive socket goes back to the agent's pool). */
+function get(agent: Agent, url: URL): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { host: url.hostname, port: url.port, path: `${url.pathname}${url.search}`, agent },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve());
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
+
 export async function openLoop(o: OpenLoopOptions): Promise<OpenLoopResult> {
   const url = new URL(o.url);
-  const agent = new Agent({ keepAlive: true, maxSockets: o.inFlightMax });
+  const sockets = o.socketsMax ?? o.inFlightMax;
+  const agent = new Agent({ keepAlive: true, maxSockets: sockets });
+  if (o.warmUpPath !== undefined) {
+    const warm = new URL(o.warmUpPath, url);
+    await Promise.all(Array.from({ length: sockets }, () => get(agent, warm)));
+  }
   const acceptLatencies: number[] = [];
   let failures = 0;
   let firstFailure = '';
   let sendSlipMs = 0;
-  const window = new Set<Promise<void>>();
+  // Requests outstanding, and the one waiter for a free slot: `Promise.race` over the whole
+  // window would attach a handler to every outstanding request each time it is full, O(window)
+  // per request (at 256 outstanding that was most of the generator's CPU).
+  const outstanding = new Set<Promise<void>>();
+  let slotFreed: (() => void) | null = null;
   const cpu = process.cpuUsage();
   const started = performance.now();
   const sendUntil = started + (o.durationMs ?? Number.POSITIVE_INFINITY);
@@ -107,7 +141,10 @@ export async function openLoop(o: OpenLoopOptions): Promise<OpenLoopResult> {
       const due = started + (i * 1000) / o.rate;
       const wait = due - performance.now();
       if (wait > 1) await new Promise((r) => setTimeout(r, wait));
-      if (window.size >= o.inFlightMax) await Promise.race(window);
+      while (outstanding.size >= o.inFlightMax)
+        await new Promise<void>((r) => {
+          slotFreed = r;
+        });
       const sentAt = performance.now();
       if (sentAt > sendUntil) break;
       sendSlipMs = Math.max(0, sentAt - due);
@@ -122,10 +159,15 @@ export async function openLoop(o: OpenLoopOptions): Promise<OpenLoopResult> {
           failures++;
           firstFailure ||= String(error);
         })
-        .finally(() => window.delete(request));
-      window.add(request);
+        .finally(() => {
+          outstanding.delete(request);
+          const freed = slotFreed;
+          slotFreed = null;
+          freed?.();
+        });
+      outstanding.add(request);
     }
-    while (window.size > 0) await Promise.all(window);
+    await Promise.all(outstanding);
   } finally {
     agent.destroy();
   }
@@ -158,30 +200,24 @@ export interface GeneratorCeiling {
 }
 
 /**
- * Runs `openLoop` at `rate` for `seconds` against `trivialServer`, with the same headers and body
- * sizes as the end-to-end phase sends, and reports what the generator achieved.
+ * Runs `openLoop` for `seconds` against `trivialServer`, with the end-to-end phase's own options
+ * (rate, window, connections, headers, bodies), and reports what the generator achieved.
  */
 export async function measureGeneratorCeiling(
-  rate: number,
-  seconds: number,
-  inFlightMax: number,
-  body: (i: number) => string,
-  headers: Record<string, string>,
+  load: Omit<OpenLoopOptions, 'url' | 'total' | 'onAccepted'> & { seconds: number },
 ): Promise<GeneratorCeiling> {
   const server = await trivialServer();
   try {
+    const { seconds, ...rest } = load;
     const result = await openLoop({
+      ...rest,
       url: `${server.url}/v1/partitions/411325/accounts`,
-      headers,
-      rate,
-      total: Math.round(rate * seconds),
-      inFlightMax,
-      body,
+      total: Math.round(load.rate * seconds),
     });
     if (result.failures > 0)
       throw new Error(`${result.failures} requests to the trivial server failed: ${result.firstFailure}`);
     return {
-      askedPerS: rate,
+      askedPerS: load.rate,
       achievedPerS: result.achievedPerS,
       requests: result.accepted,
       sendSlipMs: result.sendSlipMs,

@@ -216,6 +216,30 @@ function noticeStill(n: { versionChanges?: number; builds?: number }): string {
     : `the books moved ${fmt(n.versionChanges)} times during the measurement (${fmt(n.builds ?? 0)} page builds): partly page builds, not cache hits`;
 }
 
+/**
+ * Where this run's time went, computed from its budget (so it stays true whatever the figures):
+ * the largest step's costliest phases, and how much of it were the passes over the whole log.
+ */
+export function whereTheTimeWent(result: BenchResult): string[] {
+  const last = bySize(result).at(-1);
+  if (last?.budget === undefined) return [];
+  const total = last.budget.reduce((a, p) => a + p.ms, 0);
+  if (total <= 0) return [];
+  const share = (ms: number) => `${Math.round((ms / total) * 100)} %`;
+  const top = [...last.budget].sort((a, b) => b.ms - a.ms).slice(0, 4);
+  const passes = last.budget
+    .filter((p) => /^(load through the writers|projector catching up|replay into)/.test(p.phase))
+    .reduce((a, p) => a + p.ms, 0);
+  return [
+    `The ${Math.round(last.fraction * 100)} % step took ${(total / 60_000).toFixed(1)} min` +
+      (last.loadAverage ? ` (load average ${last.loadAverage.start[0]} → ${last.loadAverage.end[0]})` : '') +
+      `; its costliest phases: ${top.map((p) => `${p.phase} ${secs(p.ms)} (${share(p.ms)})`).join(', ')}. ` +
+      `The three passes over the whole log (loading through the writers, the projector from sequence 1, the replay) were ${share(passes)} of it: ` +
+      'they are the measurement, bounded by what JetStream and PostgreSQL take per event on this machine.',
+    '',
+  ];
+}
+
 /** The time budget: each phase's wall time and its share of the whole. */
 export function budgetRows(phases: readonly PhaseTime[]): string[][] {
   const total = phases.reduce((a, p) => a + p.ms, 0);
@@ -513,6 +537,7 @@ export function markdownReport(
       '',
       table(['phase', 'wall time', 'share of the run'], budgetRows(result.budget)),
       '',
+      ...whereTheTimeWent(result),
     );
   lines.push('## Baselines (same run)', '');
   lines.push(
