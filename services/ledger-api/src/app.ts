@@ -1,7 +1,7 @@
 import { connectionOf, ensurePartitionStreams } from '@fundtrace/eventlog';
 import { type App, createApp, natsPlugin, signToken } from '@fundtrace/service-kit';
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/nats-core';
+import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import type { LedgerConfig } from './config';
 import { loadReference, type Reference } from './reference/programmes';

@@ -1,7 +1,7 @@
 import { readRange } from '@fundtrace/eventlog';
 import { streamName } from '@fundtrace/events';
 import { deleteNamespaceStreams, useTestInfra } from '@fundtrace/testkit';
-import type { NatsConnection } from '@nats-io/nats-core';
+import type { NatsConnection } from '@nats-io/transport-node';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { LedgerCommand } from '../src/ledger/commands';

@@ -25,7 +25,7 @@ import {
   utcTimestamp,
 } from '@fundtrace/events';
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/nats-core';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { type CommandType, commandSchemas, type LedgerCommand } from '../ledger/commands';
 import { type DecideContext, type Decision, decide, decideRosterRemainder } from '../ledger/decide';
 import { evolve, type LedgerEventInput } from '../ledger/evolve';
