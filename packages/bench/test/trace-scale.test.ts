@@ -1,4 +1,4 @@
-import { traceHouseholdUp } from '@fundtrace/books';
+import { traceHouseholdUp, tracePaymentsUp } from '@fundtrace/books';
 import { createDb, type Database, migrateToLatest } from '@fundtrace/db';
 import { createTestDatabase, type TestDatabase } from '@fundtrace/testkit';
 import { type Kysely, sql } from 'kysely';
@@ -106,6 +106,13 @@ describe('trace-scale: the fast loader leaves the projector’s rows', () => {
       ];
       expect(a.length).toBeGreaterThanOrEqual(paymentsPerHousehold);
       expect(b).toEqual(a);
+      // The household query (one JSON answer) gives what the row-by-row payment trace gives.
+      const rows = await tracePaymentsUp(
+        projected,
+        traceCounty,
+        a.map((trace) => trace.paymentId),
+      );
+      expect(a).toEqual(rows);
       for (const trace of a)
         expect(trace.roots.reduce((sum, root) => sum + root.tracedFen, 0n)).toBe(trace.amountFen);
     }

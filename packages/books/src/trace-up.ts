@@ -244,28 +244,98 @@ export async function tracePaymentUp(
   return trace ?? null;
 }
 
-/** A hop row of the household trace, with the payment's own columns prefixed `pay_`. */
-type HouseholdRow = HopRow & { [K in keyof PaymentHead as `pay_${K}`]: PaymentHead[K] };
+/** The household trace as one JSON text: [payments, hops, distinct tranches], each a list of arrays. */
+interface HouseholdTraceRow {
+  trace: string;
+}
 
 /**
  * The household trace as one statement (what `traceHouseholdUp` runs; benchmarks EXPLAIN it):
  * the household's payments (by index) and trace_payments_up over their ids, whose plan is cached
- * per connection. Payment columns come prefixed (the hops have their own).
+ * per connection. It answers one JSON text holding the payments, the hops without their tranche's
+ * columns and each tranche once: a household's hops repeat a few tranches, and parsing 112 rows of
+ * 35 columns value by value cost the client more than the database spent on the trace.
  */
-export function householdTraceQuery(partition: string, householdId: string): RawBuilder<HouseholdRow> {
-  return sql<HouseholdRow>`
-    with pay as (
-      select * from payments where partition = ${partition} and household_id = ${householdId}
+export function householdTraceQuery(partition: string, householdId: string): RawBuilder<HouseholdTraceRow> {
+  return sql<HouseholdTraceRow>`
+    with pay as materialized (
+      select partition, payment_id, household_id, programme_code, period, amount_fen, status, instructed_on,
+             settled_on, returned_on, instructed_seq
+      from payments where partition = ${partition} and household_id = ${householdId}
       order by instructed_seq limit ${tracePaymentsMax + 1}
+    ),
+    h as materialized (
+      select * from trace_payments_up(${partition}, (select array_agg(payment_id) from pay), ${lineageDepthMax})
     )
-    select pay.partition as pay_partition, pay.payment_id as pay_payment_id, pay.household_id as pay_household_id,
-           pay.programme_code as pay_programme_code, pay.period as pay_period, pay.amount_fen as pay_amount_fen,
-           pay.status as pay_status, pay.instructed_on as pay_instructed_on, pay.settled_on as pay_settled_on,
-           pay.returned_on as pay_returned_on, h.*
-    from pay
-    left join trace_payments_up(${partition}, (select array_agg(payment_id) from pay), ${lineageDepthMax}) h
-      on h.payment_id = pay.payment_id
-    order by pay.instructed_seq, h.payment_id, h.depth, h.partition, h.tranche_id, h.child_id`;
+    select json_build_array(
+      (select coalesce(json_agg(json_build_array(p.partition, p.payment_id, p.household_id, p.programme_code, p.period,
+          p.amount_fen::text, p.status, p.instructed_on, p.settled_on, p.returned_on) order by p.instructed_seq), '[]')
+       from pay p),
+      (select coalesce(json_agg(json_build_array(h.payment_id, h.depth, h.child_kind, h.child_partition, h.child_id,
+          h.edge_fen::text, h.traced_fen, h.partition, h.tranche_id, h.child_origin_partition,
+          h.child_origin_allocation_id) order by h.payment_id, h.depth, h.partition, h.tranche_id, h.child_id), '[]')
+       from h),
+      (select coalesce(json_agg(json_build_array(t.partition, t.tranche_id, t.account_id, t.amount_fen::text,
+          t.remaining_fen::text, t.fund_source, t.fiscal_year, t.purpose, t.document_number, t.movement_kind,
+          t.movement_id, t.created_on, t.created_seq::text, t.is_root, t.payer, t.received_on)), '[]')
+       from (select distinct on (partition, tranche_id) * from h order by partition, tranche_id) t)
+    )::text as trace`;
+}
+
+type Json = string | number | boolean | null;
+
+/** The JSON of `householdTraceQuery` as payment heads and hop rows, as the row query gave them. */
+function fromJson(text: string): { payments: PaymentHead[]; hops: HopRow[] } {
+  const [payRows, hopRows, trancheRows] = JSON.parse(text) as [Json[][], Json[][], Json[][]];
+  const bigintOf = (value: Json) => BigInt(value as string);
+  const tranches = new Map<string, Json[]>();
+  for (const t of trancheRows) tranches.set(`${t[0]}\u0000${t[1]}`, t);
+  const payments = payRows.map(
+    (p): PaymentHead => ({
+      partition: p[0] as string,
+      payment_id: p[1] as string,
+      household_id: p[2] as string,
+      programme_code: p[3] as string,
+      period: p[4] as string,
+      amount_fen: bigintOf(p[5]!),
+      status: p[6] as PaymentHead['status'],
+      instructed_on: p[7] as string,
+      settled_on: p[8] as string | null,
+      returned_on: p[9] as string | null,
+    }),
+  );
+  const hops = hopRows.map((h): HopRow => {
+    const t = tranches.get(`${h[7]}\u0000${h[8]}`);
+    if (t === undefined) throw new Error(`trace: tranche ${h[7]}/${h[8]} of a hop is not in the answer`);
+    return {
+      payment_id: h[0] as string,
+      depth: h[1] as number,
+      child_kind: h[2] as 'tranche' | 'payment',
+      child_partition: h[3] as string,
+      child_id: h[4] as string,
+      edge_fen: bigintOf(h[5]!),
+      traced_fen: h[6] as string,
+      partition: t[0] as string,
+      tranche_id: t[1] as string,
+      account_id: t[2] as string,
+      amount_fen: bigintOf(t[3]!),
+      remaining_fen: bigintOf(t[4]!),
+      fund_source: t[5] as string,
+      fiscal_year: t[6] as number,
+      purpose: t[7] as string,
+      document_number: t[8] as string,
+      movement_kind: t[9] as string,
+      movement_id: t[10] as string,
+      created_on: t[11] as string,
+      created_seq: bigintOf(t[12]!),
+      is_root: t[13] as boolean,
+      payer: t[14] as string | null,
+      received_on: t[15] as string | null,
+      child_origin_partition: h[9] as string | null,
+      child_origin_allocation_id: h[10] as string | null,
+    };
+  });
+  return { payments, hops };
 }
 
 /** Traces every payment to a household (returned and reversed ones included), in instruction order. */
@@ -275,29 +345,11 @@ export async function traceHouseholdUp(
   householdId: string,
 ): Promise<PaymentTrace[]> {
   const { rows } = await householdTraceQuery(partition, householdId).execute(db);
-  const payments = new Map<string, PaymentHead>();
-  for (const row of rows) {
-    if (payments.has(row.pay_payment_id)) continue;
-    payments.set(row.pay_payment_id, {
-      partition: row.pay_partition,
-      payment_id: row.pay_payment_id,
-      household_id: row.pay_household_id,
-      programme_code: row.pay_programme_code,
-      period: row.pay_period,
-      amount_fen: row.pay_amount_fen,
-      status: row.pay_status,
-      instructed_on: row.pay_instructed_on,
-      settled_on: row.pay_settled_on,
-      returned_on: row.pay_returned_on,
-    });
-  }
-  if (payments.size > tracePaymentsMax) {
+  const { payments, hops } = fromJson(rows[0]!.trace);
+  if (payments.length > tracePaymentsMax) {
     throw new RangeError(
       `household ${householdId} has more than ${tracePaymentsMax} payments; trace them by period`,
     );
   }
-  return assemble(
-    [...payments.values()],
-    rows.filter((row) => (row.payment_id as string | null) !== null),
-  );
+  return assemble(payments, hops);
 }
