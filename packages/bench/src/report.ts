@@ -148,7 +148,7 @@ export function targetsOf(result: BenchResult): Target[] {
     target: 'p99 ≤ 5 ms',
     measured:
       scale === undefined
-        ? 'not run (--trace-payments 0)'
+        ? 'not measured in this run'
         : 'error' in scale
           ? `FAILED: ${scale.error.slice(0, 200)}`
           : `p50 ${scale.p50Ms} ms, p99 ${scale.p99Ms} ms (${fmt(scale.queries)} households of ${scale.paymentsPerHousehold} payments, ${fmt(scale.payments)} in books)`,
@@ -199,7 +199,8 @@ export function targetsOf(result: BenchResult): Target[] {
           ? 'no latency bound is named; met = the rate was held'
           : `the writer accepted ${fmt(last.e2e.achievedPerS)} commands/s with 256 outstanding; latencies are at that rate (see "Where the time goes")`,
         ceiling,
-        'timed from a caught-up projector',
+        // Runs since decision 0081 (they record the poll interval) start from a caught-up projector.
+        last.e2e.visiblePollMs === undefined ? '' : 'timed from a caught-up projector',
       ]
         .filter((n) => n !== '')
         .join('; '),
@@ -375,7 +376,8 @@ function generatorRows(result: BenchResult): string[][] {
 /** The trace-at-scale phase, or why it has no figure. */
 function traceAtScaleLines(result: BenchResult): string[] {
   const t = result.traceAtScale;
-  if (t === undefined) return ['Not run in this run (`--trace-payments 0`).'];
+  if (t === undefined)
+    return ['Not measured in this run (`--trace-payments 0`, or a run from before the phase existed).'];
   if ('error' in t) return [`**Failed:** ${t.error}`];
   return [
     table(
