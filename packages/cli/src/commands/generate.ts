@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { ledger as ledgerEvents } from '@fundtrace/events';
 import {
   generateHouseholds,
   type HouseholdInput,
@@ -23,7 +24,8 @@ import { UsageError } from '../context';
  * down province → city → county (下达 / 到账) plus the county's own funds; a plan, projects with
  * earmarks, acceptance (验收) and disbursements (报账制); twelve monthly rosters of 低保 (three
  * classes) and 残疾人两项补贴, yearly rosters of 光伏收益 and 雨露计划, each after its approval
- * notice; the bank's answer to every payment (settled, or returned for a closed card and then
+ * notice, published with its list of households (公示名单: the roster's households, quantities and
+ * amounts, decision 0076); the bank's answer to every payment (settled, or returned for a closed card and then
  * re-paid), and reversals of a few disbursements.
  */
 
@@ -434,22 +436,31 @@ function* countyLedger(
     if (list.length === 0) return;
     const noticeId = `N-${code}-${period}`;
     const start = period.length === 7 ? `${period}-01` : `${period}-01-05`;
-    yield ledger(county, 'notices', {
-      commandId: id(`notice-${code}-${period}`),
-      noticeId,
-      kind: 'programme',
-      title: `${period} ${code} 发放名单公示`,
-      stage: 'approval',
-      programmeCode: code,
-      period,
-      startsOn: start,
-      endsOn: addDays(start, 7),
-    });
-    const rosterId = `RS-${code}-${period}`;
     const rows = list.map((h, i) => {
       const [quantity, amount] = amountOf(h);
       return { row: i + 2, householdId: h.householdId, quantity, amountFen: fen(amount) };
     });
+    // The notice publishes its list (公示名单, decision 0071): exactly the roster's households at
+    // the roster's quantities and amounts, so every payment under it is a listed line.
+    const lines = noticeLinesOf(rows);
+    yield ledger(
+      county,
+      'notices',
+      {
+        commandId: id(`notice-${code}-${period}`),
+        noticeId,
+        kind: 'programme',
+        title: `${period} ${code} 发放名单公示`,
+        stage: 'approval',
+        programmeCode: code,
+        period,
+        startsOn: start,
+        endsOn: addDays(start, 7),
+        lines,
+      },
+      noticeEvents(lines.length),
+    );
+    const rosterId = `RS-${code}-${period}`;
     yield ledger(
       county,
       'rosters',
@@ -544,6 +555,41 @@ function* countyLedger(
   }
 }
 
+/** A roster row (the generator's shape: sheet row from 2, household, quantity, amount in fen as digits). */
+interface RosterRow {
+  row: number;
+  householdId: string;
+  quantity: number;
+  amountFen: string;
+}
+
+/**
+ * A roster's rows as its notice's lines, numbered from 1 as printed on the board. Compact: no
+ * `memberNos` (the generated programmes pay households or months, and the schema defaults it to
+ * none), so a line costs what a roster row does.
+ */
+export function noticeLinesOf(rows: readonly RosterRow[]): NoticeLineBody[] {
+  return rows.map((r, i) => ({
+    line: i + 1,
+    householdId: r.householdId,
+    quantity: r.quantity,
+    amountFen: r.amountFen,
+  }));
+}
+
+/** One line of a generated notice's list, as the PublishNotice command takes it. */
+export interface NoticeLineBody {
+  line: number;
+  householdId: string;
+  quantity: number;
+  amountFen: string;
+}
+
+/** Events a notice with `lineCount` lines appends: NoticePublished and its parts (ledger-api's `noticeLineEvents`). */
+export function noticeEvents(lineCount: number): number {
+  return 1 + Math.ceil(lineCount / ledgerEvents.noticeLinesPerEventMax);
+}
+
 function addDays(date: string, days: number): string {
   const t = Date.parse(`${date}T00:00:00Z`) + days * 86_400_000;
   return new Date(t).toISOString().slice(0, 10);
@@ -583,7 +629,7 @@ export function generateCommand(): Command {
 }
 
 /** A summary with nothing counted yet; the generator fills it in as it yields. */
-function emptySummary(options: GenerateOptions): GenerateSummary {
+export function emptySummary(options: GenerateOptions): GenerateSummary {
   return {
     scale: options.scale,
     seed: options.seed,
