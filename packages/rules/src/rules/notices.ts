@@ -17,7 +17,7 @@ const paymentsCitedMax = Math.min(audit.findingSubjectsMax, audit.findingEvidenc
  * villagers can see who will be paid and object during the period; a notice without its list
  * shows nobody anything to object to. The ledger writer checks a payment against the list only
  * when the notice has one (`not_on_notice`) and accepts notices without one (every notice
- * recorded before lists existed, and the data generator's), so this rule is where an inspector
+ * recorded before lists existed, and imports of legacy books), so this rule is where an inspector
  * sees such payments, whether written today, imported from legacy books or by another writer.
  *
  * One finding per notice (the payments are its consequence, and a county's monthly rosters would
