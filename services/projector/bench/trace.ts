@@ -44,41 +44,50 @@ const database =
 await migrateToLatest(database.db, { schema: 'books' });
 const db = createDb<Database>(database.url, { schema: 'books', max: 4 });
 
-if (reuse === undefined) {
-  const total = logEventsFor(households);
-  const started = performance.now();
-  let last = 0;
-  const progress = (done: number) => {
-    if (done - last < 100_000) return;
-    last = done;
+try {
+  if (reuse === undefined) {
+    const total = logEventsFor(households);
+    const started = performance.now();
+    let last = 0;
+    const progress = (done: number) => {
+      if (done - last < 100_000) return;
+      last = done;
+      const seconds = (performance.now() - started) / 1000;
+      console.log(`  ${done} events in ${seconds.toFixed(0)} s (${Math.round(done / seconds)} ev/s)`);
+    };
+    const log = countyLog({ households });
+    const events = fast
+      ? await loadLog(db, log, { onProgress: progress, total })
+      : await projectLog(db, log, progress, total);
     const seconds = (performance.now() - started) / 1000;
-    console.log(`  ${done} events in ${seconds.toFixed(0)} s (${Math.round(done / seconds)} ev/s)`);
-  };
-  const log = countyLog({ households });
-  const events = fast
-    ? await loadLog(db, log, { onProgress: progress, total })
-    : await projectLog(db, log, progress, total);
-  const seconds = (performance.now() - started) / 1000;
-  const analyzed = performance.now();
-  if (!noAnalyze) await sql`analyze`.execute(db);
-  const { rows: counts } = await sql<{ payments: string; flows: string }>`
-    select (select count(*) from payments)::text as payments, (select count(*) from tranche_flows)::text as flows`.execute(
-    db,
-  );
-  console.log(
-    `books: ${counts[0]!.payments} payments, ${counts[0]!.flows} tranche flows, ${households} households; ` +
-      `${events} events ${fast ? 'loaded (projectBatch + payment rows)' : 'through projectBatch'} in ${seconds.toFixed(0)} s ` +
-      `(${Math.round(events / seconds)} events/s), analyze ${((performance.now() - analyzed) / 1000).toFixed(1)} s`,
-  );
-}
+    const analyzed = performance.now();
+    if (!noAnalyze) await sql`analyze`.execute(db);
+    const { rows: counts } = await sql<{ payments: string; flows: string }>`
+      select (select count(*) from payments)::text as payments, (select count(*) from tranche_flows)::text as flows`.execute(
+      db,
+    );
+    console.log(
+      `books: ${counts[0]!.payments} payments, ${counts[0]!.flows} tranche flows, ${households} households; ` +
+        `${events} events ${fast ? 'loaded (projectBatch + payment rows)' : 'through projectBatch'} in ${seconds.toFixed(0)} s ` +
+        `(${Math.round(events / seconds)} events/s), analyze ${((performance.now() - analyzed) / 1000).toFixed(1)} s`,
+    );
+  }
 
-const latency = await measureTraceLatency(db, households, samples);
-console.log(
-  `trace household → roots (${latency.paymentsPerTrace} payments, ${latency.hopsPerTrace} hops a trace, ${latency.samples} samples): ` +
-    `p50 ${latency.p50Ms} ms, p99 ${latency.p99Ms} ms, max ${latency.maxMs} ms; inside PostgreSQL ` +
-    `(${latency.inDatabase.samples} EXPLAIN ANALYZE) p50 ${latency.inDatabase.p50Ms} ms, p99 ${latency.inDatabase.p99Ms} ms; ` +
-    `load average ${latency.loadAverage.join(' ')}`,
-);
+  const latency = await measureTraceLatency(db, households, samples);
+  console.log(
+    `trace household → roots (${latency.paymentsPerTrace} payments, ${latency.hopsPerTrace} hops a trace, ${latency.samples} samples): ` +
+      `p50 ${latency.p50Ms} ms, p99 ${latency.p99Ms} ms, max ${latency.maxMs} ms; inside PostgreSQL ` +
+      `(${latency.inDatabase.samples} EXPLAIN ANALYZE) p50 ${latency.inDatabase.p50Ms} ms, p99 ${latency.inDatabase.p99Ms} ms; ` +
+      `load average ${latency.loadAverage.join(' ')}`,
+  );
+} catch (error) {
+  // A run that fails leaves nothing behind unless asked to keep its books.
+  if (!keep && reuse === undefined) {
+    await db.destroy();
+    await database.drop();
+  }
+  throw error;
+}
 
 if (keep || reuse !== undefined) {
   console.log(`kept: ${database.url} (schema books)`);
