@@ -329,7 +329,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
       traceAtScale = await timed(
         budget,
         `trace at ${options.traceScalePayments.toLocaleString('en')} payments (build + queries)`,
-        () => traceAtScalePhase(options),
+        () => traceAtScalePhase(options, { token, owned }),
       );
     return {
       token,
@@ -406,12 +406,19 @@ async function runBaselines(nc: NatsConnection, url: string, ns: string, o: Benc
  * county-shaped books in a marked database of its own, analyzes them, times the queries and
  * drops the database.
  */
-async function traceAtScalePhase(o: BenchOptions): Promise<TraceAtScale> {
+async function traceAtScalePhase(
+  o: BenchOptions,
+  run: { token: string; owned: { dbs: string[] } },
+): Promise<TraceAtScale> {
   o.log(`trace at ${o.traceScalePayments.toLocaleString('en')} payments`);
+  // Registered while it may exist, so an interrupted run drops it with the rest (each drop checks the marker).
+  const name = `${benchPrefix}_${run.token}_trace`;
+  run.owned.dbs.push(name);
   let bar: Progress | null = null;
   try {
     const r = await measureTraceAtScale({
       adminUrl: o.databaseServerUrl,
+      database: { token: run.token, name },
       payments: o.traceScalePayments,
       samples: o.traceScaleSamples,
       onProgress: (done, total) => {
@@ -446,6 +453,8 @@ async function traceAtScalePhase(o: BenchOptions): Promise<TraceAtScale> {
     return { error: String(error).slice(0, 500) };
   } finally {
     (bar as Progress | null)?.stop();
+    // measureTraceAtScale drops its database when it settles; only an interruption leaves it to abortRun.
+    run.owned.dbs.splice(run.owned.dbs.indexOf(name), 1);
   }
 }
 

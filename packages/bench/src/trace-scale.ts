@@ -916,6 +916,12 @@ export interface TraceAtScaleOptions {
   onProgress?: (done: number, total: number) => void;
   /** Keep the database (its URL is returned) instead of dropping it. */
   keep?: boolean;
+  /**
+   * The marker token and database name to create it under, for a caller that removes what it
+   * owns when interrupted (pnpm bench registers the name before the build, so Ctrl-C drops it).
+   * Default: a token and name of its own.
+   */
+  database?: { token: string; name: string };
 }
 
 export interface TraceAtScaleResult extends TraceLatency {
@@ -936,8 +942,8 @@ export interface TraceAtScaleResult extends TraceLatency {
  */
 export async function measureTraceAtScale(o: TraceAtScaleOptions): Promise<TraceAtScaleResult> {
   const households = householdsFor(o.payments ?? 1_000_000);
-  const token = newRunToken();
-  const name = `${benchPrefix}_${token}_trace`;
+  const token = o.database?.token ?? newRunToken();
+  const name = o.database?.name ?? `${benchPrefix}_${token}_trace`;
   const url = await createMarkedDatabase(o.adminUrl, name, token);
   const db = createDb<Database>(url, { schema: 'books', max: 2, applicationName: 'fundtrace-bench' });
   try {
