@@ -3,10 +3,10 @@ import { EntityStore, type EntityTable, entityKeys } from './store';
 
 /**
  * Rows a projector keeps in memory across batches, summed over its streams, before it forgets a
- * stream's rows and reads them again as batches need them. County size (1,000,000 events) holds
- * about 600,000 (payments, tranches, their pieces, balances); a row is a few hundred bytes.
+ * stream's rows and reads them again as batches need them. A payment with its tranche pieces
+ * (two rows here) measured 626 bytes of heap, so the bound is about 300 MB.
  */
-export const projectionStateRowsMax = 2_000_000;
+export const projectionStateRowsMax = 1_000_000;
 
 /**
  * What one stream's projection knows of the books it writes: every row its batches loaded or
