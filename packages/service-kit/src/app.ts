@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, {
@@ -32,6 +31,7 @@ import {
 import { Readiness } from './health';
 import { createLogger } from './logger';
 import { createMetrics, type ServiceMetrics, unmatchedRoute } from './metrics';
+import { securityHeaders } from './security-headers';
 import { serializerCompiler, type ZodTypeProvider } from './type-provider';
 import { temporaryUnavailability } from './unavailable';
 
@@ -194,6 +194,38 @@ function allValidationIssues(request: FastifyRequest, failedPart: string, failed
   return issues;
 }
 
+/** The refusal of a request carrying text no store can hold, or undefined. */
+function unstorableTextRejection(request: FastifyRequest): Rejection | undefined {
+  for (const [part, value] of [
+    ['params', request.params],
+    ['querystring', request.query],
+    ['body', request.body],
+  ] as const) {
+    const hit = unstorableTextPath(value);
+    if (hit === undefined) continue;
+    const issue: ValidationIssue = hit.nul
+      ? {
+          in: part,
+          path: hit.path,
+          message: 'must not contain the character U+0000 (NUL)',
+          code: 'nul_character',
+        }
+      : {
+          in: part,
+          path: hit.path,
+          message: 'must be well-formed Unicode (an unpaired UTF-16 surrogate has no UTF-8 form)',
+          code: 'unpaired_surrogate',
+        };
+    return new Rejection(
+      'validation_failed',
+      'The request has 1 invalid field(s)',
+      { issues: [issue], issuesTotal: 1 },
+      400,
+    );
+  }
+  return undefined;
+}
+
 const contentTypeCodes: Readonly<Record<string, [code: string, status: number]>> = {
   FST_ERR_CTP_BODY_TOO_LARGE: ['payload_too_large', 413],
   FST_ERR_CTP_INVALID_MEDIA_TYPE: ['unsupported_media_type', 415],
@@ -330,42 +362,27 @@ export async function createApp(options: AppOptions): Promise<App> {
   app.setSerializerCompiler(serializerCompiler);
   // Replies without a response schema for their status get the same bigint rule; replies with
   // one are encoded by it (setReplySerializer would override the schema's serializer).
-  app.addHook('preSerialization', async (request, reply, payload) => {
-    if (hasResponseSchema(request.routeOptions.schema?.response, reply.statusCode)) return payload;
-    return JSON.parse(JSON.stringify(payload, bigintAsDigits));
+  // The kit's hooks take fastify's callback form: an async hook costs every request a promise and
+  // a microtask turn per hook (decision 0046).
+  app.addHook('preSerialization', (request, reply, payload, done) => {
+    if (hasResponseSchema(request.routeOptions.schema?.response, reply.statusCode))
+      return done(null, payload);
+    let plain: unknown;
+    try {
+      plain = JSON.parse(JSON.stringify(payload, bigintAsDigits));
+    } catch (error) {
+      return done(error as Error);
+    }
+    done(null, plain);
   });
   app.setErrorHandler(handleError);
   // Text PostgreSQL or the canonical encoding cannot hold (U+0000, an unpaired surrogate): a command
   // carrying it was appended and then stopped the projection of its partition for good, or failed
   // in the encoder as a 500. No request may carry it.
-  app.addHook('preValidation', async (request) => {
-    for (const [part, value] of [
-      ['params', request.params],
-      ['querystring', request.query],
-      ['body', request.body],
-    ] as const) {
-      const hit = unstorableTextPath(value);
-      if (hit === undefined) continue;
-      const issue: ValidationIssue = hit.nul
-        ? {
-            in: part,
-            path: hit.path,
-            message: 'must not contain the character U+0000 (NUL)',
-            code: 'nul_character',
-          }
-        : {
-            in: part,
-            path: hit.path,
-            message: 'must be well-formed Unicode (an unpaired UTF-16 surrogate has no UTF-8 form)',
-            code: 'unpaired_surrogate',
-          };
-      throw new Rejection(
-        'validation_failed',
-        'The request has 1 invalid field(s)',
-        { issues: [issue], issuesTotal: 1 },
-        400,
-      );
-    }
+  app.addHook('preValidation', (request, _reply, done) => {
+    const rejection = unstorableTextRejection(request);
+    if (rejection === undefined) done();
+    else done(rejection);
   });
   app.setNotFoundHandler((request, reply) =>
     reply.status(404).send(
@@ -407,13 +424,14 @@ export async function createApp(options: AppOptions): Promise<App> {
     if (schema.security === undefined) route.schema = { ...schema, security: [{ bearerAuth: [] }] };
   });
 
-  app.addHook('onSend', async (request, reply) => {
+  app.addHook('onSend', (request, reply, _payload, done) => {
     reply.header(requestIdHeader, request.id);
     // During a graceful shutdown a kept-alive socket would hold server.close() open until the
     // client's idle timeout; telling the client to close it lets in-flight work finish cleanly.
     if (app.shuttingDown) reply.header('connection', 'close');
+    done();
   });
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     app.metrics.httpRequestDuration.observe(
       {
         method: request.method,
@@ -422,9 +440,10 @@ export async function createApp(options: AppOptions): Promise<App> {
       },
       reply.elapsedTime / 1000,
     );
+    done();
   });
 
-  await app.register(helmet, { global: true });
+  securityHeaders(app);
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',

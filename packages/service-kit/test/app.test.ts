@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, createApp, createLogger, requireRole, signToken, validationIssuesMax } from '../src/index';
+import { helmetHeaders } from '../src/security-headers';
 import { type logCapture, sampleApp, secret } from './sample-app';
 
 let app: App;
@@ -278,6 +279,40 @@ describe('request ids and security headers', () => {
     expect(response.headers['x-content-type-options']).toBe('nosniff');
     expect(response.headers['content-security-policy']).toContain("default-src 'self'");
     expect(response.headers['strict-transport-security']).toBeDefined();
+  });
+
+  it('sends exactly the headers @fastify/helmet sent, on answers, refusals and 404s; the docs keep their own CSP', async () => {
+    // What @fastify/helmet 13 (global) sent before the kit set helmet's headers itself (decision 0046).
+    const before: Record<string, string> = {
+      'content-security-policy':
+        "default-src 'self';base-uri 'self';font-src 'self' https: data:;form-action 'self';frame-ancestors 'self';img-src 'self' data:;object-src 'none';script-src 'self';script-src-attr 'none';style-src 'self' https: 'unsafe-inline';upgrade-insecure-requests",
+      'cross-origin-opener-policy': 'same-origin',
+      'cross-origin-resource-policy': 'same-origin',
+      'origin-agent-cluster': '?1',
+      'referrer-policy': 'no-referrer',
+      'strict-transport-security': 'max-age=31536000; includeSubDomains',
+      'x-content-type-options': 'nosniff',
+      'x-dns-prefetch-control': 'off',
+      'x-download-options': 'noopen',
+      'x-frame-options': 'SAMEORIGIN',
+      'x-permitted-cross-domain-policies': 'none',
+      'x-xss-protection': '0',
+    };
+    expect(Object.fromEntries(helmetHeaders())).toEqual(before);
+    const answers = [
+      await app.inject({ method: 'GET', url: '/public' }),
+      await app.inject({ method: 'GET', url: '/no-such-route' }),
+      await post({ householdId: 'h-1', amountFen: '1000001', purpose: 'housing' }),
+      await post({ householdId: 'h-1', amountFen: '999999', purpose: 'housing' }),
+    ];
+    expect(answers.map((a) => a.statusCode)).toEqual([200, 404, 409, 201]);
+    for (const answer of answers) {
+      for (const [name, value] of Object.entries(before)) expect(answer.headers[name]).toBe(value);
+      expect(answer.headers['x-powered-by']).toBeUndefined();
+    }
+    const docs = await app.inject({ method: 'GET', url: '/docs/static/index.html' });
+    expect(docs.headers['content-security-policy']).toContain('validator.swagger.io');
+    expect(docs.headers['x-frame-options']).toBe('SAMEORIGIN');
   });
 });
 
