@@ -140,6 +140,10 @@ async function applyBatch(
       await applyChunk(trx, batch, stored.slice(start, start + chunk), ref, logicalStream, subjectPrefix);
       const writes = batch.takeWrites();
       written = written.then(() => batch.write(trx, writes));
+      // Handled below (`await written`); without a handler now, a write failing while the next
+      // chunk is applied (PostgreSQL restarted mid-batch) is an unhandled rejection that kills
+      // the process instead of failing the batch, which the runner rolls back and retries.
+      written.catch(() => undefined);
       // Let the write reach the connection before the next chunk takes the CPU.
       await new Promise((resolve) => setImmediate(resolve));
     }
