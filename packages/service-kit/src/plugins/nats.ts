@@ -29,6 +29,10 @@ const natsUnavailableErrors = new Set([
   'DrainingConnectionError',
   'AppendOutcomeUnknownError',
   'BatchOutcomeUnknownError',
+  // "No responders" to a publish: nothing received it, so nothing was stored. A writer's stream
+  // exists, so this is JetStream between leaders (a node lost in an R3 cluster, a restart), not a
+  // bad request; a roster cut short by it is completed by the same command sent again.
+  'JetStreamNotEnabled',
 ]);
 
 /** Whether `error` (or an error it wraps) says NATS could not be reached. */
