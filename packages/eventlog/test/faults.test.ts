@@ -341,7 +341,8 @@ describe('pipelined appends on a 3-node cluster (R3)', () => {
       await until(async () => (await lastSequence(jsm, stream!)) === 2_000, 'a current stream info');
       const stored = await readRange(js, { stream: stream!, fromSeq: 1, toSeq: 2_000 });
       expect(stored.map((m) => m.msgId)).toEqual(messages.map((m) => m.msgId));
-      expect(await lastSequence(jsm, stream!)).toBe(2_000);
+      // No second stream-info check here: the stale replica can answer again a moment later
+      // (CI 20:31: 161 right after 2,000), and the read above already holds every message in order.
       // The leader is killed before the first publish leaves the client's buffer, so the
       // first attempt cannot succeed: the retries above were exercised.
       expect(interruptions).toBeGreaterThanOrEqual(1);

@@ -88,6 +88,8 @@ export async function entryContent(input: ZipInput, entry: ZipEntry): Promise<Re
   }
   let header: Buffer;
   if ('bytes' in input) {
+    if (entry.localHeaderOffset + 30 > input.bytes.byteLength)
+      throw new DamagedZipEntry(`${entry.name}: local header past the end of the file`);
     header = Buffer.from(input.bytes.buffer, input.bytes.byteOffset + entry.localHeaderOffset, 30);
   } else {
     const file = await open(input.path, 'r');
@@ -100,6 +102,8 @@ export async function entryContent(input: ZipInput, entry: ZipEntry): Promise<Re
   }
   if (header.readUInt32LE(0) !== 0x04034b50) throw new DamagedZipEntry(`${entry.name}: broken local header`);
   const start = entry.localHeaderOffset + 30 + header.readUInt16LE(26) + header.readUInt16LE(28);
+  if ('bytes' in input && start + entry.compressedSize > input.bytes.byteLength)
+    throw new DamagedZipEntry(`${entry.name}: data past the end of the file`);
   const raw =
     'bytes' in input
       ? Readable.from([Buffer.from(input.bytes.buffer, input.bytes.byteOffset + start, entry.compressedSize)])
@@ -115,12 +119,16 @@ export async function entryContent(input: ZipInput, entry: ZipEntry): Promise<Re
 export async function rawEntry(input: ZipInput, entry: ZipEntry): Promise<Buffer> {
   const readAt: ReadAt =
     'bytes' in input
-      ? async (offset, length) =>
-          Buffer.from(
+      ? async (offset, length) => {
+          // A truncated or lying zip names offsets past its end: read nothing there (the checks
+          // below then call the entry damaged) rather than let Buffer.from throw a RangeError.
+          const at = Math.min(Math.max(0, offset), input.bytes.byteLength);
+          return Buffer.from(
             input.bytes.buffer,
-            input.bytes.byteOffset + offset,
-            Math.max(0, Math.min(length, input.bytes.byteLength - offset)),
-          )
+            input.bytes.byteOffset + at,
+            Math.max(0, Math.min(length, input.bytes.byteLength - at)),
+          );
+        }
       : async (offset, length) => {
           const file = await open(input.path, 'r');
           try {
