@@ -232,6 +232,24 @@ describe('readTable on XLSX: damaged files', () => {
     expect((error as Error).message).toContain('no progress');
   });
 
+  it('refuses an upload whose zip directory points past its end as malformed_xlsx, never a RangeError', async () => {
+    // Found by test/reliability/fuzz-imports: an entry's local header offset beyond the bytes of
+    // an upload made Buffer.from throw inside exceljs's feed, an uncaught exception.
+    const { readFile } = await import('node:fs/promises');
+    const bytes = Buffer.from(
+      await readFile(await workbookFile((workbook) => roster(workbook, [['1', '第一', 1]]))),
+    );
+    const end = bytes.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+    let entry = bytes.readUInt32LE(end + 16);
+    while (bytes.readUInt32LE(entry) === 0x02014b50) {
+      bytes.writeUInt32LE(bytes.length + 1_000, entry + 42);
+      entry +=
+        46 + bytes.readUInt16LE(entry + 28) + bytes.readUInt16LE(entry + 30) + bytes.readUInt16LE(entry + 32);
+    }
+    const error = await readError({ bytes, filename: 'upload.xlsx' }, { columns: rosterColumns });
+    expect(error).toMatchObject({ name: 'TableError', code: 'malformed_xlsx' });
+  });
+
   it.each([
     ['damaged-deflate.xlsx', 'invalid'],
     ['damaged-local-header.xlsx', 'broken local header'],
