@@ -1,6 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import { assertIdentifier } from './identifiers';
-import { pendingMigrations } from './migrate';
+import { createIfAbsent, pendingMigrations } from './migrate';
 
 /**
  * Blue/green read models: the projector rebuilds into a fresh schema, then points
@@ -13,18 +13,22 @@ export const activeSchemaChannel = 'fundtrace_active_schema';
 
 /** Creates the pointer table if missing. One row at most: the check on `singleton` enforces it. */
 export async function ensureActiveSchemaTable<DB>(db: Kysely<DB>): Promise<void> {
-  await sql`
+  await createIfAbsent(
+    db,
+    'table:public.fundtrace_active_schema',
+    sql`
     create table if not exists public.fundtrace_active_schema (
       singleton boolean primary key default true check (singleton),
       name text not null,
       activated_at timestamptz not null default now()
-    )`.execute(db);
+    )`,
+  );
 }
 
 /** `create schema if not exists`. */
 export async function createSchema<DB>(db: Kysely<DB>, name: string): Promise<void> {
   assertIdentifier('schema', name);
-  await sql`create schema if not exists ${sql.id(name)}`.execute(db);
+  await createIfAbsent(db, `schema:${name}`, sql`create schema if not exists ${sql.id(name)}`);
 }
 
 /** Whether a schema of that name exists. */

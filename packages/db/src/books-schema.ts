@@ -41,6 +41,8 @@ export interface EventRefsTable {
   partition: string;
   ref_kind: string;
   ref_id: string;
+  /** The event's `recorded_at` (migration 0012): the trail's order is part of the key. */
+  recorded_at: Timestamp;
   stream: string;
   seq: bigint;
 }

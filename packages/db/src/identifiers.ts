@@ -12,7 +12,7 @@ export const identifierLengthMax = 63;
 const identifierPattern = /^[a-z_][a-z0-9_]*$/;
 
 /** Throws unless `name` is a plain identifier we accept for schemas and databases. */
-export function assertIdentifier(kind: 'schema' | 'database', name: string): void {
+export function assertIdentifier(kind: 'schema' | 'database' | 'table' | 'column', name: string): void {
   if (name.length === 0 || name.length > identifierLengthMax || !identifierPattern.test(name)) {
     throw new Error(
       `Invalid ${kind} name ${JSON.stringify(name)}: expected 1–${identifierLengthMax} characters of [a-z0-9_], not starting with a digit`,

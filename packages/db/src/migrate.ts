@@ -4,6 +4,7 @@ import {
   type MigrationProvider,
   type MigrationResult,
   Migrator,
+  type RawBuilder,
   sql,
 } from 'kysely';
 import { assertIdentifier } from './identifiers';
@@ -71,6 +72,19 @@ export class MigrationError extends Error {
 }
 
 /**
+ * Runs a `create … if not exists` statement under a transaction-scoped advisory lock keyed by
+ * `object`. Two such statements at once can both pass PostgreSQL's existence check, and one then
+ * fails on a catalog unique index (pg_namespace, pg_type): seen in CI with three migration
+ * runners starting together. The lock serialises only this step.
+ */
+export async function createIfAbsent<DB>(db: Kysely<DB>, object: string, statement: RawBuilder<unknown>) {
+  await db.transaction().execute(async (trx) => {
+    await sql`select pg_advisory_xact_lock(hashtext(${`fundtrace.create:${object}`}))`.execute(trx);
+    await statement.execute(trx);
+  });
+}
+
+/**
  * Brings `schema` to the latest migration and returns the names of the migrations it applied
  * (empty when already up to date). Concurrent callers serialise on kysely's advisory lock, so
  * two instances starting at once do not both migrate.
@@ -78,7 +92,7 @@ export class MigrationError extends Error {
 export async function migrateToLatest<DB>(db: Kysely<DB>, options: MigrateOptions = {}): Promise<string[]> {
   const schema = options.schema ?? defaultSchema;
   assertIdentifier('schema', schema);
-  await sql`create schema if not exists ${sql.id(schema)}`.execute(db);
+  await createIfAbsent(db, `schema:${schema}`, sql`create schema if not exists ${sql.id(schema)}`);
   const { error, results } = await migratorFor(db, options).migrateToLatest();
   if (error !== undefined) {
     const failed = results?.find((result: MigrationResult) => result.status === 'Error');

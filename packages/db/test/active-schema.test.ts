@@ -6,6 +6,7 @@ import {
   createDb,
   createSchema,
   dropSchema,
+  ensureActiveSchemaTable,
   getActiveSchema,
   migrateToLatest,
   schemaExists,
@@ -27,6 +28,25 @@ afterAll(async () => {
 });
 
 describe('active schema (blue/green read models)', () => {
+  it('lets several processes starting at once create the pointer table and a schema without a catalog race', async () => {
+    // Two `create … if not exists` at once can both pass PostgreSQL's existence check; one then
+    // fails on pg_type's or pg_namespace's unique index. Each round is a database without the
+    // table, with six connections racing to create it and one schema.
+    for (let round = 0; round < 4; round += 1) {
+      const fresh = await freshDatabase(`race${round}`);
+      const racers = Array.from({ length: 6 }, () => createDb<unknown>(fresh.url));
+      try {
+        await Promise.all(racers.map((racer) => ensureActiveSchemaTable(racer)));
+        await Promise.all(racers.map((racer) => createSchema(racer, 'rm_raced')));
+        expect(await schemaExists(racers[0]!, 'rm_raced')).toBe(true);
+        expect(await getActiveSchema(racers[0]!)).toBeNull();
+      } finally {
+        await Promise.all(racers.map((racer) => racer.destroy()));
+        await fresh.drop();
+      }
+    }
+  });
+
   it('has no active schema before the first switch, without needing the table to exist', async () => {
     expect(await getActiveSchema(db)).toBeNull();
   });

@@ -54,3 +54,19 @@ export function trackDirectory(dir: string): void {
 export function untrackDirectory(dir: string): void {
   directories.delete(dir);
 }
+
+/**
+ * Runs every cleanup step in order even when one before it fails (NATS down after a fault test must
+ * not leave the database behind), then throws the first failure.
+ */
+export async function runEveryStep(steps: ReadonlyArray<() => unknown>): Promise<void> {
+  const failures: unknown[] = [];
+  for (const step of steps) {
+    try {
+      await step();
+    } catch (error) {
+      failures.push(error);
+    }
+  }
+  if (failures.length > 0) throw failures[0];
+}

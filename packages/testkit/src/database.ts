@@ -2,6 +2,7 @@ import { createDb, type Database, dropDatabase, ensureDatabase, migrateToLatest 
 import type { Kysely } from 'kysely';
 import { testConfig } from './config';
 import { randomToken } from './random';
+import { noteCreated } from './run-ledger';
 
 export interface TestDatabase {
   /** URL of the fresh database. */
@@ -34,6 +35,7 @@ export function databaseUrlOn(serverUrl: string, name: string): string {
 export async function createTestDatabase(options: CreateTestDatabaseOptions = {}): Promise<TestDatabase> {
   const name = `ft_test_${randomToken(10)}`;
   const url = databaseUrlOn(options.serverUrl ?? testConfig.databaseServerUrl, name);
+  noteCreated('database', name);
   await ensureDatabase(url);
   const db = createDb(url, { applicationName: 'fundtrace-test' });
   try {

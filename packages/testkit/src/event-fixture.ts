@@ -25,13 +25,20 @@ export type FixtureActors = Readonly<Record<Context, Actor>>;
 
 /** How one queued event is stamped. */
 export interface FixtureEventMeta {
-  readonly commandId: string;
+  /** Default: the event's own id (a uuid v7), so no two events share a message id. */
+  readonly commandId?: string;
   /** Default: the command id. */
   readonly correlationId?: string;
-  /** Business time (RFC 3339 with offset). */
-  readonly occurredAt: string;
+  /** Business time (RFC 3339 with offset). Default: the fixture's {@link FixtureDefaults.occurredAt}. */
+  readonly occurredAt?: string;
   /** When the event was recorded (ms since the epoch; also its uuid v7's time). Default: now. */
   readonly recordedAtMs?: number;
+}
+
+/** What an event is stamped with when `add` does not say. */
+export interface FixtureDefaults {
+  /** Business time of events added without one; without it, `add` must be given `occurredAt`. */
+  readonly occurredAt?: string;
 }
 
 /**
@@ -52,6 +59,7 @@ export class EventFixture {
     private nc: NatsConnection | undefined,
     readonly ns: string,
     private readonly actors: FixtureActors,
+    private readonly defaults: FixtureDefaults = {},
   ) {}
 
   /** Sets the connection `flush` appends through. */
@@ -61,17 +69,26 @@ export class EventFixture {
   }
 
   /** Queues one event of the latest version of `type` on `partition`'s stream of its context. */
-  add<T extends EventType>(partition: string, type: T, data: EventData<T>, meta: FixtureEventMeta): this {
+  add<T extends EventType>(
+    partition: string,
+    type: T,
+    data: EventData<T>,
+    meta: FixtureEventMeta = {},
+  ): this {
     const definition = latestDefinition(type);
+    const occurredAt = meta.occurredAt ?? this.defaults.occurredAt;
+    if (occurredAt === undefined) throw new Error(`EventFixture.add(${type}): no occurredAt and no default`);
     const recordedAt = meta.recordedAtMs ?? Date.now();
+    const id = newEventId(recordedAt);
+    const commandId = meta.commandId ?? id;
     const event = createEvent(definition as never, {
-      id: newEventId(recordedAt),
+      id,
       partition,
       data,
       actor: this.actors[definition.context],
-      commandId: meta.commandId,
-      correlationId: meta.correlationId ?? meta.commandId,
-      occurredAt: meta.occurredAt,
+      commandId,
+      correlationId: meta.correlationId ?? commandId,
+      occurredAt,
       recordedAt: utcTimestamp(recordedAt),
     });
     const stream = streamName(definition.context, partition, this.ns);
@@ -79,7 +96,7 @@ export class EventFixture {
     list.push({
       subject: subjectFor(event as never, this.ns),
       bytes: encodeEvent(event as never),
-      msgId: messageId(meta.commandId, 0),
+      msgId: messageId(commandId, 0),
     });
     this.queued.set(stream, list);
     return this;

@@ -4,6 +4,7 @@
  * servers (nats-server, a 3-node cluster, PostgreSQL) for tests that kill, pause and
  * restart them. Everything started here dies with the test process.
  */
+export { runEveryStep } from './cleanup';
 export { containerRuntimeAvailable } from './containers';
 export {
   type CreateTestDatabaseOptions,
@@ -14,6 +15,7 @@ export {
 export {
   EventFixture,
   type FixtureActors,
+  type FixtureDefaults,
   type FixtureEventMeta,
   fixtureAppendChunkMessages,
 } from './event-fixture';
@@ -49,3 +51,4 @@ export {
   serviceStartTimeoutMs,
   startServiceProcess,
 } from './service-process';
+export { staleStreamInfo } from './stale-stream-info';

@@ -3,6 +3,7 @@ import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManage
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { Kysely } from 'kysely';
 import { afterAll, beforeAll } from 'vitest';
+import { runEveryStep } from './cleanup';
 import { createTestDatabase, type TestDatabase } from './database';
 import { connectTestNats, deleteNamespaceStreams, testNamespace } from './nats';
 
@@ -48,21 +49,12 @@ export function useTestInfra(options: UseTestInfraOptions = {}): TestInfra {
   });
 
   afterAll(async () => {
-    // Every step runs even if an earlier one fails (NATS down after a fault test must
-    // not leave the database behind); the first failure is reported at the end.
-    const failures: unknown[] = [];
-    const attempt = async (step: () => Promise<unknown>) => {
-      try {
-        await step();
-      } catch (error) {
-        failures.push(error);
-      }
-    };
     const [manager, connection, testDatabase] = [jsm, nc, database];
-    if (manager !== undefined) await attempt(() => deleteNamespaceStreams(manager, ns));
-    if (connection !== undefined) await attempt(() => connection.close());
-    if (testDatabase !== undefined) await attempt(() => testDatabase.drop());
-    if (failures.length > 0) throw failures[0];
+    await runEveryStep([
+      () => manager && deleteNamespaceStreams(manager, ns),
+      () => connection?.close(),
+      () => testDatabase?.drop(),
+    ]);
   });
 
   const need = <T>(value: T | undefined, what: string): T => {

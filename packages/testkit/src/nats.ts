@@ -3,6 +3,7 @@ import type { JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { testConfig } from './config';
 import { randomToken } from './random';
+import { noteCreated } from './run-ledger';
 
 /**
  * A unique, short stream namespace (`t` + 8 base-36 characters): streams become
@@ -10,7 +11,9 @@ import { randomToken } from './random';
  * each other's events on the shared NATS server.
  */
 export function testNamespace(): string {
-  return `t${randomToken(8)}`;
+  const ns = `t${randomToken(8)}`;
+  noteCreated('namespace', ns);
+  return ns;
 }
 
 /** Connects to the test NATS (NATS_URL or the machine's 127.0.0.1:4222). */

@@ -32,7 +32,8 @@ export interface PrivateNatsNode {
   isRunning(): boolean;
   /** Sends a signal (SIGKILL for a crash, SIGSTOP/SIGCONT to freeze); resolves when a killing signal took effect. */
   kill(signal?: NodeJS.Signals): Promise<void>;
-  pause(): void;
+  /** Freezes the server (SIGSTOP); resolves once all its threads are stopped. */
+  pause(): Promise<void>;
   resume(): void;
   /** Starts it again on the same port and store (stopping it first if it runs); waits until it answers. */
   restart(): Promise<void>;
@@ -150,8 +151,8 @@ class NatsNode implements PrivateNatsNode {
     if (signal === 'SIGKILL' || signal === 'SIGTERM' || signal === 'SIGINT') await proc.exited;
   }
 
-  pause(): void {
-    this.proc?.signal('SIGSTOP');
+  async pause(): Promise<void> {
+    await this.proc?.freeze();
   }
 
   resume(): void {

@@ -25,7 +25,7 @@ export interface PrivatePostgres {
   /** Signals the postmaster and its backends (SIGKILL: a crash); resolves when a killing signal took effect. */
   kill(signal?: NodeJS.Signals): Promise<void>;
   /** Freezes the server and every backend (SIGSTOP): connections hang, as on a stalled host. */
-  pause(): void;
+  pause(): Promise<void>;
   resume(): void;
   /** Starts it again on the same port and data (stopping it first if it runs); waits for connections. */
   restart(): Promise<void>;
@@ -133,8 +133,8 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
         await current.exited;
       }
     },
-    pause() {
-      proc?.signal('SIGSTOP');
+    async pause() {
+      await proc?.freeze();
     },
     resume() {
       proc?.signal('SIGCONT');

@@ -70,4 +70,25 @@ describe('EventFixture', () => {
       Array.from({ length: count - even }, (_, k) => k + 1),
     );
   });
+
+  it('stamps an event added without a command id or business time with its own id and the default time', async () => {
+    const fixture = new EventFixture(infra.nc, infra.ns, actors, { occurredAt: '2019-03-15T10:00:00+08:00' });
+    const recordedAtMs = Date.parse('2019-03-15T02:00:00Z');
+    // Same millisecond, no command id: each must still be its own message, not a duplicate dropped.
+    fixture.add('411327', 'AccountOpened', opened('d1'), { recordedAtMs });
+    fixture.add('411327', 'AccountOpened', opened('d2'), { recordedAtMs });
+    fixture.add('411327', 'AccountOpened', opened('d3'), { occurredAt: '2019-04-01T09:00:00+08:00' });
+    expect((await fixture.flush()).get(streamName('ledger', '411327', infra.ns))).toBe(3);
+    const events = await stored('411327');
+    expect(events.map((e) => e.occurredAt)).toEqual([
+      '2019-03-15T10:00:00+08:00',
+      '2019-03-15T10:00:00+08:00',
+      '2019-04-01T09:00:00+08:00',
+    ]);
+    for (const e of events) expect([e.commandId, e.correlationId]).toEqual([e.id, e.id]);
+    expect(new Set(events.map((e) => e.id)).size).toBe(3);
+
+    const undated = new EventFixture(infra.nc, infra.ns, actors);
+    expect(() => undated.add('411327', 'AccountOpened', opened('d4'))).toThrow(/no occurredAt/);
+  });
 });

@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { ensurePartitionStreams, lastSequence } from '@fundtrace/eventlog';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
@@ -7,6 +8,25 @@ import { startPrivateNats, startPrivatePostgres } from '../src';
 
 // Proves the fault-test servers: they start on their own ports, can be crashed
 // (SIGKILL), frozen (SIGSTOP) and restarted, and keep their data across a crash.
+
+/** The state letter of every thread of the server and its children (PostgreSQL's backends run in sessions of their own). */
+function treeThreadStates(root: number): string[] {
+  const states: string[] = [];
+  for (const entry of readdirSync('/proc').filter((e) => /^\d+$/.test(e))) {
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const [, ppid, pgid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(pgid) !== root && Number(ppid) !== root) continue;
+      for (const task of readdirSync(`/proc/${entry}/task`)) {
+        const line = readFileSync(`/proc/${entry}/task/${task}/stat`, 'utf8');
+        states.push(line.slice(line.lastIndexOf(')') + 2).split(' ')[0]!);
+      }
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return states;
+}
 
 async function query(url: string, text: string): Promise<unknown[]> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
@@ -33,7 +53,12 @@ describe('startPrivatePostgres', () => {
       await server.restart();
       expect(await query(server.url, 'select count(*)::int as n from kept')).toEqual([{ n: 3 }]);
 
-      server.pause();
+      await server.pause();
+      // pause() resolves only once the postmaster and every backend, each thread of them, is stopped.
+      const states = treeThreadStates(server.pid()!);
+      expect(states.length).toBeGreaterThan(1);
+      // (a backend that had already exited stays a zombie until the postmaster runs again)
+      expect(new Set(states.filter((state) => state !== 'Z'))).toEqual(new Set(['T']));
       const frozen = new pg.Client({ connectionString: server.url, connectionTimeoutMillis: 1_000 });
       frozen.on('error', () => undefined);
       await expect(frozen.connect()).rejects.toThrow();

@@ -7,6 +7,10 @@ import * as m0005 from './0005-books-lean-indexes';
 import * as m0006 from './0006-notice-lines';
 import * as m0007 from './0007-projector-quarantine-trace';
 import * as m0009 from './0009-trace-probes-without-statistics';
+import * as m0010 from './0010-household-trace-one-call';
+import * as m0011 from './0011-payments-settle-in-place';
+import * as m0012 from './0012-event-refs-recorded-at';
+import * as m0013 from './0013-household-trace-edges';
 
 /**
  * Every migration, imported explicitly (no directory scan: the set is fixed at build time and
@@ -23,4 +27,8 @@ export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
   // 0008 is reserved for a migration written in parallel; the migrator runs a later-registered
   // lower number where a higher one already ran (allowUnorderedMigrations, see ../migrate.ts).
   '0009-trace-probes-without-statistics': m0009,
+  '0010-household-trace-one-call': m0010,
+  '0011-payments-settle-in-place': m0011,
+  '0012-event-refs-recorded-at': m0012,
+  '0013-household-trace-edges': m0013,
 });
