@@ -16,7 +16,14 @@ import {
   EventlogInvariantError,
   type StoredMessage,
 } from './errors';
-import { appendAckTimeoutMs, appendBatchMessagesMax, appendInFlightMax } from './limits';
+import {
+  appendAckTimeoutMs,
+  appendBatchMessagesMax,
+  appendInFlightMax,
+  appendNoRespondersPauseMaxMs,
+  appendNoRespondersPauseMinMs,
+  appendNoRespondersRetryMs,
+} from './limits';
 
 /** JetStream error codes an append can meet (nats-server's errors.json). */
 export const jetStreamCodes = {
@@ -53,6 +60,8 @@ export interface AppendOptions {
   /** The stream's last sequence the writer decided against (0 for an empty stream). */
   readonly expectedLastSeq: number;
   readonly ackTimeoutMs?: number;
+  /** How long "no responders" is waited out (default `appendNoRespondersRetryMs`); tests shorten it. */
+  readonly noRespondersRetryMs?: number;
 }
 
 export interface AppendBatchOptions {
@@ -65,6 +74,11 @@ export interface AppendBatchOptions {
   readonly expectedLastSeq: number;
   readonly inFlightMax?: number;
   readonly ackTimeoutMs?: number;
+  /**
+   * How long a message answered "no responders" (a stream between leaders) is sent again before
+   * the batch is cut short there (default `appendNoRespondersRetryMs`; 0: at once). Decision 0038.
+   */
+  readonly noRespondersRetryMs?: number;
   /**
    * The connection under `js`. With it the burst is written as plain publishes whose acks come back
    * on one subscription for the whole batch, instead of one `js.publish` request per message (each
@@ -88,6 +102,40 @@ type Outcome =
   | { readonly kind: 'unknown'; readonly cause: unknown };
 
 const wrongLastSequencePattern = /wrong last sequence: (\d+)/;
+
+/** "No responders": nothing listened on the subject, so nothing stored the message. */
+function isNoResponders(outcome: Outcome): boolean {
+  return (
+    outcome.kind === 'failed' &&
+    outcome.error instanceof AppendRejectedError &&
+    outcome.error.code === noStreamCode
+  );
+}
+
+/**
+ * Waits out "no responders" (decision 0038): the first call of a stretch starts its clock; answers
+ * false once `retryMs` have passed (give up), else pauses (doubling) and answers true (send again).
+ * `progress()` ends the stretch: the stream answered.
+ */
+function noRespondersWait(retryMs: number) {
+  let since: number | undefined;
+  let pauseMs = appendNoRespondersPauseMinMs;
+  return {
+    async again(): Promise<boolean> {
+      const now = performance.now();
+      const start = since ?? now;
+      since = start;
+      if (now - start >= retryMs) return false;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(pauseMs, start + retryMs - now)));
+      pauseMs = Math.min(pauseMs * 2, appendNoRespondersPauseMaxMs);
+      return true;
+    },
+    progress(): void {
+      since = undefined;
+      pauseMs = appendNoRespondersPauseMinMs;
+    },
+  };
+}
 
 function assertSequence(name: string, value: number): void {
   if (!Number.isSafeInteger(value) || value < 0) {
@@ -130,7 +178,9 @@ function classify(stream: string, expectedLastSeq: number, error: unknown): Outc
       error: new AppendRejectedError(
         stream,
         noStreamCode,
-        `no stream captures the subject (${error.message})`,
+        // Given up only after the wait of decision 0038: named, so that an operator can tell a
+        // long election from a subject no stream captures (a configuration error).
+        `no stream captures the subject, or its stream had no leader for all of noRespondersRetryMs (default ${appendNoRespondersRetryMs} ms) (${error.message})`,
         error,
       ),
     };
@@ -275,15 +325,27 @@ function directSender(nc: NatsConnection, stream: string, ackTimeoutMs: number) 
   };
   let inbox: { readonly prefix: string; close(): void } | undefined;
   let refused: unknown;
-  try {
-    inbox = ackInboxOf(nc).open(
-      (index, msg) => settle(index, (w) => outcomeOfAck(stream, w.expectedLastSeq, msg)),
-      unknownAll,
-    );
-  } catch (error) {
-    refused = error; // a closed connection: nothing can be sent
-  }
+  const open = () => {
+    try {
+      inbox = ackInboxOf(nc).open(
+        (index, msg) => settle(index, (w) => outcomeOfAck(stream, w.expectedLastSeq, msg)),
+        unknownAll,
+      );
+    } catch (error) {
+      inbox = undefined;
+      refused = error; // a closed connection: nothing can be sent
+    }
+  };
+  open();
   return {
+    /**
+     * Before messages are sent again: answers to the earlier copies (a late ack of one that timed
+     * out) go to a closed batch of the inbox, never to the new copy with the same index.
+     */
+    forget() {
+      inbox?.close();
+      open();
+    },
     send(
       message: OutgoingMessage,
       index: number,
@@ -349,21 +411,28 @@ async function publishOne(
  * `Nats-Msg-Id`. A repeat within the duplicate window returns the original sequence
  * with `duplicate: true`, whatever the stream's tail is now.
  *
+ * "No responders" (a stream between leaders) is waited out for `noRespondersRetryMs`.
+ *
  * Throws `AppendConflictError` when another append came first,
- * `AppendRejectedError` when the server refuses the message itself, and
+ * `AppendRejectedError` when the server refuses the message itself (or nothing
+ * answered on the subject for `noRespondersRetryMs`), and
  * `AppendOutcomeUnknownError` when no answer came.
  */
 export async function append(js: JetStreamClient, options: AppendOptions): Promise<AppendResult> {
   assertSequence('expectedLastSeq', options.expectedLastSeq);
   assertMessage(options.message, `append to ${options.stream}`);
-  const outcome = await publishOne(
-    js,
-    options.stream,
-    options.message,
-    options.expectedLastSeq,
-    undefined,
-    options.ackTimeoutMs ?? appendAckTimeoutMs,
-  );
+  const unanswered = noRespondersWait(options.noRespondersRetryMs ?? appendNoRespondersRetryMs);
+  let outcome: Outcome;
+  do {
+    outcome = await publishOne(
+      js,
+      options.stream,
+      options.message,
+      options.expectedLastSeq,
+      undefined,
+      options.ackTimeoutMs ?? appendAckTimeoutMs,
+    );
+  } while (isNoResponders(outcome) && (await unanswered.again()));
   switch (outcome.kind) {
     case 'stored':
       if (!outcome.duplicate && outcome.seq !== options.expectedLastSeq + 1) {
@@ -389,6 +458,9 @@ export async function append(js: JetStreamClient, options: AppendOptions): Promi
  * message lands in the slot of message k, message k fails, but message k+1 (which
  * expects exactly that sequence) would succeed and leave a hole in the batch. The
  * message-id chain makes k+1 fail too, so a batch is always stored as a prefix.
+ *
+ * A message answered "no responders" (no stream leader listens: an election, a restart) is sent
+ * again from there, with everything after it, for up to `noRespondersRetryMs` (decision 0038).
  *
  * Throws `BatchCutShortError` (stored = exactly the prefix, nothing after it) or
  * `BatchOutcomeUnknownError` (stored = the certain prefix; retry the same batch with
@@ -424,23 +496,36 @@ export async function appendBatch(
   const direct =
     options.connection === undefined ? undefined : directSender(options.connection, stream, ackTimeoutMs);
   try {
-    return await sendBatch(messages, expectedLastSeq, inFlightMax, stream, (message, index, previous) =>
-      direct === undefined
-        ? publishOne(js, stream, message, expectedLastSeq + index, previous, ackTimeoutMs)
-        : direct.send(message, index, expectedLastSeq + index, previous),
+    return await sendBatch(
+      messages,
+      expectedLastSeq,
+      inFlightMax,
+      stream,
+      options.noRespondersRetryMs ?? appendNoRespondersRetryMs,
+      (message, index, previous) =>
+        direct === undefined
+          ? publishOne(js, stream, message, expectedLastSeq + index, previous, ackTimeoutMs)
+          : direct.send(message, index, expectedLastSeq + index, previous),
+      () => direct?.forget(),
     );
   } finally {
     direct?.close();
   }
 }
 
-/** The pipelined burst, whichever way each message is published: window, ordered acks, exact prefix. */
+/**
+ * The pipelined burst, whichever way each message is published: window, ordered acks, exact prefix,
+ * and "no responders" waited out for `noRespondersRetryMs` (`forget` drops answers to the copies
+ * already sent before sending again).
+ */
 async function sendBatch(
   messages: readonly OutgoingMessage[],
   expectedLastSeq: number,
   inFlightMax: number,
   stream: string,
+  noRespondersRetryMs: number,
   publish: (message: OutgoingMessage, index: number, previousMsgId: string | undefined) => Promise<Outcome>,
+  forget: () => void,
 ): Promise<AppendBatchResult> {
   const pending: Promise<Outcome>[] = [];
   let sent = 0;
@@ -452,13 +537,31 @@ async function sendBatch(
 
   const stored: StoredMessage[] = [];
   let stop: { index: number; outcome: Exclude<Outcome, { kind: 'stored' }> } | undefined;
+  const unanswered = noRespondersWait(noRespondersRetryMs);
   for (let index = 0; index < messages.length; index++) {
     while (sent < messages.length && sent - index < inFlightMax) send(sent++);
     const outcome = await pending[index]!;
+    if (isNoResponders(outcome)) {
+      // Nothing received message `index`: the stream is between leaders (decision 0038). Let every
+      // later message on the wire be answered first (each expects `index` before it, so none can
+      // be stored, unless another writer stored this very message: then the copies sent again
+      // are answered as duplicates), then send them again from `index`: the same bytes, ids and
+      // expectations, so whichever copy of a message lands first takes its slot and every other
+      // copy is a duplicate. The expected sequence cannot be met by a copy sent earlier that
+      // landed meanwhile: the stream holds it under this id, and the duplicate check comes first.
+      await Promise.all(pending.slice(index + 1, sent));
+      if (await unanswered.again()) {
+        forget();
+        sent = index;
+        index--;
+        continue;
+      }
+    }
     if (outcome.kind !== 'stored') {
       stop = { index, outcome };
       break;
     }
+    unanswered.progress();
     if (!outcome.duplicate && outcome.seq !== expectedLastSeq + index + 1) {
       throw new EventlogInvariantError(
         `batch append to ${stream}: message ${index} expected at sequence ${expectedLastSeq + index + 1}, stored at ${outcome.seq}`,

@@ -26,6 +26,7 @@ export {
   parseMessageId,
   SerialQueue,
 } from './command-identity';
+export { commandMessages, type DecidedEvent } from './command-messages';
 export { type ConnectNatsOptions, connectNats } from './connect';
 export { type Deferred, deferred } from './deferred';
 export {
@@ -48,8 +49,10 @@ export { type Logger, silentLogger } from './log';
 export {
   appendAtTail,
   foldStreamTail,
+  foldStreamTailWith,
   isLostRaceOrUnknownOutcome,
   openPartitionStream,
+  type TailMoved,
 } from './partition-writer';
 export {
   type CommittedBatch,
@@ -76,6 +79,7 @@ export {
 export {
   type DecodedEvent,
   decodeStreamMessage,
+  decodeStreamMessageWithData,
   type RawStreamMessage,
   type ReadStreamOptions,
   readRange,
@@ -83,8 +87,10 @@ export {
   readStream,
   readStreamRaw,
   type StreamEvent,
+  type StreamEventWithData,
 } from './read';
 export {
+  consumerTail,
   ensurePartitionStreams,
   ensureStream,
   lastSequence,

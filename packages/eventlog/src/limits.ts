@@ -43,6 +43,24 @@ export const appendInFlightMax = 256;
  */
 export const appendAckTimeoutMs = 10_000;
 
+/**
+ * How long an append keeps sending a message again that the server answered "no responders"
+ * (nothing listens on its subject, so nothing stored it) before giving up. A stream that exists
+ * answers so while it has no leader: in an R3 cluster for the moment of a leader change (a
+ * step-down; a lost node, after the followers' Raft election timeout of a few seconds) and on one
+ * server while JetStream restarts. `js.publish` can wait such a gap out (its `retries` with
+ * backoff); the direct publishes of decision 0035 did not, and a roster was cut short in the middle
+ * of an election (decision 0038). Ten seconds covers an election on a loaded machine; it is bounded
+ * so that a subject no stream captures (a configuration error) is still reported, and it stays far
+ * inside a command's HTTP timeout. It counts from the first "no responders" of a stretch without
+ * progress: every stored message starts the next stretch afresh.
+ */
+export const appendNoRespondersRetryMs = 10_000;
+
+/** The pause before sending again after "no responders": first and largest step (doubling). */
+export const appendNoRespondersPauseMinMs = 50;
+export const appendNoRespondersPauseMaxMs = 1_000;
+
 /** The most messages one pipelined batch may carry; a larger roster is split by the writer. */
 export const appendBatchMessagesMax = 100_000;
 

@@ -580,13 +580,19 @@ export function runProjection<DB, M extends RawStreamMessage = StreamEvent, Q = 
   }
 
   /**
-   * Acks and waits for the server to confirm each ack (pipelined), so the consumer's
-   * counts that the next pull is sized by are up to date, and a lost ack surfaces as
-   * an error here (harmless: the batch comes again and the checkpoint skips it).
+   * Acks every message and waits for the server to confirm the last ack. The server applies a
+   * consumer's acks from one connection in the order they were sent, so the confirmed last one
+   * means all of them are applied: the consumer's counts that the next pull is sized by are up
+   * to date, and acks lost with the connection surface as an error here (harmless: the batch
+   * comes again and the checkpoint skips it). One confirmation a batch, not one a message: each
+   * is a nats-core request, which builds a RequestError("cancelled") with its stack trace after
+   * the answer arrives, whatever the connection's async traces (decision 0082).
    */
   async function acknowledge(messages: readonly JsMsg[]): Promise<void> {
-    const confirmed = await Promise.all(messages.map((m) => m.ackAck()));
-    if (confirmed.some((ok) => !ok)) throw new Error(`an ack on ${stream} was not confirmed by the server`);
+    const last = messages.at(-1);
+    if (last === undefined) return;
+    for (const m of messages) if (m !== last) m.ack();
+    if (!(await last.ackAck())) throw new Error(`an ack on ${stream} was not confirmed by the server`);
   }
 
   /**

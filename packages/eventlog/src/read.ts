@@ -1,4 +1,4 @@
-import { decodeEvent } from '@fundtrace/events';
+import { decodeEvent, decodeStoredEvent } from '@fundtrace/events';
 import { DeliverPolicy, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
 import type { MsgHdrs } from '@nats-io/nats-core';
 import { EventlogInvariantError, PoisonEventError, SequenceGapError } from './errors';
@@ -34,6 +34,12 @@ export interface ReadStreamOptions {
    * read starts, so a read always ends even while writers keep appending.
    */
   readonly toSeq?: number;
+  /**
+   * A sequence the caller knows the stream holds (an append's answer showed it: the stream leader
+   * checked the expected last sequence against it): the read does not end before it (nor after
+   * `toSeq`), whatever a stale stream info says (decision 0122).
+   */
+  readonly atLeastSeq?: number;
 }
 
 /** The most messages `readRange` returns at once: it holds them all in memory. */
@@ -52,18 +58,41 @@ function toRaw(stream: string, m: JsMsg): RawStreamMessage {
   };
 }
 
+/** A stored message with its decoded event and its payload as stored (wire form). */
+export interface StreamEventWithData extends StreamEvent {
+  /** The payload parsed from the bytes, before upcasting and codecs (see `decodeStoredEvent`). */
+  readonly wireData: unknown;
+}
+
+function poison(message: RawStreamMessage, error: unknown): PoisonEventError {
+  return new PoisonEventError(
+    message.stream,
+    message.seq,
+    message.subject,
+    error,
+    claimedType(message.bytes),
+  );
+}
+
 /** Decodes one stored message; an undecodable one is a `PoisonEventError` naming stream and sequence. */
 export function decodeStreamMessage(message: RawStreamMessage): StreamEvent {
   try {
     return { ...message, event: decodeEvent(message.bytes) };
   } catch (error) {
-    throw new PoisonEventError(
-      message.stream,
-      message.seq,
-      message.subject,
-      error,
-      claimedType(message.bytes),
-    );
+    throw poison(message, error);
+  }
+}
+
+/**
+ * `decodeStreamMessage` that keeps the stored payload too, from the one parse of the bytes: for a
+ * projection that stores the payload as written (the projector's `events.data`).
+ */
+export function decodeStreamMessageWithData(message: RawStreamMessage): StreamEventWithData {
+  try {
+    const { event, wireData } = decodeStoredEvent(message.bytes);
+    return { ...message, event, wireData };
+  } catch (error) {
+    throw poison(message, error);
   }
 }
 
@@ -91,6 +120,12 @@ function claimedType(bytes: Uint8Array): string | undefined {
  * 2.11, and single direct gets cost one round trip per event (see README for the
  * measurement). Sequences are checked to be contiguous: the streams deny deletes,
  * so a hole means lost data and is reported as `SequenceGapError`.
+ *
+ * Where the read ends (decision 0122): at the tail as the read found it, taking the largest of
+ * three views, because on an R3 stream right after a restart stream info can come from a stale
+ * replica and report a short tail: the stream info's last sequence, the tail the consumer's own
+ * server reports with the first message it delivers (its sequence plus the messages still pending
+ * after it), and `atLeastSeq`. Never past `toSeq`.
  */
 export async function* readStreamRaw(
   js: JetStreamClient,
@@ -103,8 +138,18 @@ export async function* readStreamRaw(
   if (options.toSeq !== undefined && (!Number.isSafeInteger(options.toSeq) || options.toSeq < 0)) {
     throw new RangeError(`toSeq must be a non-negative integer, got ${options.toSeq}`);
   }
-  const last = await lastSequence(await js.jetstreamManager(), stream);
-  const toSeq = Math.min(options.toSeq ?? last, last);
+  const { atLeastSeq = 0 } = options;
+  if (!Number.isSafeInteger(atLeastSeq) || atLeastSeq < 0) {
+    throw new RangeError(`atLeastSeq must be a non-negative integer, got ${atLeastSeq}`);
+  }
+  // Without checkAPI: a manager per read asked the server for the account's info first, one more
+  // round trip before every read (a writer's catch-up reads after each lost race).
+  const last = await lastSequence(await js.jetstreamManager(false), stream);
+  const bound = options.toSeq ?? Number.MAX_SAFE_INTEGER;
+  let toSeq = Math.min(bound, Math.max(last, atLeastSeq));
+  // (Stream info reporting nothing beyond fromSeq is believed without a consumer, which would cost
+  // two more round trips on every catch-up that finds nothing new; a writer that decided on such
+  // a stale answer learns the real tail from its append's conflict and passes it as atLeastSeq.)
   if (fromSeq > toSeq) return;
 
   const consumer = await js.consumers.get(stream, {
@@ -126,6 +171,10 @@ export async function* readStreamRaw(
         }
         throw new SequenceGapError(stream, expected, m.seq, 'the stream holds no message there');
       }
+      // The consumer's server's view of the tail, as the read started: it may know more than a
+      // stale stream info did (0122). Only the first message's: later ones would chase a stream
+      // that keeps growing.
+      if (m.seq === fromSeq) toSeq = Math.min(bound, Math.max(toSeq, m.seq + m.info.pending));
       yield toRaw(stream, m);
       if (m.seq >= toSeq) {
         reached = true;

@@ -187,3 +187,13 @@ export async function lastSequence(jsm: JetStreamManager, stream: string): Promi
     throw error;
   }
 }
+
+/**
+ * The stream's tail as a consumer's server counts it (decision 0122): the last stream sequence the
+ * consumer was delivered plus the messages still pending after it. A view other than stream info's
+ * `last_seq`, which a replica that just restarted may answer short; a reader takes the largest.
+ */
+export async function consumerTail(jsm: JetStreamManager, stream: string, consumer: string): Promise<number> {
+  const info = await jsm.consumers.info(stream, consumer);
+  return info.delivered.stream_seq + info.num_pending;
+}

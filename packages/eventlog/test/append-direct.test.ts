@@ -17,6 +17,7 @@ import {
   type OutgoingMessage,
   readRange,
 } from '../src';
+import { until } from './support/fixtures';
 
 // appendBatch with `connection` (decision 0035): plain publishes whose acks come back on one
 // subscription, instead of one js.publish request per message. The same protocol must hold: the
@@ -170,24 +171,65 @@ describe('appendBatch over the connection (direct publishes)', () => {
     }
   });
 
-  it('a subject no stream captures: refused at index 0, as js.publish reports "no responders"', async () => {
+  it('a subject no stream captures: refused at index 0 once "no responders" outlasts its wait, as js.publish reports it', async () => {
     const messages = messagesFor((i) => `${infra.ns}.nowhere.${i}`, 'lost', 3);
     const direct = await appendBatch(infra.js, {
       stream: `${infra.ns}_NOWHERE`,
       messages,
       expectedLastSeq: 0,
       connection: infra.nc,
+      noRespondersRetryMs: 300,
     }).catch((e) => e);
     const viaRequests = await appendBatch(infra.js, {
       stream: `${infra.ns}_NOWHERE`,
       messages,
       expectedLastSeq: 0,
+      noRespondersRetryMs: 0,
     }).catch((e) => e);
+    const single = await append(infra.js, {
+      stream: `${infra.ns}_NOWHERE`,
+      message: messages[0]!,
+      expectedLastSeq: 0,
+      noRespondersRetryMs: 300,
+    }).catch((e) => e);
+    expect(single).toBeInstanceOf(AppendRejectedError);
+    expect(single.code).toBe(noStreamCode);
     for (const error of [direct, viaRequests]) {
       expect(error).toBeInstanceOf(BatchCutShortError);
       expect(error.firstFailedIndex).toBe(0);
       expect(error.cause).toBeInstanceOf(AppendRejectedError);
       expect(error.cause.code).toBe(noStreamCode);
+    }
+  });
+
+  it('"no responders" in the middle of a burst (nothing listens for a moment, as between stream leaders) is waited out: the batch completes in order, once, on both paths', async () => {
+    // The stream captures the batch's first ten subjects only; the other ten are answered "no
+    // responders" (nothing stored them) until the stream is widened to take them, as a new stream
+    // leader subscribes after an election. Decision 0038: before it, the batch was cut short at 10.
+    for (const connection of [{}, { connection: infra.nc }]) {
+      const n = ++streams;
+      const name = `${infra.ns}_DIRECT${n}`;
+      const config = { name, subjects: [`${infra.ns}.d${n}.a.>`], duplicate_window: 60_000_000_000 };
+      await infra.jsm.streams.add(config);
+      const messages = [
+        ...messagesFor((i) => `${infra.ns}.d${n}.a.${i}`, 'gap', 10),
+        ...messagesFor((i) => `${infra.ns}.d${n}.b.${i}`, 'gap', 20).slice(10),
+      ];
+      const sending = appendBatch(infra.js, { stream: name, messages, expectedLastSeq: 0, ...connection });
+      await until(async () => (await lastSequence(infra.jsm, name)) === 10, 'the first ten stored', 10_000);
+      // Answered "no responders" for a while longer before the subjects get a listener.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await infra.jsm.streams.update(name, {
+        ...config,
+        subjects: [...config.subjects, `${infra.ns}.d${n}.b.>`],
+      });
+      const result = await sending;
+      expect(result.stored).toEqual(
+        messages.map((_, index) => ({ index, seq: index + 1, duplicate: false })),
+      );
+      const back = await readRange(infra.js, { stream: name, fromSeq: 1, toSeq: 20 });
+      expect(back.map((m) => m.msgId)).toEqual(messages.map((m) => m.msgId));
+      expect(await lastSequence(infra.jsm, name)).toBe(20);
     }
   });
 
@@ -199,9 +241,9 @@ describe('appendBatch over the connection (direct publishes)', () => {
       const jsm = await jetstreamManager(nc);
       await jsm.streams.add({ name: 'FROZEN', subjects: ['frozen.>'] });
       const messages = messagesFor((i) => `frozen.e.${i}`, 'frozen', 40);
-      nats.nodes[0]!.pause();
-      // Let the stop land first: right after the signal the server has been seen to answer a burst.
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      // Resolves once every thread is stopped: right after the signal the server has been seen
+      // to answer a burst.
+      await nats.nodes[0]!.pause();
       const error = await appendBatch(js, {
         stream: 'FROZEN',
         messages,

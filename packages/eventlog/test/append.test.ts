@@ -161,15 +161,16 @@ describe('append (single)', () => {
     expect(await tail()).toBe(start);
   });
 
-  it('reports a subject no stream captures as a rejection, not as an unknown outcome', async () => {
+  it('reports a subject no stream captures as a rejection (once "no responders" outlasts its wait), not as an unknown outcome', async () => {
     const message = {
       subject: `${infra.ns}.nowhere.${partition}.x.y`,
       bytes: new Uint8Array([1]),
       msgId: 'nowhere',
     };
-    await expect(append(infra.js, { stream, message, expectedLastSeq: 0 })).rejects.toBeInstanceOf(
-      AppendRejectedError,
-    );
+    const refused = append(infra.js, { stream, message, expectedLastSeq: 0, noRespondersRetryMs: 200 });
+    await expect(refused).rejects.toBeInstanceOf(AppendRejectedError);
+    // The wait it outlasted is named, for an operator telling an election from a wrong subject.
+    await expect(refused).rejects.toThrow(/no stream captures the subject, or .* noRespondersRetryMs/);
   });
 
   it('refuses invalid arguments before touching the server', async () => {

@@ -1,10 +1,19 @@
 import { createHash } from 'node:crypto';
-import { canonicalJson, newEventId } from '@fundtrace/events';
+import {
+  canonicalJson,
+  decodeEvent,
+  encodeEvent,
+  eventBatchEncoder,
+  messageId,
+  newEventId,
+  subjectFor,
+} from '@fundtrace/events';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   commandHash,
   commandHashOfCanonicalData,
+  commandMessages,
   eventIdFor,
   firstEventMatches,
   parseMessageId,
@@ -97,5 +106,40 @@ describe('command identity (shared by the writers)', () => {
     await expect(failing).rejects.toThrow('boom');
     expect(await last).toBe(3);
     expect(order).toEqual(['slow', 'failing', 'last']);
+  });
+});
+
+describe('commandMessages (the writer’s encoding, shared with benches and tests)', () => {
+  it('writes each event as encodeEvent does, with ids from the command hash and ids of its index', () => {
+    const head = {
+      partition: '411325',
+      occurredAt: '2024-06-15T12:00:00+08:00',
+      recordedAt: '2024-06-15T04:00:00.000Z',
+      actor: { userId: 'clerk-1', role: 'finance' as const, org: '内乡县财政局' },
+      commandId: 'cmd-1',
+      correlationId: 'cmd-1',
+    };
+    const nowMs = Date.parse(head.recordedAt);
+    const opened = (i: number) => ({
+      type: 'AccountOpened',
+      data: { accountId: `U${i}`, kind: 'implementing_unit', name: `单位 ${i}` },
+    });
+    // A command's events encoded in two slices (as a roster is) are the events encoded at once.
+    const encoder = eventBatchEncoder(head);
+    const options = { nowMs, hash: 'h', versionOf: () => 1, ns: 'ns1' };
+    const whole = commandMessages(encoder, [opened(0), opened(1), opened(2)], options);
+    const sliced = [
+      ...commandMessages(encoder, [opened(0)], options),
+      ...commandMessages(encoder, [opened(1), opened(2)], { ...options, startIndex: 1 }),
+    ];
+    expect(sliced).toEqual(whole);
+    whole.forEach((message, index) => {
+      const event = { ...head, id: eventIdFor(nowMs, 'h', index), version: 1, ...opened(index) };
+      expect(message.eventId).toBe(event.id);
+      expect(Buffer.from(message.bytes)).toEqual(Buffer.from(encodeEvent(event as never)));
+      expect(decodeEvent(message.bytes).id).toBe(event.id);
+      expect(message.subject).toBe(subjectFor(event as never, 'ns1'));
+      expect(message.msgId).toBe(messageId('cmd-1', index));
+    });
   });
 });

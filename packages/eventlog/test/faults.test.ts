@@ -124,7 +124,7 @@ describe('projection runner with a private PostgreSQL', () => {
       handler: slowly(durable),
     });
     await until(async () => (await checkpointOf(db, durable, stream)) >= 50, 'progress before the freeze');
-    server.pause();
+    await server.pause();
     await new Promise((resolve) => setTimeout(resolve, 4_000));
     server.resume();
     await until(async () => (await checkpointOf(db, durable, stream)) === total, 'catch-up after the thaw');
@@ -210,7 +210,7 @@ describe('appends to a frozen nats-server', () => {
       const [stream] = await ensurePartitionStreams(jsm, { partition, ns: 'frozen', contexts: ['ledger'] });
       const messages = accountsOpened('frozen', 'frozen', 50);
 
-      nats.nodes[0]!.pause();
+      await nats.nodes[0]!.pause();
       const single = await append(js, {
         stream: stream!,
         message: messages[0]!,
@@ -292,7 +292,51 @@ describe('pipelined appends on a 3-node cluster (R3)', () => {
     }
   });
 
-  it('a batch interrupted by killing a node completes on retry with the same ids, exactly once and in order', async () => {
+  it('a stream leader stepping down mid-burst: "no responders" is waited out inside the batch, which completes exactly once and in order', async () => {
+    const nc = await connectNats(cluster.urls, { name: 'r3-stepdown' });
+    try {
+      const jsm = await jetstreamManager(nc);
+      const js = jetstream(nc);
+      // Two rounds: a step-down usually lands while messages are answered "no responders" (no
+      // leader listens), which cut the batch short before decision 0038.
+      for (const round of [1, 2]) {
+        const ns = `r3s${round}`;
+        const [stream] = await ensurePartitionStreams(jsm, {
+          partition,
+          ns,
+          contexts: ['ledger'],
+          replicas: 3,
+        });
+        const messages = accountsOpened(ns, 'stepdown', 10_000);
+        const send = () =>
+          appendBatch(js, {
+            stream: stream!,
+            messages,
+            expectedLastSeq: 0,
+            ackTimeoutMs: 3_000,
+            inFlightMax: 1_000,
+            connection: nc,
+          });
+        const first = send().catch((e) => e);
+        await until(async () => (await lastSequence(jsm, stream!)) >= 500, 'part of the burst stored');
+        await jsm.streams.info(stream!); // the leader is current: the step-down lands mid-burst
+        await nc.request(`$JS.API.STREAM.LEADER.STEPDOWN.${stream}`, undefined, { timeout: 10_000 });
+        let result = await first;
+        // A message the old leader took and never answered is an unknown outcome: sent again with
+        // the same ids, as ledger-api's writer does. A "no responders" must not surface.
+        for (let resend = 0; result instanceof BatchOutcomeUnknownError && resend < 5; resend++) {
+          result = await send().catch((e) => e);
+        }
+        expect(result.lastSeq, String(result)).toBe(10_000);
+        const stored = await readRange(js, { stream: stream!, fromSeq: 1, toSeq: 10_000 });
+        expect(stored.map((m) => m.msgId)).toEqual(messages.map((m) => m.msgId));
+      }
+    } finally {
+      await nc.close();
+    }
+  });
+
+  it('a batch interrupted by killing a node completes, inside the batch or on retry with the same ids, exactly once and in order', async () => {
     const nc = await connectNats(cluster.urls, { name: 'r3-retrier' });
     try {
       const jsm = await jetstreamManager(nc);
@@ -303,14 +347,34 @@ describe('pipelined appends on a 3-node cluster (R3)', () => {
         replicas: 3,
       });
       const js = jetstream(nc);
-      const messages = accountsOpened('r3b', 'interrupted', 2_000);
+      const total = 10_000;
+      const messages = accountsOpened('r3b', 'interrupted', total);
       const leaderName = (await jsm.streams.info(stream!)).cluster?.leader;
       const leader = cluster.nodes.find((node) => node.name === leaderName)!;
       let attempts = 0;
-      let interruptions = 0;
-      const first = appendBatch(js, { stream: stream!, messages, expectedLastSeq: 0, ackTimeoutMs: 3_000 });
+      let firstSettled = false;
+      const first = appendBatch(js, {
+        stream: stream!,
+        messages,
+        expectedLastSeq: 0,
+        ackTimeoutMs: 3_000,
+        inFlightMax: 1_000,
+      })
+        .catch((e) => e)
+        .finally(() => {
+          firstSettled = true;
+        });
+      // The kill lands mid-batch: part of it stored, most of it not yet sent or answered.
+      await until(async () => (await lastSequence(jsm, stream!)) >= 500, 'part of the batch stored');
       await leader.kill('SIGKILL');
-      let result = await first.catch((e) => e);
+      // The leader is dead while the batch is still in flight: the batch was interrupted. How it
+      // recovers is the client's business: since decision 0038 the messages answered "no
+      // responders" are sent again inside the batch once a new leader is elected, so the first
+      // attempt may complete by itself; a message the dead leader took and never answered is an
+      // unknown outcome, and the retries below send the same ids again. (Asserting that a retry
+      // was needed failed at random: CI 00:21 and 02:02, the first attempt had completed.)
+      expect(firstSettled, 'the batch had ended before the leader was killed').toBe(false);
+      let result = await first;
       // Retry, as a writer would, until the two surviving replicas have elected a leader
       // and the batch completes. Elections take seconds; on a loaded machine, more.
       const deadline = Date.now() + 90_000;
@@ -319,7 +383,6 @@ describe('pipelined appends on a 3-node cluster (R3)', () => {
           result instanceof BatchCutShortError || result instanceof BatchOutcomeUnknownError,
           String(result),
         ).toBe(true);
-        interruptions++;
         attempts++;
         await new Promise((resolve) => setTimeout(resolve, 500));
         result = await appendBatch(js, {
@@ -327,25 +390,28 @@ describe('pipelined appends on a 3-node cluster (R3)', () => {
           messages,
           expectedLastSeq: 0,
           ackTimeoutMs: 3_000,
+          inFlightMax: 1_000,
         }).catch((e) => e);
       }
       const placement = await jsm.streams
         .info(stream!)
         .then((i) => JSON.stringify(i.cluster))
         .catch((e) => String(e));
-      expect(result.lastSeq, `${result} after ${attempts} retries; stream cluster ${placement}`).toBe(2_000);
+      expect(result.lastSeq, `${result} after ${attempts} retries; stream cluster ${placement}`).toBe(total);
       await leader.restart();
-      // Right after a restart, stream info may briefly come from the stale replica
-      // (observed: a tail of 149 while the stream held 2,000). Writers are safe anyway
-      // (a stale expected sequence is a conflict); the test waits for a current answer.
-      await until(async () => (await lastSequence(jsm, stream!)) === 2_000, 'a current stream info');
-      const stored = await readRange(js, { stream: stream!, fromSeq: 1, toSeq: 2_000 });
-      expect(stored.map((m) => m.msgId)).toEqual(messages.map((m) => m.msgId));
-      // No second stream-info check here: the stale replica can answer again a moment later
-      // (CI 20:31: 161 right after 2,000), and the read above already holds every message in order.
-      // The leader is killed before the first publish leaves the client's buffer, so the
-      // first attempt cannot succeed: the retries above were exercised.
-      expect(interruptions).toBeGreaterThanOrEqual(1);
+      // Read the stream back once the cluster has settled. Right after a restart, stream info
+      // may come from the stale replica now and then (observed: a tail of 149, 161 and 1,619
+      // while the stream held all), and a read sized by it ends early; before the restart, with
+      // the meta leader among the dead, creating the read's consumer times out until the meta
+      // group has elected. Writers are safe either way (a stale expected sequence is a conflict).
+      // A duplicate would keep the tail above `total`, a loss below it: both time out here.
+      let stored: (string | undefined)[] = [];
+      await until(async () => {
+        if ((await lastSequence(jsm, stream!)) !== total) return false;
+        stored = (await readRange(js, { stream: stream!, fromSeq: 1, toSeq: total })).map((m) => m.msgId);
+        return stored.length === total;
+      }, `the stream to read back exactly the ${total} messages`);
+      expect(stored).toEqual(messages.map((m) => m.msgId));
     } finally {
       await nc.close();
     }

@@ -19,7 +19,7 @@ import {
   SequenceGapError,
 } from '../src';
 import { appliedCounts, checkpointOf, createAppliedTable, recordApplied } from './support/applied-table';
-import { accountsOpened, partition, unknownTypeMessage } from './support/fixtures';
+import { accountsOpened, partition, unknownTypeMessage, until } from './support/fixtures';
 
 // Proves the projection runner against the machine's NATS and PostgreSQL: batches
 // and checkpoint in one transaction, ack after commit, replays that apply nothing,
@@ -61,14 +61,6 @@ async function appendEvents(commandId: string, count: number): Promise<number> {
   return result.lastSeq;
 }
 
-async function until(condition: () => Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 describe('runProjection', () => {
   it('applies every event once in order, keeps up with new appends, reports lag, and stops gracefully', async () => {
     const durable = 'steady';
@@ -94,6 +86,48 @@ describe('runProjection', () => {
       seq: string;
     }>`select seq::text as seq from applied where consumer = ${durable}`.execute(infra.db);
     expect(rows.map((r) => Number(r.seq))).toEqual(Array.from({ length: last }, (_, i) => i + 1));
+  });
+
+  it('asks the server to confirm one ack per batch, the last, after plain acks of the rest', async () => {
+    const durable = 'one-confirm';
+    const last = await appendEvents('one-confirm', 35);
+    // Another connection sees every ack the runner sends to the consumer: a plain ack has no reply
+    // subject, a confirmed one (ackAck, a nats-core request) has one.
+    const watcher = await connectTestNats('ack-watcher');
+    const seen: Array<{ subject: string; reply: string | undefined }> = [];
+    watcher.subscribe(`$JS.ACK.${stream}.${durable}.>`, {
+      callback: (_error, m) => {
+        seen.push({ subject: m.subject, reply: m.reply });
+      },
+    });
+    await watcher.flush();
+    const runner = runProjection(options(durable));
+    await until(async () => (await checkpointOf(infra.db, durable, stream)) === last, 'every event');
+    await runner.stop();
+    await until(async () => (await infra.jsm.consumers.info(stream, durable)).num_ack_pending === 0, 'acks');
+    await watcher.flush();
+    await watcher.close();
+    // $JS.ACK.<stream>.<consumer>.<delivered>.<stream seq>.<consumer seq>.<time>.<pending>
+    expect(seen.every((m) => m.subject.split('.').length === 9)).toBe(true);
+    const acks = seen.map((m) => ({ seq: Number(m.subject.split('.')[5]), confirmed: Boolean(m.reply) }));
+
+    expect(acks.map((a) => a.seq).sort((a, b) => a - b)).toEqual(
+      Array.from({ length: last }, (_, i) => i + 1),
+    );
+    // Batches of at most 10: at least ceil(last / 10) confirmations, each closing its batch (the
+    // highest sequence acked since the one before), and nothing acked after the final one.
+    const confirmed = acks.filter((a) => a.confirmed);
+    expect(confirmed.length).toBeGreaterThanOrEqual(Math.ceil(last / 10));
+    expect(confirmed.length).toBeLessThan(acks.length / 2);
+    expect(acks.at(-1)!.confirmed).toBe(true);
+    let batchMax = 0;
+    for (const a of acks) {
+      batchMax = Math.max(batchMax, a.seq);
+      if (a.confirmed) {
+        expect(a.seq).toBe(batchMax);
+        batchMax = 0;
+      }
+    }
   });
 
   it('reports lag before catching up', async () => {

@@ -1,5 +1,5 @@
 import { streamName } from '@fundtrace/events';
-import { useTestInfra } from '@fundtrace/testkit';
+import { staleStreamInfo, useTestInfra } from '@fundtrace/testkit';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   append,
@@ -122,6 +122,60 @@ describe('readStream', () => {
     );
     await expect(
       readRange(infra.js, { stream, fromSeq: 1, toSeq: readRangeMessagesMax + 1 }),
+    ).rejects.toBeInstanceOf(RangeError);
+  });
+});
+
+describe('readStreamRaw with a stale stream info (a replica that just restarted, decision 0122)', () => {
+  const seqs = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+  let stale: string;
+
+  beforeAll(async () => {
+    stale = `${infra.ns}_STALE`;
+    await infra.jsm.streams.add({ name: stale, subjects: [`${infra.ns}.stale.>`] });
+    for (let i = 0; i < 30; i++) await infra.js.publish(`${infra.ns}.stale.x`, new Uint8Array([i]));
+  });
+
+  it('reads to the tail the consumer reports, not to the short tail stream info gave', async () => {
+    const js = staleStreamInfo(infra.js, 12);
+    expect(await lastSequence(await js.jetstreamManager(), stale)).toBe(18);
+    const read = async (fromSeq: number, toSeq?: number) =>
+      (
+        await collect(
+          readStreamRaw(js, { stream: stale, fromSeq, ...(toSeq === undefined ? {} : { toSeq }) }),
+        )
+      ).map((m) => m.seq);
+    expect(await read(1)).toEqual(seqs(1, 30));
+    expect(await read(10)).toEqual(seqs(10, 30));
+    expect(await read(18)).toEqual(seqs(18, 30));
+    // toSeq still bounds the read, and beyond the real tail it is clamped to it.
+    expect(await read(10, 20)).toEqual(seqs(10, 20));
+    expect(await read(15, 1_000)).toEqual(seqs(15, 30));
+  });
+
+  it('a stale tail before fromSeq: believed, unless the caller knows the stream goes further (atLeastSeq)', async () => {
+    const js = staleStreamInfo(infra.js, 12);
+    const read = async (fromSeq: number, atLeastSeq?: number, toSeq?: number) =>
+      (
+        await collect(
+          readStreamRaw(js, {
+            stream: stale,
+            fromSeq,
+            ...(atLeastSeq === undefined ? {} : { atLeastSeq }),
+            ...(toSeq === undefined ? {} : { toSeq }),
+          }),
+        )
+      ).map((m) => m.seq);
+    expect(await read(20)).toEqual([]);
+    // Told 25 (an append's conflict), the read reaches it, and the consumer's count takes it to 30.
+    expect(await read(20, 25)).toEqual(seqs(20, 30));
+    expect(await read(20, 25, 22)).toEqual(seqs(20, 22));
+    // A fresh stream info is not lowered by a smaller atLeastSeq.
+    expect(
+      (await collect(readStreamRaw(infra.js, { stream: stale, fromSeq: 28, atLeastSeq: 3 }))).length,
+    ).toBe(3);
+    await expect(
+      collect(readStreamRaw(js, { stream: stale, fromSeq: 1, atLeastSeq: -1 })),
     ).rejects.toBeInstanceOf(RangeError);
   });
 });

@@ -29,9 +29,20 @@ export interface EncodeOptions {
   readonly allowSuperseded?: boolean;
 }
 
+/** A decoded event with its payload as the bytes hold it (see `decodeStoredEvent`). */
+export interface StoredEventDecoded {
+  readonly event: AnyEvent;
+  /**
+   * The payload exactly as stored: parsed from the canonical bytes, at the version written, before
+   * upcasting and before the codecs turned money into bigints. Never mutated by the decoding.
+   */
+  readonly wireData: unknown;
+}
+
 export interface EventCodec {
   encodeEvent(event: EventEnvelope | AnyEvent, options?: EncodeOptions): Uint8Array;
   decodeEvent(bytes: Uint8Array): AnyEvent;
+  decodeStoredEvent(bytes: Uint8Array): StoredEventDecoded;
   subjectFor(target: EventEnvelope | AnyEvent | EntityRef, ns?: string): string;
 }
 
@@ -85,6 +96,10 @@ export function eventCodec(events: Catalog): EventCodec {
   }
 
   function decodeEvent(bytes: Uint8Array): AnyEvent {
+    return decodeStoredEvent(bytes).event;
+  }
+
+  function decodeStoredEvent(bytes: Uint8Array): StoredEventDecoded {
     const parsed = parseCanonical(bytes);
     if (!parsed.ok) throw new EventDecodeError('malformed_json', parsed.problem);
     const envelope = wireEnvelopeSchema.safeParse(parsed.value);
@@ -120,12 +135,14 @@ export function eventCodec(events: Catalog): EventCodec {
       if (!decoded.success) throw new UpcastError(type, from, flattenIssues(decoded.error.issues, '/data'));
     }
     const { causationId, ...fields } = envelope.data;
-    return {
+    const event = {
       ...fields,
       ...(causationId === undefined ? {} : { causationId }),
       version: definition.version,
       data: decoded.data,
     } as AnyEvent;
+    // zod builds new objects and upcasters are pure, so the parsed payload is still the stored one.
+    return { event, wireData: (parsed.value as { readonly data: unknown }).data };
   }
 
   function subjectFor(target: EventEnvelope | AnyEvent | EntityRef, ns = ''): string {
@@ -145,7 +162,7 @@ export function eventCodec(events: Catalog): EventCodec {
     );
   }
 
-  return { encodeEvent, decodeEvent, subjectFor };
+  return { encodeEvent, decodeEvent, decodeStoredEvent, subjectFor };
 }
 
 const productCodec = eventCodec(catalog);
@@ -163,6 +180,12 @@ export const encodeEvent: EventCodec['encodeEvent'] = productCodec.encodeEvent;
  * `malformed_json`, `unknown_type` or `schema_mismatch`.
  */
 export const decodeEvent: EventCodec['decodeEvent'] = productCodec.decodeEvent;
+
+/**
+ * `decodeEvent` that also answers the payload as stored (wire form, before upcasting): for a reader
+ * that keeps the stored payload (the projector's `events.data`) without parsing the bytes twice.
+ */
+export const decodeStoredEvent: EventCodec['decodeStoredEvent'] = productCodec.decodeStoredEvent;
 
 /** `ledger.411325.allocation.<id>` (with `<ns>.` in front when given) for an event or an entity reference. */
 export const subjectFor: EventCodec['subjectFor'] = productCodec.subjectFor;

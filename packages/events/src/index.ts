@@ -13,6 +13,7 @@ export * from './define';
 export * from './envelope';
 export * from './errors';
 export * from './fast-encode';
+export * from './gazetteer';
 export * as ledger from './ledger';
 export { ledgerEvents } from './ledger';
 export * as registry from './registry';

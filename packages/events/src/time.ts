@@ -60,6 +60,14 @@ export const utcTimestampSchema = z.string().check((ctx) => {
   }
 });
 
+/** China's offset from UTC: 8 hours all year (no daylight saving time). */
+export const beijingOffsetMs = 8 * 3_600_000;
+
+/** The business date (YYYY-MM-DD) in China of an instant: every date the books record is one. */
+export function beijingDate(epochMs: number): string {
+  return new Date(epochMs + beijingOffsetMs).toISOString().slice(0, 10);
+}
+
 /** `recordedAt` for an instant in epoch milliseconds. */
 export function utcTimestamp(epochMs: number): string {
   if (!Number.isSafeInteger(epochMs) || epochMs < 0) {

@@ -19,6 +19,7 @@ import {
   eventBytesMax,
   eventCodec,
   eventDefinitions,
+  ledger,
   ledgerEvents,
   registryEvents,
   UpcastError,
@@ -153,6 +154,21 @@ describe('upcast chain (synthetic v1 → v2 → v3)', () => {
       data: { grantId: 'g-3', amountFen: 5n, programme: '雨露计划' },
     });
     expect(codec.decodeEvent(codec.encodeEvent(v3))).toStrictEqual(v3);
+  });
+
+  it('decodeStoredEvent answers the payload as stored (v1, money as written) beside the v3 event', () => {
+    const v1 = createEvent(grantV1, { ...base, data: { grantId: 'g-1', yuan: 8_000 } });
+    const bytes = codec.encodeEvent(v1, { allowSuperseded: true });
+    const { event, wireData } = codec.decodeStoredEvent(bytes);
+    expect(event).toStrictEqual(codec.decodeEvent(bytes));
+    expect((event as unknown as { data: unknown }).data).toStrictEqual({
+      grantId: 'g-1',
+      amountFen: 800_000n,
+      programme: 'unknown',
+    });
+    // What the projector stores in events.data: the stored payload, not the upcast one.
+    expect(wireData).toStrictEqual({ grantId: 'g-1', yuan: 8_000 });
+    expect(wireData).toStrictEqual(JSON.parse(new TextDecoder().decode(bytes)).data);
   });
 
   it('reports stored bytes that fail their own (old) schema as schema_mismatch, before upcasting', () => {
@@ -330,5 +346,17 @@ describe('load-time wire-shape check', () => {
   it('passes for every definition of the product catalogue', () => {
     for (const definition of catalog.definitions)
       expect(wireShapeProblems(definition.data), definition.type).toEqual([]);
+  });
+});
+
+describe('ledger naming shared by writer and readers', () => {
+  it('derives a roster row’s payment id as ledger-api and the settlements import both use it', () => {
+    expect(ledger.rosterPaymentId('RS-dibao-2024-06-1a2b', 2)).toBe('RS-dibao-2024-06-1a2b-r2');
+  });
+
+  it('names every 资金来源 code, and shows an unknown code as it is', () => {
+    for (const code of ledger.fundSources) expect(ledger.fundSourceLabel(code)).not.toBe(code);
+    expect(ledger.fundSourceLabel('integrated')).toBe('统筹整合涉农资金');
+    expect(ledger.fundSourceLabel('lottery')).toBe('lottery');
   });
 });

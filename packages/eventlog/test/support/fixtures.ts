@@ -60,3 +60,16 @@ export function unknownTypeMessage(ns: string, msgId: string): OutgoingMessage {
   });
   return { subject: `${ns}.ledger.${partition}.account.future`, bytes, msgId };
 }
+
+/** Polls `condition` every 50 ms until it holds; fails naming `what` after `timeoutMs`. */
+export async function until(
+  condition: () => Promise<boolean>,
+  what: string,
+  timeoutMs = 60_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

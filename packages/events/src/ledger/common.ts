@@ -92,6 +92,26 @@ export const fundSources = [
 export const fundSourceSchema = z.enum(fundSources);
 export type FundSource = z.infer<typeof fundSourceSchema>;
 
+/** Each 资金来源's name as finance offices write it: what a reader sees in place of the code. */
+export const fundSourceLabels: Readonly<Record<FundSource, string>> = {
+  central: '中央财政专项扶贫资金',
+  province: '省级财政专项扶贫资金',
+  city: '市级财政专项扶贫资金',
+  county: '县级财政专项扶贫资金',
+  integrated: '统筹整合涉农资金',
+  bond: '政府债券',
+  donation: '社会帮扶捐赠',
+  credit: '金融/信贷',
+  self_raised: '群众自筹',
+  eco_compensation: '生态补偿',
+  other: '其他',
+};
+
+/** A 资金来源 code's name; an unknown code as it is. */
+export function fundSourceLabel(code: string): string {
+  return (fundSourceLabels as Readonly<Record<string, string>>)[code] ?? code;
+}
+
 export const accountKinds = [
   'pool', // a partition's pool (专户): allocations land here
   'project', // one per project in 项目库: money earmarked to it
@@ -148,5 +168,22 @@ export type PlanLine = z.infer<typeof planLineSchema>;
 export const reversibleKinds = ['receipt', 'integration', 'earmark', 'disbursement', 'payment'] as const;
 export const reversibleKindSchema = z.enum(reversibleKinds);
 export type ReversibleKind = z.infer<typeof reversibleKindSchema>;
+
+/**
+ * The payment id of a roster's row (row = the roster file's row number): derived, so a retried
+ * roster makes the same ids, and a bank's result file (回盘) naming 花名册行号 finds the payment.
+ * ledger-api decides with it; the CLI's settlements import names payments with it.
+ */
+export function rosterPaymentId(rosterId: string, row: number): string {
+  return `${rosterId}-r${row}`;
+}
+
+/**
+ * Payment ids one bulk read of payments (ledger-api `POST …/payments/lookup`) may name: the
+ * settlements import checks a bank's result file (回盘) of a township's roster in one request, and
+ * a county's largest roster (100,000 rows) in twenty instead of a request per row. 5,000 ids of at
+ * most `ledgerIdLengthMax` characters are ~340 KB of JSON, a third of ledger-api's 1 MiB body limit.
+ */
+export const paymentLookupIdsMax = 5_000;
 
 export { fenSchema, positiveFenSchema };

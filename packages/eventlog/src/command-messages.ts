@@ -1,0 +1,46 @@
+import type { EventBatchEncoder } from '@fundtrace/events';
+import type { OutgoingMessage } from './append';
+import { eventIdFor } from './command-identity';
+
+/** An event a decider made, before it has an id: its type and data (the version is the catalogue's). */
+export interface DecidedEvent<T extends string = string> {
+  readonly type: T;
+  readonly data: unknown;
+}
+
+/**
+ * The messages that append a command's events, as ledger-api's writer appends them: each event's
+ * id derived from the command's content hash and its index (`eventIdFor`, so a repeat of the
+ * command makes the same ids), and its subject, canonical bytes and `Nats-Msg-Id` from the
+ * command's batch encoder (one envelope head per command). Benchmarks and tests that write a
+ * stream as the writer would call this too, so what they append is byte for byte the writer's.
+ * `startIndex` is the index of `events[0]` within the command (a roster encoded in slices).
+ */
+export function commandMessages<T extends string>(
+  encoder: EventBatchEncoder,
+  events: readonly DecidedEvent<T>[],
+  o: {
+    readonly nowMs: number;
+    readonly hash: string;
+    readonly versionOf: (type: T) => number;
+    readonly startIndex?: number;
+    readonly ns?: string;
+  },
+): Array<OutgoingMessage & { readonly eventId: string }> {
+  const startIndex = o.startIndex ?? 0;
+  return events.map((e, i) => {
+    const index = startIndex + i;
+    const event = {
+      id: eventIdFor(o.nowMs, o.hash, index),
+      type: e.type,
+      version: o.versionOf(e.type),
+      data: e.data,
+    };
+    return {
+      subject: encoder.subject(event, o.ns),
+      bytes: encoder.encode(event),
+      msgId: encoder.messageId(index),
+      eventId: event.id,
+    };
+  });
+}
