@@ -37,8 +37,15 @@ export {
   progressRowsMax,
   spendingProgress,
 } from './progress';
+export { analyzeChangedShare, analyzeStaleTables } from './projection/analyze';
 export { type InvariantCode, invariantCodes, ProjectionInvariantError } from './projection/invariant';
-export { type BatchResult, projectBatch, type StoredEvent } from './projection/project';
+export {
+  paymentInstructedRows,
+  paymentReturnedRow,
+  paymentSettledRow,
+  rosterRow,
+} from './projection/ledger';
+export { type BatchResult, projectBatch, type StoredEvent, withoutCiphertext } from './projection/project';
 export { findQuarantine, type QuarantineFound, quarantineRecheckMs } from './projection/quarantine';
 export { type RebuildOptions, type RebuildResult, rebuildBooks, switchSchema } from './projection/replay';
 export {
@@ -102,4 +109,11 @@ export {
   tracePaymentsUp,
   tracePaymentUp,
 } from './trace-up';
-export { entityTrail, type TrailEvent, type TrailQuery, trailPageMax } from './trail';
+export {
+  entityTrail,
+  entityTrailQuery,
+  type TrailEvent,
+  type TrailQuery,
+  type TrailRow,
+  trailPageMax,
+} from './trail';

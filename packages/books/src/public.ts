@@ -270,17 +270,13 @@ export interface NoticeSummary {
   /** Households on the list published with the notice (公示名单), and their total; 0 when none. */
   readonly listedCount: number;
   readonly listedTotalFen: bigint;
+  /**
+   * When the log recorded the newest of the notice's own events: its publication and list, each
+   * objection filed or resolved, its closing. What a feed's `<updated>` says, so a reader sees an
+   * objection appear or be decided.
+   */
+  readonly updatedAt: Date;
 }
-
-/** The size and total of each notice's published list, beside its row. */
-const listedColumns = [
-  sql<string>`(select count(*) from notice_lines l where l.partition = n.partition and l.notice_id = n.notice_id)::text`.as(
-    'listed_count',
-  ),
-  sql<string>`(select coalesce(sum(l.amount_fen), 0) from notice_lines l where l.partition = n.partition and l.notice_id = n.notice_id)::text`.as(
-    'listed_total_fen',
-  ),
-];
 
 const noticeColumns = [
   'n.notice_id',
@@ -298,6 +294,47 @@ const noticeColumns = [
   'n.published_seq',
 ] as const;
 
+/**
+ * Notices with their published list's size and total beside each row, and when the log recorded the
+ * notice's newest own event. Its events are all in its partition's ledger stream, where a later
+ * sequence is a later event, so the newest is the one at the highest of the sequences the books keep
+ * for it (publication, list parts, objections filed and resolved, closing). One pass over a
+ * notice's lines gives count, total and newest part (a lateral join: three scalar subqueries read
+ * the lines three times).
+ */
+function noticesWithLists(db: Kysely<Database>) {
+  return db
+    .selectFrom('notices as n')
+    .leftJoinLateral(
+      (eb) =>
+        eb
+          .selectFrom('notice_lines as l')
+          .select([
+            sql<string>`count(*)::text`.as('listed_count'),
+            sql<string>`coalesce(sum(l.amount_fen), 0)::text`.as('listed_total_fen'),
+            sql<string | null>`max(l.seq)`.as('lines_seq'),
+          ])
+          .whereRef('l.partition', '=', 'n.partition')
+          .whereRef('l.notice_id', '=', 'n.notice_id')
+          .as('ls'),
+      (join) => join.onTrue(),
+    )
+    .select([
+      ...noticeColumns,
+      'ls.listed_count',
+      'ls.listed_total_fen',
+      sql<Date>`(
+        select e.recorded_at from events e
+        where e.stream = 'LEDGER_' || n.partition
+          and e.seq = greatest(
+            n.published_seq,
+            n.closed_seq,
+            ls.lines_seq,
+            (select max(greatest(o.filed_seq, o.resolved_seq)) from objections o
+              where o.partition = n.partition and o.notice_id = n.notice_id)))`.as('updated_at'),
+    ]);
+}
+
 interface NoticeRow {
   notice_id: string;
   kind: string;
@@ -312,8 +349,10 @@ interface NoticeRow {
   objection_count: number;
   open_objection_count: number;
   published_seq: bigint;
-  listed_count: string;
-  listed_total_fen: string;
+  /** From the lateral join, always one row (an aggregate); typed nullable as every left join. */
+  listed_count: string | null;
+  listed_total_fen: string | null;
+  updated_at: Date;
 }
 function noticeFrom(r: NoticeRow): NoticeSummary {
   return {
@@ -330,8 +369,9 @@ function noticeFrom(r: NoticeRow): NoticeSummary {
     objectionCount: r.objection_count,
     openObjectionCount: r.open_objection_count,
     publishedSeq: r.published_seq,
-    listedCount: Number(r.listed_count),
-    listedTotalFen: BigInt(r.listed_total_fen),
+    listedCount: Number(r.listed_count ?? 0),
+    listedTotalFen: BigInt(r.listed_total_fen ?? 0),
+    updatedAt: r.updated_at,
   };
 }
 
@@ -347,10 +387,7 @@ export async function publicNotices(
 ): Promise<NoticeSummary[]> {
   assertPartition(partition);
   assertRegion(region);
-  let query = db
-    .selectFrom('notices as n')
-    .select([...noticeColumns, ...listedColumns])
-    .where('n.partition', '=', partition);
+  let query = noticesWithLists(db).where('n.partition', '=', partition);
   if (region !== partition) {
     const like = `${region}%`;
     query = query.where(({ exists, or, selectFrom }) =>
@@ -400,9 +437,7 @@ export async function publicNotice(
   noticeId: string,
 ): Promise<NoticeSummary | undefined> {
   assertPartition(partition);
-  const row = await db
-    .selectFrom('notices as n')
-    .select([...noticeColumns, ...listedColumns])
+  const row = await noticesWithLists(db)
     .where('n.partition', '=', partition)
     .where('n.notice_id', '=', noticeId)
     .executeTakeFirst();

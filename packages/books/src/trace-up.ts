@@ -122,7 +122,8 @@ function trancheOf(row: HopRow): TrancheInfo {
 
 /** Rounds a non-negative numeric (as text) down to whole fen. */
 function floorFen(text: string): bigint {
-  return BigInt(text.split('.')[0] ?? '0');
+  const point = text.indexOf('.');
+  return BigInt(point < 0 ? text : text.slice(0, point) || '0');
 }
 
 /**
@@ -146,7 +147,13 @@ export async function tracePaymentsUp(
     .where('payment_id', 'in', [...paymentIds])
     .orderBy('instructed_seq')
     .execute();
-  return traceRows(db, partition, payments);
+  if (payments.length === 0) return [];
+  // One call of the migration's trace_payments_up (0010): its plan is cached per connection.
+  const { rows } = await sql<HopRow>`
+    select * from trace_payments_up(${partition}, ${payments.map((p) => p.payment_id)}::text[], ${lineageDepthMax})`.execute(
+    db,
+  );
+  return assemble(payments, hopsOfRows(rows));
 }
 
 /** What a trace shows of the payment itself. */
@@ -164,43 +171,99 @@ type PaymentHead = Pick<
   | 'returned_on'
 >;
 
-/** Traces payment rows (in the order given) up to their roots: one call of trace_payments_up. */
-async function traceRows(
-  db: Kysely<Database>,
-  partition: string,
-  payments: readonly PaymentHead[],
-): Promise<PaymentTrace[]> {
-  if (payments.length === 0) return [];
-  // One call of the migration's trace_payments_up (0007): its plan is cached per connection.
-  const { rows } = await sql<HopRow>`
-    select * from trace_payments_up(${partition}, ${payments.map((p) => p.payment_id)}::text[], ${lineageDepthMax})`.execute(
-    db,
-  );
-  return assemble(payments, rows);
+/** One hop with its payment and its parent tranche's receipt (a root's payer and date). */
+interface HopOf {
+  readonly paymentId: string;
+  readonly hop: TraceHop;
+  readonly payer: string | null;
+  readonly receivedOn: string | null;
 }
 
-/** Payments and their hop rows (ordered by payment, depth, tranche) as traces, in payment order. */
-function assemble(payments: readonly PaymentHead[], rows: readonly HopRow[]): PaymentTrace[] {
-  const hopsByPayment = new Map<string, HopRow[]>();
-  for (const row of rows) {
-    const list = hopsByPayment.get(row.payment_id) ?? [];
-    list.push(row);
-    hopsByPayment.set(row.payment_id, list);
+function allocationOf(
+  originPartition: string | null,
+  originAllocationId: string | null,
+): TraceHop['allocation'] {
+  return originPartition !== null && originAllocationId !== null
+    ? { fromPartition: originPartition, allocationId: originAllocationId }
+    : null;
+}
+
+/** The hop rows of trace_payments_up as hops, each with its own tranche. */
+function hopsOfRows(rows: readonly HopRow[]): HopOf[] {
+  return rows.map((row) => ({
+    paymentId: row.payment_id,
+    hop: {
+      depth: row.depth,
+      parent: trancheOf(row),
+      childKind: row.child_kind,
+      childPartition: row.child_partition,
+      childId: row.child_id,
+      edgeFen: row.edge_fen,
+      tracedFen: floorFen(row.traced_fen),
+      allocation: allocationOf(row.child_origin_partition, row.child_origin_allocation_id),
+    },
+    payer: row.payer,
+    receivedOn: row.received_on,
+  }));
+}
+
+/** Where a root tranche's money came from: its receipt's payer and date. */
+interface Receipt {
+  readonly payer: string | null;
+  readonly receivedOn: string | null;
+}
+
+/** Orders roots by partition, then tranche. */
+function byTranche(a: TraceRoot, b: TraceRoot): number {
+  return a.tranche.partition === b.tranche.partition
+    ? a.tranche.trancheId.localeCompare(b.tranche.trancheId)
+    : a.tranche.partition.localeCompare(b.tranche.partition);
+}
+
+/**
+ * A payment's roots from its hops: each root tranche once, with the fen its hops carry summed.
+ * A payment has one or two roots, so a list searched in place (no map, no key strings).
+ */
+function rootsOf(
+  hops: readonly TraceHop[],
+  receiptOf: (hop: TraceHop, index: number) => Receipt,
+): TraceRoot[] {
+  const roots: TraceRoot[] = [];
+  for (let i = 0; i < hops.length; i++) {
+    const hop = hops[i]!;
+    if (!hop.parent.isRoot) continue;
+    let k = 0;
+    while (
+      k < roots.length &&
+      !(
+        roots[k]!.tranche.partition === hop.parent.partition &&
+        roots[k]!.tranche.trancheId === hop.parent.trancheId
+      )
+    )
+      k++;
+    const { payer, receivedOn } = receiptOf(hop, i);
+    roots[k] = {
+      tranche: hop.parent,
+      payer,
+      receivedOn,
+      tracedFen: (roots[k]?.tracedFen ?? 0n) + hop.tracedFen,
+    };
+  }
+  if (roots.length > 1) roots.sort(byTranche);
+  return roots;
+}
+
+/** Payments and their hops (ordered by payment, depth, tranche) as traces, in payment order. */
+function assemble(payments: readonly PaymentHead[], hops: readonly HopOf[]): PaymentTrace[] {
+  const hopsByPayment = new Map<string, HopOf[]>();
+  for (const hop of hops) {
+    const list = hopsByPayment.get(hop.paymentId);
+    if (list === undefined) hopsByPayment.set(hop.paymentId, [hop]);
+    else list.push(hop);
   }
   return payments.map((payment) => {
-    const hopRows = hopsByPayment.get(payment.payment_id) ?? [];
-    const roots = new Map<string, TraceRoot>();
-    for (const row of hopRows) {
-      if (!row.is_root) continue;
-      const key = `${row.partition}/${row.tranche_id}`;
-      const previous = roots.get(key);
-      roots.set(key, {
-        tranche: trancheOf(row),
-        payer: row.payer,
-        receivedOn: row.received_on,
-        tracedFen: (previous?.tracedFen ?? 0n) + floorFen(row.traced_fen),
-      });
-    }
+    const paymentHops = hopsByPayment.get(payment.payment_id) ?? [];
+    const ownHops = paymentHops.map((h) => h.hop);
     return {
       partition: payment.partition,
       paymentId: payment.payment_id,
@@ -212,24 +275,8 @@ function assemble(payments: readonly PaymentHead[], rows: readonly HopRow[]): Pa
       instructedOn: payment.instructed_on,
       settledOn: payment.settled_on,
       returnedOn: payment.returned_on,
-      hops: hopRows.map((row) => ({
-        depth: row.depth,
-        parent: trancheOf(row),
-        childKind: row.child_kind,
-        childPartition: row.child_partition,
-        childId: row.child_id,
-        edgeFen: row.edge_fen,
-        tracedFen: floorFen(row.traced_fen),
-        allocation:
-          row.child_origin_partition !== null && row.child_origin_allocation_id !== null
-            ? { fromPartition: row.child_origin_partition, allocationId: row.child_origin_allocation_id }
-            : null,
-      })),
-      roots: [...roots.values()].sort((a, b) =>
-        a.tranche.partition === b.tranche.partition
-          ? a.tranche.trancheId.localeCompare(b.tranche.trancheId)
-          : a.tranche.partition.localeCompare(b.tranche.partition),
-      ),
+      hops: ownHops,
+      roots: rootsOf(ownHops, (_, i) => paymentHops[i]!),
     };
   });
 }
@@ -244,98 +291,141 @@ export async function tracePaymentUp(
   return trace ?? null;
 }
 
-/** The household trace as one JSON text: [payments, hops, distinct tranches], each a list of arrays. */
+/** The household trace as one JSON text: [payments, tranches, edges, hops] (migration 0013). */
 interface HouseholdTraceRow {
   trace: string;
 }
 
 /**
- * The household trace as one statement (what `traceHouseholdUp` runs; benchmarks EXPLAIN it):
- * the household's payments (by index) and trace_payments_up over their ids, whose plan is cached
- * per connection. It answers one JSON text holding the payments, the hops without their tranche's
- * columns and each tranche once: a household's hops repeat a few tranches, and parsing 112 rows of
- * 35 columns value by value cost the client more than the database spent on the trace.
+ * The household trace as one statement (what `traceHouseholdUp` runs; benchmarks EXPLAIN it): one
+ * call of trace_household_edges (migration 0013), which reads the household's payments by index,
+ * traces them with trace_payments_up and answers one JSON text holding the payments, each tranche
+ * once, each distinct edge once and the hops as four values each. The statement has nothing to
+ * plan; the function's own statement keeps its cached generic plan (decisions 0057, 0100).
  */
 export function householdTraceQuery(partition: string, householdId: string): RawBuilder<HouseholdTraceRow> {
   return sql<HouseholdTraceRow>`
-    with pay as materialized (
-      select partition, payment_id, household_id, programme_code, period, amount_fen, status, instructed_on,
-             settled_on, returned_on, instructed_seq
-      from payments where partition = ${partition} and household_id = ${householdId}
-      order by instructed_seq limit ${tracePaymentsMax + 1}
-    ),
-    h as materialized (
-      select * from trace_payments_up(${partition}, (select array_agg(payment_id) from pay), ${lineageDepthMax})
-    )
-    select json_build_array(
-      (select coalesce(json_agg(json_build_array(p.partition, p.payment_id, p.household_id, p.programme_code, p.period,
-          p.amount_fen::text, p.status, p.instructed_on, p.settled_on, p.returned_on) order by p.instructed_seq), '[]')
-       from pay p),
-      (select coalesce(json_agg(json_build_array(h.payment_id, h.depth, h.child_kind, h.child_partition, h.child_id,
-          h.edge_fen::text, h.traced_fen, h.partition, h.tranche_id, h.child_origin_partition,
-          h.child_origin_allocation_id) order by h.payment_id, h.depth, h.partition, h.tranche_id, h.child_id), '[]')
-       from h),
-      (select coalesce(json_agg(json_build_array(t.partition, t.tranche_id, t.account_id, t.amount_fen::text,
-          t.remaining_fen::text, t.fund_source, t.fiscal_year, t.purpose, t.document_number, t.movement_kind,
-          t.movement_id, t.created_on, t.created_seq::text, t.is_root, t.payer, t.received_on)), '[]')
-       from (select distinct on (partition, tranche_id) * from h order by partition, tranche_id) t)
-    )::text as trace`;
+    select trace_household_edges(${partition}, ${householdId}, ${tracePaymentsMax}::integer, ${lineageDepthMax}::integer) as trace`;
 }
 
 type Json = string | number | boolean | null;
 
-/** The JSON of `householdTraceQuery` as payment heads and hop rows, as the row query gave them. */
-function fromJson(text: string): { payments: PaymentHead[]; hops: HopRow[] } {
-  const [payRows, hopRows, trancheRows] = JSON.parse(text) as [Json[][], Json[][], Json[][]];
-  const bigintOf = (value: Json) => BigInt(value as string);
-  const tranches = new Map<string, Json[]>();
-  for (const t of trancheRows) tranches.set(`${t[0]}\u0000${t[1]}`, t);
-  const payments = payRows.map(
-    (p): PaymentHead => ({
-      partition: p[0] as string,
-      payment_id: p[1] as string,
-      household_id: p[2] as string,
-      programme_code: p[3] as string,
-      period: p[4] as string,
-      amount_fen: bigintOf(p[5]!),
-      status: p[6] as PaymentHead['status'],
-      instructed_on: p[7] as string,
-      settled_on: p[8] as string | null,
-      returned_on: p[9] as string | null,
+/** One tranche of the answer, with its receipt (a root's payer and date). */
+interface TrancheOf extends Receipt {
+  readonly info: TrancheInfo;
+}
+
+/** One distinct edge of the answer: from `parent` into `child` (null: the hop's own payment). */
+interface EdgeOf {
+  readonly child: TrancheInfo | null;
+  readonly parent: TrancheOf;
+  readonly edgeFen: bigint;
+  readonly allocation: TraceHop['allocation'];
+}
+
+/** Values per hop in the answer's flat hop list: payment, depth, edge, traced fen. */
+const hopValues = 4;
+
+/**
+ * The JSON of `householdTraceQuery` ([payments, tranches, edges, hops], see migration 0013) as
+ * traces, built in one pass. Each tranche, edge and allocation is built once and shared by the
+ * hops that pass through it, each distinct amount is made a bigint once per answer, and hops go
+ * straight into their payment's list (the answer lists them in payment order): the client's
+ * garbage per trace is what sets how often a GC pause lands inside one (decision 0100).
+ */
+function tracesOfAnswer(text: string, partition: string, householdId: string): PaymentTrace[] {
+  const [payRows, trancheRows, edgeRows, hops] = JSON.parse(text) as [Json[][], Json[][], Json[][], Json[]];
+  if (payRows.length > tracePaymentsMax) {
+    throw new RangeError(
+      `household ${householdId} has more than ${tracePaymentsMax} payments (tracePaymentsMax), more than one trace answers; ` +
+        `that many payments to one household is itself worth checking: list them with the household's trail ` +
+        `(/v1/partitions/${partition}/trail/household/${householdId}) and trace the allocations they came from`,
+    );
+  }
+  if (hops.length % hopValues !== 0)
+    throw new Error(`trace: the answer's hop list holds ${hops.length} values, not ${hopValues} a hop`);
+  const amounts = new Map<string, bigint>();
+  const fen = (value: Json): bigint => {
+    const text = value as string;
+    let amount = amounts.get(text);
+    if (amount === undefined) {
+      amount = floorFen(text);
+      amounts.set(text, amount);
+    }
+    return amount;
+  };
+  const at = <T>(list: readonly T[], index: Json, what: string): T => {
+    const item = list[index as number];
+    if (item === undefined)
+      throw new Error(`trace: the answer names ${what} ${String(index)}, it has ${list.length}`);
+    return item;
+  };
+  const tranches = trancheRows.map(
+    (t): TrancheOf => ({
+      info: {
+        partition: t[0] as string,
+        trancheId: t[1] as string,
+        accountId: t[2] as string,
+        amountFen: fen(t[3]!),
+        remainingFen: fen(t[4]!),
+        fundSource: t[5] as string,
+        fiscalYear: t[6] as number,
+        purpose: t[7] as string,
+        documentNumber: t[8] as string,
+        movementKind: t[9] as string,
+        movementId: t[10] as string,
+        createdOn: t[11] as string,
+        createdSeq: BigInt(t[12] as string),
+        isRoot: t[13] as boolean,
+      },
+      payer: t[14] as string | null,
+      receivedOn: t[15] as string | null,
     }),
   );
-  const hops = hopRows.map((h): HopRow => {
-    const t = tranches.get(`${h[7]}\u0000${h[8]}`);
-    if (t === undefined) throw new Error(`trace: tranche ${h[7]}/${h[8]} of a hop is not in the answer`);
+  const receipts = new Map<TrancheInfo, Receipt>();
+  for (const tranche of tranches) receipts.set(tranche.info, tranche);
+  const edges = edgeRows.map(
+    (e): EdgeOf => ({
+      child: e[0] === null ? null : at(tranches, e[0]!, 'tranche').info,
+      parent: at(tranches, e[1]!, 'tranche'),
+      edgeFen: fen(e[2]!),
+      allocation: allocationOf(e[3] as string | null, e[4] as string | null),
+    }),
+  );
+  const hopsOf: TraceHop[][] = payRows.map(() => []);
+  for (let k = 0; k < hops.length; k += hopValues) {
+    const list = at(hopsOf, hops[k]!, 'payment');
+    const edge = at(edges, hops[k + 2]!, 'edge');
+    const child = edge.child;
+    list.push({
+      depth: hops[k + 1] as number,
+      parent: edge.parent.info,
+      childKind: child === null ? 'payment' : 'tranche',
+      childPartition: child === null ? partition : child.partition,
+      childId: child === null ? (payRows[hops[k] as number]![0] as string) : child.trancheId,
+      edgeFen: edge.edgeFen,
+      tracedFen: fen(hops[k + 3]!),
+      allocation: edge.allocation,
+    });
+  }
+  const receiptOf = (hop: TraceHop): Receipt => receipts.get(hop.parent)!;
+  return payRows.map((p, i): PaymentTrace => {
+    const paymentHops = hopsOf[i]!;
     return {
-      payment_id: h[0] as string,
-      depth: h[1] as number,
-      child_kind: h[2] as 'tranche' | 'payment',
-      child_partition: h[3] as string,
-      child_id: h[4] as string,
-      edge_fen: bigintOf(h[5]!),
-      traced_fen: h[6] as string,
-      partition: t[0] as string,
-      tranche_id: t[1] as string,
-      account_id: t[2] as string,
-      amount_fen: bigintOf(t[3]!),
-      remaining_fen: bigintOf(t[4]!),
-      fund_source: t[5] as string,
-      fiscal_year: t[6] as number,
-      purpose: t[7] as string,
-      document_number: t[8] as string,
-      movement_kind: t[9] as string,
-      movement_id: t[10] as string,
-      created_on: t[11] as string,
-      created_seq: bigintOf(t[12]!),
-      is_root: t[13] as boolean,
-      payer: t[14] as string | null,
-      received_on: t[15] as string | null,
-      child_origin_partition: h[9] as string | null,
-      child_origin_allocation_id: h[10] as string | null,
+      partition,
+      paymentId: p[0] as string,
+      householdId,
+      programmeCode: p[1] as string,
+      period: p[2] as string,
+      amountFen: fen(p[3]!),
+      status: p[4] as string,
+      instructedOn: p[5] as string,
+      settledOn: p[6] as string | null,
+      returnedOn: p[7] as string | null,
+      hops: paymentHops,
+      roots: rootsOf(paymentHops, receiptOf),
     };
   });
-  return { payments, hops };
 }
 
 /** Traces every payment to a household (returned and reversed ones included), in instruction order. */
@@ -345,11 +435,5 @@ export async function traceHouseholdUp(
   householdId: string,
 ): Promise<PaymentTrace[]> {
   const { rows } = await householdTraceQuery(partition, householdId).execute(db);
-  const { payments, hops } = fromJson(rows[0]!.trace);
-  if (payments.length > tracePaymentsMax) {
-    throw new RangeError(
-      `household ${householdId} has more than ${tracePaymentsMax} payments; trace them by period`,
-    );
-  }
-  return assemble(payments, hops);
+  return tracesOfAnswer(rows[0]!.trace, partition, householdId);
 }

@@ -77,7 +77,9 @@ try {
   console.log(
     `trace household → roots (${latency.paymentsPerTrace} payments, ${latency.hopsPerTrace} hops a trace, ${latency.samples} samples): ` +
       `p50 ${latency.p50Ms} ms, p99 ${latency.p99Ms} ms, max ${latency.maxMs} ms; inside PostgreSQL ` +
-      `(${latency.inDatabase.samples} EXPLAIN ANALYZE) p50 ${latency.inDatabase.p50Ms} ms, p99 ${latency.inDatabase.p99Ms} ms; ` +
+      `(${latency.inDatabase.samples} EXPLAIN ANALYZE) p50 ${latency.inDatabase.p50Ms} ms, p99 ${latency.inDatabase.p99Ms} ms, ` +
+      `buffers hit ${latency.inDatabase.buffersHitP50} + read ${latency.inDatabase.buffersReadP50} (p50); ` +
+      `GC pauses inside timed traces ${latency.gcInsideTraces.pauses} (${latency.gcInsideTraces.ms} ms); ` +
       `load average ${latency.loadAverage.join(' ')}`,
   );
 } catch (error) {

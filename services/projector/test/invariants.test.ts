@@ -1,4 +1,4 @@
-import { type InvariantCode, ProjectionInvariantError, startProjector } from '@fundtrace/books';
+import { type InvariantCode, ProjectionInvariantError, rebuildBooks, startProjector } from '@fundtrace/books';
 import { createDb, type Database, migrateToLatest } from '@fundtrace/db';
 import { ProjectionHandlerError } from '@fundtrace/eventlog';
 import { type EventData, type EventType, streamName } from '@fundtrace/events';
@@ -13,7 +13,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { type Kysely, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LogWriter } from './support/log-writer';
+import { projectorEventLog } from './support/event-log';
 
 /**
  * Every invariant the projector asserts, each broken by one crafted event appended straight to
@@ -45,6 +45,17 @@ afterAll(async () => {
 
 type Add = <T extends EventType>(type: T, data: EventData<T>) => void;
 
+/** The partition's log in namespace `ns`, and an `add` that counts: `count()` is the last sequence added. */
+function countingLog(ns: string) {
+  const log = projectorEventLog(nc, ns);
+  let added = 0;
+  const add: Add = (type, data) => {
+    log.add(p, type, data);
+    added++;
+  };
+  return { log, add, count: () => added };
+}
+
 const tranche = (
   trancheId: string,
   amountFen: bigint,
@@ -61,22 +72,25 @@ const tranche = (
   parents,
 });
 
+/** Money from the county's budget into the pool, as root tranche `trancheId`. */
+const received = (receiptId: string, trancheId: string, amountFen = 1_000_000n) => ({
+  receiptId,
+  origin: { kind: 'external' as const, payer: '县财政' },
+  accountId: pool,
+  documentNumber: doc,
+  fundSource: 'county' as const,
+  purpose,
+  fiscalYear: 2019,
+  amountFen,
+  created: [tranche(trancheId, amountFen)],
+});
+
 /** A pool with one root tranche t1 of 1,000,000 fen, a plan, a project and its account. */
 function setup(add: Add): void {
   add('AccountOpened', { accountId: pool, kind: 'pool', name: '县级专户' });
   add('AccountOpened', { accountId: 'prj', kind: 'project', name: '项目账户' });
   add('AccountOpened', { accountId: 'iu', kind: 'implementing_unit', name: '合作社' });
-  add('AllocationReceived', {
-    receiptId: 'r1',
-    origin: { kind: 'external', payer: '县财政' },
-    accountId: pool,
-    documentNumber: doc,
-    fundSource: 'county',
-    purpose,
-    fiscalYear: 2019,
-    amountFen: 1_000_000n,
-    created: [tranche('t1', 1_000_000n)],
-  });
+  add('AllocationReceived', received('r1', 't1'));
   add('PlanApproved', {
     planId: 'plan',
     documentNumber: doc,
@@ -169,18 +183,7 @@ const cases: Case[] = [
   {
     name: 'a payment taking more of a tranche than it holds while the account has enough',
     invariant: 'tranche_overdrawn',
-    before: (add) =>
-      add('AllocationReceived', {
-        receiptId: 'r2',
-        origin: { kind: 'external', payer: '县财政' },
-        accountId: pool,
-        documentNumber: doc,
-        fundSource: 'county',
-        purpose,
-        fiscalYear: 2019,
-        amountFen: 1_000_000n,
-        created: [tranche('t2', 1_000_000n)],
-      }),
+    before: (add) => add('AllocationReceived', received('r2', 't2')),
     bad: (add) =>
       add('PaymentInstructed', payment('pay-over', 1_500_000n, [{ trancheId: 't1', amountFen: 1_500_000n }])),
   },
@@ -188,17 +191,7 @@ const cases: Case[] = [
     name: 'a reversal restoring money to a tranche that is already full',
     invariant: 'tranche_overfilled',
     before: (add) => {
-      add('AllocationReceived', {
-        receiptId: 'r2',
-        origin: { kind: 'external', payer: '县财政' },
-        accountId: pool,
-        documentNumber: doc,
-        fundSource: 'county',
-        purpose,
-        fiscalYear: 2019,
-        amountFen: 1_000_000n,
-        created: [tranche('t2', 1_000_000n)],
-      });
+      add('AllocationReceived', received('r2', 't2'));
       // The earmark takes its money from t2 but names t1 as the new tranche's parent.
       add(
         'FundsEarmarked',
@@ -239,18 +232,7 @@ const cases: Case[] = [
   {
     name: 'a receipt creating a tranche id that exists',
     invariant: 'tranche_duplicate',
-    bad: (add) =>
-      add('AllocationReceived', {
-        receiptId: 'r3',
-        origin: { kind: 'external', payer: '县财政' },
-        accountId: pool,
-        documentNumber: doc,
-        fundSource: 'county',
-        purpose,
-        fiscalYear: 2019,
-        amountFen: 5n,
-        created: [tranche('t1', 5n)],
-      }),
+    bad: (add) => add('AllocationReceived', received('r3', 't1', 5n)),
   },
   {
     name: 'an earmark creating a tranche whose parents do not sum to it',
@@ -356,17 +338,7 @@ const cases: Case[] = [
     name: 'a reversal giving an earmark back to another tranche than it came from',
     invariant: 'restore_mismatch',
     before: (add) => {
-      add('AllocationReceived', {
-        receiptId: 'r2',
-        origin: { kind: 'external', payer: '县财政' },
-        accountId: pool,
-        documentNumber: doc,
-        fundSource: 'county',
-        purpose,
-        fiscalYear: 2019,
-        amountFen: 1_000_000n,
-        created: [tranche('t2', 1_000_000n)],
-      });
+      add('AllocationReceived', received('r2', 't2'));
       add(
         'FundsEarmarked',
         earmark(
@@ -424,17 +396,12 @@ describe('each invariant stops the projector at the event that breaks it', () =>
       await migrateToLatest(database.db, { schema });
       const db = createDb<Database>(database.url, { schema, max: 2 });
       pools.push(db);
-      const log = new LogWriter(nc, ns);
-      let count = 0;
-      const add: Add = (type, data) => {
-        log.add(p, type, data);
-        count++;
-      };
+      const { log, add, count } = countingLog(ns);
       setup(add);
       testCase.before?.(add);
-      const goodCount = count;
+      const goodCount = count();
       testCase.bad(add);
-      const badSeq = count;
+      const badSeq = count();
       await log.flush();
 
       const projector = startProjector({ nc, db, schema, ns, batchSize: 500 });
@@ -461,5 +428,36 @@ describe('each invariant stops the projector at the event that breaks it', () =>
       expect([rows[0]!.n, checkpoints[0]!.n]).toEqual(['0', '0']);
       expect(goodCount).toBe(badSeq - 1);
     });
+  });
+});
+
+describe('a rebuild checks the invariants as it goes', () => {
+  it('stops at the event that breaks one, named, on its bulk path (COPY, decision 0065)', async () => {
+    const ns = testNamespace();
+    namespaces.push(ns);
+    const { log, add, count } = countingLog(ns);
+    setup(add);
+    const overdrawn = cases.find((testCase) => testCase.invariant === 'tranche_overdrawn')!;
+    overdrawn.before?.(add);
+    overdrawn.bad(add);
+    const badSeq = count();
+    // Valid events after the bad one: the rebuild must not step over it.
+    add('AccountOpened', { accountId: 'later', kind: 'pool', name: '之后' });
+    await log.flush();
+
+    const error = await rebuildBooks({ url: database.url, nc, ns, schema: 'inv_rebuild' }).then(
+      () => new Error('the rebuild returned without an error'),
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(ProjectionHandlerError);
+    const broken = (error as ProjectionHandlerError).cause as ProjectionInvariantError;
+    expect(broken).toBeInstanceOf(ProjectionInvariantError);
+    expect(broken.invariant).toBe('tranche_overdrawn');
+    expect(broken.position).toMatchObject({ stream: streamName('ledger', p), seq: badSeq });
+    // The batch that held it rolled back: no event of it was copied in.
+    const { rows } = await sql<{ n: string }>`select count(*)::text as n from inv_rebuild.events`.execute(
+      database.db,
+    );
+    expect(rows[0]!.n).toBe('0');
   });
 });

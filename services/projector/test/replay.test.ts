@@ -59,22 +59,39 @@ describe('replay', () => {
         ns: rig.ns,
         schema: 'replay_b',
       });
+      // Written as the live projector writes (INSERT, every key maintained), not by COPY with
+      // keys built after the load (decision 0065): the bulk path must not change a byte.
+      const inserted = await rebuildBooks({
+        url: rig.database.url,
+        nc: rig.nc,
+        ns: rig.ns,
+        schema: 'replay_c',
+        bulk: false,
+      });
       expect(first.applied).toBe([...tails.values()].reduce((a, b) => a + b, 0));
       expect(second.applied).toBe(first.applied);
-      const [live, a, b] = await Promise.all([
+      expect(inserted.applied).toBe(first.applied);
+      const [live, a, b, c] = await Promise.all([
         digestBooks(rig.db, liveSchema),
         digestBooks(rig.db, 'replay_a'),
         digestBooks(rig.db, 'replay_b'),
+        digestBooks(rig.db, 'replay_c'),
       ]);
       expect(a).toEqual(b);
+      expect(a).toEqual(c);
       expect(a).toEqual(live);
       expect(a.find((t) => t.table === 'payments')!.rows).toBeGreaterThan(1_000);
-      // A rebuild loads without the readers' indexes and builds them at the end (decision 0054):
-      // it must end with exactly the migrated schema's indexes and keys, definitions included.
-      const [liveIndexes, rebuiltIndexes] = await Promise.all([indexesOf(liveSchema), indexesOf('replay_a')]);
-      expect(liveIndexes.some((i) => i.startsWith('event_refs_pkey '))).toBe(true);
-      expect(liveIndexes.some((i) => i.startsWith('payments_household '))).toBe(true);
+      // A rebuild loads without the readers' indexes and builds them at the end (decisions 0054,
+      // 0065): it must end with exactly the migrated schema's indexes and keys, definitions included.
+      const [liveIndexes, rebuiltIndexes, insertedIndexes] = await Promise.all([
+        indexesOf(liveSchema),
+        indexesOf('replay_a'),
+        indexesOf('replay_c'),
+      ]);
+      for (const deferred of ['event_refs_pkey ', 'events_pkey ', 'events_event_id ', 'payments_household '])
+        expect(liveIndexes.some((i) => i.startsWith(deferred))).toBe(true);
       expect(rebuiltIndexes).toEqual(liveIndexes);
+      expect(insertedIndexes).toEqual(liveIndexes);
       await expect(
         rebuildBooks({ url: rig.database.url, nc: rig.nc, ns: rig.ns, schema: 'replay_a' }),
       ).rejects.toThrow(/exists/);

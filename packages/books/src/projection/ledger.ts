@@ -302,6 +302,114 @@ function samePieces(a: readonly TranchePiece[], b: readonly TranchePiece[]): boo
   return true;
 }
 
+type DataOf<T extends LedgerType> = Extract<Ledger, { type: T }>['data'];
+
+// The rows of a roster's events, built in one place: the projector's batches below and the trace
+// benchmark's fast loader (packages/bench/src/trace-scale.ts, which writes a million payments as
+// these rows without the rest of the batch) both call them, so the benchmark's books cannot drift
+// from the projector's. Pure: the event's data, its partition, sequence and business date.
+
+/** The `rosters` row of a RosterSubmitted event. */
+export function rosterRow(
+  partition: string,
+  seq: bigint,
+  on: string,
+  d: DataOf<'RosterSubmitted'>,
+): Row<'rosters'> {
+  return {
+    partition,
+    roster_id: d.rosterId,
+    programme_code: d.programmeCode,
+    period: d.period,
+    account_id: d.accountId,
+    notice_id: d.noticeId,
+    row_count: d.rowCount,
+    total_fen: d.totalFen,
+    registry_seq: BigInt(d.registrySeq),
+    submitted_on: on,
+    seq,
+  };
+}
+
+/**
+ * The rows of a PaymentInstructed event: the payment as instructed and one lineage edge
+ * (`tranche_flows`) per tranche piece it consumed, numbered from 0 in the event's order.
+ */
+export function paymentInstructedRows(
+  partition: string,
+  seq: bigint,
+  on: string,
+  d: DataOf<'PaymentInstructed'>,
+): { payment: Row<'payments'>; flows: Row<'tranche_flows'>[] } {
+  return {
+    payment: {
+      partition,
+      payment_id: d.paymentId,
+      roster_id: d.rosterId,
+      row_no: d.row,
+      household_id: d.householdId,
+      programme_code: d.programmeCode,
+      period: d.period,
+      quantity: d.quantity,
+      amount_fen: d.amountFen,
+      account_id: d.accountId,
+      notice_id: d.noticeId,
+      acceptance_ref: d.acceptanceRef,
+      registry_seq: BigInt(d.registrySeq),
+      status: 'instructed',
+      instructed_on: on,
+      instructed_seq: seq,
+      settled_on: null,
+      bank_reference: null,
+      returned_on: null,
+      return_reason: null,
+      reversed_seq: null,
+      status_seq: seq,
+    },
+    flows: d.consumed.map((piece, pieceNo) => ({
+      partition,
+      seq,
+      piece_no: pieceNo,
+      parent_partition: partition,
+      parent_tranche_id: piece.trancheId,
+      child_kind: 'payment',
+      child_id: d.paymentId,
+      amount_fen: piece.amountFen,
+      flowed_on: on,
+    })),
+  };
+}
+
+/** The payment row after the bank settled it (PaymentSettled). */
+export function paymentSettledRow(
+  payment: Row<'payments'>,
+  d: DataOf<'PaymentSettled'>,
+  seq: bigint,
+): Row<'payments'> {
+  return {
+    ...payment,
+    status: 'settled',
+    settled_on: d.settledOn,
+    bank_reference: d.bankReference,
+    status_seq: seq,
+  };
+}
+
+/** The payment row after the bank returned it (PaymentReturned). */
+export function paymentReturnedRow(
+  payment: Row<'payments'>,
+  d: DataOf<'PaymentReturned'>,
+  seq: bigint,
+): Row<'payments'> {
+  return {
+    ...payment,
+    status: 'returned',
+    returned_on: d.returnedOn,
+    return_reason: d.reason,
+    status_seq: seq,
+  };
+}
+
 export function applyLedger(batch: Batch, event: Ledger): void {
   const { seqBig: seq, occurredOn: on } = batch.at;
   const p = batch.partition;
@@ -602,19 +710,7 @@ export function applyLedger(batch: Batch, event: Ledger): void {
     case 'RosterSubmitted': {
       const d = event.data;
       requireAccount(batch, d.accountId);
-      batch.append('rosters', {
-        partition: p,
-        roster_id: d.rosterId,
-        programme_code: d.programmeCode,
-        period: d.period,
-        account_id: d.accountId,
-        notice_id: d.noticeId,
-        row_count: d.rowCount,
-        total_fen: d.totalFen,
-        registry_seq: BigInt(d.registrySeq),
-        submitted_on: on,
-        seq,
-      });
+      batch.append('rosters', rosterRow(p, seq, on, d));
       return;
     }
     case 'PaymentInstructed': {
@@ -628,38 +724,17 @@ export function applyLedger(batch: Batch, event: Ledger): void {
         unknown: 'payment_unrooted',
       });
       batch.entry('debit', nominal.pending, d.amountFen, 'payment', d.paymentId);
+      const rows = paymentInstructedRows(p, seq, on, d);
+      // The payment's pieces are the event's only flows, so their piece numbers start at 0.
+      for (const flow of rows.flows) batch.append('tranche_flows', flow);
       d.consumed.forEach((piece, index) => {
-        batch.flow(p, piece.trancheId, 'payment', d.paymentId, piece.amountFen);
         batch.progress('paid', consumed[index]!, piece.amountFen, { programmeCode: d.programmeCode });
       });
       batch.paymentPieces.set(
         d.paymentId,
         d.consumed.map((piece) => ({ trancheId: piece.trancheId, amountFen: piece.amountFen })),
       );
-      batch.stores.payments.put({
-        partition: p,
-        payment_id: d.paymentId,
-        roster_id: d.rosterId,
-        row_no: d.row,
-        household_id: d.householdId,
-        programme_code: d.programmeCode,
-        period: d.period,
-        quantity: d.quantity,
-        amount_fen: d.amountFen,
-        account_id: d.accountId,
-        notice_id: d.noticeId,
-        acceptance_ref: d.acceptanceRef,
-        registry_seq: BigInt(d.registrySeq),
-        status: 'instructed',
-        instructed_on: on,
-        instructed_seq: seq,
-        settled_on: null,
-        bank_reference: null,
-        returned_on: null,
-        return_reason: null,
-        reversed_seq: null,
-        status_seq: seq,
-      });
+      batch.stores.payments.put(rows.payment);
       return;
     }
     case 'PaymentSettled': {
@@ -673,13 +748,7 @@ export function applyLedger(batch: Batch, event: Ledger): void {
         );
       batch.entry('credit', nominal.pending, payment.amount_fen, 'payment', d.paymentId);
       batch.entry('debit', nominal.households, payment.amount_fen, 'payment', d.paymentId);
-      batch.stores.payments.put({
-        ...payment,
-        status: 'settled',
-        settled_on: d.settledOn,
-        bank_reference: d.bankReference,
-        status_seq: seq,
-      });
+      batch.stores.payments.put(paymentSettledRow(payment, d, seq));
       return;
     }
     case 'PaymentReturned': {
@@ -705,13 +774,7 @@ export function applyLedger(batch: Batch, event: Ledger): void {
           programmeCode: payment.programme_code,
         });
       });
-      batch.stores.payments.put({
-        ...payment,
-        status: 'returned',
-        returned_on: d.returnedOn,
-        return_reason: d.reason,
-        status_seq: seq,
-      });
+      batch.stores.payments.put(paymentReturnedRow(payment, d, seq));
       return;
     }
     case 'MovementReversed':

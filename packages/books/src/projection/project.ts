@@ -17,6 +17,11 @@ export interface StoredEvent {
   readonly subject: string;
   readonly bytes: Uint8Array;
   readonly event: AnyEvent;
+  /**
+   * The payload as the bytes hold it, when the decoder kept it (eventlog's
+   * `decodeStreamMessageWithData`); otherwise `events.data` parses the bytes again.
+   */
+  readonly wireData?: unknown;
 }
 
 /** Top-level payload keys that name another entity, and the kind of entity they name. */
@@ -44,17 +49,37 @@ const referenceKeys: Readonly<Record<string, string>> = {
 /**
  * The payload as stored in `events.data`: the wire form minus every encrypted field (`…Enc`).
  * Projections never hold ciphertext (ARCHITECTURE: hashes and masks only); the full bytes stay in
- * the log, and `leaf_hash` lets anyone check a row against them.
+ * the log, and `leaf_hash` lets anyone check a row against them. Copies only what holds an
+ * encrypted field (most payloads hold none): the value is read, never changed.
  */
-function withoutCiphertext(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(withoutCiphertext);
+export function withoutCiphertext(value: unknown): unknown {
   if (value === null || typeof value !== 'object') return value;
-  const out: Record<string, unknown> = {};
-  for (const [key, item] of Object.entries(value)) {
-    if (key.endsWith('Enc')) continue;
-    out[key] = withoutCiphertext(item);
+  if (Array.isArray(value)) {
+    let copy: unknown[] | undefined;
+    for (let index = 0; index < value.length; index++) {
+      const item = withoutCiphertext(value[index]);
+      if (item !== value[index]) {
+        copy ??= value.slice();
+        copy[index] = item;
+      }
+    }
+    return copy ?? value;
   }
-  return out;
+  const record = value as Record<string, unknown>;
+  let copy: Record<string, unknown> | undefined;
+  for (const key in record) {
+    if (key.endsWith('Enc')) {
+      copy ??= { ...record };
+      delete copy[key];
+      continue;
+    }
+    const item = withoutCiphertext(record[key]);
+    if (item !== record[key]) {
+      copy ??= { ...record };
+      copy[key] = item;
+    }
+  }
+  return copy ?? value;
 }
 
 const textDecoder = new TextDecoder();
@@ -207,7 +232,7 @@ async function applyChunk(
       ? item.subject.slice(subjectPrefix.length)
       : item.subject;
     const [, , entity = '', entityId = ''] = subject.split('.');
-    const wire = JSON.parse(textDecoder.decode(item.bytes)) as { data: Record<string, unknown> };
+    const wireData = item.wireData ?? (JSON.parse(textDecoder.decode(item.bytes)) as { data: unknown }).data;
     batch.append('events', {
       stream: logicalStream,
       seq: seqBig,
@@ -228,7 +253,7 @@ async function applyChunk(
       command_id: event.commandId,
       correlation_id: event.correlationId,
       causation_id: event.causationId ?? null,
-      data: JSON.stringify(withoutCiphertext(wire.data)),
+      data: JSON.stringify(withoutCiphertext(wireData)),
       leaf_hash: Buffer.from(leafHash(item.bytes)),
     });
     const refs = new Set<string>([`${entity}\u0000${entityId}`]);
@@ -260,6 +285,7 @@ async function applyChunk(
         partition: ref.partition,
         ref_kind: refKind,
         ref_id: refId,
+        recorded_at: event.recordedAt,
         stream: logicalStream,
         seq: seqBig,
       });

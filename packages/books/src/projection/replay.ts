@@ -1,6 +1,7 @@
 import {
+  type CopyingDb,
+  createCopyingDb,
   createDb,
-  createPool,
   type Database,
   migrateToLatest,
   schemaExists,
@@ -10,7 +11,7 @@ import { type Logger, projectionBatchMessagesMax, silentLogger } from '@fundtrac
 import { parseStreamName } from '@fundtrace/events';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { Kysely, PostgresDialect, sql } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { analyzeStaleTables } from './analyze';
 import { startProjector } from './runner';
 
@@ -24,26 +25,43 @@ const catchUpPollMs = 200;
  */
 const readWhileProjecting: readonly string[] = ['tranche_flows_child_up'];
 /**
- * Keys a rebuild adds after its load: `event_refs` is append-only, never read by the projection,
- * never the target of an upsert, and ordered by a random referenced id, so every event writes a
- * random page of it (435 MB at 1,000,000 events against 128 MB of shared buffers).
+ * Keys every rebuild adds after its load: `event_refs` is append-only, never read by the
+ * projection, never the target of an upsert, and ordered by a random referenced id, so every event
+ * writes a random page of it (435 MB at 1,000,000 events against 128 MB of shared buffers).
  */
 const keysBuiltAfterLoad: readonly string[] = ['event_refs_pkey'];
+/**
+ * Keys the bulk path also adds after its load. The keys of `events`, `entries` and
+ * `tranche_flows` are (stream or partition, seq, …): the runner already guarantees what they
+ * would, each sequence applied once and in order, and no statement names them (plain appends,
+ * COPY in a rebuild); built once at the end they cost a sort instead of an index entry and its WAL
+ * per row (decision 0065).
+ */
+const keysBuiltAfterBulkLoad: readonly string[] = ['entries_pkey', 'events_pkey', 'tranche_flows_pkey'];
+/**
+ * Unique indexes the bulk path builds after its load: `events.event_id` is unique by the writers
+ * (uuid v7) and no statement names it; a log that broke it fails the rebuild when it is built.
+ */
+const uniqueBuiltAfterBulkLoad: readonly string[] = ['events_event_id'];
 
 /**
  * Drops the indexes of a fresh schema that only readers use (non-unique ones, except
- * {@link readWhileProjecting}, plus {@link keysBuiltAfterLoad}) and returns the statements that
- * build them again. A rebuild loads the whole log and then builds each index once, sorted,
+ * {@link readWhileProjecting}, plus {@link keysBuiltAfterLoad}, and on the bulk path
+ * {@link keysBuiltAfterBulkLoad} and {@link uniqueBuiltAfterBulkLoad}) and returns the statements
+ * that build them again. A rebuild loads the whole log and then builds each index once, sorted,
  * instead of maintaining it row by row at random pages (decision 0054). Unique indexes and keys
  * an upsert or `on conflict` names stay: they decide what a batch writes.
  */
-async function deferIndexes(admin: Kysely<unknown>, schema: string): Promise<string[]> {
+async function deferIndexes(admin: Kysely<unknown>, schema: string, bulk: boolean): Promise<string[]> {
+  const keysDeferred = bulk ? [...keysBuiltAfterLoad, ...keysBuiltAfterBulkLoad] : keysBuiltAfterLoad;
+  const uniqueDeferred = bulk ? uniqueBuiltAfterBulkLoad : [];
   const { rows: indexes } = await sql<{ name: string; definition: string }>`
     select c.relname as name, pg_get_indexdef(c.oid) as definition
     from pg_index x
     join pg_class c on c.oid = x.indexrelid
     join pg_namespace n on n.oid = c.relnamespace
-    where n.nspname = ${schema} and not x.indisunique and not x.indisprimary
+    where n.nspname = ${schema} and not x.indisprimary
+      and (not x.indisunique or c.relname = any(${uniqueDeferred}::text[]))
       and c.relname <> all(${readWhileProjecting}::text[])
     order by c.relname`.execute(admin);
   const { rows: keys } = await sql<{ name: string; table: string; definition: string }>`
@@ -51,7 +69,7 @@ async function deferIndexes(admin: Kysely<unknown>, schema: string): Promise<str
     from pg_constraint k
     join pg_class t on t.oid = k.conrelid
     join pg_namespace n on n.oid = k.connamespace
-    where n.nspname = ${schema} and k.conname = any(${keysBuiltAfterLoad}::text[])
+    where n.nspname = ${schema} and k.conname = any(${keysDeferred}::text[])
     order by k.conname`.execute(admin);
   for (const index of indexes) await sql`drop index ${sql.id(schema, index.name)}`.execute(admin);
   for (const key of keys) {
@@ -80,13 +98,12 @@ export const rebuildBatchSize = projectionBatchMessagesMax;
  * again into a fresh schema. What it committed is flushed before it returns: the index builds
  * and ANALYZE commit synchronously on the admin connection, and the WAL is flushed in order.
  */
-function rebuildDb(url: string, schema: string): Kysely<Database> {
-  const pool = createPool(url, { schema, applicationName: 'fundtrace-replay' });
-  pool.on('connect', (client) => {
-    // Queued ahead of the first query the pool hands this connection out for.
-    client.query('set synchronous_commit = off').catch(() => undefined);
+function rebuildDb(url: string, schema: string): CopyingDb<Database> {
+  return createCopyingDb<Database>(url, {
+    schema,
+    applicationName: 'fundtrace-replay',
+    sessionSettings: 'set synchronous_commit = off',
   });
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
 
 export interface RebuildOptions {
@@ -96,6 +113,12 @@ export interface RebuildOptions {
   /** The fresh schema to build; refused if it exists (a rebuild never writes over books). */
   readonly schema: string;
   readonly batchSize?: number;
+  /**
+   * The bulk path of decision 0065 (default): the big append tables loaded with COPY, and their
+   * keys built after the load. `false` writes as the live projector does, with only decision
+   * 0054's indexes deferred: what the bulk path is compared with, in tests and benchmarks.
+   */
+  readonly bulk?: boolean;
   readonly logger?: Logger;
   /** Progress after each committed batch: events applied so far. */
   readonly onProgress?: (applied: number) => void;
@@ -106,6 +129,8 @@ export interface RebuildResult {
   readonly streams: readonly { readonly stream: string; readonly lastSeq: number }[];
   readonly applied: number;
   readonly elapsedMs: number;
+  /** Of `elapsedMs`, the part after the load: deferred indexes and keys built, tables analyzed. */
+  readonly finishMs: number;
 }
 
 /**
@@ -117,18 +142,20 @@ export interface RebuildResult {
 export async function rebuildBooks(options: RebuildOptions): Promise<RebuildResult> {
   const started = Date.now();
   const admin = createDb<unknown>(options.url, { max: 1, applicationName: 'fundtrace-replay' });
-  let db: Kysely<Database> | undefined;
+  let bulk: CopyingDb<Database> | undefined;
   try {
     if (await schemaExists(admin, options.schema)) {
       throw new Error(`schema ${options.schema} exists; a rebuild goes into a fresh schema`);
     }
     await migrateToLatest(admin, { schema: options.schema });
-    const buildAfterLoad = await deferIndexes(admin, options.schema);
-    db = rebuildDb(options.url, options.schema);
+    const bulkPath = options.bulk ?? true;
+    const buildAfterLoad = await deferIndexes(admin, options.schema, bulkPath);
+    bulk = rebuildDb(options.url, options.schema);
     let applied = 0;
     const projector = startProjector({
       nc: options.nc,
-      db,
+      db: bulk.db,
+      ...(bulkPath ? { copy: bulk.copy } : {}),
       schema: options.schema,
       ns: options.ns,
       batchSize: options.batchSize ?? rebuildBatchSize,
@@ -156,6 +183,7 @@ export async function rebuildBooks(options: RebuildOptions): Promise<RebuildResu
         if (names.every((name) => known.has(name)) && lags.every((lag) => lag.lag <= 0)) {
           // Before the schema can be switched to, and before the durables go on projecting into it.
           await projector.stop();
+          const finishing = Date.now();
           for (const statement of buildAfterLoad) await sql.raw(statement).execute(admin);
           await analyzeStaleTables(admin, options.schema);
           return {
@@ -165,6 +193,7 @@ export async function rebuildBooks(options: RebuildOptions): Promise<RebuildResu
               .sort((a, b) => a.stream.localeCompare(b.stream)),
             applied,
             elapsedMs: Date.now() - started,
+            finishMs: Date.now() - finishing,
           };
         }
         if (!names.every((name) => known.has(name))) await projector.discover();
@@ -174,7 +203,7 @@ export async function rebuildBooks(options: RebuildOptions): Promise<RebuildResu
       await projector.stop();
     }
   } finally {
-    await db?.destroy();
+    await bulk?.db.destroy();
     await admin.destroy();
   }
 }

@@ -1,5 +1,6 @@
-import type { Database } from '@fundtrace/db';
+import type { CopyRows, Database } from '@fundtrace/db';
 import {
+  decodeStreamMessageWithData,
   type Logger,
   runStreamProjections,
   type StreamProjections,
@@ -46,6 +47,11 @@ export interface ProjectorOptions {
   readonly quarantineRecheckMs?: number;
   /** Rows kept in memory across batches (default `projectionStateRowsMax`); 0 keeps none. */
   readonly stateRowsMax?: number;
+  /**
+   * A rebuild's bulk path: the append tables that take most rows are written with COPY on the
+   * batch's own connection (see createCopyingDb). The live projector inserts.
+   */
+  readonly copy?: CopyRows;
   /** Called once per committed batch (metrics). */
   readonly onBatch?: (stream: string, applied: number, lastSeq: number) => void;
 }
@@ -70,7 +76,7 @@ export type Projector = StreamProjections;
 export function startProjector(options: ProjectorOptions): Projector {
   const logger = options.logger ?? silentLogger();
   // What each stream's batches read, kept for the next batch (decision 0056).
-  const states = new ProjectionStates(options.stateRowsMax);
+  const states = new ProjectionStates(options.stateRowsMax, options.copy);
   // Statistics as the books grow (see analyzeStaleTables): one look per analyzeCheckEvents
   // events applied, outside the batches' transactions, never two at once.
   let sinceCheck = 0;
@@ -98,6 +104,8 @@ export function startProjector(options: ProjectorOptions): Projector {
     select: (name) => (parseStreamName(name)?.namespace === options.ns ? name : null),
     durable: durableFor(options.schema),
     batchSize: options.batchSize ?? projectorBatchSize,
+    // One parse of each event's bytes: the stored payload for `events.data` comes with the event.
+    decode: decodeStreamMessageWithData,
     ...(options.ackWaitMs === undefined ? {} : { ackWaitMs: options.ackWaitMs }),
     ...(options.maxWaitMs === undefined ? {} : { maxWaitMs: options.maxWaitMs }),
     quarantine: {

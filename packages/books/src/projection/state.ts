@@ -1,3 +1,4 @@
+import type { CopyRows } from '@fundtrace/db';
 import type { TranchePiece } from './batch';
 import { EntityStore, type EntityTable, entityKeys } from './store';
 
@@ -38,6 +39,8 @@ export class StreamState {
   constructor(
     readonly partition: string,
     readonly complete: boolean,
+    /** Set by a rebuild: the big append tables are written with COPY (see Batch.write). */
+    readonly copy?: CopyRows,
   ) {
     const make = <T extends EntityTable>(table: T) => new EntityStore(table, partition);
     this.stores = Object.fromEntries(
@@ -67,7 +70,10 @@ export class StreamState {
 export class ProjectionStates {
   private readonly byStream = new Map<string, StreamState>();
 
-  constructor(private readonly rowsMax = projectionStateRowsMax) {}
+  constructor(
+    private readonly rowsMax = projectionStateRowsMax,
+    private readonly copy?: CopyRows,
+  ) {}
 
   take(stream: string, partition: string, firstSeq: number): StreamState {
     const kept = this.byStream.get(stream);
@@ -75,7 +81,7 @@ export class ProjectionStates {
       kept.nextSeq = undefined;
       return kept;
     }
-    const fresh = new StreamState(partition, firstSeq === 1 && kept === undefined);
+    const fresh = new StreamState(partition, firstSeq === 1 && kept === undefined, this.copy);
     this.byStream.set(stream, fresh);
     return fresh;
   }

@@ -4,13 +4,14 @@ import {
   connectTestNats,
   createTestDatabase,
   deleteNamespaceStreams,
+  type EventFixture,
   type TestDatabase,
   testNamespace,
 } from '@fundtrace/testkit';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { type Kysely, sql } from 'kysely';
-import { LogWriter } from './log-writer';
+import { projectorEventLog } from './event-log';
 
 /** How long a test waits for the projector to catch up before failing (not a timing assertion). */
 export const catchUpTimeoutMs = 600_000;
@@ -21,7 +22,7 @@ export interface Rig {
   readonly ns: string;
   readonly database: TestDatabase;
   readonly db: Kysely<Database>;
-  readonly log: LogWriter;
+  readonly log: EventFixture;
   close(): Promise<void>;
 }
 
@@ -34,7 +35,7 @@ export async function openRig(): Promise<Rig> {
     ns,
     database,
     db: database.db,
-    log: new LogWriter(nc, ns),
+    log: projectorEventLog(nc, ns),
     async close() {
       await deleteNamespaceStreams(await jetstreamManager(nc), ns).catch(() => undefined);
       await nc.close();

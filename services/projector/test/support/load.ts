@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { encryptField, hmacField } from '@fundtrace/pii';
-import type { LogWriter } from './log-writer';
+import type { EventFixture } from '@fundtrace/testkit';
 
 /**
  * A realistic event mix for load, kill and replay tests: central appropriations issued to a
@@ -28,10 +28,10 @@ function day(round: number): string {
 }
 
 /** Appends about `events` events (whole rounds) to `log`; returns how many it queued. */
-export function writeLoad(log: LogWriter, events: number): number {
+export function writeLoad(log: EventFixture, events: number): number {
   let count = 0;
   let ledgerSeq = 0;
-  const add: LogWriter['add'] = (partition, type, data, options) => {
+  const add: EventFixture['add'] = (partition, type, data, options) => {
     count++;
     if (
       partition === loadCounty &&

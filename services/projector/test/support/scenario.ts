@@ -1,4 +1,4 @@
-import type { LogWriter } from './log-writer';
+import type { EventFixture } from '@fundtrace/testkit';
 
 /**
  * The hand-built scenario of the issue: central → province → city → county → integration →
@@ -19,7 +19,7 @@ export const docCity = '洛财农〔2019〕5号';
 export const docCounty = '内财农〔2019〕12号';
 export const docIntegration = '内政〔2019〕3号';
 
-export function writeScenario(log: LogWriter): void {
+export function writeScenario(log: EventFixture): void {
   const at = (day: string) => ({ occurredAt: `2019-${day}T09:30:00+08:00` });
   // Central: 1,000,000 yuan appropriated (root), 600,000 issued to Henan.
   log.add(
