@@ -17,6 +17,7 @@ const input: RuleInput = {
       'dibao_class1',
       {
         code: 'dibao_class1',
+        name: '农村低保 一类',
         unit: 'person_month',
         minFen: null,
         maxFen: 19_000n,
@@ -26,6 +27,7 @@ const input: RuleInput = {
       },
     ],
   ]),
+  purposes: new Map([['social_assistance', { code: 'social_assistance', name: '社会保障兜底' }]]),
   tranches: [],
   payments: Array.from(
     { length: payments },

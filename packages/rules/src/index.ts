@@ -6,9 +6,9 @@
  * demand; the CLI can re-run them over history.
  */
 export { loadRuleInput, ruleInputEventsMax } from './load';
-export { loadProgrammes, parseProgrammes } from './programmes';
+export { loadReference, parseReference } from './programmes';
 export { type IdleFundsParams, idleFunds } from './rules/idle';
-export { noticeWithoutList } from './rules/notices';
+export { noticeWithoutList, objectionUpheldPaid } from './rules/notices';
 export {
   aboveStandard,
   duplicatePayment,

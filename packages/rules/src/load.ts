@@ -8,8 +8,8 @@ import type {
   ObjectionFact,
   PaymentFact,
   PaymentPiece,
-  ProgrammeRef,
   RuleInput,
+  RuleReference,
 } from './types';
 
 /**
@@ -19,10 +19,9 @@ import type {
  */
 export async function loadRuleInput(
   db: Kysely<Database>,
-  options: {
+  options: RuleReference & {
     readonly partition: string;
     readonly asOf: string;
-    readonly programmes: ReadonlyMap<string, ProgrammeRef>;
   },
 ): Promise<RuleInput> {
   const { partition } = options;
@@ -159,10 +158,31 @@ export async function loadRuleInput(
   );
   const objections = await db
     .selectFrom('objections')
-    .select(['objection_id', 'notice_id', 'household_id', 'filed_seq', 'resolved_seq'])
+    .select(['objection_id', 'notice_id', 'household_id', 'outcome', 'filed_seq', 'resolved_seq'])
     .where('partition', '=', partition)
     .orderBy('filed_seq')
     .execute();
+  // The published lines objected to (one per notice and household), so a finding can cite the line.
+  const objectedLines = await db
+    .selectFrom('notice_lines as l')
+    .select(['l.notice_id', 'l.household_id', 'l.line_no', 'l.seq'])
+    .where('l.partition', '=', partition)
+    .where(({ exists, selectFrom }) =>
+      exists(
+        selectFrom('objections as o')
+          .select(sql`1`.as('one'))
+          .whereRef('o.partition', '=', 'l.partition')
+          .whereRef('o.notice_id', '=', 'l.notice_id')
+          .whereRef('o.household_id', '=', 'l.household_id'),
+      ),
+    )
+    .execute();
+  const lineOf = new Map(
+    objectedLines.map((l) => [
+      `${l.notice_id}\u0000${l.household_id}`,
+      { lineNo: l.line_no, published: ref(ledger, l.seq) },
+    ]),
+  );
   const objectionsByNotice = new Map<string, ObjectionFact[]>();
   for (const o of objections) {
     const list = objectionsByNotice.get(o.notice_id) ?? [];
@@ -171,6 +191,8 @@ export async function loadRuleInput(
       householdId: o.household_id,
       filed: ref(ledger, o.filed_seq),
       resolved: o.resolved_seq === null ? null : ref(ledger, o.resolved_seq),
+      outcome: o.outcome,
+      line: o.household_id === null ? null : (lineOf.get(`${o.notice_id}\u0000${o.household_id}`) ?? null),
     });
     objectionsByNotice.set(o.notice_id, list);
   }
@@ -192,6 +214,7 @@ export async function loadRuleInput(
     level,
     asOf: options.asOf,
     programmes: options.programmes,
+    purposes: options.purposes,
     tranches: tranches.map((t) => ({
       trancheId: t.tranche_id,
       accountId: t.account_id,

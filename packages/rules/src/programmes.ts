@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import type { ProgrammeRef } from './types';
+import type { ProgrammeRef, PurposeRef, RuleReference } from './types';
 
 /**
  * The programme reference data (补助项目: standards, notices, acceptance, purposes) as the ledger
  * publishes it (services/ledger-api/reference/programmes.v<N>.json). The rules read only what they
- * judge by; a purpose that `covers` others may pay whatever those may pay.
+ * judge by, and the names of programmes and purposes that summaries show in place of their codes;
+ * a purpose that `covers` others may pay whatever those may pay.
  */
 const fenText = z
   .string()
@@ -14,11 +15,14 @@ const fenText = z
 
 const referenceSchema = z.object({
   version: z.number().int().min(1),
-  purposes: z.array(z.object({ code: z.string(), covers: z.array(z.string()) })).max(1_000),
+  purposes: z
+    .array(z.object({ code: z.string(), name: z.string().min(1), covers: z.array(z.string()) }))
+    .max(1_000),
   programmes: z
     .array(
       z.object({
         code: z.string(),
+        name: z.string().min(1),
         unit: z.string(),
         standard: z.object({ minFen: fenText.nullable(), maxFen: fenText.nullable() }),
         needsAcceptance: z.boolean(),
@@ -32,12 +36,15 @@ const referenceSchema = z.object({
     .max(1_000),
 });
 
-export function parseProgrammes(json: unknown): ReadonlyMap<string, ProgrammeRef> {
+export function parseReference(json: unknown): RuleReference {
   const parsed = referenceSchema.parse(json);
+  const purposes = new Map<string, PurposeRef>();
+  for (const p of parsed.purposes) purposes.set(p.code, { code: p.code, name: p.name });
   const programmes = new Map<string, ProgrammeRef>();
   for (const p of parsed.programmes) {
     programmes.set(p.code, {
       code: p.code,
+      name: p.name,
       unit: p.unit,
       minFen: p.standard.minFen,
       maxFen: p.standard.maxFen,
@@ -46,9 +53,9 @@ export function parseProgrammes(json: unknown): ReadonlyMap<string, ProgrammeRef
       purposes: [...p.purposes],
     });
   }
-  return programmes;
+  return { programmes, purposes };
 }
 
-export function loadProgrammes(file: string): ReadonlyMap<string, ProgrammeRef> {
-  return parseProgrammes(JSON.parse(readFileSync(file, 'utf8')));
+export function loadReference(file: string): RuleReference {
+  return parseReference(JSON.parse(readFileSync(file, 'utf8')));
 }

@@ -1,5 +1,5 @@
 import { idleFunds } from './rules/idle';
-import { noticeWithoutList } from './rules/notices';
+import { noticeWithoutList, objectionUpheldPaid } from './rules/notices';
 import {
   aboveStandard,
   duplicatePayment,
@@ -23,6 +23,7 @@ export const ruleSet: readonly Rule<never>[] = [
   procedureViolationV1,
   procedureViolation,
   noticeWithoutList,
+  objectionUpheldPaid,
   falseClaimV1,
   falseClaim,
   duplicatePayment,

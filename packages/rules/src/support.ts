@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { formatYuan } from '@fundtrace/money';
-import type { FindingDraft, SubjectRef } from './types';
+import type { FindingDraft, RuleInput, SubjectRef } from './types';
 
 const dayMs = 86_400_000;
 const datePattern = /^\d{4}-\d{2}-\d{2}$/;
@@ -60,4 +60,24 @@ export function normalised(draft: FindingDraft): FindingDraft {
  */
 export function yuan(fen: bigint): string {
   return `${formatYuan(fen)} 元`;
+}
+
+/**
+ * A programme (补助项目) as a summary names it: its name from the reference data (农村低保 一类 …),
+ * because an inspector reads summaries, not codes. The code stays where it is structured data: in
+ * the cited PaymentInstructed or NoticePublished event. A code the reference data does not know is
+ * all there is to show, so it is shown as it is. Findings raised before keep their text (a re-run
+ * skips a finding id the stream holds; the summary is not part of the id).
+ */
+export function programmeName(input: RuleInput, code: string): string {
+  return input.programmes.get(code)?.name ?? code;
+}
+
+/**
+ * A purpose (用途) of money as a summary names it: its name from the reference data (产业发展,
+ * 社会保障兜底 (低保, 特困, 残疾人) …), never its code, for the same reason as programmes. The code
+ * stays in the cited PaymentInstructed event; a code the reference data does not know is shown as it is.
+ */
+export function purposeName(input: RuleInput, code: string): string {
+  return input.purposes.get(code)?.name ?? code;
 }

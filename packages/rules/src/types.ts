@@ -13,6 +13,8 @@ export interface RuleInput {
   /** Business date (YYYY-MM-DD, Beijing) deadlines are measured to; comes in, never read from a clock. */
   readonly asOf: string;
   readonly programmes: ReadonlyMap<string, ProgrammeRef>;
+  /** Purposes (用途) of money by code, for their names in summaries. */
+  readonly purposes: ReadonlyMap<string, PurposeRef>;
   readonly tranches: readonly TrancheFact[];
   readonly payments: readonly PaymentFact[];
   readonly households: readonly HouseholdFact[];
@@ -31,6 +33,8 @@ export type SubjectRef = z.output<typeof audit.entityRefSchema>;
 /** What the rules need of a programme (补助项目) from the reference data. */
 export interface ProgrammeRef {
   readonly code: string;
+  /** Its name for staff (农村低保 一类 …), as the reference data gives it. */
+  readonly name: string;
   readonly unit: string;
   readonly minFen: bigint | null;
   readonly maxFen: bigint | null;
@@ -38,6 +42,19 @@ export interface ProgrammeRef {
   readonly needsNotice: boolean;
   /** Tranche purposes (用途) that may pay it (专款专用). */
   readonly purposes: readonly string[];
+}
+
+/** A purpose (用途) of money from the reference data: what a summary calls it. */
+export interface PurposeRef {
+  readonly code: string;
+  /** Its name for staff (社会保障兜底 (低保, 特困, 残疾人) …), as the reference data gives it. */
+  readonly name: string;
+}
+
+/** The reference data the rules judge by (the ledger's programmes.v<N>.json). */
+export interface RuleReference {
+  readonly programmes: ReadonlyMap<string, ProgrammeRef>;
+  readonly purposes: ReadonlyMap<string, PurposeRef>;
 }
 
 export interface TrancheFact {
@@ -127,6 +144,13 @@ export interface ObjectionFact {
   readonly householdId: string | null;
   readonly filed: EvidenceRef;
   readonly resolved: EvidenceRef | null;
+  /** 异议成立 (upheld: the household is not to be paid under the notice) or dismissed; null while open. */
+  readonly outcome: 'upheld' | 'dismissed' | null;
+  /**
+   * The household's line on the notice's published list (公示名单) and the NoticeLinesPublished that
+   * published it; null for an objection to the whole notice or on a notice published without a list.
+   */
+  readonly line: { readonly lineNo: number; readonly published: EvidenceRef } | null;
 }
 
 export interface ProjectFact {

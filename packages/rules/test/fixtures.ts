@@ -4,6 +4,7 @@ import type {
   HouseholdFact,
   PaymentFact,
   ProgrammeRef,
+  PurposeRef,
   RuleInput,
   TrancheFact,
 } from '../src';
@@ -17,6 +18,7 @@ export const programmes: ReadonlyMap<string, ProgrammeRef> = new Map([
     'dibao',
     {
       code: 'dibao',
+      name: '农村低保',
       unit: 'person',
       minFen: null,
       maxFen: 228_000n,
@@ -30,6 +32,7 @@ export const programmes: ReadonlyMap<string, ProgrammeRef> = new Map([
     'dibao_monthly',
     {
       code: 'dibao_monthly',
+      name: '农村低保 (按月发放)',
       unit: 'person_month',
       minFen: null,
       maxFen: 19_000n,
@@ -43,6 +46,7 @@ export const programmes: ReadonlyMap<string, ProgrammeRef> = new Map([
     'yulu_grant',
     {
       code: 'yulu_grant',
+      name: '雨露计划 职业教育补助',
       unit: 'student_year',
       minFen: 200_000n,
       maxFen: 200_000n,
@@ -55,6 +59,7 @@ export const programmes: ReadonlyMap<string, ProgrammeRef> = new Map([
     'housing_repair',
     {
       code: 'housing_repair',
+      name: '危房改造 (修缮加固)',
       unit: 'household',
       minFen: 800_000n,
       maxFen: null,
@@ -65,12 +70,26 @@ export const programmes: ReadonlyMap<string, ProgrammeRef> = new Map([
   ],
 ]);
 
+/** Purposes (用途) by the names the ledger's reference data gives them. */
+export const purposes: ReadonlyMap<string, PurposeRef> = new Map(
+  (
+    [
+      ['general', '综合扶贫'],
+      ['industry', '产业发展'],
+      ['housing', '住房安全 (危房改造)'],
+      ['education', '教育扶贫 (雨露计划)'],
+      ['social_assistance', '社会保障兜底 (低保, 特困, 残疾人)'],
+    ] as const
+  ).map(([code, name]) => [code, { code, name }]),
+);
+
 export function input(overrides: Partial<RuleInput> = {}): RuleInput {
   return {
     partition: county,
     level: 'county',
     asOf: '2019-12-31',
     programmes,
+    purposes,
     tranches: [],
     payments: [],
     households: [],

@@ -12,16 +12,34 @@ import {
   latestRules,
   type NoticeFact,
   noticeWithoutList,
+  objectionUpheldPaid,
   procedureViolation,
   procedureViolationV1,
   purposeMismatch,
+  type Rule,
+  type RuleInput,
   ruleSet,
   runRules,
   sharedAccount,
   splitPayment,
   withheldFunds,
 } from '../src';
-import { county, disbursement, ev, household, input, payment, tranche } from './fixtures';
+import { county, disbursement, ev, household, input, payment, programmes, tranche } from './fixtures';
+
+/**
+ * Every finding any rule version raises in this file, with the input it was raised from: the last
+ * test reads every summary of every fixture here (each wording a rule has), not a sample.
+ */
+const raisedInThisFile: { rule: string; input: RuleInput; summary: string }[] = [];
+for (const rule of ruleSet as unknown as Rule<unknown>[]) {
+  const run = rule.run.bind(rule);
+  (rule as { run: Rule<unknown>['run'] }).run = (data, params) => {
+    const found = run(data, params);
+    for (const f of found)
+      raisedInThisFile.push({ rule: `${rule.id}@${rule.version}`, input: data, summary: f.summary });
+    return found;
+  };
+}
 
 const notice = (endsOn: string, openObjectionCount = 0, objections: NoticeFact['objections'] = []) => ({
   noticeId: 'n-1',
@@ -110,6 +128,11 @@ describe('purpose_mismatch (改变用途)', () => {
       {},
     );
     expect(found.map((f) => f.key)).toEqual(['wrong', 'unknown']);
+    // Purposes by the names the reference data gives them (fixtures' `purposes`), never by code.
+    expect(found.map((f) => f.summary)).toEqual([
+      `改变用途：补贴发放 wrong（农村低保）从用途为 产业发展 的资金中支用 ${formatYuan(19_000n)} 元；该补助项目只能由用途为 社会保障兜底 (低保, 特困, 残疾人)、综合扶贫 的资金支付。`,
+      `改变用途：补贴发放 unknown 金额 ${formatYuan(19_000n)} 元，其补助项目 no_such 不在补助项目参考数据中。`,
+    ]);
   });
 });
 
@@ -150,8 +173,15 @@ describe('procedure_violation (程序违规)', () => {
       instructed: ev('PaymentInstructed'),
     });
     const objections: NoticeFact['objections'] = [
-      { objectionId: 'o-wide', householdId: null, filed: wideFiled, resolved: wideResolved },
-      { objectionId: 'o-h2', householdId: 'H2', filed: lineFiled, resolved: null },
+      {
+        objectionId: 'o-wide',
+        householdId: null,
+        filed: wideFiled,
+        resolved: wideResolved,
+        outcome: 'dismissed',
+        line: null,
+      },
+      { objectionId: 'o-h2', householdId: 'H2', filed: lineFiled, resolved: null, outcome: null, line: null },
     ];
     const data = input({
       payments: [paidBefore, paidWhileOpen, otherLine, objectedLine, paidAfter, lineAfter],
@@ -268,7 +298,7 @@ describe('notice_without_list (未公示名单)', () => {
       'payment:late',
     ]);
     expect(roster!.summary).toBe(
-      `未公示名单: 2 payment(s) of ${formatYuan(39_000n)} 元 to 2 household(s) under roster notice bare-roster (dibao, 2019-06-01 to 2019-06-07), published without its list of households`,
+      `未公示名单：发放名单公示 bare-roster（农村低保，2019-06-01 至 2019-06-07）发布时未公布户名单，其下已发放 2 笔共 ${formatYuan(39_000n)} 元，涉及 2 户。`,
     );
   });
 
@@ -308,13 +338,128 @@ describe('notice_without_list (未公示名单)', () => {
     expect(found!.evidence.map((e) => e.seq)).toEqual([1, ...Array.from({ length: 99 }, (_, i) => i + 1)]);
     expect(found!.amounts).toEqual([{ label: 'paid', amountFen: 150n * 19_000n }]);
     expect(found!.summary).toMatch(
-      /^未公示名单: 150 payment\(s\) .* to 150 household\(s\) .*; the first 99 are cited$/,
+      /^未公示名单：.*已发放 150 笔共 .* 元，涉及 150 户，本预警引用其中前 99 笔。$/,
     );
     // Through runRules the draft must also fit FindingRaised's limits.
     const raised = runRules(input({ notices: [listed({ noticeId: 'big' })], payments }), [
       noticeWithoutList as never,
     ]);
     expect(raised).toHaveLength(1);
+  });
+});
+
+describe('objection_upheld_paid (异议成立仍发放)', () => {
+  const at = (type: string, seq: number) => ({ stream: `LEDGER_${county}`, seq, type });
+  const paidAt = (paymentId: string, seq: number, overrides: Parameters<typeof payment>[0] = {}) =>
+    payment({ paymentId, instructed: at('PaymentInstructed', seq), ...overrides });
+  const objection = (
+    objectionId: string,
+    householdId: string | null,
+    filedSeq: number,
+    resolvedSeq: number | null,
+    outcome: 'upheld' | 'dismissed' | null,
+    lineNo: number | null = null,
+  ): NoticeFact['objections'][number] => ({
+    objectionId,
+    householdId,
+    filed: at('ObjectionFiled', filedSeq),
+    resolved: resolvedSeq === null ? null : at('ObjectionResolved', resolvedSeq),
+    outcome,
+    line: lineNo === null ? null : { lineNo, published: at('NoticeLinesPublished', 2) },
+  });
+  // One listed notice (published at 1, its lines at 2); payments at 10-19, objections filed at 20
+  // and later, resolved at 30 and later: every payment was made before its objection was filed.
+  const listed: NoticeFact = {
+    ...notice('2019-06-07', 1, [
+      objection('o-h1', 'H1', 20, 30, 'upheld', 1),
+      objection('o-h2', 'H2', 21, 31, 'upheld', 2),
+      objection('o-h3', 'H3', 22, 32, 'upheld', 3),
+      objection('o-h4', 'H4', 23, 33, 'dismissed', 4),
+      objection('o-h5', 'H5', 24, null, null, 5),
+      objection('o-wide', null, 25, 35, 'upheld'),
+    ]),
+    lineCount: 6,
+    published: at('NoticePublished', 1),
+  };
+  const payments = [
+    paidAt('pay-h1', 10, { householdId: 'H1', status: 'settled' }),
+    paidAt('pay-h2', 11, { householdId: 'H2', status: 'instructed', amountFen: 38_000n, quantity: 2 }),
+    paidAt('pay-h3-returned', 12, { householdId: 'H3', status: 'returned' }),
+    paidAt('pay-h3-reversed', 13, { householdId: 'H3', status: 'reversed' }),
+    paidAt('pay-h4-dismissed', 14, { householdId: 'H4' }),
+    paidAt('pay-h5-open', 15, { householdId: 'H5' }),
+    paidAt('pay-h6-wide-only', 16, { householdId: 'H6' }),
+    paidAt('pay-h1-other-notice', 17, { householdId: 'H1', noticeId: 'n-2', period: '2019-07' }),
+  ];
+
+  it('finds the payments still booked to a line whose objection was upheld, one per payment, citing payment, line and objection', () => {
+    const found = objectionUpheldPaid.run(input({ notices: [listed], payments }), {});
+    expect(found.map((f) => f.key)).toEqual(['payment:pay-h1', 'payment:pay-h2']);
+    const [h1, h2] = found;
+    expect(h1!.severity).toBe('high');
+    expect(h1!.evidence.map((e) => `${e.type}#${e.seq}`)).toEqual([
+      'PaymentInstructed#10',
+      'NoticeLinesPublished#2',
+      'ObjectionFiled#20',
+      'ObjectionResolved#30',
+    ]);
+    expect(h1!.subjects.map((s) => `${s.context}:${s.entity}:${s.id}`)).toEqual([
+      'ledger:payment:pay-h1',
+      'registry:household:H1',
+      'ledger:notice:n-1',
+      'ledger:objection:o-h1',
+    ]);
+    expect(h2!.amounts).toEqual([{ label: 'paid', amountFen: 38_000n }]);
+    expect(h2!.summary).toBe(
+      `异议成立仍发放：公示 n-1 第 2 行的户 H2 异议成立，补贴发放 pay-h2（农村低保，2019-06）金额 ${formatYuan(38_000n)} 元，款项发放中，未退回也未冲正；成立的异议：o-h2（发放在异议提出之前）。`,
+    );
+  });
+
+  it('raises nothing once the payment is returned or reversed, for a dismissed or open objection, or an upheld one on the whole notice', () => {
+    const quiet = payments.filter((p) => p.householdId !== 'H1' && p.householdId !== 'H2');
+    expect(objectionUpheldPaid.run(input({ notices: [listed], payments: quiet }), {})).toEqual([]);
+    // The same payment, reversed (冲正) after the finding was raised: a re-run raises nothing for it.
+    const reversed = payments.map((p) =>
+      p.paymentId === 'pay-h1' ? { ...p, status: 'reversed' as const } : p,
+    );
+    expect(
+      objectionUpheldPaid.run(input({ notices: [listed], payments: reversed }), {}).map((f) => f.key),
+    ).toEqual(['payment:pay-h2']);
+  });
+
+  it('says when it was paid, and cites the notice when it was published without a list', () => {
+    const bare: NoticeFact = {
+      ...listed,
+      lineCount: 0,
+      objections: [objection('o-open', 'H1', 20, 30, 'upheld'), objection('o-after', 'H2', 21, 22, 'upheld')],
+    };
+    const found = objectionUpheldPaid.run(
+      input({
+        notices: [bare],
+        payments: [
+          paidAt('while-open', 25, { householdId: 'H1' }),
+          paidAt('after', 40, { householdId: 'H2' }),
+        ],
+      }),
+      {},
+    );
+    expect(found.map((f) => f.evidence[1])).toEqual([listed.published, listed.published]);
+    expect(found[0]!.summary).toContain('公示 n-1 中的户 H1 异议成立');
+    expect(found[0]!.summary).toContain('款项已到账');
+    expect(found[0]!.summary).toContain('o-open（发放时异议尚在处理）');
+    expect(found[1]!.summary).toContain('o-after（发放在异议成立之后）');
+  });
+
+  it('cites at most 97 upheld objections of one line, naming how many more, within FindingRaised limits', () => {
+    const many = Array.from({ length: 120 }, (_, i) =>
+      objection(`o-${i}`, 'H1', 100 + i, 300 + i, 'upheld', 1),
+    );
+    const data = input({ notices: [{ ...listed, objections: many }], payments: [payments[0]!] });
+    const [found, ...rest] = objectionUpheldPaid.run(data, {});
+    expect(rest).toEqual([]);
+    expect(found!.subjects).toHaveLength(100);
+    expect(found!.summary).toMatch(/，另有 23 件。$/);
+    expect(runRules(data, [objectionUpheldPaid as never])).toHaveLength(1);
   });
 });
 
@@ -429,12 +574,10 @@ describe('false_claim and duplicate_payment (虚报冒领)', () => {
       expect(falseClaim.version).toBe(2);
       expect(found.map((f) => f.key).sort()).toEqual(['payment:q-dead-paid', 'payment:yulu-dead-paid']);
       const quarterFound = found.find((f) => f.key === 'payment:q-dead-paid')!;
-      expect(quarterFound.summary).toContain(
-        '3 persons paid (quantity 9 over 2019-Q2), 2 alive on 2019-06-20',
-      );
+      expect(quarterFound.summary).toContain('按 3 人发放（2019-Q2 数量 9），2019-06-20 在世的只有 2 人');
       expect(quarterFound.evidence.map((e) => e.type)).toEqual(['PaymentInstructed', 'MemberDeceased']);
       expect(found.find((f) => f.key === 'payment:yulu-dead-paid')!.summary).toContain(
-        '3 persons paid, 2 alive on 2019-09-10',
+        '按 3 人发放，2019-09-10 在世的只有 2 人',
       );
     });
 
@@ -601,12 +744,13 @@ describe('runRules', () => {
     ]);
     const ids = latestRules().map((r) => r.id);
     expect(new Set(ids).size).toBe(ids.length);
-    expect(ids).toHaveLength(11);
+    expect(ids).toHaveLength(12);
   });
 });
 
 describe('summaries', () => {
-  it('write money as the money package does ("10,000.00 元") in every rule version, and leave ids alone', () => {
+  /** Findings of books on which every rule version raises at least one. */
+  function raisedByEveryRuleVersion() {
     const shared = 'a'.repeat(64);
     const h1 = household({ householdId: 'H1', accountHash: shared });
     const countyData = input({
@@ -622,7 +766,18 @@ describe('summaries', () => {
           amountFen: 1_000_000n,
         }),
       ],
-      notices: [notice('2019-06-07')],
+      notices: [
+        notice('2019-06-07', 0, [
+          {
+            objectionId: 'o-hx',
+            householdId: 'HX',
+            filed: ev('ObjectionFiled'),
+            resolved: ev('ObjectionResolved'),
+            outcome: 'upheld',
+            line: null,
+          },
+        ]),
+      ],
       households: [h1, household({ householdId: 'H2', accountHash: shared })],
       membersElsewhere: [
         {
@@ -642,7 +797,11 @@ describe('summaries', () => {
       partition: '410300',
       tranches: [tranche({ createdOn: '2019-01-01', remainingFen: 350_000_000n })],
     });
-    const raised = [...runRules(countyData, ruleSet), ...runRules(cityData, ruleSet)];
+    return [...runRules(countyData, ruleSet), ...runRules(cityData, ruleSet)];
+  }
+
+  it('write money as the money package does ("10,000.00 元") in every rule version, and leave ids alone', () => {
+    const raised = raisedByEveryRuleVersion();
     const versions = (list: readonly { ruleId: string; ruleVersion: number }[]) =>
       [...new Set(list.map((f) => `${f.ruleId}@${f.ruleVersion}`))].sort();
     expect(versions(raised)).toEqual(
@@ -660,5 +819,76 @@ describe('summaries', () => {
     // The id hashes rule, version, partition and key only: a summary's wording never changes it.
     const dup = raised.find((f) => f.ruleId === 'duplicate_payment')!;
     expect(dup.findingId).toBe(findingIdFor('duplicate_payment', 1, county, 'HX|dibao|2019-06'));
+  });
+
+  it('name programmes as the reference data does (农村低保), never by code (dibao), in every rule version', () => {
+    const raised = raisedByEveryRuleVersion();
+    const codes = [...programmes.keys()];
+    const codeAsWord = new RegExp(`(^|[^a-z_])(${codes.join('|')})($|[^a-z_])`);
+    const citingProgrammes = raised.filter((f) =>
+      f.evidence.some((e) => e.type === 'PaymentInstructed' || e.type === 'NoticePublished'),
+    );
+    // Every rule about payments or programme notices is in this set, one version or another.
+    expect(new Set(citingProgrammes.map((f) => f.ruleId))).toEqual(
+      new Set([
+        'purpose_mismatch',
+        'procedure_violation',
+        'notice_without_list',
+        'objection_upheld_paid',
+        'false_claim',
+        'duplicate_payment',
+        'above_standard',
+      ]),
+    );
+    for (const f of raised) expect(f.summary, f.ruleId).not.toMatch(codeAsWord);
+    for (const f of citingProgrammes) expect(f.summary, f.ruleId).toContain(programmes.get('dibao')!.name);
+  });
+
+  /**
+   * What a summary may quote as it is: the identifiers of the books it cites (document numbers,
+   * account, tranche, payment, household, notice, objection, project and disbursement ids, periods)
+   * and a programme code the reference data has no name for. Programme and purpose codes it knows
+   * are not among them: those are named (农村低保, 产业发展).
+   */
+  function identifiersOf(data: RuleInput): string[] {
+    const ids = [
+      ...data.tranches.flatMap((t) => [t.trancheId, t.accountId, t.documentNumber]),
+      ...data.payments.flatMap((p) => [
+        p.paymentId,
+        p.householdId,
+        p.noticeId ?? '',
+        p.period,
+        p.acceptanceRef ?? '',
+        data.programmes.has(p.programmeCode) ? '' : p.programmeCode,
+      ]),
+      ...data.households.map((h) => h.householdId),
+      ...data.membersElsewhere.flatMap((m) => [m.partition, m.householdId]),
+      ...data.notices.flatMap((n) => [n.noticeId, ...n.objections.map((o) => o.objectionId)]),
+      ...data.projects.flatMap((p) => [p.projectId, p.implementingUnitAccountId]),
+      ...data.acceptances.flatMap((a) => [a.acceptanceId, a.documentNumber]),
+      ...data.disbursements.flatMap((d) => [d.disbursementId, d.projectId, d.toAccountId]),
+    ];
+    // Longest first, so an id that contains another (pay-1, pay-10) is removed whole.
+    return [...new Set(ids)].filter((id) => id !== '').sort((a, b) => b.length - a.length);
+  }
+
+  // Run with the whole file (as CI does), this reads some 90 wordings: each branch of each rule (no
+  // notice, before acceptance, paid while an objection was open …) that a test above raises.
+  it('are one Chinese sentence with no English words, only the identifiers they cite, for every rule version and wording', () => {
+    raisedByEveryRuleVersion();
+    // Every rule version raised something in this file, so each has its summaries checked here.
+    expect(new Set(raisedInThisFile.map((r) => r.rule))).toEqual(
+      new Set(ruleSet.map((r) => `${r.id}@${r.version}`)),
+    );
+    const checked = new Set<string>();
+    for (const { rule, input: data, summary } of raisedInThisFile) {
+      if (checked.has(summary)) continue;
+      checked.add(summary);
+      // 预警 notice register: a Chinese label, a full-width colon, one sentence ending in 。.
+      expect(summary, rule).toMatch(/^\p{Script=Han}+：[^。]+。$/u);
+      let rest = summary;
+      for (const id of identifiersOf(data)) rest = rest.replaceAll(id, ' ');
+      expect(rest, `${rule}: ${summary}`).not.toMatch(/[A-Za-z]{2,}/);
+    }
   });
 });

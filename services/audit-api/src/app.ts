@@ -1,12 +1,13 @@
 import { createDb } from '@fundtrace/db';
 import type { Logger } from '@fundtrace/eventlog';
+import { beijingDate, loadGazetteer } from '@fundtrace/events';
 import { toHex } from '@fundtrace/merkle';
-import { loadProgrammes } from '@fundtrace/rules';
+import { loadReference } from '@fundtrace/rules';
 import { type App, createApp, dbPlugin, natsPlugin } from '@fundtrace/service-kit';
 import type { AuditConfig } from './config';
 import { AuditWriter } from './findings/writer';
 import { findingRoutes } from './routes/findings';
-import { beijingDate, progressRoutes } from './routes/progress';
+import { progressRoutes } from './routes/progress';
 import { proofRoutes } from './routes/proofs';
 import { ruleRoutes } from './routes/rules';
 import { traceRoutes } from './routes/traces';
@@ -75,10 +76,12 @@ export async function buildApp(options: BuildAuditAppOptions): Promise<AuditApp>
       }),
     );
   }
+  const reference = loadReference(env.RULES_PROGRAMMES_FILE);
+  const { programmes } = reference;
   const runner = new RuleRunner({
     db: app.db,
     writers,
-    programmes: loadProgrammes(env.RULES_PROGRAMMES_FILE),
+    reference,
     params: env.RULES_PARAMS,
     logger,
   });
@@ -96,7 +99,7 @@ export async function buildApp(options: BuildAuditAppOptions): Promise<AuditApp>
   const evidence = { logDb, jsm: app.jsm, ns: env.FUNDTRACE_NAMESPACE, keyId: toHex(verifier.keyId) };
   traceRoutes(app, evidence);
   trailRoutes(app);
-  progressRoutes(app, now);
+  progressRoutes(app, now, { places: loadGazetteer(env.AUDIT_GAZETTEER_FILE), programmes });
   proofRoutes(app, { ...evidence, verifier, verifierKey });
   findingRoutes(app, writers);
   ruleRoutes(app, runner, today);

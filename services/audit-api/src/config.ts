@@ -76,6 +76,12 @@ export const auditEnv = z.object({
     .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case PostgreSQL identifier')
     .default('public'),
   RULES_PROGRAMMES_FILE: z.string().default(defaultProgrammesFile),
+  /**
+   * Optional JSON object code → name for townships and villages (the notice board's
+   * NOTICE_GAZETTEER_FILE): the 旬报 by township or village names its rows; without it a row is
+   * named by level and code (乡镇 411325100).
+   */
+  AUDIT_GAZETTEER_FILE: z.string().min(1).optional(),
   /** 0 turns the schedule off (rules then run only on POST /v1/rules/run). */
   RULES_INTERVAL_MS: z.coerce
     .number()

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -19,7 +19,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AuditApp, buildApp } from '../src/app';
 import { loadAuditConfig } from '../src/config';
-import { asOf, city, county, docCity, importCounty, otherCounty, planted } from './support/county';
+import { asOf, city, county, docCity, importCounty, otherCounty, planted, village } from './support/county';
 import { keepLog, LegacyImport } from './support/legacy-import';
 
 /** How long the test waits for the projector (a bound, not a timing assertion). */
@@ -34,6 +34,7 @@ let projector: Projector;
 let audit: AuditApp;
 let token: string;
 let outsider: string;
+let gazetteerDir: string | undefined;
 
 async function project(tails: ReadonlyMap<string, number>): Promise<void> {
   await projector.discover();
@@ -72,7 +73,12 @@ beforeAll(async () => {
   projector = startProjector({ nc, db: database.db, schema: 'public', ns, batchSize: 200 });
   await project(tails);
   await keepLog(nc, database.db, ns, logicalStreams, signer);
+  // The county's gazetteer names its township and village (the books carry codes only).
+  gazetteerDir = mkdtempSync(join(tmpdir(), 'audit-gazetteer-'));
+  const gazetteerFile = join(gazetteerDir, 'gazetteer.json');
+  writeFileSync(gazetteerFile, JSON.stringify({ [village.slice(0, 9)]: '城关镇', [village]: '王庄村' }));
   const config = loadAuditConfig({
+    AUDIT_GAZETTEER_FILE: gazetteerFile,
     DATABASE_URL: database.url,
     NATS_URL: process.env.NATS_URL,
     FUNDTRACE_NAMESPACE: ns,
@@ -103,6 +109,7 @@ afterAll(async () => {
     await nc.close();
   }
   await database?.drop();
+  if (gazetteerDir !== undefined) rmSync(gazetteerDir, { recursive: true, force: true });
 });
 
 const get = (url: string, bearer = token) =>
@@ -118,7 +125,13 @@ const post = (url: string, payload: unknown, bearer = token) =>
 interface RunBody {
   raised: { findingId: string; seq: number }[];
   known: string[];
-  findings: { findingId: string; ruleId: string; ruleVersion: number; summary: string }[];
+  findings: {
+    findingId: string;
+    ruleId: string;
+    ruleVersion: number;
+    summary: string;
+    evidence: { stream: string; seq: number; type: string }[];
+  }[];
 }
 
 async function runRules(partition: string): Promise<RunBody> {
@@ -183,6 +196,21 @@ describe('the planted county: rules find exactly the planted violations', () => 
     expect(withheld.summary).toContain('y-1');
     // 500,000 元 received, 196,380 元 passed on.
     expect(withheld.summary).toContain('303,620.00 元');
+    // Each summary is one Chinese sentence of a 预警 notice (资金滞留：…。), as inspectors read them.
+    for (const f of [...first.county.findings, ...first.city.findings]) {
+      expect(f.summary, f.ruleId).toMatch(/^\p{Script=Han}+：[^。]+。$/u);
+    }
+    // H09 is line 9 of n-dibao's list; its objection was upheld after the payment, which stays booked.
+    const upheld = first.county.findings.find((f) => f.ruleId === 'objection_upheld_paid')!;
+    expect(upheld.summary).toBe(
+      '异议成立仍发放：公示 n-dibao 第 9 行的户 H09 异议成立，补贴发放 pay-h09（农村低保 一类 (2,280 元/人/年, 按月发放)，2019-08）金额 380.00 元，款项发放中，未退回也未冲正；成立的异议：o-h09（发放在异议提出之前）。',
+    );
+    expect(upheld.evidence.map((e) => `${e.stream}:${e.type}`)).toEqual(
+      // In log order: the list was published before the payment, the objection filed after it.
+      ['NoticeLinesPublished', 'PaymentInstructed', 'ObjectionFiled', 'ObjectionResolved'].map(
+        (type) => `LEDGER_${county}:${type}`,
+      ),
+    );
   });
 
   it('re-running the same rule versions over the same data appends nothing new', async () => {
@@ -395,6 +423,40 @@ describe('traces, trails, progress and proofs', () => {
     expect(events[0].leafHash).toMatch(/^[0-9a-f]{64}$/);
   });
 
+  it("orders a household's trail by recorded time across REGISTRY, LEDGER and AUDIT, and pages in that order", async () => {
+    // H06: registered 2018-06-01 and its card bound 06-02 (registry), its member died 2019-06-01
+    // (registry), paid 2019-08-05 (ledger), the false_claim finding raised by this test run (audit).
+    // By stream, the payment came first and the registration after it.
+    const trailOf = async (query = '') => {
+      const response = await get(`/v1/partitions/${county}/trail/household/H06${query}`);
+      expect(response.statusCode, response.body).toBe(200);
+      return response.json() as {
+        events: { stream: string; seq: number; type: string; recordedAt: string }[];
+        next: { afterStream: string; afterSeq: number } | null;
+      };
+    };
+    const whole = await trailOf();
+    expect(whole.events.map((e) => `${e.stream}:${e.type}`)).toEqual([
+      `REGISTRY_${county}:HouseholdRegistered`,
+      `REGISTRY_${county}:AccountBound`,
+      `REGISTRY_${county}:MemberDeceased`,
+      `LEDGER_${county}:PaymentInstructed`,
+      `AUDIT_${county}:FindingRaised`,
+    ]);
+    const times = whole.events.map((e) => e.recordedAt);
+    expect(times).toEqual([...times].sort());
+    // Pages of two continue after the last event of the page before, in the same order.
+    const paged: typeof whole.events = [];
+    let page = await trailOf('?limit=2');
+    paged.push(...page.events);
+    expect(page.next).toEqual({ afterStream: `REGISTRY_${county}`, afterSeq: whole.events[1]!.seq });
+    while (page.next !== null) {
+      page = await trailOf(`?limit=2&afterStream=${page.next.afterStream}&afterSeq=${page.next.afterSeq}`);
+      paged.push(...page.events);
+    }
+    expect(paged).toEqual(whole.events);
+  });
+
   it('reports spending progress per 旬 and year to date against the 100% target, as JSON, CSV and XLSX', async () => {
     const json = await get(`/v1/partitions/${county}/progress?from=2019-08-01&to=2019-08-10&by=fund_source`);
     expect(json.statusCode, json.body).toBe(200);
@@ -410,6 +472,33 @@ describe('traces, trails, progress and proofs', () => {
     const csv = await get(`/v1/partitions/${county}/progress?from=2019-08-01&to=2019-08-10&format=csv`);
     expect(csv.headers['content-type']).toContain('text/csv');
     expect(csv.body).toContain('100');
+    // The spreadsheet says its unit (元, where the JSON has fen) and names its rows in Chinese; the
+    // money received at the county itself (no township) is a named row, not an empty cell.
+    /** The 旬报 of 1–10 August by `by` as CSV lines, without the BOM Excel needs. */
+    const csvLines = async (by: string) =>
+      (await get(`/v1/partitions/${county}/progress?from=2019-08-01&to=2019-08-10&by=${by}&format=csv`)).body
+        .replace(/^\ufeff/, '')
+        .trim()
+        .split(/\r?\n/);
+    const lines = await csvLines('township');
+    expect(lines[0]).toMatch(/^乡镇 township,区划代码 code,到账（元） received,下达（元） issued,/);
+    expect(lines[0]).toContain(',年度支出（元） spent YTD,');
+    expect(lines.slice(1).filter((l) => l.startsWith(','))).toEqual([]);
+    expect(lines.filter((l) => l.startsWith('（不分乡镇）,'))).toHaveLength(1);
+    // Rows are named from the gazetteer, the code beside the name: 城关镇, not 411325100.
+    expect(lines.filter((l) => l.startsWith(`城关镇,${village.slice(0, 9)},`))).toHaveLength(1);
+    expect(lines.filter((l) => /^[0-9]{9},/.test(l))).toEqual([]);
+    const byVillage = await get(`/v1/partitions/${county}/progress?from=2019-08-01&to=2019-08-10&by=village`);
+    const villageRows = byVillage.json().rows as { key: { village: string }; name: string | null }[];
+    expect(villageRows.find((r) => r.key.village === village)?.name).toBe('王庄村');
+    expect(villageRows.find((r) => r.key.village === '')?.name).toBeNull();
+    // Fund sources and programmes are named too: 县级财政专项扶贫资金, 农村低保 一类, not county, dibao_class1.
+    expect(countyRow.name).toBe('县级财政专项扶贫资金');
+    const programmeLines = await csvLines('programme');
+    expect(programmeLines[0]).toMatch(/^补助项目 programme,项目代码 code,到账（元） received,/);
+    expect(
+      programmeLines.filter((l) => l.startsWith('"农村低保 一类 (2,280 元/人/年, 按月发放)",dibao_class1,')),
+    ).toHaveLength(1);
     const xlsx = await get(`/v1/partitions/${county}/progress?from=2019-08-01&to=2019-08-10&format=xlsx`);
     expect(xlsx.statusCode).toBe(200);
     expect(xlsx.rawPayload.subarray(0, 2).toString()).toBe('PK');

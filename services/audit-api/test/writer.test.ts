@@ -1,7 +1,7 @@
 import { silentLogger } from '@fundtrace/eventlog';
 import type { Actor } from '@fundtrace/events';
 import { findingIdFor, type RaisedFinding } from '@fundtrace/rules';
-import { connectTestNats, deleteNamespaceStreams, testNamespace } from '@fundtrace/testkit';
+import { connectTestNats, deleteNamespaceStreams, staleStreamInfo, testNamespace } from '@fundtrace/testkit';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,11 +23,11 @@ const finding = (key: string): RaisedFinding => ({
   summary: `household ${key} paid twice`,
 });
 
-async function open(): Promise<AuditWriter> {
+async function open(js = jetstream(nc), county = partition): Promise<AuditWriter> {
   return AuditWriter.open({
-    js: jetstream(nc),
+    js,
     jsm: await jetstreamManager(nc),
-    partition,
+    partition: county,
     ns,
     logger: silentLogger(),
   });
@@ -94,5 +94,17 @@ describe('AUDIT writer (single writer per stream, OCC, idempotent)', () => {
     const rerun = await after.raise(['H1', 'H2', 'H3'].map(finding), inspector, 'run-2');
     expect(rerun.raised).toEqual([]);
     expect(rerun.known).toHaveLength(3);
+  });
+
+  it('a stale stream info (a replica that just restarted) does not keep the loser deciding on a short state (0122)', async () => {
+    const county = '411326';
+    const stale = await open(staleStreamInfo(jetstream(nc), 3), county);
+    const fresh = await open(jetstream(nc), county);
+    expect((await stale.raise([finding('S1')], inspector, 'run-s1')).raised).toMatchObject([{ seq: 1 }]);
+    const others = await fresh.raise(['S2', 'S3', 'S4'].map(finding), inspector, 'run-s2');
+    expect(others.raised.map((r) => r.seq)).toEqual([2, 3, 4]);
+    // The stale one's stream info says 1, its lost race said 4: it reads to 4 and stores at 5.
+    const late = await stale.raise(['S2', 'S5'].map(finding), inspector, 'run-s3');
+    expect(late.raised).toMatchObject([{ findingId: finding('S5').findingId, seq: 5 }]);
   });
 });

@@ -43,6 +43,6 @@ function draft(input: RuleInput, t: TrancheFact, params: IdleFundsParams): Findi
       { label: 'idle', amountFen: t.remainingFen },
       { label: 'tranche', amountFen: t.amountFen },
     ],
-    summary: `滞留: ${yuan(t.remainingFen)} of ${t.documentNumber} (tranche ${t.trancheId}) idle in account ${t.accountId} for ${days} days since ${t.createdOn}, more than ${params.idleDaysMax}`,
+    summary: `资金滞留：${t.documentNumber} 资金 ${yuan(t.remainingFen)}（资金批次 ${t.trancheId}）自 ${t.createdOn} 起在账户 ${t.accountId} 闲置 ${days} 天，超过 ${params.idleDaysMax} 天的期限。`,
   };
 }

@@ -1,12 +1,15 @@
 import { audit } from '@fundtrace/events';
-import { ledgerRef, yuan } from '../support';
-import type { FindingDraft, PaymentFact, Rule } from '../types';
+import { householdRef, ledgerRef, programmeName, yuan } from '../support';
+import type { FindingDraft, ObjectionFact, PaymentFact, Rule } from '../types';
 
 /**
  * Notice kinds that name the households to be paid (as the ledger writer's `listingKinds`):
  * allocation and project notices publish money moved between accounts, not beneficiaries.
  */
 const listingKinds: ReadonlySet<string> = new Set(['roster', 'programme']);
+
+/** What a summary calls a listing notice: the notice board's names for these kinds. */
+const listingKindNames: Readonly<Record<string, string>> = { roster: '发放名单', programme: '补助对象' };
 
 /** Payments cited by one finding: the notice takes a subject and an evidence slot of its own. */
 const paymentsCitedMax = Math.min(audit.findingSubjectsMax, audit.findingEvidenceMax) - 1;
@@ -58,8 +61,88 @@ export const noticeWithoutList: Rule<Record<string, never>> = {
         evidence: [n.published, ...cited.map((p) => p.instructed)],
         amounts: [{ label: 'paid', amountFen: totalFen }],
         summary:
-          `未公示名单: ${paid.length} payment(s) of ${yuan(totalFen)} to ${households} household(s) under ${n.kind} notice ${n.noticeId} (${n.programmeCode}, ${n.startsOn} to ${n.endsOn}), published without its list of households` +
-          (cited.length < paid.length ? `; the first ${cited.length} are cited` : ''),
+          `未公示名单：${listingKindNames[n.kind] ?? n.kind}公示 ${n.noticeId}（${programmeName(input, n.programmeCode)}，${n.startsOn} 至 ${n.endsOn}）发布时未公布户名单，其下已发放 ${paid.length} 笔共 ${yuan(totalFen)}，涉及 ${households} 户` +
+          (cited.length < paid.length ? `，本预警引用其中前 ${cited.length} 笔` : '') +
+          '。',
+      });
+    }
+    return out;
+  },
+};
+
+/**
+ * 异议成立仍发放 (paid although the objection was upheld): a payment under a notice to a household
+ * whose line on it drew an objection that was upheld (异议成立: the household is not to be paid under
+ * this notice), still instructed or settled: not returned by the bank, not reversed (冲正). The
+ * ledger writer refuses to pay such a line once the objection is upheld (`objection_upheld`) and
+ * while it is open (`objection_open`), but a payment instructed before the objection was filed
+ * stays booked: finance must reverse it by hand, and this is the warning that tells an inspector to
+ * check that it was. Also raised for a payment booked after the objection was upheld (imports of
+ * legacy books, another writer). An objection to the notice as a whole names no household and does
+ * not stop a payment once resolved, in the writer as here (decision 0074).
+ *
+ * One finding per payment (what finance must reverse), citing the payment, the household's line on
+ * the published list (or the notice, when it was published without one), and the objection's filing
+ * and upholding. Once the payment is returned or reversed a run raises nothing for it; an already
+ * raised finding is closed through its review steps, citing the reversal in the payment's trail.
+ */
+/**
+ * Upheld objections one finding cites: each takes a subject and two evidence slots (filed, upheld)
+ * beside the payment, household and notice (subjects) and the payment and line (evidence).
+ */
+/** A booked payment's status as the notice board shows it (发放中, 已到账). */
+const paymentStatusNames: Readonly<Record<string, string>> = { instructed: '发放中', settled: '已到账' };
+
+const objectionsCitedMax = Math.min(audit.findingSubjectsMax - 3, (audit.findingEvidenceMax - 2) / 2);
+
+export const objectionUpheldPaid: Rule<Record<string, never>> = {
+  id: 'objection_upheld_paid',
+  version: 1,
+  description:
+    '异议成立仍发放: a payment to a notice line whose objection was upheld, not returned or reversed',
+  defaults: {},
+  run(input) {
+    // notice id → household id → the upheld objections on its line
+    const upheld = new Map<string, Map<string, ObjectionFact[]>>();
+    const notices = new Map(input.notices.map((n) => [n.noticeId, n]));
+    for (const n of input.notices) {
+      for (const o of n.objections) {
+        if (o.householdId === null || o.outcome !== 'upheld' || o.resolved === null) continue;
+        const byHousehold = upheld.get(n.noticeId) ?? new Map<string, ObjectionFact[]>();
+        byHousehold.set(o.householdId, [...(byHousehold.get(o.householdId) ?? []), o]);
+        upheld.set(n.noticeId, byHousehold);
+      }
+    }
+    const out: FindingDraft[] = [];
+    for (const p of input.payments) {
+      if (p.noticeId === null || (p.status !== 'instructed' && p.status !== 'settled')) continue;
+      const all = upheld.get(p.noticeId)?.get(p.householdId);
+      if (all === undefined) continue;
+      const objections = all.slice(0, objectionsCitedMax);
+      const notice = notices.get(p.noticeId)!;
+      const line = objections.find((o) => o.line !== null)?.line ?? null;
+      const when = (o: ObjectionFact) =>
+        p.instructed.seq < o.filed.seq
+          ? '发放在异议提出之前'
+          : p.instructed.seq < o.resolved!.seq
+            ? '发放时异议尚在处理'
+            : '发放在异议成立之后';
+      out.push({
+        key: `payment:${p.paymentId}`,
+        severity: 'high',
+        subjects: [
+          ledgerRef(input.partition, 'payment', p.paymentId),
+          householdRef(input.partition, p.householdId),
+          ledgerRef(input.partition, 'notice', notice.noticeId),
+          ...objections.map((o) => ledgerRef(input.partition, 'objection', o.objectionId)),
+        ],
+        evidence: [
+          p.instructed,
+          line === null ? notice.published : line.published,
+          ...objections.flatMap((o) => [o.filed, o.resolved!]),
+        ],
+        amounts: [{ label: 'paid', amountFen: p.amountFen }],
+        summary: `异议成立仍发放：公示 ${notice.noticeId}${line === null ? ' 中' : ` 第 ${line.lineNo} 行`}的户 ${p.householdId} 异议成立，补贴发放 ${p.paymentId}（${programmeName(input, p.programmeCode)}，${p.period}）金额 ${yuan(p.amountFen)}，款项${paymentStatusNames[p.status] ?? p.status}，未退回也未冲正；成立的异议：${objections.map((o) => `${o.objectionId}（${when(o)}）`).join('、')}${all.length > objections.length ? `，另有 ${all.length - objections.length} 件` : ''}。`,
       });
     }
     return out;

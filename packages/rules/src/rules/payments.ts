@@ -1,5 +1,5 @@
 import { ledger } from '@fundtrace/events';
-import { householdRef, ledgerRef, yuan } from '../support';
+import { householdRef, ledgerRef, programmeName, purposeName, yuan } from '../support';
 import type {
   EvidenceRef,
   FindingDraft,
@@ -50,13 +50,21 @@ export const purposeMismatch: Rule<Record<string, never>> = {
         ],
         summary:
           programme === undefined
-            ? `改变用途: payment ${p.paymentId} of ${yuan(p.amountFen)} for unknown programme ${p.programmeCode}`
-            : `改变用途: payment ${p.paymentId} (${p.programmeCode}) drew ${yuan(wrongFen)} from money for ${[...new Set(wrong.map((w) => w.purpose))].join(', ')}; allowed: ${programme.purposes.join(', ')}`,
+            ? `改变用途：补贴发放 ${p.paymentId} 金额 ${yuan(p.amountFen)}，其补助项目 ${p.programmeCode} 不在补助项目参考数据中。`
+            : `改变用途：补贴发放 ${p.paymentId}（${programme.name}）从用途为 ${purposeNames(
+                input,
+                wrong.map((w) => w.purpose),
+              )} 的资金中支用 ${yuan(wrongFen)}；该补助项目只能由用途为 ${purposeNames(input, programme.purposes)} 的资金支付。`,
       });
     }
     return out;
   },
 };
+
+/** Purposes (用途) by their reference-data names, each once: 产业发展、基础设施建设. */
+function purposeNames(input: RuleInput, codes: readonly string[]): string {
+  return [...new Set(codes)].map((code) => purposeName(input, code)).join('、');
+}
 
 /**
  * What a rule version says about the objections (异议) on a payment's notice: a problem to report,
@@ -87,11 +95,11 @@ function procedureViolations(input: RuleInput, objectionProblem: ObjectionCheck)
     const evidence: EvidenceRef[] = [p.instructed];
     if (programme.needsNotice) {
       const notice = p.noticeId === null ? undefined : notices.get(p.noticeId);
-      if (notice === undefined) problems.push('no public notice (公示)');
+      if (notice === undefined) problems.push('未经公示');
       else {
         evidence.push(notice.published);
         if (p.instructedOn <= notice.endsOn)
-          problems.push(`paid ${p.instructedOn}, notice ${notice.noticeId} ran until ${notice.endsOn}`);
+          problems.push(`于 ${p.instructedOn} 发放，而公示 ${notice.noticeId} 到 ${notice.endsOn} 才期满`);
         const objected = objectionProblem(p, notice, evidence);
         if (objected !== null) problems.push(objected);
       }
@@ -103,8 +111,8 @@ function procedureViolations(input: RuleInput, objectionProblem: ObjectionCheck)
       if (accepted.length === 0) {
         problems.push(
           p.acceptanceRef === null
-            ? 'no acceptance (验收)'
-            : `acceptance ${p.acceptanceRef} not recorded on or before ${p.instructedOn}`,
+            ? '未经验收'
+            : `截至发放日 ${p.instructedOn} 未登记验收 ${p.acceptanceRef}`,
         );
       } else evidence.push(...accepted.map((a) => a.recorded));
     }
@@ -115,7 +123,7 @@ function procedureViolations(input: RuleInput, objectionProblem: ObjectionCheck)
       subjects: paymentSubjects(input, p),
       evidence,
       amounts: [{ label: 'paid', amountFen: p.amountFen }],
-      summary: `程序违规: payment ${p.paymentId} (${p.programmeCode}, ${yuan(p.amountFen)}): ${problems.join('; ')}`,
+      summary: `程序违规：补贴发放 ${p.paymentId}（${programme.name}，${yuan(p.amountFen)}）${problems.join('；')}。`,
     });
   }
   for (const d of input.disbursements) {
@@ -135,8 +143,8 @@ function procedureViolations(input: RuleInput, objectionProblem: ObjectionCheck)
       amounts: [{ label: 'disbursed', amountFen: d.amountFen }],
       summary:
         acceptance === undefined
-          ? `程序违规: 报账制 disbursement ${d.disbursementId} of ${yuan(d.amountFen)} to project ${d.projectId} without acceptance (验收)`
-          : `程序违规: 报账制 disbursement ${d.disbursementId} on ${d.disbursedOn} before acceptance on ${acceptance.acceptedOn}`,
+          ? `程序违规：报账制项目 ${d.projectId} 的拨付 ${d.disbursementId}（${yuan(d.amountFen)}）未经验收。`
+          : `程序违规：报账制项目 ${d.projectId} 的拨付 ${d.disbursementId}（${yuan(d.amountFen)}）于 ${d.disbursedOn} 拨付，早于 ${acceptance.acceptedOn} 的验收。`,
     });
   }
   return out;
@@ -158,7 +166,7 @@ export const procedureViolationV1: Rule<Record<string, never>> = {
   run(input) {
     return procedureViolations(input, (_p, notice) =>
       notice.openObjectionCount > 0
-        ? `notice ${notice.noticeId} has ${notice.openObjectionCount} open objection(s)`
+        ? `公示 ${notice.noticeId} 有 ${notice.openObjectionCount} 件异议尚未处理`
         : null,
     );
   },
@@ -185,7 +193,7 @@ export const procedureViolation: Rule<Record<string, never>> = {
       );
       if (open.length === 0) return null;
       evidence.push(...open.map((o) => o.filed));
-      return `paid while objection(s) ${open.map((o) => o.objectionId).join(', ')} on notice ${notice.noticeId} were open`;
+      return `发放时公示 ${notice.noticeId} 的异议 ${open.map((o) => o.objectionId).join('、')} 尚未处理`;
     });
   },
 };
@@ -216,10 +224,10 @@ function falseClaims(input: RuleInput, personsPaid: PersonsPaid): FindingDraft[]
     let problem: string | null = null;
     const evidence: EvidenceRef[] = [p.instructed];
     if (h === undefined || h.registeredOn > p.instructedOn) {
-      problem = `household ${p.householdId} was not registered on ${p.instructedOn}`;
+      problem = `户 ${p.householdId} 在 ${p.instructedOn} 尚未建档登记`;
       if (h !== undefined) evidence.push(h.registered);
     } else if (h.status === 'removed' && h.exitedOn !== null && h.exitedOn <= p.instructedOn) {
-      problem = `household ${p.householdId} was removed from the register (销号) on ${h.exitedOn}`;
+      problem = `户 ${p.householdId} 已于 ${h.exitedOn} 销号`;
       if (h.exited) evidence.push(h.exited);
     } else {
       const living = livingOn(h, p.instructedOn);
@@ -227,8 +235,8 @@ function falseClaims(input: RuleInput, personsPaid: PersonsPaid): FindingDraft[]
       if (living === 0 || (persons !== null && persons > living)) {
         problem =
           living === 0
-            ? `every member of household ${p.householdId} had died before ${p.instructedOn}`
-            : `${persons} persons paid${persons === p.quantity ? '' : ` (quantity ${p.quantity} over ${p.period})`}, ${living} alive on ${p.instructedOn}`;
+            ? `户 ${p.householdId} 的成员在 ${p.instructedOn} 前均已死亡`
+            : `按 ${persons} 人发放${persons === p.quantity ? '' : `（${p.period} 数量 ${p.quantity}）`}，${p.instructedOn} 在世的只有 ${living} 人`;
         for (const m of h.members)
           if (m.died && m.diedOn !== null && m.diedOn <= p.instructedOn) evidence.push(m.died);
       }
@@ -240,7 +248,7 @@ function falseClaims(input: RuleInput, personsPaid: PersonsPaid): FindingDraft[]
       subjects: paymentSubjects(input, p),
       evidence,
       amounts: [{ label: 'paid', amountFen: p.amountFen }],
-      summary: `虚报冒领: payment ${p.paymentId} of ${yuan(p.amountFen)} (${p.programmeCode} ${p.period}): ${problem}`,
+      summary: `虚报冒领：补贴发放 ${p.paymentId}（${programmeName(input, p.programmeCode)}，${p.period}）金额 ${yuan(p.amountFen)}，${problem}。`,
     });
   }
   return out;
@@ -318,7 +326,7 @@ export const duplicatePayment: Rule<Record<string, never>> = {
           { label: 'paid', amountFen: total },
           { label: 'excess', amountFen: excess },
         ],
-        summary: `虚报冒领: household ${first.householdId} paid ${payments.length} times for ${first.programmeCode} ${first.period} (${payments.map((p) => p.paymentId).join(', ')}), ${yuan(excess)} too much`,
+        summary: `重复发放：户 ${first.householdId} 的 ${programmeName(input, first.programmeCode)}（${first.period}）发放了 ${payments.length} 次（${payments.map((p) => p.paymentId).join('、')}），多发 ${yuan(excess)}。`,
       });
     }
     return out;
@@ -352,7 +360,7 @@ export const aboveStandard: Rule<Record<string, never>> = {
           { label: 'standard', amountFen: cap },
           { label: 'excess', amountFen: p.amountFen - cap },
         ],
-        summary: `超标准: payment ${p.paymentId} of ${yuan(p.amountFen)} for ${p.programmeCode} × ${p.quantity}, standard at most ${yuan(cap)}`,
+        summary: `超标准发放：补贴发放 ${p.paymentId}（${programme.name}，数量 ${p.quantity}）金额 ${yuan(p.amountFen)}，超过标准上限 ${yuan(cap)}。`,
       });
     }
     return out;

@@ -31,7 +31,7 @@ export const sharedAccount: Rule<Record<string, never>> = {
         subjects: ids.map((id) => householdRef(input.partition, id)),
         evidence: holders.flatMap((h) => (h.bound ? [h.bound] : [])),
         amounts: [],
-        summary: `一卡多户: one bank account is bound to ${ids.length} households (${ids.join(', ')})`,
+        summary: `一卡多户：同一个一卡通账户绑定了 ${ids.length} 户（${ids.join('、')}）。`,
       });
     }
     return out;
@@ -59,7 +59,9 @@ export const crossCountyIdentity: Rule<Record<string, never>> = {
       for (const member of h.members) {
         const others = elsewhere.get(member.idNumberHash);
         if (others === undefined) continue;
+        // The key keeps `partition/household`: the summary's wording is not part of the finding id.
         const places = others.map((o) => `${o.partition}/${o.householdId}`).sort();
+        const placeNames = others.map((o) => `${o.partition} 户 ${o.householdId}`).sort();
         out.push({
           key: `${h.householdId}|${member.memberNo}|${places.join(',')}`,
           severity: 'high',
@@ -69,7 +71,7 @@ export const crossCountyIdentity: Rule<Record<string, never>> = {
           ],
           evidence: [member.added, ...others.map((o) => o.added)],
           amounts: [],
-          summary: `Member ${member.memberNo} of household ${h.householdId} is also registered in ${places.join(', ')} (same ID number)`,
+          summary: `跨县重复登记：户 ${h.householdId} 第 ${member.memberNo} 名成员的身份证号也登记在 ${placeNames.join('、')}。`,
         });
       }
     }

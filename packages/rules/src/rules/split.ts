@@ -63,7 +63,7 @@ export const splitPayment: Rule<SplitPaymentParams> = {
               { label: 'total', amountFen: total },
               { label: 'threshold', amountFen: params.approvalThresholdFen },
             ],
-            summary: `Split payment: ${run.length} disbursements of project ${first.projectId} to ${first.toAccountId} between ${first.disbursedOn} and ${run[run.length - 1]!.disbursedOn}, each under ${yuan(params.approvalThresholdFen)}, together ${yuan(total)}`,
+            summary: `拆分支付：项目 ${first.projectId} 在 ${first.disbursedOn} 至 ${run[run.length - 1]!.disbursedOn} 间向账户 ${first.toAccountId} 拨付 ${run.length} 笔，每笔低于审批限额 ${yuan(params.approvalThresholdFen)}，合计 ${yuan(total)}。`,
           });
           start = end;
         } else start++;

@@ -38,7 +38,7 @@ export const withheldFunds: Rule<WithheldFundsParams> = {
             { label: 'withheld', amountFen: t.remainingFen },
             { label: 'received', amountFen: t.amountFen },
           ],
-          summary: `截留: ${yuan(t.remainingFen)} of ${t.documentNumber} (tranche ${t.trancheId}) received ${t.createdOn} not passed on after ${days} days (deadline ${params.passOnDaysMax})`,
+          summary: `资金截留：${t.documentNumber} 资金 ${yuan(t.remainingFen)}（资金批次 ${t.trancheId}）于 ${t.createdOn} 到账，${days} 天后仍未下达，超过 ${params.passOnDaysMax} 天的下达期限。`,
         };
       });
   },

@@ -109,6 +109,11 @@ export interface AuditWriterOptions {
 export class AuditWriter {
   readonly state: AuditState;
   readonly stream: string;
+  /**
+   * The highest sequence an append's answer showed the stream holds: catch-ups read at least that
+   * far, whatever a stale stream info (an R3 replica that just restarted) says (decision 0122).
+   */
+  private tailAtLeast = 0;
   private seq = 0;
   private readonly commands = new Map<string, CommandRecord>();
   private readonly queue = new SerialQueue();
@@ -149,6 +154,7 @@ export class AuditWriter {
     await foldStreamTail(this.options.js, {
       stream: this.stream,
       afterSeq: this.seq,
+      atLeastSeq: this.tailAtLeast,
       knows: (type) => definitions.has(type),
       fold: (m) => {
         if (m.seq !== this.seq + 1)
@@ -292,7 +298,10 @@ export class AuditWriter {
       stream: this.stream,
       messages,
       expectedLastSeq: this.seq,
-      catchUp: () => this.catchUp(),
+      catchUp: (moved) => {
+        this.tailAtLeast = Math.max(this.tailAtLeast, moved.lastSeqAtLeast);
+        return this.catchUp();
+      },
     });
     if (result === 'retry') {
       this.options.logger.warn(

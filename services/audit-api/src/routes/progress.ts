@@ -1,4 +1,5 @@
 import { type ProgressDimension, type ProgressRow, spendingProgress } from '@fundtrace/books';
+import { beijingDate, type Gazetteer, ledger } from '@fundtrace/events';
 import { type App, errorResponseSchema } from '@fundtrace/service-kit';
 import { type OutputColumn, writeCsv, writeXlsx } from '@fundtrace/tabular';
 import { z } from 'zod';
@@ -20,12 +21,29 @@ const breakdowns = {
 } as const satisfies Record<string, ProgressDimension>;
 type Breakdown = keyof typeof breakdowns;
 
-const dateText = pgDate;
+/**
+ * Each breakdown in the 旬报 spreadsheet (the JSON keeps the API's names): the Chinese term of its
+ * rows, which heads the first column ("乡镇 township") and names the row of money booked to no key
+ * ("（不分乡镇）": the level's own receipts have no township, earmarks no programme), and, where
+ * keys are codes, the header of the code's own column. Rows keyed by a code are named (an inspector
+ * reads 城关镇, 中央财政专项扶贫资金, 农村低保 一类, not 411325100, central, dibao_class1), the code
+ * kept beside the name for sorting and joins; a 文号 is its own name.
+ */
+const breakdownColumns: Readonly<Record<Breakdown, { readonly term: string; readonly code?: string }>> = {
+  allocation: { term: '文号' },
+  fund_source: { term: '资金来源', code: '资金来源代码 code' },
+  township: { term: '乡镇', code: '区划代码 code' },
+  village: { term: '村', code: '区划代码 code' },
+  programme: { term: '补助项目', code: '项目代码 code' },
+};
 
-/** Beijing business date of `nowMs` (no daylight saving). */
-export function beijingDate(nowMs: number): string {
-  return new Date(nowMs + 8 * 3_600_000).toISOString().slice(0, 10);
+/** What the 旬报 names its rows with: the gazetteer's places and the reference data's programmes. */
+export interface ProgressNames {
+  readonly places: Gazetteer;
+  readonly programmes: ReadonlyMap<string, { readonly name: string }>;
 }
+
+const dateText = pgDate;
 
 /** The 旬 (1st–10th, 11th–20th, 21st–end of month) containing `day`. */
 export function xunOf(day: string): { from: string; to: string } {
@@ -51,6 +69,10 @@ export function progressBasisPoints(spentFen: bigint, receivedFen: bigint): numb
 
 const rowSchema = z.object({
   key: z.record(z.string(), z.string()),
+  name: z.string().nullable().meta({
+    description:
+      'the key’s name: a place’s from the gazetteer, a fund source’s, a programme’s from the reference data; null by allocation (文号) or for money booked to no key',
+  }),
   period: z.object({
     receivedFen: fenSchema,
     issuedFen: fenSchema,
@@ -72,7 +94,13 @@ const rowSchema = z.object({
   targetPercent: z.number(),
 });
 
-export function progressRoutes(app: App, now: () => number): void {
+export function progressRoutes(app: App, now: () => number, names: ProgressNames): void {
+  const namers: Readonly<Partial<Record<Breakdown, (code: string) => string>>> = {
+    fund_source: ledger.fundSourceLabel,
+    township: (code) => names.places.name(code),
+    village: (code) => names.places.name(code),
+    programme: (code) => names.programmes.get(code)?.name ?? code,
+  };
   app.get(
     '/v1/partitions/:partition/progress',
     {
@@ -127,6 +155,7 @@ export function progressRoutes(app: App, now: () => number): void {
       const periodBy = new Map(period.map((r) => [keyOf(r), r]));
       const ytdBy = new Map(ytd.map((r) => [keyOf(r), r]));
       const keys = [...new Set([...periodBy.keys(), ...ytdBy.keys()])].sort();
+      const nameOf = namers[by];
       const rows = keys.map((key) => {
         const p = periodBy.get(key);
         const y = ytdBy.get(key);
@@ -136,6 +165,7 @@ export function progressRoutes(app: App, now: () => number): void {
         const bp = progressBasisPoints(ytdSpent, ytdReceived);
         return {
           key: { [by]: key },
+          name: nameOf !== undefined && key !== '' ? nameOf(key) : null,
           period: {
             receivedFen: m('received'),
             issuedFen: m('issued'),
@@ -159,6 +189,7 @@ export function progressRoutes(app: App, now: () => number): void {
       if (format === 'json') return { partition, from, to, by, targetPercent: annualTargetPercent, rows };
       type Field =
         | 'key'
+        | 'code'
         | 'received'
         | 'issued'
         | 'earmarked'
@@ -171,23 +202,29 @@ export function progressRoutes(app: App, now: () => number): void {
         | 'ytd_spent'
         | 'progress'
         | 'target';
+      const { term, code: codeHeader } = breakdownColumns[by];
       const columns: OutputColumn<Field>[] = [
-        { field: 'key', header: by, kind: 'text' },
-        { field: 'received', header: '到账 received', kind: 'money' },
-        { field: 'issued', header: '下达 issued', kind: 'money' },
-        { field: 'earmarked', header: '安排 earmarked', kind: 'money' },
-        { field: 'disbursed', header: '拨付 disbursed', kind: 'money' },
-        { field: 'paid', header: '发放 paid', kind: 'money' },
-        { field: 'returned', header: '退回 returned', kind: 'money' },
-        { field: 'net_paid', header: '净发放 net paid', kind: 'money' },
-        { field: 'spent', header: '本期支出 spent', kind: 'money' },
-        { field: 'ytd_received', header: '年度到账 received YTD', kind: 'money' },
-        { field: 'ytd_spent', header: '年度支出 spent YTD', kind: 'money' },
+        { field: 'key', header: `${term} ${by.replace('_', ' ')}`, kind: 'text' },
+        ...(codeHeader === undefined
+          ? []
+          : [{ field: 'code', header: codeHeader, kind: 'text' } as const satisfies OutputColumn<Field>]),
+        // Amounts are written in 元 (the JSON's are fen): the unit is in every header.
+        { field: 'received', header: '到账（元） received', kind: 'money' },
+        { field: 'issued', header: '下达（元） issued', kind: 'money' },
+        { field: 'earmarked', header: '安排（元） earmarked', kind: 'money' },
+        { field: 'disbursed', header: '拨付（元） disbursed', kind: 'money' },
+        { field: 'paid', header: '发放（元） paid', kind: 'money' },
+        { field: 'returned', header: '退回（元） returned', kind: 'money' },
+        { field: 'net_paid', header: '净发放（元） net paid', kind: 'money' },
+        { field: 'spent', header: '本期支出（元） spent', kind: 'money' },
+        { field: 'ytd_received', header: '年度到账（元） received YTD', kind: 'money' },
+        { field: 'ytd_spent', header: '年度支出（元） spent YTD', kind: 'money' },
         { field: 'progress', header: '支出进度 % progress', kind: 'text' },
         { field: 'target', header: '目标 % target', kind: 'text' },
       ];
       const table = rows.map((r) => ({
-        key: Object.values(r.key)[0] ?? '',
+        key: r.name ?? (Object.values(r.key)[0] || `（不分${term}）`),
+        code: Object.values(r.key)[0] ?? '',
         received: r.period.receivedFen,
         issued: r.period.issuedFen,
         earmarked: r.period.earmarkedFen,

@@ -30,6 +30,8 @@ export function trailRoutes(app: App): void {
       schema: {
         summary:
           'The trail of any entity (household, payment, allocation, project, account, notice, finding …): every event about it with stream, sequence, time, actor and leaf hash',
+        description:
+          'Events are in one chronological order across the streams that name the entity (a household is in REGISTRY and LEDGER): by `recordedAt` (when the log recorded the event, not the business date `occurredAt`, which a 补发 back-dates), then by `stream` and `seq` to break ties, so the order is total and stable between pages. `next` names the last event of a full page; pass it as `afterStream` and `afterSeq` to continue after that event in this order (a position the log does not hold gives an empty page).',
         tags: ['trails'],
         security: [{ bearerAuth: [] }],
         params: partitionParams.extend({ kind: z.string().regex(/^[a-z][a-z0-9_]{0,31}$/), id: idParam }),

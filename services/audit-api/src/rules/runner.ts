@@ -4,9 +4,9 @@ import type { Actor } from '@fundtrace/events';
 import {
   latestRules,
   loadRuleInput,
-  type ProgrammeRef,
   type RaisedFinding,
   type Rule,
+  type RuleReference,
   runRules,
 } from '@fundtrace/rules';
 import type { Kysely } from 'kysely';
@@ -47,7 +47,8 @@ export class RuleRunner {
     private readonly options: {
       readonly db: Kysely<Database>;
       readonly writers: ReadonlyMap<string, AuditWriter>;
-      readonly programmes: ReadonlyMap<string, ProgrammeRef>;
+      /** Programmes and purposes (用途) the rules judge by and name in summaries. */
+      readonly reference: RuleReference;
       readonly params: Readonly<Record<string, unknown>>;
       readonly logger: Logger;
     },
@@ -64,7 +65,7 @@ export class RuleRunner {
     const input = await loadRuleInput(this.options.db, {
       partition: request.partition,
       asOf: request.asOf,
-      programmes: this.options.programmes,
+      ...this.options.reference,
     });
     const findings = runRules(input, rules, { ...this.options.params, ...(request.params ?? {}) });
     const base = {

@@ -38,6 +38,7 @@ export const planted: Readonly<Record<string, readonly string[][]>> = {
   above_standard: [['pay-h08', 'H08']],
   split_payment: [['prj-a', 'iu-a', 'db-a1', 'db-a2']],
   notice_without_list: [['n-bare', 'pay-h01c']],
+  objection_upheld_paid: [['pay-h09', 'H09', 'n-dibao', 'o-h09']],
 };
 
 const keyring: Keyring = {
@@ -373,6 +374,7 @@ export function importCounty(log: LegacyImport): void {
     'H11',
     'H12',
     'HX',
+    'H20',
   ];
   notice(
     'n-dibao',
@@ -547,4 +549,51 @@ export function importCounty(log: LegacyImport): void {
   pay('pay-h13', 'H13', 800_000n, 'k-1', '2019-05-01', { ...repair, acceptance: null }); // no 验收
   pay('pay-h14', 'H14', 800_000n, 'k-1', '2019-05-20', { ...repair, acceptance: '内验〔2019〕5号' });
   for (const id of ['pay-h01a', 'pay-h02a', 'pay-h12', 'pay-h14']) settle(id, '2019-08-06');
+
+  // ── Objections to lines of n-dibao after their payments (异议): H09's upheld and its payment left
+  // booked (异议成立仍发放); H20's upheld and its payment reversed (冲正); H12's dismissed.
+  pay('pay-h20', 'H20', 19_000n, 'k-sa', '2019-08-12');
+  const object = (objectionId: string, householdId: string, outcome: 'upheld' | 'dismissed') => {
+    log.add(
+      county,
+      'ObjectionFiled',
+      {
+        objectionId,
+        noticeId: 'n-dibao',
+        householdId,
+        summary: '该户家中有人在外务工，收入超过低保标准',
+        channel: 'counter',
+        filedOn: '2019-08-15',
+      },
+      '2019-08-15',
+    );
+    log.add(
+      county,
+      'ObjectionResolved',
+      {
+        objectionId,
+        noticeId: 'n-dibao',
+        outcome,
+        note: outcome === 'upheld' ? '经核实，异议成立' : '经核实，异议不成立',
+      },
+      '2019-08-20',
+    );
+  };
+  object('o-h09', 'H09', 'upheld');
+  object('o-h20', 'H20', 'upheld');
+  object('o-h12', 'H12', 'dismissed');
+  log.add(
+    county,
+    'MovementReversed',
+    {
+      reversalId: 'rev-pay-h20',
+      movementKind: 'payment',
+      movementId: 'pay-h20',
+      reason: '异议成立，冲正',
+      amountFen: 19_000n,
+      cancelled: [],
+      restored: [{ trancheId: 'k-sa', amountFen: 19_000n }],
+    },
+    '2019-08-28',
+  );
 }
