@@ -252,6 +252,8 @@ describe('registry-api', () => {
       broken[3]!.cells[idCol]!.slice(0, 17) + (broken[3]!.cells[idCol]!.endsWith('1') ? '2' : '1');
     broken[7]!.cells[idCol] = first.members[0]!.idNumber; // already in the county
     broken[9]!.cells[householdHeader.indexOf('与户主关系')] = '邻居';
+    // A 建档日期 typed ten years ahead (the first row carries the household's fields).
+    broken[0]!.cells[householdHeader.indexOf('建档日期')] = '2035-01-01';
     const before = api.counties.get('411325')!.writer.state.lastSeq;
     const rejected = await call('POST', `${base}/imports`, registry, {
       commandId: 'imp-bad',
@@ -268,8 +270,12 @@ describe('registry-api', () => {
         '5:id_number_invalid.check_digit',
         '9:id_number_registered_in_county',
         '11:unknown_value',
+        '2:date_in_future',
       ]),
     );
+    expect(
+      rejected.body.error.details.errors.find((e: { reason: string }) => e.reason === 'date_in_future'),
+    ).toMatchObject({ row: 2, column: '建档日期' });
     expect(api.counties.get('411325')!.writer.state.lastSeq).toBe(before);
 
     const dry = await call('POST', `${base}/imports`, registry, {

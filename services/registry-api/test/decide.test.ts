@@ -6,6 +6,7 @@ import {
   validateIdNumber,
 } from '@fundtrace/pii';
 import { beforeEach, describe, expect, it } from 'vitest';
+import type { RegistryCommand } from '../src/households/commands';
 import { decide, liftedAtRegistrationReason } from '../src/households/decide';
 import { Books, codes, county, idNumber, sampleHouseholds, testKeyring } from './helpers';
 
@@ -198,6 +199,120 @@ describe('register a household', () => {
     expect(decision.ok).toBe(false);
     if (decision.ok) return;
     expect(decision.rejection.problems[0]).toMatchObject({ code: 'id_number_invalid', reason, member: 1 });
+  });
+
+  it('refuses a 建档日期 or 脱贫 date after today, and a change dated after today (a typed 2035)', () => {
+    books.today = '2026-11-23';
+    const future = books.run({ kind: 'register', household: household({ registeredOn: '2035-01-01' }) });
+    expect(future.ok === false && future.rejection.problems).toEqual([
+      // Named as the template's column is (建档日期), the field kept for programs.
+      {
+        code: 'date_in_future',
+        message: '建档日期 2035-01-01 is after today (2026-11-23)',
+        field: 'registeredOn',
+      },
+    ]);
+    expect(
+      codes(
+        books.run({ kind: 'register', household: household({ status: 'lifted', liftedOn: '2026-11-24' }) }),
+      ),
+    ).toEqual(['date_in_future']);
+    // Today itself is a date a clerk may record.
+    const h = household({ registeredOn: '2026-11-23' });
+    expect(books.run({ kind: 'register', household: h }).ok).toBe(true);
+    const exit = (exitedOn: string) =>
+      books.run({ kind: 'exit', householdId: h.householdId, exitKind: 'lifted', exitedOn, reason: '脱贫' });
+    expect(codes(exit('2026-11-24'))).toEqual(['date_in_future']);
+    expect(exit('2026-11-23').ok).toBe(true);
+  });
+
+  it('names a misdated field in Chinese for poverty-office staff and keeps the field name in the problem', () => {
+    // A household key of its own, so that its personal data can be erased (decision 0040).
+    const dataKey = generateDataKey();
+    const books = new Books(householdKeyring(keyring, dataKey.dataKeyId, dataKey.key));
+    books.today = '2026-11-23';
+    const lifted = books.run({
+      kind: 'register',
+      household: household({ status: 'lifted', liftedOn: '2026-11-24' }),
+    });
+    expect(lifted.ok === false && lifted.rejection.problems).toEqual([
+      {
+        code: 'date_in_future',
+        message: '脱贫日期 2026-11-24 is after today (2026-11-23)',
+        field: 'liftedOn',
+      },
+    ]);
+    const h = household({ registeredOn: '2020-01-01' });
+    expect(books.run({ kind: 'register', household: h }).ok).toBe(true);
+    const householdId = h.householdId;
+    const member = household().members[1]!;
+    const future = '2035-01-01';
+    const death = { kind: 'record_death', householdId, memberNo: 2, diedOn: future } as const;
+    const exit = {
+      kind: 'exit',
+      householdId,
+      exitKind: 'removed',
+      exitedOn: future,
+      reason: '销号',
+    } as const;
+    /** A change dated 2035 is refused, named as staff read it, the field kept for programs. */
+    const refusedAsInFuture = (field: string, label: string, command: RegistryCommand) => {
+      const refused = books.run(command);
+      expect(refused.ok, field).toBe(false);
+      if (refused.ok) return;
+      const message = `${label} ${future} is after today (2026-11-23)`;
+      expect(refused.rejection).toEqual({
+        code: 'date_in_future',
+        message,
+        problems: [{ code: 'date_in_future', message, field }],
+      });
+    };
+    refusedAsInFuture('addedOn', '增员日期', {
+      kind: 'add_member',
+      householdId,
+      member,
+      reason: 'birth',
+      addedOn: future,
+    });
+    refusedAsInFuture('diedOn', '死亡日期', death);
+    refusedAsInFuture('movedOn', '迁移日期', {
+      kind: 'move',
+      householdId,
+      toVillageCode: '411325100202',
+      movedOn: future,
+    });
+    refusedAsInFuture('on', '一卡通绑定或变更日期', {
+      kind: 'bind_account',
+      householdId,
+      account: h.account!,
+      on: future,
+      reason: '换卡',
+    });
+    refusedAsInFuture('exitedOn', '退出日期（脱贫或销号）', exit);
+    const early = books.run({ ...death, diedOn: '2019-12-31' });
+    expect(early.ok === false && early.rejection.problems).toEqual([
+      {
+        code: 'date_before_registration',
+        message: '死亡日期 2019-12-31 is before the household was registered (2020-01-01)',
+        field: 'diedOn',
+      },
+    ]);
+    // Erasing needs the household out of poverty or the register first.
+    expect(books.run({ ...exit, exitKind: 'lifted', exitedOn: '2026-11-01', reason: '脱贫' }).ok).toBe(true);
+    // 返贫 is dated too (0093): a fall back into poverty recorded for 2035 is a typo.
+    refusedAsInFuture('reenteredOn', '返贫日期', {
+      kind: 'reenter',
+      householdId,
+      reenteredOn: future,
+      causeOfPoverty: 'illness',
+      reason: '因病返贫',
+    });
+    refusedAsInFuture('erasedOn', '个人信息删除日期', {
+      kind: 'erase',
+      householdId,
+      erasedOn: future,
+      reason: '本人申请',
+    });
   });
 
   it('refuses two heads, a missing 脱贫 date, a 脱贫 date without the status and one before registration', () => {

@@ -48,6 +48,9 @@ export class Books {
     this.state = emptyRegistryState(partition);
   }
 
+  /** `today`: the business date the books decide on (dates after it are refused as date_in_future). */
+  today = '2026-11-23';
+
   context(commandId: string): DecideContext {
     return {
       partition: this.state.partition,
@@ -55,6 +58,7 @@ export class Books {
       commandId,
       commandDigest: 'a'.repeat(64),
       idOwner: (hash) => this.state.idIndex.get(hash),
+      today: this.today,
     };
   }
 

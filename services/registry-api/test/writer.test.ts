@@ -1,5 +1,5 @@
 import { silentLogger } from '@fundtrace/eventlog';
-import { useTestInfra } from '@fundtrace/testkit';
+import { deleteNamespaceStreams, staleStreamInfo, useTestInfra } from '@fundtrace/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DataKeyStore } from '../src/keys/key-store';
 import { commandDigest } from '../src/writer/digest';
@@ -30,14 +30,14 @@ afterAll(async () => {
   for (const store of stores) await store.close();
 });
 
-async function open(): Promise<RegistryWriter> {
+async function open(js = infra.js, ns = infra.ns): Promise<RegistryWriter> {
   const keys = await DataKeyStore.open({ url: infra.databaseUrl, keyring, logger: silentLogger() });
   stores.push(keys);
   return RegistryWriter.open({
-    js: infra.js,
+    js,
     jsm: infra.jsm,
     partition: '411325',
-    ns: infra.ns,
+    ns,
     keyring,
     keys,
     logger: silentLogger(),
@@ -78,5 +78,25 @@ describe('two writers of one county', () => {
     expect(repeat).toMatchObject({ ok: true, duplicate: true, firstSeq: original.ok && original.firstSeq });
     const reused = await second.execute({ kind: 'register', household: a! }, meta('c2', a));
     expect(!reused.ok && reused.rejection.code).toBe('idempotency_key_reused');
+  });
+
+  it('a stale stream info (a replica that just restarted) does not keep the loser deciding on a short state (0122)', async () => {
+    // A namespace of its own (removed at the end), so that the stream starts empty.
+    const ns = `${infra.ns}s`;
+    try {
+      // The stale one's stream info never shows anything (a replica far behind).
+      const stale = await open(staleStreamInfo(infra.js, 1_000), ns);
+      const fresh = await open(infra.js, ns);
+      const one = await stale.execute({ kind: 'register', household: a! }, meta('s-a', a));
+      expect(one).toMatchObject({ ok: true, firstSeq: 1 });
+      const two = await fresh.execute({ kind: 'register', household: b! }, meta('s-b', b));
+      expect(two.ok && one.ok && two.firstSeq).toBe(one.ok && (one.lastSeq ?? 0) + 1);
+      // Its lost race says where the stream ends: it reads that far and stores after it.
+      const three = await stale.execute({ kind: 'register', household: c! }, meta('s-c', c));
+      expect(three.ok && two.ok && three.firstSeq).toBe(two.ok && (two.lastSeq ?? 0) + 1);
+      expect(stale.state.households.has(b!.householdId)).toBe(true);
+    } finally {
+      await deleteNamespaceStreams(infra.jsm, ns);
+    }
   });
 });

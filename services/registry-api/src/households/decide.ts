@@ -2,6 +2,7 @@ import { registry, villageCodeProblem } from '@fundtrace/events';
 import {
   accountNumberHash,
   currentMaskingPolicy,
+  householdColumns,
   idNumberHash,
   isDataKeyId,
   type Keyring,
@@ -22,7 +23,8 @@ import type { HouseholdState, IdOwner } from './state';
 /**
  * The registry's business rules: `decide(command, household, context)` returns the events to append
  * or a named rejection. Pure apart from the encryption of personal data, whose random IVs are not
- * business logic: no clock, no I/O, no ids (those come with the command and the context).
+ * business logic: no clock, no I/O, no ids (those, and today's date, come with the command and the
+ * context).
  */
 
 type Draft<T extends registry.RegistryEventType> = {
@@ -30,6 +32,32 @@ type Draft<T extends registry.RegistryEventType> = {
   readonly data: registry.RegistryData<T>;
 };
 export type RegistryEventDraft = { [T in registry.RegistryEventType]: Draft<T> }[registry.RegistryEventType];
+
+/** The template's column header of a household field (建档日期 …), as the clerk typed the value under it. */
+function templateHeader(key: (typeof householdColumns)[number]['key']): string {
+  const column = householdColumns.find((c) => c.key === key);
+  if (column === undefined) throw new Error(`no household column ${key}`);
+  return column.header;
+}
+
+/**
+ * A date as a refusal names it to poverty-office staff, who read 建档日期, not registeredOn: the
+ * household template's column header where the date is a column of it, otherwise the change's own
+ * Chinese name (a change has no template column; it comes through the API). The problem's
+ * `field` keeps the command's field name for programs.
+ */
+const dateLabels = {
+  registeredOn: templateHeader('registeredOn'),
+  liftedOn: templateHeader('liftedOn'),
+  addedOn: '增员日期',
+  diedOn: '死亡日期',
+  movedOn: '迁移日期',
+  on: '一卡通绑定或变更日期',
+  exitedOn: '退出日期（脱贫或销号）',
+  reenteredOn: '返贫日期',
+  erasedOn: '个人信息删除日期',
+} as const;
+type ChangeDateField = Exclude<keyof typeof dateLabels, 'registeredOn' | 'liftedOn'>;
 
 export interface DecideContext {
   /** The county whose books these are (the partition of REGISTRY_<code>). */
@@ -42,6 +70,11 @@ export interface DecideContext {
   readonly idOwner: (hash: string) => IdOwner | undefined;
   /** Check a registration and stop before sealing anything (dry runs, an import's first pass). */
   readonly validateOnly?: boolean;
+  /**
+   * The business date (Beijing, YYYY-MM-DD) the command is decided on: no date it records may be
+   * later. A 建档日期 typed as 2035 was registered, and the household counted as registered since.
+   */
+  readonly today: string;
 }
 
 export type Decision =
@@ -189,6 +222,18 @@ function decideRegister(
       message: 'a 脱贫 date is given but the status is not lifted (已脱贫)',
       field: 'liftedOn',
     });
+  }
+  for (const [field, date] of [
+    ['registeredOn', input.registeredOn],
+    ['liftedOn', input.liftedOn],
+  ] as const) {
+    if (date !== null && date > ctx.today) {
+      problems.push({
+        code: 'date_in_future',
+        message: `${dateLabels[field]} ${date} is after today (${ctx.today})`,
+        field,
+      });
+    }
   }
   if (input.liftedOn !== null && input.liftedOn < input.registeredOn) {
     problems.push({
@@ -378,12 +423,23 @@ function accountEvent(
 
 type Cmd<K extends RegistryCommand['kind']> = Extract<RegistryCommand, { kind: K }>;
 
-function notBeforeRegistration(household: HouseholdState, date: string, field: string): Decision | undefined {
+/** A change's date: on or after the registration, and not after today. */
+function changeDateProblem(
+  household: HouseholdState,
+  date: string,
+  field: ChangeDateField,
+  today: string,
+): Decision | undefined {
+  const label = dateLabels[field];
+  if (date > today) {
+    const message = `${label} ${date} is after today (${today})`;
+    return reject('date_in_future', message, [{ code: 'date_in_future', message, field }]);
+  }
   if (date < household.registeredOn) {
-    return reject(
-      'date_before_registration',
-      `${field} ${date} is before the household was registered (${household.registeredOn})`,
-    );
+    const message = `${label} ${date} is before the household was registered (${household.registeredOn})`;
+    return reject('date_before_registration', message, [
+      { code: 'date_before_registration', message, field },
+    ]);
   }
   return undefined;
 }
@@ -393,8 +449,8 @@ function decideAddMember(
   household: HouseholdState,
   ctx: DecideContext,
 ): Decision {
-  const early = notBeforeRegistration(household, command.addedOn, 'addedOn');
-  if (early) return early;
+  const misdated = changeDateProblem(household, command.addedOn, 'addedOn', ctx.today);
+  if (misdated) return misdated;
   if (household.members.length >= registry.householdMembersMax) {
     return reject(
       'household_members_too_many',
@@ -446,8 +502,8 @@ function decideDeath(command: Cmd<'record_death'>, household: HouseholdState, ct
   if (Number(command.diedOn.slice(0, 4)) < member.birthYear) {
     return reject('date_before_birth', `the date of death is before the member's birth year`);
   }
-  const early = notBeforeRegistration(household, command.diedOn, 'diedOn');
-  if (early) return early;
+  const misdated = changeDateProblem(household, command.diedOn, 'diedOn', ctx.today);
+  if (misdated) return misdated;
   return ok({
     type: 'MemberDeceased',
     data: {
@@ -468,8 +524,8 @@ function decideMove(command: Cmd<'move'>, household: HouseholdState, ctx: Decide
       `household ${household.householdId} already lives in village ${household.villageCode}`,
     );
   }
-  const early = notBeforeRegistration(household, command.movedOn, 'movedOn');
-  if (early) return early;
+  const misdated = changeDateProblem(household, command.movedOn, 'movedOn', ctx.today);
+  if (misdated) return misdated;
   return ok({
     type: 'HouseholdMoved',
     data: {
@@ -494,8 +550,8 @@ function decideAccount(
     deceased,
   );
   if (problems.length > 0) return rejectAll(problems);
-  const early = notBeforeRegistration(household, command.on, 'on');
-  if (early) return early;
+  const misdated = changeDateProblem(household, command.on, 'on', ctx.today);
+  if (misdated) return misdated;
   const current = household.account;
   if (current !== null) {
     const result = validateBankAccount(command.account.bank, command.account.medium, command.account.number);
@@ -527,8 +583,8 @@ function decideExit(command: Cmd<'exit'>, household: HouseholdState, ctx: Decide
       `household ${household.householdId} has already left poverty (${household.exitedOn})`,
     );
   }
-  const early = notBeforeRegistration(household, command.exitedOn, 'exitedOn');
-  if (early) return early;
+  const misdated = changeDateProblem(household, command.exitedOn, 'exitedOn', ctx.today);
+  if (misdated) return misdated;
   return ok({
     type: 'HouseholdExited',
     data: {
@@ -548,6 +604,8 @@ function decideReenter(command: Cmd<'reenter'>, household: HouseholdState, ctx: 
       `household ${household.householdId} is still in poverty; only a lifted household can fall back (返贫)`,
     );
   }
+  const misdated = changeDateProblem(household, command.reenteredOn, 'reenteredOn', ctx.today);
+  if (misdated) return misdated;
   if (household.exitedOn !== null && command.reenteredOn < household.exitedOn) {
     return reject(
       'date_before_exit',
@@ -605,8 +663,8 @@ function decideErase(command: Cmd<'erase'>, household: HouseholdState, ctx: Deci
       `household ${household.householdId} was registered under the period key ${household.keyId}, before per-household keys; only destroying that key (with every household of its period) erases it — see decision 0040`,
     );
   }
-  const early = notBeforeRegistration(household, command.erasedOn, 'erasedOn');
-  if (early) return early;
+  const misdated = changeDateProblem(household, command.erasedOn, 'erasedOn', ctx.today);
+  if (misdated) return misdated;
   return ok({
     type: 'HouseholdPersonalDataErased',
     data: {

@@ -31,6 +31,7 @@ export const registryRejectionStatuses = {
   lifted_date_required: 422,
   lifted_date_not_allowed: 422,
   date_before_registration: 422,
+  date_in_future: 422,
   date_before_birth: 422,
   date_before_exit: 422,
   member_not_found: 404,

@@ -64,6 +64,7 @@ const columnOfField: Readonly<Record<string, string>> = {
   account: 'accountNumber',
   holderMemberNo: 'accountNumber',
   liftedOn: 'liftedOn',
+  registeredOn: 'registeredOn',
 };
 
 export class ImportService {

@@ -8,6 +8,7 @@ import {
 } from '@fundtrace/eventlog';
 import {
   type Actor,
+  beijingDate,
   decodeEvent,
   type EventDefinition,
   type EventEnvelope,
@@ -96,6 +97,11 @@ const registryDefinitions: ReadonlyMap<string, EventDefinition> = new Map(
 export class RegistryWriter {
   readonly state: RegistryState;
   readonly stream: string;
+  /**
+   * The highest sequence an append's answer showed the stream holds: catch-ups read at least that
+   * far, whatever a stale stream info (an R3 replica that just restarted) says (decision 0122).
+   */
+  private tailAtLeast = 0;
   private readonly mutex = new SerialQueue();
   private readonly now: () => number;
 
@@ -149,6 +155,7 @@ export class RegistryWriter {
     await foldStreamTail(this.options.js, {
       stream: this.stream,
       afterSeq: this.state.lastSeq,
+      atLeastSeq: this.tailAtLeast,
       knows: (type) => registryDefinitions.has(type),
       fold: ({ seq, event }) =>
         applyEvent(this.state, {
@@ -260,6 +267,7 @@ export class RegistryWriter {
       commandId: meta.commandId,
       commandDigest: meta.digest,
       idOwner: (hash) => this.state.idIndex.get(hash) ?? pending?.get(hash),
+      today: beijingDate(this.now()),
     };
   }
 
@@ -395,7 +403,10 @@ export class RegistryWriter {
       stream: this.stream,
       messages,
       expectedLastSeq,
-      catchUp: () => this.catchUp(),
+      catchUp: (moved) => {
+        this.tailAtLeast = Math.max(this.tailAtLeast, moved.lastSeqAtLeast);
+        return this.catchUp();
+      },
     });
     if (result === 'retry') return 'retry';
     envelopes.forEach((envelope, i) => {
