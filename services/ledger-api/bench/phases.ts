@@ -1,6 +1,6 @@
 // Where the roster path's CPU goes, without NATS: parse, hash, decide, ids, encode, evolve.
 
-import { commandHash, commandHashOfCanonicalData, eventIdFor } from '@fundtrace/eventlog';
+import { commandHash, commandHashOfCanonicalData, commandMessages } from '@fundtrace/eventlog';
 import {
   canonicalEncoder,
   encodeEvent,
@@ -104,7 +104,7 @@ if (!d.ok) throw new Error(d.code);
 lap('decide');
 const actor = { userId: 'u', role: 'finance' as const, org: 'o' };
 const now = Date.now();
-// As the writer does it (writer.ts messages): one batch encoder per command.
+// As the writer does it (commandMessages, writer.ts messages): one batch encoder per command.
 const head = {
   partition: '411325',
   occurredAt: utcTimestamp(now),
@@ -113,17 +113,21 @@ const head = {
   commandId: 'c',
   correlationId: 'c',
 };
-const encoder = eventBatchEncoder(head);
-const ids = d.events.map((_, i) => eventIdFor(now, 'h', i));
-lap('event ids');
-const msgs = d.events.map((e, i) => {
-  const event = { id: ids[i]!, type: e.type, version: versions.get(e.type)!, data: e.data };
-  return { subject: encoder.subject(event), bytes: encoder.encode(event), msgId: encoder.messageId(i) };
+const msgs = commandMessages(eventBatchEncoder(head), d.events, {
+  nowMs: now,
+  hash: 'h',
+  versionOf: (type) => versions.get(type)!,
 });
-lap('encode');
+lap('event ids and encode');
 // The same events through encodeEvent (what the writer used before the batch encoder), for the ratio.
 for (const [i, e] of d.events.entries()) {
-  encodeEvent({ ...head, id: ids[i]!, type: e.type, version: versions.get(e.type)!, data: e.data } as never);
+  encodeEvent({
+    ...head,
+    id: msgs[i]!.eventId,
+    type: e.type,
+    version: versions.get(e.type)!,
+    data: e.data,
+  } as never);
 }
 lap('encode (old)');
 for (const e of d.events) evolve(s, e);

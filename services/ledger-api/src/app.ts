@@ -1,4 +1,4 @@
-import { connectionOf, ensurePartitionStreams } from '@fundtrace/eventlog';
+import { connectionOf, openPartitionStream } from '@fundtrace/eventlog';
 import { type App, createApp, natsPlugin, signToken } from '@fundtrace/service-kit';
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -21,6 +21,11 @@ export interface LedgerAppDeps {
   readonly nats?: { readonly js: JetStreamClient; readonly jsm: JetStreamManager };
   /** Milliseconds since the epoch (tests pin it). */
   readonly now?: () => number;
+  /**
+   * The connection the writers publish their appends on (decision 0035); default: the one under
+   * `js`. Tests pass one that loses publishes, as a connection dying under each append would.
+   */
+  readonly appendConnection?: NatsConnection;
   readonly reference?: Reference;
   /** Called for notices published (default: ask LOG_KEEPER_URL for a checkpoint, best effort). */
   readonly onNoticePublished?: (partition: string, seq: number) => void;
@@ -60,6 +65,7 @@ export async function buildApp(
       reference,
       logger: app.log as never,
       ...(deps.now ? { now: deps.now } : {}),
+      ...(deps.appendConnection ? { nc: deps.appendConnection } : {}),
       natsAway,
       afterAppend: (events: readonly AppendedEvent[]) => {
         const notice = events.findLast((e) => e.event.type === 'NoticePublished');
@@ -103,7 +109,7 @@ export async function startWriters(
   replicas = 1,
 ): Promise<void> {
   for (const [partition, writer] of writers) {
-    await ensurePartitionStreams(jsm, { partition, ns, contexts: ['ledger', 'registry'], replicas });
+    await openPartitionStream(jsm, { partition, context: 'ledger', reads: ['registry'], ns, replicas });
     await writer.start();
   }
 }

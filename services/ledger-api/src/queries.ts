@@ -82,6 +82,23 @@ export function paymentOf(state: LedgerState, paymentId: string) {
   };
 }
 
+export const paymentLookupView = z.object({
+  payments: z.array(paymentView).meta({ description: 'the payments found, in the order asked' }),
+  missing: z.array(z.string()).meta({ description: 'the ids these books hold no payment under' }),
+});
+
+/** Many payments at once (a bank's result file checks each row's 户编号 and 金额 against its payment). */
+export function paymentsOf(state: LedgerState, paymentIds: readonly string[]) {
+  const payments: NonNullable<ReturnType<typeof paymentOf>>[] = [];
+  const missing: string[] = [];
+  for (const paymentId of new Set(paymentIds)) {
+    const found = paymentOf(state, paymentId);
+    if (found === undefined) missing.push(paymentId);
+    else payments.push(found);
+  }
+  return { payments, missing };
+}
+
 export const rosterView = z.object({
   rosterId: z.string(),
   programmeCode: z.string(),

@@ -1,97 +1,35 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { App } from '@fundtrace/service-kit';
-import { signToken } from '@fundtrace/service-kit';
 import { useTestInfra } from '@fundtrace/testkit';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 // The CLI is a package; this end-to-end test drives it against a listening ledger-api.
 import { importLedgerFile } from '../../../packages/cli/src/commands/ledger-command';
-import { buildApp, startWriters } from '../src/app';
-import { readConfig } from '../src/config';
 import type { Writers } from '../src/routes/shared';
-import { registerHouseholds, testNowMs } from './fixtures';
+import { startCliTestApp } from './app-fixture';
+import { fundPool, registerHouseholds } from './fixtures';
 
 const infra = useTestInfra({ database: false });
 const secret = 'ledger-api-test-secret-of-at-least-32-bytes';
 const county = '411325';
-let app: App;
+let served: Awaited<ReturnType<typeof startCliTestApp>>;
 let writers: Writers;
 let url: string;
 let token: string;
 
 beforeAll(async () => {
-  const config = readConfig({
-    JWT_SECRET: secret,
-    FUNDTRACE_NAMESPACE: infra.ns,
-    LEDGER_PARTITIONS: county,
-    LOG_LEVEL: 'silent',
-  });
-  ({ app, writers } = await buildApp(config, {
-    nats: { js: infra.js, jsm: infra.jsm },
-    now: () => testNowMs,
-  }));
-  await startWriters(writers, infra.jsm, infra.ns);
-  url = await app.listen({ port: 0, host: '127.0.0.1' });
-  token = await signToken(
-    secret,
-    { sub: 'clerk', role: 'finance', org: '内乡县财政局', partitions: [county] },
-    3600,
-  );
-  const writer = writers.get(county)!;
-  const actor = { userId: 'clerk', role: 'finance' as const, org: '内乡县财政局' };
-  await writer.execute({
-    commandId: 'open',
-    actor,
-    command: { type: 'OpenAccount', data: { accountId: 'POOL', kind: 'pool', name: '专户' } },
-  });
-  await writer.execute({
-    commandId: 'fund',
-    actor,
-    command: {
-      type: 'ReceiveAllocation',
-      data: {
-        receiptId: 'R1',
-        accountId: 'POOL',
-        amountFen: 100_000_000n,
-        origin: {
-          kind: 'external',
-          payer: '县财政',
-          documentNumber: '内财1号',
-          fundSource: 'county',
-          purpose: 'social_assistance',
-          fiscalYear: 2024,
-        },
-      },
-    },
-  });
-  await writer.execute({
-    commandId: 'notice',
-    actor,
-    command: {
-      type: 'PublishNotice',
-      data: {
-        noticeId: 'N1',
-        kind: 'programme',
-        title: '低保公示',
-        stage: 'approval',
-        programmeCode: 'dibao_class1',
-        period: '2024-06',
-        subjectId: null,
-        startsOn: '2024-06-01',
-        endsOn: '2024-06-07',
-      },
-    },
-  });
+  served = await startCliTestApp(infra, { partitions: [county], jwtSecret: secret });
+  ({ writers, url, token } = served);
+  await fundPool(writers.get(county)!, 100_000_000n);
   await registerHouseholds(infra.js, infra.jsm, infra.ns, county, ['H1', 'H2', 'H3']);
 });
 
 afterAll(async () => {
-  await app?.close();
+  await served?.close();
 });
 
+/** A file in the served app's temp directory (removed when the app closes). */
 function file(name: string, text: string): string {
-  const path = join(mkdtempSync(join(tmpdir(), 'ledger-import-')), name);
+  const path = join(served.dir, name);
   writeFileSync(path, text);
   return path;
 }

@@ -11,6 +11,7 @@ import {
   apply,
   context,
   county,
+  dibaoRoster,
   externalReceipt,
   given,
   householdsWithDeaths,
@@ -19,6 +20,7 @@ import {
   refused,
   refusedCodes,
   registryOf,
+  rowErrors,
   when,
   yuan,
 } from './support';
@@ -836,23 +838,7 @@ describe('SubmitRoster', () => {
     rows: Array<{ row: number; householdId: string; amountFen?: bigint; quantity?: number }>,
     rosterId = 'RS1',
   ) {
-    return {
-      type: 'SubmitRoster' as const,
-      data: {
-        rosterId,
-        programmeCode: 'dibao_class1',
-        period: '2024-06',
-        accountId: 'POOL',
-        noticeId: 'N1',
-        rows: rows.map((r) => ({
-          row: r.row,
-          householdId: r.householdId,
-          quantity: r.quantity ?? 2,
-          amountFen: r.amountFen ?? yuan(380),
-          acceptanceRef: null,
-        })),
-      },
-    };
+    return dibaoRoster(rosterId, rows, { quantity: 2, amountFen: yuan(380) });
   }
   function ready() {
     const s = fundedCounty();
@@ -911,8 +897,7 @@ describe('SubmitRoster', () => {
       ),
       'roster_rows_invalid',
     );
-    const errors = (r.details as { errors: Array<{ row: number; code: RejectionCode }> }).errors;
-    for (const e of errors) refusedCodes.add(e.code);
+    const errors = rowErrors(r);
     expect(errors.map((e) => [e.row, e.code])).toEqual([
       [3, 'household_not_registered'],
       [4, 'duplicate_payment'],
@@ -941,7 +926,7 @@ describe('SubmitRoster', () => {
     refused(when(s, roster([{ row: 2, householdId: 'H002' }])), 'roster_exists');
     apply(s, payment({ paymentId: 'RS2-r2', householdId: 'H002' }));
     const r = refused(when(s, roster([{ row: 2, householdId: 'H003' }], 'RS2')), 'roster_rows_invalid');
-    expect((r.details as { errors: Array<{ code: string }> }).errors[0]?.code).toBe('payment_exists');
+    expect(rowErrors(r)[0]?.code).toBe('payment_exists');
   });
   it('after a cut-short append, decides only the rows not yet stored, against the new state', () => {
     const s = ready();
@@ -961,7 +946,7 @@ describe('SubmitRoster', () => {
     // Meanwhile another instance paid H003: that row is now refused, and the answer lists it.
     apply(s, payment({ paymentId: 'OTHER', householdId: 'H003' }));
     const refusedRest = refused(decideRosterRemainder(s, full.data, context()), 'roster_rows_invalid');
-    expect((refusedRest.details as { errors: Array<{ row: number }> }).errors.map((e) => e.row)).toEqual([4]);
+    expect(rowErrors(refusedRest).map((e) => e.row)).toEqual([4]);
   });
   it('handles a 50,000-row roster in one decision, conserving every fen', () => {
     const households: Record<string, { exited: boolean; accountBound: boolean }> = {};

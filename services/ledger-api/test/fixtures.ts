@@ -7,6 +7,7 @@ import {
 } from '@fundtrace/eventlog';
 import { encodeEvent, messageId, newEventId, streamName, subjectFor, utcTimestamp } from '@fundtrace/events';
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
 import type { LedgerCommand } from '../src/ledger/commands';
 import { LedgerWriter, type WriterOptions } from '../src/writer/writer';
 import { reference } from './support';
@@ -69,8 +70,8 @@ export async function fundPool(
   );
 }
 
-/** A 低保 payment of June 2024 from POOL under notice N1. */
-export function pay(paymentId: string, householdId: string, amountFen: bigint): LedgerCommand {
+/** A 低保 payment of June 2024 from POOL under notice N1 (`quantity` persons). */
+export function pay(paymentId: string, householdId: string, amountFen: bigint, quantity = 1): LedgerCommand {
   return {
     type: 'InstructPayment',
     data: {
@@ -78,13 +79,40 @@ export function pay(paymentId: string, householdId: string, amountFen: bigint): 
       householdId,
       programmeCode: 'dibao_class1',
       period: '2024-06',
-      quantity: 1,
+      quantity,
       amountFen,
       accountId: 'POOL',
       noticeId: 'N1',
       acceptanceRef: null,
     },
   };
+}
+
+/** A command as its HTTP route takes it: its data with `commandId` beside it, money as strings of digits. */
+export function httpBody(commandId: string, command: LedgerCommand): Record<string, unknown> {
+  return JSON.parse(
+    JSON.stringify({ commandId, ...command.data }, (_key, value: unknown) =>
+      typeof value === 'bigint' ? value.toString() : value,
+    ),
+  ) as Record<string, unknown>;
+}
+
+/**
+ * `nc` with its `publish` handed to `publish` (with the real one as `forward`): a test holds back,
+ * drops or fails a writer's appends, which are plain publishes on this connection (decision 0035),
+ * while reads and API requests go through untouched.
+ */
+export function interceptPublishes(
+  nc: NatsConnection,
+  publish: (forward: NatsConnection['publish'], ...args: Parameters<NatsConnection['publish']>) => void,
+): NatsConnection {
+  const forward: NatsConnection['publish'] = (...args) => nc.publish(...args);
+  return new Proxy(nc, {
+    get(target, property, receiver) {
+      if (property !== 'publish') return Reflect.get(target, property, receiver);
+      return (...args: Parameters<NatsConnection['publish']>) => publish(forward, ...args);
+    },
+  });
 }
 
 export async function startWriter(

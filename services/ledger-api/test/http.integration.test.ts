@@ -2,10 +2,8 @@ import type { App } from '@fundtrace/service-kit';
 import { signToken } from '@fundtrace/service-kit';
 import { useTestInfra } from '@fundtrace/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp, startWriters } from '../src/app';
-import { readConfig } from '../src/config';
-import type { Writers } from '../src/routes/shared';
-import { registerHouseholds, testNowMs } from './fixtures';
+import { startTestApp } from './app-fixture';
+import { registerHouseholds } from './fixtures';
 
 /**
  * The HTTP API against real NATS through app.inject: auth, one error format,
@@ -17,27 +15,18 @@ const infra = useTestInfra({ database: false });
 const secret = 'ledger-api-test-secret-of-at-least-32-bytes';
 const chain = ['000000', '410000', '411300', '411325'] as const;
 let app: App;
-let writers: Writers;
 let financeToken: string;
 let countyToken: string;
 let inspectorToken: string;
 let counter = 0;
 
 beforeAll(async () => {
-  const config = readConfig({
-    JWT_SECRET: secret,
-    FUNDTRACE_NAMESPACE: infra.ns,
-    LEDGER_PARTITIONS: chain.join(','),
-    LOG_LEVEL: 'silent',
-  });
   const notices: Array<[string, number]> = [];
-  ({ app, writers } = await buildApp(config, {
-    nats: { js: infra.js, jsm: infra.jsm },
-    now: () => testNowMs,
-    onNoticePublished: (partition, seq) => notices.push([partition, seq]),
+  ({ app } = await startTestApp(infra, {
+    partitions: chain,
+    jwtSecret: secret,
+    deps: { onNoticePublished: (partition, seq) => notices.push([partition, seq]) },
   }));
-  await startWriters(writers, infra.jsm, infra.ns);
-  await app.ready();
   financeToken = await signToken(
     secret,
     { sub: 'u1', role: 'finance', org: '财政', partitions: ['*'] },

@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, startWriters } from '../src/app';
 import { readConfig } from '../src/config';
 import type { Writers } from '../src/routes/shared';
-import { registerHouseholds, testNowMs } from './fixtures';
+import { fundPool, httpBody, pay, registerHouseholds, testNowMs } from './fixtures';
+import { yuan } from './support';
 
 /**
  * ledger-api while its NATS is away (a private nats-server killed under it, through service-kit's
@@ -30,17 +31,9 @@ async function post(path: string, payload: object, dryRun = false) {
   return { status: response.statusCode, body: response.json() };
 }
 
-const payment = (paymentId: string, householdId: string, amountFen: string, quantity = 1) => ({
-  commandId: `cmd-${paymentId}`,
-  paymentId,
-  householdId,
-  programmeCode: 'dibao_class1',
-  period: '2024-06',
-  quantity,
-  amountFen,
-  accountId: 'POOL',
-  noticeId: 'N1',
-});
+/** A 低保 payment under N1 as the route takes it (the fixtures' `pay`). */
+const payment = (paymentId: string, householdId: string, amountFen: bigint, quantity = 1) =>
+  httpBody(`cmd-${paymentId}`, pay(paymentId, householdId, amountFen, quantity));
 
 /** Resolves at the connection's next status change of this type. */
 function nextStatus(type: 'disconnect' | 'reconnect'): Promise<void> {
@@ -75,38 +68,10 @@ afterAll(async () => {
 
 describe('ledger-api while NATS is away', () => {
   it('answers dry runs from the state in memory, refuses real commands, and books them once NATS is back', async () => {
-    const ok = async (path: string, payload: object) => {
-      const r = await post(path, payload);
-      expect(r.status, JSON.stringify(r.body)).toBe(201);
-    };
-    await ok('accounts', { commandId: 'open', accountId: 'POOL', kind: 'pool', name: '专户' });
-    await ok('receipts', {
-      commandId: 'fund',
-      receiptId: 'R1',
-      accountId: 'POOL',
-      amountFen: '50000',
-      origin: {
-        kind: 'external',
-        payer: '县财政',
-        documentNumber: '内财〔2024〕1号',
-        fundSource: 'county',
-        purpose: 'social_assistance',
-        fiscalYear: 2024,
-      },
-    });
-    await ok('notices', {
-      commandId: 'notice',
-      noticeId: 'N1',
-      kind: 'programme',
-      title: '2024年6月低保公示',
-      stage: 'approval',
-      programmeCode: 'dibao_class1',
-      period: '2024-06',
-      startsOn: '2024-06-01',
-      endsOn: '2024-06-07',
-    });
+    await fundPool(writers.get(county)!, yuan(500));
     await registerHouseholds(app.js, app.jsm, ns, county, ['H1', 'H2', 'H3']);
-    await ok('payments', payment('P1', 'H1', '19000'));
+    const first = await post('payments', payment('P1', 'H1', yuan(190)));
+    expect(first.status, JSON.stringify(first.body)).toBe(201);
     const seq = writers.get(county)!.state.seq;
 
     const away = nextStatus('disconnect');
@@ -114,13 +79,13 @@ describe('ledger-api while NATS is away', () => {
     await away;
 
     // Decided on what the writer holds: 310 元 left in the pool.
-    const dry = await post('payments', payment('P2', 'H2', '19000'), true);
+    const dry = await post('payments', payment('P2', 'H2', yuan(190)), true);
     expect(dry.status, JSON.stringify(dry.body)).toBe(200);
     expect(dry.body).toMatchObject({ dryRun: true, duplicate: false, eventCount: 1, firstSeq: null });
-    const tooMuch = await post('payments', payment('P3', 'H3', '40000', 3), true);
+    const tooMuch = await post('payments', payment('P3', 'H3', yuan(400), 3), true);
     expect(tooMuch.status).toBe(422);
     expect(tooMuch.body.error.code).toBe('insufficient_funds');
-    const twice = await post('payments', payment('P4', 'H1', '19000'), true);
+    const twice = await post('payments', payment('P4', 'H1', yuan(190)), true);
     expect(twice.body.error.code).toBe('duplicate_payment');
     const roster = await post(
       'rosters',
@@ -142,7 +107,7 @@ describe('ledger-api while NATS is away', () => {
     expect(roster.body).toMatchObject({ dryRun: true, eventCount: 3, rowCount: 2, paymentCount: 2 });
 
     // A command that appends is refused at once, and nothing changed.
-    const real = await post('payments', payment('P2', 'H2', '19000'));
+    const real = await post('payments', payment('P2', 'H2', yuan(190)));
     expect(real.status).toBe(503);
     expect(real.body.error.code).toBe('nats_unavailable');
     expect(writers.get(county)!.state.seq).toBe(seq);
@@ -150,7 +115,7 @@ describe('ledger-api while NATS is away', () => {
     const back = nextStatus('reconnect');
     await nats.nodes[0]!.restart();
     await back;
-    const booked = await post('payments', payment('P2', 'H2', '19000'));
+    const booked = await post('payments', payment('P2', 'H2', yuan(190)));
     expect(booked.status, JSON.stringify(booked.body)).toBe(201);
     expect(booked.body).toMatchObject({ firstSeq: seq + 1, eventCount: 1 });
   }, 120_000);

@@ -3,7 +3,6 @@ import { describe, expect, it } from 'vitest';
 import type { LedgerCommand } from '../src/ledger/commands';
 import { evolve } from '../src/ledger/evolve';
 import { decideNoticeRemainder } from '../src/ledger/notice-lines';
-import type { RejectionCode } from '../src/ledger/rejections';
 import {
   accepted,
   apply,
@@ -13,8 +12,8 @@ import {
   householdsWithDeaths,
   poolOpened,
   refused,
-  refusedCodes,
   registryOf,
+  rowErrors,
   when,
   yuan,
 } from './support';
@@ -153,8 +152,7 @@ export function noticeLineCases(): void {
         ),
         'notice_lines_invalid',
       );
-      const errors = (r.details as { errors: Array<{ row: number; code: RejectionCode }> }).errors;
-      for (const e of errors) refusedCodes.add(e.code);
+      const errors = rowErrors(r);
       expect(errors.map((e) => [e.row, e.code])).toEqual([
         [2, 'household_not_registered'],
         [3, 'household_exited'],
@@ -182,8 +180,7 @@ export function noticeLineCases(): void {
           ),
           'notice_lines_invalid',
         );
-        const errors = (r.details as { errors: Array<{ row: number; code: RejectionCode; message: string }> })
-          .errors;
+        const errors = rowErrors(r);
         expect(errors.map((e) => [e.row, e.code])).toEqual([
           [2, 'member_deceased'],
           [3, 'member_deceased'],
@@ -197,7 +194,7 @@ export function noticeLineCases(): void {
           ),
           'notice_lines_invalid',
         );
-        const namedErrors = (named.details as { errors: Array<{ row: number; code: RejectionCode }> }).errors;
+        const namedErrors = rowErrors(named);
         expect(namedErrors).toEqual([
           expect.objectContaining({
             row: 7,
@@ -273,7 +270,7 @@ export function noticeLineCases(): void {
         ),
         'roster_rows_invalid',
       );
-      const errors = (r.details as { errors: Array<{ row: number; code: RejectionCode }> }).errors;
+      const errors = rowErrors(r);
       expect(errors.map((e) => [e.row, e.code])).toEqual([[3, 'not_on_notice']]);
       const events = accepted(
         when(

@@ -3,7 +3,7 @@ import { useTestInfra } from '@fundtrace/testkit';
 import { describe, expect, it } from 'vitest';
 import type { LedgerCommand } from '../src/ledger/commands';
 import type { CommandOutcome } from '../src/writer/writer';
-import { financeActor, registerHouseholds, startWriter } from './fixtures';
+import { financeActor, fundPool, registerHouseholds, startWriter } from './fixtures';
 import { publish } from './notice-lines.cases';
 import { yuan } from './support';
 
@@ -57,35 +57,8 @@ describe('a notice with a large list', () => {
     // A fresh writer rebuilds the list from the stream and judges a roster by it.
     const restarted = await startWriter(infra.js, infra.jsm, infra.ns, county);
     expect(restarted.state.notices.get('N-LARGE')!.lines.size).toBe(lineCount);
-    ok(
-      await restarted.execute({
-        commandId: 'pool',
-        actor: financeActor,
-        command: { type: 'OpenAccount', data: { accountId: 'POOL', kind: 'pool', name: '专户' } },
-      }),
-    );
-    ok(
-      await restarted.execute({
-        commandId: 'fund',
-        actor: financeActor,
-        command: {
-          type: 'ReceiveAllocation',
-          data: {
-            receiptId: 'R1',
-            accountId: 'POOL',
-            amountFen: yuan(1_000_000),
-            origin: {
-              kind: 'external',
-              payer: '县财政',
-              documentNumber: '内财〔2024〕1号',
-              fundSource: 'county',
-              purpose: 'social_assistance',
-              fiscalYear: 2024,
-            },
-          },
-        },
-      }),
-    );
+    // POOL funded (fundPool also publishes notice N1; the roster below is under N-LARGE).
+    await fundPool(restarted, yuan(1_000_000));
     const roster = (rows: Array<{ householdId: string; amountFen: bigint }>): LedgerCommand => ({
       type: 'SubmitRoster',
       data: {

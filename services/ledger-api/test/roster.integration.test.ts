@@ -3,10 +3,9 @@ import { streamName } from '@fundtrace/events';
 import { type App, signToken } from '@fundtrace/service-kit';
 import { useTestInfra } from '@fundtrace/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp, startWriters } from '../src/app';
-import { readConfig } from '../src/config';
 import type { Writers } from '../src/routes/shared';
-import { recordDeaths, registerHouseholds, testNowMs } from './fixtures';
+import { startTestApp } from './app-fixture';
+import { fundPool, recordDeaths, registerHouseholds } from './fixtures';
 
 /**
  * A roster through the HTTP route against real NATS, as `pnpm bench` sends one:
@@ -30,38 +29,17 @@ let token: string;
 let counter = 0;
 
 beforeAll(async () => {
-  const config = readConfig({
-    JWT_SECRET: secret,
-    FUNDTRACE_NAMESPACE: infra.ns,
-    LEDGER_PARTITIONS: county,
-    LOG_LEVEL: 'silent',
-  });
-  ({ app, writers } = await buildApp(config, {
-    nats: { js: infra.js, jsm: infra.jsm },
-    now: () => testNowMs,
+  ({ app, writers } = await startTestApp(infra, {
+    partitions: [county],
+    jwtSecret: secret,
   }));
-  await startWriters(writers, infra.jsm, infra.ns);
-  await app.ready();
   token = await signToken(
     secret,
     { sub: 'u1', role: 'finance', org: '内乡县财政局', partitions: [county] },
     3600,
   );
-  expect((await post('accounts', { accountId: 'POOL', kind: 'pool', name: '专户' })).status).toBe(201);
-  const receipt = await post('receipts', {
-    receiptId: 'R1',
-    accountId: 'POOL',
-    amountFen: '100000000000',
-    origin: {
-      kind: 'external',
-      payer: '县财政',
-      documentNumber: '内财〔2024〕1号',
-      fundSource: 'county',
-      purpose: 'health',
-      fiscalYear: 2024,
-    },
-  });
-  expect(receipt.status).toBe(201);
+  // 医疗保险代缴 money in POOL (fundPool's notice N1 is for 低保; the rosters here need none).
+  await fundPool(writers.get(county)!, 100_000_000_000n, 'health');
 });
 
 afterAll(async () => {

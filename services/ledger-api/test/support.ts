@@ -81,6 +81,20 @@ export function refused(decision: Decision, code: RejectionCode) {
   return decision;
 }
 
+/** One row of a refusal that lists rows (a roster's rows, a notice's lines). */
+export interface RowError {
+  readonly row: number;
+  readonly code: RejectionCode;
+  readonly message: string;
+}
+
+/** The rows a refusal lists, each row's code counted as shown refusing. */
+export function rowErrors(refusal: { readonly details?: unknown }): RowError[] {
+  const errors = (refusal.details as { errors: RowError[] }).errors;
+  for (const e of errors) refusedCodes.add(e.code);
+  return errors;
+}
+
 const encodeCheckedMax = 1_000;
 const definitions = new Map(ledgerEvents.map((d) => [d.type, d]));
 
@@ -191,6 +205,36 @@ export function notice(
       subjectId: null,
       startsOn,
       endsOn,
+    },
+  };
+}
+
+export type SubmitRoster = Extract<LedgerCommand, { type: 'SubmitRoster' }>;
+
+/**
+ * A 低保 roster of June 2024 from POOL under notice N1 (the funded pool the decider's and the
+ * writer's tests set up). A row's persons and amount default to `defaults`.
+ */
+export function dibaoRoster(
+  rosterId: string,
+  rows: ReadonlyArray<{ row: number; householdId: string; amountFen?: bigint; quantity?: number }>,
+  defaults: { readonly quantity: number; readonly amountFen: bigint },
+): SubmitRoster {
+  return {
+    type: 'SubmitRoster',
+    data: {
+      rosterId,
+      programmeCode: 'dibao_class1',
+      period: '2024-06',
+      accountId: 'POOL',
+      noticeId: 'N1',
+      rows: rows.map((r) => ({
+        row: r.row,
+        householdId: r.householdId,
+        quantity: r.quantity ?? defaults.quantity,
+        amountFen: r.amountFen ?? defaults.amountFen,
+        acceptanceRef: null,
+      })),
     },
   };
 }

@@ -1,6 +1,6 @@
 import { ensurePartitionStreams, silentLogger } from '@fundtrace/eventlog';
 import { streamName } from '@fundtrace/events';
-import { useTestInfra } from '@fundtrace/testkit';
+import { staleStreamInfo, useTestInfra } from '@fundtrace/testkit';
 import { describe, expect, it } from 'vitest';
 import type { LedgerCommand } from '../src/ledger/commands';
 import { RegistryTail } from '../src/writer/registry-tail';
@@ -232,4 +232,48 @@ describe('the registry tail of a partition without a REGISTRY stream', () => {
     expect(tail.household('H1')).toMatchObject({ exited: false, accountBound: true });
     await tail.stop();
   }, 30_000);
+
+  it('a stale stream info does not end the registry catch-up before a household registered a moment ago (0122)', async () => {
+    const { js, jsm, ns } = infra;
+    const partition = '411331';
+    // Every stream info this tail gets lags far behind: it says the registry is empty.
+    const stale = staleStreamInfo(js, 1_000);
+    const tail = new RegistryTail(
+      stale,
+      await stale.jetstreamManager(),
+      streamName('registry', partition, ns),
+      silentLogger(),
+    );
+    // No stream yet: the tail pauses before it looks again, so it has applied nothing on its own.
+    await tail.start();
+    await ensurePartitionStreams(jsm, { partition, ns, contexts: ['registry'] });
+    await registerHouseholds(js, jsm, ns, partition, ['H1']);
+    // Sized by stream info alone, the catch-up ended at once and H1 was unknown to the ledger.
+    await tail.catchUp();
+    expect(tail.household('H1')).toMatchObject({ exited: false, accountBound: true });
+    // Once running, the same: the consumer's server counts what stream info leaves out.
+    await registerHouseholds(js, jsm, ns, partition, ['H2']);
+    await tail.catchUp();
+    expect(tail.household('H2')).toMatchObject({ exited: false, accountBound: true });
+    await tail.stop();
+  });
+
+  it('a stale stream info (a replica that just restarted) does not keep a writer deciding on a short state: it reads as far as its lost race showed (0122)', async () => {
+    const { js, jsm, ns } = infra;
+    const partition = '411330';
+    const open = (accountId: string): LedgerCommand => ({
+      type: 'OpenAccount',
+      data: { accountId, kind: 'implementing_unit', name: `单位 ${accountId}` },
+    });
+    // A's stream info lags three messages behind; B's is current.
+    const a = await startWriter(staleStreamInfo(js, 3), jsm, ns, partition);
+    const b = await startWriter(js, jsm, ns, partition);
+    expect(ok(await a.execute(request(open('A1'))))).toMatchObject({ firstSeq: 1 });
+    await b.catchUp();
+    for (const id of ['B1', 'B2', 'B3']) ok(await b.execute(request(open(id))));
+    // A decides at 1 and loses the race to 4; its stream info still says 1, the conflict said 4.
+    expect(ok(await a.execute(request(open('A2'))))).toMatchObject({ firstSeq: 5 });
+    expect([...a.state.accounts.keys()].sort()).toEqual(['A1', 'A2', 'B1', 'B2', 'B3']);
+    await Promise.all([a.stop(), b.stop()]);
+  });
 });

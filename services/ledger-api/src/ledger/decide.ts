@@ -1,4 +1,4 @@
-import type { ledger } from '@fundtrace/events';
+import { ledger } from '@fundtrace/events';
 import type { Programme, Reference } from '../reference/programmes';
 import type { CommandData, LedgerCommand } from './commands';
 import { Draft, yuan } from './draft';
@@ -754,10 +754,9 @@ function instructPayment(
   });
 }
 
-/** Payment id of a roster row: derived, so a retried roster produces the same ids. */
-export function rosterPaymentId(rosterId: string, row: number): string {
-  return `${rosterId}-r${row}`;
-}
+/** Payment id of a roster row: the events package's rule, which the CLI's settlements import shares. */
+const { rosterPaymentId } = ledger;
+export { rosterPaymentId };
 
 /**
  * A roster is validated as a whole before anything is appended: every bad row

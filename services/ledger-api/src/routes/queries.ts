@@ -1,3 +1,4 @@
+import { ledger } from '@fundtrace/events';
 import { type App, errorResponseSchema, requireRole } from '@fundtrace/service-kit';
 import { z } from 'zod';
 import {
@@ -5,7 +6,9 @@ import {
   accountView,
   noticeOf,
   noticeView,
+  paymentLookupView,
   paymentOf,
+  paymentsOf,
   paymentView,
   projectOf,
   projectView,
@@ -109,6 +112,24 @@ export function registerQueryRoutes(app: App, writers: Writers): void {
         return found;
       },
     );
+
+  // A read sent as POST, as registry-api's search by ID number: 5,000 ids do not fit in a URL.
+  app.post(
+    `${base}/payments/lookup`,
+    {
+      onRequest: guard,
+      schema: {
+        summary: `Many payments in one read (up to ${ledger.paymentLookupIdsMax} ids): each found one as GET …/payments/{id} answers it, and the ids not found; appends nothing`,
+        tags: ['queries'],
+        security: [{ bearerAuth: [] }],
+        params: z.object({ partition: z.string() }),
+        body: z.object({ paymentIds: z.array(id).min(1).max(ledger.paymentLookupIdsMax) }),
+        response: { 200: paymentLookupView, ...errors },
+      },
+    },
+    async (request) =>
+      writerFor(writers, request.params.partition).read((s) => paymentsOf(s, request.body.paymentIds)),
+  );
 
   single('payments', 'payment', 'A payment’s status and the tranches it consumed', paymentView, paymentOf);
   single('rosters', 'roster', 'A roster’s progress: instructed, settled, returned', rosterView, rosterOf);

@@ -1,6 +1,11 @@
-import { type Logger, lastSequence, StreamMissingError } from '@fundtrace/eventlog';
+import { consumerTail, type Logger, lastSequence, StreamMissingError } from '@fundtrace/eventlog';
 import type { AnyEvent } from '@fundtrace/events';
-import { DeliverPolicy, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import {
+  type Consumer,
+  DeliverPolicy,
+  type JetStreamClient,
+  type JetStreamManager,
+} from '@nats-io/jetstream';
 import type { HouseholdFacts, RegistryView } from '../ledger/decide';
 import { decodeRegistryEvent } from './fast-decode';
 
@@ -93,6 +98,10 @@ export class RegistryTail implements RegistryView {
   private stopCurrent: (() => Promise<void>) | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private retryMs = registryRetryMs;
+  /** The tail's ordered consumer while it runs: its server's count is a second view of the stream's end. */
+  private consumer: Consumer | undefined;
+  /** Settles once the latest start of the tail has its consumer, or has failed to get one. */
+  private started: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly js: JetStreamClient,
@@ -131,22 +140,32 @@ export class RegistryTail implements RegistryView {
     }
   }
 
-  /** Waits until every registry event stored before this call has been applied. */
+  /**
+   * Waits until every registry event stored before this call has been applied. The stream's end is
+   * the largest of stream info's last sequence and the tail its consumer's server counts (0122): on
+   * R3 right after a restart stream info can come from a stale replica, and a wait sized by it alone
+   * ended before a household registered a moment ago, which the ledger then refused as unknown.
+   * Both are asked at once, so the second view costs no extra wait.
+   */
   async catchUp(timeoutMs = registryCatchUpTimeoutMs): Promise<void> {
     let target: number;
     try {
-      target = await lastSequence(this.jsm, this.stream);
+      const [stored, counted] = await Promise.all([lastSequence(this.jsm, this.stream), this.countedTail()]);
+      target = Math.max(stored, counted);
     } catch (error) {
       if (error instanceof StreamMissingError) return; // no households registered yet
       throw error;
     }
-    if (this.last >= target) return;
-    // The stream exists and has news, but the tail is pausing before its next look: look now.
+    // The stream exists, but the tail is pausing before its next look (it had not found the stream,
+    // or failed): look now, and ask its new consumer how far the stream goes, since stream info
+    // alone may be short.
     if (this.retryTimer !== undefined) {
       clearTimeout(this.retryTimer);
       this.retryTimer = undefined;
       this.tail();
+      target = Math.max(target, await this.countedTail());
     }
+    if (this.last >= target) return;
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiters = this.waiters.filter((w) => w.resolve !== done);
@@ -171,9 +190,35 @@ export class RegistryTail implements RegistryView {
     await this.running?.catch(() => undefined);
   }
 
+  /**
+   * The stream's end as the tail's consumer's server counts it, once the tail's latest start has its
+   * consumer; 0 without one (the tail is pausing) or when the server does not answer (the consumer
+   * is being recreated): stream info's view stands alone then, as it did before 0122.
+   */
+  private async countedTail(): Promise<number> {
+    await this.started;
+    const consumer = this.consumer;
+    if (consumer === undefined) return 0;
+    try {
+      // info(true) is the client's cached info: the current consumer's name, no request. The count
+      // is asked through the manager, not consumer.info(), which would overwrite that cache with an
+      // answer that may arrive after the ordered consumer was recreated under another name.
+      const { name } = await consumer.info(true);
+      return await consumerTail(this.jsm, this.stream, name);
+    } catch {
+      return 0;
+    }
+  }
+
   private tail(): void {
     if (this.stopped) return;
-    this.running = this.consume().catch((error: unknown) => {
+    let started: () => void = () => undefined;
+    this.started = new Promise<void>((resolve) => {
+      started = resolve;
+    });
+    this.running = this.consume(started).catch((error: unknown) => {
+      started();
+      this.consumer = undefined;
       if (this.stopped) return;
       let pause = registryRetryMs;
       if (error instanceof StreamMissingError) {
@@ -189,7 +234,7 @@ export class RegistryTail implements RegistryView {
     });
   }
 
-  private async consume(): Promise<void> {
+  private async consume(started: () => void): Promise<void> {
     await lastSequence(this.jsm, this.stream); // throws StreamMissingError while it does not exist
     const consumer = await this.js.consumers.get(this.stream, {
       deliver_policy: DeliverPolicy.StartSequence,
@@ -197,6 +242,8 @@ export class RegistryTail implements RegistryView {
     });
     const messages = await consumer.consume();
     this.retryMs = registryRetryMs;
+    this.consumer = consumer;
+    started();
     this.stopCurrent = async () => {
       await messages.close();
     };

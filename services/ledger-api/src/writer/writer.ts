@@ -1,17 +1,15 @@
 import {
-  AppendConflictError,
-  appendBatch,
-  BatchCutShortError,
+  appendAtTail,
   BatchOutcomeUnknownError,
   commandHashOfCanonicalData,
+  commandMessages,
   connectionOf,
-  eventIdFor,
   firstEventMatches,
+  foldStreamTailWith,
   type Logger,
-  lastSequence,
   type OutgoingMessage,
   parseMessageId,
-  readStreamRaw,
+  type TailMoved,
 } from '@fundtrace/eventlog';
 import {
   type Actor,
@@ -42,13 +40,6 @@ import { RegistryTail } from './registry-tail';
  * partition is too contended, and the client gets a 503 to retry later.
  */
 export const appendRetriesMax = 5;
-
-/**
- * How many times the same messages are re-sent after an append whose outcome is
- * unknown (timeout, dropped connection). Re-sending is safe: the message ids
- * make JetStream answer "duplicate" with the original sequence.
- */
-export const unknownOutcomeRetriesMax = 3;
 
 /**
  * Unacknowledged appends in flight during a roster burst. The issue's baseline
@@ -175,21 +166,27 @@ interface ReadTask {
 }
 
 /**
- * Some of a burst's messages came back as duplicates stored at other sequences: another instance
- * appended the same command (a client sent it to both). The first `own` are ours; none is applied.
+ * How many of a burst's leading messages this instance stored: a duplicate is a copy stored before
+ * (another instance sent the same command, or an earlier attempt whose outcome was unknown), whose
+ * bytes the writer reads back in the catch-up rather than assume its own.
  */
-class StoredElsewhere extends Error {
-  override readonly name = 'StoredElsewhere';
-  constructor(readonly own: number) {
-    super(`${own} messages stored where expected, the next one stored by another instance`);
-  }
+function storedByUs(moved: TailMoved | undefined): number {
+  const stored = moved?.stored ?? [];
+  const firstCopy = stored.findIndex((s) => s.duplicate);
+  return firstCopy === -1 ? stored.length : firstCopy;
 }
 
-/** How many of `seqs` (the sequences a burst's messages were stored at) follow `base` one by one. */
-function ownPrefix(seqs: readonly number[], base: number): number {
-  let n = 0;
-  while (n < seqs.length && seqs[n] === base + n + 1) n++;
-  return n;
+/**
+ * What a command is answered when its last try was not stored either, alone or in a group (the
+ * same answer on both paths). The last try's answer never came (acks lost, a connection dying on
+ * each publish): NATS is unavailable, the unknown outcome itself (503 nats_unavailable, retry with
+ * the same id). Otherwise another instance kept winning the race: 503 partition_busy.
+ */
+function outOfTries(stream: string, cause: unknown, tries: number, commandId: string): Error {
+  if (cause instanceof BatchOutcomeUnknownError) return cause;
+  return new PartitionBusyError(
+    `${stream}: lost the append race ${tries} times for command ${commandId}; retry later`,
+  );
 }
 
 /** Commands whose events are many or stored in parts (resumable): never grouped. */
@@ -251,6 +248,12 @@ export class LedgerWriter {
    * sequence, and the command is decided again after a catch-up.
    */
   private ownTail = -1;
+  /**
+   * The highest sequence an append's answer showed the stream holds (`TailMoved.lastSeqAtLeast`):
+   * every catch-up reads at least that far, so a stale stream info (an R3 replica that just
+   * restarted) cannot leave the state short and the next try losing the race again (0122).
+   */
+  private tailAtLeast = 0;
   private readonly nc: NatsConnection | undefined;
   private readonly now: () => number;
   /** The batch encoder of the command being appended (one per command and recording instant). */
@@ -269,12 +272,17 @@ export class LedgerWriter {
     );
   }
 
+  /** Commands waiting for their turn (not the one being decided or appended): a queue depth for tests and metrics. */
+  get commandsWaiting(): number {
+    return this.tasks.filter((task) => task.kind === 'command').length;
+  }
+
   /** The partition's state as of the last command (read it through `read` while commands run). */
   get state(): LedgerState {
     return this.current;
   }
 
-  /** Rebuilds the state from the stream and starts tailing the registry. */
+  /** Rebuilds the state from the stream and starts tailing the registry (streams opened by `startWriters`). */
   async start(): Promise<void> {
     const started = this.now();
     // The registry tail reads its own stream in the background: both reads overlap.
@@ -392,22 +400,22 @@ export class LedgerWriter {
       this.stats.streamInfoSkipped += 1;
       return true;
     }
-    const last = await lastSequence(this.options.jsm, this.stream);
-    if (last <= this.state.seq) return false;
-    for await (const m of readStreamRaw(this.options.js, {
+    // The LEDGER stream is read with the trusted fast decoder (decision 0034).
+    await foldStreamTailWith(this.options.js, {
       stream: this.stream,
-      fromSeq: this.state.seq + 1,
-      toSeq: last,
-    })) {
-      invariant(m.seq === this.state.seq + 1, `${this.stream}: read ${m.seq} after ${this.state.seq}`);
-      const { id, event } = decodeLedgerEvent(m.bytes);
-      invariant(versions.has(event.type), `${this.stream} holds a ${event.type} event at ${m.seq}`);
-      evolve(this.state, event);
-      this.state.seq = m.seq;
-      const parsed = m.msgId === undefined ? null : parseMessageId(m.msgId);
-      invariant(parsed, `${this.stream} message ${m.seq} has no <commandId>:<index> message id`);
-      this.remember(parsed.commandId, parsed.index, id, m.seq);
-    }
+      afterSeq: this.state.seq,
+      atLeastSeq: this.tailAtLeast,
+      decode: (m) => decodeLedgerEvent(m.bytes),
+      typeOf: (decoded) => decoded.event.type,
+      knows: (type) => versions.has(type),
+      fold: ({ id, event }, m) => {
+        evolve(this.state, event);
+        this.state.seq = m.seq;
+        const parsed = m.msgId === undefined ? null : parseMessageId(m.msgId);
+        invariant(parsed, `${this.stream} message ${m.seq} has no <commandId>:<index> message id`);
+        this.remember(parsed.commandId, parsed.index, id, m.seq);
+      },
+    });
     return false;
   }
 
@@ -523,24 +531,23 @@ export class LedgerWriter {
       for (const d of decided) d.task.resolve(d.answer());
       return;
     }
-    let seqs: readonly number[];
+    // A lost race, an unknown outcome or a duplicate: the state holds the group's events, so the
+    // catch-up is a rebuild, done before the next command (rebuildIfStale).
+    let moved: TailMoved | undefined;
     let failure: unknown;
     try {
-      seqs = await this.appendWithRetries(messages, base);
+      // (The rebuild before the next command reads at least as far as a lost race showed.)
+      await this.appendAfter(base, messages, (m) => {
+        moved = m;
+      });
     } catch (error) {
       failure = error;
-      seqs =
-        error instanceof BatchCutShortError || error instanceof BatchOutcomeUnknownError
-          ? error.stored.map((s) => s.seq)
-          : [];
     }
-    // Ours: the leading messages stored where the state put them. A message answered as a
-    // duplicate stored elsewhere was appended by another instance (a client sent the command to
-    // both): a lost race too, found again as a repeat after the catch-up.
-    const stored = ownPrefix(seqs, base);
-    const lostRace =
-      stored < seqs.length ||
-      (failure instanceof BatchCutShortError && failure.cause instanceof AppendConflictError);
+    // Ours: the leading messages this instance stored where the state put them. A duplicate was
+    // stored by another instance (a client sent the command to both) or by an attempt whose
+    // outcome was unknown: decided again, it is found as a repeat after the rebuild.
+    const stored = storedByUs(moved);
+    const lostRace = moved !== undefined;
     if (failure === undefined && !lostRace) {
       this.ownTail = this.state.seq;
       this.stats.groups += 1;
@@ -571,14 +578,33 @@ export class LedgerWriter {
     for (const { task } of again) {
       task.racesLost += 1;
       if (task.racesLost >= appendRetriesMax) {
-        task.reject(
-          new PartitionBusyError(
-            `${this.stream}: lost the append race ${task.racesLost} times for command ${task.request.commandId}; retry later`,
-          ),
-        );
+        task.reject(outOfTries(this.stream, moved?.cause, task.racesLost, task.request.commandId));
       } else retry.push(task);
     }
     this.tasks.splice(0, undecided.length, ...retry, ...undecided);
+  }
+
+  /**
+   * Appends `messages` right after `base` (the group and the lone-command paths alike). A lost race
+   * or an unknown outcome reaches `moved` after the tail the leader's answers showed is remembered,
+   * so every catch-up from then on reads at least that far (decision 0122).
+   */
+  private appendAfter(
+    base: number,
+    messages: Parameters<typeof appendAtTail>[1]['messages'],
+    moved: (m: TailMoved) => void | Promise<void>,
+  ) {
+    return appendAtTail(this.options.js, {
+      stream: this.stream,
+      messages,
+      expectedLastSeq: base,
+      catchUp: async (m) => {
+        this.tailAtLeast = Math.max(this.tailAtLeast, m.lastSeqAtLeast);
+        await moved(m);
+      },
+      inFlightMax: rosterInFlightMax,
+      ...(this.nc === undefined ? {} : { connection: this.nc }),
+    });
   }
 
   private resultFor(commandId: string): CommandOutcome {
@@ -611,27 +637,39 @@ export class LedgerWriter {
   private async executeNow(request: CommandRequest): Promise<CommandOutcome> {
     const { command, commandId } = request;
     const hash = this.commandHash(request);
+    /** Events of this command the stream holds (by this instance or any other), as of the last catch-up. */
     let stored = 0;
+    /** Whether this request stored any of them: then it is the original, not a repeat. */
+    let storedHere = false;
     // A dry run reports what would be booked now: always on a state read fresh from the stream.
     let fresh = request.dryRun === true;
     // Unless NATS is away: then a dry run is decided on the state in memory (what this instance
     // last read and appended; nobody can append meanwhile), and says what would be booked.
     const offline = request.dryRun === true && this.options.natsAway?.() === true;
+    /** The state was read from the stream just now (after a lost race): no catch-up needed. */
+    let caughtUp = false;
     for (let attempt = 1; ; attempt++) {
-      const skipped = offline ? false : await this.catchUp(fresh);
+      const skipped = offline || caughtUp ? false : await this.catchUp(fresh);
+      caughtUp = false;
       const known = this.commands.get(commandId);
-      if (known !== undefined && stored === 0) {
-        if (!this.resumable(command) || !firstEventMatches(known.firstEventId, hash)) {
-          return this.repeat(commandId, known, hash);
-        }
-        // A roster whose burst a crash cut short: the stored prefix is a fact, the rest is
-        // decided now (nothing left: the original result, as for any repeat).
-        stored = known.count;
-      }
       invariant(
-        stored === 0 || known?.count === stored,
+        stored === 0 || (known !== undefined && known.count >= stored),
         `command ${commandId}: ${stored} events stored, map says ${known?.count}`,
       );
+      if (known !== undefined) {
+        if (
+          stored === 0 &&
+          !storedHere &&
+          (!this.resumable(command) || !firstEventMatches(known.firstEventId, hash))
+        ) {
+          return this.repeat(commandId, known, hash);
+        }
+        // A roster whose burst a crash or a lost race cut short: the stored prefix is a fact, the
+        // rest is decided now (nothing left: the original result). The prefix is whatever the
+        // stream holds, not only what this request stored: another instance sent the same command
+        // by a retrying client may have stored more of it meanwhile.
+        stored = known.count;
+      }
 
       if (needsRegistry(command) && !offline) {
         await this.registry.catchUp().catch((error: unknown) => {
@@ -665,82 +703,78 @@ export class LedgerWriter {
           },
         };
       }
-      if (decision.events.length === 0) return this.repeat(commandId, known!, hash);
+      if (decision.events.length === 0) {
+        return storedHere
+          ? { ok: true, result: this.resultOf(commandId, known!, false) }
+          : this.repeat(commandId, known!, hash);
+      }
 
       const nowMs = this.now();
       const events = decision.events;
       const chunk = this.options.appendChunkEvents ?? appendChunkEvents;
       // Chunks already appended and applied in this attempt: on a lost race they are facts too.
       let done = 0;
-      try {
-        const appended: AppendedEvent[] = [];
-        // A short first burst: sending starts after encoding 5,000 events, not 25,000, and the
-        // next (full) burst is encoded while it is stored.
-        let next = this.messages(
-          request,
-          hash,
-          events.slice(0, Math.min(chunk, firstChunkEvents)),
-          stored,
-          nowMs,
-        );
-        while (done < events.length) {
-          const messages = next;
-          const sending = this.appendWithRetries(messages, this.state.seq);
-          sending.catch(() => undefined); // awaited below; encoding the next chunk must not leave it unhandled
-          const nextFrom = done + messages.length;
-          // Encode the next chunk while the server stores this one.
-          if (nextFrom < events.length) {
-            next = await this.messagesYielding(
-              request,
-              hash,
-              events.slice(nextFrom, nextFrom + chunk),
-              stored + nextFrom,
-              nowMs,
-            );
-          }
-          const seqs = await sending;
-          const own = ownPrefix(seqs, this.state.seq);
-          if (own < seqs.length) throw new StoredElsewhere(own);
-          messages.forEach((message, i) => {
-            const seq = seqs[i]!;
-            const event = events[done + i]!;
-            evolve(this.state, event);
-            this.state.seq = seq;
-            this.remember(commandId, stored + done + i, message.eventId, seq);
-            appended.push({ seq, event });
-          });
-          done = nextFrom;
-        }
-        this.ownTail = this.state.seq;
-        this.options.afterAppend?.(appended);
-        const record = this.commands.get(commandId)!;
-        return { ok: true, result: this.resultOf(commandId, record, false) };
-      } catch (error) {
-        stored += done;
-        if (error instanceof BatchCutShortError) {
-          // Only what landed where we expected is ours; a duplicate stored elsewhere is another
-          // instance's copy of this command, found by the catch-up.
-          stored += ownPrefix(
-            error.stored.map((s) => s.seq),
-            this.state.seq,
-          );
-          if (!(error.cause instanceof AppendConflictError)) throw error;
-        } else if (error instanceof StoredElsewhere) {
-          stored += error.own;
-        } else if (!(error instanceof AppendConflictError)) {
-          throw error;
-        }
-        this.options.logger.info(
-          { stream: this.stream, commandId, attempt, stored },
-          'append race lost; deciding again',
-        );
-        fresh = true;
-        if (attempt >= appendRetriesMax) {
-          throw new PartitionBusyError(
-            `${this.stream}: lost the append race ${attempt} times for command ${commandId}; retry later`,
+      const appended: AppendedEvent[] = [];
+      /** Set when a burst was not stored as sent: the state has been caught up from the stream. */
+      let moved: TailMoved | undefined;
+      // A short first burst: sending starts after encoding 5,000 events, not 25,000, and the
+      // next (full) burst is encoded while it is stored.
+      let next = this.messages(
+        request,
+        hash,
+        events.slice(0, Math.min(chunk, firstChunkEvents)),
+        stored,
+        nowMs,
+      );
+      while (done < events.length) {
+        const messages = next;
+        const base = this.state.seq;
+        // A lost race, an unknown outcome or duplicates: the state is caught up from the stream
+        // (it holds only applied chunks, so a catch-up, not a rebuild) and the command decided again.
+        const sending = this.appendAfter(base, messages, async (m) => {
+          moved = m;
+          await this.catchUp(true);
+        });
+        sending.catch(() => undefined); // awaited below; encoding the next chunk must not leave it unhandled
+        const nextFrom = done + messages.length;
+        // Encode the next chunk while the server stores this one.
+        if (nextFrom < events.length) {
+          next = await this.messagesYielding(
+            request,
+            hash,
+            events.slice(nextFrom, nextFrom + chunk),
+            stored + nextFrom,
+            nowMs,
           );
         }
+        const result = await sending;
+        if (result === 'retry') break;
+        messages.forEach((message, i) => {
+          const seq = result.stored[i]!.seq;
+          // (The message is built only when it fails: 50,000 template strings per roster otherwise.)
+          if (seq !== base + i + 1)
+            invariant(false, `${this.stream}: event ${i} after ${base} stored at ${seq}`);
+          const event = events[done + i]!;
+          evolve(this.state, event);
+          this.state.seq = seq;
+          this.remember(commandId, stored + done + i, message.eventId, seq);
+          appended.push({ seq, event });
+        });
+        done = nextFrom;
       }
+      if (appended.length > 0) this.options.afterAppend?.(appended);
+      if (moved === undefined) {
+        this.ownTail = this.state.seq;
+        return { ok: true, result: this.resultOf(commandId, this.commands.get(commandId)!, false) };
+      }
+      storedHere ||= done > 0 || storedByUs(moved) > 0;
+      this.options.logger.info(
+        { stream: this.stream, commandId, attempt, stored: this.commands.get(commandId)?.count ?? 0 },
+        'append race lost; deciding again',
+      );
+      // The catch-up in appendAtTail read the stream: the next attempt decides on it.
+      caughtUp = true;
+      if (attempt >= appendRetriesMax) throw outOfTries(this.stream, moved.cause, attempt, commandId);
     }
   }
 
@@ -826,7 +860,8 @@ export class LedgerWriter {
    * The outgoing messages of `events`. Every event of one command shares its
    * envelope head, so one batch encoder (packages/events fast-encode) checks the
    * head once and writes each event's canonical bytes from a compiled schema:
-   * the same bytes as encodeEvent, several times faster on a roster.
+   * the same bytes as encodeEvent, several times faster on a roster. The encoding
+   * itself is eventlog's commandMessages, which benches and tests call as well.
    */
   private messages(
     request: CommandRequest,
@@ -835,21 +870,12 @@ export class LedgerWriter {
     startIndex: number,
     nowMs: number,
   ): Array<OutgoingMessage & { eventId: string }> {
-    const encoder = this.encoderFor(request, nowMs);
-    return events.map((e, i) => {
-      const index = startIndex + i;
-      const event = {
-        id: eventIdFor(nowMs, hash, index),
-        type: e.type,
-        version: versions.get(e.type)!,
-        data: e.data,
-      };
-      return {
-        subject: encoder.subject(event, this.options.ns),
-        bytes: encoder.encode(event),
-        msgId: encoder.messageId(index),
-        eventId: event.id,
-      };
+    return commandMessages(this.encoderFor(request, nowMs), events, {
+      nowMs,
+      hash,
+      versionOf: (type) => versions.get(type)!,
+      startIndex,
+      ns: this.options.ns,
     });
   }
 
@@ -891,31 +917,6 @@ export class LedgerWriter {
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
     return out;
-  }
-
-  /** Appends after `expectedLastSeq`; re-sends the same messages when the outcome is unknown. */
-  private async appendWithRetries(
-    messages: readonly OutgoingMessage[],
-    expectedLastSeq: number,
-  ): Promise<number[]> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const { stored } = await appendBatch(this.options.js, {
-          stream: this.stream,
-          messages,
-          expectedLastSeq,
-          inFlightMax: rosterInFlightMax,
-          ...(this.nc === undefined ? {} : { connection: this.nc }),
-        });
-        return stored.map((s) => s.seq);
-      } catch (error) {
-        if (!(error instanceof BatchOutcomeUnknownError) || attempt >= unknownOutcomeRetriesMax) throw error;
-        this.options.logger.warn(
-          { stream: this.stream, attempt },
-          'append outcome unknown; re-sending the same messages',
-        );
-      }
-    }
   }
 }
 

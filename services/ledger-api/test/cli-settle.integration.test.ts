@@ -1,0 +1,196 @@
+import { createWriteStream, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { ledger } from '@fundtrace/events';
+import { useTestInfra } from '@fundtrace/testkit';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+// The CLI is a package; this end-to-end test drives it against a listening ledger-api.
+import { importLedgerFile } from '../../../packages/cli/src/commands/ledger-command';
+// ledger-api itself reads no spreadsheets: the bank's XLSX is written with the package the CLI reads it with.
+import { writeXlsx } from '../../../packages/tabular/src/index';
+import type { Writers } from '../src/routes/shared';
+import { startCliTestApp } from './app-fixture';
+import { fundPool, registerHouseholds } from './fixtures';
+
+/**
+ * `fundtrace ledger import settlements <回盘>`: the bank's result file of a paid roster, read with
+ * @fundtrace/tabular and sent as settlements and returns to a listening ledger-api. A bad row is
+ * named by its row number and nothing is sent; the same file run twice records nothing twice.
+ */
+const infra = useTestInfra({ database: false });
+const secret = 'ledger-api-test-secret-of-at-least-32-bytes';
+const county = '411325';
+const rosterId = 'RS-SETTLE';
+let served: Awaited<ReturnType<typeof startCliTestApp>>;
+let writers: Writers;
+let url: string;
+let token: string;
+let dir: string;
+
+beforeAll(async () => {
+  served = await startCliTestApp(infra, { partitions: [county], jwtSecret: secret });
+  ({ writers, url, token, dir } = served);
+  await fundPool(writers.get(county)!, 100_000_000n);
+  await registerHouseholds(infra.js, infra.jsm, infra.ns, county, ['H1', 'H2', 'H3', 'H4']);
+});
+
+afterAll(async () => {
+  await served?.close();
+});
+
+function file(name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+const statuses = () =>
+  [2, 3, 4, 5].map((row) => writers.get(county)!.state.payments.get(`${rosterId}-r${row}`)?.status);
+
+/** The bank's columns: 户名 and 账号 are personal data the CLI never reads. */
+const bankHeader = '花名册行号,户编号,户名,账号,金额,处理结果,失败原因,银行流水号,处理日期\n';
+
+describe('fundtrace ledger import settlements', () => {
+  it('refuses a file with bad rows by row number, records a good one, and records nothing twice', async () => {
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const stdout = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    const said = (spy: typeof stderr) => spy.mock.calls.map((c) => String(c[0])).join('');
+    const options = { partition: county, dryRun: false, account: 'POOL', url, token, rosterId };
+
+    // A June 低保 roster of four households, paid (instructed): rows 2–5 are payments RS-SETTLE-r2…r5.
+    const roster = file(
+      'roster.csv',
+      '户编号,项目代码,金额(元),期间,公示编号,数量\nH1,dibao_class1,190,2024-06,N1,1\nH2,dibao_class1,380,2024-06,N1,2\nH3,dibao_class1,570,2024-06,N1,3\nH4,dibao_class1,190,2024-06,N1,1\n',
+    );
+    expect(await importLedgerFile('roster', roster, options)).toBe(0);
+    expect(statuses()).toEqual(['instructed', 'instructed', 'instructed', 'instructed']);
+
+    // Rows the CLI can judge alone: a failure without its reason, a result that is neither.
+    const unreadable = file(
+      'bad-local.csv',
+      `${bankHeader}2,H1,张三,6228480402564890018,190.00,成功,,B001,2024-06-20\n3,H2,李四,6228480402564890026,380.00,失败,,,2024-06-20\n4,H3,王五,6228480402564890034,570.00,待定,,,2024-06-20\n`,
+    );
+    expect(await importLedgerFile('settlements', unreadable, options)).toBe(2);
+    expect(said(stderr)).toMatch(/row 3: 失败原因: required for a failed payment/);
+    expect(said(stderr)).toMatch(/row 4: 处理结果: "待定" must be 成功 or 失败/);
+    expect(statuses()).toEqual(['instructed', 'instructed', 'instructed', 'instructed']);
+
+    // Rows only the ledger can judge: an amount that is not the payment's, a row the roster lacks.
+    // Their payments are read in one request, not one GET per row (a 回盘 of 5,000 rows was 5,000).
+    stderr.mockClear();
+    const requests: string[] = [];
+    const count = (request: { method?: string; url?: string }) => {
+      requests.push(`${request.method} ${request.url}`);
+    };
+    served.app.server.on('request', count);
+    const mismatched = file(
+      'bad-ledger.csv',
+      `${bankHeader}2,H1,张三,6228480402564890018,190.00,成功,,B001,2024-06-20\n3,H2,李四,6228480402564890026,400.00,失败,账户已销户,,2024-06-20\n9,H9,赵六,6228480402564890042,190.00,成功,,B009,2024-06-20\n`,
+    );
+    expect(await importLedgerFile('settlements', mismatched, options)).toBe(2);
+    expect(said(stderr)).toMatch(/row 3: bank_row_mismatch: .*金额 400\.00 元 ≠ the payment's 380\.00 元/);
+    expect(said(stderr)).toMatch(/row 4: payment_not_found/);
+    expect(said(stderr)).toContain('nothing was appended');
+    expect(statuses()).toEqual(['instructed', 'instructed', 'instructed', 'instructed']);
+    expect(said(stderr)).not.toContain('6228480402564890');
+    const payments = `/v1/partitions/${county}/payments`;
+    expect(requests.filter((r) => r.startsWith(`GET ${payments}/`))).toEqual([]);
+    expect(requests.filter((r) => r.startsWith(`POST ${payments}/lookup`))).toHaveLength(1);
+
+    // The bank's good file: three paid, one returned (账户已销户); row 5 names its payment by 支付编号.
+    const good = file(
+      'hui-pan.csv',
+      `支付编号,${bankHeader}${[
+        ',2,H1,张三,6228480402564890018,190.00,成功,,B001,2024-06-20',
+        ',3,H2,李四,6228480402564890026,380.00,失败,账户已销户,,2024-06-20',
+        ',4,H3,王五,6228480402564890034,570.00,成功,,B003,2024-06-20',
+        `${rosterId}-r5,,,,,,成功,,B004,2024-06-21`,
+      ].join('\n')}\n`,
+    );
+    stdout.mockClear();
+    requests.length = 0;
+    expect(await importLedgerFile('settlements', good, options)).toBe(0);
+    expect(statuses()).toEqual(['settled', 'returned', 'settled', 'settled']);
+    expect(said(stdout)).toContain('3 payment(s) settled (成功), 1 returned by the bank (失败), 4 event(s)');
+    // One read for the three rows naming 户编号 and 金额; each row is still checked, then sent.
+    expect(requests.filter((r) => r.startsWith(`GET ${payments}/`))).toEqual([]);
+    expect(requests.filter((r) => r.startsWith(`POST ${payments}/lookup`))).toHaveLength(1);
+    expect(requests.filter((r) => r.endsWith('?dryRun=true'))).toHaveLength(4);
+    served.app.server.off('request', count);
+    const returned = writers.get(county)!.state.rosters.get(rosterId)!;
+    expect(returned).toMatchObject({ settled: 3, returned: 1 });
+
+    // The same file again: every command id is the payment's, so nothing is recorded twice.
+    const before = writers.get(county)!.state.rosters.get(rosterId)!;
+    stdout.mockClear();
+    expect(await importLedgerFile('settlements', good, options)).toBe(0);
+    expect(said(stdout)).toContain('0 event(s) (4 were already recorded by an earlier run)');
+    expect(writers.get(county)!.state.rosters.get(rosterId)).toEqual(before);
+
+    // A corrected file whose row 2 carries another bank reference: the first result stands.
+    stderr.mockClear();
+    const corrected = file(
+      'hui-pan-corrected.csv',
+      `${bankHeader}2,H1,张三,6228480402564890018,190.00,成功,,B001-X,2024-06-20\n`,
+    );
+    expect(await importLedgerFile('settlements', corrected, options)).toBe(2);
+    expect(said(stderr)).toMatch(/row 2: result_recorded_differently: payment RS-SETTLE-r2 /);
+
+    // An XLSX from the bank repeating row 2 (recorded) and contradicting row 3 (returned, now 成功).
+    const xlsx = join(dir, 'hui-pan-2.xlsx');
+    const columns = [
+      { field: 'row', header: '花名册行号', kind: 'text' },
+      { field: 'result', header: '处理结果', kind: 'text' },
+      { field: 'reference', header: '银行流水号', kind: 'text' },
+      { field: 'date', header: '处理日期', kind: 'text' },
+    ] as const;
+    await pipeline(
+      writeXlsx(
+        [
+          { row: '2', result: '成功', reference: 'B001', date: '2024-06-20' },
+          { row: '3', result: '成功', reference: 'B002', date: '2024-06-22' },
+        ],
+        [...columns],
+      ),
+      createWriteStream(xlsx),
+    );
+    stderr.mockClear();
+    expect(await importLedgerFile('settlements', xlsx, options)).toBe(2);
+    expect(said(stderr)).toMatch(/row 3: payment_not_in_flight: .*already returned/);
+    expect(said(stderr)).not.toMatch(/row 2:/);
+    expect(statuses()).toEqual(['settled', 'returned', 'settled', 'settled']);
+    stderr.mockRestore();
+    stdout.mockRestore();
+  });
+
+  it('reads many payments in one request: each as GET …/payments/{id} answers it, and the ids not found', async () => {
+    const lookup = (paymentIds: unknown, as = token) =>
+      fetch(`${url}/v1/partitions/${county}/payments/lookup`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${as}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ paymentIds }),
+      });
+    const one = await fetch(`${url}/v1/partitions/${county}/payments/${rosterId}-r3`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    const answer = await lookup([`${rosterId}-r3`, 'NO-SUCH', `${rosterId}-r2`, `${rosterId}-r3`]);
+    expect(answer.status).toBe(200);
+    const body = (await answer.json()) as { payments: { paymentId: string }[]; missing: string[] };
+    expect(body.payments.map((p) => p.paymentId)).toEqual([`${rosterId}-r3`, `${rosterId}-r2`]);
+    expect(body.payments[0]).toEqual(await one.json());
+    expect(body.missing).toEqual(['NO-SUCH']);
+    // The API document carries it, with its limit.
+    const doc = (await (await fetch(`${url}/openapi.json`)).json()) as {
+      paths: Record<string, { post?: { summary?: string } }>;
+    };
+    expect(doc.paths['/v1/partitions/{partition}/payments/lookup']?.post?.summary).toContain(
+      `up to ${ledger.paymentLookupIdsMax} ids`,
+    );
+    // Bounded: one id more than the limit, or none, is refused by validation.
+    for (const ids of [Array.from({ length: ledger.paymentLookupIdsMax + 1 }, (_, i) => `P${i}`), []]) {
+      const refused = await lookup(ids);
+      expect(refused.status).toBe(400);
+      expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('validation_failed');
+    }
+  });
+});
