@@ -4,7 +4,12 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { createDb, ensureDatabase, migrateToLatest } from '@fundtrace/db';
-import { databaseUrlFor, discoverInfrastructure, loadOrCreateDevSecrets } from '@fundtrace/devstack';
+import {
+  databaseUrlFor,
+  discoverInfrastructure,
+  loadOrCreateDevSecrets,
+  signalPolicy,
+} from '@fundtrace/devstack';
 import { defaultOriginPrefix, parseSigningKey } from '@fundtrace/merkle';
 import { signToken } from '@fundtrace/service-kit';
 import { demoChain, demoCounty, demoGazetteer, loadDemo, signDemoCheckpoints } from './demo';
@@ -66,6 +71,8 @@ const baseEnv: NodeJS.ProcessEnv = {
   // city holds back) is found too, not only the county's warnings.
   AUDIT_PARTITIONS: process.env.AUDIT_PARTITIONS ?? demoChain.join(','),
   NOTICE_GAZETTEER_FILE: process.env.NOTICE_GAZETTEER_FILE ?? gazetteerFile,
+  // The same names in the inspectors' 旬报 by township or village.
+  AUDIT_GAZETTEER_FILE: process.env.AUDIT_GAZETTEER_FILE ?? gazetteerFile,
   DATABASE_URL: databaseUrl,
   NATS_URL: infra.natsUrl,
   HOST: '127.0.0.1',
@@ -87,8 +94,15 @@ async function stopAll(code: number): Promise<never> {
   await infra.stop();
   process.exit(code);
 }
-process.on('SIGINT', () => void (stopping ? process.exit(130) : stopAll(0)));
-process.on('SIGTERM', () => void stopAll(0));
+// One Ctrl-C arrives several times (relayed by npm, pnpm and tsx): only a later one forces the exit.
+const onSignal = signalPolicy();
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    const action = onSignal(signal);
+    if (action === 'stop' && !stopping) void stopAll(0);
+    else if (action === 'force') process.exit(130);
+  });
+}
 // If we die some other way, take the services with us.
 process.on('exit', () => {
   for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');

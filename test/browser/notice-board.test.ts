@@ -98,6 +98,20 @@ describe('a reader on Chromium', () => {
       0,
     );
     await shot(page, '4-notice-list');
+    // On the phone each line is a card: its payment status and its 证明 link are on screen, not
+    // off to the right of a nine-column table that only scrolled sideways.
+    const firstLine = page.locator('section[aria-labelledby="lines"] tbody tr').first();
+    for (const cell of [
+      firstLine.locator('td[data-label="发放"]'),
+      firstLine.locator('a:has-text("证明")'),
+    ]) {
+      const box = await cell.boundingBox();
+      expect(box).not.toBeNull();
+      expect(box!.x + box!.width).toBeLessThanOrEqual(412);
+    }
+    await expect(firstLine.locator('td[data-label="发放"]').textContent()).resolves.toMatch(
+      /已到账|发放中|银行退回|已冲正/,
+    );
 
     await page.locator('#line').selectOption('1');
     await page.locator('#summary').fill('第1行这户今年已经外出务工，收入超过标准 <b>请核实</b>');
@@ -124,6 +138,43 @@ describe('a reader on Chromium', () => {
       /\/MediaBox\s*\[\s*0 0 595(\.\d+)? 841\.\d+|\/MediaBox\s*\[\s*0 0 595(\.\d+)? 842/,
     );
     await page.emulateMedia({ media: 'screen' });
+    await page.close();
+  });
+
+  it('clicks 证明 on a line and reads what is proven, in Chinese, with the JSON still to download', async () => {
+    const page = await browser.newPage();
+    await page.setViewportSize({ width: 412, height: 915 });
+    await page.goto(`${boardUrl}/n/${county}/${fixture.notices.paid}`);
+    const firstLine = page.locator('section[aria-labelledby="lines"] tbody tr').first();
+    const lineNo = ((await firstLine.locator('td[data-label="行"]').textContent()) ?? '').trim();
+    const name = ((await firstLine.locator('td[data-label="户主"]').textContent()) ?? '').trim();
+    await firstLine.locator('a:has-text("证明")').click();
+    await page.waitForURL(`**/n/${county}/${fixture.notices.paid}/lines/${lineNo}/proof?size=*`);
+    // A page, not raw JSON: a heading, what is proven (this line, position N, signed root, Beijing
+    // time) and a plain explanation.
+    await expect(page.locator('h1').textContent()).resolves.toBe(`第 ${lineNo} 行的证明`);
+    const proven = (await page.locator('p.proven').textContent()) ?? '';
+    expect(proven).toContain(`第 ${lineNo} 行（户主 ${name}`);
+    expect(proven).toMatch(/资金日志（LEDGER_411325）的第 \d+ 条记录中/);
+    await expect(page.locator('#plain').isVisible()).resolves.toBe(true);
+    await expect(page.locator('section[aria-labelledby="proven"]').textContent()).resolves.toMatch(
+      /\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}（北京时间）/,
+    );
+    expect(await page.locator('code[data-root]').textContent()).toMatch(/^[0-9a-f]{64}$/);
+    // Fits the phone: nothing scrolls the page sideways.
+    const overflow = Number(
+      await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth'),
+    );
+    expect(overflow).toBeLessThanOrEqual(0);
+    await shot(page, '7-line-proof');
+    // The machine-readable proof is one click away, as a file.
+    const href = await page.locator('a:has-text("下载证明 (JSON)")').getAttribute('href');
+    expect(href).toMatch(/^\/api\/n\//);
+    const download = await page.request.get(`${boardUrl}${href}`);
+    expect(download.headers()['content-type']).toContain('application/json');
+    expect(await download.json()).toMatchObject({ format: 'fundtrace-evidence/v1', kind: 'inclusion' });
+    await page.locator('a:has-text("返回公示")').click();
+    await page.waitForURL(`**/n/${county}/${fixture.notices.paid}`);
     await page.close();
   });
 

@@ -2,10 +2,21 @@
 // The fundtrace command line: `pnpm fundtrace <command>`. Each command lives in
 // src/commands/ and is registered below, one line each. Only the command asked
 // for is loaded, so `fundtrace verify` does not pay for the import tooling.
+import { existsSync } from 'node:fs';
 import { TableError } from '@fundtrace/tabular';
 import { Command } from 'commander';
 import { UsageError } from './context';
 import { ApiError, describeApiError } from './http';
+
+/**
+ * `pnpm fundtrace …` runs in the workspace root whatever directory it was typed in; pnpm keeps that
+ * directory in INIT_CWD. File arguments (rosters, templates, evidence, bundles) are the person's,
+ * relative to where they are: `cd ~/rosters && pnpm -s fundtrace ledger import roster 9月.xlsx`
+ * looked for the file in the repository, and `ledger template` wrote there. Only under pnpm's
+ * script runner: a process started otherwise keeps the directory it was given.
+ */
+const typedIn = process.env.INIT_CWD;
+if (process.env.npm_lifecycle_event === 'fundtrace' && typedIn && existsSync(typedIn)) process.chdir(typedIn);
 
 const commands: ReadonlyArray<{ name: string; load: () => Promise<Command> }> = [
   { name: 'token', load: async () => (await import('./commands/token')).tokenCommand() },

@@ -10,7 +10,7 @@ import { noticeLineEvents } from '../../../services/ledger-api/src/ledger/notice
 // counted exactly as `pnpm bench` and ledger-api do (no copy of either).
 import { bulkLoad } from '../../bench/src/bulk-load';
 import { tokensFor } from '../../bench/src/stack';
-import { loadProgrammes, loadRuleInput, noticeWithoutList, runRules } from '../../rules/src/index';
+import { loadReference, loadRuleInput, noticeWithoutList, runRules } from '../../rules/src/index';
 import {
   type CommandLine,
   emptySummary,
@@ -163,8 +163,9 @@ describe('a generated county loaded through the writers and projected', () => {
       expect(counts.listed).toBe(counts.payments);
 
       // The rule judges the books: it has payments under notices to judge, and finds none unlisted.
-      const programmes = loadProgrammes(programmesFile);
-      const input = await loadRuleInput(infra.db, { partition: '411325', asOf: '2025-01-31', programmes });
+      const reference = loadReference(programmesFile);
+      const { programmes } = reference;
+      const input = await loadRuleInput(infra.db, { partition: '411325', asOf: '2025-01-31', ...reference });
       const judged = input.payments.filter(
         (p) => p.noticeId !== null && programmes.get(p.programmeCode)?.needsNotice === true,
       );

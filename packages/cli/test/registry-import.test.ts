@@ -8,7 +8,7 @@ import { streamName } from '@fundtrace/events';
 import { currentMaskingPolicy, generateHouseholds } from '@fundtrace/pii';
 import { signToken } from '@fundtrace/service-kit';
 import { readTable } from '@fundtrace/tabular';
-import { type ServiceProcess, startServiceProcess, useTestInfra } from '@fundtrace/testkit';
+import { type ServiceProcess, useTestInfra } from '@fundtrace/testkit';
 import iconv from 'iconv-lite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -18,6 +18,7 @@ import {
 } from '../src/commands/registry-files';
 import { ImportRejectedError, importHouseholdsFile } from '../src/commands/registry-import';
 import { ApiError, callApi } from '../src/http';
+import { startGeneratedRegistry } from './generated-registry';
 import { runCli } from './run-cli';
 
 /**
@@ -34,21 +35,14 @@ let projector: Projector | undefined;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'registry-import-'));
-  service = await startServiceProcess(
-    'registry-api',
-    {
-      JWT_SECRET: jwtSecret,
-      NATS_URL: process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
-      FUNDTRACE_NAMESPACE: infra.ns,
-      DATABASE_URL: infra.databaseUrl,
-      REGISTRY_PARTITIONS: '411325',
-      PII_KEYS: `k1:${randomBytes(32).toString('base64')}`,
-      PII_ACTIVE_KEY: 'k1',
-      PII_HMAC_KEY: randomBytes(32).toString('base64'),
-      LOG_LEVEL: 'info',
-    },
-    { logDir: dir },
-  );
+  service = await startGeneratedRegistry({
+    ns: infra.ns,
+    databaseUrl: infra.databaseUrl,
+    jwtSecret,
+    logDir: dir,
+    // The last test reads the service's log for the import's start.
+    logLevel: 'info',
+  });
   baseUrl = service.url;
   projector = startProjector({ nc: infra.nc, db: infra.db, schema: 'public', ns: infra.ns });
   await projector.discover();
@@ -137,16 +131,22 @@ describe('fundtrace registry import', () => {
     const path = join(dir, 'roster.xlsx');
     const rows = await writeHouseholdsFile(path, households);
     const phases = new Set<string>();
+    const checked: number[] = [];
     const summary = await importHouseholdsFile({
       file: path,
       partition: '411325',
       dryRun: false,
       baseUrl,
       token,
-      onProgress: (p) => phases.add(p),
+      onProgress: (p, done) => {
+        phases.add(p);
+        if (p === 'checking') checked.push(done);
+      },
     });
     expect(summary).toMatchObject({ dryRun: false, rows, households: 8 });
     expect(phases).toEqual(new Set(['reading', 'checking', 'appending']));
+    // The checking bar ends full before appending starts (it stopped at 0/rows on a real run).
+    expect(checked.at(-1)).toBe(rows);
     const last = households[7]!;
     expect((await household(last.householdId)).members).toHaveLength(last.members.length);
     const again = await importHouseholdsFile({

@@ -175,6 +175,21 @@ describe('fundtrace verify', () => {
     expect(result.stderr).toMatch(/^not verified: malformed_bundle: /);
   });
 
+  it("exits 1 with the server's reason when the file is an error answer saved instead of a bundle", async () => {
+    const answer = file('c.json', {
+      error: {
+        code: 'checkpoint_not_found',
+        message: 'No checkpoint of LEDGER_411325 at size 100',
+        details: { stream: 'LEDGER_411325', size: 100 },
+      },
+    });
+    const result = await run(['verify', answer, '--key', signer.verifierKey]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(
+      "not verified: the file holds the server's refusal, not a bundle: checkpoint_not_found: No checkpoint of LEDGER_411325 at size 100\n",
+    );
+  });
+
   it('exits 2 when misused: no such file, no usable key, no key at all', async () => {
     const missing = await run(['verify', join(dir, 'nope.json'), '--key', signer.verifierKey]);
     expect(missing.code).toBe(2);

@@ -242,3 +242,4 @@ export function redactUrl(raw: string): string {
 }
 
 export { type DevSecrets, loadOrCreateDevSecrets } from './secrets';
+export { relayedSignalWindowMs, type SignalAction, signalPolicy } from './signals';

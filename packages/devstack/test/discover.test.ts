@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -23,6 +24,23 @@ const tempDir = () => {
 afterAll(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
+
+/**
+ * A port the kernel reports free now. A random pick in 42000-42899 or 54000-54899 (as before) lies in
+ * the ephemeral range, where the machine's own outgoing connections and other test runs' servers
+ * take ports: the embedded server then failed to bind once in a while.
+ */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address === 'string') throw new Error('no TCP address for a probe socket');
+  return address.port;
+}
 
 describe('discoverInfrastructure', () => {
   it('uses the PostgreSQL and NATS that already answer', async () => {
@@ -59,7 +77,7 @@ describe('discoverInfrastructure', () => {
       dataDir: tempDir(),
       startIfMissing: true,
       env: {},
-      defaults: { natsUrl: 'nats://127.0.0.1:1', embeddedNatsPort: 42000 + Math.floor(Math.random() * 900) },
+      defaults: { natsUrl: 'nats://127.0.0.1:1', embeddedNatsPort: await freePort() },
     });
     expect(infra.notes.join('\n')).toMatch(/started .*nats-server/);
     expect(await probeNats(infra.natsUrl)).toBe('jetstream');
@@ -81,7 +99,7 @@ describe('urls', () => {
 describe('embedded PostgreSQL', () => {
   it('is initialised and started when no PostgreSQL answers, and keeps its data across restarts', async () => {
     const dataDir = tempDir();
-    const port = 54000 + Math.floor(Math.random() * 900);
+    const port = await freePort();
     const options = {
       dataDir,
       startIfMissing: true,

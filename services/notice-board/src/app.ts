@@ -6,6 +6,7 @@ import {
   publicNotice,
 } from '@fundtrace/books';
 import { createDb, type Database } from '@fundtrace/db';
+import { beijingDate, loadGazetteer } from '@fundtrace/events';
 import { type App, createApp, dbPlugin, limitPerAddress } from '@fundtrace/service-kit';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
@@ -15,14 +16,27 @@ import { type CachedPage, PageCache, pageOf } from './cache';
 import type { NoticeBoardConfig } from './config';
 import { allocationsFeed, noticesFeed, toJson } from './feeds/atom';
 import { html } from './html/escape';
-import { beijingDate } from './notices/period';
 import { loadProgrammes } from './notices/programmes';
 import { objectionBodyBytesMax, objectionSummaryCharsMax } from './objections/limits';
 import { maskObjectionText } from './objections/mask';
 import { ledgerObjectionSender, type ObjectionSender } from './objections/send';
-import { type BoardContext, booksVersion, chainOf, noticeModel, regionModel, topPlaces } from './pages/model';
-import { noticeHref, renderHome, renderMessage, renderNotice, renderRegion } from './pages/views';
-import { loadGazetteer } from './regions';
+import {
+  type BoardContext,
+  booksVersion,
+  chainOf,
+  noticeModel,
+  proofModel,
+  regionModel,
+  topPlaces,
+} from './pages/model';
+import {
+  noticeHref,
+  renderHome,
+  renderMessage,
+  renderNotice,
+  renderProof,
+  renderRegion,
+} from './pages/views';
 
 export const version = '0.1.0';
 
@@ -46,6 +60,25 @@ const noticeParams = z.object({
     .max(64)
     .regex(/^[A-Za-z0-9_-]+$/),
 });
+const lineParams = noticeParams.extend({ lineNo: z.string().regex(/^[1-9][0-9]{0,8}$/) });
+/** A signed checkpoint's size; the notice page links each proof at the checkpoint it shows. */
+const proofQuery = z.object({
+  size: z
+    .string()
+    .regex(/^[0-9]{1,15}$/)
+    .optional(),
+});
+
+/**
+ * A proof page answers JSON (the evidence bundle) to a client that asks for JSON and not HTML:
+ * `curl -H 'Accept: application/json' <证明 link> > p.json` for `fundtrace verify`, while a browser
+ * (text/html) and a client that accepts anything get the page.
+ */
+export function wantsJson(accept: string | undefined): boolean {
+  if (accept === undefined) return false;
+  return /application\/json/i.test(accept) && !/text\/html/i.test(accept);
+}
+
 const objectionBody = z.object({
   line: z
     .string()
@@ -210,6 +243,21 @@ export async function buildApp(config: NoticeBoardConfig, options: BuildOptions 
       htmlType,
       404,
     );
+  /**
+   * A mistyped address on a reader's page answers a page in Chinese, not the API's JSON 400 (the
+   * reader followed or typed a URL; the routes under /api keep their JSON errors).
+   */
+  const badAddress = (reply: FastifyReply, what: string) =>
+    reply
+      .code(400)
+      .header('content-type', htmlType)
+      .header('cache-control', 'no-cache')
+      .send(
+        renderMessage(
+          '网址有误',
+          html`<p>这个网址里的${what}格式不对，请检查网址。</p><p><a href="/">返回首页</a></p>`,
+        ),
+      );
   const notFoundJson = (what: string) =>
     pageOf(toJson({ error: { code: 'not_found', message: `No ${what}.`, details: {} } }), jsonType, 404);
 
@@ -217,15 +265,20 @@ export async function buildApp(config: NoticeBoardConfig, options: BuildOptions 
     serve(request, reply, 'home', async () => pageOf(renderHome(await topPlaces(ctx)), htmlType)),
   );
 
-  app.get('/r/:code', { schema: { params: regionParams, hide: true } }, async (request, reply) => {
-    const { code } = request.params;
-    return serve(request, reply, `r/${code}`, async () => {
-      const model = await regionModel(ctx, code);
-      return model === undefined
-        ? notFoundPage('这个地区的账簿')
-        : pageOf(renderRegion(model, generatedFrom()), htmlType);
-    });
-  });
+  app.get(
+    '/r/:code',
+    { schema: { params: regionParams, hide: true }, attachValidation: true },
+    async (request, reply) => {
+      if (request.validationError) return badAddress(reply, '地区代码（6、9 或 12 位数字）');
+      const { code } = request.params;
+      return serve(request, reply, `r/${code}`, async () => {
+        const model = await regionModel(ctx, code);
+        return model === undefined
+          ? notFoundPage('这个地区的账簿')
+          : pageOf(renderRegion(model, generatedFrom()), htmlType);
+      });
+    },
+  );
 
   app.get(
     '/api/r/:code',
@@ -262,8 +315,9 @@ export async function buildApp(config: NoticeBoardConfig, options: BuildOptions 
 
   app.get(
     '/n/:partition/:noticeId',
-    { schema: { params: noticeParams, hide: true } },
+    { schema: { params: noticeParams, hide: true }, attachValidation: true },
     async (request, reply) => {
+      if (request.validationError) return badAddress(reply, '公示编号');
       const { partition, noticeId } = request.params;
       return serve(request, reply, `n/${partition}/${noticeId}`, async () => {
         const model = await noticeModel(ctx, partition, noticeId);
@@ -291,6 +345,105 @@ export async function buildApp(config: NoticeBoardConfig, options: BuildOptions 
     },
   );
 
+  // 证明: a notice line's (or the notice's publication's) inclusion proof, as a page for villagers
+  // and as the evidence bundle for `fundtrace verify` (decision 0121).
+  const proofPage = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    params: { partition: string; noticeId: string; lineNo?: string },
+    size: string | undefined,
+    json: boolean,
+  ) => {
+    const { partition, noticeId } = params;
+    const lineNo = params.lineNo === undefined ? null : Number(params.lineNo);
+    const at = size === undefined ? undefined : Number(size);
+    const key = `proof/${json ? 'json' : 'html'}/${partition}/${noticeId}/${lineNo ?? 'notice'}/${at ?? ''}`;
+    return serve(request, reply, key, async () => {
+      const outcome = await proofModel(ctx, partition, noticeId, lineNo, at);
+      if (outcome.kind === 'not_found') {
+        return json ? notFoundJson('notice, line or checkpoint') : notFoundPage(outcome.what);
+      }
+      if (outcome.kind === 'not_signed') {
+        if (json) {
+          return pageOf(
+            toJson({
+              error: {
+                code: 'not_signed_yet',
+                message: 'No signed checkpoint covers this record yet; try again in a minute.',
+                details: {},
+              },
+            }),
+            jsonType,
+            404,
+          );
+        }
+        return pageOf(
+          renderMessage(
+            '证明待签入',
+            html`<p>这条记录晚于日志最近一次签名，证明要等下一次签名后才能提供（一般在一分钟内）。请稍后再打开本页。</p><p><a href="${noticeHref(partition, noticeId)}">返回公示</a></p>`,
+            { chain: outcome.chain },
+          ),
+          htmlType,
+          404,
+        );
+      }
+      if (json) return pageOf(toJson(outcome.model.bundle), jsonType);
+      return pageOf(renderProof(outcome.model, generatedFrom()), htmlType);
+    });
+  };
+  for (const [path, params, what] of [
+    ['/n/:partition/:noticeId/proof', noticeParams, '公示编号或检查点大小'],
+    ['/n/:partition/:noticeId/lines/:lineNo/proof', lineParams, '公示编号、行号或检查点大小'],
+  ] as const) {
+    app.get(
+      path,
+      { schema: { params, querystring: proofQuery, hide: true }, attachValidation: true },
+      async (request, reply) => {
+        if (request.validationError) return badAddress(reply, what);
+        reply.header('vary', 'accept');
+        const query = request.query as z.infer<typeof proofQuery>;
+        const json = wantsJson(request.headers.accept);
+        return proofPage(request, reply, request.params as Parameters<typeof proofPage>[2], query.size, json);
+      },
+    );
+  }
+  const bundleSchema = (params: z.ZodType, summary: string) => ({
+    schema: { params, querystring: proofQuery, summary },
+  });
+  app.get(
+    '/api/n/:partition/:noticeId/proof',
+    bundleSchema(
+      noticeParams,
+      'Evidence bundle (fundtrace-evidence/v1, leaf hash only) that the notice’s publication is in the signed log',
+    ),
+    async (request, reply) => {
+      const { partition, noticeId } = request.params as z.infer<typeof noticeParams>;
+      reply.header('content-disposition', `attachment; filename="proof-${partition}-${noticeId}.json"`);
+      return proofPage(
+        request,
+        reply,
+        { partition, noticeId },
+        (request.query as z.infer<typeof proofQuery>).size,
+        true,
+      );
+    },
+  );
+  app.get(
+    '/api/n/:partition/:noticeId/lines/:lineNo/proof',
+    bundleSchema(
+      lineParams,
+      'Evidence bundle (fundtrace-evidence/v1, leaf hash only) that a notice line is in the signed log; check it with fundtrace verify',
+    ),
+    async (request, reply) => {
+      const params = request.params as z.infer<typeof lineParams>;
+      reply.header(
+        'content-disposition',
+        `attachment; filename="proof-${params.partition}-${params.noticeId}-line-${params.lineNo}.json"`,
+      );
+      return proofPage(request, reply, params, (request.query as z.infer<typeof proofQuery>).size, true);
+    },
+  );
+
   app.post(
     '/n/:partition/:noticeId/objections',
     {
@@ -310,6 +463,9 @@ export async function buildApp(config: NoticeBoardConfig, options: BuildOptions 
       if (notice === undefined) return reply.code(404).send(notFoundPage('这份公示').body);
       const chain = chainOf(ctx, partition);
       const back = html`<p><a href="${noticeHref(partition, noticeId)}">返回公示</a></p>`;
+      // After a filing, the way back is another address than the notice's: a browser would show its
+      // copy of the notice (max-age, pageMaxAgeSeconds) without the objection just filed ("暂无异议").
+      // The board ignores the query and serves the notice as the books stand.
       const summary = maskObjectionText(request.body.summary);
       if (summary.length === 0 || Array.from(summary).length > objectionSummaryCharsMax) {
         return reply
@@ -362,7 +518,8 @@ export async function buildApp(config: NoticeBoardConfig, options: BuildOptions 
           '异议已收到',
           html`<p role="status">您的异议已收到，受理编号 <strong>${outcome.objectionId}</strong>。工作人员会核实并在本公示页公布处理结果。</p>
 <h2>您提交的内容</h2><blockquote><p>${summary}</p></blockquote>
-<p class="meta">其中的身份证号、电话、银行卡号等数字已隐去。</p>${back}`,
+<p class="meta">其中的身份证号、电话、银行卡号等数字已隐去。</p>
+<p><a href="${noticeHref(partition, noticeId)}?filed=${outcome.objectionId}">返回公示</a></p>`,
           { chain },
         ),
       );

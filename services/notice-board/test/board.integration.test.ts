@@ -1,8 +1,9 @@
 import { listedTotals, spendingProgress } from '@fundtrace/books';
 import { connectActiveSchemaDb, type Database } from '@fundtrace/db';
+import { verifyBundle } from '@fundtrace/merkle';
 import { formatYuan } from '@fundtrace/money';
 import { type App, signToken } from '@fundtrace/service-kit';
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { boardFor } from './support/board';
 import { type CountyFixture, county, startCounty } from './support/county';
@@ -154,6 +155,15 @@ describe('totals on every page equal the sum of their lines and the books', () =
     expect(issued).not.toMatch(/>4\d{5}</);
     const received = html.slice(html.indexOf('本级收到的资金'), html.indexOf('本级下达的资金'));
     expect(received).toContain('<a href="/r/000000">中央</a>');
+  });
+
+  it("a project's 类别 is its purpose's Chinese name from the reference data, not the code", async () => {
+    const html = (await app.inject(`/r/${county}`)).body;
+    const projects = html.slice(html.indexOf('项目安排和资金使用'), html.indexOf('补贴发放到户'));
+    expect(projects).toContain('<td>基础设施建设</td>');
+    expect(projects).not.toContain('infrastructure');
+    const page = await json<RegionJson & { categoryNames: Record<string, string> }>(`/api/r/${county}`);
+    expect(page.categoryNames).toEqual({ infrastructure: '基础设施建设' });
   });
 
   it('every township and village: project lines, and the books per village', async () => {
@@ -319,6 +329,12 @@ describe('no personal number of the test data on any page or feed', () => {
       }
       if (url.startsWith('/n/')) urls.add(`/api${url}`);
     }
+    // Every line's 证明 page and the notices' publication proofs, as villagers open them.
+    for (const n of county_.notices) {
+      const notice = await json<ProofLinks>(`/api/n/${county}/${n.noticeId}`);
+      for (const l of notice.lines) if (l.proofUrl !== null) urls.add(l.proofUrl);
+      if (notice.publishedProofUrl !== null) urls.add(notice.publishedProofUrl);
+    }
     const secrets: string[] = [];
     for (const h of fixture.households) {
       if (h.phone) secrets.push(h.phone.replace(/\D/g, ''));
@@ -345,6 +361,101 @@ describe('no personal number of the test data on any page or feed', () => {
       }
     }
     expect(pages).toBeGreaterThan(3 * fixture.villages.length);
+  });
+});
+
+interface ProofLinks {
+  lines: {
+    lineNo: number;
+    name: string;
+    villageName: string;
+    amountFen: string;
+    seq: string;
+    proofUrl: string | null;
+  }[];
+  publishedProofUrl: string | null;
+  checkpoint: { stream: string; size: number; rootHashHex: string } | null;
+}
+
+describe('证明: a notice line’s proof for villagers and for fundtrace verify', () => {
+  it('is a readable Chinese page; the same link asked for JSON is an evidence bundle that verifies', async () => {
+    const notice = await json<ProofLinks>(`/api/n/${county}/${fixture.notices.paid}`);
+    const line = notice.lines.find((l) => l.proofUrl !== null)!;
+    const size = notice.checkpoint!.size;
+    expect(line.proofUrl).toBe(
+      `/n/${county}/${fixture.notices.paid}/lines/${line.lineNo}/proof?size=${size}`,
+    );
+
+    // A browser gets a page in Chinese: what is proven, at which position, under which signed root.
+    const page = await app.inject({ url: line.proofUrl!, headers: { accept: 'text/html,*/*;q=0.8' } });
+    expect(page.statusCode, page.body).toBe(200);
+    expect(page.headers['content-type']).toContain('text/html');
+    expect(page.headers.vary).toContain('accept');
+    const body = page.body;
+    expect(body).toContain(
+      `第 ${line.lineNo} 行（户主 ${line.name}，${line.villageName}，金额 ${formatYuan(big(line.amountFen))} 元）`,
+    );
+    expect(body).toContain(`<strong>第 ${line.seq} 条记录</strong>`);
+    expect(body).toContain(`共有 <strong>${size}</strong> 条记录`);
+    expect(body).toContain(notice.checkpoint!.rootHashHex);
+    expect(body).toContain('（北京时间）');
+    expect(body).toContain('这是什么意思');
+    expect(body).toMatch(/<a href="\/api\/n\/[^"]+\/proof\?size=\d+" download>下载证明 \(JSON\)<\/a>/);
+    expect(body).not.toContain('"leafIndex"');
+
+    // The same link with Accept: application/json, and the page's download link: one bundle.
+    const negotiated = await app.inject({ url: line.proofUrl!, headers: { accept: 'application/json' } });
+    expect(negotiated.statusCode).toBe(200);
+    expect(negotiated.headers['content-type']).toContain('application/json');
+    const download = await app.inject(`/api${line.proofUrl!}`);
+    expect(download.headers['content-disposition']).toContain('attachment');
+    expect(download.body).toBe(negotiated.body);
+    const bundle = negotiated.json() as { leafIndex: number; leafHash: string; event?: string };
+    // The event carries household ids: the bundle proves it by its hash, without its bytes.
+    expect(bundle.event).toBeUndefined();
+    const { verifierKey } = (await (await fetch(`${fixture.urls.logKeeper}/v1/verifier-key`)).json()) as {
+      verifierKey: string;
+    };
+    const verified = verifyBundle(bundle, verifierKey);
+    // The page names the root as the note and `fundtrace verify` print it, too (base64).
+    expect(body).toContain(Buffer.from(notice.checkpoint!.rootHashHex, 'hex').toString('base64'));
+    expect(verified).toMatchObject({
+      ok: true,
+      kind: 'inclusion',
+      treeSize: size,
+      leafIndex: Number(line.seq) - 1,
+    });
+    // The log-keeper, asked directly, proves the same leaf at the same position.
+    const keeper = (await (
+      await fetch(
+        `${fixture.urls.logKeeper}/v1/streams/${notice.checkpoint!.stream}/proof/inclusion?seq=${line.seq}&size=${size}`,
+      )
+    ).json()) as { leafHash: string };
+    expect(bundle.leafHash).toBe(keeper.leafHash);
+
+    // The notice's publication has its proof page too.
+    const published = await app.inject(notice.publishedProofUrl!);
+    expect(published.statusCode).toBe(200);
+    expect(published.body).toContain('的发布记录记在');
+  });
+
+  it('answers an unknown line, a bad address or an unsigned size with a Chinese page (JSON for JSON)', async () => {
+    const base = `/n/${county}/${fixture.notices.paid}`;
+    const missing = await app.inject(`${base}/lines/9999/proof`);
+    expect(missing.statusCode).toBe(404);
+    expect(missing.body).toContain('第 9999 行');
+    const bad = await app.inject(`${base}/lines/first/proof`);
+    expect(bad.statusCode).toBe(400);
+    expect(bad.body).toContain('网址有误');
+    const unsigned = await app.inject(`${base}/lines/1/proof?size=1`);
+    expect(unsigned.statusCode).toBe(404);
+    expect(unsigned.body).toContain('大小为 1 的签名检查点');
+    const json404 = await app.inject({
+      url: `${base}/lines/9999/proof`,
+      headers: { accept: 'application/json' },
+    });
+    expect(json404.statusCode).toBe(404);
+    expect(json404.json()).toMatchObject({ error: { code: 'not_found' } });
   });
 });
 
@@ -396,6 +507,75 @@ describe('cache: a page served many times costs one build', () => {
     }
     expect(after.body).toContain('第三户去年已经搬走了');
     expect(after.headers.etag).not.toBe(before.headers.etag);
+    // The acknowledgement leads back by another address than the notice's, so a browser does not
+    // show its cached copy (max-age) without the objection; that address serves the same notice.
+    const back = /<a href="([^"]+)">返回公示<\/a>/.exec(response.body)?.[1];
+    expect(back).toMatch(new RegExp(`^${url}\\?filed=obj-[0-9a-f-]{36}$`));
+    const followed = await app.inject(back!);
+    expect(followed.statusCode).toBe(200);
+    expect(followed.body).toBe(after.body);
+  });
+
+  it("moves the notices feed's <updated> when an objection is filed and when it is resolved", async () => {
+    const noticeId = fixture.notices.open;
+    const feedUrl = `/feeds/r/${county}/notices.atom`;
+    const updatedOf = (feed: string) => ({
+      feed: /^<updated>([^<]+)<\/updated>$/m.exec(feed)?.[1],
+      entry: new RegExp(
+        `<id>tag:[^<]+:notice/${county}/${noticeId}</id>\\n<title>[^<]*</title>\\n<link [^>]+/>\\n<updated>([^<]+)</updated>`,
+      ).exec(feed)?.[1],
+    });
+    const recordedAt = async (type: string, objectionId: string) => {
+      const row = await books.db
+        .selectFrom('events')
+        .select('recorded_at')
+        .where('type', '=', type)
+        .where(sql<boolean>`data->>'objectionId' = ${objectionId}`)
+        .executeTakeFirstOrThrow();
+      return row.recorded_at.toISOString();
+    };
+    const feedUntil = async (changed: (updated: ReturnType<typeof updatedOf>) => boolean) => {
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        const updated = updatedOf((await app.inject(feedUrl)).body);
+        if (changed(updated) || Date.now() > deadline) return updated;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    };
+    const before = updatedOf((await app.inject(feedUrl)).body);
+    expect(before.entry).toBeDefined();
+
+    const filed = await app.inject({
+      method: 'POST',
+      url: `/n/${county}/${noticeId}/objections`,
+      payload: new URLSearchParams({ summary: '名单第二户家里有人在县城上班', line: '2' }).toString(),
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    expect(filed.statusCode).toBe(201);
+    const objectionId = /\?filed=(obj-[0-9a-f-]{36})/.exec(filed.body)![1]!;
+    const afterFiling = await feedUntil((u) => u.entry !== before.entry);
+    expect(afterFiling.entry).toBe(await recordedAt('ObjectionFiled', objectionId));
+    expect(afterFiling.feed).toBe(afterFiling.entry);
+
+    const token = await signToken(
+      fixture.jwtSecret,
+      { sub: 'test-finance', role: 'finance', org: '财政局', partitions: [county] },
+      600,
+    );
+    const resolved = await fetch(`${fixture.urls.ledger}/v1/partitions/${county}/objection-resolutions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        commandId: `resolve-${objectionId}`,
+        objectionId,
+        outcome: 'dismissed',
+        note: '经核实，该户无人在外就业',
+      }),
+    });
+    expect(resolved.status, await resolved.text()).toBeLessThan(300);
+    const afterResolution = await feedUntil((u) => u.entry !== afterFiling.entry);
+    expect(afterResolution.entry).toBe(await recordedAt('ObjectionResolved', objectionId));
+    expect(afterResolution.feed).toBe(afterResolution.entry);
   });
 });
 
@@ -489,6 +669,17 @@ describe('routes refuse what is not a region or a notice', () => {
     expect((await app.inject('/r/411325999999')).statusCode).toBe(404);
     expect((await app.inject(`/n/${county}/nope`)).statusCode).toBe(404);
     expect((await app.inject('/api/n/411325/%3Cscript%3E')).statusCode).toBe(400);
+  });
+
+  it('a mistyped address of a page answers a page in Chinese, not the JSON of the API', async () => {
+    for (const url of ['/r/41132', '/r/41132510520199', `/n/${county}/%E5%85%AC%E7%A4%BA`, '/n/4113/N-1']) {
+      const response = await app.inject(url);
+      expect(response.statusCode, url).toBe(400);
+      expect(response.headers['content-type'], url).toBe('text/html; charset=utf-8');
+      expect(response.body, url).toContain('<h1>网址有误</h1>');
+    }
+    const api = await app.inject('/api/n/411325/%3Cscript%3E');
+    expect(api.json().error.code).toBe('validation_failed');
   });
 });
 

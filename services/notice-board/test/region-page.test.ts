@@ -57,6 +57,7 @@ const model: RegionModel = {
   progress: [],
   notices: [],
   villageNames: {},
+  categoryNames: {},
 };
 
 describe('region page', () => {

@@ -1,11 +1,13 @@
+import { beijingDate, gazetteer, regionLevel } from '@fundtrace/events';
 import { describe, expect, it } from 'vitest';
 import { PageCache, pageOf } from '../src/cache';
 import { formatPercent, perMille, progressChart } from '../src/html/chart';
 import { escapeText, html, trusted } from '../src/html/escape';
-import { beijingDate, noticePeriod } from '../src/notices/period';
+import { beijingTime, noticePeriod } from '../src/notices/period';
 import { programmesFrom } from '../src/notices/programmes';
 import { maskObjectionText } from '../src/objections/mask';
-import { gazetteer, regionChain, regionLevel } from '../src/regions';
+import { lineObjectionText } from '../src/pages/views';
+import { regionChain } from '../src/regions';
 
 describe('html escaping', () => {
   it('escapes every interpolation, in content and attributes', () => {
@@ -67,6 +69,9 @@ describe('notice period', () => {
     expect(beijingDate(Date.parse('2024-06-01T15:59:59Z'))).toBe('2024-06-01');
     expect(beijingDate(Date.parse('2024-06-01T16:00:00Z'))).toBe('2024-06-02');
   });
+  it("a checkpoint's signing time in Beijing time, the day the dates beside it use", () => {
+    expect(beijingTime(Date.parse('2026-11-22T21:15:06.799Z'))).toBe('2026-11-23 05:15:06（北京时间）');
+  });
   it('programme minimums come from the reference data, 7 days by default', () => {
     const p = programmesFrom({
       version: 1,
@@ -78,6 +83,34 @@ describe('notice period', () => {
     expect([p.minDays('a'), p.minDays('b'), p.minDays('zzz'), p.minDays(null)]).toEqual([10, 7, 7, 7]);
     expect(p.name('a')).toBe('甲');
     expect(() => programmesFrom({ version: 0, programmes: [] })).toThrow();
+  });
+  it('purpose names from the reference data, without the English gloss for staff', () => {
+    const p = programmesFrom({
+      version: 1,
+      programmes: [],
+      purposes: [
+        { code: 'general', name: '综合扶贫 (any poverty-alleviation use)' },
+        { code: 'housing', name: '住房安全 (危房改造)' },
+        { code: 'infrastructure', name: '基础设施建设' },
+      ],
+    });
+    expect(['general', 'housing', 'infrastructure', 'zzz'].map((c) => p.purposeName(c))).toEqual([
+      '综合扶贫',
+      '住房安全 (危房改造)',
+      '基础设施建设',
+      'zzz',
+    ]);
+  });
+});
+
+describe("a line's objection", () => {
+  it('says 不予发放 only for a line not paid: an objection upheld after payment does not unpay it', () => {
+    expect(lineObjectionText('upheld', null)).toBe('异议成立，不予发放');
+    expect(lineObjectionText('upheld', 'returned')).toBe('异议成立，不予发放');
+    expect(lineObjectionText('upheld', 'instructed')).toBe('异议成立（本行已发放）');
+    expect(lineObjectionText('upheld', 'settled')).toBe('异议成立（本行已发放）');
+    expect(lineObjectionText('open', 'settled')).toBe('异议处理中');
+    expect(lineObjectionText(null, 'settled')).toBe('');
   });
 });
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { audit } from '@fundtrace/events';
 import { parseYuan } from '@fundtrace/money';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { UsageError } from '../context';
 import { type AuditTarget, auditCall } from './audit-client';
 
@@ -99,7 +100,11 @@ export function findingsCommand(): Command {
   step(
     'review',
     '复核: confirmed, dismissed or needs_trace',
-    (c) => c.requiredOption('--outcome <outcome>'),
+    // The choices are the event's: --help lists them and a typo is refused before any request.
+    (c) =>
+      c.addOption(
+        new Option('--outcome <outcome>', '复核 result').choices(audit.reviewOutcomes).makeOptionMandatory(),
+      ),
     (o) => ({ outcome: o.outcome }),
   );
   step(
@@ -124,7 +129,12 @@ export function findingsCommand(): Command {
   step(
     'close',
     '销号: rectified, dismissed or referred (移送)',
-    (c) => c.requiredOption('--resolution <resolution>'),
+    (c) =>
+      c.addOption(
+        new Option('--resolution <resolution>', '销号 as')
+          .choices(audit.closeResolutions)
+          .makeOptionMandatory(),
+      ),
     (o) => ({ resolution: o.resolution }),
   );
   step(

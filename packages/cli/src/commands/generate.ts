@@ -478,7 +478,7 @@ function* countyLedger(
     s.payments += rows.length;
     const settledOn = addDays(start, 19);
     for (const row of rows) {
-      const paymentId = `${rosterId}-r${row.row}`;
+      const paymentId = ledgerEvents.rosterPaymentId(rosterId, row.row);
       if (random.next() < returnShare) {
         returned.push({
           householdId: row.householdId,

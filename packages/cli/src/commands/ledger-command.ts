@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
+import { ledger } from '@fundtrace/events';
+import { formatYuan } from '@fundtrace/money';
 import { readTable, type TableRow, writeTemplate } from '@fundtrace/tabular';
 import { Command } from 'commander';
 import { bearerToken, serviceUrl, UsageError } from '../context';
@@ -23,6 +25,10 @@ import {
   type RowError,
   rosterColumns,
   rosterFromRows,
+  type SettlementField,
+  type SettlementRequest,
+  settlementColumns,
+  settlementsFromRows,
   templates,
 } from './ledger-files';
 
@@ -57,6 +63,8 @@ interface Planned {
   readonly body: Record<string, unknown>;
   /** For a notice's list: the file row of each line (line n is lineRows[n - 1]), for error reports. */
   readonly lineRows?: readonly number[];
+  /** A bank result (回盘): what the row says the payment became, and what it says about the payment. */
+  readonly settlement?: Pick<SettlementRequest, 'outcome' | 'expected'>;
 }
 
 /** The file's rows, read in full before anything is sent: imports are all-or-nothing. */
@@ -124,6 +132,19 @@ async function plan(
         'projects',
         idFor,
       );
+    }
+    case 'settlements': {
+      const rows = await readRows<SettlementField>(bytes, file, settlementColumns);
+      const { requests, errors } = settlementsFromRows(rows, options.rosterId);
+      return {
+        planned: requests.map((r) => ({
+          row: r.row,
+          path: r.path,
+          body: r.body,
+          settlement: { outcome: r.outcome, expected: r.expected },
+        })),
+        errors,
+      };
     }
     case 'plans': {
       const rows = await readRows<PlanField>(bytes, file, planColumns);
@@ -209,11 +230,137 @@ function rowErrorsOf(error: ApiError, planned: Planned): RowError[] {
   return [{ row: planned.row ?? 0, message: `${error.code}: ${error.message}` }];
 }
 
+/**
+ * The first line of the ledger's refusals: how many rows, or the file as a whole when a refusal
+ * names no row (an unpublished notice, a notice period not over). "1 row(s) refused" above a
+ * refusal without a row number sent officers looking for the bad row.
+ */
+export function refusalHeading(errors: readonly RowError[]): string {
+  const rows = new Set(errors.filter((e) => e.row > 0).map((e) => e.row)).size;
+  const whole = errors.some((e) => e.row <= 0);
+  if (rows === 0) return 'the ledger refused the file';
+  return `${rows} row(s) refused by the ledger${whole ? ', and the file as a whole' : ''}`;
+}
+
+/** What an import booked, naming the roster or notice it made: the id to ask ledger-api about. */
+export function importedSummary(
+  fileName: string,
+  planned: readonly Pick<Planned, 'path' | 'body'>[],
+  events: number,
+  duplicates: number,
+): string {
+  const only = planned.length === 1 ? planned[0] : undefined;
+  const settled = planned.filter((p) => p.path === 'payment-settlements').length;
+  const returned = planned.filter((p) => p.path === 'payment-returns').length;
+  if (settled + returned === planned.length && planned.length > 0) {
+    // A bank's result file (回盘): what it recorded, in the officer's terms.
+    return (
+      `imported ${fileName}: ${settled} payment(s) settled (成功), ${returned} returned by the bank (失败), ${events} event(s)` +
+      (duplicates > 0 ? ` (${duplicates} were already recorded by an earlier run)` : '')
+    );
+  }
+  const made =
+    only?.path === 'rosters'
+      ? ` as roster ${String(only.body.rosterId)}`
+      : only?.path === 'notices'
+        ? ` as notice ${String(only.body.noticeId)}`
+        : '';
+  return (
+    `imported ${fileName}: ${planned.length} command(s), ${events} event(s)${made}` +
+    (duplicates > 0 ? ` (${duplicates} were already booked by an earlier run)` : '')
+  );
+}
+
 export function formatRowErrors(errors: readonly RowError[]): string {
   return [...errors]
     .sort((a, b) => a.row - b.row)
     .map((e) => (e.row > 0 ? `  row ${e.row}: ${e.message}` : `  ${e.message}`))
     .join('\n');
+}
+
+/**
+ * A bank row the ledger refused, in the officer's terms: 'recorded' when its payment is already in
+ * that state (the same 回盘 row recorded by hand, or by a file whose other rows differ: running the
+ * bank's file again must not fail on what it did before); otherwise the row's refusal.
+ */
+function settlementRefusal(error: ApiError, p: Planned): 'recorded' | RowError[] {
+  const row = p.row ?? 0;
+  const paymentId = String(p.body.paymentId);
+  const status = (error.details as { status?: unknown } | null)?.status;
+  if (error.code === 'payment_not_in_flight' && status === p.settlement?.outcome) return 'recorded';
+  if (error.code === 'payment_not_found') return [{ row, message: noSuchPayment(paymentId) }];
+  if (error.code === 'idempotency_key_reused') {
+    // The payment's command id with other content: the bank's result was recorded before with
+    // another reference, reason or date. The ledger keeps the first.
+    return [
+      {
+        row,
+        message: `result_recorded_differently: payment ${paymentId} already has the bank's result recorded with another 银行流水号, 失败原因 or 处理日期; the first one stands`,
+      },
+    ];
+  }
+  return rowErrorsOf(error, p);
+}
+
+/** A bank row naming no payment of the ledger: which columns to check. */
+export function noSuchPayment(paymentId: string): string {
+  return `payment_not_found: the ledger has no payment ${paymentId}; check the row's 支付编号, or its 花名册编号 and 花名册行号 (the payment's row number in the roster file as it was imported)`;
+}
+
+/** What a bank row is checked against: the ledger's payment, as `GET …/payments/{id}` answers it. */
+interface PaymentFacts {
+  readonly householdId: string;
+  readonly amountFen: string;
+}
+
+/**
+ * The ledger's payments that bank rows say something about besides the result (户编号, 金额), read
+ * in bulk: `ledger.paymentLookupIdsMax` ids a request, so a 回盘 of 5,000 rows is one request, not
+ * one per row. A payment the ledger does not hold is absent from the map.
+ */
+async function paymentsToMatch(
+  baseUrl: string,
+  token: string,
+  partition: string,
+  planned: readonly Planned[],
+): Promise<ReadonlyMap<string, PaymentFacts>> {
+  const saysMore = (p: Planned) =>
+    p.settlement !== undefined &&
+    (p.settlement.expected.householdId !== undefined || p.settlement.expected.amountFen !== undefined);
+  const ids = [...new Set(planned.filter(saysMore).map((p) => String(p.body.paymentId)))];
+  const found = new Map<string, PaymentFacts>();
+  for (let start = 0; start < ids.length; start += ledger.paymentLookupIdsMax) {
+    const { payments } = await callApi<{ payments: Array<PaymentFacts & { paymentId: string }> }>({
+      baseUrl,
+      path: `/v1/partitions/${partition}/payments/lookup`,
+      token,
+      body: { paymentIds: ids.slice(start, start + ledger.paymentLookupIdsMax) },
+    });
+    for (const payment of payments) found.set(payment.paymentId, payment);
+  }
+  return found;
+}
+
+/**
+ * What a bank row says about its payment besides the result (户编号, 金额) against the ledger's
+ * payment: a result file for another roster or a shifted row must not settle the wrong household.
+ */
+function settlementMismatch(p: Planned, payments: ReadonlyMap<string, PaymentFacts>): string | null {
+  const expected = p.settlement!.expected;
+  if (expected.householdId === undefined && expected.amountFen === undefined) return null;
+  const paymentId = String(p.body.paymentId);
+  const payment = payments.get(paymentId);
+  if (payment === undefined) return noSuchPayment(paymentId);
+  const problems: string[] = [];
+  if (expected.householdId !== undefined && expected.householdId !== payment.householdId) {
+    problems.push(`户编号 ${expected.householdId} ≠ the payment's household ${payment.householdId}`);
+  }
+  if (expected.amountFen !== undefined && expected.amountFen !== payment.amountFen) {
+    problems.push(
+      `金额 ${formatYuan(BigInt(expected.amountFen))} 元 ≠ the payment's ${formatYuan(BigInt(payment.amountFen))} 元`,
+    );
+  }
+  return problems.length === 0 ? null : `bank_row_mismatch: payment ${paymentId}: ${problems.join('; ')}`;
 }
 
 export async function importLedgerFile(
@@ -240,20 +387,36 @@ export async function importLedgerFile(
 
   // Every request is checked by the ledger before the first one is appended.
   const serverErrors: RowError[] = [];
+  /** Bank results the ledger holds already (booked by hand or by an earlier file): nothing to send. */
+  const recorded = new Set<Planned>();
+  const payments = await paymentsToMatch(baseUrl, token, options.partition, planned);
   const check = progressBar('checking', planned.length);
   for (const [i, p] of planned.entries()) {
     try {
+      if (p.settlement !== undefined) {
+        const mismatch = settlementMismatch(p, payments);
+        if (mismatch !== null) {
+          serverErrors.push({ row: p.row ?? 0, message: mismatch });
+          check.update(i + 1);
+          continue;
+        }
+      }
       await post(p, true);
     } catch (error) {
       if (!(error instanceof ApiError) || error.status === 0 || error.status >= 500) throw error;
-      serverErrors.push(...rowErrorsOf(error, p));
+      if (p.settlement === undefined) serverErrors.push(...rowErrorsOf(error, p));
+      else {
+        const refusal = settlementRefusal(error, p);
+        if (refusal === 'recorded') recorded.add(p);
+        else serverErrors.push(...refusal);
+      }
     }
     check.update(i + 1);
   }
   check.stop();
   if (serverErrors.length > 0) {
     process.stderr.write(
-      `${serverErrors.length} row(s) refused by the ledger; nothing was appended:\n${formatRowErrors(serverErrors)}\n`,
+      `${refusalHeading(serverErrors)}; nothing was appended:\n${formatRowErrors(serverErrors)}\n`,
     );
     return 2;
   }
@@ -267,17 +430,19 @@ export async function importLedgerFile(
   let events = 0;
   let duplicates = 0;
   for (const [i, p] of planned.entries()) {
+    if (recorded.has(p)) {
+      duplicates += 1;
+      bar.update(i + 1);
+      continue;
+    }
     const result = await post(p, false);
-    events += result.eventCount;
+    // A command booked by an earlier run answers with that run's events: none is appended now.
     if (result.duplicate) duplicates += 1;
+    else events += result.eventCount;
     bar.update(i + 1);
   }
   bar.stop();
-  process.stdout.write(
-    `imported ${basename(file)}: ${planned.length} command(s), ${events} event(s)` +
-      (duplicates > 0 ? ` (${duplicates} were already booked by an earlier run)` : '') +
-      '\n',
-  );
+  process.stdout.write(`${importedSummary(basename(file), planned, events, duplicates)}\n`);
   return 0;
 }
 
@@ -287,13 +452,16 @@ export function ledgerCommand(): Command {
   ledger
     .command('import')
     .description(
-      'import allocations, plans, projects or a payment roster (发放花名册) from CSV/XLSX; any bad row appends nothing',
+      'import allocations, plans, projects, a payment roster (发放花名册) or the bank’s results of a paid roster (settlements, 回盘) from CSV/XLSX; any bad row appends nothing',
     )
     .argument('<kind>', ledgerImportKinds.join(' | '))
     .argument('<file>', 'CSV or XLSX file (see `fundtrace ledger template`)')
     .requiredOption('--partition <code>', 'the books to write, e.g. 411325')
     .option('--account <id>', 'the pool account paying the roster or issuing the allocations', 'POOL')
-    .option('--roster-id <id>', 'roster id (default derived from programme, period and file)')
+    .option(
+      '--roster-id <id>',
+      'roster id (default derived from programme, period and file); settlements: the roster whose 花名册行号 the file gives',
+    )
     .option(
       '--as-notice',
       'roster only: publish the file as the notice (公示名单) named in its 公示编号 column instead of paying it',

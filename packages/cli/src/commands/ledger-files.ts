@@ -1,3 +1,4 @@
+import { ledger } from '@fundtrace/events';
 import { parseYuan } from '@fundtrace/money';
 import type { ColumnSpec, TableRow } from '@fundtrace/tabular';
 
@@ -8,7 +9,7 @@ import type { ColumnSpec, TableRow } from '@fundtrace/tabular';
  * Every problem is reported with the spreadsheet's row number.
  */
 
-export const ledgerImportKinds = ['allocations', 'plans', 'projects', 'roster'] as const;
+export const ledgerImportKinds = ['allocations', 'plans', 'projects', 'roster', 'settlements'] as const;
 export type LedgerImportKind = (typeof ledgerImportKinds)[number];
 
 export interface RowError {
@@ -16,33 +17,27 @@ export interface RowError {
   readonly message: string;
 }
 
-/** 资金来源 as staff write it → the code the ledger stores. */
+/**
+ * 资金来源 as staff write it → the code the ledger stores: each source's full name (the board's and
+ * the 旬报's label) and the short forms staff type.
+ */
 const fundSourceNames: Readonly<Record<string, string>> = {
+  ...Object.fromEntries(Object.entries(ledger.fundSourceLabels).map(([code, name]) => [name, code])),
   中央: 'central',
   中央财政: 'central',
-  中央财政专项扶贫资金: 'central',
   省级: 'province',
   省: 'province',
-  省级财政专项扶贫资金: 'province',
   市级: 'city',
   市: 'city',
-  市级财政专项扶贫资金: 'city',
   县级: 'county',
   县: 'county',
-  县级财政专项扶贫资金: 'county',
   统筹整合: 'integrated',
-  统筹整合涉农资金: 'integrated',
-  政府债券: 'bond',
   债券: 'bond',
-  社会帮扶捐赠: 'donation',
   捐赠: 'donation',
   金融: 'credit',
   信贷: 'credit',
-  群众自筹: 'self_raised',
-  生态补偿: 'eco_compensation',
-  其他: 'other',
 };
-const fundSourceCodes = new Set(Object.values(fundSourceNames));
+const fundSourceCodes: ReadonlySet<string> = new Set(ledger.fundSources);
 
 const yes = new Set(['是', 'y', 'yes', 'true', '1']);
 const no = new Set(['否', 'n', 'no', 'false', '0', '']);
@@ -487,6 +482,175 @@ export function projectFromRow(row: TableRow<ProjectField>) {
   return r.problems.length > 0 ? { error: { row: row.rowNumber, message: r.problems.join('; ') } } : { body };
 }
 
+// ---------------------------------------------------------------- bank results (回盘)
+
+export type SettlementField =
+  | 'payment'
+  | 'roster'
+  | 'rosterRow'
+  | 'household'
+  | 'amount'
+  | 'result'
+  | 'reason'
+  | 'bankReference'
+  | 'date';
+
+/**
+ * The bank's result file for a paid roster (回盘): one row per payment, success with the bank's
+ * reference, or failure with its reason (账户已销户, 户名不符 …). A row names its payment by
+ * 支付编号, or by the roster's row number (花名册行号) with the roster (花名册编号 or --roster-id).
+ * 户编号 and 金额 are optional and, when given, must match the payment. Columns the bank adds
+ * (户名, 账号 …) are never read: personal data stays in the file.
+ */
+export const settlementColumns: readonly ColumnSpec<SettlementField>[] = [
+  {
+    field: 'payment',
+    headers: ['支付编号', 'payment_id'],
+    description: '支付编号；不填时按花名册编号和花名册行号找到这笔支付',
+  },
+  {
+    field: 'roster',
+    headers: ['花名册编号', 'roster_id'],
+    description: '导入花名册时给出的花名册编号（也可用 --roster-id 给出）',
+  },
+  {
+    field: 'rosterRow',
+    headers: ['花名册行号', '原行号', 'roster_row'],
+    kind: 'integer',
+    description: '这笔支付在花名册文件中的行号',
+  },
+  {
+    field: 'household',
+    headers: ['户编号', 'household_no', 'householdId'],
+    description: '可不填；填写时须与支付一致',
+  },
+  {
+    field: 'amount',
+    headers: ['金额(元)', '金额', '发放金额(元)', 'amount_yuan', 'amount'],
+    kind: 'money',
+    description: '可不填；填写时须与支付金额一致',
+  },
+  {
+    field: 'result',
+    headers: ['处理结果', '结果', '状态', 'result'],
+    required: true,
+    description: '成功 或 失败',
+  },
+  {
+    field: 'reason',
+    headers: ['失败原因', '原因', 'reason'],
+    description: '失败时必填，如 账户已销户、户名不符',
+  },
+  {
+    field: 'bankReference',
+    headers: ['银行流水号', '流水号', 'bank_reference'],
+    description: '成功时必填：银行的交易流水号',
+  },
+  {
+    field: 'date',
+    headers: ['处理日期', '日期', 'date'],
+    required: true,
+    kind: 'date',
+    description: '银行处理日期 YYYY-MM-DD',
+  },
+];
+
+const successWords = new Set(['成功', '已到账', '到账', '入账成功', 'success', 'succeeded', 'settled', 'ok']);
+const failureWords = new Set(['失败', '退回', '退票', '入账失败', 'failed', 'failure', 'returned']);
+
+export interface SettlementRequest {
+  readonly row: number;
+  readonly outcome: 'settled' | 'returned';
+  readonly path: 'payment-settlements' | 'payment-returns';
+  readonly body: Record<string, string>;
+  /** What the file says about the payment besides its result: checked against the ledger's. */
+  readonly expected: { readonly householdId?: string; readonly amountFen?: string };
+}
+
+/**
+ * Rows → one settlement or return per payment. The command id is the payment's, not the file's:
+ * the same result sent again (the same file, or another file repeating it) is a duplicate, and a
+ * payment named twice in one file is refused by row.
+ */
+export function settlementsFromRows(
+  rows: readonly TableRow<SettlementField>[],
+  defaultRosterId: string | undefined,
+): { requests: SettlementRequest[]; errors: RowError[] } {
+  const headers = headersOf(settlementColumns);
+  const errors: RowError[] = [];
+  const requests: SettlementRequest[] = [];
+  const seen = new Map<string, number>();
+  for (const row of rows) {
+    const r = new RowReader(row, headers);
+    const amountFen = r.text('amount') === '' ? undefined : r.money('amount');
+    let paymentId = r.text('payment');
+    if (paymentId === '') {
+      const rosterId = r.text('roster') || defaultRosterId;
+      const rosterRow = r.text('rosterRow') === '' ? undefined : r.integer('rosterRow');
+      if (rosterId === undefined || r.text('rosterRow') === '') {
+        r.problems.push(
+          `name the payment: ${headers.payment}, or ${headers.rosterRow} with ${headers.roster} (or --roster-id)`,
+        );
+      } else if (rosterRow !== undefined) {
+        paymentId = ledger.rosterPaymentId(rosterId, rosterRow);
+      }
+    }
+    const result = r.text('result').toLowerCase();
+    const outcome = successWords.has(result) ? 'settled' : failureWords.has(result) ? 'returned' : undefined;
+    if (outcome === undefined)
+      r.problems.push(`${headers.result}: "${r.text('result')}" must be 成功 or 失败`);
+    if (outcome === 'settled' && r.text('bankReference') === '')
+      r.problems.push(`${headers.bankReference}: required for a successful payment`);
+    if (outcome === 'returned' && r.text('reason') === '')
+      r.problems.push(`${headers.reason}: required for a failed payment`);
+    const date = r.text('date');
+    if (!/^[0-9]{4}-[0-9]{2}-[0-9]{2}$/.test(date) || Number.isNaN(Date.parse(`${date}T00:00:00Z`)))
+      r.problems.push(`${headers.date}: "${date}" is not a date (YYYY-MM-DD)`);
+    if (paymentId !== '') {
+      const earlier = seen.get(paymentId);
+      if (earlier !== undefined) r.problems.push(`payment ${paymentId} is already on row ${earlier}`);
+      else seen.set(paymentId, row.rowNumber);
+    }
+    if (r.problems.length > 0 || outcome === undefined) {
+      errors.push({ row: row.rowNumber, message: r.problems.join('; ') });
+      continue;
+    }
+    const expected = {
+      ...(r.text('household') === '' ? {} : { householdId: r.text('household') }),
+      ...(amountFen === undefined ? {} : { amountFen }),
+    };
+    requests.push(
+      outcome === 'settled'
+        ? {
+            row: row.rowNumber,
+            outcome,
+            path: 'payment-settlements',
+            body: {
+              commandId: `bank-settle-${paymentId}`,
+              paymentId,
+              bankReference: r.text('bankReference'),
+              settledOn: date,
+            },
+            expected,
+          }
+        : {
+            row: row.rowNumber,
+            outcome,
+            path: 'payment-returns',
+            body: {
+              commandId: `bank-return-${paymentId}`,
+              paymentId,
+              reason: r.text('reason'),
+              returnedOn: date,
+            },
+            expected,
+          },
+    );
+  }
+  if (rows.length === 0) errors.push({ row: 1, message: 'the file has no data rows' });
+  return { requests, errors };
+}
+
 // ---------------------------------------------------------------- templates
 
 /** Each kind's example row: what a finance officer sees first when opening the template. */
@@ -535,6 +699,21 @@ export const templates: Record<
       category: 'infrastructure',
       lineTitle: '村组道路硬化',
       amount: 60_000_000n,
+    },
+  },
+  settlements: {
+    file: 'ledger-settlements.xlsx',
+    columns: settlementColumns,
+    example: {
+      payment: '',
+      roster: 'RS-dibao-class1-2024-06-1a2b3c4d',
+      rosterRow: 2,
+      household: '411325100201-0001',
+      amount: 38_000n,
+      result: '失败',
+      reason: '账户已销户',
+      bankReference: '',
+      date: '2024-06-20',
     },
   },
   projects: {

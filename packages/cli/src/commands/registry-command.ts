@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { beijingDate } from '@fundtrace/events';
 import { generateHouseholds } from '@fundtrace/pii';
 import { Command, InvalidArgumentError } from 'commander';
 import { bearerToken, serviceUrl, UsageError } from '../context';
@@ -103,7 +104,7 @@ export function registryCommand(): Command {
         },
       ) => {
         if (!/^\d{6}$/.test(options.partition)) throw new UsageError('--partition is a 6-digit county code');
-        const erasedOn = options.on ?? chinaToday();
+        const erasedOn = options.on ?? beijingDate(Date.now());
         if (!/^\d{4}-\d{2}-\d{2}$/.test(erasedOn)) throw new UsageError('--on is a date, YYYY-MM-DD');
         const result = await callApi<{ duplicate: boolean; lastSeq: number | null }>({
           baseUrl: serviceUrl('registry-api', options.url),
@@ -165,9 +166,4 @@ export function firstHouseholdNumber(text: string): number {
   const n = Number(text);
   if (!/^\d{1,8}$/.test(text) || n < 1) throw new InvalidArgumentError('expected a whole number 1–99999999');
   return n;
-}
-
-/** Today's business date in China (UTC+8, no daylight saving time). */
-function chinaToday(): string {
-  return new Date(Date.now() + 8 * 3_600_000).toISOString().slice(0, 10);
 }

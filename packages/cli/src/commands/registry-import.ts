@@ -158,8 +158,9 @@ export async function importHouseholdsFile(options: ImportFileOptions): Promise<
     throw error;
   }
   if (local.length > 0) throw new ImportRejectedError(local, rows.length);
+  // The server has checked every row (a refusal would have thrown above), for a real run too.
+  progress('checking', rows.length, rows.length);
   if ('dryRun' in answer) {
-    progress('checking', rows.length, rows.length);
     return {
       commandId,
       dryRun: true,

@@ -60,6 +60,50 @@ export function paymentLine(
   return `${p.paymentId} ${p.programmeCode} ${p.period} ${yuanText(p.amountFen)} 元 ${p.status} ${when}${instructed}`;
 }
 
+/**
+ * A household trace's first line. audit-api's paidFen counts instructed payments with settled ones;
+ * "1,710.00 元 paid" over two payments still awaiting the bank told an inspector they had arrived.
+ */
+export function householdHeadline(
+  partition: string,
+  body: Pick<TraceBody, 'householdId' | 'paidFen'> & {
+    payments: readonly Pick<TraceBody['payments'][number], 'status' | 'amountFen'>[];
+  },
+): string {
+  const sum = (status: string) =>
+    body.payments.filter((p) => p.status === status).reduce((a, p) => a + BigInt(p.amountFen), 0n);
+  const awaiting = sum('instructed');
+  const head = `户 ${body.householdId} (${partition}): ${body.payments.length} payments, ${yuanText(body.paidFen)} 元`;
+  if (awaiting === 0n) return `${head} paid`;
+  return `${head} paid or being paid: ${yuanText(sum('settled').toString())} 元 settled, ${yuanText(awaiting.toString())} 元 awaiting the bank`;
+}
+
+/** An allocation trace's figures, each with its Chinese term, in 元. */
+export const allocationFigures = [
+  ['issuedFen', '下达 issued'],
+  ['receivedFen', '到账 received'],
+  ['inTransitFen', '在途 in transit'],
+  ['paidFen', '发放到户 paid'],
+  ['disbursedFen', '拨付 disbursed'],
+  ['unspentFen', '未支出 unspent'],
+  ['onwardInTransitFen', '下级在途 onward in transit'],
+  ['returnedFen', '退回 returned'],
+  ['reversedFen', '冲正 reversed'],
+] as const;
+
+/** Padded to a terminal's columns: a Chinese character takes two. */
+function padLabel(label: string, columns: number): string {
+  const width = [...label].reduce((w, c) => w + (c.charCodeAt(0) > 0x2e80 ? 2 : 1), 0);
+  return label + ' '.repeat(Math.max(0, columns - width));
+}
+
+export function allocationLines(body: Record<string, unknown>): string[] {
+  return allocationFigures.flatMap(([field, label]) => {
+    const v = body[field];
+    return typeof v === 'string' ? [`${padLabel(label, 28)} ${yuanText(v).padStart(18)} 元`] : [];
+  });
+}
+
 interface EvidenceFile {
   format: string;
   events: { stream: string; seq: number; why: string; bundle: InclusionBundle }[];
@@ -126,9 +170,7 @@ export function traceCommand(): Command {
       const body = await auditCall<TraceBody>(o, `${base}/trace`);
       if (o.json) process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
       else {
-        process.stdout.write(
-          `户 ${householdId} (${partition}): ${body.payments.length} payments, ${yuanText(body.paidFen)} 元 paid\n`,
-        );
+        process.stdout.write(`${householdHeadline(partition, body)}\n`);
         for (const p of body.payments) {
           process.stdout.write(`  ${paymentLine(p)}\n`);
           for (const h of [...p.hops].sort((a, b) => b.depth - a.depth)) {
@@ -164,21 +206,7 @@ export function traceCommand(): Command {
       >(o, `${base}/trace`);
       if (o.json) process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
       else {
-        for (const k of [
-          'issuedFen',
-          'receivedFen',
-          'inTransitFen',
-          'paidFen',
-          'disbursedFen',
-          'unspentFen',
-          'onwardInTransitFen',
-          'returnedFen',
-          'reversedFen',
-        ]) {
-          const v = body[k];
-          if (typeof v === 'string')
-            process.stdout.write(`${k.replace(/Fen$/, '').padEnd(18)} ${yuanText(v).padStart(18)} 元\n`);
-        }
+        for (const line of allocationLines(body)) process.stdout.write(`${line}\n`);
         process.stdout.write(`${body.households.length} households reached\n`);
       }
       if (o.svg) await auditDownload(o, `${base}/trace.svg`, o.svg);

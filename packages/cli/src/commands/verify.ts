@@ -27,6 +27,12 @@ export function verifyCommand(): Command {
         process.exitCode = 1;
         return;
       }
+      const served = serverError(json);
+      if (served !== null) {
+        process.stderr.write(`not verified: the file holds the server's refusal, not a bundle: ${served}\n`);
+        process.exitCode = 1;
+        return;
+      }
       const result = verifyBundleJson(json, key);
       if (result.ok) {
         process.stdout.write(`${describeSuccess(result)}\n`);
@@ -35,6 +41,27 @@ export function verifyCommand(): Command {
       process.stderr.write(`not verified: ${result.reason}: ${result.message}\n`);
       process.exitCode = 1;
     });
+}
+
+/**
+ * The `{ error: { code, message } }` a service answered instead of a bundle (a checkpoint size that
+ * was never signed, a sequence not yet in the log), as "code: message"; null for anything else.
+ * `curl … > c.json` saves that answer like a bundle, and "unsupported_format … got undefined" hid
+ * the server's reason.
+ */
+function serverError(json: string): string | null {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch {
+    return null;
+  }
+  if (typeof parsed !== 'object' || parsed === null || 'format' in parsed) return null;
+  const error = (parsed as { error?: unknown }).error;
+  if (typeof error !== 'object' || error === null) return null;
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  if (typeof code !== 'string') return null;
+  return typeof message === 'string' ? `${code}: ${message}` : code;
 }
 
 /** A verifier key given inline, or the first line of a file that holds one. */

@@ -71,7 +71,8 @@ export function noticesFeed(model: RegionModel, baseUrl: string): string {
       id: `tag:${tagAuthority}:notice/${model.partition}/${n.noticeId}`,
       title: n.title,
       href: noticeHref(model.partition, n.noticeId),
-      updated: dayTime(n.startsOn),
+      // The newest of the notice's own events, objections included: a reader sees one filed or decided.
+      updated: n.updatedAt.toISOString(),
       summary: `公示期 ${n.startsOn} 至 ${n.endsOn}；${n.status === 'closed' ? '已结束' : '公示'}；${n.listedCount > 0 ? `名单 ${n.listedCount} 户，合计 ${formatYuan(n.listedTotalFen)} 元；` : ''}异议 ${n.objectionCount} 件`,
     })),
   });

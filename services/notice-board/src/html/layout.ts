@@ -3,7 +3,9 @@ import { type Html, html, trusted } from './escape';
 /**
  * The page shell. Small on purpose (a cheap phone on a slow link): one inline stylesheet, no
  * script, no web fonts. Semantic markup reads in order without CSS; sizes are in rem so a
- * reader's large-font setting scales everything; print CSS fits an A4 sheet for the 公示栏.
+ * reader's large-font setting scales everything; print CSS fits an A4 sheet for the 公示栏. On a
+ * phone a notice's list (table.lines) becomes one card per line, each cell under its heading: as a
+ * nine-column table the payment status and the 证明 link sat off screen to the right.
  */
 const stylesheet = trusted(`
 :root{font-size:100%;color:#111;background:#fff}
@@ -22,6 +24,9 @@ form label{display:block;margin-top:.5rem;font-weight:bold}textarea,select,input
 button{font-size:1.1rem;padding:.4rem 1.2rem;margin-top:.75rem}
 svg text{font-family:inherit}figure{margin:1rem 0}
 .no-print{}
+@media screen and (max-width:36rem){table.lines thead{display:none}table.lines,table.lines tbody,table.lines tfoot,table.lines tr,table.lines td,table.lines th{display:block;width:auto}
+table.lines tr{border:1px solid #999;margin:.5rem 0;padding:.2rem .5rem}table.lines td,table.lines th{border:0;padding:.05rem 0;text-align:left;white-space:normal}
+table.lines td[data-label]::before{content:attr(data-label) "：";color:#555}table.lines td:empty{display:none}}
 @media print{div.scroll{overflow:visible}th,td{white-space:normal}@page{size:A4;margin:15mm 12mm}body{max-width:none;padding:0;font-size:10.5pt}a{color:#000;text-decoration:none}
 .no-print,form,nav .feeds{display:none}table{page-break-inside:auto}tr{page-break-inside:avoid}thead{display:table-header-group}
 h2{page-break-after:avoid}}

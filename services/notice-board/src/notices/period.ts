@@ -1,3 +1,4 @@
+import { beijingOffsetMs } from '@fundtrace/events';
 /**
  * A notice's period as a reader sees it (公示期): pure, with today passed in (Beijing date), so the
  * page and its tests agree on what "days left" means.
@@ -62,7 +63,11 @@ export function noticePeriod(input: {
   return { phase, days, daysLeft, minDays: input.minDays, tooShort: days < input.minDays };
 }
 
-/** Today's date in China Standard Time (UTC+8, no daylight saving), the date notices are dated in. */
-export function beijingDate(epochMs: number): string {
-  return new Date(epochMs + 8 * 3_600_000).toISOString().slice(0, 10);
+/**
+ * A moment for readers, in Beijing time like every date on the board: "2026-11-23 05:15:06（北京时间）",
+ * not the UTC ISO form, which showed the day before the dates beside it.
+ */
+export function beijingTime(epochMs: number): string {
+  const iso = new Date(epochMs + beijingOffsetMs).toISOString();
+  return `${iso.slice(0, 10)} ${iso.slice(11, 19)}（北京时间）`;
 }

@@ -3,9 +3,10 @@ import { z } from 'zod';
 import { noticeMinDaysDefault } from './period';
 
 /**
- * Programme names and notice minimums, read from the reference data file the ledger decides with
- * (services/ledger-api/reference/programmes.v*.json, or NOTICE_PROGRAMMES_FILE): the board shows
- * the same minimum the writer enforces. Only the fields the board needs are read.
+ * Programme names, purpose names and notice minimums, read from the reference data file the ledger
+ * decides with (services/ledger-api/reference/programmes.v*.json, or NOTICE_PROGRAMMES_FILE): the
+ * board shows the same minimum the writer enforces, and a project's 类别 (a purpose code such as
+ * `infrastructure`) by its Chinese name. Only the fields the board needs are read.
  */
 const fileSchema = z.object({
   version: z.number().int().min(1),
@@ -18,11 +19,25 @@ const fileSchema = z.object({
       }),
     )
     .max(1_000),
+  purposes: z
+    .array(z.object({ code: z.string().min(1), name: z.string().min(1) }))
+    .max(1_000)
+    .default([]),
 });
+
+/**
+ * A purpose's name for the public: the reference data glosses some names in English for staff
+ * ("综合扶贫 (any poverty-alleviation use)"); a trailing parenthesis without Chinese is dropped.
+ */
+function publicName(name: string): string {
+  return name.replace(/\s*\([\x20-\x7e]*\)$/, '') || name;
+}
 
 export interface Programmes {
   readonly version: number;
   name(code: string): string;
+  /** A purpose (用途) or project category by its Chinese name; an unknown code as it is. */
+  purposeName(code: string): string;
   /** The shortest period of this programme's notices; the default for unknown or none. */
   minDays(code: string | null): number;
 }
@@ -30,9 +45,11 @@ export interface Programmes {
 export function programmesFrom(json: unknown): Programmes {
   const parsed = fileSchema.parse(json);
   const byCode = new Map(parsed.programmes.map((p) => [p.code, p]));
+  const purposes = new Map(parsed.purposes.map((p) => [p.code, publicName(p.name)]));
   return {
     version: parsed.version,
     name: (code) => byCode.get(code)?.name ?? code,
+    purposeName: (code) => purposes.get(code) ?? code,
     minDays: (code) =>
       code === null ? noticeMinDaysDefault : (byCode.get(code)?.notice?.minDays ?? noticeMinDaysDefault),
   };

@@ -18,21 +18,21 @@ import {
   villagesWithBooks,
 } from '@fundtrace/books';
 import type { Database } from '@fundtrace/db';
-import { streamName } from '@fundtrace/events';
-import { toHex } from '@fundtrace/merkle';
-import { latestCheckpoint } from '@fundtrace/merkle/pg';
+import { type Gazetteer, type RegionLevel, regionLevel, streamName } from '@fundtrace/events';
+import {
+  encodeBase64,
+  type InclusionBundle,
+  inclusionBundle,
+  proveInclusion,
+  toHex,
+  verifyInclusion,
+} from '@fundtrace/merkle';
+import { checkpointAtSize, latestCheckpoint, storedTree } from '@fundtrace/merkle/pg';
 import { currentMaskingPolicy, type MaskingPolicy, maskingPolicyV1 } from '@fundtrace/pii';
 import type { Kysely } from 'kysely';
 import { type NoticePeriod, noticePeriod } from '../notices/period';
 import type { Programmes } from '../notices/programmes';
-import {
-  countyOf,
-  type Gazetteer,
-  type RegionLevel,
-  regionChain,
-  regionLevel,
-  regionParent,
-} from '../regions';
+import { countyOf, regionChain, regionParent } from '../regions';
 
 /**
  * The data of each page, loaded from the books and summed here, once: the HTML, the JSON API and
@@ -128,6 +128,8 @@ export interface RegionModel {
   readonly notices: readonly NoticeSummary[];
   /** Names of the villages the lines mention, from the gazetteer (code → name). */
   readonly villageNames: Readonly<Record<string, string>>;
+  /** Chinese names of the projects' categories (purpose codes), from the reference data. */
+  readonly categoryNames: Readonly<Record<string, string>>;
 }
 
 /**
@@ -197,9 +199,32 @@ async function checkpointOf(ctx: BoardContext, partition: string): Promise<LogCh
   };
 }
 
-export function proofUrl(ctx: BoardContext, checkpoint: LogCheckpoint | null, seq: bigint): string | null {
+/**
+ * The board's own proof page of a notice line (`lineNo`) or of the notice's publication (null), at
+ * the checkpoint the notice page shows: a readable page for villagers, the evidence bundle for
+ * `Accept: application/json` and `fundtrace verify` (decision 0121). Null until a signed
+ * checkpoint covers the event (the page says 待签入).
+ */
+export function proofUrl(
+  checkpoint: LogCheckpoint | null,
+  seq: bigint,
+  partition: string,
+  noticeId: string,
+  lineNo: number | null,
+): string | null {
   if (checkpoint === null || seq < 1n || seq > BigInt(checkpoint.size)) return null;
-  return `${ctx.logKeeperUrl}/v1/streams/${checkpoint.stream}/proof/inclusion?seq=${seq}&size=${checkpoint.size}`;
+  return `${proofPath(partition, noticeId, lineNo)}?size=${checkpoint.size}`;
+}
+
+/** Where a line's (or the publication's, lineNo null) proof page is; `/api` + this is always JSON. */
+export function proofPath(partition: string, noticeId: string, lineNo: number | null): string {
+  const notice = `/n/${partition}/${encodeURIComponent(noticeId)}`;
+  return lineNo === null ? `${notice}/proof` : `${notice}/lines/${lineNo}/proof`;
+}
+
+/** The log-keeper's public answer to the same question, for a reader who does not trust the board. */
+export function logKeeperProofUrl(ctx: BoardContext, stream: string, seq: number, size: number): string {
+  return `${ctx.logKeeperUrl}/v1/streams/${stream}/proof/inclusion?seq=${seq}&size=${size}`;
 }
 
 async function allocationsOf(ctx: BoardContext, partition: string): Promise<AllocationsModel> {
@@ -314,6 +339,7 @@ export async function regionModel(ctx: BoardContext, code: string): Promise<Regi
       progress: [],
       notices: [],
       villageNames: {},
+      categoryNames: {},
     };
   }
   if (!known.includes(partition)) return undefined;
@@ -346,13 +372,60 @@ export async function regionModel(ctx: BoardContext, code: string): Promise<Regi
         ctx.places.name(v),
       ]),
     ),
+    categoryNames: Object.fromEntries(
+      projects.map((p) => [p.category, ctx.programmes.purposeName(p.category)]),
+    ),
   };
 }
 
 /**
- * A notice with its beneficiary lines, masked for the public by the policy version the register
- * masked them with (the stricter public form is re-applied, so a policy change never un-hides).
+ * A notice's beneficiary lines as the books hold them: its published list (公示名单), or for a notice
+ * published without one the payments made under it.
  */
+async function noticeLineRows(ctx: BoardContext, partition: string, notice: NoticeSummary) {
+  const listed = await publicListedLines(ctx.db, partition, notice);
+  if (listed.length > 0) return { linesFrom: 'published' as const, rows: listed };
+  const paid = await publicNoticeLines(ctx.db, partition, notice);
+  return {
+    linesFrom: 'payments' as const,
+    rows: paid.map((l) => ({
+      ...l,
+      paymentStatus: l.status as NoticeLineView['paymentStatus'],
+      objection: null,
+    })),
+  };
+}
+
+/**
+ * A line as the public sees it, masked by the policy version the register masked it with (the
+ * stricter public form is re-applied, so a policy change never un-hides).
+ */
+function lineView(
+  ctx: BoardContext,
+  line: Awaited<ReturnType<typeof noticeLineRows>>['rows'][number],
+  proofUrl: string | null,
+): NoticeLineView {
+  const policy = policies.get(line.maskingVersion);
+  // A version this board does not know cannot be trusted to be masked: stop rather than publish.
+  if (policy === undefined) throw new Error(`unknown masking policy version ${line.maskingVersion}`);
+  return {
+    lineNo: line.lineNo,
+    villageCode: line.villageCode,
+    villageName: ctx.places.name(line.villageCode),
+    name: policy.name(line.headNameMasked),
+    maskingVersion: line.maskingVersion,
+    memberCount: line.memberCount,
+    quantity: line.quantity,
+    amountFen: line.amountFen,
+    paymentId: line.paymentId,
+    paymentStatus: line.paymentStatus,
+    objection: line.objection,
+    seq: line.seq,
+    proofUrl,
+  };
+}
+
+/** A notice with its beneficiary lines, masked for the public (lineView). */
 export async function noticeModel(
   ctx: BoardContext,
   partition: string,
@@ -362,35 +435,10 @@ export async function noticeModel(
   const notice = await publicNotice(ctx.db, partition, noticeId);
   if (notice === undefined) return undefined;
   const checkpoint = await checkpointOf(ctx, partition);
-  const listed = await publicListedLines(ctx.db, partition, notice);
-  const raw =
-    listed.length > 0
-      ? listed
-      : (await publicNoticeLines(ctx.db, partition, notice)).map((l) => ({
-          ...l,
-          paymentStatus: l.status as NoticeLineView['paymentStatus'],
-          objection: null,
-        }));
-  const lines = raw.map((line): NoticeLineView => {
-    const policy = policies.get(line.maskingVersion);
-    // A version this board does not know cannot be trusted to be masked: stop rather than publish.
-    if (policy === undefined) throw new Error(`unknown masking policy version ${line.maskingVersion}`);
-    return {
-      lineNo: line.lineNo,
-      villageCode: line.villageCode,
-      villageName: ctx.places.name(line.villageCode),
-      name: policy.name(line.headNameMasked),
-      maskingVersion: line.maskingVersion,
-      memberCount: line.memberCount,
-      quantity: line.quantity,
-      amountFen: line.amountFen,
-      paymentId: line.paymentId,
-      paymentStatus: line.paymentStatus,
-      objection: line.objection,
-      seq: line.seq,
-      proofUrl: proofUrl(ctx, checkpoint, line.seq),
-    };
-  });
+  const { linesFrom, rows } = await noticeLineRows(ctx, partition, notice);
+  const lines = rows.map((line) =>
+    lineView(ctx, line, proofUrl(checkpoint, line.seq, partition, noticeId, line.lineNo)),
+  );
   const paid = lines.filter((l) => l.paymentStatus === 'settled');
   const versions = new Set(lines.map((l) => l.maskingVersion));
   const today = ctx.today();
@@ -409,17 +457,136 @@ export async function noticeModel(
     }),
     today,
     maskingVersion: versions.size === 0 ? currentMaskingPolicy.version : Math.max(...versions),
-    linesFrom: listed.length > 0 ? 'published' : 'payments',
+    linesFrom,
     lines,
     amountTotalFen: sum(lines, (l) => l.amountFen),
     lineCount: lines.length,
     // A list longer than one page holds (noticeLinesMax) is shown in part, and says so.
-    listedNotShown: listed.length > 0 ? notice.listedCount - lines.length : 0,
+    listedNotShown: linesFrom === 'published' ? notice.listedCount - lines.length : 0,
     paidCount: paid.length,
     paidTotalFen: sum(paid, (l) => l.amountFen),
     objections: await publicObjections(ctx.db, partition, noticeId),
     checkpoint,
-    publishedProofUrl: proofUrl(ctx, checkpoint, notice.publishedSeq),
+    publishedProofUrl: proofUrl(checkpoint, notice.publishedSeq, partition, noticeId, null),
+  };
+}
+
+/** What a proof page shows: a line (or the notice's publication) and its proof at a signed checkpoint. */
+export interface ProofModel {
+  readonly kind: 'proof';
+  readonly partition: string;
+  readonly chain: readonly Place[];
+  readonly notice: NoticeSummary;
+  readonly linesFrom: NoticeModel['linesFrom'];
+  /** The line proven, masked as on the notice page; null: the notice's publication record. */
+  readonly line: NoticeLineView | null;
+  readonly stream: string;
+  /** The event's position in its stream's log (1-based) and its leaf index (seq − 1). */
+  readonly seq: number;
+  readonly leafIndex: number;
+  readonly treeSize: number;
+  readonly leafHashHex: string;
+  readonly rootHashHex: string;
+  /** The same root as the signed note and `fundtrace verify` print it (base64). */
+  readonly rootHashBase64: string;
+  readonly proofHex: readonly string[];
+  readonly signedAt: string;
+  readonly checkpointUrl: string;
+  readonly verifierKeyUrl: string;
+  readonly logKeeperProofUrl: string;
+  /** The evidence bundle `fundtrace verify` checks: the signed checkpoint, leaf hash and proof. */
+  readonly bundle: InclusionBundle;
+}
+
+export type ProofOutcome =
+  | { readonly kind: 'proof'; readonly model: ProofModel }
+  /** No such notice, line, or signed checkpoint of that size: `what` names it for the reader. */
+  | { readonly kind: 'not_found'; readonly what: string }
+  /** The event is newer than the checkpoint (or none is signed yet): 待签入. */
+  | { readonly kind: 'not_signed'; readonly chain: readonly Place[] };
+
+/**
+ * The inclusion proof of a notice line's event (its NoticeLinesPublished part, or for an older
+ * notice its payment) or of the notice's publication, at the signed checkpoint of `size` (default:
+ * the latest). The board checks the proof against the signed root before showing it, and shows
+ * only what the notice page shows (masked name, village, amount) plus hashes: the event itself
+ * carries household ids and is not published (the JSON bundle carries its leaf hash, not its bytes).
+ */
+export async function proofModel(
+  ctx: BoardContext,
+  partition: string,
+  noticeId: string,
+  lineNo: number | null,
+  size: number | undefined,
+): Promise<ProofOutcome> {
+  // Only the line proven is masked and shown: the notice's other lines, totals and objections are
+  // the notice page's, not the proof's.
+  if (regionLevel(partition) !== 'county') return { kind: 'not_found', what: '这份公示' };
+  const notice = await publicNotice(ctx.db, partition, noticeId);
+  if (notice === undefined) return { kind: 'not_found', what: '这份公示' };
+  const { linesFrom, rows } = await noticeLineRows(ctx, partition, notice);
+  const row = lineNo === null ? null : rows.find((l) => l.lineNo === lineNo);
+  if (row === undefined) return { kind: 'not_found', what: `这份公示的第 ${lineNo} 行` };
+  const seq = Number(row === null ? notice.publishedSeq : row.seq);
+  const chain = chainOf(ctx, partition);
+  const stream = streamName('ledger', partition);
+  const key = streamName('ledger', partition, ctx.ns);
+  const checkpoint =
+    size === undefined
+      ? await latestCheckpoint(ctx.logDb, key)
+      : await checkpointAtSize(ctx.logDb, key, size);
+  if (checkpoint === undefined) {
+    return size === undefined
+      ? { kind: 'not_signed', chain }
+      : { kind: 'not_found', what: `日志 ${stream} 大小为 ${size} 的签名检查点` };
+  }
+  if (seq < 1 || seq > checkpoint.size) return { kind: 'not_signed', chain };
+  const proven = await proveInclusion(await storedTree(ctx.logDb, key), seq - 1, checkpoint.size);
+  // The checkpoint covers the event, so the tree holds both: a refusal here is a broken log.
+  if (!proven.ok)
+    throw new Error(`${stream}: no inclusion proof of ${seq} at ${checkpoint.size}: ${proven.message}`);
+  const p = proven.value;
+  const checked = verifyInclusion({
+    leafIndex: p.leafIndex,
+    treeSize: checkpoint.size,
+    leafHash: p.leafHash,
+    proof: p.proof,
+    rootHash: checkpoint.rootHash,
+  });
+  if (!checked.ok) {
+    throw new Error(`${stream}: the proof of ${seq} does not reach the signed root at ${checkpoint.size}`);
+  }
+  return {
+    kind: 'proof',
+    model: {
+      kind: 'proof',
+      partition,
+      chain,
+      notice,
+      linesFrom,
+      line:
+        row === null
+          ? null
+          : lineView(ctx, row, `${proofPath(partition, noticeId, row.lineNo)}?size=${checkpoint.size}`),
+      stream,
+      seq,
+      leafIndex: p.leafIndex,
+      treeSize: checkpoint.size,
+      leafHashHex: toHex(p.leafHash),
+      rootHashHex: toHex(checkpoint.rootHash),
+      rootHashBase64: encodeBase64(checkpoint.rootHash),
+      proofHex: p.proof.map(toHex),
+      signedAt: checkpoint.signedAt.toISOString(),
+      checkpointUrl: `${ctx.logKeeperUrl}/v1/streams/${stream}/checkpoints/${checkpoint.size}`,
+      verifierKeyUrl: `${ctx.logKeeperUrl}/v1/verifier-key`,
+      logKeeperProofUrl: logKeeperProofUrl(ctx, stream, seq, checkpoint.size),
+      bundle: inclusionBundle({
+        checkpoint: checkpoint.note,
+        leafIndex: p.leafIndex,
+        proof: p.proof,
+        leafHash: p.leafHash,
+      }),
+    },
   };
 }
 

@@ -1,25 +1,20 @@
+import { ledger } from '@fundtrace/events';
 import { formatYuan } from '@fundtrace/money';
 import { formatPercent, progressChart } from '../html/chart';
 import { type Html, html } from '../html/escape';
 import { type Breadcrumb, layout } from '../html/layout';
-import { phaseLabels } from '../notices/period';
+import { beijingTime, phaseLabels } from '../notices/period';
 import { objectionSummaryCharsMax } from '../objections/limits';
-import type { LogCheckpoint, NoticeModel, Place, RegionModel } from './model';
+import {
+  type LogCheckpoint,
+  type NoticeModel,
+  type Place,
+  type ProofModel,
+  proofPath,
+  type RegionModel,
+} from './model';
 
 /** Chinese labels of the ledger's codes, for readers; an unknown code is shown as it is. */
-const fundSourceLabels: Readonly<Record<string, string>> = {
-  central: '中央财政专项扶贫资金',
-  province: '省级财政专项扶贫资金',
-  city: '市级财政专项扶贫资金',
-  county: '县级财政专项扶贫资金',
-  integrated: '统筹整合涉农资金',
-  bond: '政府债券',
-  donation: '社会帮扶捐赠',
-  credit: '金融/信贷',
-  self_raised: '群众自筹',
-  eco_compensation: '生态补偿',
-  other: '其他',
-};
 const paymentStatusLabels: Readonly<Record<string, string>> = {
   instructed: '发放中',
   settled: '已到账',
@@ -33,6 +28,18 @@ const lineObjectionLabels: Readonly<Record<string, string>> = {
   upheld: '异议成立，不予发放',
   dismissed: '异议不成立',
 };
+/**
+ * A line's objection as the board states it. An upheld objection filed after the line was paid
+ * does not stop that payment (the ledger refuses only later ones): "不予发放" beside "发放中" or
+ * "已到账" told the village something the books contradict.
+ */
+export function lineObjectionText(objection: string | null, paymentStatus: string | null): string {
+  if (objection === null) return '';
+  if (objection === 'upheld' && (paymentStatus === 'instructed' || paymentStatus === 'settled')) {
+    return '异议成立（本行已发放）';
+  }
+  return label(lineObjectionLabels, objection);
+}
 const channelLabels: Readonly<Record<string, string>> = {
   notice_board: '公示栏网页',
   counter: '窗口',
@@ -81,7 +88,7 @@ function checkpointFooter(checkpoint: LogCheckpoint | null, generatedFrom: strin
 <dt>日志流</dt><dd>${checkpoint.stream}</dd>
 <dt>树大小（事件数）</dt><dd>${checkpoint.size}</dd>
 <dt>根哈希</dt><dd><code>${checkpoint.rootHashHex}</code></dd>
-<dt>签名时间</dt><dd>${checkpoint.signedAt}</dd>
+<dt>签名时间</dt><dd><time datetime="${checkpoint.signedAt}">${beijingTime(Date.parse(checkpoint.signedAt))}</time></dd>
 <dt>签名检查点</dt><dd><a href="${checkpoint.checkpointUrl}">${checkpoint.checkpointUrl}</a></dd>
 </dl>${proof}</section>`;
 }
@@ -94,7 +101,7 @@ function allocationsSection(model: RegionModel): Html {
 <thead><tr><th>文号</th><th>资金来源</th><th>年度</th><th>来自</th><th class="n">金额（元）</th><th>到账日期</th><th>状态</th></tr></thead>
 <tbody>${a.received.map(
     (r) =>
-      html`<tr><td>${r.documentNumber}</td><td>${label(fundSourceLabels, r.fundSource)}</td><td>${r.fiscalYear}</td><td>${r.fromPartition === null ? (r.payer ?? '') : html`<a href="${regionHref(r.fromPartition)}">${a.partitionNames[r.fromPartition] ?? r.fromPartition}</a>`}</td><td class="n">${yuan(r.amountFen)}</td><td>${r.receivedOn}</td><td>${r.reversed ? '已冲正（不计入合计）' : '已到账'}</td></tr>`,
+      html`<tr><td>${r.documentNumber}</td><td>${ledger.fundSourceLabel(r.fundSource)}</td><td>${r.fiscalYear}</td><td>${r.fromPartition === null ? (r.payer ?? '') : html`<a href="${regionHref(r.fromPartition)}">${a.partitionNames[r.fromPartition] ?? r.fromPartition}</a>`}</td><td class="n">${yuan(r.amountFen)}</td><td>${r.receivedOn}</td><td>${r.reversed ? '已冲正（不计入合计）' : '已到账'}</td></tr>`,
   )}</tbody>
 <tfoot><tr><th colspan="4">合计（${a.received.filter((r) => !r.reversed).length} 笔）</th><td class="n" data-total="received">${yuan(a.receivedTotalFen)}</td><td colspan="2"></td></tr></tfoot>
 </table></div>
@@ -102,7 +109,7 @@ function allocationsSection(model: RegionModel): Html {
 <thead><tr><th>文号</th><th>名称</th><th>资金来源</th><th>下达至</th><th class="n">下达金额（元）</th><th class="n">已到账（元）</th><th class="n">在途（元）</th><th>下达日期</th></tr></thead>
 <tbody>${a.issued.map(
     (r) =>
-      html`<tr><td>${r.documentNumber}</td><td>${r.title}</td><td>${label(fundSourceLabels, r.fundSource)}</td><td><a href="${regionHref(r.toPartition)}">${a.partitionNames[r.toPartition] ?? r.toPartition}</a></td><td class="n">${yuan(r.issuedFen)}</td><td class="n">${yuan(r.receivedFen)}</td><td class="n">${yuan(r.inTransitFen)}</td><td>${r.issuedOn}</td></tr>`,
+      html`<tr><td>${r.documentNumber}</td><td>${r.title}</td><td>${ledger.fundSourceLabel(r.fundSource)}</td><td><a href="${regionHref(r.toPartition)}">${a.partitionNames[r.toPartition] ?? r.toPartition}</a></td><td class="n">${yuan(r.issuedFen)}</td><td class="n">${yuan(r.receivedFen)}</td><td class="n">${yuan(r.inTransitFen)}</td><td>${r.issuedOn}</td></tr>`,
   )}</tbody>
 <tfoot><tr><th colspan="4">合计（${a.issued.length} 笔）</th><td class="n" data-total="issued">${yuan(a.issuedTotalFen)}</td><td class="n">${yuan(a.issuedReceivedTotalFen)}</td><td class="n" data-total="in-transit">${yuan(a.inTransitTotalFen)}</td><td></td></tr></tfoot>
 </table></div></section>`;
@@ -116,7 +123,7 @@ function projectsSection(model: RegionModel): Html {
 <thead><tr><th>项目</th><th>所在村</th><th>类别</th><th class="n">预算（元）</th><th class="n">已安排（元）</th><th class="n">已拨付（元）</th><th class="n">进度</th><th>验收</th></tr></thead>
 <tbody>${p.lines.map(
     (l) =>
-      html`<tr><td>${l.name}</td><td><a href="${regionHref(l.villageCode)}">${model.villageNames[l.villageCode] ?? l.villageCode}</a></td><td>${l.category}</td><td class="n">${yuan(l.budgetFen)}</td><td class="n">${yuan(l.earmarkedFen)}</td><td class="n">${yuan(l.disbursedFen)}</td><td class="n">${formatPercent(l.disbursedFen, l.budgetFen)}</td><td>${l.accepted ? '已验收' : '未验收'}</td></tr>`,
+      html`<tr><td>${l.name}</td><td><a href="${regionHref(l.villageCode)}">${model.villageNames[l.villageCode] ?? l.villageCode}</a></td><td>${model.categoryNames[l.category] ?? l.category}</td><td class="n">${yuan(l.budgetFen)}</td><td class="n">${yuan(l.earmarkedFen)}</td><td class="n">${yuan(l.disbursedFen)}</td><td class="n">${formatPercent(l.disbursedFen, l.budgetFen)}</td><td>${l.accepted ? '已验收' : '未验收'}</td></tr>`,
   )}</tbody>
 <tfoot><tr><th colspan="3">合计（${p.lines.length} 个项目）</th><td class="n" data-total="budget">${yuan(p.budgetTotalFen)}</td><td class="n" data-total="earmarked">${yuan(p.earmarkedTotalFen)}</td><td class="n" data-total="disbursed">${yuan(p.disbursedTotalFen)}</td><td class="n">${formatPercent(p.disbursedTotalFen, p.budgetTotalFen)}</td><td></td></tr></tfoot>
 </table></div></section>`;
@@ -229,11 +236,11 @@ export function renderNotice(model: NoticeModel, generatedFrom: string): string 
   }姓名按脱敏规则第 ${model.maskingVersion} 版隐去部分字；身份证号、电话、银行账号、健康状况一律不公示。</p>
 ${model.listedNotShown > 0 ? html`<p class="warn">名单共 ${model.lineCount + model.listedNotShown} 户，本页只列出前 ${model.lineCount} 户，合计也只含这些户；完整名单请到村委会查看。</p>` : ''}
 <p>共 <strong data-total="households">${model.lineCount}</strong> 户，合计 <strong>${yuan(model.amountTotalFen)}</strong> 元；已到账 ${model.paidCount} 户 ${yuan(model.paidTotalFen)} 元。</p>
-<div class="scroll"><table>
+<div class="scroll"><table class="lines">
 <thead><tr><th class="n">行</th><th>户主</th><th>村</th><th class="n">人口</th><th class="n">数量</th><th class="n">金额（元）</th><th>发放</th><th>异议</th><th class="no-print">核验</th></tr></thead>
 <tbody>${model.lines.map(
     (l) =>
-      html`<tr><td class="n">${l.lineNo}</td><td>${l.name}</td><td>${l.villageName}</td><td class="n">${l.memberCount}</td><td class="n">${l.quantity}</td><td class="n">${yuan(l.amountFen)}</td><td>${l.paymentStatus === null ? '待发放' : label(paymentStatusLabels, l.paymentStatus)}</td><td>${l.objection === null ? '' : label(lineObjectionLabels, l.objection)}</td><td class="no-print">${l.proofUrl === null ? '待签入' : html`<a href="${l.proofUrl}">证明</a>`}</td></tr>`,
+      html`<tr><td class="n" data-label="行">${l.lineNo}</td><td data-label="户主">${l.name}</td><td data-label="村">${l.villageName}</td><td class="n" data-label="人口">${l.memberCount}</td><td class="n" data-label="数量">${l.quantity}</td><td class="n" data-label="金额（元）">${yuan(l.amountFen)}</td><td data-label="发放">${l.paymentStatus === null ? '待发放' : label(paymentStatusLabels, l.paymentStatus)}</td><td data-label="异议">${lineObjectionText(l.objection, l.paymentStatus)}</td><td class="no-print" data-label="核验">${l.proofUrl === null ? '待签入' : html`<a href="${l.proofUrl}">证明</a>`}</td></tr>`,
   )}</tbody>
 <tfoot><tr><th colspan="5">合计（${model.lineCount} 户）</th><td class="n" data-total="amount">${yuan(model.amountTotalFen)}</td><td colspan="3"></td></tr></tfoot>
 </table></div></section>
@@ -253,6 +260,69 @@ ${objectionForm(model)}
     breadcrumbs: [...crumbs(model.chain), { href: noticeHref(model.partition, n.noticeId), label: n.title }],
     body,
     footer: checkpointFooter(model.checkpoint, generatedFrom),
+  });
+}
+
+/**
+ * A notice line's proof for a villager (decision 0121): what is proven in one sentence, what that
+ * means in plain words, how to check it without trusting the board, and the hashes for those who
+ * check. Nothing on it that the notice page does not show: the masked name, village and amount.
+ */
+export function renderProof(model: ProofModel, generatedFrom: string): string {
+  const n = model.notice;
+  const l = model.line;
+  const place = model.chain[model.chain.length - 1]?.name ?? model.partition;
+  const signedAt = beijingTime(Date.parse(model.signedAt));
+  const what =
+    l === null
+      ? html`《${n.title}》的发布记录`
+      : html`《${n.title}》第 ${l.lineNo} 行（户主 ${l.name}，${l.villageName}，金额 ${yuan(l.amountFen)} 元）`;
+  const carried =
+    l === null
+      ? html`这条记录是本公示的发布：标题、公示期和类别。`
+      : model.linesFrom === 'published'
+        ? html`这条记录是随公示一同发布的名单（公示名单），本行和名单中的其他各行一起记入，发放之前就已公开。`
+        : html`这条记录是按本公示发放给这一户的补贴。`;
+  const json = `/api${proofPath(model.partition, n.noticeId, l?.lineNo ?? null)}?size=${model.treeSize}`;
+  const title = l === null ? `公示发布记录的证明` : `第 ${l.lineNo} 行的证明`;
+  const body = html`<section aria-labelledby="proven"><h2 id="proven">证明了什么</h2>
+<p class="proven">${what}记在${place}资金日志（${model.stream}）的<strong>第 ${model.seq} 条记录</strong>中。</p>
+<p>这份日志在 <time datetime="${model.signedAt}">${signedAt}</time> 签名时共有 <strong>${model.treeSize}</strong> 条记录，签名的根哈希是：</p>
+<p class="meta"><code data-root>${model.rootHashHex}</code><br>（同一根哈希的 base64 写法，与签名检查点原文和 <code>fundtrace verify</code> 的输出相同：<code data-root-base64>${model.rootHashBase64}</code>）</p>
+<p>${carried}</p>
+</section>
+<section aria-labelledby="plain"><h2 id="plain">这是什么意思</h2>
+<p>每一笔资金的下达、公示和发放都按顺序记在资金日志里。日志只能往后添加，不能修改或删除。每条记录都算出一个“数字指纹”（哈希），所有指纹两两合并，最后得到一个“根哈希”，由日志服务签名。</p>
+<p>本页列出从这条记录的指纹算到根哈希所需的 ${model.proofHex.length} 个指纹。只要有人改动、删掉或插入任何一条记录，算出来的根哈希就会不同，和签名对不上。所以：今天能核对上的，就是在 ${signedAt} 时已经记入、以后也改不了的记录。</p>
+<p>本页只显示公示上已经公开的内容（姓名已隐去部分字）。记录原文含有户编号等内部编号，不在公示栏公开；证明只用它的指纹。</p>
+</section>
+<section aria-labelledby="check" class="no-print"><h2 id="check">自己核验</h2>
+<ul class="links">
+<li><a href="${json}" download>下载证明 (JSON)</a>：可以用 <code>fundtrace verify 证明.json --key 公钥.txt</code> 在自己的电脑上离线核验。</li>
+<li><a href="${model.verifierKeyUrl}">日志公钥</a>：核验签名用。</li>
+<li><a href="${model.checkpointUrl}">签名检查点原文</a>（日志服务）。</li>
+<li><a href="${model.logKeeperProofUrl}">直接向日志服务查询同一证明</a>：不经过本公示栏。</li>
+</ul></section>
+<section aria-labelledby="hashes"><h2 id="hashes">技术细节</h2>
+<dl class="meta">
+<dt>日志流</dt><dd>${model.stream}</dd>
+<dt>记录序号（叶子序号 + 1）</dt><dd>${model.seq}（叶子 ${model.leafIndex}）</dd>
+<dt>树大小（记录数）</dt><dd>${model.treeSize}</dd>
+<dt>记录的指纹（叶子哈希）</dt><dd><code>${model.leafHashHex}</code></dd>
+<dt>根哈希</dt><dd><code>${model.rootHashHex}</code>（base64：<code>${model.rootHashBase64}</code>）</dd>
+<dt>签名时间</dt><dd>${signedAt}</dd>
+<dt>证明路径（${model.proofHex.length} 个哈希，RFC 9162）</dt><dd><ol>${model.proofHex.map((h) => html`<li><code>${h}</code></li>`)}</ol></dd>
+</dl></section>
+<p><a href="${noticeHref(model.partition, n.noticeId)}">返回公示</a></p>`;
+  return layout({
+    title,
+    breadcrumbs: [
+      ...crumbs(model.chain),
+      { href: noticeHref(model.partition, n.noticeId), label: n.title },
+      { href: '', label: title },
+    ],
+    body,
+    footer: html`<p class="meta">本页依据账簿投影 ${generatedFrom} 生成。</p>`,
   });
 }
 

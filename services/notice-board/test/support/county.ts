@@ -5,14 +5,18 @@ import { join } from 'node:path';
 import { generateHouseholds, generateVillages, type HouseholdInput, townshipsOf } from '@fundtrace/pii';
 import { signToken } from '@fundtrace/service-kit';
 import {
+  connectTestNats,
   createTestDatabase,
+  deleteNamespaceStreams,
   freePorts,
+  runEveryStep,
   type ServiceName,
   type ServiceProcess,
   startServiceProcess,
   type TestDatabase,
   testNamespace,
 } from '@fundtrace/testkit';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { sql } from 'kysely';
 
 /**
@@ -106,12 +110,25 @@ export async function startCounty(
     FUNDTRACE_NAMESPACE: ns,
   };
   const logDir = join(tmpdir(), `nb-county-${ns}`);
+  const gazetteerFile = join(tmpdir(), `gazetteer-${ns}.json`);
   const services: ServiceProcess[] = [];
-  const stop = async () => {
-    for (const service of services.reverse()) await service.stop();
-    await database.drop();
-    rmSync(logDir, { recursive: true, force: true });
-  };
+  // Every step runs even when one before it fails, so that the services' streams (the whole
+  // hierarchy, 8 streams) and the database never outlive the file; the first failure is thrown.
+  const stop = () =>
+    runEveryStep([
+      ...services.reverse().map((service) => () => service.stop()),
+      async () => {
+        const nc = await connectTestNats(`fundtrace-test-county-${ns}`);
+        try {
+          await deleteNamespaceStreams(await jetstreamManager(nc), ns);
+        } finally {
+          await nc.close();
+        }
+      },
+      () => database.drop(),
+      () => rmSync(logDir, { recursive: true, force: true }),
+      () => rmSync(gazetteerFile, { force: true }),
+    ]);
   const logTails = () => services.map((s) => `[${s.name}]\n${s.proc.logTail(10)}`).join('\n');
   try {
     const plan: Array<[ServiceName, Record<string, string>, number]> = [
@@ -170,7 +187,6 @@ export async function startCounty(
     const names: Record<string, string> = {};
     for (const t of townshipsOf(county)) names[t.code] = t.name;
     for (const v of villages) names[v.code] = v.name;
-    const gazetteerFile = join(tmpdir(), `gazetteer-${ns}.json`);
     writeFileSync(gazetteerFile, JSON.stringify(names));
     return {
       database,
