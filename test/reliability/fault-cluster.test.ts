@@ -25,6 +25,7 @@ import {
   startService,
   testJwtSecret,
   token,
+  until,
 } from './support/faults';
 
 /**
@@ -153,19 +154,9 @@ describe('a three-node JetStream cluster losing a node mid roster', () => {
     });
     expect(extra.status, JSON.stringify(extra.body)).toBe(201);
 
-    // No acknowledged event lost: every row once, message ids contiguous, on every replica.
-    const last = await lastSequence(jsm, stream);
-    const js = jetstream(nc);
-    const rosterIds: string[] = [];
-    const paidRows = new Set<number>();
-    for await (const m of readStreamRaw(js, { stream, fromSeq: before + 1, toSeq: before + rows + 1 })) {
-      rosterIds.push(m.msgId ?? '');
-      const event = decodeEvent(m.bytes);
-      if (event.type === 'PaymentInstructed') paidRows.add((event.data as { row: number }).row);
-    }
-    expect(rosterIds).toEqual(Array.from({ length: rows + 1 }, (_, i) => `${roster.commandId}:${i}`));
-    expect(paidRows.size).toBe(rows);
-    // The restarted replica caught up with the leader.
+    // The restarted replica caught up with the leader. Until then a stream-info request or a
+    // consumer create can time out while the meta group elects, and a stale replica can answer a
+    // short tail, so everything below waits for this first and then retries what may still time out.
     const deadline = Date.now() + 120_000;
     for (;;) {
       const info = await jsm.streams.info(stream).catch(() => undefined);
@@ -176,8 +167,48 @@ describe('a three-node JetStream cluster losing a node mid roster', () => {
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
 
+    // No acknowledged event lost: every row once, message ids contiguous, on every replica.
+    const js = jetstream(nc);
+    let rosterIds: string[] = [];
+    let paidRows = new Set<number>();
+    await until(
+      'the roster read back after the restart',
+      async () => {
+        const ids: string[] = [];
+        const rowsPaid = new Set<number>();
+        for await (const m of readStreamRaw(js, { stream, fromSeq: before + 1, toSeq: before + rows + 1 })) {
+          ids.push(m.msgId ?? '');
+          const event = decodeEvent(m.bytes);
+          if (event.type === 'PaymentInstructed') rowsPaid.add((event.data as { row: number }).row);
+        }
+        rosterIds = ids;
+        paidRows = rowsPaid;
+        return true;
+      },
+      120_000,
+      30_000,
+    );
+    expect(rosterIds).toEqual(Array.from({ length: rows + 1 }, (_, i) => `${roster.commandId}:${i}`));
+    expect(paidRows.size).toBe(rows);
+    const tail = async (name: string) => {
+      let seq = 0;
+      await until(
+        `the tail of ${name}`,
+        async () => {
+          seq = await lastSequence(jsm, name);
+          return true;
+        },
+        120_000,
+        30_000,
+      );
+      return seq;
+    };
+    // The event booked after the restart is the ledger stream's last.
+    const last = await tail(stream);
+    expect(last).toBe(before + rows + 2);
+
     // The projector carried on: it reaches the end of both streams, and the books are exact.
-    const registryLast = await lastSequence(jsm, streamName('registry', partition, ns));
+    const registryLast = await tail(streamName('registry', partition, ns));
     const books = createDb<Database>(infra.databaseUrl, { schema: 'books', max: 2 });
     try {
       const projected = async () => {
@@ -187,9 +218,9 @@ describe('a three-node JetStream cluster losing a node mid roster', () => {
           .catch(() => ({ rows: [{ n: '0' }] }));
         return Number(at[0]?.n ?? 0);
       };
-      const until = Date.now() + 600_000;
+      const projectedBy = Date.now() + 600_000;
       while ((await projected()) < last + registryLast) {
-        if (Date.now() > until)
+        if (Date.now() > projectedBy)
           throw new Error(`projector stuck at ${await projected()} of ${last + registryLast}`);
         await new Promise((resolve) => setTimeout(resolve, 250));
       }

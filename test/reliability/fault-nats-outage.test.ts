@@ -269,7 +269,7 @@ describe('NATS unavailable', () => {
     expect(await sequences()).toEqual({ ...before, audit: before.audit + raised });
 
     // A frozen server (SIGSTOP): the connection looks alive, requests time out instead.
-    nats.nodes[0]!.pause();
+    await nats.nodes[0]!.pause();
     try {
       for (const command of commands) await expectRefused(command, 'frozen');
       // A dry run never waits on NATS, so a frozen server does not hold it up either.

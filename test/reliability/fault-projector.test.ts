@@ -15,9 +15,9 @@ import {
 import type { NatsConnection } from '@nats-io/nats-core';
 import { type Kysely, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { projectorEventLog } from '../../services/projector/test/support/event-log';
 import { waitFor } from '../../services/projector/test/support/harness';
 import { writeLoad } from '../../services/projector/test/support/load';
-import { LogWriter } from '../../services/projector/test/support/log-writer';
 import { faultLogDir, type ServiceProcess, startService } from './support/faults';
 
 /**
@@ -83,7 +83,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('the projector under SIGKILLs and NATS and PostgreSQL crashes and freezes', () => {
   it('ends with books identical to an uninterrupted run', async () => {
-    const log = new LogWriter(nc, ns);
+    const log = projectorEventLog(nc, ns);
     writeLoad(log, events);
     const tails = await log.flush();
     const total = [...tails.values()].reduce((a, b) => a + b, 0);
@@ -133,7 +133,7 @@ describe('the projector under SIGKILLs and NATS and PostgreSQL crashes and freez
         await sleep(1_000);
         await pg.restart();
       } else {
-        pg.pause();
+        await pg.pause();
         await sleep(freezeMs);
         pg.resume();
       }

@@ -22,6 +22,7 @@ import {
   rosterFromRows,
 } from '../../packages/cli/src/commands/ledger-files';
 import { householdColumnSpecs } from '../../packages/cli/src/commands/registry-files';
+import { parseCsv } from './support/csv';
 import { hostileAmounts, hostileDates, hostileStrings } from './support/hostile';
 
 /**
@@ -295,7 +296,7 @@ describe('exports', () => {
         fc.array(fc.record({ text: hostileCell, other: hostileCell }), { minLength: 1, maxLength: 8 }),
         async (rows) => {
           const csv = await streamText(writeCsv(rows, columns));
-          for (const cell of csvCells(csv)) {
+          for (const cell of parseCsv(csv).flat()) {
             cells++;
             expect(isFormulaLike(cell), JSON.stringify(cell)).toBe(false);
           }
@@ -334,30 +335,6 @@ async function streamBytes(stream: NodeJS.ReadableStream): Promise<Buffer> {
 }
 async function streamText(stream: NodeJS.ReadableStream): Promise<string> {
   return (await streamBytes(stream)).toString('utf8').replace(/^\ufeff/, '');
-}
-
-/** Every cell of an RFC 4180 CSV text. */
-function csvCells(text: string): string[] {
-  const cells: string[] = [];
-  let cell = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        cell += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else cell += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',' || c === '\n' || (c === '\r' && text[i + 1] === '\n')) {
-      if (c === '\r') i++;
-      cells.push(cell);
-      cell = '';
-    } else cell += c;
-  }
-  if (cell !== '') cells.push(cell);
-  return cells;
 }
 
 /** Runs the real CLI (a process, as staff run it) and returns its exit code and stderr. */

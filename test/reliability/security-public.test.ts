@@ -3,6 +3,7 @@ import { isFormulaLike } from '@fundtrace/tabular';
 import { recordReliability, waitUntil } from '@fundtrace/testkit';
 import ExcelJS from 'exceljs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { parseCsv } from './support/csv';
 import { rawRequest } from './support/http';
 import { findLeaks, needlesOf, serviceTexts } from './support/privacy';
 import { exampleParams, fillPath, productRoutes, type Route, requiredQuery } from './support/routes';
@@ -49,6 +50,29 @@ async function board(
   return response;
 }
 
+/**
+ * Sends `count` GETs to `url` from address `from`, eight at a time, and counts the answers by status
+ * (every 429 must name too_many_requests). The limits are per minute from an address's first
+ * request: one request after another took 24 s for the log-keeper's 1,220 at load 20, so a slower
+ * moment would have let the window end mid-test and the count start again (no 429 where one is due).
+ * Eight in flight finish well inside the window; the counts say the same as "the first refusal is
+ * request limit + 1".
+ */
+async function burst(url: string, from: string, count: number): Promise<Record<number, number>> {
+  const counts: Record<number, number> = {};
+  let sent = 0;
+  const sender = async () => {
+    while (sent < count) {
+      sent++;
+      const { status, text } = await rawRequest(url, { method: 'GET', localAddress: from });
+      counts[status] = (counts[status] ?? 0) + 1;
+      if (status === 429) expect(JSON.parse(text).error.code).toBe('too_many_requests');
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, sender));
+  return counts;
+}
+
 const objection = (summary: string, line = '') => new URLSearchParams({ summary, line }).toString();
 const form = { 'content-type': 'application/x-www-form-urlencoded' };
 
@@ -83,18 +107,10 @@ describe('public endpoints', () => {
   it('limits pages per address: past the limit 429 too_many_requests, another address still served, /health never limited', async () => {
     const scraper = newReader();
     const path = `/r/${product.county}`;
-    let firstRefusal = -1;
-    for (let i = 1; i <= pagesPerMinute + 20 && firstRefusal < 0; i++) {
-      const { status, text } = await rawRequest(`${product.urls['notice-board']}${path}`, {
-        method: 'GET',
-        localAddress: scraper,
-      });
-      if (status === 429) {
-        firstRefusal = i;
-        expect(JSON.parse(text).error.code).toBe('too_many_requests');
-      } else expect(status).toBe(200);
-    }
-    expect(firstRefusal).toBe(pagesPerMinute + 1);
+    expect(await burst(`${product.urls['notice-board']}${path}`, scraper, pagesPerMinute + 20)).toEqual({
+      200: pagesPerMinute,
+      429: 20,
+    });
     expect((await board(path, { from: newReader() })).status).toBe(200);
     expect((await board('/health', { from: scraper })).status).toBe(200);
   });
@@ -102,15 +118,10 @@ describe('public endpoints', () => {
   it("limits the log-keeper's public proofs per address too", async () => {
     const scraper = newReader();
     const url = `${product.urls['log-keeper']}/v1/streams/LEDGER_${product.county}/checkpoint`;
-    let firstRefusal = -1;
-    for (let i = 1; i <= logRequestsPerMinute + 20 && firstRefusal < 0; i++) {
-      const { status, text } = await rawRequest(url, { method: 'GET', localAddress: scraper });
-      if (status === 429) {
-        firstRefusal = i;
-        expect(JSON.parse(text).error.code).toBe('too_many_requests');
-      } else expect(status).toBe(200);
-    }
-    expect(firstRefusal).toBe(logRequestsPerMinute + 1);
+    expect(await burst(url, scraper, logRequestsPerMinute + 20)).toEqual({
+      200: logRequestsPerMinute,
+      429: 20,
+    });
     expect((await rawRequest(url, { method: 'GET', localAddress: newReader() })).status).toBe(200);
   });
 
@@ -302,36 +313,6 @@ describe('public endpoints', () => {
 
 function answerEscapes(text: string): boolean {
   return text.includes('&lt;script&gt;alert(1)&lt;/script&gt;');
-}
-
-/** RFC 4180 CSV (quoted fields, doubled quotes, CRLF) into rows of cells. */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let cell = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        cell += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else cell += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      row.push(cell);
-      cell = '';
-    } else if (c === '\n' || (c === '\r' && text[i + 1] === '\n')) {
-      if (c === '\r') i++;
-      row.push(cell);
-      rows.push(row);
-      row = [];
-      cell = '';
-    } else cell += c;
-  }
-  if (cell !== '' || row.length > 0) rows.push([...row, cell]);
-  return rows;
 }
 
 describe('privacy', () => {

@@ -74,10 +74,28 @@ export async function call(
   return { status: response.status, headers: response.headers, body: parsed };
 }
 
-/** Polls `probe` (a throw counts as not yet) until it holds; fails naming `what` after `timeoutMs`. */
-export async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 240_000): Promise<void> {
+/**
+ * Polls `probe` (a throw counts as not yet) until it holds; fails naming `what` after `timeoutMs`.
+ * With `probeTimeoutMs`, a probe that has not answered by then counts as not yet and the next one
+ * starts (a read whose consumer sits on a node that went away may never end by itself).
+ */
+export async function until(
+  what: string,
+  probe: () => Promise<boolean>,
+  timeoutMs = 240_000,
+  probeTimeoutMs?: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!(await probe().catch(() => false))) {
+  const attempt = () => {
+    const answer = probe().catch(() => false);
+    if (probeTimeoutMs === undefined) return answer;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), probeTimeoutMs);
+    });
+    return Promise.race([answer, late]).finally(() => clearTimeout(timer));
+  };
+  while (!(await attempt())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }

@@ -4,6 +4,7 @@
  * (JWT secret, PII keys, HMAC key, log signing key). `findLeaks` greps any text for them.
  */
 import { registry } from '@fundtrace/events';
+import { recordReliability } from '@fundtrace/testkit';
 import type { Product, ServiceName } from './services';
 
 export interface Needle {
@@ -87,6 +88,30 @@ export async function serviceTexts(product: Product): Promise<Array<{ where: str
     texts.push({ where: `${name} /metrics`, text: await metrics.text() });
   }
   return texts;
+}
+
+/**
+ * The privacy check that closes a run against the product: every service log and /metrics and the
+ * run's error bodies grepped for the households' clear personal data and the secrets, recorded as
+ * the privacy suite's `run`. Returns the leaks (the caller expects none).
+ */
+export async function recordLeakCheck(
+  product: Product,
+  run: string,
+  errorBodies: ReadonlyArray<{ where: string; text: string }>,
+): Promise<Leak[]> {
+  const texts = [...errorBodies, ...(await serviceTexts(product))];
+  const leaks = findLeaks(texts, needlesOf(product));
+  recordReliability({
+    suite: 'privacy',
+    name: run,
+    injected: "the households' clear ID numbers, accounts, phones, health, names and the secrets, looked for",
+    iterations: texts.length,
+    checked: `every service log and /metrics, ${errorBodies.length} error bodies: none found`,
+    result: leaks.length === 0 ? 'passed' : 'failed',
+    details: { leaks },
+  });
+  return leaks;
 }
 
 function occursAsDatum(text: string, needle: Needle): boolean {

@@ -173,6 +173,8 @@ export function exampleParams(product: Product): Record<string, string> {
     stream: `LEDGER_${product.county}`,
     size: '1',
     noticeId: product.notices.open,
+    // A line of the notice's published list (the board's 证明 page of that line).
+    lineNo: '1',
   };
 }
 

@@ -36,6 +36,7 @@ import {
   deleteNamespaceStreams,
   freePorts,
   type ManagedProcess,
+  runEveryStep,
   StopWaiting,
   spawnManaged,
   stopProcess,
@@ -51,7 +52,7 @@ import { county, loadCounty } from '../../../services/notice-board/test/support/
 
 const root = join(import.meta.dirname, '..', '..', '..');
 
-/** Every service, in the order they start and the reverse of the order they stop. */
+/** Every service, in the order they start (they stop together). */
 export const serviceNames = [
   'registry-api',
   'ledger-api',
@@ -266,16 +267,28 @@ export async function startProduct(options: ProductOptions = {}): Promise<Produc
     );
 
   let stopped = false;
+  // The services stop together (one grace period, not six in a row: on the loaded machine six
+  // sequential SIGTERMs could outlast afterAll's timeout, and then the streams and the database
+  // were never removed); then the streams, the connection and the database go, each step tried
+  // even if one before it failed, and the first failure is thrown instead of swallowed.
   const stop = async () => {
     if (stopped) return;
     stopped = true;
-    for (const name of [...serviceNames].reverse()) {
-      const proc = services[name].proc as ManagedProcess | undefined;
-      if (proc) await stopProcess(proc, 'SIGTERM', stopGraceMs);
-    }
-    await deleteNamespaceStreams(jsm, ns).catch(() => undefined);
-    await nc.close().catch(() => undefined);
-    await database.drop();
+    await runEveryStep([
+      async () => {
+        const outcomes = await Promise.allSettled(
+          serviceNames.map(async (name) => {
+            const proc = services[name].proc as ManagedProcess | undefined;
+            if (proc) await stopProcess(proc, 'SIGTERM', stopGraceMs);
+          }),
+        );
+        const failed = outcomes.find((outcome) => outcome.status === 'rejected');
+        if (failed) throw failed.reason;
+      },
+      () => deleteNamespaceStreams(jsm, ns),
+      () => nc.close(),
+      () => database.drop(),
+    ]);
   };
 
   try {
