@@ -19,7 +19,10 @@ import { percentile } from './stats';
 export interface OpenLoopOptions {
   url: string;
   headers: Record<string, string>;
-  /** Requests per second asked. */
+  /**
+   * Requests per second asked. `Infinity` makes it a closed loop: each request leaves as soon as
+   * the window has room (a capacity probe; `sendSlipMs` then means nothing).
+   */
   rate: number;
   total: number;
   /**

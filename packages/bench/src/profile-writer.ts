@@ -1,5 +1,5 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { defaultDatabaseServerUrl, defaultNatsUrl } from '@fundtrace/devstack';
@@ -14,13 +14,14 @@ import {
   newRunToken,
   releaseNamespace,
 } from './guard';
-import { fixedSecrets } from './run';
+import { openLoop } from './open-loop';
+import { e2eBody, e2eInFlightMax, e2eSocketsMax, fixedSecrets } from './run';
 import { startService, tokensFor } from './stack';
 import { percentile } from './stats';
 
 /**
- * Where a single command's time goes in ledger-api: the writer under the end-to-end phase's load
- * (OpenAccount, 256 requests outstanding) with `node --cpu-prof`, then the profile summed by
+ * Where a single command's time goes in ledger-api: the writer at capacity (OpenAccount, 256
+ * requests outstanding, closed loop) with `node --cpu-prof`, then the profile summed by
  * category (idle, GC, our code, the NATS client, fastify/HTTP, zod) and the top self-time frames.
  * Not part of `pnpm bench` (a profiler slows what it watches); run it when the end-to-end rate
  * moves, and write what it shows into packages/bench/ANALYSIS.md.
@@ -29,7 +30,10 @@ import { percentile } from './stats';
  */
 
 const { values } = parseArgs({
-  options: { seconds: { type: 'string', default: '15' }, 'in-flight': { type: 'string', default: '256' } },
+  options: {
+    seconds: { type: 'string', default: '15' },
+    'in-flight': { type: 'string', default: String(e2eInFlightMax) },
+  },
 });
 const seconds = Number(values.seconds);
 const inFlightMax = Number(values['in-flight']);
@@ -125,40 +129,28 @@ try {
     ['--cpu-prof', `--cpu-prof-dir=${profileDir}`],
   );
   const { finance } = await tokensFor(secrets.JWT_SECRET);
-  const accepted: number[] = [];
-  let failures = 0;
-  const started = performance.now();
-  const window = new Set<Promise<void>>();
-  for (let i = 0; performance.now() - started < seconds * 1000; i++) {
-    if (window.size >= inFlightMax) await Promise.race(window);
-    const t = performance.now();
-    const p: Promise<void> = fetch(`${ledger.url}/v1/partitions/411325/accounts`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${finance}`, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        commandId: `p-${i}`,
-        accountId: `P-${i}`,
-        kind: 'implementing_unit',
-        name: `单位 ${i}`,
-      }),
-    })
-      .then(async (r) => {
-        await r.text();
-        if (r.status === 201) accepted.push(performance.now() - t);
-        else failures++;
-      })
-      .catch(() => {
-        failures++;
-      })
-      .finally(() => window.delete(p));
-    window.add(p);
-  }
-  await Promise.all(window);
-  const ms = performance.now() - started;
+  // Closed loop through the end-to-end phase's own client (src/open-loop.ts: node:http keep-alive,
+  // connections opened before the clock, one waiter for a free slot). fetch cost 516–1,158 µs of
+  // CPU a request against the trivial server, node:http 150–252 µs, and a Promise.race over the
+  // window is O(window) a request: on the same two cores that was CPU taken from ledger-api.
+  const sockets = Math.min(inFlightMax, e2eSocketsMax);
+  const load = await openLoop({
+    url: `${ledger.url}/v1/partitions/411325/accounts`,
+    headers: { authorization: `Bearer ${finance}` },
+    rate: Number.POSITIVE_INFINITY,
+    total: Number.MAX_SAFE_INTEGER,
+    durationMs: seconds * 1000,
+    inFlightMax,
+    socketsMax: sockets,
+    warmUpPath: '/health',
+    body: (i) => e2eBody(ns, i),
+  });
   await ledger.stop();
-  accepted.sort((a, b) => a - b);
+  const accepted = load.acceptLatencies;
   console.log(
-    `${accepted.length} commands accepted in ${(ms / 1000).toFixed(1)} s = ${Math.round((accepted.length / ms) * 1000)}/s with ${inFlightMax} outstanding (${failures} failed); request → 201 p50 ${percentile(accepted, 0.5).toFixed(1)} ms, p99 ${percentile(accepted, 0.99).toFixed(1)} ms`,
+    `${load.accepted} commands accepted in ${(load.ms / 1000).toFixed(1)} s = ${load.achievedPerS}/s with ${inFlightMax} outstanding on ${sockets} connections (${load.failures} failed${load.failures > 0 ? `, first: ${load.firstFailure}` : ''}); request → 201 p50 ${percentile(accepted, 0.5).toFixed(1)} ms, p99 ${percentile(accepted, 0.99).toFixed(1)} ms; client ${load.cpuUsPerRequest} µs CPU a request; load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
   );
   const file = readdirSync(profileDir).find((f) => f.endsWith('.cpuprofile'));
   if (file === undefined) throw new Error(`ledger-api wrote no profile into ${profileDir}`);

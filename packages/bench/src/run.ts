@@ -73,13 +73,13 @@ const visiblePollMs = 5;
 const traceMsMax = 60_000;
 const traceQueriesMin = 50;
 /** Outstanding end-to-end requests at most (the schedule slips past it, and the report says so). */
-const e2eInFlightMax = 256;
+export const e2eInFlightMax = 256;
 /**
  * Connections the end-to-end client keeps open (opened before the clock starts); requests beyond
  * them wait in the client's queue and count as outstanding. At load 12 (18:53), 64 connections
  * and 256 gave the writer the same rate (401–558/s vs 444–464/s after warm-up).
  */
-const e2eSocketsMax = 64;
+export const e2eSocketsMax = 64;
 /** An accepted command not visible in the books after this long is lost, not late. */
 const e2eVisibleTimeoutMs = 60_000;
 /** Seconds of the load generator's own ceiling (against a trivial server), at most. */
@@ -440,6 +440,8 @@ async function traceAtScalePhase(
       buildMs: r.buildMs + r.analyzeMs,
       detail: {
         'inside PostgreSQL p50 / p99 ms (EXPLAIN ANALYZE)': `${r.inDatabase.p50Ms} / ${r.inDatabase.p99Ms}`,
+        'buffers a trace hits / reads from outside shared_buffers (p50, EXPLAIN)': `${r.inDatabase.buffersHitP50} / ${r.inDatabase.buffersReadP50}`,
+        'client GC pauses begun inside a timed trace (count, ms in all)': `${r.gcInsideTraces.pauses} / ${r.gcInsideTraces.ms}`,
         'slowest trace ms': r.maxMs,
         'households in the books': r.households,
         'tranche flows in the books': r.flowsInBooks,
@@ -1145,7 +1147,7 @@ function e2eLoad(o: BenchOptions) {
 }
 
 /** The body of end-to-end command `i`: an account opened (the cheapest command that is always valid). */
-function e2eBody(ns: string, i: number): string {
+export function e2eBody(ns: string, i: number): string {
   return JSON.stringify({
     commandId: `e2e-${ns}-${i}`,
     accountId: `E2E-${i}`,

@@ -1,6 +1,15 @@
 import { loadavg } from 'node:os';
-import { performance } from 'node:perf_hooks';
-import { householdTraceQuery, projectBatch, type StoredEvent, traceHouseholdUp } from '@fundtrace/books';
+import { PerformanceObserver, performance } from 'node:perf_hooks';
+import {
+  householdTraceQuery,
+  paymentInstructedRows,
+  paymentReturnedRow,
+  paymentSettledRow,
+  projectBatch,
+  rosterRow,
+  type StoredEvent,
+  traceHouseholdUp,
+} from '@fundtrace/books';
 import { createDb, type Database, migrateToLatest } from '@fundtrace/db';
 import {
   type Actor,
@@ -16,7 +25,7 @@ import {
   utcTimestamp,
 } from '@fundtrace/events';
 import { type Random, seededRandom } from '@fundtrace/pii';
-import { type Kysely, sql, type Transaction } from 'kysely';
+import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
 import { benchPrefix, createMarkedDatabase, databaseUrlOn, dropMarkedDatabase, newRunToken } from './guard';
 import { percentile } from './stats';
 
@@ -502,6 +511,7 @@ const paymentTypes = new Set<EventType>([
 const blockEventsMax = 100_000;
 
 type Rows = Record<string, unknown>[];
+type PaymentRow = Selectable<Database['payments']>;
 
 /** Multi-row INSERT through unnest: one statement for up to 5,000 rows. */
 async function insertRows(
@@ -612,8 +622,8 @@ async function writeBlock(
         { debit: BigInt(b.debit_fen), credit: BigInt(b.credit_fen) } as BalanceMove,
       ]),
     );
-    const payments = new Map<string, Record<string, unknown>>();
-    const answers = new Map<string, Record<string, unknown>>();
+    const payments = new Map<string, PaymentRow>();
+    const answers = new Map<string, PaymentRow>();
     const flows: Rows = [];
     const rosters: Rows = [];
     const touchedTranches = new Set<string>();
@@ -660,83 +670,30 @@ async function writeBlock(
     };
     for (const [index, { e, seq }] of block.entries()) {
       switch (e.type) {
-        case 'RosterSubmitted': {
-          const d = e.data;
-          rosters.push({
-            partition: traceCounty,
-            roster_id: d.rosterId,
-            programme_code: d.programmeCode,
-            period: d.period,
-            account_id: d.accountId,
-            notice_id: d.noticeId,
-            row_count: d.rowCount,
-            total_fen: d.totalFen,
-            registry_seq: d.registrySeq,
-            submitted_on: e.day,
-            seq,
-          });
+        case 'RosterSubmitted':
+          rosters.push(rosterRow(traceCounty, BigInt(seq), e.day, e.data));
           break;
-        }
         case 'PaymentInstructed': {
           const d = e.data;
-          d.consumed.forEach((piece, pieceNo) => {
+          for (const piece of d.consumed) {
             const t = tranche(piece.trancheId);
             t.remaining -= piece.amountFen;
             if (t.remaining < 0n)
               throw new Error(`tranche ${piece.trancheId} overdrawn by payment ${d.paymentId}`);
             move(t.account, 'credit', piece.amountFen);
-            flows.push({
-              partition: traceCounty,
-              seq,
-              piece_no: pieceNo,
-              parent_partition: traceCounty,
-              parent_tranche_id: piece.trancheId,
-              child_kind: 'payment',
-              child_id: d.paymentId,
-              amount_fen: piece.amountFen,
-              flowed_on: e.day,
-            });
-          });
+          }
           move('@pending', 'debit', d.amountFen);
-          payments.set(d.paymentId, {
-            partition: traceCounty,
-            payment_id: d.paymentId,
-            roster_id: d.rosterId,
-            row_no: d.row,
-            household_id: d.householdId,
-            programme_code: d.programmeCode,
-            period: d.period,
-            quantity: d.quantity,
-            amount_fen: d.amountFen,
-            account_id: d.accountId,
-            notice_id: d.noticeId,
-            acceptance_ref: d.acceptanceRef,
-            registry_seq: d.registrySeq,
-            status: 'instructed',
-            instructed_on: e.day,
-            instructed_seq: seq,
-            settled_on: null,
-            bank_reference: null,
-            returned_on: null,
-            return_reason: null,
-            reversed_seq: null,
-            status_seq: seq,
-          });
+          const rows = paymentInstructedRows(traceCounty, BigInt(seq), e.day, d);
+          flows.push(...rows.flows);
+          payments.set(d.paymentId, rows.payment);
           break;
         }
         case 'PaymentSettled': {
           const d = e.data;
           const payment = instructed(d.paymentId);
-          const amount = payment.amount_fen as bigint;
-          move('@pending', 'credit', amount);
-          move('@households', 'debit', amount);
-          answers.set(d.paymentId, {
-            ...payment,
-            status: 'settled',
-            settled_on: d.settledOn,
-            bank_reference: d.bankReference,
-            status_seq: seq,
-          });
+          move('@pending', 'credit', payment.amount_fen);
+          move('@households', 'debit', payment.amount_fen);
+          answers.set(d.paymentId, paymentSettledRow(payment, d, BigInt(seq)));
           break;
         }
         case 'PaymentReturned': {
@@ -747,14 +704,8 @@ async function writeBlock(
             t.remaining += piece.amountFen;
             move(t.account, 'debit', piece.amountFen);
           }
-          move('@pending', 'credit', payment.amount_fen as bigint);
-          answers.set(d.paymentId, {
-            ...payment,
-            status: 'returned',
-            returned_on: d.returnedOn,
-            return_reason: d.reason,
-            status_seq: seq,
-          });
+          move('@pending', 'credit', payment.amount_fen);
+          answers.set(d.paymentId, paymentReturnedRow(payment, d, BigInt(seq)));
           break;
         }
         default:
@@ -770,7 +721,8 @@ async function writeBlock(
     const answered = [...answers.values()];
     for (let from = 0; from < answered.length; from += 5_000) {
       const chunk = answered.slice(from, from + 5_000);
-      const col = (name: string) => chunk.map((row) => (row[name] === null ? null : String(row[name])));
+      const col = (name: keyof PaymentRow) =>
+        chunk.map((row) => (row[name] === null ? null : String(row[name])));
       await sql`update payments p set status = v.status, settled_on = v.settled_on, bank_reference = v.bank_reference,
           returned_on = v.returned_on, return_reason = v.return_reason, status_seq = v.status_seq
         from unnest(${col('payment_id')}::text[], ${col('status')}::text[], ${col('settled_on')}::date[],
@@ -833,8 +785,23 @@ export interface TraceLatency {
   p50Ms: number;
   p99Ms: number;
   maxMs: number;
-  /** The same query's execution inside PostgreSQL (EXPLAIN ANALYZE, no client), on other households. */
-  inDatabase: { samples: number; p50Ms: number; p99Ms: number };
+  /**
+   * The same query's execution inside PostgreSQL (EXPLAIN ANALYZE, no client), on other households,
+   * with the shared buffers it hit and read (from outside shared_buffers) at the median: figures
+   * the machine's load does not move.
+   */
+  inDatabase: {
+    samples: number;
+    p50Ms: number;
+    p99Ms: number;
+    buffersHitP50: number;
+    buffersReadP50: number;
+  };
+  /**
+   * V8's garbage-collection pauses of this process that began inside a timed trace: the client's
+   * own cost (a server pays it too), told apart from the database's when reading the p99.
+   */
+  gcInsideTraces: { pauses: number; ms: number };
   /** Load average (1, 5, 15 min) when the measurement ended. */
   loadAverage: number[];
 }
@@ -856,13 +823,21 @@ export async function measureTraceLatency(
   const pick = () => householdIdOf(1 + Math.floor(random.next() * households));
   for (let i = 0; i < Math.min(50, samples); i++) await traceHouseholdUp(db, traceCounty, pick());
   const latencies: number[] = [];
+  const timed: [number, number][] = [];
+  const pauses: { start: number; ms: number }[] = [];
+  const gc = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) pauses.push({ start: entry.startTime, ms: entry.duration });
+  });
+  gc.observe({ entryTypes: ['gc'] });
   let payments = 0;
   let hops = 0;
   for (let i = 0; i < samples; i++) {
     const householdId = pick();
     const started = performance.now();
     const traces = await traceHouseholdUp(db, traceCounty, householdId);
-    latencies.push(performance.now() - started);
+    const ended = performance.now();
+    latencies.push(ended - started);
+    timed.push([started, ended]);
     if (traces.length < paymentsPerHousehold)
       throw new Error(
         `${householdId}: ${traces.length} payments traced, the books hold at least ${paymentsPerHousehold}`,
@@ -877,17 +852,31 @@ export async function measureTraceLatency(
     }
     payments += traces.length;
   }
+  // Entries are delivered asynchronously: let the last ones arrive before counting.
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  gc.disconnect();
+  const inTraces = pauses.filter((pause) =>
+    timed.some(([from, to]) => pause.start >= from && pause.start < to),
+  );
   const inside: number[] = [];
+  const hits: number[] = [];
+  const reads: number[] = [];
   await db.connection().execute(async (conn) => {
     for (let i = 0; i < Math.max(1, Math.floor(samples / 5)); i++) {
-      const { rows } = await sql<{ 'QUERY PLAN': { 'Execution Time': number; 'Planning Time': number }[] }>`
-        explain (analyze, format json) ${householdTraceQuery(traceCounty, pick())}`.execute(conn);
+      const { rows } = await sql<{
+        'QUERY PLAN': { Plan: Record<string, number>; 'Execution Time': number; 'Planning Time': number }[];
+      }>`
+        explain (analyze, buffers, format json) ${householdTraceQuery(traceCounty, pick())}`.execute(conn);
       const plan = rows[0]!['QUERY PLAN'][0]!;
       inside.push(plan['Execution Time'] + plan['Planning Time']);
+      hits.push(plan.Plan['Shared Hit Blocks'] ?? 0);
+      reads.push(plan.Plan['Shared Read Blocks'] ?? 0);
     }
   });
   latencies.sort((a, b) => a - b);
   inside.sort((a, b) => a - b);
+  hits.sort((a, b) => a - b);
+  reads.sort((a, b) => a - b);
   return {
     samples,
     paymentsPerTrace: round2(payments / samples),
@@ -899,6 +888,12 @@ export async function measureTraceLatency(
       samples: inside.length,
       p50Ms: round2(percentile(inside, 0.5)),
       p99Ms: round2(percentile(inside, 0.99)),
+      buffersHitP50: percentile(hits, 0.5),
+      buffersReadP50: percentile(reads, 0.5),
+    },
+    gcInsideTraces: {
+      pauses: inTraces.length,
+      ms: round2(inTraces.reduce((sum, pause) => sum + pause.ms, 0)),
     },
     loadAverage: loadavg().map(round2),
   };

@@ -91,6 +91,23 @@ describe('openLoop', () => {
     expect(result.accepted).toBe(result.sent);
   });
 
+  it('with an infinite rate is a closed loop: the window stays full until the deadline', async () => {
+    const held = await holdingServer(20);
+    const result = await openLoop({
+      url: held.url,
+      headers: {},
+      rate: Number.POSITIVE_INFINITY,
+      total: Number.MAX_SAFE_INTEGER,
+      durationMs: 300,
+      inFlightMax: 4,
+      body,
+    });
+    expect(held.peak()).toBe(4);
+    // Each freed slot was refilled: more than one window's worth went out, all answered.
+    expect(result.sent).toBeGreaterThan(4);
+    expect(result).toMatchObject({ accepted: result.sent, failures: 0 });
+  });
+
   it('counts a refusal as a failure, with its status', async () => {
     const held = await holdingServer(0, 409);
     const result = await openLoop({ url: held.url, headers: {}, rate: 500, total: 5, inFlightMax: 5, body });
