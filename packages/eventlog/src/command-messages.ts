@@ -1,4 +1,4 @@
-import type { EventBatchEncoder } from '@fundtrace/events';
+import { type EventBatchEncoder, newEventId } from '@fundtrace/events';
 import type { OutgoingMessage } from './append';
 import { eventIdFor } from './command-identity';
 
@@ -9,19 +9,21 @@ export interface DecidedEvent<T extends string = string> {
 }
 
 /**
- * The messages that append a command's events, as ledger-api's writer appends them: each event's
- * id derived from the command's content hash and its index (`eventIdFor`, so a repeat of the
- * command makes the same ids), and its subject, canonical bytes and `Nats-Msg-Id` from the
- * command's batch encoder (one envelope head per command). Benchmarks and tests that write a
- * stream as the writer would call this too, so what they append is byte for byte the writer's.
- * `startIndex` is the index of `events[0]` within the command (a roster encoded in slices).
+ * The messages that append a command's events, as every writer appends them (ledger-api,
+ * registry-api, audit-api's findings writer): each event's id derived from the command's content
+ * hash and its index (`eventIdFor`, so a repeat of the command makes the same ids), and its
+ * subject, canonical bytes and `Nats-Msg-Id` from the command's batch encoder (one envelope head
+ * per command). `hash: null` gives each event a fresh uuid v7 instead: registry-api recognises a
+ * repeated command by the digest its events carry, not by their ids. Benchmarks and tests that
+ * write a stream as the writer would call this too, so what they append is byte for byte the
+ * writer's. `startIndex` is the index of `events[0]` within the command (a roster encoded in slices).
  */
 export function commandMessages<T extends string>(
   encoder: EventBatchEncoder,
   events: readonly DecidedEvent<T>[],
   o: {
     readonly nowMs: number;
-    readonly hash: string;
+    readonly hash: string | null;
     readonly versionOf: (type: T) => number;
     readonly startIndex?: number;
     readonly ns?: string;
@@ -31,7 +33,7 @@ export function commandMessages<T extends string>(
   return events.map((e, i) => {
     const index = startIndex + i;
     const event = {
-      id: eventIdFor(o.nowMs, o.hash, index),
+      id: o.hash === null ? newEventId(o.nowMs) : eventIdFor(o.nowMs, o.hash, index),
       type: e.type,
       version: o.versionOf(e.type),
       data: e.data,

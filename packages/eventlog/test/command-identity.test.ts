@@ -15,6 +15,7 @@ import {
   commandHashOfCanonicalData,
   commandMessages,
   eventIdFor,
+  eventIdTimeMs,
   firstEventMatches,
   parseMessageId,
   SerialQueue,
@@ -110,20 +111,21 @@ describe('command identity (shared by the writers)', () => {
 });
 
 describe('commandMessages (the writer’s encoding, shared with benches and tests)', () => {
+  const head = {
+    partition: '411325',
+    occurredAt: '2024-06-15T12:00:00+08:00',
+    recordedAt: '2024-06-15T04:00:00.000Z',
+    actor: { userId: 'clerk-1', role: 'finance' as const, org: '内乡县财政局' },
+    commandId: 'cmd-1',
+    correlationId: 'cmd-1',
+  };
+  const nowMs = Date.parse(head.recordedAt);
+  const opened = (i: number) => ({
+    type: 'AccountOpened',
+    data: { accountId: `U${i}`, kind: 'implementing_unit', name: `单位 ${i}` },
+  });
+
   it('writes each event as encodeEvent does, with ids from the command hash and ids of its index', () => {
-    const head = {
-      partition: '411325',
-      occurredAt: '2024-06-15T12:00:00+08:00',
-      recordedAt: '2024-06-15T04:00:00.000Z',
-      actor: { userId: 'clerk-1', role: 'finance' as const, org: '内乡县财政局' },
-      commandId: 'cmd-1',
-      correlationId: 'cmd-1',
-    };
-    const nowMs = Date.parse(head.recordedAt);
-    const opened = (i: number) => ({
-      type: 'AccountOpened',
-      data: { accountId: `U${i}`, kind: 'implementing_unit', name: `单位 ${i}` },
-    });
     // A command's events encoded in two slices (as a roster is) are the events encoded at once.
     const encoder = eventBatchEncoder(head);
     const options = { nowMs, hash: 'h', versionOf: () => 1, ns: 'ns1' };
@@ -140,6 +142,19 @@ describe('commandMessages (the writer’s encoding, shared with benches and test
       expect(decodeEvent(message.bytes).id).toBe(event.id);
       expect(message.subject).toBe(subjectFor(event as never, 'ns1'));
       expect(message.msgId).toBe(messageId('cmd-1', index));
+    });
+  });
+
+  it('without a hash gives each event a fresh uuid v7 of its time, encoded as encodeEvent does', () => {
+    const options = { nowMs, hash: null, versionOf: () => 1, startIndex: 3 };
+    const [first, second] = commandMessages(eventBatchEncoder(head), [opened(0), opened(1)], options);
+    const again = commandMessages(eventBatchEncoder(head), [opened(0)], options);
+    expect(new Set([first!.eventId, second!.eventId, again[0]!.eventId]).size).toBe(3);
+    [first!, second!].forEach((message, i) => {
+      expect(eventIdTimeMs(message.eventId)).toBe(nowMs);
+      const event = { ...head, id: message.eventId, version: 1, ...opened(i) };
+      expect(Buffer.from(message.bytes)).toEqual(Buffer.from(encodeEvent(event as never)));
+      expect(message.msgId).toBe(messageId('cmd-1', 3 + i));
     });
   });
 });

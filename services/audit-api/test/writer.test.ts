@@ -108,3 +108,56 @@ describe('AUDIT writer (single writer per stream, OCC, idempotent)', () => {
     expect(late.raised).toMatchObject([{ findingId: finding('S5').findingId, seq: 5 }]);
   });
 });
+
+describe('AUDIT writer messages (one encoding for every writer)', () => {
+  it('appends the same subjects, bytes and Nats-Msg-Ids as before it used commandMessages', async () => {
+    // Pinned from the writer before it built its messages with eventlog's commandMessages
+    // (createEvent + encodeEvent per finding): a fixed clock and fixed commands give fixed bytes.
+    const county = '411327';
+    const writer = await AuditWriter.open({
+      js: jetstream(nc),
+      jsm: await jetstreamManager(nc),
+      partition: county,
+      ns,
+      logger: silentLogger(),
+      now: () => Date.UTC(2026, 0, 15, 2, 30, 0, 123),
+    });
+    const raised = finding('G1');
+    await writer.raise([raised, finding('G2')], inspector, 'run-g');
+    await writer.step({
+      commandId: 'rev-g1',
+      actor: inspector,
+      command: {
+        type: 'ReviewFinding',
+        data: { findingId: raised.findingId, outcome: 'confirmed', note: '属实' },
+      },
+    });
+    const jsm = await jetstreamManager(nc);
+    const stored = [];
+    for (const seq of [1, 2, 3]) {
+      const m = (await jsm.streams.getMessage(writer.stream, { seq }))!;
+      stored.push({
+        subject: m.subject.replace(ns, '<ns>'),
+        msgId: m.header.get('Nats-Msg-Id'),
+        text: new TextDecoder().decode(m.data),
+      });
+    }
+    expect(stored).toEqual([
+      {
+        subject: '<ns>.audit.411327.finding.duplicate_payment-v1-3c9b90685605a81cea5f9c0d',
+        msgId: 'raise-duplicate_payment-v1-3c9b90685605a81cea5f9c0d:0',
+        text: '{"actor":{"org":"县纪委","role":"inspector","userId":"i-1"},"commandId":"raise-duplicate_payment-v1-3c9b90685605a81cea5f9c0d","correlationId":"run-g","data":{"amounts":[{"amountFen":"19000","label":"excess"}],"evidence":[{"seq":3,"stream":"LEDGER_411325","type":"PaymentInstructed"}],"findingId":"duplicate_payment-v1-3c9b90685605a81cea5f9c0d","ruleId":"duplicate_payment","ruleVersion":1,"severity":"high","subjects":[{"context":"registry","entity":"household","id":"G1","partition":"411325"}],"summary":"household G1 paid twice"},"id":"019bbf7d-04bb-7a70-8c80-418ed05c2228","occurredAt":"2026-01-15T02:30:00.123Z","partition":"411327","recordedAt":"2026-01-15T02:30:00.123Z","type":"FindingRaised","version":1}',
+      },
+      {
+        subject: '<ns>.audit.411327.finding.duplicate_payment-v1-dba3490a278adaf944682937',
+        msgId: 'raise-duplicate_payment-v1-dba3490a278adaf944682937:0',
+        text: '{"actor":{"org":"县纪委","role":"inspector","userId":"i-1"},"commandId":"raise-duplicate_payment-v1-dba3490a278adaf944682937","correlationId":"run-g","data":{"amounts":[{"amountFen":"19000","label":"excess"}],"evidence":[{"seq":3,"stream":"LEDGER_411325","type":"PaymentInstructed"}],"findingId":"duplicate_payment-v1-dba3490a278adaf944682937","ruleId":"duplicate_payment","ruleVersion":1,"severity":"high","subjects":[{"context":"registry","entity":"household","id":"G2","partition":"411325"}],"summary":"household G2 paid twice"},"id":"019bbf7d-04bb-73a6-ab9c-58f3784a6e8f","occurredAt":"2026-01-15T02:30:00.123Z","partition":"411327","recordedAt":"2026-01-15T02:30:00.123Z","type":"FindingRaised","version":1}',
+      },
+      {
+        subject: '<ns>.audit.411327.finding.duplicate_payment-v1-3c9b90685605a81cea5f9c0d',
+        msgId: 'rev-g1:0',
+        text: '{"actor":{"org":"县纪委","role":"inspector","userId":"i-1"},"commandId":"rev-g1","correlationId":"rev-g1","data":{"findingId":"duplicate_payment-v1-3c9b90685605a81cea5f9c0d","note":"属实","outcome":"confirmed"},"id":"019bbf7d-04bb-7205-8779-0df0263d775d","occurredAt":"2026-01-15T02:30:00.123Z","partition":"411327","recordedAt":"2026-01-15T02:30:00.123Z","type":"FindingReviewed","version":2}',
+      },
+    ]);
+  });
+});

@@ -1,4 +1,4 @@
-import { silentLogger } from '@fundtrace/eventlog';
+import { eventIdTimeMs, silentLogger } from '@fundtrace/eventlog';
 import { deleteNamespaceStreams, staleStreamInfo, useTestInfra } from '@fundtrace/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DataKeyStore } from '../src/keys/key-store';
@@ -30,7 +30,7 @@ afterAll(async () => {
   for (const store of stores) await store.close();
 });
 
-async function open(js = infra.js, ns = infra.ns): Promise<RegistryWriter> {
+async function open(js = infra.js, ns = infra.ns, now?: () => number): Promise<RegistryWriter> {
   const keys = await DataKeyStore.open({ url: infra.databaseUrl, keyring, logger: silentLogger() });
   stores.push(keys);
   return RegistryWriter.open({
@@ -41,6 +41,7 @@ async function open(js = infra.js, ns = infra.ns): Promise<RegistryWriter> {
     keyring,
     keys,
     logger: silentLogger(),
+    ...(now === undefined ? {} : { now }),
   });
 }
 
@@ -95,6 +96,73 @@ describe('two writers of one county', () => {
       const three = await stale.execute({ kind: 'register', household: c! }, meta('s-c', c));
       expect(three.ok && two.ok && three.firstSeq).toBe(two.ok && (two.lastSeq ?? 0) + 1);
       expect(stale.state.households.has(b!.householdId)).toBe(true);
+    } finally {
+      await deleteNamespaceStreams(infra.jsm, ns);
+    }
+  });
+});
+
+describe('registry writer messages (one encoding for every writer)', () => {
+  it('appends the same subjects, bytes and Nats-Msg-Ids as before it used commandMessages', async () => {
+    // Pinned from the writer before it built its messages with eventlog's commandMessages (an
+    // envelope per draft, encodeEvent each). Event ids are fresh uuid v7s (registry-api recognises
+    // a repeat by the digest its events carry), so each stored id is checked for its time and
+    // stands as <id> in the pinned text; everything else is byte for byte.
+    const ns = `${infra.ns}m`;
+    const nowMs = Date.UTC(2026, 0, 15, 2, 30, 0, 123);
+    try {
+      const writer = await open(infra.js, ns, () => nowMs);
+      expect(await writer.execute({ kind: 'register', household: a! }, meta('m-a', a))).toMatchObject({
+        ok: true,
+        lastSeq: 3,
+      });
+      const householdId = a!.householdId;
+      const commandDigest = 'ab'.repeat(32);
+      const outcome = await writer.appendDrafts(
+        [
+          {
+            type: 'HouseholdMoved',
+            data: {
+              householdId,
+              commandDigest,
+              fromVillageCode: a!.villageCode,
+              toVillageCode: '411325100201',
+              movedOn: '2016-04-01',
+            },
+          },
+          {
+            type: 'HouseholdExited',
+            data: { householdId, commandDigest, kind: 'lifted', exitedOn: '2016-05-01', reason: '稳定脱贫' },
+          },
+        ],
+        { ...meta('m-move', {}), correlationId: 'run-m' },
+        1,
+      );
+      expect(outcome).toEqual({ firstSeq: 4, lastSeq: 5 });
+      const stored = [];
+      for (const seq of [4, 5]) {
+        const m = (await infra.jsm.streams.getMessage(writer.stream, { seq }))!;
+        const text = new TextDecoder().decode(m.data);
+        const id = /"id":"([0-9a-f-]{36})"/.exec(text)![1]!;
+        expect(eventIdTimeMs(id)).toBe(nowMs);
+        stored.push({
+          subject: m.subject.replace(ns, '<ns>'),
+          msgId: m.header.get('Nats-Msg-Id'),
+          text: text.replace(id, '<id>'),
+        });
+      }
+      expect(stored).toEqual([
+        {
+          subject: '<ns>.registry.411325.household.41132500000001',
+          msgId: 'm-move:1',
+          text: '{"actor":{"org":"内乡县扶贫办","role":"registry","userId":"clerk"},"commandId":"m-move","correlationId":"run-m","data":{"commandDigest":"abababababababababababababababababababababababababababababababab","fromVillageCode":"411325103201","householdId":"41132500000001","movedOn":"2016-04-01","toVillageCode":"411325100201"},"id":"<id>","occurredAt":"2016-03-01T00:00:00+08:00","partition":"411325","recordedAt":"2026-01-15T02:30:00.123Z","type":"HouseholdMoved","version":1}',
+        },
+        {
+          subject: '<ns>.registry.411325.household.41132500000001',
+          msgId: 'm-move:2',
+          text: '{"actor":{"org":"内乡县扶贫办","role":"registry","userId":"clerk"},"commandId":"m-move","correlationId":"run-m","data":{"commandDigest":"abababababababababababababababababababababababababababababababab","exitedOn":"2016-05-01","householdId":"41132500000001","kind":"lifted","reason":"稳定脱贫"},"id":"<id>","occurredAt":"2016-03-01T00:00:00+08:00","partition":"411325","recordedAt":"2026-01-15T02:30:00.123Z","type":"HouseholdExited","version":1}',
+        },
+      ]);
     } finally {
       await deleteNamespaceStreams(infra.jsm, ns);
     }

@@ -1,7 +1,7 @@
 import {
   appendAtTail,
   commandHash,
-  eventIdFor,
+  commandMessages,
   firstEventMatches,
   foldStreamTail,
   type Logger,
@@ -13,13 +13,10 @@ import {
 import {
   type Actor,
   auditEvents,
-  createEvent,
   type EventDefinition,
-  encodeEvent,
+  eventBatchEncoder,
   latestDefinition,
-  messageId,
   streamName,
-  subjectFor,
   utcTimestamp,
 } from '@fundtrace/events';
 import type { RaisedFinding } from '@fundtrace/rules';
@@ -81,6 +78,9 @@ export interface RaiseResult {
   /** Findings the stream already held: a re-run of the same rule version over the same data. */
   readonly known: readonly string[];
 }
+
+/** A message to append with the event it holds, folded into the state once stored. */
+type AuditMessage = OutgoingMessage & { readonly eventId: string; readonly event: AuditEventInput };
 
 interface CommandRecord {
   readonly firstEventId: string;
@@ -259,30 +259,34 @@ export class AuditWriter {
     }
   }
 
+  /**
+   * One message a command (each finding raised is its own command, `raise-<findingId>`), built by
+   * eventlog's commandMessages as every writer builds them: the event id from the command's hash,
+   * `Nats-Msg-Id = <commandId>:0`, the time both business and recorded time.
+   */
   private messages(
     items: readonly { event: AuditEventInput; commandId: string; hash: string }[],
     actor: Actor,
     correlationId: string,
-  ): Array<OutgoingMessage & { envelope: { type: string; data: unknown; id: string } }> {
+  ): AuditMessage[] {
     const nowMs = this.now();
     const at = utcTimestamp(nowMs);
     return items.map((item) => {
-      const envelope = createEvent(definitions.get(item.event.type)!, {
-        id: eventIdFor(nowMs, item.hash, 0),
+      const head = {
         partition: this.options.partition,
-        data: item.event.data,
+        occurredAt: at,
+        recordedAt: at,
         actor,
         commandId: item.commandId,
         correlationId,
-        occurredAt: at,
-        recordedAt: at,
-      });
-      return {
-        subject: subjectFor(envelope as never, this.options.ns),
-        bytes: encodeEvent(envelope as never),
-        msgId: messageId(item.commandId, 0),
-        envelope: envelope as { type: string; data: unknown; id: string },
       };
+      const [message] = commandMessages(eventBatchEncoder(head), [item.event], {
+        nowMs,
+        hash: item.hash,
+        versionOf: (type) => definitions.get(type)!.version,
+        ns: this.options.ns,
+      });
+      return { ...message!, event: item.event };
     });
   }
 
@@ -290,10 +294,7 @@ export class AuditWriter {
    * Appends at our last sequence and folds the events on success. A lost race or an unknown
    * outcome catches up (the tail may hold some of ours, as duplicates) and answers `retry`.
    */
-  private async append(
-    messages: ReadonlyArray<OutgoingMessage & { envelope: { type: string; data: unknown; id: string } }>,
-    attempt: number,
-  ): Promise<number[] | 'retry'> {
+  private async append(messages: readonly AuditMessage[], attempt: number): Promise<number[] | 'retry'> {
     const result = await appendAtTail(this.options.js, {
       stream: this.stream,
       messages,
@@ -314,9 +315,9 @@ export class AuditWriter {
       const seq = result.stored[i]!.seq;
       if (seq !== this.seq + 1)
         throw new Error(`invariant: ${this.stream} stored at ${seq} after ${this.seq}`);
-      evolve(this.state, { type: m.envelope.type, data: m.envelope.data } as AuditEventInput);
+      evolve(this.state, m.event);
       this.seq = seq;
-      this.commands.set(parseMessageId(m.msgId)!.commandId, { firstEventId: m.envelope.id, seq });
+      this.commands.set(parseMessageId(m.msgId)!.commandId, { firstEventId: m.eventId, seq });
     });
     return result.stored.map((s) => s.seq);
   }

@@ -1,8 +1,8 @@
 import {
   appendAtTail,
+  commandMessages,
   foldStreamTail,
   type Logger,
-  type OutgoingMessage,
   openPartitionStream,
   SerialQueue,
 } from '@fundtrace/eventlog';
@@ -11,13 +11,9 @@ import {
   beijingDate,
   decodeEvent,
   type EventDefinition,
-  type EventEnvelope,
-  encodeEvent,
-  messageId,
-  newEventId,
+  eventBatchEncoder,
   registryEvents,
   streamName,
-  subjectFor,
   utcTimestamp,
 } from '@fundtrace/events';
 import { householdKeyring, isDataKeyId, type Keyring } from '@fundtrace/pii';
@@ -370,32 +366,28 @@ export class RegistryWriter {
     firstIndex: number,
   ): Promise<{ firstSeq: number; lastSeq: number } | 'retry'> {
     const nowMs = this.now();
-    const recordedAt = utcTimestamp(nowMs);
-    // The envelope is built here rather than with createEvent: encodeEvent validates it against
-    // its schema anyway, and doing that once instead of three times halves an import's CPU time.
-    // Drafts come from our own decider, already in decoded form with no unknown keys.
-    const envelopes: EventEnvelope<RegistryEventDraft['type'], number, RegistryEventDraft['data']>[] =
-      drafts.map((draft) => {
-        if (!registryDefinitions.has(draft.type))
-          throw new Error(`invariant: ${draft.type} is no registry event`);
-        return {
-          id: newEventId(nowMs),
-          type: draft.type,
-          version: registryDefinitions.get(draft.type)!.version,
-          partition: this.partition,
-          occurredAt: meta.occurredAt,
-          recordedAt,
-          actor: meta.actor,
-          commandId: meta.commandId,
-          correlationId: meta.correlationId,
-          data: draft.data,
-        };
-      });
-    const messages: OutgoingMessage[] = envelopes.map((envelope, i) => ({
-      subject: subjectFor(envelope, this.options.ns),
-      bytes: encodeEvent(envelope),
-      msgId: messageId(meta.commandId, firstIndex + i),
-    }));
+    for (const draft of drafts) {
+      if (!registryDefinitions.has(draft.type))
+        throw new Error(`invariant: ${draft.type} is no registry event`);
+    }
+    // eventlog's commandMessages, as every writer builds its messages: one batch encoder checks the
+    // command's envelope head once and writes each draft's canonical bytes from its compiled schema.
+    // Event ids are fresh (no hash): a repeat is recognised by the digest the events carry.
+    const encoder = eventBatchEncoder({
+      partition: this.partition,
+      occurredAt: meta.occurredAt,
+      recordedAt: utcTimestamp(nowMs),
+      actor: meta.actor,
+      commandId: meta.commandId,
+      correlationId: meta.correlationId,
+    });
+    const messages = commandMessages(encoder, drafts, {
+      nowMs,
+      hash: null,
+      versionOf: (type) => registryDefinitions.get(type)!.version,
+      startIndex: firstIndex,
+      ns: this.options.ns,
+    });
     const expectedLastSeq = this.state.lastSeq;
     // A lost race, an unknown outcome, or some of these stored by a previous attempt within the
     // duplicate window: appendAtTail has read what is there, and the caller decides again.
@@ -409,12 +401,8 @@ export class RegistryWriter {
       },
     });
     if (result === 'retry') return 'retry';
-    envelopes.forEach((envelope, i) => {
-      applyEvent(this.state, {
-        seq: expectedLastSeq + i + 1,
-        commandId: meta.commandId,
-        event: { type: envelope.type, data: envelope.data } as RegistryEventDraft,
-      });
+    drafts.forEach((event, i) => {
+      applyEvent(this.state, { seq: expectedLastSeq + i + 1, commandId: meta.commandId, event });
     });
     return { firstSeq: expectedLastSeq + 1, lastSeq: result.lastSeq };
   }
