@@ -52,3 +52,4 @@ export {
   startServiceProcess,
 } from './service-process';
 export { staleStreamInfo } from './stale-stream-info';
+export { until, untilPollMs, untilTimeoutMsDefault } from './until';

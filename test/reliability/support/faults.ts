@@ -14,12 +14,13 @@ const root = join(import.meta.dirname, '..', '..', '..');
 const requestTimeoutMs = 300_000;
 
 // Services as real child processes: testkit's startServiceProcess (shared with the CLI's import
-// test and the notice board's browser test and benchmark).
+// test and the notice board's browser test and benchmark); and testkit's bounded wait `until`.
 export {
   type ServiceName,
   type ServiceProcess,
   serviceStartTimeoutMs,
   startServiceProcess as startService,
+  until,
 } from '@fundtrace/testkit';
 
 /** Where the suite's service logs go (git-ignored). */
@@ -72,33 +73,6 @@ export async function call(
     parsed = JSON.parse(text);
   } catch {}
   return { status: response.status, headers: response.headers, body: parsed };
-}
-
-/**
- * Polls `probe` (a throw counts as not yet) until it holds; fails naming `what` after `timeoutMs`.
- * With `probeTimeoutMs`, a probe that has not answered by then counts as not yet and the next one
- * starts (a read whose consumer sits on a node that went away may never end by itself).
- */
-export async function until(
-  what: string,
-  probe: () => Promise<boolean>,
-  timeoutMs = 240_000,
-  probeTimeoutMs?: number,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  const attempt = () => {
-    const answer = probe().catch(() => false);
-    if (probeTimeoutMs === undefined) return answer;
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(false), probeTimeoutMs);
-    });
-    return Promise.race([answer, late]).finally(() => clearTimeout(timer));
-  };
-  while (!(await attempt())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
 }
 
 /** A Beijing calendar date `days` from now (the writers judge notice periods on their own clock). */

@@ -15,6 +15,7 @@ import {
   startServiceProcess,
   type TestDatabase,
   testNamespace,
+  until,
 } from '@fundtrace/testkit';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { sql } from 'kysely';
@@ -32,7 +33,6 @@ export const province = '410000';
 export const central = '000000';
 /** How long the fixture waits for the projector and the log-keeper to catch up. */
 const catchUpTimeoutMs = 120_000;
-const pollMs = 200;
 /** Tries of one command when the connection fails (not when the service answers). */
 const commandAttemptsMax = 3;
 
@@ -65,21 +65,6 @@ export interface CountyFixture {
   /** Where the services' logs go (removed by `stop`). */
   readonly logDir: string;
   stop(): Promise<void>;
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (error) {
-      lastError = error;
-    }
-    await new Promise((r) => setTimeout(r, pollMs));
-  }
-  throw new Error(`timed out waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
 }
 
 export async function startCounty(
@@ -154,7 +139,7 @@ export async function startCounty(
     const notices = await loadCounty(urls, secrets.JWT_SECRET, households);
     const db = database.db;
     // The projector has caught up when the last roster's payments and the open notice are projected.
-    await waitFor(
+    await until(
       'the projector',
       async () => {
         const { rows } = await sql<{
@@ -163,13 +148,13 @@ export async function startCounty(
         const open = await sql<{
           n: string;
         }>`select count(*)::text as n from books.notices where notice_id = ${notices.open}`.execute(db);
-        return Number(rows[0]?.n) > 0 && Number(open.rows[0]?.n) === 1 ? true : undefined;
+        return Number(rows[0]?.n) > 0 && Number(open.rows[0]?.n) === 1;
       },
       catchUpTimeoutMs,
     );
     // And the log-keeper has signed a checkpoint covering the county's whole ledger stream.
     const ledgerStream = `${ns}_LEDGER_${county}`;
-    await waitFor(
+    await until(
       'a checkpoint of the county ledger',
       async () => {
         const last = await sql<{
@@ -180,7 +165,7 @@ export async function startCounty(
         }>`select max(size)::text as n from public.merkle_checkpoints where stream = ${ledgerStream}`.execute(
           db,
         );
-        return Number(signed.rows[0]?.n ?? 0) >= Number(last.rows[0]?.n) ? true : undefined;
+        return Number(signed.rows[0]?.n ?? 0) >= Number(last.rows[0]?.n);
       },
       catchUpTimeoutMs,
     );
