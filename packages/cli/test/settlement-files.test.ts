@@ -7,24 +7,22 @@ import { type SettlementField, settlementsFromRows, templates } from '../src/com
 const template = resolve(import.meta.dirname, '..', '..', '..', 'templates', templates.settlements.file);
 
 describe('settlements template (回盘)', () => {
-  it('reads back as the return of roster row 2, checked against 户编号 and 金额', async () => {
+  it('reads back as the return of roster row 2, with 户编号 and 金额 for the ledger to check', async () => {
     const rows: TableRow<SettlementField>[] = [];
     for await (const row of readTable({ path: template }, { columns: templates.settlements.columns }))
       rows.push(row);
-    const { requests, errors } = settlementsFromRows(rows, undefined);
+    const { rows: results, errors } = settlementsFromRows(rows, undefined);
     expect(errors).toEqual([]);
-    expect(requests).toEqual([
+    // One row of the ledger's bank-results command; 户编号 and 金额 go along for the ledger to check.
+    expect(results).toEqual([
       {
         row: 2,
-        outcome: 'returned',
-        path: 'payment-returns',
-        body: {
-          commandId: 'bank-return-RS-dibao-class1-2024-06-1a2b3c4d-r2',
-          paymentId: 'RS-dibao-class1-2024-06-1a2b3c4d-r2',
-          reason: '账户已销户',
-          returnedOn: '2024-06-20',
-        },
-        expected: { householdId: '411325100201-0001', amountFen: '38000' },
+        paymentId: 'RS-dibao-class1-2024-06-1a2b3c4d-r2',
+        householdId: '411325100201-0001',
+        amountFen: '38000',
+        result: 'returned',
+        reason: '账户已销户',
+        returnedOn: '2024-06-20',
       },
     ]);
   });
@@ -49,7 +47,7 @@ describe('settlements template (回盘)', () => {
         ...values,
       },
     });
-    const { requests, errors } = settlementsFromRows(
+    const { rows: results, errors } = settlementsFromRows(
       [
         row(2, { rosterRow: '2' }),
         row(3, { payment: 'RS-1-r2' }),
@@ -58,7 +56,7 @@ describe('settlements template (回盘)', () => {
       ],
       'RS-1',
     );
-    expect(requests.map((r) => r.body.paymentId)).toEqual(['RS-1-r2']);
+    expect(results.map((r) => r.paymentId)).toEqual(['RS-1-r2']);
     expect(errors.map((e) => e.row)).toEqual([3, 4, 5]);
     expect(errors[0]!.message).toContain('already on row 2');
     expect(errors[1]!.message).toContain('支付编号');

@@ -14,8 +14,9 @@ import { fundPool, registerHouseholds } from './fixtures';
 
 /**
  * `fundtrace ledger import settlements <回盘>`: the bank's result file of a paid roster, read with
- * @fundtrace/tabular and sent as settlements and returns to a listening ledger-api. A bad row is
- * named by its row number and nothing is sent; the same file run twice records nothing twice.
+ * @fundtrace/tabular and sent to a listening ledger-api as one bank-results command (decision
+ * 0129): one dry run, then one append, however many rows. A bad row is named by its row number and
+ * nothing is appended; the same file run twice records nothing twice.
  */
 const infra = useTestInfra({ database: false });
 const secret = 'ledger-api-test-secret-of-at-least-32-bytes';
@@ -51,7 +52,7 @@ const statuses = () =>
 const bankHeader = '花名册行号,户编号,户名,账号,金额,处理结果,失败原因,银行流水号,处理日期\n';
 
 describe('fundtrace ledger import settlements', () => {
-  it('refuses a file with bad rows by row number, records a good one, and records nothing twice', async () => {
+  it('refuses a file with bad rows by row number, records a good one in two requests, and records nothing twice', async () => {
     const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     const stdout = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
     const said = (spy: typeof stderr) => spy.mock.calls.map((c) => String(c[0])).join('');
@@ -68,15 +69,15 @@ describe('fundtrace ledger import settlements', () => {
     // Rows the CLI can judge alone: a failure without its reason, a result that is neither.
     const unreadable = file(
       'bad-local.csv',
-      `${bankHeader}2,H1,张三,6228480402564890018,190.00,成功,,B001,2024-06-20\n3,H2,李四,6228480402564890026,380.00,失败,,,2024-06-20\n4,H3,王五,6228480402564890034,570.00,待定,,,2024-06-20\n`,
+      `${bankHeader}2,H1,张三,6228480402564890018,190.00,成功,,B001,2024-06-14\n3,H2,李四,6228480402564890026,380.00,失败,,,2024-06-14\n4,H3,王五,6228480402564890034,570.00,待定,,,2024-06-14\n`,
     );
     expect(await importLedgerFile('settlements', unreadable, options)).toBe(2);
     expect(said(stderr)).toMatch(/row 3: 失败原因: required for a failed payment/);
     expect(said(stderr)).toMatch(/row 4: 处理结果: "待定" must be 成功 or 失败/);
     expect(statuses()).toEqual(['instructed', 'instructed', 'instructed', 'instructed']);
 
-    // Rows only the ledger can judge: an amount that is not the payment's, a row the roster lacks.
-    // Their payments are read in one request, not one GET per row (a 回盘 of 5,000 rows was 5,000).
+    // Rows only the ledger can judge: an amount that is not the payment's, a row the roster lacks, a
+    // date after today (the writers' clock: 2024-06-15). The whole file is one dry run: one request.
     stderr.mockClear();
     const requests: string[] = [];
     const count = (request: { method?: string; url?: string }) => {
@@ -85,26 +86,27 @@ describe('fundtrace ledger import settlements', () => {
     served.app.server.on('request', count);
     const mismatched = file(
       'bad-ledger.csv',
-      `${bankHeader}2,H1,张三,6228480402564890018,190.00,成功,,B001,2024-06-20\n3,H2,李四,6228480402564890026,400.00,失败,账户已销户,,2024-06-20\n9,H9,赵六,6228480402564890042,190.00,成功,,B009,2024-06-20\n`,
+      `${bankHeader}2,H1,张三,6228480402564890018,190.00,成功,,B001,2024-06-14\n3,H2,李四,6228480402564890026,400.00,失败,账户已销户,,2024-06-14\n9,H9,赵六,6228480402564890042,190.00,成功,,B009,2024-06-14\n5,H4,钱七,6228480402564890059,190.00,成功,,B004,2024-07-14\n`,
     );
     expect(await importLedgerFile('settlements', mismatched, options)).toBe(2);
-    expect(said(stderr)).toMatch(/row 3: bank_row_mismatch: .*金额 400\.00 元 ≠ the payment's 380\.00 元/);
-    expect(said(stderr)).toMatch(/row 4: payment_not_found/);
-    expect(said(stderr)).toContain('nothing was appended');
+    expect(said(stderr)).toMatch(/row 3: bank_row_mismatch: .*amount 400\.00 元 ≠ the payment's 380\.00 元/);
+    expect(said(stderr)).toMatch(/row 4: payment_not_found: the ledger has no payment RS-SETTLE-r9; check /);
+    expect(said(stderr)).toMatch(/row 5: date_in_future: .*2024-07-14/);
+    expect(said(stderr)).not.toMatch(/row 2:/);
+    expect(said(stderr)).toContain('3 row(s) refused by the ledger; nothing was appended');
     expect(statuses()).toEqual(['instructed', 'instructed', 'instructed', 'instructed']);
     expect(said(stderr)).not.toContain('6228480402564890');
-    const payments = `/v1/partitions/${county}/payments`;
-    expect(requests.filter((r) => r.startsWith(`GET ${payments}/`))).toEqual([]);
-    expect(requests.filter((r) => r.startsWith(`POST ${payments}/lookup`))).toHaveLength(1);
+    const bankResults = `POST /v1/partitions/${county}/bank-results`;
+    expect(requests).toEqual([`${bankResults}?dryRun=true`]);
 
     // The bank's good file: three paid, one returned (账户已销户); row 5 names its payment by 支付编号.
     const good = file(
       'hui-pan.csv',
       `支付编号,${bankHeader}${[
-        ',2,H1,张三,6228480402564890018,190.00,成功,,B001,2024-06-20',
-        ',3,H2,李四,6228480402564890026,380.00,失败,账户已销户,,2024-06-20',
-        ',4,H3,王五,6228480402564890034,570.00,成功,,B003,2024-06-20',
-        `${rosterId}-r5,,,,,,成功,,B004,2024-06-21`,
+        ',2,H1,张三,6228480402564890018,190.00,成功,,B001,2024-06-14',
+        ',3,H2,李四,6228480402564890026,380.00,失败,账户已销户,,2024-06-14',
+        ',4,H3,王五,6228480402564890034,570.00,成功,,B003,2024-06-14',
+        `${rosterId}-r5,,,,,,成功,,B004,2024-06-15`,
       ].join('\n')}\n`,
     );
     stdout.mockClear();
@@ -112,29 +114,31 @@ describe('fundtrace ledger import settlements', () => {
     expect(await importLedgerFile('settlements', good, options)).toBe(0);
     expect(statuses()).toEqual(['settled', 'returned', 'settled', 'settled']);
     expect(said(stdout)).toContain('3 payment(s) settled (成功), 1 returned by the bank (失败), 4 event(s)');
-    // One read for the three rows naming 户编号 and 金额; each row is still checked, then sent.
-    expect(requests.filter((r) => r.startsWith(`GET ${payments}/`))).toEqual([]);
-    expect(requests.filter((r) => r.startsWith(`POST ${payments}/lookup`))).toHaveLength(1);
-    expect(requests.filter((r) => r.endsWith('?dryRun=true'))).toHaveLength(4);
-    served.app.server.off('request', count);
+    // Two requests for the whole file, not two per row: the file checked, then appended.
+    expect(requests).toEqual([`${bankResults}?dryRun=true`, bankResults]);
     const returned = writers.get(county)!.state.rosters.get(rosterId)!;
     expect(returned).toMatchObject({ settled: 3, returned: 1 });
 
-    // The same file again: every command id is the payment's, so nothing is recorded twice.
+    // The same file again: its command id is the file's, so nothing is recorded twice.
     const before = writers.get(county)!.state.rosters.get(rosterId)!;
     stdout.mockClear();
+    requests.length = 0;
     expect(await importLedgerFile('settlements', good, options)).toBe(0);
     expect(said(stdout)).toContain('0 event(s) (4 were already recorded by an earlier run)');
     expect(writers.get(county)!.state.rosters.get(rosterId)).toEqual(before);
+    expect(requests).toEqual([`${bankResults}?dryRun=true`, bankResults]);
+    served.app.server.off('request', count);
 
-    // A corrected file whose row 2 carries another bank reference: the first result stands.
-    stderr.mockClear();
+    // Another file repeating row 2 with another bank reference: the payment already has that
+    // result, so the row is counted as recorded and the first result stands.
+    stdout.mockClear();
     const corrected = file(
       'hui-pan-corrected.csv',
-      `${bankHeader}2,H1,张三,6228480402564890018,190.00,成功,,B001-X,2024-06-20\n`,
+      `${bankHeader}2,H1,张三,6228480402564890018,190.00,成功,,B001-X,2024-06-14\n`,
     );
-    expect(await importLedgerFile('settlements', corrected, options)).toBe(2);
-    expect(said(stderr)).toMatch(/row 2: result_recorded_differently: payment RS-SETTLE-r2 /);
+    expect(await importLedgerFile('settlements', corrected, options)).toBe(0);
+    expect(said(stdout)).toContain('0 event(s) (1 were already recorded by an earlier run)');
+    expect(writers.get(county)!.state.rosters.get(rosterId)).toEqual(before);
 
     // An XLSX from the bank repeating row 2 (recorded) and contradicting row 3 (returned, now 成功).
     const xlsx = join(dir, 'hui-pan-2.xlsx');
@@ -147,8 +151,8 @@ describe('fundtrace ledger import settlements', () => {
     await pipeline(
       writeXlsx(
         [
-          { row: '2', result: '成功', reference: 'B001', date: '2024-06-20' },
-          { row: '3', result: '成功', reference: 'B002', date: '2024-06-22' },
+          { row: '2', result: '成功', reference: 'B001', date: '2024-06-14' },
+          { row: '3', result: '成功', reference: 'B002', date: '2024-06-13' },
         ],
         [...columns],
       ),

@@ -283,8 +283,8 @@ function interpret(world: World, op: Op): void {
       world.run(
         c,
         op.kind === 'settle'
-          ? { type: 'SettlePayment', data: { paymentId: p.id, bankReference: 'B', settledOn: '2024-06-20' } }
-          : { type: 'ReturnPayment', data: { paymentId: p.id, reason: '退回', returnedOn: '2024-06-20' } },
+          ? { type: 'SettlePayment', data: { paymentId: p.id, bankReference: 'B', settledOn: '2024-06-14' } }
+          : { type: 'ReturnPayment', data: { paymentId: p.id, reason: '退回', returnedOn: '2024-06-14' } },
       );
       return;
     }

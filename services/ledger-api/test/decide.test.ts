@@ -11,6 +11,7 @@ import {
   apply,
   context,
   county,
+  defaultHouseholds,
   dibaoRoster,
   externalReceipt,
   given,
@@ -753,7 +754,7 @@ describe('InstructPayment', () => {
     apply(s, payment());
     apply(s, {
       type: 'ReturnPayment',
-      data: { paymentId: 'PAY1', reason: '账户冻结', returnedOn: '2024-06-20' },
+      data: { paymentId: 'PAY1', reason: '账户冻结', returnedOn: '2024-06-14' },
     });
     accepted(when(s, payment({ paymentId: 'PAY2' })));
   });
@@ -981,7 +982,7 @@ describe('SettlePayment, ReturnPayment', () => {
     const s = paid();
     const settle = {
       type: 'SettlePayment' as const,
-      data: { paymentId: 'PAY1', bankReference: 'ABC123', settledOn: '2024-06-20' },
+      data: { paymentId: 'PAY1', bankReference: 'ABC123', settledOn: '2024-06-14' },
     };
     accepted(when(s, settle));
     apply(s, settle);
@@ -995,7 +996,7 @@ describe('SettlePayment, ReturnPayment', () => {
     const before = s.tranches.get('rc_A_1')!.remainingFen;
     const [e] = apply(s, {
       type: 'ReturnPayment',
-      data: { paymentId: 'PAY1', reason: '户名不符', returnedOn: '2024-06-20' },
+      data: { paymentId: 'PAY1', reason: '户名不符', returnedOn: '2024-06-14' },
     });
     expect((e!.data as ledger.LedgerData<'PaymentReturned'>).restored).toEqual([
       { trancheId: 'rc_A_1', amountFen: yuan(570) },
@@ -1004,10 +1005,147 @@ describe('SettlePayment, ReturnPayment', () => {
     refused(
       when(s, {
         type: 'ReturnPayment',
-        data: { paymentId: 'PAY1', reason: 'x户名', returnedOn: '2024-06-21' },
+        data: { paymentId: 'PAY1', reason: 'x户名', returnedOn: '2024-06-15' },
       }),
       'payment_not_in_flight',
     );
+  });
+});
+
+describe('a settlement or return dated after today', () => {
+  it('is refused (date_in_future); today itself is allowed', () => {
+    const s = fundedCounty();
+    dibaoNotice(s);
+    apply(s, payment());
+    const settle = (settledOn: string) => ({
+      type: 'SettlePayment' as const,
+      data: { paymentId: 'PAY1', bankReference: 'ABC123', settledOn },
+    });
+    const giveBack = (returnedOn: string) => ({
+      type: 'ReturnPayment' as const,
+      data: { paymentId: 'PAY1', reason: '户名不符', returnedOn },
+    });
+    // context(): today is 2024-06-15 in Beijing.
+    refused(when(s, settle('2024-06-16')), 'date_in_future');
+    refused(when(s, giveBack('2025-06-15')), 'date_in_future');
+    accepted(when(s, settle('2024-06-15')));
+    accepted(when(s, giveBack('2024-06-15')));
+  });
+});
+
+type BankRowInput = Record<string, unknown> & {
+  row: number;
+  paymentId: string;
+  result: 'settled' | 'returned';
+};
+
+/** A bank result file (回盘) as the route hands it to the decider (defaults applied). */
+function bankFile(rows: readonly BankRowInput[]) {
+  return {
+    type: 'RecordBankResults' as const,
+    data: {
+      rows: rows.map((r) =>
+        r.result === 'settled'
+          ? { householdId: null, amountFen: null, bankReference: `B-${r.row}`, settledOn: '2024-06-14', ...r }
+          : { householdId: null, amountFen: null, reason: '账户已销户', returnedOn: '2024-06-14', ...r },
+      ),
+    } as never,
+  };
+}
+
+describe('RecordBankResults (回盘)', () => {
+  /** Four payments of June instructed: PAY1 … PAY4, 570 元 each, to households H001 … H004. */
+  function fourPaid(): LedgerState {
+    const s = fundedCounty();
+    dibaoNotice(s);
+    const registry = registryOf({ ...defaultHouseholds, H004: { exited: false, accountBound: true } });
+    for (const i of [1, 2, 3, 4])
+      apply(s, payment({ paymentId: `PAY${i}`, householdId: `H00${i}` }), context({ registry }));
+    return s;
+  }
+
+  it('settles and returns every row, in file order, each as the single command would', () => {
+    const s = fourPaid();
+    const before = s.tranches.get('rc_A_1')!.remainingFen;
+    const events = accepted(
+      when(
+        s,
+        bankFile([
+          { row: 2, paymentId: 'PAY1', result: 'settled', householdId: 'H001', amountFen: yuan(570) },
+          { row: 3, paymentId: 'PAY2', result: 'returned' },
+          { row: 4, paymentId: 'PAY3', result: 'settled', settledOn: '2024-06-15' },
+        ]),
+      ),
+    );
+    expect(events.map((e) => [e.type, (e.data as { paymentId: string }).paymentId])).toEqual([
+      ['PaymentSettled', 'PAY1'],
+      ['PaymentReturned', 'PAY2'],
+      ['PaymentSettled', 'PAY3'],
+    ]);
+    expect(events[0]!.data).toEqual({ paymentId: 'PAY1', bankReference: 'B-2', settledOn: '2024-06-14' });
+    for (const e of events) evolve(s, e);
+    expect([1, 2, 3, 4].map((i) => s.payments.get(`PAY${i}`)!.status)).toEqual([
+      'settled',
+      'returned',
+      'settled',
+      'instructed',
+    ]);
+    // The returned payment's money is back in the tranche it came from.
+    expect(s.tranches.get('rc_A_1')!.remainingFen).toBe(before + yuan(570));
+  });
+
+  it('refuses the whole file for one bad row, naming every refused row with its code', () => {
+    const s = fourPaid();
+    apply(s, {
+      type: 'SettlePayment',
+      data: { paymentId: 'PAY4', bankReference: 'BY-HAND', settledOn: '2024-06-10' },
+    });
+    const refusal = refused(
+      when(
+        s,
+        bankFile([
+          { row: 2, paymentId: 'PAY1', result: 'settled' },
+          { row: 3, paymentId: 'NOPE', result: 'settled' },
+          { row: 4, paymentId: 'PAY2', result: 'returned', returnedOn: '2024-06-16' },
+          { row: 5, paymentId: 'PAY1', result: 'returned' },
+          { row: 6, paymentId: 'PAY3', result: 'settled', householdId: 'H009', amountFen: yuan(571) },
+          { row: 7, paymentId: 'PAY4', result: 'returned' },
+          { row: 7, paymentId: 'PAY2', result: 'settled' },
+        ]),
+      ),
+      'bank_results_invalid',
+    );
+    expect(rowErrors(refusal).map((e) => [e.row, e.code])).toEqual([
+      [3, 'payment_not_found'],
+      [4, 'date_in_future'],
+      [5, 'bank_row_payment_twice'],
+      [6, 'bank_row_mismatch'],
+      [7, 'payment_not_in_flight'],
+      [7, 'row_number_duplicate'],
+    ]);
+    const [, , twice, mismatch, settledBefore] = rowErrors(refusal);
+    expect(twice!.message).toContain('already on row 2');
+    expect(mismatch!.message).toContain("household H009 ≠ the payment's household H003");
+    expect(mismatch!.message).toContain("571.00 元 ≠ the payment's 570.00 元");
+    expect(settledBefore!.message).toContain('already settled');
+    expect(refusal.details).toMatchObject({ rowCount: 7, errorCount: 6 });
+  });
+
+  it('counts a row whose payment already has that result as recorded: no event, no refusal', () => {
+    const s = fourPaid();
+    const file = bankFile([
+      { row: 2, paymentId: 'PAY1', result: 'settled' },
+      { row: 3, paymentId: 'PAY2', result: 'returned' },
+    ]);
+    const [first] = accepted(when(s, file));
+    // The first row was recorded (by hand, or by the stored part of this command cut short).
+    evolve(s, first!);
+    const rest = accepted(when(s, file));
+    expect(rest.map((e) => [e.type, (e.data as { paymentId: string }).paymentId])).toEqual([
+      ['PaymentReturned', 'PAY2'],
+    ]);
+    for (const e of rest) evolve(s, e);
+    expect(accepted(when(s, file))).toEqual([]);
   });
 });
 
@@ -1072,7 +1210,7 @@ describe('ReverseMovement', () => {
     apply(s, payment({ paymentId: 'PAY2', householdId: 'H002' }));
     apply(s, {
       type: 'SettlePayment',
-      data: { paymentId: 'PAY2', bankReference: 'B2', settledOn: '2024-06-20' },
+      data: { paymentId: 'PAY2', bankReference: 'B2', settledOn: '2024-06-14' },
     });
     apply(s, reverse('payment', 'PAY1'));
     expect(s.payments.get('PAY1')!.status).toBe('reversed');

@@ -158,8 +158,8 @@ function scenario(): LedgerEventInput[] {
       ],
     },
   });
-  run({ type: 'SettlePayment', data: { paymentId: 'RS-r2', bankReference: 'B1', settledOn: '2024-06-20' } });
-  run({ type: 'ReturnPayment', data: { paymentId: 'RS-r3', reason: '退回', returnedOn: '2024-06-20' } });
+  run({ type: 'SettlePayment', data: { paymentId: 'RS-r2', bankReference: 'B1', settledOn: '2024-06-14' } });
+  run({ type: 'ReturnPayment', data: { paymentId: 'RS-r3', reason: '退回', returnedOn: '2024-06-14' } });
   run({
     type: 'ReverseMovement',
     data: { reversalId: 'RV', movementKind: 'payment', movementId: 'RS-r4', reason: '冲正' },

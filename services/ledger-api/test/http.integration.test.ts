@@ -228,7 +228,7 @@ describe('ledger-api HTTP', () => {
         await post('411325', 'payment-settlements', {
           paymentId,
           bankReference: 'RCC-0001',
-          settledOn: '2024-06-20',
+          settledOn: '2024-06-14',
         })
       ).status,
     ).toBe(201);
@@ -237,7 +237,7 @@ describe('ledger-api HTTP', () => {
         await post('411325', 'payment-returns', {
           paymentId: 'RS-2024-06-r3',
           reason: '账户已销户',
-          returnedOn: '2024-06-20',
+          returnedOn: '2024-06-14',
         })
       ).status,
     ).toBe(201);

@@ -1,8 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
-import { ledger } from '@fundtrace/events';
-import { formatYuan } from '@fundtrace/money';
 import { readTable, type TableRow, writeTemplate } from '@fundtrace/tabular';
 import { Command } from 'commander';
 import { bearerToken, serviceUrl, UsageError } from '../context';
@@ -12,6 +10,7 @@ import {
   type AllocationField,
   allocationColumns,
   allocationFromRow,
+  type BankResultRow,
   type LedgerImportKind,
   ledgerImportKinds,
   type PlanField,
@@ -26,7 +25,6 @@ import {
   rosterColumns,
   rosterFromRows,
   type SettlementField,
-  type SettlementRequest,
   settlementColumns,
   settlementsFromRows,
   templates,
@@ -39,6 +37,8 @@ interface CommandResult {
   eventCount: number;
   firstSeq: number | null;
   lastSeq: number | null;
+  /** A bank file's rows whose payment already had that result: no event for them (0129). */
+  alreadyRecorded?: number;
 }
 
 interface ImportOptions {
@@ -63,8 +63,8 @@ interface Planned {
   readonly body: Record<string, unknown>;
   /** For a notice's list: the file row of each line (line n is lineRows[n - 1]), for error reports. */
   readonly lineRows?: readonly number[];
-  /** A bank result (回盘): what the row says the payment became, and what it says about the payment. */
-  readonly settlement?: Pick<SettlementRequest, 'outcome' | 'expected'>;
+  /** A bank's result file (回盘): the payment each file row names, for the officer's error list. */
+  readonly paymentOfRow?: ReadonlyMap<number, string>;
 }
 
 /** The file's rows, read in full before anything is sent: imports are all-or-nothing. */
@@ -135,14 +135,18 @@ async function plan(
     }
     case 'settlements': {
       const rows = await readRows<SettlementField>(bytes, file, settlementColumns);
-      const { requests, errors } = settlementsFromRows(rows, options.rosterId);
+      const { rows: results, errors } = settlementsFromRows(rows, options.rosterId);
+      // The whole file is one command (0129): checked in one dry run, appended in one request, and
+      // named by the file's content, so running the same file again appends nothing.
       return {
-        planned: requests.map((r) => ({
-          row: r.row,
-          path: r.path,
-          body: r.body,
-          settlement: { outcome: r.outcome, expected: r.expected },
-        })),
+        planned: [
+          {
+            row: null,
+            path: 'bank-results',
+            body: { commandId: idFor('bank-results'), rows: results },
+            paymentOfRow: new Map(results.map((r) => [r.row, r.paymentId])),
+          },
+        ],
         errors,
       };
     }
@@ -222,10 +226,15 @@ function rowErrorsOf(error: ApiError, planned: Planned): RowError[] {
     // A notice's list reports line numbers; the officer needs the file's row.
     const rowOf = (line: number | null) =>
       line !== null && planned.lineRows !== undefined ? (planned.lineRows[line - 1] ?? line) : line;
-    return details.errors.map((e) => ({
-      row: rowOf(e.row) ?? (e.index ?? 0) + 2,
-      message: `${e.code ?? error.code}: ${e.message}`,
-    }));
+    return details.errors.map((e) => {
+      const row = rowOf(e.row) ?? (e.index ?? 0) + 2;
+      // A bank row naming no payment: which of the file's columns to check.
+      const paymentId = e.code === 'payment_not_found' ? planned.paymentOfRow?.get(row) : undefined;
+      return {
+        row,
+        message: paymentId !== undefined ? noSuchPayment(paymentId) : `${e.code ?? error.code}: ${e.message}`,
+      };
+    });
   }
   return [{ row: planned.row ?? 0, message: `${error.code}: ${error.message}` }];
 }
@@ -250,10 +259,11 @@ export function importedSummary(
   duplicates: number,
 ): string {
   const only = planned.length === 1 ? planned[0] : undefined;
-  const settled = planned.filter((p) => p.path === 'payment-settlements').length;
-  const returned = planned.filter((p) => p.path === 'payment-returns').length;
-  if (settled + returned === planned.length && planned.length > 0) {
+  if (only?.path === 'bank-results') {
     // A bank's result file (回盘): what it recorded, in the officer's terms.
+    const rows = only.body.rows as readonly BankResultRow[];
+    const settled = rows.filter((r) => r.result === 'settled').length;
+    const returned = rows.length - settled;
     return (
       `imported ${fileName}: ${settled} payment(s) settled (成功), ${returned} returned by the bank (失败), ${events} event(s)` +
       (duplicates > 0 ? ` (${duplicates} were already recorded by an earlier run)` : '')
@@ -278,89 +288,9 @@ export function formatRowErrors(errors: readonly RowError[]): string {
     .join('\n');
 }
 
-/**
- * A bank row the ledger refused, in the officer's terms: 'recorded' when its payment is already in
- * that state (the same 回盘 row recorded by hand, or by a file whose other rows differ: running the
- * bank's file again must not fail on what it did before); otherwise the row's refusal.
- */
-function settlementRefusal(error: ApiError, p: Planned): 'recorded' | RowError[] {
-  const row = p.row ?? 0;
-  const paymentId = String(p.body.paymentId);
-  const status = (error.details as { status?: unknown } | null)?.status;
-  if (error.code === 'payment_not_in_flight' && status === p.settlement?.outcome) return 'recorded';
-  if (error.code === 'payment_not_found') return [{ row, message: noSuchPayment(paymentId) }];
-  if (error.code === 'idempotency_key_reused') {
-    // The payment's command id with other content: the bank's result was recorded before with
-    // another reference, reason or date. The ledger keeps the first.
-    return [
-      {
-        row,
-        message: `result_recorded_differently: payment ${paymentId} already has the bank's result recorded with another 银行流水号, 失败原因 or 处理日期; the first one stands`,
-      },
-    ];
-  }
-  return rowErrorsOf(error, p);
-}
-
 /** A bank row naming no payment of the ledger: which columns to check. */
 export function noSuchPayment(paymentId: string): string {
   return `payment_not_found: the ledger has no payment ${paymentId}; check the row's 支付编号, or its 花名册编号 and 花名册行号 (the payment's row number in the roster file as it was imported)`;
-}
-
-/** What a bank row is checked against: the ledger's payment, as `GET …/payments/{id}` answers it. */
-interface PaymentFacts {
-  readonly householdId: string;
-  readonly amountFen: string;
-}
-
-/**
- * The ledger's payments that bank rows say something about besides the result (户编号, 金额), read
- * in bulk: `ledger.paymentLookupIdsMax` ids a request, so a 回盘 of 5,000 rows is one request, not
- * one per row. A payment the ledger does not hold is absent from the map.
- */
-async function paymentsToMatch(
-  baseUrl: string,
-  token: string,
-  partition: string,
-  planned: readonly Planned[],
-): Promise<ReadonlyMap<string, PaymentFacts>> {
-  const saysMore = (p: Planned) =>
-    p.settlement !== undefined &&
-    (p.settlement.expected.householdId !== undefined || p.settlement.expected.amountFen !== undefined);
-  const ids = [...new Set(planned.filter(saysMore).map((p) => String(p.body.paymentId)))];
-  const found = new Map<string, PaymentFacts>();
-  for (let start = 0; start < ids.length; start += ledger.paymentLookupIdsMax) {
-    const { payments } = await callApi<{ payments: Array<PaymentFacts & { paymentId: string }> }>({
-      baseUrl,
-      path: `/v1/partitions/${partition}/payments/lookup`,
-      token,
-      body: { paymentIds: ids.slice(start, start + ledger.paymentLookupIdsMax) },
-    });
-    for (const payment of payments) found.set(payment.paymentId, payment);
-  }
-  return found;
-}
-
-/**
- * What a bank row says about its payment besides the result (户编号, 金额) against the ledger's
- * payment: a result file for another roster or a shifted row must not settle the wrong household.
- */
-function settlementMismatch(p: Planned, payments: ReadonlyMap<string, PaymentFacts>): string | null {
-  const expected = p.settlement!.expected;
-  if (expected.householdId === undefined && expected.amountFen === undefined) return null;
-  const paymentId = String(p.body.paymentId);
-  const payment = payments.get(paymentId);
-  if (payment === undefined) return noSuchPayment(paymentId);
-  const problems: string[] = [];
-  if (expected.householdId !== undefined && expected.householdId !== payment.householdId) {
-    problems.push(`户编号 ${expected.householdId} ≠ the payment's household ${payment.householdId}`);
-  }
-  if (expected.amountFen !== undefined && expected.amountFen !== payment.amountFen) {
-    problems.push(
-      `金额 ${formatYuan(BigInt(expected.amountFen))} 元 ≠ the payment's ${formatYuan(BigInt(payment.amountFen))} 元`,
-    );
-  }
-  return problems.length === 0 ? null : `bank_row_mismatch: payment ${paymentId}: ${problems.join('; ')}`;
 }
 
 export async function importLedgerFile(
@@ -387,29 +317,13 @@ export async function importLedgerFile(
 
   // Every request is checked by the ledger before the first one is appended.
   const serverErrors: RowError[] = [];
-  /** Bank results the ledger holds already (booked by hand or by an earlier file): nothing to send. */
-  const recorded = new Set<Planned>();
-  const payments = await paymentsToMatch(baseUrl, token, options.partition, planned);
   const check = progressBar('checking', planned.length);
   for (const [i, p] of planned.entries()) {
     try {
-      if (p.settlement !== undefined) {
-        const mismatch = settlementMismatch(p, payments);
-        if (mismatch !== null) {
-          serverErrors.push({ row: p.row ?? 0, message: mismatch });
-          check.update(i + 1);
-          continue;
-        }
-      }
       await post(p, true);
     } catch (error) {
       if (!(error instanceof ApiError) || error.status === 0 || error.status >= 500) throw error;
-      if (p.settlement === undefined) serverErrors.push(...rowErrorsOf(error, p));
-      else {
-        const refusal = settlementRefusal(error, p);
-        if (refusal === 'recorded') recorded.add(p);
-        else serverErrors.push(...refusal);
-      }
+      serverErrors.push(...rowErrorsOf(error, p));
     }
     check.update(i + 1);
   }
@@ -430,15 +344,15 @@ export async function importLedgerFile(
   let events = 0;
   let duplicates = 0;
   for (const [i, p] of planned.entries()) {
-    if (recorded.has(p)) {
-      duplicates += 1;
-      bar.update(i + 1);
-      continue;
-    }
     const result = await post(p, false);
     // A command booked by an earlier run answers with that run's events: none is appended now.
-    if (result.duplicate) duplicates += 1;
-    else events += result.eventCount;
+    // A bank file counts its rows: those recorded before (by this file or another) made no event.
+    const rows = p.path === 'bank-results' ? (p.body.rows as readonly unknown[]).length : 1;
+    if (result.duplicate) duplicates += rows;
+    else {
+      events += result.eventCount;
+      duplicates += result.alreadyRecorded ?? 0;
+    }
     bar.update(i + 1);
   }
   bar.stop();

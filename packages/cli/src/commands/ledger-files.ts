@@ -558,27 +558,32 @@ export const settlementColumns: readonly ColumnSpec<SettlementField>[] = [
 const successWords = new Set(['成功', '已到账', '到账', '入账成功', 'success', 'succeeded', 'settled', 'ok']);
 const failureWords = new Set(['失败', '退回', '退票', '入账失败', 'failed', 'failure', 'returned']);
 
-export interface SettlementRequest {
+/** What a bank row says about its payment besides the result, checked by the ledger against it. */
+interface BankRowBase {
+  /** The file's row number: the ledger names it in every refusal of the row. */
   readonly row: number;
-  readonly outcome: 'settled' | 'returned';
-  readonly path: 'payment-settlements' | 'payment-returns';
-  readonly body: Record<string, string>;
-  /** What the file says about the payment besides its result: checked against the ledger's. */
-  readonly expected: { readonly householdId?: string; readonly amountFen?: string };
+  readonly paymentId: string;
+  readonly householdId?: string;
+  readonly amountFen?: string;
 }
 
+/** One row of ledger-api's `POST …/bank-results` (decision 0129), as its JSON body carries it. */
+export type BankResultRow =
+  | (BankRowBase & { readonly result: 'settled'; readonly bankReference: string; readonly settledOn: string })
+  | (BankRowBase & { readonly result: 'returned'; readonly reason: string; readonly returnedOn: string });
+
 /**
- * Rows → one settlement or return per payment. The command id is the payment's, not the file's:
- * the same result sent again (the same file, or another file repeating it) is a duplicate, and a
- * payment named twice in one file is refused by row.
+ * Rows → the rows of one bank-results command: the whole file is one command, checked by the
+ * ledger as a whole (decision 0129). What the CLI can judge alone (a result that is neither 成功 nor
+ * 失败, a missing reason, a payment named twice) is refused by row before anything is sent.
  */
 export function settlementsFromRows(
   rows: readonly TableRow<SettlementField>[],
   defaultRosterId: string | undefined,
-): { requests: SettlementRequest[]; errors: RowError[] } {
+): { rows: BankResultRow[]; errors: RowError[] } {
   const headers = headersOf(settlementColumns);
   const errors: RowError[] = [];
-  const requests: SettlementRequest[] = [];
+  const results: BankResultRow[] = [];
   const seen = new Map<string, number>();
   for (const row of rows) {
     const r = new RowReader(row, headers);
@@ -615,40 +620,20 @@ export function settlementsFromRows(
       errors.push({ row: row.rowNumber, message: r.problems.join('; ') });
       continue;
     }
-    const expected = {
+    const base: BankRowBase = {
+      row: row.rowNumber,
+      paymentId,
       ...(r.text('household') === '' ? {} : { householdId: r.text('household') }),
       ...(amountFen === undefined ? {} : { amountFen }),
     };
-    requests.push(
+    results.push(
       outcome === 'settled'
-        ? {
-            row: row.rowNumber,
-            outcome,
-            path: 'payment-settlements',
-            body: {
-              commandId: `bank-settle-${paymentId}`,
-              paymentId,
-              bankReference: r.text('bankReference'),
-              settledOn: date,
-            },
-            expected,
-          }
-        : {
-            row: row.rowNumber,
-            outcome,
-            path: 'payment-returns',
-            body: {
-              commandId: `bank-return-${paymentId}`,
-              paymentId,
-              reason: r.text('reason'),
-              returnedOn: date,
-            },
-            expected,
-          },
+        ? { ...base, result: outcome, bankReference: r.text('bankReference'), settledOn: date }
+        : { ...base, result: outcome, reason: r.text('reason'), returnedOn: date },
     );
   }
   if (rows.length === 0) errors.push({ row: 1, message: 'the file has no data rows' });
-  return { requests, errors };
+  return { rows: results, errors };
 }
 
 // ---------------------------------------------------------------- templates

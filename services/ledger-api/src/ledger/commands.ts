@@ -1,12 +1,41 @@
 import { ledger } from '@fundtrace/events';
 import { z } from 'zod';
-import { paymentQuantityMax, rosterRowsMax } from './limits';
+import { bankResultRowsMax, paymentQuantityMax, rosterRowsMax } from './limits';
 
 /**
  * Commands of the ledger, as zod schemas. The HTTP routes use the same schemas
  * for their bodies (OpenAPI comes from them); money arrives as strings of digits
  * and is decoded to bigint fen by the codecs of @fundtrace/money.
  */
+
+/**
+ * What one row of a bank result file (回盘) may say about its payment besides the result: the
+ * household and amount the bank paid. When given, they must be the payment's, so a file for
+ * another roster or rows shifted by one cannot settle the wrong household.
+ */
+const bankRowExpected = {
+  /** The file's row number, echoed in every refusal of the row. */
+  row: z.number().int().min(1),
+  paymentId: ledger.ledgerIdSchema,
+  householdId: ledger.ledgerIdSchema.nullable().default(null),
+  amountFen: ledger.positiveFenSchema.nullable().default(null),
+};
+
+/** One row of a bank result file: the payment settled (成功) or returned (失败). */
+export const bankResultRowSchema = z.discriminatedUnion('result', [
+  z.object({
+    ...bankRowExpected,
+    result: z.literal('settled'),
+    bankReference: ledger.textSchema,
+    settledOn: ledger.dateSchema,
+  }),
+  z.object({
+    ...bankRowExpected,
+    result: z.literal('returned'),
+    reason: ledger.textSchema,
+    returnedOn: ledger.dateSchema,
+  }),
+]);
 
 /** Tranches an officer names explicitly instead of letting the writer pick FIFO. */
 const namedTranchesSchema = z.array(ledger.trancheDebitSchema).min(1).max(ledger.tranchePiecesMax);
@@ -157,6 +186,10 @@ export const commandSchemas = {
     paymentId: ledger.ledgerIdSchema,
     reason: ledger.textSchema,
     returnedOn: ledger.dateSchema,
+  }),
+  /** The bank's result file (回盘) as one command: every row's result, or none (decision 0129). */
+  RecordBankResults: z.object({
+    rows: z.array(bankResultRowSchema).min(1).max(bankResultRowsMax),
   }),
   ReverseMovement: z.object({
     reversalId: ledger.ledgerIdSchema,

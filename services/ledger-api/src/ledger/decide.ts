@@ -102,9 +102,11 @@ export function decide(state: LedgerState, command: LedgerCommand, ctx: DecideCo
     case 'SubmitRoster':
       return submitRoster(state, command.data, ctx);
     case 'SettlePayment':
-      return settlePayment(state, command.data);
+      return settlePayment(state, command.data, ctx);
     case 'ReturnPayment':
-      return returnPayment(state, command.data);
+      return returnPayment(state, command.data, ctx);
+    case 'RecordBankResults':
+      return recordBankResults(state, command.data, ctx);
     case 'ReverseMovement':
       return reverseMovement(state, command.data);
     case 'CloseFiscalYear':
@@ -893,17 +895,115 @@ function inFlight(state: LedgerState, paymentId: string) {
   return p;
 }
 
-function settlePayment(state: LedgerState, d: CommandData<'SettlePayment'>): Decision {
+/**
+ * The bank's date of a settlement or return is not after today (Beijing, the writer's clock): a
+ * result the bank has not produced yet is a typo (a year or a month mistyped), as a registry date
+ * is (decision 0093). Today itself is allowed.
+ */
+function notAfterToday(on: string, ctx: DecideContext): Rejected | undefined {
+  if (on <= ctx.today) return undefined;
+  return reject(
+    'date_in_future',
+    `The bank's date ${on} is after today (${ctx.today}); check the date of the result.`,
+    { date: on, today: ctx.today },
+  );
+}
+
+function settlePayment(state: LedgerState, d: CommandData<'SettlePayment'>, ctx: DecideContext): Decision {
   const p = inFlight(state, d.paymentId);
   if (isRejected(p)) return p;
+  const late = notAfterToday(d.settledOn, ctx);
+  if (late) return late;
   return accepted({ type: 'PaymentSettled', data: d });
 }
 
-function returnPayment(state: LedgerState, d: CommandData<'ReturnPayment'>): Decision {
+function returnPayment(state: LedgerState, d: CommandData<'ReturnPayment'>, ctx: DecideContext): Decision {
   const p = inFlight(state, d.paymentId);
   if (isRejected(p)) return p;
+  const late = notAfterToday(d.returnedOn, ctx);
+  if (late) return late;
   // The money goes back to exactly the tranches it came from.
   return accepted({ type: 'PaymentReturned', data: { ...d, restored: [...p.consumed] } });
+}
+
+type BankRow = CommandData<'RecordBankResults'>['rows'][number];
+
+/**
+ * A bank result file (回盘) is decided as a whole, like a roster: every row is checked, every
+ * refused row is reported with its number and reason, and one refused row refuses the file
+ * (decision 0129). A row whose payment already has the result the row gives (recorded by hand, by
+ * an earlier file, or by the stored part of this command cut short) is counted as recorded and
+ * makes no event, so the bank sending its results again does not fail on what was done before,
+ * and a cut-short command is finished by deciding it again.
+ */
+function recordBankResults(
+  state: LedgerState,
+  d: CommandData<'RecordBankResults'>,
+  ctx: DecideContext,
+): Decision {
+  const errors: RowError[] = [];
+  const rowNumbers = new Set<number>();
+  /** Payment id → the row that named it first. */
+  const named = new Map<string, number>();
+  const events: LedgerEventInput[] = [];
+  for (const r of d.rows) {
+    const decided = decideBankRow(state, ctx, r, rowNumbers, named);
+    if (decided === null) continue;
+    if (decided.ok) events.push(...decided.events);
+    else errors.push({ row: r.row, code: decided.code, message: decided.message });
+  }
+  if (errors.length > 0) {
+    return reject(
+      'bank_results_invalid',
+      `${errors.length} of ${d.rows.length} rows of the bank's results are refused; nothing was recorded. Correct them and send the file again.`,
+      { rowCount: d.rows.length, errorCount: errors.length, errors },
+    );
+  }
+  return { ok: true, events };
+}
+
+/** One bank row: its event, its refusal, or null when its payment already has that result. */
+function decideBankRow(
+  state: LedgerState,
+  ctx: DecideContext,
+  r: BankRow,
+  rowNumbers: Set<number>,
+  named: Map<string, number>,
+): Decision | null {
+  if (rowNumbers.has(r.row))
+    return reject('row_number_duplicate', `Row number ${r.row} appears twice in the file.`);
+  rowNumbers.add(r.row);
+  const earlier = named.get(r.paymentId);
+  if (earlier !== undefined) {
+    return reject(
+      'bank_row_payment_twice',
+      `Payment ${r.paymentId} is already on row ${earlier}; the bank gives one result per payment.`,
+      { paymentId: r.paymentId, row: earlier },
+    );
+  }
+  named.set(r.paymentId, r.row);
+  const p = state.payments.get(r.paymentId);
+  if (!p) return reject('payment_not_found', `Payment ${r.paymentId} does not exist.`);
+  const problems: string[] = [];
+  if (r.householdId !== null && r.householdId !== p.householdId)
+    problems.push(`household ${r.householdId} ≠ the payment's household ${p.householdId}`);
+  if (r.amountFen !== null && r.amountFen !== p.amountFen)
+    problems.push(`amount ${yuan(r.amountFen)} ≠ the payment's ${yuan(p.amountFen)}`);
+  if (problems.length > 0) {
+    return reject('bank_row_mismatch', `Payment ${r.paymentId}: ${problems.join('; ')}.`, {
+      paymentId: r.paymentId,
+    });
+  }
+  const late = notAfterToday(r.result === 'settled' ? r.settledOn : r.returnedOn, ctx);
+  if (late) return late;
+  if (p.status === r.result) return null;
+  return r.result === 'settled'
+    ? settlePayment(
+        state,
+        { paymentId: r.paymentId, bankReference: r.bankReference, settledOn: r.settledOn },
+        ctx,
+      )
+    : returnPayment(state, { paymentId: r.paymentId, reason: r.reason, returnedOn: r.returnedOn }, ctx);
 }
 
 // ---------------------------------------------------------------- reversals and year close

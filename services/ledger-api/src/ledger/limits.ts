@@ -25,6 +25,13 @@ export const paymentQuantityMax = 100_000;
 export const rosterRowsMax = 100_000;
 
 /**
+ * Most rows in one bank result file (回盘) sent as one command. The bank answers one instruction
+ * file, and an instruction file is at most a roster: the same bound, so a county's largest roster
+ * comes back as one file and one command.
+ */
+export const bankResultRowsMax = rosterRowsMax;
+
+/**
  * Tranches carried over per TranchesCarriedOver event at year close. Keeps each
  * event well under the stream's max message size (about 250 bytes per tranche).
  */

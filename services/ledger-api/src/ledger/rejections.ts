@@ -82,6 +82,16 @@ export const rejectionStatus = {
   not_on_notice: 422,
   roster_rows_invalid: 422,
   roster_row_duplicate: 422,
+  /** A bank result file (回盘) with refused rows: details.errors names each row (decision 0129). */
+  bank_results_invalid: 422,
+  /** A bank row whose 户编号 or 金额 is not its payment's. */
+  bank_row_mismatch: 422,
+  /** A bank file naming one payment on two rows. */
+  bank_row_payment_twice: 422,
+  /** A row number given twice in one file. */
+  row_number_duplicate: 422,
+  /** A bank's settlement or return dated after today (Beijing): a typo, never a fact yet. */
+  date_in_future: 422,
   movement_not_reversible: 422,
   reversal_blocked_downstream: 422,
   payments_in_flight: 422,

@@ -1,11 +1,16 @@
 import { clientIdSchema, rfc3339Schema } from '@fundtrace/events';
 import { type App, currentUser, errorResponseSchema, requireRole } from '@fundtrace/service-kit';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest, RouteShorthandOptions } from 'fastify';
 import { validatorCompiler } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { type CommandType, commandSchemas, type LedgerCommand } from '../ledger/commands';
-import { rosterRowsMax } from '../ledger/limits';
-import { fastRosterRow, type RosterRow, rosterRowSchema } from '../ledger/roster-rows';
+import {
+  bankResultRowSchema,
+  type CommandType,
+  commandSchemas,
+  type LedgerCommand,
+} from '../ledger/commands';
+import { bankResultRowsMax, rosterRowsMax } from '../ledger/limits';
+import { fastRosterRow, rosterRowSchema } from '../ledger/roster-rows';
 import type { CommandResult, LedgerWriter } from '../writer/writer';
 import { ledgerRejections, partitionBusy, type Writers, writerFor } from './shared';
 
@@ -205,7 +210,10 @@ async function run(
     });
     if (!outcome.ok) throw ledgerRejections.reject(outcome.code, outcome.message, outcome.details);
     const body = { ...outcome.result, ...(await more(outcome.result, writer)) };
-    return reply.status(outcome.result.duplicate || outcome.result.dryRun ? 200 : 201).send(body);
+    // 201 only when this request appended: a repeat, a dry run, or a bank file whose every result
+    // was recorded before appends nothing.
+    const appended = !outcome.result.duplicate && !outcome.result.dryRun && outcome.result.eventCount > 0;
+    return reply.status(appended ? 201 : 200).send(body);
   } catch (error) {
     const busy = partitionBusy(error, reply);
     if (busy) return busy;
@@ -277,12 +285,13 @@ export function registerCommandRoutes(app: App, writers: Writers): void {
     );
   }
   registerRosterRoute(app, writers, guard);
+  registerBankResultsRoute(app, writers, guard);
 }
 
 const rosterSchema = commandSchemas.SubmitRoster;
 const rosterHeadSchema = rosterSchema.omit({ rows: true }).extend(commandFields);
 
-/** One malformed roster row, reported by its spreadsheet row number when it has one. */
+/** One malformed row (a roster's, a bank file's), reported by its spreadsheet row number when it has one. */
 export interface RowProblem {
   row: number | null;
   index: number;
@@ -290,36 +299,46 @@ export interface RowProblem {
   message: string;
 }
 
+type Parsed<H, R> =
+  | { ok: true; envelope: Envelope; head: H; rows: R[] }
+  | { ok: false; problems: RowProblem[]; headIssues: string[] };
+
 /**
- * Validates a roster body as a whole, row by row, so every bad row is reported
- * with its row number (zod alone would report array indexes and stop at none).
+ * Validates a body of many rows as a whole, row by row, so every bad row is reported with its row
+ * number (zod alone would report array indexes and stop at none): the head by `headSchema`, each
+ * row by `fast` when it vouches for it, else by `rowSchema`.
  */
-export function parseRoster(
+function parseRows<H extends Envelope, R>(
   body: unknown,
-):
-  | { ok: true; envelope: Envelope; data: z.output<typeof rosterSchema> }
-  | { ok: false; problems: RowProblem[]; headIssues: string[] } {
+  o: {
+    headSchema: z.ZodType<H>;
+    rowSchema: z.ZodType<R>;
+    rowsMax: number;
+    /** What a body is, in "a roster needs at least one row". */
+    noun: string;
+    fast?: (value: unknown) => R | undefined;
+  },
+): Parsed<Omit<H, keyof Envelope>, R> {
   const raw = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
   const { rows: rawRows, ...headRaw } = raw;
-  const head = rosterHeadSchema.safeParse(headRaw);
+  const head = o.headSchema.safeParse(headRaw);
   const headIssues = head.success
     ? []
     : head.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`);
   const problems: RowProblem[] = [];
-  const rows: RosterRow[] = [];
+  const rows: R[] = [];
   if (!Array.isArray(rawRows) || rawRows.length === 0) {
-    headIssues.push('rows: a roster needs at least one row');
-  } else if (rawRows.length > rosterRowsMax) {
-    headIssues.push(`rows: ${rawRows.length} rows, at most ${rosterRowsMax} per roster; split it`);
+    headIssues.push(`rows: ${o.noun} needs at least one row`);
+  } else if (rawRows.length > o.rowsMax) {
+    headIssues.push(`rows: ${rawRows.length} rows, at most ${o.rowsMax} in ${o.noun}; split it`);
   } else {
     rawRows.forEach((value, index) => {
-      // The common well-formed row without zod's generic object parse; anything else through zod.
-      const fast = fastRosterRow(value);
+      const fast = o.fast?.(value);
       if (fast !== undefined) {
         rows.push(fast);
         return;
       }
-      const parsed = rosterRowSchema.safeParse(value);
+      const parsed = o.rowSchema.safeParse(value);
       if (parsed.success) {
         rows.push(parsed.data);
         return;
@@ -336,8 +355,47 @@ export function parseRoster(
   if (!head.success || problems.length > 0 || headIssues.length > 0)
     return { ok: false, problems, headIssues };
   const { commandId, correlationId, occurredAt, ...rest } = head.data;
-  return { ok: true, envelope: { commandId, correlationId, occurredAt }, data: { ...rest, rows } };
+  return { ok: true, envelope: { commandId, correlationId, occurredAt }, head: rest, rows };
 }
+
+/**
+ * Validates a roster body as a whole, row by row (parseRows); the common well-formed row without
+ * zod's generic object parse (fastRosterRow).
+ */
+export function parseRoster(
+  body: unknown,
+):
+  | { ok: true; envelope: Envelope; data: z.output<typeof rosterSchema> }
+  | { ok: false; problems: RowProblem[]; headIssues: string[] } {
+  const parsed = parseRows(body, {
+    headSchema: rosterHeadSchema,
+    rowSchema: rosterRowSchema,
+    rowsMax: rosterRowsMax,
+    noun: 'a roster',
+    fast: fastRosterRow,
+  });
+  if (!parsed.ok) return parsed;
+  return { ok: true, envelope: parsed.envelope, data: { ...parsed.head, rows: parsed.rows } };
+}
+
+/** A body of rows refused before it is decided: every malformed row, with the head's problems. */
+function malformed(
+  code: 'roster_rows_invalid' | 'bank_results_invalid',
+  what: string,
+  parsed: { problems: RowProblem[]; headIssues: string[] },
+) {
+  return ledgerRejections.reject(
+    code,
+    `${what} is malformed: ${parsed.problems.length} bad row(s)${parsed.headIssues.length ? `, ${parsed.headIssues.join('; ')}` : ''}. Nothing was booked.`,
+    { errorCount: parsed.problems.length, errors: parsed.problems, headIssues: parsed.headIssues },
+  );
+}
+
+/** The body is validated in the handler, row by row, to report row numbers (see parseRows). */
+const bodyInHandler: NonNullable<RouteShorthandOptions['validatorCompiler']> = (req) =>
+  req.httpPart === 'body'
+    ? (value: unknown) => ({ value })
+    : validatorCompiler(req as unknown as Parameters<typeof validatorCompiler>[0]);
 
 function registerRosterRoute(app: App, writers: Writers, guard: ReturnType<typeof requireRole>): void {
   app.post(
@@ -346,11 +404,7 @@ function registerRosterRoute(app: App, writers: Writers, guard: ReturnType<typeo
       onRequest: guard,
       config: dryRunNeedsNoNats,
       bodyLimit: rosterBodyBytesMax,
-      // The body is validated in the handler, row by row, to report row numbers (see parseRoster).
-      validatorCompiler: (req) =>
-        req.httpPart === 'body'
-          ? (value: unknown) => ({ value })
-          : validatorCompiler(req as unknown as Parameters<typeof validatorCompiler>[0]),
+      validatorCompiler: bodyInHandler,
       schema: {
         summary: `Submit a payment roster (发放花名册) of up to ${rosterRowsMax} rows, validated as a whole`,
         description:
@@ -365,13 +419,7 @@ function registerRosterRoute(app: App, writers: Writers, guard: ReturnType<typeo
     },
     async (request, reply) => {
       const parsed = parseRoster(request.body);
-      if (!parsed.ok) {
-        throw ledgerRejections.reject(
-          'roster_rows_invalid',
-          `The roster is malformed: ${parsed.problems.length} bad row(s)${parsed.headIssues.length ? `, ${parsed.headIssues.join('; ')}` : ''}. Nothing was booked.`,
-          { errorCount: parsed.problems.length, errors: parsed.problems, headIssues: parsed.headIssues },
-        );
-      }
+      if (!parsed.ok) throw malformed('roster_rows_invalid', 'The roster', parsed);
       const command: LedgerCommand = { type: 'SubmitRoster', data: parsed.data };
       const { rosterId, rows } = parsed.data;
       return run(
@@ -388,6 +436,77 @@ function registerRosterRoute(app: App, writers: Writers, guard: ReturnType<typeo
           paymentCount: result.dryRun
             ? result.eventCount - 1
             : await writer.read((state) => state.rosters.get(rosterId)?.instructed ?? 0),
+        }),
+      );
+    },
+  );
+}
+
+/**
+ * A bank result file's answer also counts its rows: those that say settled (成功) and returned
+ * (失败), and those whose payment already had that result (no event made). A repeat of the same
+ * command id answers with the original events and the same counts.
+ */
+export const bankResultsResultSchema = commandResultSchema.extend({
+  rowCount: z.number().describe('Rows in the request.'),
+  settledRows: z.number().describe('Rows whose result is a settlement (成功).'),
+  returnedRows: z.number().describe('Rows whose result is a return (失败).'),
+  alreadyRecorded: z
+    .number()
+    .describe('Rows whose payment already had that result (recorded before): no event for them.'),
+});
+const bankResultsResponses = {
+  200: bankResultsResultSchema,
+  201: bankResultsResultSchema,
+  ...errorResponses,
+};
+const bankResultsHeadSchema = commandSchemas.RecordBankResults.omit({ rows: true }).extend(commandFields);
+
+function registerBankResultsRoute(app: App, writers: Writers, guard: ReturnType<typeof requireRole>): void {
+  app.post(
+    '/v1/partitions/:partition/bank-results',
+    {
+      onRequest: guard,
+      config: dryRunNeedsNoNats,
+      bodyLimit: rosterBodyBytesMax,
+      validatorCompiler: bodyInHandler,
+      schema: {
+        summary: `Record the bank's result file (回盘) of up to ${bankResultRowsMax} rows as one command: each payment settled or returned`,
+        description:
+          "Every row is checked before anything is appended, with the codes of the single settle and return commands (`payment_not_found`, `payment_not_in_flight`, `date_in_future`) and the file's own (`bank_row_mismatch`, `bank_row_payment_twice`, `row_number_duplicate`); one refused row refuses the file and the answer lists every refused row with its row number and reason (`bank_results_invalid`). Accepted, every row's event is appended as one command (`Nats-Msg-Id` `<commandId>:<index>`), so a retry with the same command id appends nothing more. A row whose payment already has the result it gives is counted as recorded and makes no event.",
+        tags: ['payments'],
+        security: [{ bearerAuth: [] }],
+        params: partitionParams,
+        querystring: dryRunQuery,
+        body: commandSchemas.RecordBankResults.extend(commandFields),
+        response: bankResultsResponses,
+      },
+    },
+    async (request, reply) => {
+      const parsed = parseRows(request.body, {
+        headSchema: bankResultsHeadSchema,
+        rowSchema: bankResultRowSchema,
+        rowsMax: bankResultRowsMax,
+        noun: "the bank's result file",
+      });
+      if (!parsed.ok) throw malformed('bank_results_invalid', "The bank's result file", parsed);
+      const { rows } = parsed;
+      const command: LedgerCommand = { type: 'RecordBankResults', data: { rows } };
+      const settledRows = rows.filter((r) => r.result === 'settled').length;
+      return run(
+        writers,
+        request,
+        reply,
+        request.params.partition,
+        parsed.envelope,
+        command,
+        request.query.dryRun,
+        async (result) => ({
+          rowCount: rows.length,
+          settledRows,
+          returnedRows: rows.length - settledRows,
+          // One event per row not recorded before (the same for a repeat: the same rows).
+          alreadyRecorded: rows.length - result.eventCount,
         }),
       );
     },

@@ -195,6 +195,7 @@ function groupable(request: CommandRequest): boolean {
   return (
     request.dryRun !== true &&
     type !== 'SubmitRoster' &&
+    type !== 'RecordBankResults' &&
     type !== 'PublishNotice' &&
     type !== 'CloseFiscalYear'
   );
@@ -703,6 +704,21 @@ export class LedgerWriter {
           },
         };
       }
+      if (decision.events.length === 0 && known === undefined) {
+        // Nothing to append and nothing appended before (a bank file whose every result is
+        // already recorded): the answer says so; the id is not remembered, as nothing was stored.
+        return {
+          ok: true,
+          result: {
+            commandId,
+            duplicate: false,
+            dryRun: false,
+            eventCount: 0,
+            firstSeq: null,
+            lastSeq: null,
+          },
+        };
+      }
       if (decision.events.length === 0) {
         return storedHere
           ? { ok: true, result: this.resultOf(commandId, known!, false) }
@@ -796,7 +812,11 @@ export class LedgerWriter {
    * an answer, sends it again.
    */
   private resumable(command: LedgerCommand): boolean {
-    return command.type === 'SubmitRoster' || command.type === 'PublishNotice';
+    return (
+      command.type === 'SubmitRoster' ||
+      command.type === 'PublishNotice' ||
+      command.type === 'RecordBankResults'
+    );
   }
 
   private resultOf(commandId: string, record: CommandRecord, duplicate: boolean): CommandResult {
@@ -810,12 +830,16 @@ export class LedgerWriter {
     };
   }
 
-  /** After a cut-short batch: only a roster, a notice's list or a year close spans several events. */
+  /** After a cut-short batch: a roster, a notice's list, a bank file or a year close spans several events. */
   private continuation(command: LedgerCommand, ctx: DecideContext): Decision {
     if (command.type === 'SubmitRoster') return decideRosterRemainder(this.state, command.data, ctx);
     if (command.type === 'PublishNotice') return decideNoticeRemainder(this.state, command.data);
-    invariant(command.type === 'CloseFiscalYear', `a ${command.type} cannot be stored in part`);
-    // The stored chunks consumed their tranches: deciding again carries over the rest.
+    invariant(
+      command.type === 'CloseFiscalYear' || command.type === 'RecordBankResults',
+      `a ${command.type} cannot be stored in part`,
+    );
+    // The stored chunks consumed their tranches (a year close) or gave their payments their
+    // results (a bank file, whose rows already recorded make no event): deciding again does the rest.
     return decide(this.state, command, ctx);
   }
 

@@ -1,0 +1,264 @@
+import { appendAckTimeoutMs, lastSequence, readRange } from '@fundtrace/eventlog';
+import { decodeEvent, streamName } from '@fundtrace/events';
+import { type App, signToken } from '@fundtrace/service-kit';
+import { useTestInfra } from '@fundtrace/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bankResultRowsMax } from '../src/ledger/limits';
+import type { Writers } from '../src/routes/shared';
+import { startTestApp } from './app-fixture';
+import { fundPool, interceptPublishes, registerHouseholds, testNowMs } from './fixtures';
+
+/**
+ * `POST /v1/partitions/:p/bank-results` (回盘, decision 0129) against real NATS: the bank's result
+ * file is one command. Accepted, every row's PaymentSettled or PaymentReturned is appended once
+ * under `<commandId>:<index>`; one refused row refuses the file, names every bad row, and appends
+ * nothing; the same command id again appends nothing more; a file cut short by NATS going away is
+ * finished, not doubled, by sending it again.
+ */
+const infra = useTestInfra({ database: false });
+const secret = 'ledger-api-bank-results-secret-of-32-bytes!';
+const county = '411325';
+const rosterId = 'RS-BANK';
+const households = Array.from({ length: 12 }, (_, i) => `HB${i + 1}`);
+let app: App;
+let writers: Writers;
+let token: string;
+let nowMs = testNowMs;
+/** Publishes to the ledger stream after this many are lost (the connection dies under them); null: none. */
+let passBeforeLosing: number | null = null;
+
+beforeAll(async () => {
+  const ledgerSubjects = `${infra.ns}.ledger.${county}.`;
+  const appendConnection = interceptPublishes(infra.nc, (forward, subject, payload, options) => {
+    if (passBeforeLosing === null || !subject.startsWith(ledgerSubjects))
+      return forward(subject, payload, options);
+    if (passBeforeLosing > 0) {
+      passBeforeLosing -= 1;
+      return forward(subject, payload, options);
+    }
+    // The writer would notice after its ack timeout: that much time passes on its clock.
+    nowMs += appendAckTimeoutMs;
+    throw new Error('connection lost under the publish');
+  });
+  ({ app, writers } = await startTestApp(infra, {
+    partitions: [county],
+    jwtSecret: secret,
+    deps: { now: () => nowMs, appendConnection },
+  }));
+  token = await sign([county]);
+  await fundPool(writers.get(county)!, 100_000_000n);
+  await registerHouseholds(infra.js, infra.jsm, infra.ns, county, households);
+  // A June 低保 roster of twelve households: payments RS-BANK-r2 … RS-BANK-r13, 190 元 each.
+  const roster = await post('rosters', {
+    commandId: 'roster-bank',
+    rosterId,
+    programmeCode: 'dibao_class1',
+    period: '2024-06',
+    accountId: 'POOL',
+    noticeId: 'N1',
+    rows: households.map((householdId, i) => ({ row: i + 2, householdId, quantity: 1, amountFen: '19000' })),
+  });
+  expect(roster.status, JSON.stringify(roster.body)).toBe(201);
+});
+
+afterAll(async () => {
+  await app?.close();
+});
+
+function sign(partitions: string[], role: 'finance' | 'registry' = 'finance') {
+  return signToken(secret, { sub: 'clerk', role, org: '内乡县财政局', partitions }, 3600);
+}
+
+async function post(path: string, body: unknown, query = '', as = token) {
+  const response = await app.inject({
+    method: 'POST',
+    url: `/v1/partitions/${county}/${path}${query}`,
+    headers: { authorization: `Bearer ${as}` },
+    payload: body as Record<string, unknown>,
+  });
+  return { status: response.statusCode, body: response.json() };
+}
+
+const paymentOf = (rosterRow: number) => `${rosterId}-r${rosterRow}`;
+const status = (rosterRow: number) => writers.get(county)!.state.payments.get(paymentOf(rosterRow))?.status;
+const stream = () => streamName('ledger', county, infra.ns);
+const tail = () => lastSequence(infra.jsm, stream());
+
+/** A bank row for roster row `rosterRow`, as the file's row `row`: 成功 unless a reason is given. */
+function settled(row: number, rosterRow: number, settledOn = '2024-06-14') {
+  return {
+    row,
+    paymentId: paymentOf(rosterRow),
+    result: 'settled',
+    bankReference: `B${rosterRow}`,
+    settledOn,
+  };
+}
+function returned(row: number, rosterRow: number, returnedOn = '2024-06-14') {
+  return { row, paymentId: paymentOf(rosterRow), result: 'returned', reason: '账户已销户', returnedOn };
+}
+
+/** The stored messages after `after`, as (message id, event type, payment id). */
+async function storedAfter(after: number) {
+  const last = await tail();
+  if (last === after) return [];
+  const messages = await readRange(infra.js, { stream: stream(), fromSeq: after + 1, toSeq: last });
+  return messages.map((m) => {
+    const event = decodeEvent(m.bytes);
+    return [m.msgId, event.type, (event.data as { paymentId: string }).paymentId];
+  });
+}
+
+describe('a bank result file (回盘) is one command', () => {
+  it('appends every row of settlements and returns exactly once, and the payments show their results', async () => {
+    const before = await tail();
+    const rows = [
+      { ...settled(2, 2), householdId: 'HB1', amountFen: '19000' },
+      returned(3, 3),
+      settled(4, 4, '2024-06-15'),
+      returned(5, 5),
+    ];
+    // A dry run decides the whole file and appends nothing.
+    const dry = await post('bank-results', { commandId: 'bank-a', rows }, '?dryRun=true');
+    expect(dry.status, JSON.stringify(dry.body)).toBe(200);
+    expect(dry.body).toMatchObject({ dryRun: true, eventCount: 4, rowCount: 4, alreadyRecorded: 0 });
+    expect(await tail()).toBe(before);
+
+    const answer = await post('bank-results', { commandId: 'bank-a', rows });
+    expect(answer.status, JSON.stringify(answer.body)).toBe(201);
+    expect(answer.body).toMatchObject({
+      commandId: 'bank-a',
+      duplicate: false,
+      eventCount: 4,
+      firstSeq: before + 1,
+      lastSeq: before + 4,
+      rowCount: 4,
+      settledRows: 2,
+      returnedRows: 2,
+      alreadyRecorded: 0,
+    });
+    expect(await storedAfter(before)).toEqual([
+      ['bank-a:0', 'PaymentSettled', paymentOf(2)],
+      ['bank-a:1', 'PaymentReturned', paymentOf(3)],
+      ['bank-a:2', 'PaymentSettled', paymentOf(4)],
+      ['bank-a:3', 'PaymentReturned', paymentOf(5)],
+    ]);
+    expect([2, 3, 4, 5].map(status)).toEqual(['settled', 'returned', 'settled', 'returned']);
+    expect(writers.get(county)!.state.rosters.get(rosterId)).toMatchObject({ settled: 2, returned: 2 });
+  });
+
+  it('refuses the whole file for one bad row, naming each refused row, and appends nothing', async () => {
+    const before = await tail();
+    const good = [settled(2, 6), returned(3, 7)];
+    for (const [bad, code] of [
+      [settled(4, 99), 'payment_not_found'],
+      [settled(4, 8, '2024-06-16'), 'date_in_future'],
+      [returned(4, 6), 'bank_row_payment_twice'],
+      [{ ...settled(4, 8), amountFen: '19100' }, 'bank_row_mismatch'],
+      [returned(4, 2), 'payment_not_in_flight'],
+    ] as const) {
+      const answer = await post('bank-results', { commandId: `bank-b-${code}`, rows: [...good, bad] });
+      expect(answer.status, JSON.stringify(answer.body)).toBe(422);
+      expect(answer.body.error.code).toBe('bank_results_invalid');
+      expect(answer.body.error.message).toContain('nothing was recorded');
+      expect(answer.body.error.details.errors).toEqual([{ row: 4, code, message: expect.any(String) }]);
+    }
+    // Every bad row at once, each named.
+    const all = await post('bank-results', {
+      commandId: 'bank-b-all',
+      rows: [...good, settled(4, 99), settled(5, 8, '2025-06-14'), returned(6, 6)],
+    });
+    expect(all.status).toBe(422);
+    expect(all.body.error.details.errors.map((e: { row: number; code: string }) => [e.row, e.code])).toEqual([
+      [4, 'payment_not_found'],
+      [5, 'date_in_future'],
+      [6, 'bank_row_payment_twice'],
+    ]);
+    expect(all.body.error.details.errors[2].message).toContain('already on row 2');
+    // Nothing of any of them was appended: the good rows' payments are still in flight.
+    expect(await tail()).toBe(before);
+    expect([6, 7, 8].map(status)).toEqual(['instructed', 'instructed', 'instructed']);
+  });
+
+  it('appends once when the same command id is sent twice', async () => {
+    const body = { commandId: 'bank-c', rows: [settled(2, 6), returned(3, 7)] };
+    const before = await tail();
+    const first = await post('bank-results', body);
+    expect(first.status, JSON.stringify(first.body)).toBe(201);
+    const again = await post('bank-results', body);
+    expect(again.status).toBe(200);
+    expect(again.body).toMatchObject({
+      duplicate: true,
+      eventCount: 2,
+      firstSeq: first.body.firstSeq,
+      lastSeq: first.body.lastSeq,
+      alreadyRecorded: 0,
+    });
+    expect(await tail()).toBe(before + 2);
+    expect((await storedAfter(before)).map(([id]) => id)).toEqual(['bank-c:0', 'bank-c:1']);
+    // The same id for other content is refused, as for every command.
+    const other = await post('bank-results', { ...body, rows: [settled(2, 8)] });
+    expect(other.status).toBe(409);
+    expect(other.body.error.code).toBe('idempotency_key_reused');
+    // Another file repeating results already recorded appends only what is new.
+    const overlap = await post('bank-results', {
+      commandId: 'bank-c2',
+      rows: [settled(2, 6), settled(3, 8)],
+    });
+    expect(overlap.status, JSON.stringify(overlap.body)).toBe(201);
+    expect(overlap.body).toMatchObject({ eventCount: 1, alreadyRecorded: 1 });
+    expect(await tail()).toBe(before + 3);
+  });
+
+  it('finishes a file cut short by NATS going away when it is sent again, appending each row once', async () => {
+    const rows = [9, 10, 11, 12, 13].map((rosterRow, i) => settled(i + 2, rosterRow));
+    const before = await tail();
+    // The first two events are stored, then the connection dies under every publish.
+    passBeforeLosing = 2;
+    const cut = await post('bank-results', { commandId: 'bank-d', rows });
+    expect(cut.status, JSON.stringify(cut.body)).toBe(503);
+    expect(cut.body.error.code).toBe('nats_unavailable');
+    expect(await tail()).toBe(before + 2);
+    passBeforeLosing = null;
+    const again = await post('bank-results', { commandId: 'bank-d', rows });
+    expect(again.status, JSON.stringify(again.body)).toBe(201);
+    expect(again.body).toMatchObject({ eventCount: 5, firstSeq: before + 1, lastSeq: before + 5 });
+    expect(await storedAfter(before)).toEqual(
+      [9, 10, 11, 12, 13].map((rosterRow, i) => [`bank-d:${i}`, 'PaymentSettled', paymentOf(rosterRow)]),
+    );
+    expect([9, 10, 11, 12, 13].map(status)).toEqual(Array(5).fill('settled'));
+  });
+
+  it('is bounded, documented, and authorized as the single settle and return routes', async () => {
+    const before = await tail();
+    const tooMany = Array.from({ length: bankResultRowsMax + 1 }, (_, i) => settled(i + 2, 2));
+    const big = await post('bank-results', { commandId: 'bank-e', rows: tooMany });
+    expect(big.status).toBe(422);
+    expect(big.body.error.code).toBe('bank_results_invalid');
+    expect(big.body.error.details.headIssues).toEqual([
+      `rows: ${bankResultRowsMax + 1} rows, at most ${bankResultRowsMax} in the bank's result file; split it`,
+    ]);
+    // A malformed row (neither a settlement nor a return) is named by its row number.
+    const malformed = await post('bank-results', {
+      commandId: 'bank-f',
+      rows: [settled(2, 8), { row: 3, paymentId: paymentOf(8), result: 'pending' }],
+    });
+    expect(malformed.status).toBe(422);
+    expect(malformed.body.error.details.errors).toEqual([
+      { row: 3, index: 1, code: 'invalid_row', message: expect.any(String) },
+    ]);
+    const body = { commandId: 'bank-g', rows: [settled(2, 8)] };
+    expect((await post('bank-results', body, '', await sign(['411326']))).status).toBe(403);
+    expect((await post('bank-results', body, '', await sign([county], 'registry'))).status).toBe(403);
+    expect(await tail()).toBe(before);
+
+    const doc = (await app.inject({ method: 'GET', url: '/openapi.json' })).json() as {
+      paths: Record<string, { post?: { summary?: string; security?: unknown } }>;
+    };
+    const route = doc.paths['/v1/partitions/{partition}/bank-results']?.post;
+    expect(route?.summary).toContain(`up to ${bankResultRowsMax} rows`);
+    expect(route?.security).toEqual(
+      doc.paths['/v1/partitions/{partition}/payment-settlements']?.post?.security,
+    );
+  });
+});
