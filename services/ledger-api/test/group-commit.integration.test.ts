@@ -1,7 +1,6 @@
 import { readRange } from '@fundtrace/eventlog';
 import { streamName } from '@fundtrace/events';
 import { deleteNamespaceStreams, useTestInfra } from '@fundtrace/testkit';
-import type { NatsConnection } from '@nats-io/transport-node';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { LedgerCommand } from '../src/ledger/commands';
@@ -12,7 +11,7 @@ import {
   PartitionBusyError,
   type WriterOptions,
 } from '../src/writer/writer';
-import { financeActor, fundPool, pay, registerHouseholds, startWriter } from './fixtures';
+import { financeActor, fundPool, interceptPublishes, pay, registerHouseholds, startWriter } from './fixtures';
 import { yuan } from './support';
 
 /**
@@ -187,24 +186,19 @@ describe('group commit', () => {
     const other = await startWriter(infra.js, infra.jsm, infra.ns, partition);
     // Hold back the group's 4th message until the other instance has appended after its 3rd.
     let gate: Promise<void> = Promise.resolve();
-    const nc = new Proxy(infra.nc, {
-      get(target, property, receiver) {
-        if (property !== 'publish') return Reflect.get(target, property, receiver);
-        return (...args: Parameters<NatsConnection['publish']>) => {
-          const msgId = args[2]?.headers?.get('Nats-Msg-Id');
-          if (msgId === 'cut-4:0') {
-            gate = gate.then(async () => {
-              for (let i = 0; i < 500 && other.state.seq < 4; i++) {
-                await new Promise((r) => setTimeout(r, 10));
-                await other.catchUp();
-              }
-              const foreign = await other.execute(request(openAccount('FOREIGN'), 'foreign'));
-              expect(foreign.ok).toBe(true);
-            });
+    const nc = interceptPublishes(infra.nc, (forward, ...args) => {
+      const msgId = args[2]?.headers?.get('Nats-Msg-Id');
+      if (msgId === 'cut-4:0') {
+        gate = gate.then(async () => {
+          for (let i = 0; i < 500 && other.state.seq < 4; i++) {
+            await new Promise((r) => setTimeout(r, 10));
+            await other.catchUp();
           }
-          void gate.then(() => target.publish(...args));
-        };
-      },
+          const foreign = await other.execute(request(openAccount('FOREIGN'), 'foreign'));
+          expect(foreign.ok).toBe(true);
+        });
+      }
+      void gate.then(() => forward(...args));
     });
     const writer = await writerOn(infra.ns, partition, { nc });
     const outcomes = await Promise.all(

@@ -3,7 +3,7 @@ import { useTestInfra } from '@fundtrace/testkit';
 import { describe, expect, it } from 'vitest';
 import type { LedgerCommand } from '../src/ledger/commands';
 import type { CommandOutcome } from '../src/writer/writer';
-import { financeActor, fundPool, registerHouseholds, startWriter } from './fixtures';
+import { financeActor, fundPool, interceptPublishes, registerHouseholds, startWriter } from './fixtures';
 import { publish } from './notice-lines.cases';
 import { yuan } from './support';
 
@@ -100,14 +100,9 @@ describe('a notice with a large list', () => {
     const households = Array.from({ length: 2 * ledger.noticeLinesPerEventMax + 1 }, (_, i) => `HK${i + 1}`);
     // A writer whose connection dies after the notice and its first part are stored (chunks of 2).
     let published = 0;
-    const dying = new Proxy(infra.nc, {
-      get(target, key, receiver) {
-        if (key !== 'publish') return Reflect.get(target, key, receiver);
-        return (...args: Parameters<typeof infra.nc.publish>) => {
-          if (++published > 2) throw new Error('process killed');
-          return target.publish(...args);
-        };
-      },
+    const dying = interceptPublishes(infra.nc, (forward, ...args) => {
+      if (++published > 2) throw new Error('process killed');
+      forward(...args);
     });
     const first = await startWriter(infra.js, infra.jsm, infra.ns, county2, undefined, {
       appendChunkEvents: 2,

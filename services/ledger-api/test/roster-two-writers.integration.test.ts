@@ -1,7 +1,6 @@
 import { lastSequence, readRange } from '@fundtrace/eventlog';
 import { streamName } from '@fundtrace/events';
 import { useTestInfra } from '@fundtrace/testkit';
-import type { NatsConnection } from '@nats-io/transport-node';
 import { describe, expect, it } from 'vitest';
 import type { LedgerCommand } from '../src/ledger/commands';
 import {
@@ -10,7 +9,7 @@ import {
   type LedgerWriter,
   PartitionBusyError,
 } from '../src/writer/writer';
-import { financeActor, fundPool, registerHouseholds, startWriter } from './fixtures';
+import { financeActor, fundPool, interceptPublishes, registerHouseholds, startWriter } from './fixtures';
 import { dibaoRoster, yuan } from './support';
 
 /**
@@ -136,14 +135,9 @@ describe('one roster sent to two writers of one partition at once', () => {
     const released = new Promise<void>((resolve) => {
       release = resolve;
     });
-    const held = new Proxy(infra.nc, {
-      get(target, property, receiver) {
-        if (property !== 'publish') return Reflect.get(target, property, receiver);
-        return (...args: Parameters<NatsConnection['publish']>) => {
-          if (published++ < k + 3) return target.publish(...args); // the pool's three commands, then k
-          void released.then(() => target.publish(...args));
-        };
-      },
+    const held = interceptPublishes(infra.nc, (forward, ...args) => {
+      if (published++ < k + 3) return forward(...args); // the pool's three commands, then k
+      void released.then(() => forward(...args));
     });
     const a = await startWriter(js, jsm, ns, partition, undefined, { nc: held, appendChunkEvents: 2_000 });
     const b = await startWriter(js, jsm, ns, partition);
