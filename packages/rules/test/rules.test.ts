@@ -748,6 +748,36 @@ describe('runRules', () => {
   });
 });
 
+describe('rule descriptions (GET /v1/rules, fundtrace rules list)', () => {
+  it('are one Chinese sentence each, with no Latin words, for every rule version', () => {
+    for (const rule of ruleSet) {
+      const at = `${rule.id}@${rule.version}`;
+      // As a 预警 summary reads (0125): a Chinese label, a full-width colon, one sentence ending in 。.
+      expect(rule.description, at).toMatch(/^\p{Script=Han}+：[^。]+。$/u);
+      // Parameters are the defaults listed beside it: the sentence names none by its code.
+      expect(rule.description, at).not.toMatch(/\p{Script=Latin}/u);
+    }
+  });
+
+  it('open with the label of their summaries (decision 0125)', () => {
+    const labels = Object.fromEntries(ruleSet.map((r) => [r.id, r.description.split('：')[0]]));
+    expect(labels).toEqual({
+      idle_funds: '资金滞留',
+      withheld_funds: '资金截留',
+      purpose_mismatch: '改变用途',
+      procedure_violation: '程序违规',
+      notice_without_list: '未公示名单',
+      objection_upheld_paid: '异议成立仍发放',
+      false_claim: '虚报冒领',
+      duplicate_payment: '重复发放',
+      shared_account: '一卡多户',
+      cross_county_identity: '跨县重复登记',
+      above_standard: '超标准发放',
+      split_payment: '拆分支付',
+    });
+  });
+});
+
 describe('summaries', () => {
   /** Findings of books on which every rule version raises at least one. */
   function raisedByEveryRuleVersion() {

@@ -16,7 +16,7 @@ const spendingAccounts: ReadonlySet<string> = new Set(['pool', 'project']);
 export const idleFunds: Rule<IdleFundsParams> = {
   id: 'idle_funds',
   version: 1,
-  description: '滞留: money unspent in a county pool or project account longer than idleDaysMax days',
+  description: '资金滞留：县级资金池或项目账户中的资金超过设定天数仍未支出。',
   defaults: { idleDaysMax: 180 },
   run(input: RuleInput, params: IdleFundsParams): FindingDraft[] {
     // Province and city books only pass money on; holding it there is 截留 (withheld_funds).

@@ -31,7 +31,7 @@ const paymentsCitedMax = Math.min(audit.findingSubjectsMax, audit.findingEvidenc
 export const noticeWithoutList: Rule<Record<string, never>> = {
   id: 'notice_without_list',
   version: 1,
-  description: '未公示名单: payments under a programme notice published without its list of households',
+  description: '未公示名单：补贴依据的公示发布时未附补助对象名单。',
   defaults: {},
   run(input) {
     const paidUnder = new Map<string, PaymentFact[]>();
@@ -98,8 +98,7 @@ const objectionsCitedMax = Math.min(audit.findingSubjectsMax - 3, (audit.finding
 export const objectionUpheldPaid: Rule<Record<string, never>> = {
   id: 'objection_upheld_paid',
   version: 1,
-  description:
-    '异议成立仍发放: a payment to a notice line whose objection was upheld, not returned or reversed',
+  description: '异议成立仍发放：公示名单上某户的异议已成立，发给该户的款项却既未退回也未冲正。',
   defaults: {},
   run(input) {
     // notice id → household id → the upheld objections on its line

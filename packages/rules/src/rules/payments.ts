@@ -28,7 +28,7 @@ function paymentSubjects(input: RuleInput, p: PaymentFact) {
 export const purposeMismatch: Rule<Record<string, never>> = {
   id: 'purpose_mismatch',
   version: 1,
-  description: '改变用途: a payment drawn from money whose purpose may not pay the programme',
+  description: '改变用途：补贴所动用资金的用途不允许支付该补助项目，或补助项目不在参考数据中。',
   defaults: {},
   run(input) {
     const out: FindingDraft[] = [];
@@ -151,7 +151,7 @@ function procedureViolations(input: RuleInput, objectionProblem: ObjectionCheck)
 }
 
 const procedureViolationDescription =
-  '程序违规: payment without a completed notice or before acceptance; disbursement before acceptance';
+  '程序违规：补贴在公示未完成（无公示、公示期未满或异议未处理）或验收前发放，或报账资金在项目验收前拨付。';
 
 /**
  * v1 flagged every payment on a notice that has an objection open now, whenever the payment was
@@ -209,6 +209,8 @@ function livingOn(h: HouseholdFact, day: string): number {
  */
 type PersonsPaid = (p: PaymentFact, programme: ProgrammeRef | undefined) => number | null;
 
+const falseClaimDescription = '虚报冒领：补贴发给未登记、已销号或已去世的对象。';
+
 /**
  * 虚报冒领 (false claims): a payment to a household that is not in the register, was removed from
  * it (销号) before the payment, or whose beneficiaries had died: every member, or for a per-person
@@ -262,7 +264,7 @@ function falseClaims(input: RuleInput, personsPaid: PersonsPaid): FindingDraft[]
 export const falseClaimV1: Rule<Record<string, never>> = {
   id: 'false_claim',
   version: 1,
-  description: '虚报冒领: payment to an unregistered, removed or deceased beneficiary',
+  description: falseClaimDescription,
   defaults: {},
   run(input) {
     return falseClaims(input, (p, programme) =>
@@ -280,7 +282,7 @@ export const falseClaimV1: Rule<Record<string, never>> = {
 export const falseClaim: Rule<Record<string, never>> = {
   id: 'false_claim',
   version: 2,
-  description: '虚报冒领: payment to an unregistered, removed or deceased beneficiary',
+  description: falseClaimDescription,
   defaults: {},
   run(input) {
     return falseClaims(input, (p, programme) =>
@@ -297,7 +299,7 @@ export const falseClaim: Rule<Record<string, never>> = {
 export const duplicatePayment: Rule<Record<string, never>> = {
   id: 'duplicate_payment',
   version: 1,
-  description: '虚报冒领: the same household paid twice for the same programme and period',
+  description: '重复发放：同一户在同一补助项目、同一期间被发放两次以上。',
   defaults: {},
   run(input) {
     const groups = new Map<string, PaymentFact[]>();
@@ -340,7 +342,7 @@ export const duplicatePayment: Rule<Record<string, never>> = {
 export const aboveStandard: Rule<Record<string, never>> = {
   id: 'above_standard',
   version: 1,
-  description: '超标准: a payment above the programme standard times the quantity',
+  description: '超标准发放：一笔补贴超过补助项目的发放标准乘以数量。',
   defaults: {},
   run(input) {
     const out: FindingDraft[] = [];

@@ -9,7 +9,7 @@ import type { EvidenceRef, FindingDraft, Rule } from '../types';
 export const sharedAccount: Rule<Record<string, never>> = {
   id: 'shared_account',
   version: 1,
-  description: '一卡多户: one bank account bound to several households',
+  description: '一卡多户：一个一卡通账户绑定在多户名下。',
   defaults: {},
   run(input) {
     const byHash = new Map<string, { householdId: string; bound: EvidenceRef | null }[]>();
@@ -46,7 +46,7 @@ export const sharedAccount: Rule<Record<string, never>> = {
 export const crossCountyIdentity: Rule<Record<string, never>> = {
   id: 'cross_county_identity',
   version: 1,
-  description: 'the same ID number in households of different counties',
+  description: '跨县重复登记：同一身份证号出现在不同县的贫困户中。',
   defaults: {},
   run(input) {
     const elsewhere = new Map<string, (typeof input.membersElsewhere)[number][]>();

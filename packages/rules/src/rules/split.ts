@@ -16,7 +16,7 @@ export interface SplitPaymentParams {
 export const splitPayment: Rule<SplitPaymentParams> = {
   id: 'split_payment',
   version: 1,
-  description: 'payments split to stay under an approval threshold (disbursements to one unit and project)',
+  description: '拆分支付：同一项目拨付给同一实施单位的多笔款项各自低于审批限额，却在设定天数内合计达到限额。',
   defaults: { approvalThresholdFen: 3_000_000n, windowDays: 30 },
   run(input, params) {
     const groups = new Map<string, DisbursementFact[]>();

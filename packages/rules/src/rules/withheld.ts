@@ -16,7 +16,7 @@ export interface WithheldFundsParams {
 export const withheldFunds: Rule<WithheldFundsParams> = {
   id: 'withheld_funds',
   version: 1,
-  description: '截留: money received by a province or city and not passed on within passOnDaysMax days',
+  description: '资金截留：省级或市级收到的资金超过设定天数仍未下达。',
   defaults: { passOnDaysMax: 30 },
   run(input: RuleInput, params: WithheldFundsParams): FindingDraft[] {
     if (input.level !== 'province' && input.level !== 'city') return [];
