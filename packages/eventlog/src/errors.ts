@@ -216,6 +216,33 @@ export class SequenceGapError extends EventlogError {
   }
 }
 
+/**
+ * A read heard nothing for `idleMs` while the stream holds more up to where the read ends: its
+ * consumer sits on a server that froze or went away, or on a replica that stopped delivering
+ * (decision 0127). Nothing is lost and nothing was skipped: every message yielded before it is the
+ * stream's, in order, and the same read may be started again. For a writer it means NATS is
+ * unavailable: the command is refused (503) and the next one catches up from where its state ends.
+ */
+export class StreamReadStalledError extends EventlogError {
+  override name = 'StreamReadStalledError';
+  readonly stream: string;
+  /** The sequence the read was waiting for. */
+  readonly waitingForSeq: number;
+  /** Where the read was to end (inclusive). */
+  readonly toSeq: number;
+  readonly idleMs: number;
+
+  constructor(stream: string, waitingForSeq: number, toSeq: number, idleMs: number) {
+    super(
+      `reading ${stream}: no message for ${idleMs} ms while waiting for sequence ${waitingForSeq} (reading up to ${toSeq})`,
+    );
+    this.stream = stream;
+    this.waitingForSeq = waitingForSeq;
+    this.toSeq = toSeq;
+    this.idleMs = idleMs;
+  }
+}
+
 /** Something that must never happen did (a broken invariant). The process should stop. */
 export class EventlogInvariantError extends EventlogError {
   override name = 'EventlogInvariantError';

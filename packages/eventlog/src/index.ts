@@ -43,6 +43,7 @@ export {
   StreamConfigMismatchError,
   type StreamDifference,
   StreamMissingError,
+  StreamReadStalledError,
 } from './errors';
 export * from './limits';
 export { type Logger, silentLogger } from './log';

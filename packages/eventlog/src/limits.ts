@@ -70,6 +70,18 @@ export const appendBatchMessagesMax = 100_000;
  */
 export const readBatchMessagesMax = 1_000;
 
+/**
+ * How long a stream read waits for its next message, while the stream holds more up to where the
+ * read ends, before it stops with `StreamReadStalledError` (decision 0127). The ordered consumer
+ * never gives up by itself: when its server freezes or goes away it waits for heartbeats (missed
+ * after 2 × 15 s), then asks for its consumer's info again with backoff, forever; a writer's
+ * catch-up hung with it. A healthy server delivers what it holds at once, and the client's own
+ * recoveries (recreating the consumer after a hole) are JetStream API requests bounded by their
+ * 5 s timeout; so a read that hears nothing for as long as a request may wait for its answer is
+ * stalled. It stays inside the 10 s a caller of ledger-api (the notice board) waits for an answer.
+ */
+export const readIdleMs = 5_000;
+
 /** The largest batch a projection may fetch: one PostgreSQL transaction must stay short. */
 export const projectionBatchMessagesMax = 1_000;
 

@@ -1,8 +1,8 @@
 import { decodeEvent, decodeStoredEvent } from '@fundtrace/events';
 import { DeliverPolicy, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
 import type { MsgHdrs } from '@nats-io/nats-core';
-import { EventlogInvariantError, PoisonEventError, SequenceGapError } from './errors';
-import { readBatchMessagesMax } from './limits';
+import { EventlogInvariantError, PoisonEventError, SequenceGapError, StreamReadStalledError } from './errors';
+import { readBatchMessagesMax, readIdleMs } from './limits';
 import { lastSequence } from './streams';
 
 /** A decoded event as the codecs of @fundtrace/events produce it. */
@@ -40,6 +40,12 @@ export interface ReadStreamOptions {
    * `toSeq`), whatever a stale stream info says (decision 0122).
    */
   readonly atLeastSeq?: number;
+  /**
+   * How long the read waits for its next message before it stops with `StreamReadStalledError`
+   * (default `readIdleMs`, decision 0127). Only the waiting counts, not the time the caller takes
+   * between two messages.
+   */
+  readonly idleMs?: number;
 }
 
 /** The most messages `readRange` returns at once: it holds them all in memory. */
@@ -126,6 +132,10 @@ function claimedType(bytes: Uint8Array): string | undefined {
  * replica and report a short tail: the stream info's last sequence, the tail the consumer's own
  * server reports with the first message it delivers (its sequence plus the messages still pending
  * after it), and `atLeastSeq`. Never past `toSeq`.
+ *
+ * A read that waits `idleMs` for its next message before it reaches its end stops, closes its
+ * consumer and throws `StreamReadStalledError` (decision 0127): the ordered consumer itself would
+ * wait for a frozen or vanished server forever.
  */
 export async function* readStreamRaw(
   js: JetStreamClient,
@@ -141,6 +151,10 @@ export async function* readStreamRaw(
   const { atLeastSeq = 0 } = options;
   if (!Number.isSafeInteger(atLeastSeq) || atLeastSeq < 0) {
     throw new RangeError(`atLeastSeq must be a non-negative integer, got ${atLeastSeq}`);
+  }
+  const { idleMs = readIdleMs } = options;
+  if (!Number.isSafeInteger(idleMs) || idleMs < 1) {
+    throw new RangeError(`idleMs must be a positive integer, got ${idleMs}`);
   }
   // Without checkAPI: a manager per read asked the server for the account's info first, one more
   // round trip before every read (a writer's catch-up reads after each lost race).
@@ -161,8 +175,33 @@ export async function* readStreamRaw(
   });
   let expected = fromSeq;
   let reached = false;
+  // The idle bound runs only while the read waits for the consumer. `waiting` changes whenever it
+  // is armed or disarmed, so a check scheduled before the latest change does nothing.
+  let waiting = 0;
+  let timer: NodeJS.Timeout | undefined;
+  let stalled: StreamReadStalledError | undefined;
+  const arm = () => {
+    const mine = ++waiting;
+    timer = setTimeout(() => {
+      // Decided after the I/O that follows the timers: if this process was busy for the whole
+      // bound, messages the server sent meanwhile wait in the socket and are read first; their
+      // delivery disarms the bound, and a working server is not called stalled.
+      setImmediate(() => {
+        if (mine !== waiting) return;
+        stalled = new StreamReadStalledError(stream, expected, toSeq, idleMs);
+        // Ends the consumer's iterator with this error: the `for await` below throws it.
+        messages.stop(stalled);
+      });
+    }, idleMs);
+  };
+  const disarm = () => {
+    waiting++;
+    clearTimeout(timer);
+  };
   try {
+    arm();
     for await (const m of messages) {
+      disarm();
       if (m.seq !== expected) {
         if (m.seq < expected) {
           throw new EventlogInvariantError(
@@ -181,12 +220,16 @@ export async function* readStreamRaw(
         break;
       }
       expected++;
+      arm();
     }
   } finally {
+    disarm();
     await messages.close();
     // The server would reap the ephemeral consumer after its inactivity threshold;
-    // deleting it now keeps a busy server tidy. Best effort: it may already be gone.
-    await consumer.delete().catch(() => false);
+    // deleting it now keeps a busy server tidy. Best effort: it may already be gone. After a stall
+    // the server may not answer at all: the delete is sent, not waited for.
+    const deleted = consumer.delete().catch(() => false);
+    if (stalled === undefined) await deleted;
   }
   if (!reached) {
     throw new EventlogInvariantError(

@@ -16,6 +16,14 @@ describe('temporaryUnavailability', () => {
     expect(temporaryUnavailability(cutShort)).toMatchObject({ code: 'nats_unavailable' });
   });
 
+  it('answers 503 nats_unavailable for a catch-up read that stalled (its server froze or went away)', () => {
+    const stalled = named('StreamReadStalledError', 'reading LEDGER_411325: no message for 5000 ms');
+    expect(temporaryUnavailability(stalled)).toMatchObject({
+      code: 'nats_unavailable',
+      retryAfterSeconds: 2,
+    });
+  });
+
   it('leaves a definite rejection the server explains as it is (not a temporary condition)', () => {
     const tooLarge = named('AppendRejectedError', 'message size exceeds maximum allowed');
     expect(temporaryUnavailability(named('BatchCutShortError', 'cut short', tooLarge))).toBeUndefined();

@@ -38,6 +38,7 @@ export {
   waitUntil,
 } from './process';
 export { randomToken } from './random';
+export { hookStreamReads, type StreamReadHooks } from './read-hooks';
 export {
   type ReliabilityRecord,
   recordReliability,

@@ -33,6 +33,10 @@ const natsUnavailableErrors = new Set([
   // exists, so this is JetStream between leaders (a node lost in an R3 cluster, a restart), not a
   // bad request; a roster cut short by it is completed by the same command sent again.
   'JetStreamNotEnabled',
+  // A writer's catch-up read that heard nothing for its idle bound (decision 0127): its consumer
+  // sits on a server that froze or went away. Nothing was decided or appended; the command sent
+  // again catches up from where the writer's state ends.
+  'StreamReadStalledError',
 ]);
 
 /** Whether `error` (or an error it wraps) says NATS could not be reached. */
