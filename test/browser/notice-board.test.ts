@@ -65,6 +65,15 @@ describe('a reader on Chromium', () => {
   it('walks county → township → village → notice, objects, and prints the notice', async () => {
     const page = await browser.newPage();
     await page.setViewportSize({ width: 412, height: 915 });
+    // Nothing the reader's browser asks for fails and nothing logs an error (a missing favicon
+    // was a 404 on every page).
+    const failures: string[] = [];
+    page.on('response', (response) => {
+      if (response.status() >= 400) failures.push(`${response.status()} ${response.url()}`);
+    });
+    page.on('console', (message) => {
+      if (message.type() === 'error') failures.push(`console: ${message.text()}`);
+    });
 
     await page.goto(`${boardUrl}/r/${county}`);
     await expect(page.locator('h1').textContent()).resolves.toContain('内乡县');
@@ -138,6 +147,7 @@ describe('a reader on Chromium', () => {
       /\/MediaBox\s*\[\s*0 0 595(\.\d+)? 841\.\d+|\/MediaBox\s*\[\s*0 0 595(\.\d+)? 842/,
     );
     await page.emulateMedia({ media: 'screen' });
+    expect(failures).toEqual([]);
     await page.close();
   });
 

@@ -49,6 +49,7 @@ export function layout(input: {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
 <title>${input.title} · 扶贫资金公示</title>
 ${(input.alternates ?? []).map((a) => html`<link rel="alternate" type="${a.type}" href="${a.href}" title="${a.title}">\n`)}<style>${stylesheet}</style>
 </head>
