@@ -37,6 +37,23 @@ function shuffleKeys(value: unknown, seed: number): unknown {
   return Object.fromEntries(rotated.map(([k, v]) => [k, shuffleKeys(v, seed + 1)]));
 }
 
+/** What parseCanonical decided before it had a fast path: re-encode the parsed value and compare. */
+function reencodes(text: string): boolean {
+  try {
+    return canonicalJson(JSON.parse(text)) === text;
+  } catch {
+    return false;
+  }
+}
+
+function safeCanonical(value: unknown): string | undefined {
+  try {
+    return canonicalJson(value);
+  } catch {
+    return undefined;
+  }
+}
+
 /** [1, <hole>, 2]: a hole reads as undefined. */
 function sparse(): unknown[] {
   const array: unknown[] = [1];
@@ -191,6 +208,45 @@ describe('parseCanonical', () => {
     const result = parseCanonical(utf8.encode(text));
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.problem).toMatch(/not canonical/);
+  });
+
+  it.each([
+    ['integer-like keys, which V8 lists in numeric order', '{"10":1,"2":2}'],
+    ['an escaped lone surrogate in a key', '{"\\udc00":1}'],
+    [
+      `nesting deeper than ${canonicalDepthMax} levels`,
+      `${'['.repeat(canonicalDepthMax + 1)}${']'.repeat(canonicalDepthMax + 1)}`,
+    ],
+  ])('decides %s as re-encoding does', (_what, text) => {
+    expect(parseCanonical(utf8.encode(text)).ok).toBe(reencodes(text));
+  });
+
+  // The fast acceptance (JSON.stringify plus a walk, no re-encoding) must accept exactly what
+  // re-encoding accepts: any JSON text, canonical or not, floats, -0, unsorted and integer-like
+  // keys, lone surrogates and deep nesting included.
+  it('accepts a text exactly when re-encoding its value gives the same text (property)', () => {
+    const anyKey = fc.oneof(fc.string({ unit: 'binary' }), fc.nat(20).map(String), fc.constant('__proto__'));
+    const anyValue = fc.letrec((tie) => ({
+      value: fc.oneof(
+        { depthSize: 'small' },
+        fc.string({ unit: 'binary' }),
+        fc.double(),
+        fc.integer(),
+        fc.constant(-0),
+        fc.boolean(),
+        fc.constant(null),
+        fc.array(tie('value'), { maxLength: 4 }),
+        fc.dictionary(anyKey, tie('value'), { maxKeys: 4, noNullPrototype: true }),
+      ),
+    })).value;
+    fc.assert(
+      fc.property(anyValue, fc.boolean(), (value, sorted) => {
+        const text = sorted ? (safeCanonical(value) ?? JSON.stringify(value)) : JSON.stringify(value);
+        if (text === undefined) return;
+        expect(parseCanonical(utf8.encode(text)).ok).toBe(reencodes(text));
+      }),
+      { numRuns: 2_000 },
+    );
   });
 
   it('refuses bytes that are not JSON, not UTF-8, or start with a byte order mark', () => {
