@@ -56,6 +56,7 @@ export {
   projectorBatchSize,
   startProjector,
 } from './projection/runner';
+export { arrayParameter } from './projection/store';
 export {
   type AllocationIssuedLine,
   type AllocationReceivedLine,
