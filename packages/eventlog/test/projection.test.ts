@@ -14,6 +14,7 @@ import {
   PoisonEventError,
   ProjectionHandlerError,
   projectionBatchesInFlight,
+  projectionBatchMessagesMax,
   type RunProjectionOptions,
   runProjection,
   SequenceGapError,
@@ -393,7 +394,9 @@ describe('runProjection', () => {
 
   it('refuses bad settings up front', () => {
     expect(() => runProjection({ ...options('bad'), batchSize: 0 })).toThrow(RangeError);
-    expect(() => runProjection({ ...options('bad'), batchSize: 1_001 })).toThrow(RangeError);
+    expect(() => runProjection({ ...options('bad'), batchSize: projectionBatchMessagesMax + 1 })).toThrow(
+      RangeError,
+    );
     expect(() => runProjection({ ...options('bad'), maxWaitMs: 999 })).toThrow(RangeError);
     expect(() => runProjection({ ...options('bad'), ackWaitMs: 500 })).toThrow(RangeError);
     expect(() => runProjection({ ...options('bad.name') })).toThrow(RangeError);

@@ -1,10 +1,15 @@
 import { projectorBatchSize } from '@fundtrace/books';
-import { projectionAckWaitMs, projectionMaxWaitMsDefault, projectionMaxWaitMsMin } from '@fundtrace/eventlog';
+import {
+  projectionAckWaitMs,
+  projectionBatchMessagesMax,
+  projectionMaxWaitMsDefault,
+  projectionMaxWaitMsMin,
+} from '@fundtrace/eventlog';
 import { databaseUrl, host, loadConfig, logLevel, namespace, natsUrl, port } from '@fundtrace/service-kit';
 import { z } from 'zod';
 
 /** The largest batch eventlog's runner accepts (one PostgreSQL transaction). */
-const batchSizeMax = 1_000;
+const batchSizeMax = projectionBatchMessagesMax;
 
 export const configSchema = z
   .object({
