@@ -6,6 +6,7 @@ import {
   paymentReturnedRow,
   paymentSettledRow,
   projectBatch,
+  projectorBatchSize,
   rosterRow,
   type StoredEvent,
   traceHouseholdUp,
@@ -67,8 +68,8 @@ const purpose = 'general';
 const years = [2023, 2024] as const;
 /** The bank returns this share of payments (the generator's); each is re-paid the next month. */
 const defaultReturnShare = 0.004;
-/** Events per transaction: the projector's batch size (PROJECTOR_BATCH_SIZE). */
-export const projectorBatchEvents = 500;
+/** Events per transaction: the projector's batch size (PROJECTOR_BATCH_SIZE's default). */
+export const projectorBatchEvents = projectorBatchSize;
 /** Payments a household receives in the shape: 12 monthly × 2 years, and 2 yearly × 2 years. */
 export const paymentsPerHousehold = 28;
 
