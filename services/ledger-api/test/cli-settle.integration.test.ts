@@ -109,6 +109,15 @@ describe('fundtrace ledger import settlements', () => {
         `${rosterId}-r5,,,,,,成功,,B004,2024-06-15`,
       ].join('\n')}\n`,
     );
+    // A dry run of it checks the whole file in one request and says how many rows are valid.
+    stdout.mockClear();
+    requests.length = 0;
+    expect(await importLedgerFile('settlements', good, { ...options, dryRun: true })).toBe(0);
+    expect(said(stdout)).toContain(
+      'dry run: 4 row(s) from hui-pan.csv are valid (1 command(s)); nothing was appended',
+    );
+    expect(requests).toEqual([`${bankResults}?dryRun=true`]);
+    expect(statuses()).toEqual(['instructed', 'instructed', 'instructed', 'instructed']);
     stdout.mockClear();
     requests.length = 0;
     expect(await importLedgerFile('settlements', good, options)).toBe(0);

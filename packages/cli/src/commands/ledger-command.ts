@@ -335,8 +335,10 @@ export async function importLedgerFile(
     return 2;
   }
   if (options.dryRun) {
+    // A bank file (or any command carrying rows) is one command of many rows: count the rows.
+    const rows = planned.reduce((n, p) => n + (Array.isArray(p.body.rows) ? p.body.rows.length : 1), 0);
     process.stdout.write(
-      `dry run: ${planned.length} command(s) from ${basename(file)} are valid; nothing was appended\n`,
+      `dry run: ${rows} row(s) from ${basename(file)} are valid (${planned.length} command(s)); nothing was appended\n`,
     );
     return 0;
   }
