@@ -348,7 +348,11 @@ export class WriteQueue {
 }
 
 function upsertConflict(table: EntityTable, columns: readonly string[]): string {
-  const keyColumns = ['partition', ...entityKeys[table]];
+  return replaceConflict(['partition', ...entityKeys[table]], columns);
+}
+
+/** `on conflict (keys) do update set c = excluded.c` for every column that is not a key. */
+function replaceConflict(keyColumns: readonly string[], columns: readonly string[]): string {
   const updates = columns
     .filter((column) => !keyColumns.includes(column))
     .map((column) => `${quoteIdent(column)} = excluded.${quoteIdent(column)}`);
@@ -385,22 +389,16 @@ export async function upsertReturning(
   condition: string,
   returning: string,
 ): Promise<string[]> {
-  if (rows.length === 0) return [];
-  const types = await typesOf(trx, table);
-  const columns = Object.keys(rows[0]!);
-  const updates = columns
-    .filter((column) => !keyColumns.includes(column))
-    .map((column) => sql`${sql.ref(column)} = excluded.${sql.ref(column)}`);
-  const arrays = columns.map(
-    (column) => sql`${rows.map((row) => row[column] ?? null)}::${sql.raw(`${types.get(column)}[]`)}`,
-  );
-  const { rows: written } = await sql<{ id: string }>`
-    insert into ${sql.table(table)} (${sql.join(columns.map((column) => sql.ref(column)))})
-    select * from unnest(${sql.join(arrays)})
-    on conflict (${sql.join(keyColumns.map((column) => sql.ref(column)))}) do update set ${sql.join(updates)}
-    where ${sql.raw(condition)}
-    returning ${sql.ref(returning)} as id`.execute(trx);
-  return written.map((row) => row.id);
+  // The same statement as every other write of a batch, with a condition and a returning clause.
+  const conflict = `${replaceConflict(keyColumns, Object.keys(rows[0] ?? {}))} where ${condition} returning ${quoteIdent(returning)} as id`;
+  const ids: string[] = [];
+  for (const statement of await unnestStatements(trx, table, rows, conflict)) {
+    const { rows: written } = await trx.executeQuery<{ id: string }>(
+      CompiledQuery.raw(statement.text(0), [...statement.values]),
+    );
+    ids.push(...written.map((row) => row.id));
+  }
+  return ids;
 }
 
 /** Multi-row INSERT … ON CONFLICT (key) DO UPDATE SET column = table.column + excluded.column for each summed column. */
