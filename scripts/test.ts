@@ -92,7 +92,7 @@ let code = await vitest(args, firstReport);
 // failure that does not come back is printed as FLAKY, with its first error, for fixing, and
 // does not fail the build. A failure that comes back, or more than a few failed files, does.
 const maxRerunFiles = 3;
-const failed = (readReport(firstReport)?.testResults ?? []).filter((file) => file.status !== 'passed');
+const failed = (readReport(firstReport)?.testResults ?? []).filter((file) => file.status === 'failed');
 if (code !== 0 && failed.length > 0 && failed.length <= maxRerunFiles) {
   const files = failed.map((file) => relative(root, file.name));
   console.log(`\nrunning ${files.length} failed file(s) once more on their own: ${files.join(', ')}\n`);
