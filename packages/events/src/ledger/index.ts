@@ -25,6 +25,7 @@ import {
 } from './common';
 
 export * from './common';
+export * from './labels';
 export * from './persons-paid';
 
 /**

@@ -14,14 +14,9 @@ import {
   type RegionModel,
 } from './model';
 
-/** Chinese labels of the ledger's codes, for readers; an unknown code is shown as it is. */
-const paymentStatusLabels: Readonly<Record<string, string>> = {
-  instructed: '发放中',
-  settled: '已到账',
-  returned: '银行退回',
-  reversed: '已冲正',
-};
-const outcomeLabels: Readonly<Record<string, string>> = { upheld: '异议成立', dismissed: '异议不成立' };
+/** Chinese labels of the ledger's codes, for readers (shared with the ledger's refusals); an unknown code is shown as it is. */
+const { paymentStatusLabels, noticeKindLabels, noticeStageLabels: stageLabels } = ledger;
+const outcomeLabels = ledger.objectionOutcomeLabels;
 /** What an objection did to a line: open (the line waits), upheld (not paid under this notice), dismissed. */
 const lineObjectionLabels: Readonly<Record<string, string>> = {
   open: '异议处理中',
@@ -47,25 +42,8 @@ const channelLabels: Readonly<Record<string, string>> = {
   letter: '信件',
 };
 
-/** Notice stages of the programmes' chains (reference data), e.g. 三榜公示 for housing. */
-const stageLabels: Readonly<Record<string, string>> = {
-  first: '第一榜',
-  second: '第二榜',
-  third: '第三榜',
-  township: '乡镇审核公示',
-  county: '县级审批公示',
-  approval: '审批公示',
-  first_review: '初审公示',
-};
-const noticeKindLabels: Readonly<Record<string, string>> = {
-  roster: '发放名单',
-  programme: '补助对象',
-  allocation: '资金分配',
-  project: '项目',
-};
-
 const yuan = (fen: bigint) => formatYuan(fen);
-const label = (labels: Readonly<Record<string, string>>, code: string) => labels[code] ?? code;
+const label = ledger.codeLabel;
 
 export function regionHref(code: string): string {
   return `/r/${code}`;
