@@ -296,7 +296,7 @@ describe('IssueAllocation', () => {
   it('refuses a fund source (资金来源) other than the money drawn; 统筹整合 may stand for mixed money', () => {
     const s = fundedCounty(); // rc_A_1 and rc_B_1: county funds
     const city = refused(when(s, issue({ fundSource: 'city', amountFen: yuan(10) })), 'fund_source_mismatch');
-    expect(city.message).toContain('issue it as county');
+    expect(city.message).toContain('请按县级财政专项扶贫资金下达');
     expect(city.details).toMatchObject({ fundSource: 'city', consumedSources: ['county'] });
     accepted(when(s, issue({ fundSource: 'county', amountFen: yuan(10) })));
     const central = (e: LedgerEventInput): LedgerEventInput => {
@@ -687,7 +687,7 @@ describe('InstructPayment', () => {
         'member_deceased',
       );
       expect(r.details).toMatchObject({ persons: 3, livingMembers: 2 });
-      expect(r.message).toContain('member 3 died on 2024-05-02');
+      expect(r.message).toContain('在世成员只有 2 人（第 3 号成员于 2024-05-02 死亡）');
     });
     it('admits the living members of that household, and households with no death recorded', () => {
       accepted(when(ready(), payment({ householdId: 'WIDOWED', quantity: 2, amountFen: yuan(380) }), ctx));
@@ -721,7 +721,7 @@ describe('InstructPayment', () => {
         noticeId: null,
       });
       const r = refused(when(fundedCounty(), insurance, ctx), 'member_deceased');
-      expect(r.message).toContain('Every member of household EXTINCT');
+      expect(r.message).toContain('户 EXTINCT 的成员均已登记死亡');
       const s = fundedCounty();
       apply(s, { type: 'PublishNotice', data: notice('NPV', 'pv_income', '2024', 'approval').data as never });
       const pv = (householdId: string) =>
@@ -1124,10 +1124,10 @@ describe('RecordBankResults (回盘)', () => {
       [7, 'row_number_duplicate'],
     ]);
     const [, , twice, mismatch, settledBefore] = rowErrors(refusal);
-    expect(twice!.message).toContain('already on row 2');
-    expect(mismatch!.message).toContain("household H009 ≠ the payment's household H003");
-    expect(mismatch!.message).toContain("571.00 元 ≠ the payment's 570.00 元");
-    expect(settledBefore!.message).toContain('already settled');
+    expect(twice!.message).toContain('已在第 2 行出现');
+    expect(mismatch!.message).toContain('户编号 H009 与该笔发放的户 H003 不符');
+    expect(mismatch!.message).toContain('金额 571.00 元 与该笔发放的 570.00 元 不符');
+    expect(settledBefore!.message).toContain('状态已是“已到账”');
     expect(refusal.details).toMatchObject({ rowCount: 7, errorCount: 6 });
   });
 

@@ -185,7 +185,7 @@ export function noticeLineCases(): void {
           [2, 'member_deceased'],
           [3, 'member_deceased'],
         ]);
-        expect(errors[0]!.message).toContain('2 living member(s) (member 3 died on 2024-05-02)');
+        expect(errors[0]!.message).toContain('在世成员只有 2 人（第 3 号成员于 2024-05-02 死亡）');
         const named = refused(
           when(
             funded(),
@@ -199,7 +199,7 @@ export function noticeLineCases(): void {
           expect.objectContaining({
             row: 7,
             code: 'member_deceased',
-            message: expect.stringContaining('member 3'),
+            message: expect.stringContaining('第 3 号成员'),
           }),
         ]);
       });

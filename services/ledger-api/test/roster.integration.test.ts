@@ -165,7 +165,7 @@ describe('a roster is booked whole or refused whole', () => {
     const { status, body } = await post('rosters', roster('RS-DEATH', households));
     expect(status).toBe(422);
     expect(body.error.details.errors).toEqual([expect.objectContaining({ row: 9, code: 'member_deceased' })]);
-    expect(body.error.details.errors[0].message).toContain('member 1 died on 2024-05-02');
+    expect(body.error.details.errors[0].message).toContain('第 1 号成员于 2024-05-02 死亡');
     expect(await lastSequence(infra.jsm, ledgerStream())).toBe(before);
     const living = households.filter((h) => h !== 'DEATH7');
     expect((await post('rosters', roster('RS-DEATH', living))).body).toMatchObject({ paymentCount: 19 });

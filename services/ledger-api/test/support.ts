@@ -77,8 +77,26 @@ export function refused(decision: Decision, code: RejectionCode) {
       `expected ${code}, but the command was accepted: ${decision.events.map((e) => e.type).join(', ')}`,
     );
   expect(decision.code).toBe(code);
-  expect(decision.message.length).toBeGreaterThan(10);
+  expectChinese(decision.message);
   return decision;
+}
+
+/** English words a Chinese message never holds (the test below cannot tell ids from words). */
+const englishWords =
+  /\b(the|is|was|are|has|have|had|not|of|and|or|for|to|an|be|this|that|already|only|it|its|by|in|on|with|from|than|no)\b/i;
+
+/**
+ * A refusal worded in Chinese for the finance officer (decision 0131): Chinese words, no English
+ * prose. Given the identifiers it quotes (ids, codes the officer typed), nothing of two Latin
+ * letters in a row is left once they are taken out; without them, no English word.
+ */
+export function expectChinese(message: string, identifiers: readonly string[] = []): void {
+  expect(message, message).toMatch(/\p{Script=Han}{2}/u);
+  expect(message, message).not.toMatch(englishWords);
+  if (identifiers.length === 0) return;
+  let rest = message;
+  for (const id of [...identifiers].sort((x, y) => y.length - x.length)) rest = rest.replaceAll(id, ' ');
+  expect(rest, message).not.toMatch(/[A-Za-z]{2}/);
 }
 
 /** One row of a refusal that lists rows (a roster's rows, a notice's lines). */
@@ -91,7 +109,10 @@ export interface RowError {
 /** The rows a refusal lists, each row's code counted as shown refusing. */
 export function rowErrors(refusal: { readonly details?: unknown }): RowError[] {
   const errors = (refusal.details as { errors: RowError[] }).errors;
-  for (const e of errors) refusedCodes.add(e.code);
+  for (const e of errors) {
+    refusedCodes.add(e.code);
+    expectChinese(e.message);
+  }
   return errors;
 }
 

@@ -1,11 +1,12 @@
 import { ledger } from '@fundtrace/events';
 import type { Programme, Reference } from '../reference/programmes';
 import type { CommandData, LedgerCommand } from './commands';
-import { Draft, yuan } from './draft';
+import { Draft } from './draft';
 import type { LedgerEventInput } from './evolve';
 import { carryOverChunkMax } from './limits';
 import { checkBeneficiary, checkLineAmount, checkLivingBeneficiaries } from './line-checks';
 import { checkNoticeLines, checkOnNotice, noticeLineEvents } from './notice-lines';
+import type { AccountRole } from './rejection-messages';
 import { invariant, type Rejected, type RejectionCode, reject } from './rejections';
 import {
   type AccountState,
@@ -68,6 +69,11 @@ export interface RowError {
   readonly message: string;
 }
 
+/** A refused row for the officer's list: its number, with the refusal's code and message. */
+function rowError(row: number, refusal: Rejected): RowError {
+  return { row, code: refusal.code, message: refusal.message };
+}
+
 /**
  * decide(state, command, context) → events or a named rejection. Pure: no clock,
  * no ids, no I/O; time and ids arrive with the command and context, and the
@@ -128,7 +134,7 @@ const accepted = (...events: LedgerEventInput[]): Decision => ({ ok: true, event
 
 function openAccount(state: LedgerState, d: CommandData<'OpenAccount'>): Decision {
   if (state.accounts.has(d.accountId)) {
-    return reject('account_exists', `Account ${d.accountId} is already open; choose another account id.`);
+    return reject('account_exists', { accountId: d.accountId });
   }
   return accepted({ type: 'AccountOpened', data: d });
 }
@@ -137,14 +143,14 @@ function findAccount(
   state: LedgerState,
   accountId: string,
   kind: AccountState['kind'] | null,
-  role: string,
+  role: AccountRole,
 ): AccountState | Rejected {
   const a = state.accounts.get(accountId);
-  if (!a) return reject('account_not_found', `The ${role} account ${accountId} is not open in these books.`);
+  if (!a) return reject('account_not_found', { role, accountId });
   if (kind !== null && a.kind !== kind) {
     return reject(
       'account_kind_mismatch',
-      `The ${role} account ${accountId} is a ${a.kind} account; a ${kind} account is needed here.`,
+      { case: 'kind', role, accountId, kind: a.kind, expected: kind },
       { accountId, kind: a.kind, expected: kind },
     );
   }
@@ -163,13 +169,10 @@ function issueAllocation(
   ctx: DecideContext,
 ): Decision {
   if (state.allocations.has(d.allocationId)) {
-    return reject('allocation_exists', `Allocation ${d.allocationId} was already issued.`);
+    return reject('allocation_exists', { allocationId: d.allocationId });
   }
   if (d.toPartition === state.partition) {
-    return reject(
-      'allocation_to_self',
-      'An allocation goes to another partition; use an earmark within these books.',
-    );
+    return reject('allocation_to_self', { partition: state.partition });
   }
   const purposeProblem = checkPurpose(ctx, d.purpose);
   if (purposeProblem) return purposeProblem;
@@ -209,9 +212,7 @@ function checkFundSource(
   const other = consumed.filter((c) => c.fundSource !== label);
   return reject(
     'fund_source_mismatch',
-    sources.length === 1
-      ? `The money drawn is ${sources[0]} funds, not ${label}; issue it as ${sources[0]}, or name tranches of ${label} funds.`
-      : `The money drawn mixes ${sources.join(', ')} funds; issue it as integrated (统筹整合), or name tranches of ${label} funds only.`,
+    { fundSource: label, sources },
     { fundSource: label, consumedSources: sources, otherTranches: other.map((c) => c.trancheId) },
   );
 }
@@ -222,7 +223,7 @@ function receiveAllocation(
   ctx: DecideContext,
 ): Decision {
   if (state.movements.has(movementKey('receipt', d.receiptId))) {
-    return reject('receipt_exists', `Receipt ${d.receiptId} is already booked.`);
+    return reject('receipt_exists', { receiptId: d.receiptId });
   }
   const to = findAccount(state, d.accountId, 'pool', 'receiving');
   if (isRejected(to)) return to;
@@ -261,26 +262,25 @@ function receiveAllocation(
   if (!issued || issued.allocationId !== o.allocationId) {
     return reject(
       'allocation_not_found',
-      `Partition ${o.partition} has not issued allocation ${o.allocationId}; check the document and the issuing partition.`,
+      { partition: o.partition, allocationId: o.allocationId },
       { partition: o.partition, allocationId: o.allocationId },
     );
   }
   if (issued.toPartition !== state.partition) {
-    return reject(
-      'allocation_not_addressed_here',
-      `Allocation ${o.allocationId} of ${o.partition} was issued to ${issued.toPartition}, not to ${state.partition}.`,
-    );
+    return reject('allocation_not_addressed_here', {
+      partition: o.partition,
+      allocationId: o.allocationId,
+      to: issued.toPartition,
+      here: state.partition,
+    });
   }
   if (state.receivedOrigins.has(originKey(o.partition, o.allocationId))) {
-    return reject(
-      'allocation_already_received',
-      `Allocation ${o.allocationId} of ${o.partition} was already received (到账) here.`,
-    );
+    return reject('allocation_already_received', { partition: o.partition, allocationId: o.allocationId });
   }
   if (issued.amountFen !== d.amountFen) {
     return reject(
       'allocation_amount_mismatch',
-      `Allocation ${o.allocationId} was issued for ${yuan(issued.amountFen)}, but ${yuan(d.amountFen)} is being received (difference ${yuan(issued.amountFen - d.amountFen)}).`,
+      { allocationId: o.allocationId, issuedFen: issued.amountFen, receivedFen: d.amountFen },
       { issuedFen: issued.amountFen.toString(), receivedFen: d.amountFen.toString() },
     );
   }
@@ -342,12 +342,12 @@ function childrenOf(
 
 function integrateFunds(state: LedgerState, d: CommandData<'IntegrateFunds'>): Decision {
   if (state.movements.has(movementKey('integration', d.integrationId))) {
-    return reject('integration_exists', `Integration ${d.integrationId} is already booked.`);
+    return reject('integration_exists', { integrationId: d.integrationId });
   }
   const plan = state.plans.get(d.planId);
-  if (!plan) return reject('plan_not_found', `Plan ${d.planId} is not approved in these books.`);
+  if (!plan) return reject('plan_not_found', { planId: d.planId });
   const line = plan.lines.get(d.lineId);
-  if (!line) return reject('plan_line_not_found', `Plan ${d.planId} has no line ${d.lineId}.`);
+  if (!line) return reject('plan_line_not_found', { planId: d.planId, lineId: d.lineId });
   const pool = findAccount(state, d.accountId, 'pool', 'integrating');
   if (isRejected(pool)) return pool;
   // 统筹整合 is precisely the re-purposing of sector funds under the plan: any purpose may be named.
@@ -358,7 +358,7 @@ function integrateFunds(state: LedgerState, d: CommandData<'IntegrateFunds'>): D
   if (amountFen > room) {
     return reject(
       'plan_line_exceeded',
-      `Plan line ${d.planId}/${d.lineId} has room for ${yuan(room)} more integrated funds; ${yuan(amountFen)} was named (over by ${yuan(amountFen - room)}).`,
+      { case: 'integration', planId: d.planId, lineId: d.lineId, roomFen: room, requestedFen: amountFen },
       { roomFen: room.toString(), requestedFen: amountFen.toString() },
     );
   }
@@ -388,8 +388,7 @@ function checkPlanLines(
 ): Rejected | undefined {
   const ids = new Set<string>();
   for (const l of lines) {
-    if (ids.has(l.lineId))
-      return reject('duplicate_line', `Line ${l.lineId} appears twice; each line id once.`);
+    if (ids.has(l.lineId)) return reject('duplicate_line', { case: 'plan', lineId: l.lineId });
     ids.add(l.lineId);
     const purposeProblem = checkPurpose(ctx, l.category);
     if (purposeProblem) return purposeProblem;
@@ -398,7 +397,7 @@ function checkPlanLines(
   if (sum !== totalFen) {
     return reject(
       'total_mismatch',
-      `The stated total ${yuan(totalFen)} does not equal the sum of the lines ${yuan(sum)} (difference ${yuan(totalFen - sum)}).`,
+      { totalFen, linesSumFen: sum },
       {
         totalFen: totalFen.toString(),
         linesSumFen: sum.toString(),
@@ -410,7 +409,7 @@ function checkPlanLines(
 }
 
 function approvePlan(state: LedgerState, d: CommandData<'ApprovePlan'>, ctx: DecideContext): Decision {
-  if (state.plans.has(d.planId)) return reject('plan_exists', `Plan ${d.planId} is already approved.`);
+  if (state.plans.has(d.planId)) return reject('plan_exists', { planId: d.planId });
   const problem = checkPlanLines(ctx, d.totalFen, d.lines);
   if (problem) return problem;
   return accepted({ type: 'PlanApproved', data: d });
@@ -418,7 +417,7 @@ function approvePlan(state: LedgerState, d: CommandData<'ApprovePlan'>, ctx: Dec
 
 function adjustPlan(state: LedgerState, d: CommandData<'AdjustPlan'>, ctx: DecideContext): Decision {
   const plan = state.plans.get(d.planId);
-  if (!plan) return reject('plan_not_found', `Plan ${d.planId} is not approved in these books.`);
+  if (!plan) return reject('plan_not_found', { planId: d.planId });
   const problem = checkPlanLines(ctx, d.totalFen, d.lines);
   if (problem) return problem;
   const next = new Map(d.lines.map((l) => [l.lineId, l]));
@@ -428,7 +427,7 @@ function adjustPlan(state: LedgerState, d: CommandData<'AdjustPlan'>, ctx: Decid
     if (used > 0n && (!n || n.amountFen < used || n.category !== old.category)) {
       return reject(
         'plan_below_commitments',
-        `Line ${lineId} already carries ${yuan(used)} of projects or integrated funds; it cannot be removed, re-categorised or cut below that.`,
+        { lineId, usedFen: used },
         { lineId, usedFen: used.toString(), proposedFen: (n?.amountFen ?? 0n).toString() },
       );
     }
@@ -437,26 +436,25 @@ function adjustPlan(state: LedgerState, d: CommandData<'AdjustPlan'>, ctx: Decid
 }
 
 function approveProject(state: LedgerState, d: CommandData<'ApproveProject'>): Decision {
-  if (state.projects.has(d.projectId))
-    return reject('project_exists', `Project ${d.projectId} is already approved.`);
+  if (state.projects.has(d.projectId)) return reject('project_exists', { projectId: d.projectId });
   const plan = state.plans.get(d.planId);
-  if (!plan) return reject('plan_not_found', `Plan ${d.planId} is not approved; projects follow the plan.`);
+  if (!plan) return reject('plan_not_found', { planId: d.planId, forProject: true });
   const line = plan.lines.get(d.lineId);
-  if (!line) return reject('plan_line_not_found', `Plan ${d.planId} has no line ${d.lineId}.`);
+  if (!line) return reject('plan_line_not_found', { planId: d.planId, lineId: d.lineId });
   const acct = findAccount(state, d.accountId, 'project', 'project');
   if (isRejected(acct)) return acct;
   for (const p of state.projects.values()) {
     if (p.accountId === d.accountId) {
-      return reject('account_kind_mismatch', `Account ${d.accountId} already belongs to project ${p.id}.`);
+      return reject('account_kind_mismatch', { case: 'taken', accountId: d.accountId, projectId: p.id });
     }
   }
-  const unit = findAccount(state, d.implementingUnitAccountId, 'implementing_unit', 'implementing unit');
+  const unit = findAccount(state, d.implementingUnitAccountId, 'implementing_unit', 'implementing_unit');
   if (isRejected(unit)) return unit;
   const room = line.amountFen - line.committedFen;
   if (d.budgetFen > room) {
     return reject(
       'plan_line_exceeded',
-      `Plan line ${d.planId}/${d.lineId} has ${yuan(room)} not yet given to projects; this budget is ${yuan(d.budgetFen)} (over by ${yuan(d.budgetFen - room)}).`,
+      { case: 'project', planId: d.planId, lineId: d.lineId, roomFen: room, budgetFen: d.budgetFen },
       { roomFen: room.toString(), budgetFen: d.budgetFen.toString() },
     );
   }
@@ -465,13 +463,13 @@ function approveProject(state: LedgerState, d: CommandData<'ApproveProject'>): D
 
 function adjustProject(state: LedgerState, d: CommandData<'AdjustProject'>): Decision {
   const project = state.projects.get(d.projectId);
-  if (!project) return reject('project_not_found', `Project ${d.projectId} is not in the project library.`);
-  const unit = findAccount(state, d.implementingUnitAccountId, 'implementing_unit', 'implementing unit');
+  if (!project) return reject('project_not_found', { projectId: d.projectId });
+  const unit = findAccount(state, d.implementingUnitAccountId, 'implementing_unit', 'implementing_unit');
   if (isRejected(unit)) return unit;
   if (d.budgetFen < project.earmarkedFen) {
     return reject(
       'project_budget_below_earmarked',
-      `Project ${d.projectId} already has ${yuan(project.earmarkedFen)} earmarked; its budget cannot go below that.`,
+      { projectId: d.projectId, earmarkedFen: project.earmarkedFen },
       { earmarkedFen: project.earmarkedFen.toString(), budgetFen: d.budgetFen.toString() },
     );
   }
@@ -480,7 +478,13 @@ function adjustProject(state: LedgerState, d: CommandData<'AdjustProject'>): Dec
   if (d.budgetFen > room) {
     return reject(
       'plan_line_exceeded',
-      `Plan line ${project.planId}/${project.lineId} allows this project at most ${yuan(room)}; ${yuan(d.budgetFen)} was asked.`,
+      {
+        case: 'adjust',
+        planId: project.planId,
+        lineId: project.lineId,
+        roomFen: room,
+        budgetFen: d.budgetFen,
+      },
       { roomFen: room.toString(), budgetFen: d.budgetFen.toString() },
     );
   }
@@ -489,27 +493,25 @@ function adjustProject(state: LedgerState, d: CommandData<'AdjustProject'>): Dec
 
 function recordAcceptance(state: LedgerState, d: CommandData<'RecordAcceptance'>): Decision {
   if (state.acceptances.has(d.acceptanceId)) {
-    return reject('acceptance_exists', `Acceptance ${d.acceptanceId} is already recorded.`);
+    return reject('acceptance_exists', { acceptanceId: d.acceptanceId });
   }
-  if (!state.projects.has(d.projectId)) {
-    return reject('project_not_found', `Project ${d.projectId} is not in the project library.`);
-  }
+  if (!state.projects.has(d.projectId)) return reject('project_not_found', { projectId: d.projectId });
   return accepted({ type: 'AcceptanceRecorded', data: d });
 }
 
 function earmarkFunds(state: LedgerState, d: CommandData<'EarmarkFunds'>, ctx: DecideContext): Decision {
   if (state.movements.has(movementKey('earmark', d.earmarkId))) {
-    return reject('earmark_exists', `Earmark ${d.earmarkId} is already booked.`);
+    return reject('earmark_exists', { earmarkId: d.earmarkId });
   }
   const project = state.projects.get(d.projectId);
-  if (!project) return reject('project_not_found', `Project ${d.projectId} is not in the project library.`);
+  if (!project) return reject('project_not_found', { projectId: d.projectId });
   const pool = findAccount(state, d.fromAccountId, 'pool', 'source');
   if (isRejected(pool)) return pool;
   const room = project.budgetFen - project.earmarkedFen;
   if (d.amountFen > room) {
     return reject(
       'project_budget_exceeded',
-      `Project ${d.projectId} has ${yuan(room)} of its budget not yet earmarked; ${yuan(d.amountFen)} was asked (over by ${yuan(d.amountFen - room)}).`,
+      { projectId: d.projectId, roomFen: room, requestedFen: d.amountFen },
       { roomFen: room.toString(), requestedFen: d.amountFen.toString() },
     );
   }
@@ -543,25 +545,22 @@ function earmarkFunds(state: LedgerState, d: CommandData<'EarmarkFunds'>, ctx: D
 
 function disburseFunds(state: LedgerState, d: CommandData<'DisburseFunds'>): Decision {
   if (state.movements.has(movementKey('disbursement', d.disbursementId))) {
-    return reject('disbursement_exists', `Disbursement ${d.disbursementId} is already booked.`);
+    return reject('disbursement_exists', { disbursementId: d.disbursementId });
   }
   const project = state.projects.get(d.projectId);
-  if (!project) return reject('project_not_found', `Project ${d.projectId} is not in the project library.`);
+  if (!project) return reject('project_not_found', { projectId: d.projectId });
   if (project.reimbursement && d.acceptanceId === null) {
-    return reject(
-      'acceptance_required',
-      `Project ${d.projectId} is under 报账制: record its acceptance (验收) and name it before disbursing.`,
-    );
+    return reject('acceptance_required', { case: 'project', projectId: d.projectId });
   }
   if (d.acceptanceId !== null) {
     const of = state.acceptances.get(d.acceptanceId);
-    if (of === undefined)
-      return reject('acceptance_not_found', `Acceptance ${d.acceptanceId} is not recorded.`);
+    if (of === undefined) return reject('acceptance_not_found', { acceptanceId: d.acceptanceId });
     if (of !== d.projectId) {
-      return reject(
-        'acceptance_for_other_project',
-        `Acceptance ${d.acceptanceId} is for project ${of}, not ${d.projectId}.`,
-      );
+      return reject('acceptance_for_other_project', {
+        acceptanceId: d.acceptanceId,
+        of,
+        projectId: d.projectId,
+      });
     }
   }
   const from = state.accounts.get(project.accountId)!;
@@ -608,10 +607,7 @@ function paymentTerms(
 ): PaymentTerms | Rejected {
   const programme = ctx.reference.programmes.get(programmeCode);
   if (!programme) {
-    return reject(
-      'unknown_programme',
-      `Programme ${programmeCode} is not in the reference data (version ${ctx.reference.version}).`,
-    );
+    return reject('unknown_programme', { programmeCode, version: ctx.reference.version });
   }
   const account = findAccount(state, accountId, 'pool', 'paying');
   if (isRejected(account)) return account;
@@ -620,14 +616,10 @@ function paymentTerms(
     const chain = programme.notice.chain;
     const finalStage = chain[chain.length - 1]!;
     if (noticeId === null) {
-      return reject(
-        'notice_required',
-        `Programme ${programmeCode} is paid only after its ${finalStage} notice (公示); name the notice.`,
-        { stage: finalStage },
-      );
+      return reject('notice_required', { programmeCode, stage: finalStage }, { stage: finalStage });
     }
     const n = state.notices.get(noticeId);
-    if (!n) return reject('notice_not_found', `Notice ${noticeId} was not published in these books.`);
+    if (!n) return reject('notice_not_found', { noticeId });
     if (
       n.programmeCode !== programmeCode ||
       (n.period !== null && n.period !== period) ||
@@ -635,22 +627,28 @@ function paymentTerms(
     ) {
       return reject(
         'notice_mismatch',
-        `Notice ${noticeId} is the ${n.stage} notice of ${n.programmeCode ?? 'no programme'} for ${n.period ?? 'no period'}; this payment needs the ${finalStage} notice of ${programmeCode} for ${period}.`,
+        {
+          case: 'payment',
+          noticeId,
+          stage: n.stage,
+          noticeProgramme: n.programmeCode,
+          noticePeriod: n.period,
+          neededStage: finalStage,
+          programmeCode,
+          period,
+        },
         { noticeId, stage: n.stage, programmeCode: n.programmeCode, period: n.period },
       );
     }
     if (!(ctx.today > n.endsOn)) {
       return reject(
         'notice_period_not_over',
-        `Notice ${noticeId} runs until ${n.endsOn}; payments may be made from the day after.`,
+        { case: 'pay', noticeId, endsOn: n.endsOn },
         { endsOn: n.endsOn, today: ctx.today },
       );
     }
     if (n.openWide > 0) {
-      return reject(
-        'objection_open',
-        `Notice ${noticeId} has ${n.openWide} open objection(s) against it as a whole; resolve them before paying.`,
-      );
+      return reject('objection_open', { case: 'notice', noticeId, count: n.openWide });
     }
     notice = n;
   }
@@ -689,33 +687,26 @@ function checkPaymentLine(
   const key = paymentKey(line.householdId, programme.code, period);
   const existing = state.paymentKeys.get(key);
   if (existing !== undefined || seen?.has(key)) {
-    return reject(
-      'duplicate_payment',
-      `Household ${line.householdId} is already paid ${programme.code} for ${period}${existing ? ` (payment ${existing})` : ' earlier in this roster'}.`,
-    );
+    return reject('duplicate_payment', {
+      householdId: line.householdId,
+      programmeCode: programme.code,
+      period,
+      paymentId: existing ?? null,
+    });
   }
   if (terms.notice !== null) {
     const n = terms.notice;
     const unnoticed = checkOnNotice(n, line);
     if (unnoticed) return unnoticed;
     if ((n.openByHousehold.get(line.householdId) ?? 0) > 0) {
-      return reject(
-        'objection_open',
-        `An objection about household ${line.householdId} on notice ${n.id} is open.`,
-      );
+      return reject('objection_open', { case: 'household', noticeId: n.id, householdId: line.householdId });
     }
     if (n.upheldHouseholds.has(line.householdId)) {
-      return reject(
-        'objection_upheld',
-        `An objection about household ${line.householdId} on notice ${n.id} was upheld; it cannot be paid under this notice.`,
-      );
+      return reject('objection_upheld', { noticeId: n.id, householdId: line.householdId });
     }
   }
   if (programme.needsAcceptance && line.acceptanceRef === null) {
-    return reject(
-      'acceptance_required',
-      `${programme.name} is paid only after acceptance (验收); give the acceptance document number.`,
-    );
+    return reject('acceptance_required', { case: 'programme', programme: programme.name });
   }
   return undefined;
 }
@@ -725,8 +716,7 @@ function instructPayment(
   d: CommandData<'InstructPayment'>,
   ctx: DecideContext,
 ): Decision {
-  if (state.payments.has(d.paymentId))
-    return reject('payment_exists', `Payment ${d.paymentId} already exists.`);
+  if (state.payments.has(d.paymentId)) return reject('payment_exists', { paymentId: d.paymentId });
   const terms = paymentTerms(state, ctx, d.programmeCode, d.period, d.accountId, d.noticeId);
   if (isRejected(terms)) return terms;
   const problem = checkPaymentLine(state, ctx, terms, d.period, d, null);
@@ -766,7 +756,7 @@ export { rosterPaymentId };
  */
 function submitRoster(state: LedgerState, d: CommandData<'SubmitRoster'>, ctx: DecideContext): Decision {
   if (state.rosters.has(d.rosterId)) {
-    return reject('roster_exists', `Roster ${d.rosterId} was already submitted.`);
+    return reject('roster_exists', { rosterId: d.rosterId });
   }
   return decideRoster(state, d, ctx, false);
 }
@@ -801,25 +791,19 @@ function decideRoster(
   let totalFen = 0n;
   for (const r of d.rows) {
     if (rows.has(r.row)) {
-      errors.push({
-        row: r.row,
-        code: 'roster_row_duplicate',
-        message: `Row number ${r.row} appears twice.`,
-      });
+      errors.push(rowError(r.row, reject('roster_row_duplicate', { row: r.row })));
       continue;
     }
     rows.add(r.row);
     const problem = checkPaymentLine(state, ctx, terms, d.period, r, seen);
     if (problem) {
-      errors.push({ row: r.row, code: problem.code, message: problem.message });
+      errors.push(rowError(r.row, problem));
       continue;
     }
     if (state.payments.has(rosterPaymentId(d.rosterId, r.row))) {
-      errors.push({
-        row: r.row,
-        code: 'payment_exists',
-        message: `Payment ${rosterPaymentId(d.rosterId, r.row)} already exists.`,
-      });
+      errors.push(
+        rowError(r.row, reject('payment_exists', { paymentId: rosterPaymentId(d.rosterId, r.row) })),
+      );
       continue;
     }
     seen.add(paymentKey(r.householdId, d.programmeCode, d.period));
@@ -828,7 +812,7 @@ function decideRoster(
   if (errors.length > 0) {
     return reject(
       'roster_rows_invalid',
-      `${errors.length} of ${d.rows.length} rows are refused; nothing was booked. Correct them and submit the roster again.`,
+      { case: 'rows', errorCount: errors.length, rowCount: d.rows.length },
       { rowCount: d.rows.length, errorCount: errors.length, errors },
     );
   }
@@ -882,15 +866,9 @@ function decideRoster(
 
 function inFlight(state: LedgerState, paymentId: string) {
   const p = state.payments.get(paymentId);
-  if (!p) return reject('payment_not_found', `Payment ${paymentId} does not exist.`);
+  if (!p) return reject('payment_not_found', { paymentId });
   if (p.status !== 'instructed') {
-    return reject(
-      'payment_not_in_flight',
-      `Payment ${paymentId} is already ${p.status}; only an instructed payment can change.`,
-      {
-        status: p.status,
-      },
-    );
+    return reject('payment_not_in_flight', { paymentId, status: p.status }, { status: p.status });
   }
   return p;
 }
@@ -902,11 +880,7 @@ function inFlight(state: LedgerState, paymentId: string) {
  */
 function notAfterToday(on: string, ctx: DecideContext): Rejected | undefined {
   if (on <= ctx.today) return undefined;
-  return reject(
-    'date_in_future',
-    `The bank's date ${on} is after today (${ctx.today}); check the date of the result.`,
-    { date: on, today: ctx.today },
-  );
+  return reject('date_in_future', { date: on, today: ctx.today }, { date: on, today: ctx.today });
 }
 
 function settlePayment(state: LedgerState, d: CommandData<'SettlePayment'>, ctx: DecideContext): Decision {
@@ -950,12 +924,12 @@ function recordBankResults(
     const decided = decideBankRow(state, ctx, r, rowNumbers, named);
     if (decided === null) continue;
     if (decided.ok) events.push(...decided.events);
-    else errors.push({ row: r.row, code: decided.code, message: decided.message });
+    else errors.push(rowError(r.row, decided));
   }
   if (errors.length > 0) {
     return reject(
       'bank_results_invalid',
-      `${errors.length} of ${d.rows.length} rows of the bank's results are refused; nothing was recorded. Correct them and send the file again.`,
+      { case: 'rows', errorCount: errors.length, rowCount: d.rows.length },
       { rowCount: d.rows.length, errorCount: errors.length, errors },
     );
   }
@@ -970,29 +944,33 @@ function decideBankRow(
   rowNumbers: Set<number>,
   named: Map<string, number>,
 ): Decision | null {
-  if (rowNumbers.has(r.row))
-    return reject('row_number_duplicate', `Row number ${r.row} appears twice in the file.`);
+  if (rowNumbers.has(r.row)) return reject('row_number_duplicate', { row: r.row });
   rowNumbers.add(r.row);
   const earlier = named.get(r.paymentId);
   if (earlier !== undefined) {
     return reject(
       'bank_row_payment_twice',
-      `Payment ${r.paymentId} is already on row ${earlier}; the bank gives one result per payment.`,
+      { paymentId: r.paymentId, row: earlier },
       { paymentId: r.paymentId, row: earlier },
     );
   }
   named.set(r.paymentId, r.row);
   const p = state.payments.get(r.paymentId);
-  if (!p) return reject('payment_not_found', `Payment ${r.paymentId} does not exist.`);
-  const problems: string[] = [];
-  if (r.householdId !== null && r.householdId !== p.householdId)
-    problems.push(`household ${r.householdId} ≠ the payment's household ${p.householdId}`);
-  if (r.amountFen !== null && r.amountFen !== p.amountFen)
-    problems.push(`amount ${yuan(r.amountFen)} ≠ the payment's ${yuan(p.amountFen)}`);
-  if (problems.length > 0) {
-    return reject('bank_row_mismatch', `Payment ${r.paymentId}: ${problems.join('; ')}.`, {
-      paymentId: r.paymentId,
-    });
+  if (!p) return reject('payment_not_found', { paymentId: r.paymentId });
+  const household =
+    r.householdId !== null && r.householdId !== p.householdId
+      ? { given: r.householdId, payment: p.householdId }
+      : null;
+  const amount =
+    r.amountFen !== null && r.amountFen !== p.amountFen
+      ? { givenFen: r.amountFen, paymentFen: p.amountFen }
+      : null;
+  if (household !== null || amount !== null) {
+    return reject(
+      'bank_row_mismatch',
+      { paymentId: r.paymentId, household, amount },
+      { paymentId: r.paymentId },
+    );
   }
   const late = notAfterToday(r.result === 'settled' ? r.settledOn : r.returnedOn, ctx);
   if (late) return late;
@@ -1009,8 +987,7 @@ function decideBankRow(
 // ---------------------------------------------------------------- reversals and year close
 
 function reverseMovement(state: LedgerState, d: CommandData<'ReverseMovement'>): Decision {
-  if (state.reversals.has(d.reversalId))
-    return reject('reversal_exists', `Reversal ${d.reversalId} is already booked.`);
+  if (state.reversals.has(d.reversalId)) return reject('reversal_exists', { reversalId: d.reversalId });
   const base = {
     reversalId: d.reversalId,
     movementKind: d.movementKind,
@@ -1019,11 +996,11 @@ function reverseMovement(state: LedgerState, d: CommandData<'ReverseMovement'>):
   };
   if (d.movementKind === 'payment') {
     const p = state.payments.get(d.movementId);
-    if (!p) return reject('movement_not_found', `Payment ${d.movementId} does not exist.`);
+    if (!p) return reject('movement_not_found', { kind: 'payment', movementId: d.movementId });
     if (p.status !== 'instructed') {
       return reject(
         'movement_not_reversible',
-        `Payment ${d.movementId} is ${p.status}; only a payment the bank has not settled can be reversed here. Money already paid out is recovered (追回) by a new receipt.`,
+        { case: 'payment', paymentId: d.movementId, status: p.status },
         { status: p.status },
       );
     }
@@ -1033,14 +1010,11 @@ function reverseMovement(state: LedgerState, d: CommandData<'ReverseMovement'>):
     });
   }
   const m = state.movements.get(movementKey(d.movementKind, d.movementId));
-  if (!m) return reject('movement_not_found', `No ${d.movementKind} ${d.movementId} is booked.`);
+  if (!m) return reject('movement_not_found', { kind: d.movementKind, movementId: d.movementId });
   if (m.reversed)
-    return reject('movement_already_reversed', `${d.movementKind} ${d.movementId} was already reversed.`);
+    return reject('movement_already_reversed', { kind: d.movementKind, movementId: d.movementId });
   if (m.kind === 'receipt' && !m.external) {
-    return reject(
-      'movement_not_reversible',
-      `Receipt ${d.movementId} came from another partition; send the money back with an allocation to the issuer instead, so both books stay consistent.`,
-    );
+    return reject('movement_not_reversible', { case: 'receipt', receiptId: d.movementId });
   }
   const cancelled: TrancheDebit[] = [];
   for (const trancheId of m.created) {
@@ -1048,7 +1022,12 @@ function reverseMovement(state: LedgerState, d: CommandData<'ReverseMovement'>):
     if (t.remainingFen !== t.amountFen) {
       return reject(
         'reversal_blocked_downstream',
-        `${yuan(t.amountFen - t.remainingFen)} of what ${d.movementKind} ${d.movementId} booked has moved on (tranche ${t.id}); reverse those later movements first.`,
+        {
+          kind: d.movementKind,
+          movementId: d.movementId,
+          trancheId: t.id,
+          movedOnFen: t.amountFen - t.remainingFen,
+        },
         { trancheId: t.id, movedOnFen: (t.amountFen - t.remainingFen).toString() },
       );
     }
@@ -1071,7 +1050,7 @@ function closeFiscalYear(state: LedgerState, d: CommandData<'CloseFiscalYear'>):
   if (inFlightCount > 0) {
     return reject(
       'payments_in_flight',
-      `${inFlightCount} payment(s) reserved on ${year} money await the bank's result; record settlement or return first.`,
+      { fiscalYear: year, count: inFlightCount },
       { inFlight: inFlightCount },
     );
   }
@@ -1124,27 +1103,27 @@ function daysInclusive(from: string, to: string): number {
 }
 
 function publishNotice(state: LedgerState, d: CommandData<'PublishNotice'>, ctx: DecideContext): Decision {
-  if (state.notices.has(d.noticeId))
-    return reject('notice_exists', `Notice ${d.noticeId} is already published.`);
+  if (state.notices.has(d.noticeId)) return reject('notice_exists', { noticeId: d.noticeId });
   if (d.endsOn < d.startsOn) {
-    return reject('notice_period_invalid', `The notice ends (${d.endsOn}) before it starts (${d.startsOn}).`);
+    return reject('notice_period_invalid', { startsOn: d.startsOn, endsOn: d.endsOn });
   }
   if (d.programmeCode !== null) {
     const programme = ctx.reference.programmes.get(d.programmeCode);
-    if (!programme)
-      return reject('unknown_programme', `Programme ${d.programmeCode} is not in the reference data.`);
+    if (!programme) return reject('unknown_programme', { programmeCode: d.programmeCode });
     if (programme.notice !== null) {
       if (!programme.notice.chain.includes(d.stage)) {
-        return reject(
-          'notice_mismatch',
-          `${programme.name} has the notice stages ${programme.notice.chain.join(', ')}; "${d.stage}" is not one of them.`,
-        );
+        return reject('notice_mismatch', {
+          case: 'stage',
+          programme: programme.name,
+          chain: programme.notice.chain,
+          stage: d.stage,
+        });
       }
       const days = daysInclusive(d.startsOn, d.endsOn);
       if (days < programme.notice.minDays) {
         return reject(
           'notice_period_too_short',
-          `${programme.name} notices run at least ${programme.notice.minDays} days; this one runs ${days}.`,
+          { programme: programme.name, minDays: programme.notice.minDays, days },
           { minDays: programme.notice.minDays, days },
         );
       }
@@ -1161,42 +1140,32 @@ function publishNotice(state: LedgerState, d: CommandData<'PublishNotice'>, ctx:
 
 function fileObjection(state: LedgerState, d: CommandData<'FileObjection'>): Decision {
   if (state.objections.has(d.objectionId)) {
-    return reject('objection_exists', `Objection ${d.objectionId} is already filed.`);
+    return reject('objection_exists', { objectionId: d.objectionId });
   }
   const n = state.notices.get(d.noticeId);
-  if (!n) return reject('notice_not_found', `Notice ${d.noticeId} was not published in these books.`);
-  if (n.closed)
-    return reject(
-      'notice_closed',
-      `Notice ${d.noticeId} is closed; objections can no longer be filed on it.`,
-    );
+  if (!n) return reject('notice_not_found', { noticeId: d.noticeId });
+  if (n.closed) return reject('notice_closed', { noticeId: d.noticeId });
   return accepted({ type: 'ObjectionFiled', data: d });
 }
 
 function resolveObjection(state: LedgerState, d: CommandData<'ResolveObjection'>): Decision {
   const o = state.objections.get(d.objectionId);
-  if (!o) return reject('objection_not_found', `Objection ${d.objectionId} was not filed.`);
+  if (!o) return reject('objection_not_found', { objectionId: d.objectionId });
   if (o.outcome !== null) {
-    return reject(
-      'objection_already_resolved',
-      `Objection ${d.objectionId} was already resolved (${o.outcome}).`,
-    );
+    return reject('objection_already_resolved', { objectionId: d.objectionId, outcome: o.outcome });
   }
   return accepted({ type: 'ObjectionResolved', data: { ...d, noticeId: o.noticeId } });
 }
 
 function closeNotice(state: LedgerState, d: CommandData<'CloseNotice'>, ctx: DecideContext): Decision {
   const n = state.notices.get(d.noticeId);
-  if (!n) return reject('notice_not_found', `Notice ${d.noticeId} was not published in these books.`);
-  if (n.closed) return reject('notice_already_closed', `Notice ${d.noticeId} is already closed.`);
+  if (!n) return reject('notice_not_found', { noticeId: d.noticeId });
+  if (n.closed) return reject('notice_already_closed', { noticeId: d.noticeId });
   if (!(ctx.today > n.endsOn)) {
-    return reject(
-      'notice_period_not_over',
-      `Notice ${d.noticeId} runs until ${n.endsOn}; close it after that.`,
-    );
+    return reject('notice_period_not_over', { case: 'close', noticeId: d.noticeId, endsOn: n.endsOn });
   }
   if (n.openWide > 0 || n.openByHousehold.size > 0) {
-    return reject('objection_open', `Notice ${d.noticeId} still has open objections; resolve them first.`);
+    return reject('objection_open', { case: 'close', noticeId: d.noticeId });
   }
   return accepted({ type: 'NoticeClosed', data: d });
 }
@@ -1205,15 +1174,9 @@ function closeNotice(state: LedgerState, d: CommandData<'CloseNotice'>, ctx: Dec
 
 function checkPurpose(ctx: DecideContext, purpose: string): Rejected | undefined {
   if (ctx.reference.purposes.has(purpose)) return undefined;
-  return reject(
-    'unknown_purpose',
-    `Purpose "${purpose}" is not in the reference data; known purposes: ${[...ctx.reference.purposes.keys()].join(', ')}.`,
-  );
+  return reject('unknown_purpose', { purpose, known: [...ctx.reference.purposes.keys()] });
 }
 
 function yearClosed(year: number): Rejected {
-  return reject(
-    'fiscal_year_closed',
-    `Fiscal year ${year} is closed; book to ${year + 1} (its remainders were carried over).`,
-  );
+  return reject('fiscal_year_closed', { fiscalYear: year });
 }

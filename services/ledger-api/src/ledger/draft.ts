@@ -1,14 +1,8 @@
 import { ledger } from '@fundtrace/events';
-import { formatYuan } from '@fundtrace/money';
 import { type Rejected, reject } from './rejections';
 import type { AccountState, LedgerState, TrancheState } from './state';
 
 type TrancheDebit = ledger.TrancheDebit;
-
-/** Money in a message a finance officer reads: "1,234.56 元". */
-export function yuan(fen: bigint): string {
-  return `${formatYuan(fen)} 元`;
-}
 
 export type Picked = { ok: true; consumed: TrancheDebit[] };
 
@@ -81,11 +75,11 @@ export class Draft {
     let sum = 0n;
     for (const piece of named) {
       const t = this.state.tranches.get(piece.trancheId);
-      if (!t) return reject('tranche_not_found', `Tranche ${piece.trancheId} does not exist in these books.`);
+      if (!t) return reject('tranche_not_found', { trancheId: piece.trancheId });
       if (t.accountId !== a.id) {
         return reject(
           'tranche_not_in_account',
-          `Tranche ${t.id} belongs to account ${t.accountId}, not ${a.id}.`,
+          { trancheId: t.id, accountId: t.accountId, named: a.id },
           {
             trancheId: t.id,
             accountId: t.accountId,
@@ -93,13 +87,13 @@ export class Draft {
         );
       }
       if (seen.has(t.id)) {
-        return reject('named_tranches_mismatch', `Tranche ${t.id} is named twice; name each tranche once.`);
+        return reject('named_tranches_mismatch', { case: 'twice', trancheId: t.id });
       }
       seen.add(t.id);
       if (!allows(t.purpose)) {
         return reject(
           'purpose_not_allowed',
-          `Tranche ${t.id} is earmarked for "${t.purpose}" and may not pay for "${use}" (专款专用).`,
+          { case: 'tranche', trancheId: t.id, purpose: t.purpose, use },
           { trancheId: t.id, purpose: t.purpose, use },
         );
       }
@@ -107,7 +101,7 @@ export class Draft {
       if (left < piece.amountFen) {
         return reject(
           'insufficient_funds',
-          `Tranche ${t.id} has ${yuan(left)} left; ${yuan(piece.amountFen)} was named.`,
+          { case: 'tranche', trancheId: t.id, leftFen: left, namedFen: piece.amountFen },
           { trancheId: t.id, availableFen: left.toString(), requestedFen: piece.amountFen.toString() },
         );
       }
@@ -116,7 +110,7 @@ export class Draft {
     if (amountFen !== null && sum !== amountFen) {
       return reject(
         'named_tranches_mismatch',
-        `The named tranches add up to ${yuan(sum)}, but the amount is ${yuan(amountFen)} (difference ${yuan(amountFen - sum)}).`,
+        { case: 'sum', namedFen: sum, amountFen },
         {
           namedFen: sum.toString(),
           amountFen: amountFen.toString(),
@@ -129,10 +123,7 @@ export class Draft {
 
   private commit(consumed: TrancheDebit[]): Picked | Rejected {
     if (consumed.length > ledger.tranchePiecesMax) {
-      return reject(
-        'too_many_tranches',
-        `This would consume ${consumed.length} tranches; at most ${ledger.tranchePiecesMax} fit in one movement. Split the amount.`,
-      );
+      return reject('too_many_tranches', { count: consumed.length, max: ledger.tranchePiecesMax });
     }
     for (const piece of consumed) {
       const t = this.state.tranches.get(piece.trancheId)!;
@@ -163,13 +154,20 @@ export class Draft {
     if (balance >= amountFen) {
       return reject(
         'purpose_not_allowed',
-        `Account ${a.id} holds ${yuan(balance)}, but only ${yuan(allowed)} of it may be used for "${use}" (专款专用); ${yuan(amountFen)} was requested.`,
+        {
+          case: 'account',
+          accountId: a.id,
+          use,
+          balanceFen: balance,
+          allowedFen: allowed,
+          requestedFen: amountFen,
+        },
         details,
       );
     }
     return reject(
       'insufficient_funds',
-      `Account ${a.id} has ${yuan(allowed)} available for "${use}"; ${yuan(amountFen)} was requested (short by ${yuan(amountFen - allowed)}).`,
+      { case: 'account', accountId: a.id, use, availableFen: allowed, requestedFen: amountFen },
       details,
     );
   }

@@ -1,6 +1,5 @@
 import { ledger } from '@fundtrace/events';
 import type { Programme } from '../reference/programmes';
-import { yuan } from './draft';
 import { paymentAmountMaxFen } from './limits';
 import { type Rejected, reject } from './rejections';
 
@@ -23,24 +22,21 @@ export function checkLineAmount(
   amountFen: bigint,
 ): Rejected | undefined {
   if (amountFen > paymentAmountMaxFen) {
-    return reject(
-      'amount_above_limit',
-      `${yuan(amountFen)} is above the largest household payment the ledger accepts (${yuan(paymentAmountMaxFen)}); check for 万元 typed as 元.`,
-    );
+    return reject('amount_above_limit', { amountFen, limitFen: paymentAmountMaxFen });
   }
   const { minFen, maxFen } = programme.standard;
   const q = BigInt(quantity);
   if (maxFen !== null && amountFen > maxFen * q) {
     return reject(
       'above_standard',
-      `${yuan(amountFen)} is above the ${programme.name} standard of ${yuan(maxFen)} per ${programme.unit} × ${quantity} = ${yuan(maxFen * q)} (超标准).`,
+      { programme: programme.name, unit: programme.unit, amountFen, standardFen: maxFen, quantity },
       { standardFen: maxFen.toString(), quantity, capFen: (maxFen * q).toString() },
     );
   }
   if (minFen !== null && amountFen < minFen * q) {
     return reject(
       'below_standard',
-      `${yuan(amountFen)} is below the ${programme.name} standard of ${yuan(minFen)} per ${programme.unit} × ${quantity} = ${yuan(minFen * q)}.`,
+      { programme: programme.name, unit: programme.unit, amountFen, standardFen: minFen, quantity },
       { standardFen: minFen.toString(), quantity, floorFen: (minFen * q).toString() },
     );
   }
@@ -59,18 +55,11 @@ export function checkBeneficiary(
 ): Rejected | undefined {
   const h = registry.household(householdId);
   if (!h) {
-    return reject(
-      'household_not_registered',
-      `Household ${householdId} is not in the register (registry sequence ${registry.seq}).`,
-    );
+    return reject('household_not_registered', { householdId, registrySeq: registry.seq });
   }
-  if (h.exited)
-    return reject('household_exited', `Household ${householdId} has exited the register (脱贫/销号).`);
+  if (h.exited) return reject('household_exited', { householdId });
   if (needsAccount && !h.accountBound) {
-    return reject(
-      'household_without_account',
-      `Household ${householdId} has no 一卡通 account bound; bind one in the registry first.`,
-    );
+    return reject('household_without_account', { householdId });
   }
   return undefined;
 }
@@ -97,11 +86,10 @@ export function checkLivingBeneficiaries(
 ): Rejected | undefined {
   const { livingMembers, deceased } = h;
   if (livingMembers === undefined || deceased === undefined || deceased.length === 0) return undefined;
-  const died = deceased.map((d) => `member ${d.memberNo} died on ${d.diedOn}`).join(', ');
   if (livingMembers <= 0) {
     return reject(
       'member_deceased',
-      `Every member of household ${line.householdId} is recorded dead (${died}); nothing can be paid to it.`,
+      { case: 'all', householdId: line.householdId, deceased },
       { persons: null, livingMembers: 0, deceased },
     );
   }
@@ -110,7 +98,14 @@ export function checkLivingBeneficiaries(
   if (persons === null || persons <= livingMembers) return undefined;
   return reject(
     'member_deceased',
-    `${programme.name} is paid per person: this payment is for ${persons} person(s), but household ${line.householdId} has ${livingMembers} living member(s) (${died}). Pay the living members only.`,
+    {
+      case: 'persons',
+      programme: programme.name,
+      householdId: line.householdId,
+      persons,
+      livingMembers,
+      deceased,
+    },
     { persons, livingMembers, deceased },
   );
 }

@@ -1,7 +1,6 @@
 import { ledger } from '@fundtrace/events';
 import type { CommandData } from './commands';
 import type { DecideContext, Decision, RowError } from './decide';
-import { yuan } from './draft';
 import type { LedgerEventInput } from './evolve';
 import { checkBeneficiary, checkLineAmount, checkLivingBeneficiaries, type MemberFacts } from './line-checks';
 import { invariant, type Rejected, reject } from './rejections';
@@ -30,13 +29,12 @@ export function checkNoticeLines(
   if (!listingKinds.has(d.kind) || d.programmeCode === null) {
     return reject(
       'notice_lines_invalid',
-      `Only a roster or programme notice with a programme code lists beneficiaries; notice ${d.noticeId} is a ${d.kind} notice${d.programmeCode === null ? ' without a programme' : ''}.`,
+      { case: 'kind', noticeId: d.noticeId, kind: d.kind, programmeCode: d.programmeCode },
       { kind: d.kind, programmeCode: d.programmeCode },
     );
   }
   const programme = ctx.reference.programmes.get(d.programmeCode);
-  if (!programme)
-    return reject('unknown_programme', `Programme ${d.programmeCode} is not in the reference data.`);
+  if (!programme) return reject('unknown_programme', { programmeCode: d.programmeCode });
   // A notice without a period may be paid for any period (decide.ts, notice_mismatch): judge its
   // lines as a year's, the longest period, so only a line no payment could make is refused.
   const period = d.period ?? d.startsOn.slice(0, 4);
@@ -44,23 +42,20 @@ export function checkNoticeLines(
   const numbers = new Set<number>();
   const households = new Set<string>();
   for (const l of lines) {
-    const refuse = (code: RowError['code'], message: string) => errors.push({ row: l.line, code, message });
+    const refuse = (r: Rejected) => errors.push({ row: l.line, code: r.code, message: r.message });
     if (numbers.has(l.line)) {
-      refuse('duplicate_line', `Line number ${l.line} appears twice.`);
+      refuse(reject('duplicate_line', { case: 'line_number', line: l.line }));
       continue;
     }
     numbers.add(l.line);
     if (households.has(l.householdId)) {
       // A payment is one per household, programme and period: two lines could never both be paid.
-      refuse(
-        'duplicate_line',
-        `Household ${l.householdId} is listed twice; list it once with its full quantity.`,
-      );
+      refuse(reject('duplicate_line', { case: 'household', householdId: l.householdId }));
       continue;
     }
     households.add(l.householdId);
     if (new Set(l.memberNos).size !== l.memberNos.length) {
-      refuse('duplicate_line', `Line ${l.line} names a member twice.`);
+      refuse(reject('duplicate_line', { case: 'member', line: l.line }));
       continue;
     }
     const problem =
@@ -68,12 +63,12 @@ export function checkNoticeLines(
       checkBeneficiary(ctx.registry, l.householdId, false) ??
       checkListedMembersLiving(l, ctx.registry.household(l.householdId)!) ??
       checkLivingBeneficiaries(programme, period, l, ctx.registry.household(l.householdId)!);
-    if (problem) refuse(problem.code, problem.message);
+    if (problem) refuse(problem);
   }
   if (errors.length === 0) return undefined;
   return reject(
     'notice_lines_invalid',
-    `${errors.length} of ${lines.length} lines are refused; nothing was published. Correct them and publish the notice again.`,
+    { case: 'lines', errorCount: errors.length, lineCount: lines.length },
     { lineCount: lines.length, errorCount: errors.length, errors },
   );
 }
@@ -87,7 +82,7 @@ function checkListedMembersLiving(l: NoticeLineInput, h: MemberFacts): Rejected 
   if (dead.length === 0) return undefined;
   return reject(
     'member_deceased',
-    `Line ${l.line} lists household ${l.householdId}'s ${dead.map((m) => `member ${m.memberNo}, recorded dead on ${m.diedOn}`).join('; ')}; list the living members only.`,
+    { case: 'listed', line: l.line, householdId: l.householdId, deceased: dead },
     { memberNos: dead.map((m) => m.memberNo), deceased: dead },
   );
 }
@@ -130,14 +125,23 @@ export function checkOnNotice(
   if (l === undefined) {
     return reject(
       'not_on_notice',
-      `未经公示: household ${payment.householdId} is not on the list published with notice ${n.id} (${n.lines.size} households); it cannot be paid under this notice. Publish a notice listing it first.`,
+      { case: 'absent', noticeId: n.id, householdId: payment.householdId, listed: n.lines.size },
       { noticeId: n.id, householdId: payment.householdId },
     );
   }
   if (l.amountFen !== payment.amountFen || l.quantity !== payment.quantity) {
     return reject(
       'not_on_notice',
-      `未经公示: notice ${n.id} line ${l.line} lists household ${payment.householdId} for ${yuan(l.amountFen)} (quantity ${l.quantity}); this payment is ${yuan(payment.amountFen)} (quantity ${payment.quantity}). Pay what was published, or publish a corrected notice.`,
+      {
+        case: 'amount',
+        noticeId: n.id,
+        line: l.line,
+        householdId: payment.householdId,
+        listedFen: l.amountFen,
+        listedQuantity: l.quantity,
+        paymentFen: payment.amountFen,
+        paymentQuantity: payment.quantity,
+      },
       {
         noticeId: n.id,
         line: l.line,

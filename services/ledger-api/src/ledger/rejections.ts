@@ -1,8 +1,11 @@
+import { type RejectionArgs, rejectionMessage } from './rejection-messages';
+
 /**
  * The closed union of reasons the ledger refuses a command, each with the HTTP
  * status the edge answers with. 404: the thing named does not exist; 409: it
  * conflicts with what exists (already there, already done); 422: a business
- * rule refuses it. Messages are written for the finance officer who has to act.
+ * rule refuses it. Messages are written for the finance officer who has to act, in Chinese, by
+ * one catalogue (rejection-messages.ts, decision 0131).
  */
 export const rejectionStatus = {
   // existence
@@ -106,7 +109,13 @@ export interface Rejected {
   readonly details?: Record<string, unknown>;
 }
 
-export function reject(code: RejectionCode, message: string, details?: Record<string, unknown>): Rejected {
+/** A refusal: its code, the message its wording makes of `args`, and its details (the API's contract). */
+export function reject<C extends RejectionCode>(
+  code: C,
+  args: RejectionArgs[C],
+  details?: Record<string, unknown>,
+): Rejected {
+  const message = rejectionMessage(code, args);
   return details === undefined ? { ok: false, code, message } : { ok: false, code, message, details };
 }
 

@@ -797,11 +797,7 @@ export class LedgerWriter {
   /** A command id seen before: the same content gets the original result, other content is refused. */
   private repeat(commandId: string, known: CommandRecord, hash: string): CommandOutcome {
     if (!firstEventMatches(known.firstEventId, hash)) {
-      return reject(
-        'idempotency_key_reused',
-        `Command id ${commandId} was already used for a different command; generate a new id for a new command.`,
-        { commandId, firstSeq: known.firstSeq },
-      );
+      return reject('idempotency_key_reused', { commandId }, { commandId, firstSeq: known.firstSeq });
     }
     return { ok: true, result: this.resultOf(commandId, known, true) };
   }
