@@ -160,7 +160,7 @@ describe('a bank result file (回盘) is one command', () => {
       const answer = await post('bank-results', { commandId: `bank-b-${code}`, rows: [...good, bad] });
       expect(answer.status, JSON.stringify(answer.body)).toBe(422);
       expect(answer.body.error.code).toBe('bank_results_invalid');
-      expect(answer.body.error.message).toContain('nothing was recorded');
+      expect(answer.body.error.message).toContain('整个文件未登记');
       expect(answer.body.error.details.errors).toEqual([{ row: 4, code, message: expect.any(String) }]);
     }
     // Every bad row at once, each named.
@@ -174,7 +174,7 @@ describe('a bank result file (回盘) is one command', () => {
       [5, 'date_in_future'],
       [6, 'bank_row_payment_twice'],
     ]);
-    expect(all.body.error.details.errors[2].message).toContain('already on row 2');
+    expect(all.body.error.details.errors[2].message).toContain('已在第 2 行出现');
     // Nothing of any of them was appended: the good rows' payments are still in flight.
     expect(await tail()).toBe(before);
     expect([6, 7, 8].map(status)).toEqual(['instructed', 'instructed', 'instructed']);
@@ -236,7 +236,7 @@ describe('a bank result file (回盘) is one command', () => {
     expect(big.status).toBe(422);
     expect(big.body.error.code).toBe('bank_results_invalid');
     expect(big.body.error.details.headIssues).toEqual([
-      `rows: ${bankResultRowsMax + 1} rows, at most ${bankResultRowsMax} in the bank's result file; split it`,
+      `rows：银行回盘共 ${bankResultRowsMax + 1} 行，超过上限 ${bankResultRowsMax} 行；请拆分成几个文件`,
     ]);
     // A malformed row (neither a settlement nor a return) is named by its row number.
     const malformed = await post('bank-results', {
@@ -245,7 +245,7 @@ describe('a bank result file (回盘) is one command', () => {
     });
     expect(malformed.status).toBe(422);
     expect(malformed.body.error.details.errors).toEqual([
-      { row: 3, index: 1, code: 'invalid_row', message: expect.any(String) },
+      { row: 3, index: 1, code: 'invalid_row', message: expect.stringMatching(/^第 3 行格式有误（/) },
     ]);
     const body = { commandId: 'bank-g', rows: [settled(2, 8)] };
     expect((await post('bank-results', body, '', await sign(['411326']))).status).toBe(403);

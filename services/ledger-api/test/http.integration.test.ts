@@ -1,3 +1,4 @@
+import { formatYuan } from '@fundtrace/money';
 import type { App } from '@fundtrace/service-kit';
 import { signToken } from '@fundtrace/service-kit';
 import { useTestInfra } from '@fundtrace/testkit';
@@ -83,7 +84,13 @@ describe('ledger-api HTTP', () => {
     expect((await post('411325', 'accounts', open, inspectorToken)).status).toBe(403);
     const outside = await post('410000', 'accounts', open, countyToken);
     expect(outside).toMatchObject({ status: 403, body: { error: { code: 'forbidden' } } });
-    expect((await post('110000', 'accounts', open)).body.error.code).toBe('partition_not_served');
+    const elsewhere = await post('110000', 'accounts', open);
+    expect(elsewhere.body.error.code).toBe('partition_not_served');
+    expect(elsewhere.body.error.message).toMatch(/^本服务不记账套 110000 的账；本服务记账的账套为 000000、/);
+    // The edge's own refusals speak Chinese too (0131).
+    const missing = await get('411325', 'payments/NO-SUCH-PAYMENT');
+    expect(missing).toMatchObject({ status: 404, body: { error: { code: 'not_found' } } });
+    expect(missing.body.error.message).toBe('本级账套中没有补贴发放 NO-SUCH-PAYMENT；请核对编号。');
   });
 
   it('lists every invalid field of a command at once', async () => {
@@ -274,7 +281,45 @@ describe('ledger-api HTTP', () => {
       amountFen: yuan(1_000_000),
     });
     expect(tooMuch).toMatchObject({ status: 422, body: { error: { code: 'insufficient_funds' } } });
-    expect(tooMuch.body.error.message).toContain('元');
+    // In Chinese for the finance officer, naming the account, the amounts in 元 and the shortfall (0131).
+    const availableFen = BigInt(summary.body.balanceFen);
+    const shortFen = BigInt(yuan(1_000_000)) - availableFen;
+    expect(tooMuch.body.error.message).toBe(
+      `账户 POOL 可用于 general 的资金为 ${formatYuan(availableFen)} 元，本次需要 1,000,000.00 元，差 ${formatYuan(shortFen)} 元；请待资金到账后再办理，或减少金额。`,
+    );
+    expect(tooMuch.body.error.details).toMatchObject({
+      accountId: 'POOL',
+      requestedFen: yuan(1_000_000),
+      shortfallFen: shortFen.toString(),
+    });
+
+    // A bank's date after today (the writers' clock: 2024-06-15) is refused in Chinese naming both
+    // dates, alone and as a row of a 回盘 file, where the refused row is named by its number.
+    const future = { paymentId: 'RS-2024-06-r4', bankReference: 'RCC-0004', settledOn: '2030-01-01' };
+    const late = await post('411325', 'payment-settlements', future);
+    expect(late).toMatchObject({ status: 422, body: { error: { code: 'date_in_future' } } });
+    const lateMessage = '银行回盘日期 2030-01-01 晚于今天（2024-06-15）；请核对到账或退回日期。';
+    expect(late.body.error.message).toBe(lateMessage);
+    const file = await post('411325', 'bank-results', {
+      rows: [
+        {
+          row: 2,
+          paymentId: 'RS-2024-06-r5',
+          result: 'settled',
+          bankReference: 'RCC-0005',
+          settledOn: '2024-06-14',
+        },
+        { row: 3, result: 'settled', ...future },
+      ],
+    });
+    expect(file).toMatchObject({ status: 422, body: { error: { code: 'bank_results_invalid' } } });
+    expect(file.body.error.message).toBe(
+      '银行回盘 2 行中有 1 行不符合要求，整个文件未登记；请改正后重新导入。',
+    );
+    expect(file.body.error.details.errors).toEqual([
+      { row: 3, code: 'date_in_future', message: lateMessage },
+    ]);
+    expect((await get('411325', 'rosters/RS-2024-06')).body).toMatchObject({ settled: 1, awaitingBank: 298 });
   });
 
   it('documents every command and query in OpenAPI', async () => {

@@ -10,6 +10,7 @@ import {
   type LedgerCommand,
 } from '../ledger/commands';
 import { bankResultRowsMax, rosterRowsMax } from '../ledger/limits';
+import { rejectionMessage } from '../ledger/rejection-messages';
 import { fastRosterRow, rosterRowSchema } from '../ledger/roster-rows';
 import type { CommandResult, LedgerWriter } from '../writer/writer';
 import { ledgerRejections, partitionBusy, type Writers, writerFor } from './shared';
@@ -314,7 +315,7 @@ function parseRows<H extends Envelope, R>(
     headSchema: z.ZodType<H>;
     rowSchema: z.ZodType<R>;
     rowsMax: number;
-    /** What a body is, in "a roster needs at least one row". */
+    /** What a body is, in "发放花名册至少需要一行". */
     noun: string;
     fast?: (value: unknown) => R | undefined;
   },
@@ -328,9 +329,9 @@ function parseRows<H extends Envelope, R>(
   const problems: RowProblem[] = [];
   const rows: R[] = [];
   if (!Array.isArray(rawRows) || rawRows.length === 0) {
-    headIssues.push(`rows: ${o.noun} needs at least one row`);
+    headIssues.push(`rows：${o.noun}至少需要一行`);
   } else if (rawRows.length > o.rowsMax) {
-    headIssues.push(`rows: ${rawRows.length} rows, at most ${o.rowsMax} in ${o.noun}; split it`);
+    headIssues.push(`rows：${o.noun}共 ${rawRows.length} 行，超过上限 ${o.rowsMax} 行；请拆分成几个文件`);
   } else {
     rawRows.forEach((value, index) => {
       const fast = o.fast?.(value);
@@ -344,11 +345,14 @@ function parseRows<H extends Envelope, R>(
         return;
       }
       const rowNumber = (value as { row?: unknown } | null)?.row;
+      const row = Number.isSafeInteger(rowNumber) ? (rowNumber as number) : null;
+      // The field's name and the schema's words stay as the API's own (they name the JSON field).
+      const issues = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
       problems.push({
-        row: Number.isSafeInteger(rowNumber) ? (rowNumber as number) : null,
+        row,
         index,
         code: 'invalid_row',
-        message: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+        message: `${row === null ? `第 ${index + 1} 个元素` : `第 ${row} 行`}格式有误（${issues}）；请按接口说明改正该行。`,
       });
     });
   }
@@ -371,7 +375,7 @@ export function parseRoster(
     headSchema: rosterHeadSchema,
     rowSchema: rosterRowSchema,
     rowsMax: rosterRowsMax,
-    noun: 'a roster',
+    noun: '发放花名册',
     fast: fastRosterRow,
   });
   if (!parsed.ok) return parsed;
@@ -381,12 +385,15 @@ export function parseRoster(
 /** A body of rows refused before it is decided: every malformed row, with the head's problems. */
 function malformed(
   code: 'roster_rows_invalid' | 'bank_results_invalid',
-  what: string,
   parsed: { problems: RowProblem[]; headIssues: string[] },
 ) {
   return ledgerRejections.reject(
     code,
-    `${what} is malformed: ${parsed.problems.length} bad row(s)${parsed.headIssues.length ? `, ${parsed.headIssues.join('; ')}` : ''}. Nothing was booked.`,
+    rejectionMessage(code, {
+      case: 'malformed',
+      badRows: parsed.problems.length,
+      headIssues: parsed.headIssues,
+    }),
     { errorCount: parsed.problems.length, errors: parsed.problems, headIssues: parsed.headIssues },
   );
 }
@@ -419,7 +426,7 @@ function registerRosterRoute(app: App, writers: Writers, guard: ReturnType<typeo
     },
     async (request, reply) => {
       const parsed = parseRoster(request.body);
-      if (!parsed.ok) throw malformed('roster_rows_invalid', 'The roster', parsed);
+      if (!parsed.ok) throw malformed('roster_rows_invalid', parsed);
       const command: LedgerCommand = { type: 'SubmitRoster', data: parsed.data };
       const { rosterId, rows } = parsed.data;
       return run(
@@ -487,9 +494,9 @@ function registerBankResultsRoute(app: App, writers: Writers, guard: ReturnType<
         headSchema: bankResultsHeadSchema,
         rowSchema: bankResultRowSchema,
         rowsMax: bankResultRowsMax,
-        noun: "the bank's result file",
+        noun: '银行回盘',
       });
-      if (!parsed.ok) throw malformed('bank_results_invalid', "The bank's result file", parsed);
+      if (!parsed.ok) throw malformed('bank_results_invalid', parsed);
       const { rows } = parsed;
       const command: LedgerCommand = { type: 'RecordBankResults', data: { rows } };
       const settledRows = rows.filter((r) => r.result === 'settled').length;

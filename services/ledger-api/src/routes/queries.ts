@@ -22,6 +22,15 @@ import { ledgerRejections, type Writers, writerFor } from './shared';
 const id = z.string().min(1).max(96);
 const errors = { 401: errorResponseSchema, 403: errorResponseSchema, 404: errorResponseSchema };
 
+/** What a query names, in the words of a not_found message (decision 0131). */
+const queriedThings = {
+  account: '账户',
+  payment: '补贴发放',
+  roster: '发放花名册',
+  notice: '公示',
+  project: '项目',
+} as const;
+
 /**
  * Queries answered from the writer's state (role finance, scoped to the
  * partition). They see every command acknowledged by this instance; the
@@ -32,8 +41,10 @@ export function registerQueryRoutes(app: App, writers: Writers): void {
     partition: (r) => (r.params as { partition?: string }).partition,
   });
   const base = '/v1/partitions/:partition';
-  const notFound = (what: string, key: string) =>
-    ledgerRejections.reject('not_found', `No ${what} ${key} in these books.`, { [what]: key });
+  const notFound = (what: keyof typeof queriedThings, key: string) =>
+    ledgerRejections.reject('not_found', `本级账套中没有${queriedThings[what]} ${key}；请核对编号。`, {
+      [what]: key,
+    });
 
   app.get(
     `${base}/summary`,
@@ -85,7 +96,7 @@ export function registerQueryRoutes(app: App, writers: Writers): void {
 
   const single = <T>(
     path: string,
-    what: string,
+    what: keyof typeof queriedThings,
     summary: string,
     view: z.ZodType,
     find: (

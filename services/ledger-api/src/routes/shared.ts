@@ -20,7 +20,7 @@ export function writerFor(writers: Writers, partition: string): LedgerWriter {
   if (!writer) {
     throw ledgerRejections.reject(
       'partition_not_served',
-      `This ledger-api does not write the books of ${partition}; it writes ${[...writers.keys()].join(', ')}.`,
+      `本服务不记账套 ${partition} 的账；本服务记账的账套为 ${[...writers.keys()].join('、')}。请核对账套代码，或改用记该账套的服务地址。`,
       { partition },
     );
   }
