@@ -47,8 +47,8 @@ describe('fundtrace ledger import roster', () => {
     );
     expect(await importLedgerFile('roster', bad, options)).toBe(2);
     const complaint = stderr.mock.calls.map((c) => String(c[0])).join('');
-    expect(complaint).toMatch(/row 3: household_not_registered/);
-    expect(complaint).toMatch(/row 4: above_standard/);
+    expect(complaint).toMatch(/ {2}第 3 行：户 H9 不在扶贫对象登记库中.*（household_not_registered）\n/);
+    expect(complaint).toMatch(/ {2}第 4 行：1,000\.00 元 高于「农村低保 一类.*（above_standard）\n/);
     expect(writers.get(county)!.state.payments.size).toBe(0);
 
     const good = file(
@@ -91,7 +91,9 @@ describe('fundtrace ledger import roster --as-notice', () => {
     );
     expect(await importLedgerFile('roster', bad, notice)).toBe(2);
     // The ledger reports line 2; the officer reads the file's row 3.
-    expect(stderr.mock.calls.map((c) => String(c[0])).join('')).toMatch(/row 3: household_not_registered/);
+    expect(stderr.mock.calls.map((c) => String(c[0])).join('')).toMatch(
+      /第 3 行：.*（household_not_registered）/,
+    );
     expect(writers.get(county)!.state.notices.has('N2')).toBe(false);
 
     const good = file(
@@ -118,7 +120,9 @@ describe('fundtrace ledger import roster --as-notice', () => {
     );
     stderr.mockClear();
     expect(await importLedgerFile('roster', unlisted, roster)).toBe(2);
-    expect(stderr.mock.calls.map((c) => String(c[0])).join('')).toMatch(/row 3: not_on_notice/);
+    expect(stderr.mock.calls.map((c) => String(c[0])).join('')).toMatch(
+      /第 3 行：未经公示：.*（not_on_notice）/,
+    );
     stderr.mockRestore();
     stdout.mockRestore();
   });

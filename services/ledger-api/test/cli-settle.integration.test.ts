@@ -89,11 +89,18 @@ describe('fundtrace ledger import settlements', () => {
       `${bankHeader}2,H1,张三,6228480402564890018,190.00,成功,,B001,2024-06-14\n3,H2,李四,6228480402564890026,400.00,失败,账户已销户,,2024-06-14\n9,H9,赵六,6228480402564890042,190.00,成功,,B009,2024-06-14\n5,H4,钱七,6228480402564890059,190.00,成功,,B004,2024-07-14\n`,
     );
     expect(await importLedgerFile('settlements', mismatched, options)).toBe(2);
-    expect(said(stderr)).toMatch(/row 3: bank_row_mismatch: .*amount 400\.00 元 ≠ the payment's 380\.00 元/);
-    expect(said(stderr)).toMatch(/row 4: payment_not_found: the ledger has no payment RS-SETTLE-r9; check /);
-    expect(said(stderr)).toMatch(/row 5: date_in_future: .*2024-07-14/);
-    expect(said(stderr)).not.toMatch(/row 2:/);
-    expect(said(stderr)).toContain('3 row(s) refused by the ledger; nothing was appended');
+    // Each refused row by its file row number, with the ledger's Chinese reason and its code (0131).
+    expect(said(stderr)).toContain(
+      '  第 3 行：补贴发放 RS-SETTLE-r3：金额 400.00 元 与该笔发放的 380.00 元 不符；请核对回盘是否对应这份花名册，行是否错位。（bank_row_mismatch）',
+    );
+    expect(said(stderr)).toMatch(
+      / {2}第 4 行：记账系统中没有补贴发放 RS-SETTLE-r9；请核对该行的支付编号.*（payment_not_found）/,
+    );
+    expect(said(stderr)).toContain(
+      '  第 5 行：银行回盘日期 2024-07-14 晚于今天（2024-06-15）；请核对到账或退回日期。（date_in_future）',
+    );
+    expect(said(stderr)).not.toMatch(/第 2 行/);
+    expect(said(stderr)).toContain('记账系统拒绝了 3 行，未登记任何内容：');
     expect(statuses()).toEqual(['instructed', 'instructed', 'instructed', 'instructed']);
     expect(said(stderr)).not.toContain('6228480402564890');
     const bankResults = `POST /v1/partitions/${county}/bank-results`;
@@ -169,8 +176,10 @@ describe('fundtrace ledger import settlements', () => {
     );
     stderr.mockClear();
     expect(await importLedgerFile('settlements', xlsx, options)).toBe(2);
-    expect(said(stderr)).toMatch(/row 3: payment_not_in_flight: .*already returned/);
-    expect(said(stderr)).not.toMatch(/row 2:/);
+    expect(said(stderr)).toMatch(
+      /第 3 行：补贴发放 RS-SETTLE-r3 的状态已是“银行退回”.*（payment_not_in_flight）/,
+    );
+    expect(said(stderr)).not.toMatch(/第 2 行/);
     expect(statuses()).toEqual(['settled', 'returned', 'settled', 'settled']);
     stderr.mockRestore();
     stdout.mockRestore();

@@ -232,23 +232,38 @@ function rowErrorsOf(error: ApiError, planned: Planned): RowError[] {
       const paymentId = e.code === 'payment_not_found' ? planned.paymentOfRow?.get(row) : undefined;
       return {
         row,
-        message: paymentId !== undefined ? noSuchPayment(paymentId) : `${e.code ?? error.code}: ${e.message}`,
+        message:
+          paymentId !== undefined ? noSuchPayment(paymentId) : refusal(e.code ?? error.code, e.message),
       };
     });
   }
-  return [{ row: planned.row ?? 0, message: `${error.code}: ${error.message}` }];
+  return [{ row: planned.row ?? 0, message: refusal(error.code, error.message) }];
+}
+
+/**
+ * One refusal as the officer reads it: the ledger's Chinese message (0131), its code after it for
+ * whoever the officer asks for help.
+ */
+export function refusal(code: string, message: string): string {
+  return `${message}（${code}）`;
 }
 
 /**
  * The first line of the ledger's refusals: how many rows, or the file as a whole when a refusal
  * names no row (an unpublished notice, a notice period not over). "1 row(s) refused" above a
- * refusal without a row number sent officers looking for the bad row.
+ * refusal without a row number sent officers looking for the bad row. In Chinese, as the
+ * refusals under it (0131).
  */
 export function refusalHeading(errors: readonly RowError[]): string {
   const rows = new Set(errors.filter((e) => e.row > 0).map((e) => e.row)).size;
   const whole = errors.some((e) => e.row <= 0);
-  if (rows === 0) return 'the ledger refused the file';
-  return `${rows} row(s) refused by the ledger${whole ? ', and the file as a whole' : ''}`;
+  if (rows === 0) return '记账系统拒绝了整个文件';
+  return `记账系统拒绝了 ${rows} 行${whole ? '，并拒绝了整个文件' : ''}`;
+}
+
+/** The ledger's refusals under their heading, one a line: 第 N 行：message（code）. */
+export function formatRefusals(errors: readonly RowError[]): string {
+  return formatRowErrors(errors, (row) => `第 ${row} 行：`);
 }
 
 /** What an import booked, naming the roster or notice it made: the id to ask ledger-api about. */
@@ -281,16 +296,23 @@ export function importedSummary(
   );
 }
 
-export function formatRowErrors(errors: readonly RowError[]): string {
+/** Row errors one a line, by row; `rowLabel` names a row (the file's own checks say "row N: "). */
+export function formatRowErrors(
+  errors: readonly RowError[],
+  rowLabel: (row: number) => string = (row) => `row ${row}: `,
+): string {
   return [...errors]
     .sort((a, b) => a.row - b.row)
-    .map((e) => (e.row > 0 ? `  row ${e.row}: ${e.message}` : `  ${e.message}`))
+    .map((e) => (e.row > 0 ? `  ${rowLabel(e.row)}${e.message}` : `  ${e.message}`))
     .join('\n');
 }
 
 /** A bank row naming no payment of the ledger: which columns to check. */
 export function noSuchPayment(paymentId: string): string {
-  return `payment_not_found: the ledger has no payment ${paymentId}; check the row's 支付编号, or its 花名册编号 and 花名册行号 (the payment's row number in the roster file as it was imported)`;
+  return refusal(
+    'payment_not_found',
+    `记账系统中没有补贴发放 ${paymentId}；请核对该行的支付编号，或花名册编号和花名册行号（该笔发放在导入时花名册文件中的行号）。`,
+  );
 }
 
 export async function importLedgerFile(
@@ -330,7 +352,7 @@ export async function importLedgerFile(
   check.stop();
   if (serverErrors.length > 0) {
     process.stderr.write(
-      `${refusalHeading(serverErrors)}; nothing was appended:\n${formatRowErrors(serverErrors)}\n`,
+      `${refusalHeading(serverErrors)}，未登记任何内容：\n${formatRefusals(serverErrors)}\n`,
     );
     return 2;
   }
