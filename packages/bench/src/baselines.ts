@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createDb, type Database } from '@fundtrace/db';
-import { runProjection } from '@fundtrace/eventlog';
+import { decodeStreamMessageWithData, type RawStreamMessage, runProjection } from '@fundtrace/eventlog';
 import {
   AckPolicy,
   DeliverPolicy,
@@ -148,9 +148,21 @@ export async function copyRows(url: string, rows: readonly RawRow[]): Promise<Ra
 }
 
 /**
+ * How the naive pipeline treats each message: `raw` inserts the stored bytes as they came (the
+ * issue's pipeline: pull → INSERT → ack, nothing decoded); `decoding` first decodes every event as
+ * the projector does (`decodeStreamMessageWithData`), a reference that says how much of the
+ * projector's cost is decoding (decision 0132).
+ */
+export type NaiveMode = 'raw' | 'decoding';
+
+/** A message passed on as stored: the raw pipeline decodes nothing. */
+const asStored = (message: RawStreamMessage) => message;
+
+/**
  * The naive pipeline the projector is held against: a durable pull per stream, each batch of
- * 500 raw events inserted in one statement with the checkpoint, then acknowledged — no decoding,
- * no read models. Runs until every stream's last sequence is applied, or `eventsMax` events.
+ * 500 raw events inserted in one statement with the checkpoint, then acknowledged — no read
+ * models, and in `raw` mode (the default, the issue's) no decoding either. Runs until every
+ * stream's last sequence is applied, or `eventsMax` events.
  */
 export async function naivePipeline(
   nc: NatsConnection,
@@ -160,6 +172,7 @@ export async function naivePipeline(
   progress?: Progress,
   /** Stop after this many events (default: all of them). */
   eventsMax = Number.POSITIVE_INFINITY,
+  mode: NaiveMode = 'raw',
 ): Promise<Rate> {
   const { migrateToLatest } = await import('@fundtrace/db');
   const admin = createDb<unknown>(url, { max: 1, applicationName: 'fundtrace-bench' });
@@ -180,12 +193,13 @@ export async function naivePipeline(
     finish = r;
   });
   const runners = [...streams.keys()].map((stream) =>
-    runProjection<Database>({
+    runProjection<Database, RawStreamMessage>({
       nc,
       db,
       stream,
       durable: `naive-${schema}`,
       batchSize: insertRows,
+      decode: mode === 'raw' ? asStored : decodeStreamMessageWithData,
       handler: async (trx, batch) => {
         await sql`insert into raw_events (stream, seq, subject, bytes) values ${sql.join(
           batch.map((e) => sql`(${e.stream}, ${e.seq}, ${e.subject}, ${Buffer.from(e.bytes)})`),
@@ -198,7 +212,17 @@ export async function naivePipeline(
       },
     }),
   );
-  if (total > 0) await done;
+  // A runner that stops (a message the decoding mode cannot decode, a lost database) fails the
+  // phase instead of leaving it waiting for events that will never be applied.
+  if (total > 0)
+    await Promise.race([
+      done,
+      ...runners.map((r) => r.done.then(() => new Promise<never>(() => undefined))),
+    ]).catch(async (error: unknown) => {
+      await Promise.all(runners.map((r) => r.stop()));
+      await db.destroy();
+      throw error;
+    });
   const ms = performance.now() - started;
   const measured = applied;
   await Promise.all(runners.map((r) => r.stop()));

@@ -132,7 +132,10 @@ export interface StepResult {
   events: number;
   streams: Record<string, number>;
   load: Rate;
+  /** The issue's naive pipeline: raw bytes, nothing decoded. */
   naive: Rate;
+  /** The naive pipeline decoding each event as the projector does (absent before decision 0132). */
+  naiveDecoding?: Rate;
   projector: Rate;
   replay: Rate;
   trace: {
@@ -629,11 +632,20 @@ async function runStep(
     const tails = await streamTails(nc, ns);
     const total = await eventsIn(nc, ns);
 
-    // 5. The naive pipeline over these streams (its rate is flat in size: a prefix is enough).
+    // 5. The naive pipeline over these streams (its rate is flat in size: a prefix is enough):
+    //    the issue's, raw bytes inserted; then the same decoding every event as the projector
+    //    does, a reference for how much of the projector's cost is decoding (decision 0132).
     const naiveEvents = Math.min(total, naiveEventsMax);
     bar = progressBar('naive pipeline (pull→INSERT→ack)', naiveEvents, o.tty);
     const naive = await timed(budget, `naive pipeline (${naiveEvents.toLocaleString('en')} events)`, () =>
       naivePipeline(nc, url, tails, 'naive', bar, naiveEvents),
+    );
+    bar.stop();
+    bar = progressBar('naive pipeline decoding each event', naiveEvents, o.tty);
+    const naiveDecoding = await timed(
+      budget,
+      `naive pipeline decoding each event (${naiveEvents.toLocaleString('en')} events)`,
+      () => naivePipeline(nc, url, tails, 'naive_decoding', bar, naiveEvents, 'decoding'),
     );
     bar.stop();
 
@@ -714,6 +726,7 @@ async function runStep(
         groupEvents: loaded.groupEvents,
       },
       naive,
+      naiveDecoding,
       projector: projectorRate,
       replay,
       trace,

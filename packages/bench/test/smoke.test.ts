@@ -101,6 +101,7 @@ describe('pnpm bench at a tiny scale', () => {
     expect(step.events).toBeGreaterThan(0);
     expect(step.load.count).toBeGreaterThan(0);
     expect(step.naive.count).toBe(step.events);
+    expect(step.naiveDecoding?.count).toBe(step.events);
     // The replay runs last, over the whole log: the end-to-end phase's accounts (one event each) too.
     const e2e = step.e2e as { commands: number };
     expect(step.replay.count).toBe(step.events + e2e.commands);

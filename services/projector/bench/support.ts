@@ -7,7 +7,12 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { loadavg } from 'node:os';
 import { createDb, type Database, migrateToLatest } from '@fundtrace/db';
-import { connectNats, runProjection } from '@fundtrace/eventlog';
+import {
+  connectNats,
+  decodeStreamMessageWithData,
+  type RawStreamMessage,
+  runProjection,
+} from '@fundtrace/eventlog';
 import {
   createTestDatabase,
   deleteNamespaceStreams,
@@ -157,7 +162,15 @@ export async function openBenchLog(name: string, events: number): Promise<BenchL
  */
 export async function prepareNaivePipeline(
   bench: BenchLog,
-  options: { readonly schema: string; readonly batchSize: number },
+  options: {
+    readonly schema: string;
+    readonly batchSize: number;
+    /**
+     * `raw` (default): the issue's naive pipeline, the stored bytes inserted as they came;
+     * `decoding`: each event decoded first as the projector does, a reference (decision 0132).
+     */
+    readonly mode?: 'raw' | 'decoding';
+  },
 ): Promise<(upTo?: number) => Promise<number>> {
   const { schema } = options;
   await migrateToLatest(bench.database.db, { schema });
@@ -168,12 +181,13 @@ export async function prepareNaivePipeline(
   return async (upTo = bench.total) => {
     try {
       const runners = [...bench.tails.keys()].map((stream) =>
-        runProjection<Database>({
+        runProjection<Database, RawStreamMessage>({
           nc: bench.nc,
           db: naiveDb,
           stream,
           durable: schema,
           batchSize: options.batchSize,
+          decode: options.mode === 'decoding' ? decodeStreamMessageWithData : (message) => message,
           handler: async (trx, batch) => {
             await sql`insert into raw_events (stream, seq, subject, bytes) values ${sql.join(
               batch.map((e) => sql`(${e.stream}, ${e.seq}, ${e.subject}, ${Buffer.from(e.bytes)})`),

@@ -1,6 +1,7 @@
 /**
  * Measures projection throughput on the realistic event mix against the naive pipeline in the
- * same run (durable pull → one multi-row INSERT of the raw batch → ack), and a rebuild.
+ * same run (durable pull → one multi-row INSERT of the raw batch → ack, nothing decoded), the same
+ * pipeline decoding each event as the projector does (a reference: decision 0132), and a rebuild.
  * Usage: node --import tsx services/projector/bench/throughput.ts [events] [--rebuild-only]
  *        [--no-rebuild] [--copy] [--profile=<dir>] (a CPU profile of each phase, written there)
  * --copy: the live projector writes its big append tables with COPY, as a rebuild does (0065).
@@ -53,20 +54,33 @@ async function phase(name: string, application: string, work: () => Promise<void
   return profiled(profileDir, name, () => measured(database.db, application, work));
 }
 
-// Naive pipeline: every stream, pull 500, one INSERT of raw rows, checkpoint, ack.
+// Naive pipeline: every stream, pull 500, one INSERT of raw rows, checkpoint, ack; then the same
+// decoding each event as the projector does, a reference for what decoding costs (decision 0132).
 const runNaive = await prepareNaivePipeline(bench, { schema: 'naive', batchSize: naiveBatchSize });
 const naive = await phase('naive', 'bench-naive', async () => {
   await runNaive();
+});
+const runDecoding = await prepareNaivePipeline(bench, {
+  schema: 'naive_decoding',
+  batchSize: naiveBatchSize,
+  mode: 'decoding',
+});
+const naiveDecoding = await phase('naive-decoding', 'bench-naive', async () => {
+  await runDecoding();
 });
 const rate = (ms: number) => Math.round((total / ms) * 1000);
 const cpu = (p: Phase) =>
   `CPU ${((p.nodeCpuS / total) * 1e6).toFixed(0)} µs/event here + ${((p.pgCpuS / total) * 1e6).toFixed(0)} µs/event in PostgreSQL`;
 const load = () => `load average ${loadAverage()}`;
 const ratios = (p: Phase) =>
-  `${((naive.ms / p.ms) * 100).toFixed(0)}% of naive; CPU ${((p.nodeCpuS + p.pgCpuS) / (naive.nodeCpuS + naive.pgCpuS)).toFixed(2)} × naive's`;
+  `${((naive.ms / p.ms) * 100).toFixed(0)}% of naive, ${((naiveDecoding.ms / p.ms) * 100).toFixed(0)}% of naive decoding; ` +
+  `CPU ${((p.nodeCpuS + p.pgCpuS) / (naive.nodeCpuS + naive.pgCpuS)).toFixed(2)} × naive's`;
 // Each phase is printed as it ends: a long run stopped early still leaves its figures.
 console.log(
   `naive pipeline : ${total} events in ${naive.ms} ms = ${rate(naive.ms)} events/s; ${cpu(naive)}; ${load()}`,
+);
+console.log(
+  `naive decoding : ${total} events in ${naiveDecoding.ms} ms = ${rate(naiveDecoding.ms)} events/s; ${cpu(naiveDecoding)}; ${load()}`,
 );
 
 // The projector from sequence 1, as the service runs it.
