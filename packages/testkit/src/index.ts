@@ -4,6 +4,7 @@
  * servers (nats-server, a 3-node cluster, PostgreSQL) for tests that kill, pause and
  * restart them. Everything started here dies with the test process.
  */
+export { factsOf, notChinese } from './chinese';
 export { runEveryStep } from './cleanup';
 export { containerRuntimeAvailable } from './containers';
 export {

@@ -1,4 +1,5 @@
 import { formatYuan } from '@fundtrace/money';
+import { factsOf } from '@fundtrace/testkit';
 import { describe, expect, it } from 'vitest';
 import { type RejectionArgs, rejectionMessage, rejectionMessages } from '../src/ledger/rejection-messages';
 import { type RejectionCode, reject, rejectionStatus } from '../src/ledger/rejections';
@@ -276,23 +277,9 @@ const translated = new Set([
   'badRows',
 ]);
 
-/**
- * The facts a message must show as they are: ids, numbers, dates, and money as 元 (`skip`: the
- * facts said in words). With no `skip`, every fact: the identifiers a message may quote.
- */
-function shown(args: object, skip: ReadonlySet<string> = translated): string[] {
-  const out: string[] = [];
-  const walk = (value: unknown, key: string | null) => {
-    if (key !== null && skip.has(key)) return;
-    if (typeof value === 'bigint') out.push(`${formatYuan(value)} 元`);
-    else if (typeof value === 'string' || typeof value === 'number') out.push(String(value));
-    else if (Array.isArray(value)) for (const v of value) walk(v, null);
-    else if (typeof value === 'object' && value !== null)
-      for (const [k, v] of Object.entries(value)) walk(v, k);
-  };
-  walk(args, null);
-  return out;
-}
+/** The facts a message must show as they are: ids, numbers, dates, and money as 元. */
+const shown = (args: object, skip: ReadonlySet<string> = translated) =>
+  factsOf(args, { skip, bigint: (fen) => `${formatYuan(fen)} 元` });
 
 const codes = Object.keys(rejectionStatus) as RejectionCode[];
 
