@@ -178,8 +178,13 @@ export function parseCanonical(bytes: Uint8Array): CanonicalParseResult {
   } catch (error) {
     return { ok: false, problem: `not JSON: ${(error as Error).message}` };
   }
-  // Most bytes are canonical: confirm that without building the canonical text again (below).
-  if (JSON.stringify(value) === text && canonicalAsParsed(value, 0)) {
+  // Most bytes are canonical: confirm that without building the canonical text again (below). Text
+  // without a backslash is read against the value in place; text with one is re-stringified.
+  if (
+    text.indexOf('\\') === -1
+      ? spelledCanonically(value, text, 0, 0) === text.length
+      : JSON.stringify(value) === text && canonicalAsParsed(value, 0)
+  ) {
     return { ok: true, value: value as CanonicalValue, text };
   }
   let again: string;
@@ -221,6 +226,86 @@ function canonicalAsParsed(value: unknown, depth: number): boolean {
     previous = key;
   }
   return true;
+}
+
+const quote = 0x22;
+const comma = 0x2c;
+const colon = 0x3a;
+const minus = 0x2d;
+const digit0 = 0x30;
+const digit9 = 0x39;
+/** Longest spelling of a safe integer's magnitude (2^53 − 1 has 16 digits). */
+const safeIntegerDigitsMax = 16;
+
+/**
+ * Where the canonical spelling of `value` ends in `text` when `text` spells it canonically from
+ * `at` on, else -1. Only for a `text` that JSON.parse read into the value being checked, is valid
+ * UTF-8 and holds no backslash. Then no string in it has an escape: a string (or key) is its
+ * characters between quotes, none of them a quote, a control character (JSON.parse refused those)
+ * or a lone surrogate (strict UTF-8 has none), so its canonical spelling is `"` + string + `"` and
+ * is compared in place. Every other piece is compared exactly too (punctuation, `true`, `false`,
+ * `null`, an integer's digits against its value), keys must come strictly sorted and numbers must be
+ * safe integers other than -0, nesting within `canonicalDepthMax`: the walk of `canonicalAsParsed`
+ * and the comparison of `JSON.stringify(value)` with the text in one pass, without building a string.
+ * A text with duplicate keys ends with pieces left over and is refused. Any -1 falls back to the
+ * full check (which names the problem).
+ */
+function spelledCanonically(value: unknown, text: string, at: number, depth: number): number {
+  if (typeof value === 'string') {
+    const end = at + 1 + value.length;
+    if (text.charCodeAt(at) !== quote || text.charCodeAt(end) !== quote) return -1;
+    return text.slice(at + 1, end) === value ? end + 1 : -1;
+  }
+  if (typeof value === 'number') return spelledInteger(value, text, at);
+  if (value === null) return text.startsWith('null', at) ? at + 4 : -1;
+  if (value === true) return text.startsWith('true', at) ? at + 4 : -1;
+  if (value === false) return text.startsWith('false', at) ? at + 5 : -1;
+  if (typeof value !== 'object' || depth >= canonicalDepthMax) return -1;
+  let next = at + 1;
+  if (Array.isArray(value)) {
+    if (text.charCodeAt(at) !== 0x5b) return -1; // [
+    for (let index = 0; index < value.length; index++) {
+      if (index > 0) {
+        if (text.charCodeAt(next) !== comma) return -1;
+        next++;
+      }
+      next = spelledCanonically(value[index], text, next, depth + 1);
+      if (next < 0) return -1;
+    }
+    return text.charCodeAt(next) === 0x5d ? next + 1 : -1; // ]
+  }
+  if (text.charCodeAt(at) !== 0x7b) return -1; // {
+  const record = value as Record<string, unknown>;
+  let previous: string | undefined;
+  for (const key of Object.keys(record)) {
+    if (previous !== undefined) {
+      if (!(previous < key) || text.charCodeAt(next) !== comma) return -1;
+      next++;
+    }
+    next = spelledCanonically(key, text, next, depth);
+    if (next < 0 || text.charCodeAt(next) !== colon) return -1;
+    next = spelledCanonically(record[key], text, next + 1, depth + 1);
+    if (next < 0) return -1;
+    previous = key;
+  }
+  return text.charCodeAt(next) === 0x7d ? next + 1 : -1; // }
+}
+
+/** Where `value`'s canonical digits end in `text` when they start at `at`, else -1. */
+function spelledInteger(value: number, text: string, at: number): number {
+  if (!Number.isSafeInteger(value) || Object.is(value, -0)) return -1;
+  let next = at;
+  if (text.charCodeAt(next) === minus) next++;
+  const first = next;
+  let magnitude = 0;
+  for (let code = text.charCodeAt(next); code >= digit0 && code <= digit9; code = text.charCodeAt(++next)) {
+    magnitude = magnitude * 10 + (code - digit0);
+  }
+  const digits = next - first;
+  if (digits === 0 || digits > safeIntegerDigitsMax) return -1;
+  // One spelling per integer: no leading zero, and a minus sign only before a magnitude above 0.
+  if (digits > 1 && text.charCodeAt(first) === digit0) return -1;
+  return (first > at ? -magnitude : magnitude) === value && !(first > at && magnitude === 0) ? next : -1;
 }
 
 function firstDifference(actual: string, canonical: string): string {
