@@ -3,7 +3,13 @@ import { z } from 'zod';
 import { canonicalBytes, parseCanonical } from './canonical';
 import { type AnyEvent, type Catalog, catalog } from './catalog';
 import type { EventDefinition } from './define';
-import { type EventEnvelope, toWire, wireEnvelopeSchema } from './envelope';
+import {
+  acceptedWireEnvelope,
+  type EventEnvelope,
+  toWire,
+  type WireEnvelope,
+  wireEnvelopeSchema,
+} from './envelope';
 import {
   EventDecodeError,
   EventSchemaError,
@@ -102,11 +108,8 @@ export function eventCodec(events: Catalog): EventCodec {
   function decodeStoredEvent(bytes: Uint8Array): StoredEventDecoded {
     const parsed = parseCanonical(bytes);
     if (!parsed.ok) throw new EventDecodeError('malformed_json', parsed.problem);
-    const envelope = wireEnvelopeSchema.safeParse(parsed.value);
-    if (!envelope.success) {
-      throw new EventDecodeError('schema_mismatch', 'envelope', flattenIssues(envelope.error.issues));
-    }
-    const { type, version } = envelope.data;
+    const envelope = acceptedWireEnvelope(parsed.value) ?? wireEnvelopeOrThrow(parsed.value);
+    const { type, version } = envelope;
     let definition = events.definition(type, version);
     if (definition === undefined) {
       const latest = events.latest(type);
@@ -118,7 +121,7 @@ export function eventCodec(events: Catalog): EventCodec {
       );
     }
     const latest = events.latest(type)!;
-    let data: unknown = envelope.data.data;
+    let data: unknown = envelope.data;
     let decoded = z.safeDecode(definition.data, data);
     if (!decoded.success) {
       throw new EventDecodeError(
@@ -134,15 +137,32 @@ export function eventCodec(events: Catalog): EventCodec {
       decoded = z.safeDecode(definition.data, data);
       if (!decoded.success) throw new UpcastError(type, from, flattenIssues(decoded.error.issues, '/data'));
     }
-    const { causationId, ...fields } = envelope.data;
-    const event = {
-      ...fields,
-      ...(causationId === undefined ? {} : { causationId }),
+    // The envelope's fields in its order, the decoded payload in place of the wire one and
+    // causationId last when there is one (built in one literal: a rest-and-spread copy cost more).
+    const fields = {
+      id: envelope.id,
+      type,
       version: definition.version,
+      partition: envelope.partition,
+      occurredAt: envelope.occurredAt,
+      recordedAt: envelope.recordedAt,
+      actor: envelope.actor,
+      commandId: envelope.commandId,
+      correlationId: envelope.correlationId,
       data: decoded.data,
-    } as AnyEvent;
+    };
+    const { causationId } = envelope;
+    const event = (causationId === undefined ? fields : { ...fields, causationId }) as AnyEvent;
     // zod builds new objects and upcasters are pure, so the parsed payload is still the stored one.
     return { event, wireData: (parsed.value as { readonly data: unknown }).data };
+  }
+
+  function wireEnvelopeOrThrow(value: unknown): WireEnvelope {
+    const envelope = wireEnvelopeSchema.safeParse(value);
+    if (!envelope.success) {
+      throw new EventDecodeError('schema_mismatch', 'envelope', flattenIssues(envelope.error.issues));
+    }
+    return envelope.data;
   }
 
   function subjectFor(target: EventEnvelope | AnyEvent | EntityRef, ns = ''): string {

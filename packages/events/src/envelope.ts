@@ -1,9 +1,9 @@
 import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
-import { adminCodeSchema } from './admin-codes';
+import { adminCodeSchema, isAdminCode } from './admin-codes';
 import type { EventDefinition } from './define';
 import { EventSchemaError, flattenIssues } from './errors';
-import { rfc3339Schema, utcTimestampSchema } from './time';
+import { isRfc3339, isUtcTimestamp, rfc3339Schema, utcTimestampSchema } from './time';
 
 /** Who acts: the JWT roles, plus `system` (rules, schedulers) and `public` (the notice board's objection form). */
 export const actorRoles = ['finance', 'registry', 'inspector', 'system', 'public'] as const;
@@ -29,18 +29,17 @@ export const clientIdSchema = z
   .max(clientIdCharsMax, `id must be at most ${clientIdCharsMax} characters`)
   .regex(clientIdPattern, 'id may only contain A-Z a-z 0-9 . _ : -');
 
+const eventIdPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
 /** A uuid v7 in lower case, as `uuid`'s v7() prints it: one spelling per id. */
-export const eventIdSchema = z
-  .string()
-  .regex(
-    /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
-    'event id must be a lower-case uuid v7',
-  );
+export const eventIdSchema = z.string().regex(eventIdPattern, 'event id must be a lower-case uuid v7');
+
+const eventTypePattern = /^[A-Z][A-Za-z0-9]*$/;
 
 export const eventTypeSchema = z
   .string()
   .max(eventTypeCharsMax)
-  .regex(/^[A-Z][A-Za-z0-9]*$/, 'event type must be PascalCase letters and digits (e.g. AllocationIssued)');
+  .regex(eventTypePattern, 'event type must be PascalCase letters and digits (e.g. AllocationIssued)');
 
 export const eventVersionSchema = z.int().min(1).max(eventVersionMax);
 
@@ -83,6 +82,101 @@ export const wireEnvelopeSchema = z.strictObject({
   data: z.record(z.string(), z.unknown()),
 });
 export type WireEnvelope = z.output<typeof wireEnvelopeSchema>;
+
+/** The keys of `wireEnvelopeSchema` and of `actorSchema`, as `acceptedWireEnvelope` knows them. */
+export const wireEnvelopeKeys = Object.freeze([
+  'id',
+  'type',
+  'version',
+  'partition',
+  'occurredAt',
+  'recordedAt',
+  'actor',
+  'commandId',
+  'correlationId',
+  'causationId',
+  'data',
+] as const);
+export const actorKeys = Object.freeze(['userId', 'role', 'org'] as const);
+
+const actorRoleSet: ReadonlySet<string> = new Set(actorRoles);
+
+function isClientId(value: unknown): boolean {
+  return (
+    typeof value === 'string' &&
+    value.length >= 1 &&
+    value.length <= clientIdCharsMax &&
+    clientIdPattern.test(value)
+  );
+}
+
+function isName(value: unknown, charsMax: number): boolean {
+  return (
+    typeof value === 'string' &&
+    value.length >= 1 &&
+    value.length <= charsMax &&
+    noControlCharacters.test(value) &&
+    value.trim() === value
+  );
+}
+
+/** A JSON value that is an object (zod's isObject): not null, not an array. */
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Own keys of `record` all among `known` (at most `known.length` of them): what a strict object allows. */
+function onlyKnownKeys(record: Record<string, unknown>, known: readonly string[]): boolean {
+  const keys = Object.keys(record);
+  if (keys.length > known.length) return false;
+  for (const key of keys) if (!known.includes(key)) return false;
+  return true;
+}
+
+/**
+ * What `wireEnvelopeSchema.safeParse(value)` answers for an envelope it accepts, or undefined when
+ * this cannot vouch for `value` (then the schema decides, and names any problem). Every stored event
+ * is read through here: the same checks as the schema's, without zod's per-field runs, issue arrays
+ * and copies. Each test is the schema's own (its patterns, limits and checking functions), and the
+ * answer is built as zod builds it (keys in schema order, `actor` and `data` copied).
+ * test/decode-equivalence.test.ts holds the two to the same verdict and answer.
+ */
+export function acceptedWireEnvelope(value: unknown): WireEnvelope | undefined {
+  if (!isObject(value) || !onlyKnownKeys(value, wireEnvelopeKeys)) return undefined;
+  const { id, type, version, partition, occurredAt, recordedAt, actor, commandId, correlationId } = value;
+  const { causationId, data } = value;
+  if (typeof id !== 'string' || !eventIdPattern.test(id)) return undefined;
+  if (typeof type !== 'string' || type.length > eventTypeCharsMax || !eventTypePattern.test(type))
+    return undefined;
+  if (!Number.isSafeInteger(version) || (version as number) < 1 || (version as number) > eventVersionMax)
+    return undefined;
+  if (typeof partition !== 'string' || !isAdminCode(partition)) return undefined;
+  if (typeof occurredAt !== 'string' || !isRfc3339(occurredAt)) return undefined;
+  if (typeof recordedAt !== 'string' || !isUtcTimestamp(recordedAt)) return undefined;
+  if (!isObject(actor) || !onlyKnownKeys(actor, actorKeys)) return undefined;
+  const { userId, role, org } = actor;
+  if (!isName(userId, userIdCharsMax) || !isName(org, orgCharsMax)) return undefined;
+  if (typeof role !== 'string' || !actorRoleSet.has(role)) return undefined;
+  if (!isClientId(commandId) || !isClientId(correlationId)) return undefined;
+  if (causationId !== undefined && !isClientId(causationId)) return undefined;
+  // z.record copies own keys but `__proto__`; an own `constructor` can make it refuse the object.
+  if (!isObject(data) || Object.hasOwn(data, '__proto__') || Object.hasOwn(data, 'constructor'))
+    return undefined;
+  const envelope = {
+    id,
+    type,
+    version: version as number,
+    partition,
+    occurredAt,
+    recordedAt,
+    actor: { userId: userId as string, role: role as ActorRole, org: org as string },
+    commandId: commandId as string,
+    correlationId: correlationId as string,
+    ...(causationId === undefined ? {} : { causationId: causationId as string }),
+    data: { ...data },
+  };
+  return envelope;
+}
 
 /** An event as the code sees it: envelope plus decoded payload (money as bigint). */
 export interface EventEnvelope<
