@@ -94,12 +94,23 @@ export function decodeStreamMessage(message: RawStreamMessage): StreamEvent {
  * projection that stores the payload as written (the projector's `events.data`).
  */
 export function decodeStreamMessageWithData(message: RawStreamMessage): StreamEventWithData {
+  let decoded: ReturnType<typeof decodeStoredEvent>;
   try {
-    const { event, wireData } = decodeStoredEvent(message.bytes);
-    return { ...message, event, wireData };
+    decoded = decodeStoredEvent(message.bytes);
   } catch (error) {
     throw poison(message, error);
   }
+  // The message's fields named one by one: a spread of it cost a tenth of the whole decoding.
+  return {
+    stream: message.stream,
+    seq: message.seq,
+    subject: message.subject,
+    bytes: message.bytes,
+    headers: message.headers,
+    msgId: message.msgId,
+    event: decoded.event,
+    wireData: decoded.wireData,
+  };
 }
 
 const typeNameMax = 64;
