@@ -82,11 +82,21 @@ function poison(message: RawStreamMessage, error: unknown): PoisonEventError {
 
 /** Decodes one stored message; an undecodable one is a `PoisonEventError` naming stream and sequence. */
 export function decodeStreamMessage(message: RawStreamMessage): StreamEvent {
+  let event: DecodedEvent;
   try {
-    return { ...message, event: decodeEvent(message.bytes) };
+    event = decodeEvent(message.bytes);
   } catch (error) {
     throw poison(message, error);
   }
+  return {
+    stream: message.stream,
+    seq: message.seq,
+    subject: message.subject,
+    bytes: message.bytes,
+    headers: message.headers,
+    msgId: message.msgId,
+    event,
+  };
 }
 
 /**
