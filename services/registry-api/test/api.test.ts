@@ -94,6 +94,13 @@ describe('registry-api', () => {
       member: 1,
       householdId: first.householdId,
     });
+    // In Chinese for the clerk, naming the household and member, never the ID number (0131).
+    expect(refused.body.error.message).toMatch(
+      new RegExp(
+        `^第 1 名成员的身份证号码已登记为本县户 ${first.householdId} 的第 \\d+ 名成员；同一人不能重复登记。$`,
+      ),
+    );
+    expect(refused.body.error.message).not.toContain(clash.members[0]!.idNumber);
   });
 
   it('lets finance and inspectors read masked households but not write; keeps other counties out', async () => {
@@ -129,6 +136,7 @@ describe('registry-api', () => {
     const bad = await call('POST', `${base}/households/search-by-id-number`, finance, { idNumber: '123' });
     expect(bad.body.error).toMatchObject({
       code: 'id_number_invalid',
+      message: '身份证号码位数不对（应为 18 位）；请核对号码。',
       details: { problems: [{ reason: 'length' }] },
     });
     const byNumber = await call(

@@ -208,7 +208,7 @@ describe('register a household', () => {
       // Named as the template's column is (建档日期), the field kept for programs.
       {
         code: 'date_in_future',
-        message: '建档日期 2035-01-01 is after today (2026-11-23)',
+        message: '建档日期 2035-01-01 晚于今天（2026-11-23）；请核对日期。',
         field: 'registeredOn',
       },
     ]);
@@ -238,7 +238,7 @@ describe('register a household', () => {
     expect(lifted.ok === false && lifted.rejection.problems).toEqual([
       {
         code: 'date_in_future',
-        message: '脱贫日期 2026-11-24 is after today (2026-11-23)',
+        message: '脱贫日期 2026-11-24 晚于今天（2026-11-23）；请核对日期。',
         field: 'liftedOn',
       },
     ]);
@@ -260,7 +260,7 @@ describe('register a household', () => {
       const refused = books.run(command);
       expect(refused.ok, field).toBe(false);
       if (refused.ok) return;
-      const message = `${label} ${future} is after today (2026-11-23)`;
+      const message = `${label} ${future} 晚于今天（2026-11-23）；请核对日期。`;
       expect(refused.rejection).toEqual({
         code: 'date_in_future',
         message,
@@ -293,7 +293,7 @@ describe('register a household', () => {
     expect(early.ok === false && early.rejection.problems).toEqual([
       {
         code: 'date_before_registration',
-        message: '死亡日期 2019-12-31 is before the household was registered (2020-01-01)',
+        message: '死亡日期 2019-12-31 早于该户建档日期（2020-01-01）；请核对日期。',
         field: 'diedOn',
       },
     ]);

@@ -17,6 +17,7 @@ import {
   validatePhone,
 } from '@fundtrace/pii';
 import type { RegistryCommand } from './commands';
+import { problemsMessage, type RegistryRejectionArgs, registryMessage } from './rejection-messages';
 import type { Problem, RegistryRejection, RegistryRejectionCode } from './rejections';
 import type { HouseholdState, IdOwner } from './state';
 
@@ -91,24 +92,19 @@ export function decide(
 ): Decision {
   if (command.kind === 'register') return decideRegister(command.household, household, ctx);
   if (household === undefined) {
-    return reject(
-      'household_not_registered',
-      `household ${command.householdId} is not registered in ${ctx.partition}`,
-    );
+    return reject('household_not_registered', {
+      case: 'household',
+      householdId: command.householdId,
+      partition: ctx.partition,
+    });
   }
   // A reveal of an erased household is still audited and answers keyDestroyed; nothing else may
   // touch it (new personal data would need the destroyed key).
   if (household.erasedOn !== null && command.kind !== 'reveal') {
-    return reject(
-      'household_erased',
-      `the personal data of household ${household.householdId} was erased on ${household.erasedOn}`,
-    );
+    return reject('household_erased', { householdId: household.householdId, erasedOn: household.erasedOn });
   }
   if (household.status === 'removed' && command.kind !== 'reveal' && command.kind !== 'erase') {
-    return reject(
-      'household_removed',
-      `household ${household.householdId} was removed from the register (销号)`,
-    );
+    return reject('household_removed', { householdId: household.householdId });
   }
   switch (command.kind) {
     case 'add_member':
@@ -139,32 +135,22 @@ function decideRegister(
 ): Decision {
   const resuming = existing !== undefined && existing.registeredBy === ctx.commandId;
   if (existing !== undefined && !resuming) {
-    return reject('household_already_registered', `household ${input.householdId} is already registered`, [
-      {
-        code: 'household_already_registered',
-        message: 'the household number is taken',
-        field: 'householdId',
-      },
+    const taken = { householdId: input.householdId };
+    return reject('household_already_registered', taken, [
+      problem('household_already_registered', taken, { field: 'householdId' }),
     ]);
   }
   const problems: Problem[] = [];
   problems.push(...villageProblems(input.villageCode, ctx.partition, 'villageCode'));
   const heads = input.members.filter((m) => m.relation === 'head').length;
   if (heads === 0) {
-    problems.push({
-      code: 'household_head_missing',
-      message: 'a household has exactly one head (户主); none given',
-      field: 'relation',
-    });
+    problems.push(problem('household_head_missing', {}, { field: 'relation' }));
   } else if (heads > 1) {
     input.members.forEach((m, i) => {
       if (m.relation === 'head' && i > 0) {
-        problems.push({
-          code: 'household_head_ambiguous',
-          message: `a household has one head (户主); member ${i + 1} is another`,
-          member: i + 1,
-          field: 'relation',
-        });
+        problems.push(
+          problem('household_head_ambiguous', { member: i + 1 }, { member: i + 1, field: 'relation' }),
+        );
       }
     });
   }
@@ -181,66 +167,55 @@ function decideRegister(
     hashes.push(hash);
     const earlier = seen.get(hash);
     if (earlier !== undefined) {
-      problems.push({
-        code: 'id_number_repeated_in_household',
-        message: `the same ID number as member ${earlier}`,
-        member: i + 1,
-        field: 'idNumber',
-      });
+      problems.push(
+        problem(
+          'id_number_repeated_in_household',
+          { member: i + 1, earlier },
+          { member: i + 1, field: 'idNumber' },
+        ),
+      );
       return;
     }
     seen.set(hash, i + 1);
     const owner = ctx.idOwner(hash);
     if (owner !== undefined && owner.householdId !== input.householdId) {
-      problems.push({
-        code: 'id_number_registered_in_county',
-        message: `this ID number already belongs to member ${owner.memberNo} of household ${owner.householdId} in this county`,
-        member: i + 1,
-        field: 'idNumber',
-        householdId: owner.householdId,
-      });
+      problems.push(
+        problem(
+          'id_number_registered_in_county',
+          { member: i + 1, ownerMemberNo: owner.memberNo, ownerHouseholdId: owner.householdId },
+          { member: i + 1, field: 'idNumber', householdId: owner.householdId },
+        ),
+      );
     }
   });
   if (input.phone !== null) {
     const phone = validatePhone(input.phone);
     if (!phone.ok)
-      problems.push({ code: 'phone_invalid', message: phone.message, field: 'phone', reason: phone.reason });
+      problems.push(
+        problem('phone_invalid', { reason: phone.reason }, { field: 'phone', reason: phone.reason }),
+      );
   }
   if (input.account !== null) {
     problems.push(...accountProblems(input.account, input.members.length, new Set()));
   }
   if (input.status === 'lifted' && input.liftedOn === null) {
-    problems.push({
-      code: 'lifted_date_required',
-      message: 'a household registered as lifted out of poverty needs its 脱贫 date',
-      field: 'liftedOn',
-    });
+    problems.push(problem('lifted_date_required', {}, { field: 'liftedOn' }));
   }
   if (input.status === 'enrolled' && input.liftedOn !== null) {
-    problems.push({
-      code: 'lifted_date_not_allowed',
-      message: 'a 脱贫 date is given but the status is not lifted (已脱贫)',
-      field: 'liftedOn',
-    });
+    problems.push(problem('lifted_date_not_allowed', {}, { field: 'liftedOn' }));
   }
   for (const [field, date] of [
     ['registeredOn', input.registeredOn],
     ['liftedOn', input.liftedOn],
   ] as const) {
     if (date !== null && date > ctx.today) {
-      problems.push({
-        code: 'date_in_future',
-        message: `${dateLabels[field]} ${date} is after today (${ctx.today})`,
-        field,
-      });
+      problems.push(
+        problem('date_in_future', { label: dateLabels[field], date, today: ctx.today }, { field }),
+      );
     }
   }
   if (input.liftedOn !== null && input.liftedOn < input.registeredOn) {
-    problems.push({
-      code: 'date_before_registration',
-      message: 'the 脱贫 date is before the registration date',
-      field: 'liftedOn',
-    });
+    problems.push(problem('date_before_registration', { case: 'lifted' }, { field: 'liftedOn' }));
   }
   if (problems.length > 0) return rejectAll(problems);
   if (ctx.validateOnly === true) return { ok: true, events: [] };
@@ -295,33 +270,31 @@ function validatedPhone(raw: string): string {
 }
 
 /** Every problem of one member (name, ID number, birth date against it). */
-function memberValidation(member: MemberInputParsed, position: number, asOf: string): Problem[] {
+function memberValidation(
+  member: MemberInputParsed,
+  position: number,
+  asOf: string,
+  /** The member as the message names it (第 N 名成员), or null for a command of one member. */
+  named: number | null = position,
+): Problem[] {
   const problems: Problem[] = [];
   const name = member.name.trim();
   if (name === '' || /[\p{Cc}\d]/u.test(name)) {
-    problems.push({
-      code: 'member_name_invalid',
-      message: 'a name is not blank and has no digits or control characters',
-      member: position,
-      field: 'name',
-    });
+    problems.push(problem('member_name_invalid', { member: named }, { member: position, field: 'name' }));
   }
   const id = validateIdNumber(member.idNumber, { asOf });
   if (!id.ok) {
-    problems.push({
-      code: 'id_number_invalid',
-      message: id.message,
-      member: position,
-      field: 'idNumber',
-      reason: id.reason,
-    });
+    problems.push(
+      problem(
+        'id_number_invalid',
+        { member: named, reason: id.reason },
+        { member: position, field: 'idNumber', reason: id.reason },
+      ),
+    );
   } else if (member.birthDate !== null && member.birthDate !== id.birthDate) {
-    problems.push({
-      code: 'birth_date_mismatch',
-      message: 'the birth date differs from the one inside the ID number',
-      member: position,
-      field: 'birthDate',
-    });
+    problems.push(
+      problem('birth_date_mismatch', { member: named }, { member: position, field: 'birthDate' }),
+    );
   }
   return problems;
 }
@@ -346,13 +319,15 @@ function sealMember(member: MemberInputParsed, memberNo: number, keyring: Keyrin
   };
 }
 
+/** A village code is 12 digits; a longer mistyped value is shown cut to this many characters. */
+const villageCodeShownMax = 20;
+
 function villageProblems(code: string, partition: string, field: string): Problem[] {
-  const problem = villageCodeProblem(code);
-  if (problem !== undefined) return [{ code: 'village_code_invalid', message: problem, field }];
+  // The validator's own words are English; the clerk reads the code's (the reason is in the code).
+  if (villageCodeProblem(code) !== undefined)
+    return [problem('village_code_invalid', { code: code.slice(0, villageCodeShownMax) }, { field })];
   if (!code.startsWith(partition)) {
-    return [
-      { code: 'village_outside_partition', message: `village ${code} is not in county ${partition}`, field },
-    ];
+    return [problem('village_outside_partition', { code, partition }, { field })];
   }
   return [];
 }
@@ -365,28 +340,29 @@ function accountProblems(
   const problems: Problem[] = [];
   const result = validateBankAccount(account.bank, account.medium, account.number);
   if (!result.ok)
-    problems.push({
-      code: 'account_invalid',
-      message: result.message,
-      field: 'account',
-      reason: result.reason,
-    });
+    problems.push(
+      problem('account_invalid', { reason: result.reason }, { field: 'account', reason: result.reason }),
+    );
   const isMember =
     typeof memberCount === 'number'
       ? account.holderMemberNo <= memberCount
       : memberCount.includes(account.holderMemberNo);
   if (!isMember) {
-    problems.push({
-      code: 'account_holder_not_member',
-      message: `the holder (member ${account.holderMemberNo}) is not a member of the household`,
-      field: 'holderMemberNo',
-    });
+    problems.push(
+      problem(
+        'account_holder_not_member',
+        { holderMemberNo: account.holderMemberNo },
+        { field: 'holderMemberNo' },
+      ),
+    );
   } else if (deceased.has(account.holderMemberNo)) {
-    problems.push({
-      code: 'account_holder_deceased',
-      message: `the holder (member ${account.holderMemberNo}) has died`,
-      field: 'holderMemberNo',
-    });
+    problems.push(
+      problem(
+        'account_holder_deceased',
+        { holderMemberNo: account.holderMemberNo },
+        { field: 'holderMemberNo' },
+      ),
+    );
   }
   return problems;
 }
@@ -432,14 +408,12 @@ function changeDateProblem(
 ): Decision | undefined {
   const label = dateLabels[field];
   if (date > today) {
-    const message = `${label} ${date} is after today (${today})`;
-    return reject('date_in_future', message, [{ code: 'date_in_future', message, field }]);
+    const args = { label, date, today };
+    return reject('date_in_future', args, [problem('date_in_future', args, { field })]);
   }
   if (date < household.registeredOn) {
-    const message = `${label} ${date} is before the household was registered (${household.registeredOn})`;
-    return reject('date_before_registration', message, [
-      { code: 'date_before_registration', message, field },
-    ]);
+    const args = { case: 'change', label, date, registeredOn: household.registeredOn } as const;
+    return reject('date_before_registration', args, [problem('date_before_registration', args, { field })]);
   }
   return undefined;
 }
@@ -452,29 +426,26 @@ function decideAddMember(
   const misdated = changeDateProblem(household, command.addedOn, 'addedOn', ctx.today);
   if (misdated) return misdated;
   if (household.members.length >= registry.householdMembersMax) {
-    return reject(
-      'household_members_too_many',
-      `a household has at most ${registry.householdMembersMax} members`,
-    );
+    return reject('household_members_too_many', { max: registry.householdMembersMax });
   }
   if (command.member.relation === 'head') {
-    return reject('household_head_ambiguous', 'the household already has its head (户主)');
+    return reject('household_head_ambiguous', { member: null });
   }
-  const problems = memberValidation(command.member, 1, command.addedOn);
+  // The one member of the command: its problems say 成员, not 第 1 名成员.
+  const problems = memberValidation(command.member, 1, command.addedOn, null);
   if (problems.length > 0) return rejectAll(problems);
   const hash = idNumberHash(normalizedId(command.member), ctx.keyring);
   const owner = ctx.idOwner(hash);
   if (owner !== undefined) {
+    const where = { field: 'idNumber', householdId: owner.householdId };
     return rejectAll([
-      {
-        code:
-          owner.householdId === household.householdId
-            ? 'id_number_repeated_in_household'
-            : 'id_number_registered_in_county',
-        message: `this ID number already belongs to member ${owner.memberNo} of household ${owner.householdId}`,
-        field: 'idNumber',
-        householdId: owner.householdId,
-      },
+      owner.householdId === household.householdId
+        ? problem('id_number_repeated_in_household', { member: null, earlier: owner.memberNo }, where)
+        : problem(
+            'id_number_registered_in_county',
+            { member: null, ownerMemberNo: owner.memberNo, ownerHouseholdId: owner.householdId },
+            where,
+          ),
     ]);
   }
   const memberNo = Math.max(...household.members.map((m) => m.memberNo)) + 1;
@@ -494,13 +465,13 @@ function decideAddMember(
 function decideDeath(command: Cmd<'record_death'>, household: HouseholdState, ctx: DecideContext): Decision {
   const member = household.members.find((m) => m.memberNo === command.memberNo);
   if (member === undefined) {
-    return reject('member_not_found', `household ${household.householdId} has no member ${command.memberNo}`);
+    return reject('member_not_found', { householdId: household.householdId, memberNos: [command.memberNo] });
   }
   if (member.deceasedOn !== null) {
-    return reject('member_already_deceased', `member ${command.memberNo} is already recorded as deceased`);
+    return reject('member_already_deceased', { memberNo: command.memberNo });
   }
   if (Number(command.diedOn.slice(0, 4)) < member.birthYear) {
-    return reject('date_before_birth', `the date of death is before the member's birth year`);
+    return reject('date_before_birth', { memberNo: command.memberNo });
   }
   const misdated = changeDateProblem(household, command.diedOn, 'diedOn', ctx.today);
   if (misdated) return misdated;
@@ -519,10 +490,10 @@ function decideMove(command: Cmd<'move'>, household: HouseholdState, ctx: Decide
   const problems = villageProblems(command.toVillageCode, ctx.partition, 'toVillageCode');
   if (problems.length > 0) return rejectAll(problems);
   if (command.toVillageCode === household.villageCode) {
-    return reject(
-      'village_unchanged',
-      `household ${household.householdId} already lives in village ${household.villageCode}`,
-    );
+    return reject('village_unchanged', {
+      householdId: household.householdId,
+      villageCode: household.villageCode,
+    });
   }
   const misdated = changeDateProblem(household, command.movedOn, 'movedOn', ctx.today);
   if (misdated) return misdated;
@@ -561,13 +532,10 @@ function decideAccount(
       command.account.holderMemberNo === current.holderMemberNo &&
       command.account.bank === current.bank
     ) {
-      return reject('account_unchanged', 'the household is already bound to this account with this holder');
+      return reject('account_unchanged', {});
     }
     if (command.reason === null) {
-      return reject(
-        'change_reason_required',
-        'changing a bound account needs a reason (lost card, new bank, new holder …)',
-      );
+      return reject('change_reason_required', {});
     }
   }
   const common = { householdId: household.householdId, commandDigest: ctx.commandDigest };
@@ -578,10 +546,10 @@ function decideAccount(
 
 function decideExit(command: Cmd<'exit'>, household: HouseholdState, ctx: DecideContext): Decision {
   if (command.exitKind === 'lifted' && household.status === 'lifted') {
-    return reject(
-      'household_already_lifted',
-      `household ${household.householdId} has already left poverty (${household.exitedOn})`,
-    );
+    return reject('household_already_lifted', {
+      householdId: household.householdId,
+      exitedOn: household.exitedOn,
+    });
   }
   const misdated = changeDateProblem(household, command.exitedOn, 'exitedOn', ctx.today);
   if (misdated) return misdated;
@@ -599,18 +567,12 @@ function decideExit(command: Cmd<'exit'>, household: HouseholdState, ctx: Decide
 
 function decideReenter(command: Cmd<'reenter'>, household: HouseholdState, ctx: DecideContext): Decision {
   if (household.status !== 'lifted') {
-    return reject(
-      'household_not_lifted',
-      `household ${household.householdId} is still in poverty; only a lifted household can fall back (返贫)`,
-    );
+    return reject('household_not_lifted', { householdId: household.householdId });
   }
   const misdated = changeDateProblem(household, command.reenteredOn, 'reenteredOn', ctx.today);
   if (misdated) return misdated;
   if (household.exitedOn !== null && command.reenteredOn < household.exitedOn) {
-    return reject(
-      'date_before_exit',
-      `re-entry ${command.reenteredOn} is before the exit ${household.exitedOn}`,
-    );
+    return reject('date_before_exit', { reenteredOn: command.reenteredOn, exitedOn: household.exitedOn });
   }
   return ok({
     type: 'HouseholdReentered',
@@ -627,10 +589,7 @@ function decideReenter(command: Cmd<'reenter'>, household: HouseholdState, ctx: 
 function decideReveal(command: Cmd<'reveal'>, household: HouseholdState, ctx: DecideContext): Decision {
   const missing = command.memberNos.filter((no) => !household.members.some((m) => m.memberNo === no));
   if (missing.length > 0) {
-    return reject(
-      'member_not_found',
-      `household ${household.householdId} has no member ${missing.join(', ')}`,
-    );
+    return reject('member_not_found', { householdId: household.householdId, memberNos: missing });
   }
   return ok({
     type: 'PersonalDataRevealed',
@@ -652,16 +611,10 @@ function decideReveal(command: Cmd<'reveal'>, household: HouseholdState, ctx: De
  */
 function decideErase(command: Cmd<'erase'>, household: HouseholdState, ctx: DecideContext): Decision {
   if (household.status === 'enrolled') {
-    return reject(
-      'household_still_enrolled',
-      `household ${household.householdId} is still enrolled and paid; record its exit (脱贫 or 销号) before erasing its personal data`,
-    );
+    return reject('household_still_enrolled', { householdId: household.householdId });
   }
   if (!isDataKeyId(household.keyId)) {
-    return reject(
-      'household_key_shared',
-      `household ${household.householdId} was registered under the period key ${household.keyId}, before per-household keys; only destroying that key (with every household of its period) erases it — see decision 0040`,
-    );
+    return reject('household_key_shared', { householdId: household.householdId, keyId: household.keyId });
   }
   const misdated = changeDateProblem(household, command.erasedOn, 'erasedOn', ctx.today);
   if (misdated) return misdated;
@@ -683,13 +636,27 @@ function ok(...events: RegistryEventDraft[]): Decision {
   return { ok: true, events };
 }
 
-function reject(code: RegistryRejectionCode, message: string, problems?: Problem[]): Decision {
+/** A refusal worded by the catalogue (decision 0131); one problem of the same words unless given. */
+function reject<C extends RegistryRejectionCode>(
+  code: C,
+  args: RegistryRejectionArgs[C],
+  problems?: Problem[],
+): Decision {
+  const message = registryMessage(code, args);
   return { ok: false, rejection: { code, message, problems: problems ?? [{ code, message }] } };
+}
+
+/** One problem of a command, worded by the catalogue, with where it is (member, field, reason). */
+function problem<C extends RegistryRejectionCode>(
+  code: C,
+  args: RegistryRejectionArgs[C],
+  where: Omit<Problem, 'code' | 'message'> = {},
+): Problem {
+  return { code, message: registryMessage(code, args), ...where };
 }
 
 function rejectAll(problems: Problem[]): Decision {
   const first = problems[0]!;
-  const message =
-    problems.length === 1 ? first.message : `${problems.length} problems; the first: ${first.message}`;
+  const message = problems.length === 1 ? first.message : problemsMessage(problems.length, first.message);
   return { ok: false, rejection: { code: first.code, message, problems } };
 }

@@ -1,6 +1,7 @@
 import type { Actor } from '@fundtrace/events';
 import { type AuthUser, currentUser, defineRejections, type Role, requireRole } from '@fundtrace/service-kit';
 import type { FastifyRequest } from 'fastify';
+import { registryMessage } from '../households/rejection-messages';
 import type { RegistryRejection } from '../households/rejections';
 import { registryRejectionStatuses } from '../households/rejections';
 import type { ImportService } from '../imports/import-service';
@@ -29,7 +30,7 @@ export function county(counties: Counties, partition: string): County {
   if (found === undefined) {
     throw registryRejections.reject(
       'partition_not_served',
-      `this registry-api does not keep the books of ${partition}`,
+      registryMessage('partition_not_served', { partition }),
       {
         partition,
       },

@@ -9,6 +9,7 @@ import { idNumberHash, validateIdNumber } from '@fundtrace/pii';
 import { type App, errorResponseSchema } from '@fundtrace/service-kit';
 import { z } from 'zod';
 import type { RegistryCommand } from '../households/commands';
+import { registryMessage } from '../households/rejection-messages';
 import { revealFields } from '../households/reveal';
 import { commandDigest } from '../writer/digest';
 import type { ExecuteResult } from '../writer/registry-writer';
@@ -351,7 +352,7 @@ export function householdRoutes(app: App, counties: Counties): void {
     if (minSeq > writer.state.lastSeq) {
       throw registryRejections.reject(
         'sequence_not_written',
-        `the registry of ${partition} has written up to sequence ${writer.state.lastSeq}, not ${minSeq}`,
+        registryMessage('sequence_not_written', { partition, lastSeq: writer.state.lastSeq, minSeq }),
         { lastSeq: writer.state.lastSeq, minSeq },
       );
     }
@@ -362,7 +363,7 @@ export function householdRoutes(app: App, counties: Counties): void {
     if (projected < minSeq) {
       throw registryRejections.reject(
         'projection_behind',
-        `the books have projected ${partition}'s registry up to sequence ${projected}, not yet ${minSeq}; retry shortly`,
+        registryMessage('projection_behind', { partition, projected, minSeq }),
         { asOfSeq: projected, minSeq, retryAfterSeconds: 1 },
       );
     }
@@ -370,7 +371,10 @@ export function householdRoutes(app: App, counties: Counties): void {
   }
 
   const notRegistered = (householdId: string) =>
-    registryRejections.reject('household_not_registered', `household ${householdId} is not registered`);
+    registryRejections.reject(
+      'household_not_registered',
+      registryMessage('household_not_registered', { case: 'household', householdId, partition: null }),
+    );
 
   app.get(
     '/v1/partitions/:partition/households/:householdId',
@@ -457,8 +461,9 @@ export function householdRoutes(app: App, counties: Counties): void {
       const { writer } = county(counties, partition);
       const id = validateIdNumber(request.body.idNumber);
       if (!id.ok) {
-        throw registryRejections.reject('id_number_invalid', id.message, {
-          problems: [{ code: 'id_number_invalid', reason: id.reason, message: id.message }],
+        const message = registryMessage('id_number_invalid', { member: null, reason: id.reason });
+        throw registryRejections.reject('id_number_invalid', message, {
+          problems: [{ code: 'id_number_invalid', reason: id.reason, message }],
         });
       }
       const stream = await fresh(partition, request.body.minSeq);
@@ -471,7 +476,7 @@ export function householdRoutes(app: App, counties: Counties): void {
       if (found === undefined) {
         throw registryRejections.reject(
           'household_not_registered',
-          'no household of this county holds this ID number',
+          registryMessage('household_not_registered', { case: 'id_number' }),
         );
       }
       return found;

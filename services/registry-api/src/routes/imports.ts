@@ -1,5 +1,6 @@
 import { type App, errorResponseSchema } from '@fundtrace/service-kit';
 import { z } from 'zod';
+import { registryMessage } from '../households/rejection-messages';
 import { commandDigest } from '../writer/digest';
 import { actorOf, type Counties, canWrite, county, registryRejections, userOf } from './context';
 import { dryRunView, importBody, importJobView, partitionParams } from './schemas';
@@ -57,7 +58,7 @@ export function importRoutes(app: App, counties: Counties): void {
         case 'idempotency_key_reused':
           throw registryRejections.reject(
             'idempotency_key_reused',
-            `command id ${commandId} was already used for other content`,
+            registryMessage('idempotency_key_reused', { commandId }),
           );
         case 'rejected':
           request.log.info(
@@ -66,7 +67,7 @@ export function importRoutes(app: App, counties: Counties): void {
           );
           throw registryRejections.reject(
             'import_rows_invalid',
-            `${outcome.errors.length} problem(s) in the file; nothing was imported`,
+            registryMessage('import_rows_invalid', { count: outcome.errors.length }),
             {
               errors: outcome.errors,
               rows: outcome.rows,
@@ -102,7 +103,10 @@ export function importRoutes(app: App, counties: Counties): void {
       const { imports } = county(counties, request.params.partition);
       const job = imports.job(request.params.importId);
       if (job === undefined)
-        throw registryRejections.reject('import_not_found', `no import ${request.params.importId}`);
+        throw registryRejections.reject(
+          'import_not_found',
+          registryMessage('import_not_found', { importId: request.params.importId }),
+        );
       return { ...job };
     },
   );

@@ -21,6 +21,7 @@ import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { RegistryCommand } from '../households/commands';
 import { type DecideContext, type Decision, decide, type RegistryEventDraft } from '../households/decide';
 import { applyEvent } from '../households/evolve';
+import { registryMessage } from '../households/rejection-messages';
 import type { RegistryRejection } from '../households/rejections';
 import {
   emptyRegistryState,
@@ -414,7 +415,7 @@ function sealsPersonalData(command: RegistryCommand): boolean {
 }
 
 function idempotencyKeyReused(commandId: string): ExecuteResult {
-  const message = `command id ${commandId} was already used for a different command`;
+  const message = registryMessage('idempotency_key_reused', { commandId });
   return {
     ok: false,
     rejection: {
