@@ -978,37 +978,72 @@ describe('SettlePayment, ReturnPayment', () => {
     apply(s, payment());
     return s;
   }
-  it('settles an instructed payment once', () => {
+  const settle = (bankReference = 'ABC123', settledOn = '2024-06-14', paymentId = 'PAY1') => ({
+    type: 'SettlePayment' as const,
+    data: { paymentId, bankReference, settledOn },
+  });
+  const giveBack = (returnedOn = '2024-06-14', reason = '户名不符') => ({
+    type: 'ReturnPayment' as const,
+    data: { paymentId: 'PAY1', reason, returnedOn },
+  });
+  it('settles an instructed payment once; the same settlement again records nothing', () => {
     const s = paid();
-    const settle = {
-      type: 'SettlePayment' as const,
-      data: { paymentId: 'PAY1', bankReference: 'ABC123', settledOn: '2024-06-14' },
-    };
-    accepted(when(s, settle));
-    apply(s, settle);
-    refused(when(s, settle), 'payment_not_in_flight');
-    refused(when(s, { ...settle, data: { ...settle.data, paymentId: 'NOPE' } }), 'payment_not_found');
+    accepted(when(s, settle()));
+    apply(s, settle());
+    expect(s.payments.get('PAY1')).toMatchObject({ bankReference: 'ABC123', resultOn: '2024-06-14' });
+    // Keyed again by hand (another command id): what is recorded agrees, so no event (0134).
+    expect(accepted(when(s, settle()))).toEqual([]);
+    refused(when(s, settle('ABC123', '2024-06-14', 'NOPE')), 'payment_not_found');
     expect(s.totals.settledFen).toBe(yuan(570));
     expect(s.totals.reservedFen).toBe(0n);
   });
-  it('returns money to the exact tranches it came from', () => {
+  it('refuses a settlement that contradicts the one recorded: another 银行流水号 or date (0134)', () => {
+    const s = paid();
+    apply(s, settle());
+    const reference = refused(when(s, settle('ABC124')), 'bank_result_conflict');
+    expect(reference.message).toBe(
+      '补贴发放 PAY1 已登记到账（银行流水号 ABC123，到账日期 2024-06-14），本次却是银行流水号 ABC124，到账日期 2024-06-14，银行流水号不符：同一笔发放出现了两个不同的到账结果（重复入账、回盘文件有误或录入错误）；已登记的结果未改动，请与银行核对该笔发放。',
+    );
+    expect(reference.details).toEqual({
+      paymentId: 'PAY1',
+      recorded: { bankReference: 'ABC123', settledOn: '2024-06-14' },
+      given: { bankReference: 'ABC124', settledOn: '2024-06-14' },
+    });
+    expect(refused(when(s, settle('ABC123', '2024-06-13')), 'bank_result_conflict').message).toContain(
+      '本次却是银行流水号 ABC123，到账日期 2024-06-13，到账日期不符',
+    );
+    expect(refused(when(s, settle('X9', '2024-06-13')), 'bank_result_conflict').message).toContain(
+      '银行流水号和到账日期不符',
+    );
+    // A return for a settled payment is not the same result: not in flight, as before.
+    refused(when(s, giveBack()), 'payment_not_in_flight');
+    // Nothing changed: the first settlement stands.
+    expect(s.payments.get('PAY1')).toMatchObject({ status: 'settled', bankReference: 'ABC123' });
+    expect(s.totals.settledFen).toBe(yuan(570));
+  });
+  it('returns money to the exact tranches it came from; the same return again records nothing', () => {
     const s = paid();
     const before = s.tranches.get('rc_A_1')!.remainingFen;
-    const [e] = apply(s, {
-      type: 'ReturnPayment',
-      data: { paymentId: 'PAY1', reason: '户名不符', returnedOn: '2024-06-14' },
-    });
+    const [e] = apply(s, giveBack());
     expect((e!.data as ledger.LedgerData<'PaymentReturned'>).restored).toEqual([
       { trancheId: 'rc_A_1', amountFen: yuan(570) },
     ]);
     expect(s.tranches.get('rc_A_1')!.remainingFen).toBe(before + yuan(570));
-    refused(
-      when(s, {
-        type: 'ReturnPayment',
-        data: { paymentId: 'PAY1', reason: 'x户名', returnedOn: '2024-06-15' },
-      }),
-      'payment_not_in_flight',
+    expect(s.payments.get('PAY1')).toMatchObject({ bankReference: null, resultOn: '2024-06-14' });
+    // The same date is the same return, whatever words its reason is given in (0134).
+    expect(accepted(when(s, giveBack('2024-06-14', '账户已销户')))).toEqual([]);
+    const other = refused(when(s, giveBack('2024-06-15')), 'bank_result_conflict');
+    expect(other.message).toBe(
+      '补贴发放 PAY1 已登记银行退回（退回日期 2024-06-14），本次却是退回日期 2024-06-15：同一笔发放出现了两个不同的退回结果（回盘文件有误或录入错误）；已登记的结果未改动，请与银行核对该笔发放。',
     );
+    expect(other.details).toEqual({
+      paymentId: 'PAY1',
+      recorded: { returnedOn: '2024-06-14' },
+      given: { returnedOn: '2024-06-15' },
+    });
+    // A settlement for a returned payment: not in flight.
+    refused(when(s, settle()), 'payment_not_in_flight');
+    expect(s.tranches.get('rc_A_1')!.remainingFen).toBe(before + yuan(570));
   });
 });
 
@@ -1129,6 +1164,48 @@ describe('RecordBankResults (回盘)', () => {
     expect(mismatch!.message).toContain('金额 571.00 元 与该笔发放的 570.00 元 不符');
     expect(settledBefore!.message).toContain('状态已是“已到账”');
     expect(refusal.details).toMatchObject({ rowCount: 7, errorCount: 6 });
+  });
+
+  it('refuses a file with a row contradicting the recorded result, naming the row; the same file again records nothing (0134)', () => {
+    const s = fourPaid();
+    const file = bankFile([
+      { row: 2, paymentId: 'PAY1', result: 'settled' },
+      { row: 3, paymentId: 'PAY2', result: 'returned' },
+      { row: 4, paymentId: 'PAY3', result: 'settled' },
+    ]);
+    for (const e of accepted(when(s, file))) evolve(s, e);
+    // The bank sends the same file again: every row agrees with what is recorded.
+    expect(accepted(when(s, file))).toEqual([]);
+    // A file whose rows disagree: another 流水号, another settlement date, another return date.
+    const refusal = refused(
+      when(
+        s,
+        bankFile([
+          { row: 2, paymentId: 'PAY1', result: 'settled', bankReference: 'B-2-X' },
+          { row: 3, paymentId: 'PAY2', result: 'returned', returnedOn: '2024-06-13' },
+          { row: 4, paymentId: 'PAY3', result: 'settled', bankReference: 'B-4', settledOn: '2024-06-12' },
+          { row: 5, paymentId: 'PAY4', result: 'settled' },
+        ]),
+      ),
+      'bank_results_invalid',
+    );
+    const errors = rowErrors(refusal);
+    expect(errors.map((e) => [e.row, e.code])).toEqual([
+      [2, 'bank_result_conflict'],
+      [3, 'bank_result_conflict'],
+      [4, 'bank_result_conflict'],
+    ]);
+    expect(errors[0]!.message).toContain(
+      '补贴发放 PAY1 已登记到账（银行流水号 B-2，到账日期 2024-06-14），本次却是银行流水号 B-2-X，到账日期 2024-06-14，银行流水号不符',
+    );
+    expect(errors[1]!.message).toContain(
+      '已登记银行退回（退回日期 2024-06-14），本次却是退回日期 2024-06-13',
+    );
+    expect(errors[2]!.message).toContain('到账日期不符');
+    for (const e of errors) expect(e.message).toContain('请与银行核对');
+    // Nothing recorded, PAY4 (a good row) included.
+    expect(s.payments.get('PAY4')!.status).toBe('instructed');
+    expect(s.payments.get('PAY1')!.bankReference).toBe('B-2');
   });
 
   it('counts a row whose payment already has that result as recorded: no event, no refusal', () => {

@@ -60,6 +60,27 @@ const samples: { readonly [C in RejectionCode]: readonly RejectionArgs[C][] } = 
     paymentId: 'PAY-1',
     status,
   })),
+  bank_result_conflict: [
+    {
+      case: 'settled',
+      paymentId: 'RS-A-r3',
+      recorded: { bankReference: 'RCB-0003', settledOn: '2024-06-14' },
+      given: { bankReference: 'RCB-0093', settledOn: '2024-06-14' },
+    },
+    {
+      case: 'settled',
+      paymentId: 'RS-A-r3',
+      recorded: { bankReference: 'RCB-0003', settledOn: '2024-06-14' },
+      given: { bankReference: 'RCB-0003', settledOn: '2024-06-15' },
+    },
+    {
+      case: 'settled',
+      paymentId: 'RS-A-r3',
+      recorded: { bankReference: 'RCB-0003', settledOn: '2024-06-14' },
+      given: { bankReference: 'RCB-0093', settledOn: '2024-06-15' },
+    },
+    { case: 'returned', paymentId: 'RS-A-r3', recordedOn: '2024-06-14', givenOn: '2024-06-13' },
+  ],
   objection_already_resolved: [
     { objectionId: 'OBJ-1', outcome: 'upheld' },
     { objectionId: 'OBJ-1', outcome: 'dismissed' },

@@ -14,6 +14,7 @@ import {
   movementKey,
   type NoticeState,
   originKey,
+  type PaymentState,
   paymentKey,
   trancheIdFor,
 } from './state';
@@ -864,15 +865,6 @@ function decideRoster(
   return { ok: true, events };
 }
 
-function inFlight(state: LedgerState, paymentId: string) {
-  const p = state.payments.get(paymentId);
-  if (!p) return reject('payment_not_found', { paymentId });
-  if (p.status !== 'instructed') {
-    return reject('payment_not_in_flight', { paymentId, status: p.status }, { status: p.status });
-  }
-  return p;
-}
-
 /**
  * The bank's date of a settlement or return is not after today (Beijing, the writer's clock): a
  * result the bank has not produced yet is a typo (a year or a month mistyped), as a registry date
@@ -883,19 +875,73 @@ function notAfterToday(on: string, ctx: DecideContext): Rejected | undefined {
   return reject('date_in_future', { date: on, today: ctx.today }, { date: on, today: ctx.today });
 }
 
-function settlePayment(state: LedgerState, d: CommandData<'SettlePayment'>, ctx: DecideContext): Decision {
-  const p = inFlight(state, d.paymentId);
-  if (isRejected(p)) return p;
-  const late = notAfterToday(d.settledOn, ctx);
+/** The bank's result for one payment, as a settle or return command or a 回盘 row gives it. */
+type BankResult =
+  | { readonly result: 'settled'; readonly bankReference: string; readonly on: string }
+  | { readonly result: 'returned'; readonly on: string };
+
+/**
+ * What a bank result for a payment comes to before any event is made, the same by hand
+ * (SettlePayment, ReturnPayment) as in a 回盘 (decision 0134): the payment must exist and the
+ * bank's date not be after today. A payment that already has this result needs no event when
+ * what is recorded agrees (a settlement: the same 银行流水号 and date; a return: the same date,
+ * whatever words its 失败原因 is given in), so a bank's file sent again, a cut-short command
+ * decided again or a settlement keyed twice records nothing twice; when it does not agree, the
+ * bank reports a second, different result for one payment (a double credit, a wrong file, a
+ * typo), which is refused (`bank_result_conflict`) for the officer to check with the bank.
+ * Any other state than in flight is `payment_not_in_flight` (settled for a returned payment, or
+ * the reverse). Undefined: the payment is in flight and the result is new.
+ */
+function alreadyDecided(
+  state: LedgerState,
+  paymentId: string,
+  given: BankResult,
+  ctx: DecideContext,
+): Decision | undefined {
+  const p = state.payments.get(paymentId);
+  if (!p) return reject('payment_not_found', { paymentId });
+  const late = notAfterToday(given.on, ctx);
   if (late) return late;
+  if (p.status === given.result) return conflictWith(p, given) ?? accepted();
+  if (p.status !== 'instructed') {
+    return reject('payment_not_in_flight', { paymentId, status: p.status }, { status: p.status });
+  }
+  return undefined;
+}
+
+/** The refusal of a result that is not the one recorded for the payment, or undefined when it agrees. */
+function conflictWith(p: PaymentState, given: BankResult): Rejected | undefined {
+  invariant(p.resultOn !== null, `payment ${p.id} is ${p.status} without the bank's date`);
+  if (given.result === 'returned') {
+    if (given.on === p.resultOn) return undefined;
+    return reject(
+      'bank_result_conflict',
+      { case: 'returned', paymentId: p.id, recordedOn: p.resultOn, givenOn: given.on },
+      { paymentId: p.id, recorded: { returnedOn: p.resultOn }, given: { returnedOn: given.on } },
+    );
+  }
+  invariant(p.bankReference !== null, `payment ${p.id} is settled without its bank reference`);
+  if (given.bankReference === p.bankReference && given.on === p.resultOn) return undefined;
+  const recorded = { bankReference: p.bankReference, settledOn: p.resultOn };
+  const row = { bankReference: given.bankReference, settledOn: given.on };
+  return reject(
+    'bank_result_conflict',
+    { case: 'settled', paymentId: p.id, recorded, given: row },
+    { paymentId: p.id, recorded, given: row },
+  );
+}
+
+function settlePayment(state: LedgerState, d: CommandData<'SettlePayment'>, ctx: DecideContext): Decision {
+  const given = { result: 'settled', bankReference: d.bankReference, on: d.settledOn } as const;
+  const decided = alreadyDecided(state, d.paymentId, given, ctx);
+  if (decided) return decided;
   return accepted({ type: 'PaymentSettled', data: d });
 }
 
 function returnPayment(state: LedgerState, d: CommandData<'ReturnPayment'>, ctx: DecideContext): Decision {
-  const p = inFlight(state, d.paymentId);
-  if (isRejected(p)) return p;
-  const late = notAfterToday(d.returnedOn, ctx);
-  if (late) return late;
+  const decided = alreadyDecided(state, d.paymentId, { result: 'returned', on: d.returnedOn }, ctx);
+  if (decided) return decided;
+  const p = state.payments.get(d.paymentId)!;
   // The money goes back to exactly the tranches it came from.
   return accepted({ type: 'PaymentReturned', data: { ...d, restored: [...p.consumed] } });
 }
@@ -905,10 +951,11 @@ type BankRow = CommandData<'RecordBankResults'>['rows'][number];
 /**
  * A bank result file (回盘) is decided as a whole, like a roster: every row is checked, every
  * refused row is reported with its number and reason, and one refused row refuses the file
- * (decision 0129). A row whose payment already has the result the row gives (recorded by hand, by
- * an earlier file, or by the stored part of this command cut short) is counted as recorded and
- * makes no event, so the bank sending its results again does not fail on what was done before,
- * and a cut-short command is finished by deciding it again.
+ * (decision 0129). Each row is decided as its single command would be (alreadyDecided): a row
+ * whose payment already has that result, as recorded (by hand, by an earlier file, or by the
+ * stored part of this command cut short), makes no event, so the bank sending its results again
+ * does not fail on what was done before and a cut-short command is finished by deciding it
+ * again; a row contradicting what is recorded refuses the file (decision 0134).
  */
 function recordBankResults(
   state: LedgerState,
@@ -922,7 +969,6 @@ function recordBankResults(
   const events: LedgerEventInput[] = [];
   for (const r of d.rows) {
     const decided = decideBankRow(state, ctx, r, rowNumbers, named);
-    if (decided === null) continue;
     if (decided.ok) events.push(...decided.events);
     else errors.push(rowError(r.row, decided));
   }
@@ -936,14 +982,14 @@ function recordBankResults(
   return { ok: true, events };
 }
 
-/** One bank row: its event, its refusal, or null when its payment already has that result. */
+/** One bank row: its event, none when its payment already has that result, or its refusal. */
 function decideBankRow(
   state: LedgerState,
   ctx: DecideContext,
   r: BankRow,
   rowNumbers: Set<number>,
   named: Map<string, number>,
-): Decision | null {
+): Decision {
   if (rowNumbers.has(r.row)) return reject('row_number_duplicate', { row: r.row });
   rowNumbers.add(r.row);
   const earlier = named.get(r.paymentId);
@@ -972,9 +1018,6 @@ function decideBankRow(
       { paymentId: r.paymentId },
     );
   }
-  const late = notAfterToday(r.result === 'settled' ? r.settledOn : r.returnedOn, ctx);
-  if (late) return late;
-  if (p.status === r.result) return null;
   return r.result === 'settled'
     ? settlePayment(
         state,

@@ -200,6 +200,8 @@ export function evolve(state: LedgerState, event: LedgerEventInput): LedgerState
         rosterId: d.rosterId,
         consumed: d.consumed,
         status: 'instructed',
+        bankReference: null,
+        resultOn: null,
       });
       const key = paymentKey(d.householdId, d.programmeCode, d.period);
       invariant(!state.paymentKeys.has(key), `duplicate payment ${key} reached the log`);
@@ -209,8 +211,11 @@ export function evolve(state: LedgerState, event: LedgerEventInput): LedgerState
       return state;
     }
     case 'PaymentSettled': {
-      const p = inFlightPayment(state, event.data.paymentId);
+      const d = event.data;
+      const p = inFlightPayment(state, d.paymentId);
       p.status = 'settled';
+      p.bankReference = d.bankReference;
+      p.resultOn = d.settledOn;
       state.totals.reservedFen -= p.amountFen;
       state.totals.settledFen += p.amountFen;
       if (p.rosterId !== null) {
@@ -225,6 +230,7 @@ export function evolve(state: LedgerState, event: LedgerEventInput): LedgerState
       const p = inFlightPayment(state, d.paymentId);
       restore(state, d.restored);
       p.status = 'returned';
+      p.resultOn = d.returnedOn;
       state.paymentKeys.delete(paymentKey(p.householdId, p.programmeCode, p.period));
       state.totals.reservedFen -= p.amountFen;
       if (p.rosterId !== null) roster(state, p.rosterId).returned += 1;

@@ -118,6 +118,14 @@ export interface RejectionArgs {
   objection_exists: { objectionId: string };
   reversal_exists: { reversalId: string };
   payment_not_in_flight: { paymentId: string; status: string };
+  bank_result_conflict:
+    | {
+        case: 'settled';
+        paymentId: string;
+        recorded: { bankReference: string; settledOn: string };
+        given: { bankReference: string; settledOn: string };
+      }
+    | { case: 'returned'; paymentId: string; recordedOn: string; givenOn: string };
   objection_already_resolved: { objectionId: string; outcome: 'upheld' | 'dismissed' };
   notice_already_closed: { noticeId: string };
   movement_already_reversed: { kind: ReversibleKind; movementId: string };
@@ -295,6 +303,17 @@ export const rejectionMessages: { readonly [C in RejectionCode]: (a: RejectionAr
   reversal_exists: (a) => `冲正 ${a.reversalId} 已登记；新的冲正请另选编号。`,
   payment_not_in_flight: (a) =>
     `补贴发放 ${a.paymentId} 的状态已是“${label(paymentStatusLabels, a.status)}”；只有发放中的补贴才能登记到账或退回。`,
+  bank_result_conflict: (a) => {
+    const check = '；已登记的结果未改动，请与银行核对该笔发放。';
+    if (a.case === 'returned')
+      return `补贴发放 ${a.paymentId} 已登记银行退回（退回日期 ${a.recordedOn}），本次却是退回日期 ${a.givenOn}：同一笔发放出现了两个不同的退回结果（回盘文件有误或录入错误）${check}`;
+    const { recorded: r, given: g } = a;
+    const differ = [
+      g.bankReference === r.bankReference ? null : '银行流水号',
+      g.settledOn === r.settledOn ? null : '到账日期',
+    ].filter((w) => w !== null);
+    return `补贴发放 ${a.paymentId} 已登记到账（银行流水号 ${r.bankReference}，到账日期 ${r.settledOn}），本次却是银行流水号 ${g.bankReference}，到账日期 ${g.settledOn}，${differ.join('和')}不符：同一笔发放出现了两个不同的到账结果（重复入账、回盘文件有误或录入错误）${check}`;
+  },
   objection_already_resolved: (a) =>
     `异议 ${a.objectionId} 已处理（${label(objectionOutcomeLabels, a.outcome)}）；不能再次处理。`,
   notice_already_closed: (a) => `公示 ${a.noticeId} 已结束；无需再次结束。`,

@@ -39,6 +39,11 @@ export const rejectionStatus = {
   objection_exists: 409,
   reversal_exists: 409,
   payment_not_in_flight: 409,
+  /**
+   * The bank's result for a payment that already has that result, recorded otherwise: another
+   * 银行流水号 or date for a settled payment, another date for a returned one (decision 0134).
+   */
+  bank_result_conflict: 409,
   objection_already_resolved: 409,
   notice_already_closed: 409,
   movement_already_reversed: 409,

@@ -93,6 +93,14 @@ export interface PaymentState {
   readonly rosterId: string | null;
   readonly consumed: readonly TrancheDebit[];
   status: PaymentStatus;
+  /**
+   * The bank's result as recorded, so a result given again is told apart from one that contradicts
+   * it (decision 0134): the 银行流水号 of its settlement (null unless settled) and the date of its
+   * settlement or return (null while instructed, or reversed). The 失败原因 of a return is not kept.
+   * Two fields on every payment; the dates are 10-character strings V8's JSON.parse shares.
+   */
+  bankReference: string | null;
+  resultOn: string | null;
 }
 
 export interface RosterState {
