@@ -13,13 +13,15 @@ import { fundPool, interceptPublishes, registerHouseholds, testNowMs } from './f
  * file is one command. Accepted, every row's PaymentSettled or PaymentReturned is appended once
  * under `<commandId>:<index>`; one refused row refuses the file, names every bad row, and appends
  * nothing; the same command id again appends nothing more; a file cut short by NATS going away is
- * finished, not doubled, by sending it again.
+ * finished, not doubled, by sending it again. The same results sent again in another file append
+ * nothing; a row contradicting a recorded result (another 银行流水号 or date) refuses the file, and
+ * the single settle and return routes follow the same rule (decision 0134).
  */
 const infra = useTestInfra({ database: false });
 const secret = 'ledger-api-bank-results-secret-of-32-bytes!';
 const county = '411325';
 const rosterId = 'RS-BANK';
-const households = Array.from({ length: 12 }, (_, i) => `HB${i + 1}`);
+const households = Array.from({ length: 15 }, (_, i) => `HB${i + 1}`);
 let app: App;
 let writers: Writers;
 let token: string;
@@ -48,7 +50,7 @@ beforeAll(async () => {
   token = await sign([county]);
   await fundPool(writers.get(county)!, 100_000_000n);
   await registerHouseholds(infra.js, infra.jsm, infra.ns, county, households);
-  // A June 低保 roster of twelve households: payments RS-BANK-r2 … RS-BANK-r13, 190 元 each.
+  // A June 低保 roster of fifteen households: payments RS-BANK-r2 … RS-BANK-r16, 190 元 each.
   const roster = await post('rosters', {
     commandId: 'roster-bank',
     rosterId,
@@ -260,5 +262,105 @@ describe('a bank result file (回盘) is one command', () => {
     expect(route?.security).toEqual(
       doc.paths['/v1/partitions/{partition}/payment-settlements']?.post?.security,
     );
+  });
+});
+
+describe('a result that contradicts the one recorded is refused, not dropped (0134)', () => {
+  // Roster rows 14 and 15 get their results here; row 16 stays in flight, the good row of every refused file.
+  const recorded = [settled(2, 14), returned(3, 15)];
+  const recordedOnce = async () => {
+    if (status(14) === 'instructed') {
+      const first = await post('bank-results', { commandId: 'bank-h', rows: recorded });
+      expect(first.status, JSON.stringify(first.body)).toBe(201);
+    }
+  };
+
+  it('records nothing for the same results sent again in another file, and succeeds', async () => {
+    await recordedOnce();
+    const before = await tail();
+    const again = await post('bank-results', { commandId: 'bank-h-again', rows: recorded });
+    expect(again.status, JSON.stringify(again.body)).toBe(200);
+    expect(again.body).toMatchObject({ duplicate: false, eventCount: 0, rowCount: 2, alreadyRecorded: 2 });
+    expect(await tail()).toBe(before);
+  });
+
+  it('refuses the whole file for a row giving another 银行流水号 or date, naming the row, and appends nothing', async () => {
+    await recordedOnce();
+    const before = await tail();
+    for (const [i, [bad, said]] of (
+      [
+        [
+          { ...settled(3, 14), bankReference: 'B14-X' },
+          `补贴发放 ${paymentOf(14)} 已登记到账（银行流水号 B14，到账日期 2024-06-14），本次却是银行流水号 B14-X，到账日期 2024-06-14，银行流水号不符`,
+        ],
+        [settled(3, 14, '2024-06-13'), '本次却是银行流水号 B14，到账日期 2024-06-13，到账日期不符'],
+        [
+          returned(3, 15, '2024-06-12'),
+          `补贴发放 ${paymentOf(15)} 已登记银行退回（退回日期 2024-06-14），本次却是退回日期 2024-06-12`,
+        ],
+      ] as const
+    ).entries()) {
+      const answer = await post('bank-results', {
+        commandId: `bank-i-${i}`,
+        rows: [settled(2, 16), bad],
+      });
+      expect(answer.status, JSON.stringify(answer.body)).toBe(422);
+      expect(answer.body.error.code).toBe('bank_results_invalid');
+      expect(answer.body.error.message).toContain('整个文件未登记');
+      const [error, ...others] = answer.body.error.details.errors;
+      expect(others).toEqual([]);
+      expect(error).toMatchObject({ row: 3, code: 'bank_result_conflict' });
+      expect(error.message).toContain(said);
+      expect(error.message).toContain('请与银行核对');
+    }
+    // Nothing appended: the good row's payment is still in flight, the recorded results stand.
+    expect(await tail()).toBe(before);
+    expect([14, 15, 16].map(status)).toEqual(['settled', 'returned', 'instructed']);
+  });
+
+  it('answers a settlement or return by hand the same way: the same again records nothing, another is 409', async () => {
+    await recordedOnce();
+    const before = await tail();
+    const settle = (commandId: string, bankReference: string) =>
+      post('payment-settlements', {
+        commandId,
+        paymentId: paymentOf(14),
+        bankReference,
+        settledOn: '2024-06-14',
+      });
+    const giveBack = (commandId: string, returnedOn: string) =>
+      post('payment-returns', { commandId, paymentId: paymentOf(15), reason: '户名不符', returnedOn });
+    // Keyed again under another command id: what is recorded agrees (a return's reason is not compared).
+    for (const same of [
+      await settle('hand-settle-same', 'B14'),
+      await giveBack('hand-return-same', '2024-06-14'),
+    ]) {
+      expect(same.status, JSON.stringify(same.body)).toBe(200);
+      expect(same.body).toMatchObject({ duplicate: false, eventCount: 0, firstSeq: null });
+    }
+    const other = await settle('hand-settle-other', 'B14-Y');
+    expect(other.status).toBe(409);
+    expect(other.body.error).toMatchObject({
+      code: 'bank_result_conflict',
+      details: {
+        paymentId: paymentOf(14),
+        recorded: { bankReference: 'B14', settledOn: '2024-06-14' },
+        given: { bankReference: 'B14-Y', settledOn: '2024-06-14' },
+      },
+    });
+    expect(other.body.error.message).toContain('银行流水号 B14-Y');
+    const otherDate = await giveBack('hand-return-other', '2024-06-13');
+    expect(otherDate.status).toBe(409);
+    expect(otherDate.body.error.code).toBe('bank_result_conflict');
+    // The other result for a payment (a return of a settled one) is still not in flight.
+    const reverse = await post('payment-returns', {
+      commandId: 'hand-return-settled',
+      paymentId: paymentOf(14),
+      reason: '户名不符',
+      returnedOn: '2024-06-14',
+    });
+    expect(reverse.status).toBe(409);
+    expect(reverse.body.error.code).toBe('payment_not_in_flight');
+    expect(await tail()).toBe(before);
   });
 });
