@@ -16,7 +16,8 @@ import { fundPool, registerHouseholds } from './fixtures';
  * `fundtrace ledger import settlements <回盘>`: the bank's result file of a paid roster, read with
  * @fundtrace/tabular and sent to a listening ledger-api as one bank-results command (decision
  * 0129): one dry run, then one append, however many rows. A bad row is named by its row number and
- * nothing is appended; the same file run twice records nothing twice.
+ * nothing is appended; the same file run twice records nothing twice; a row contradicting a
+ * recorded result (another 银行流水号) is refused by row in Chinese (0134).
  */
 const infra = useTestInfra({ database: false });
 const secret = 'ledger-api-test-secret-of-at-least-32-bytes';
@@ -145,16 +146,33 @@ describe('fundtrace ledger import settlements', () => {
     expect(requests).toEqual([`${bankResults}?dryRun=true`, bankResults]);
     served.app.server.off('request', count);
 
-    // Another file repeating row 2 with another bank reference: the payment already has that
-    // result, so the row is counted as recorded and the first result stands.
-    stdout.mockClear();
+    // Another file repeating row 2 as recorded (a re-export: another file, another command id):
+    // the row agrees with what is recorded, so it is counted as recorded and nothing is appended (0134).
+    const repeated = file(
+      'hui-pan-repeated.csv',
+      `${bankHeader}2,H1,张三,6228480402564890018,190.00,成功,,B001,2024-06-14\n`,
+    );
+    const tail = writers.get(county)!.state.seq;
+    expect(await importLedgerFile('settlements', repeated, options)).toBe(0);
+    expect(writers.get(county)!.state.seq).toBe(tail);
+    expect(writers.get(county)!.state.rosters.get(rosterId)).toEqual(before);
+
+    // Another file giving row 2 another bank reference: a second, different credit for one payment
+    // is refused by row, in Chinese, for the officer to check with the bank; the first result stands.
+    stderr.mockClear();
     const corrected = file(
       'hui-pan-corrected.csv',
-      `${bankHeader}2,H1,张三,6228480402564890018,190.00,成功,,B001-X,2024-06-14\n`,
+      `${bankHeader}2,H1,张三,6228480402564890018,190.00,成功,,B001-X,2024-06-14\n4,H3,王五,6228480402564890034,570.00,成功,,B003,2024-06-14\n`,
     );
-    expect(await importLedgerFile('settlements', corrected, options)).toBe(0);
-    expect(said(stdout)).toContain('0 event(s) (1 were already recorded by an earlier run)');
-    expect(writers.get(county)!.state.rosters.get(rosterId)).toEqual(before);
+    expect(await importLedgerFile('settlements', corrected, options)).toBe(2);
+    expect(said(stderr)).toContain('记账系统拒绝了 1 行，未登记任何内容：');
+    expect(said(stderr)).toContain(
+      '  第 2 行：补贴发放 RS-SETTLE-r2 已登记到账（银行流水号 B001，到账日期 2024-06-14），本次却是银行流水号 B001-X，到账日期 2024-06-14，银行流水号不符：同一笔发放出现了两个不同的到账结果（重复入账、回盘文件有误或录入错误）；已登记的结果未改动，请与银行核对该笔发放。（bank_result_conflict）',
+    );
+    expect(said(stderr)).not.toMatch(/第 4 行/);
+    expect(said(stderr)).not.toContain('6228480402564890');
+    expect(writers.get(county)!.state.payments.get(`${rosterId}-r2`)!.bankReference).toBe('B001');
+    expect(writers.get(county)!.state.seq).toBe(tail);
 
     // An XLSX from the bank repeating row 2 (recorded) and contradicting row 3 (returned, now 成功).
     const xlsx = join(dir, 'hui-pan-2.xlsx');
