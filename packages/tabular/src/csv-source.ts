@@ -45,7 +45,7 @@ function utf8OrGb18030(head: Uint8Array, validUtf8: boolean): CsvEncoding {
   if (head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf) {
     throw new TableError(
       'invalid_encoding',
-      'the file starts with a UTF-8 byte-order mark but is not valid UTF-8; export it again',
+      '文件以 UTF-8 字节顺序标记（BOM）开头，内容却不是有效的 UTF-8；请重新导出',
     );
   }
   return 'gb18030';
@@ -144,14 +144,14 @@ export async function* csvRows(
     if (code === 'CSV_MAX_RECORD_SIZE') {
       throw new TableError(
         'record_too_large',
-        `row ${rowNumber + 1} is longer than ${csvRecordLengthMax} characters (an unclosed quote?)`,
+        `第 ${rowNumber + 1} 行超过 ${csvRecordLengthMax} 个字符（是否有未闭合的引号？）`,
         [],
         rowNumber + 1,
       );
     }
     throw new TableError(
       'malformed_csv',
-      `row ${rowNumber + 1}: ${(error as Error).message}`,
+      `第 ${rowNumber + 1} 行不是有效的 CSV（${(error as Error).message}）`,
       [],
       rowNumber + 1,
     );
@@ -168,7 +168,7 @@ export async function* csvRows(
  */
 function csvCell(cell: string, gb18030: boolean): RawCell {
   if (gb18030 && cell.includes('\uFFFD')) {
-    return { problem: 'invalid_characters', message: 'cell has bytes that are neither UTF-8 nor GBK' };
+    return { problem: 'invalid_characters', message: '单元格中的字节既不是 UTF-8 也不是 GBK 编码' };
   }
   const wrapped = /^="([^"]*)"$/.exec(cell);
   return wrapped ? wrapped[1]! : cell;

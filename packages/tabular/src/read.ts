@@ -91,7 +91,7 @@ async function* dataRows<F extends string>(
   for (let next = await rows.next(); !next.done; next = await rows.next()) {
     const raw = next.value;
     if (raw.rowNumber > limit) {
-      throw new TableError('too_many_rows', `the file has more than ${limit} rows`, [], raw.rowNumber);
+      throw new TableError('too_many_rows', `文件超过 ${limit} 行`, [], raw.rowNumber);
     }
     const values = Object.fromEntries(fields.map((field) => [field, ''])) as Record<F, string>;
     const problems: CellProblem[] = [];
@@ -105,7 +105,7 @@ async function* dataRows<F extends string>(
           code: cell.problem,
           field,
           column,
-          message: `${column}${raw.rowNumber}: ${cell.message}`,
+          message: `单元格 ${column}${raw.rowNumber}：${cell.message}`,
         });
         continue;
       }
@@ -114,7 +114,7 @@ async function* dataRows<F extends string>(
           code: 'cell_too_long',
           field,
           column,
-          message: `${column}${raw.rowNumber}: ${cell.length} characters, more than a spreadsheet cell holds (${cellLengthMax})`,
+          message: `单元格 ${column}${raw.rowNumber}：有 ${cell.length} 个字符，超过电子表格单元格的上限（${cellLengthMax}）`,
         });
         continue;
       }
@@ -137,17 +137,14 @@ async function openRows(
   const isZip = head[0] === 0x50 && head[1] === 0x4b && head[2] === 0x03 && head[3] === 0x04;
   const isOle = head[0] === 0xd0 && head[1] === 0xcf && head[2] === 0x11 && head[3] === 0xe0;
   if (isOle || extension === '.xls') {
-    throw new TableError(
-      'unsupported_format',
-      `${name}: Excel 97-2003 (.xls) files are not read; save it as .xlsx`,
-    );
+    throw new TableError('unsupported_format', `${name}：不读取 Excel 97-2003（.xls）文件，请另存为 .xlsx`);
   }
   if (isZip || extension === '.xlsx' || extension === '.xlsm') {
     if (!isZip)
-      throw new TableError('malformed_xlsx', `${name} is named .xlsx but is not an XLSX (zip) file`);
+      throw new TableError('malformed_xlsx', `${name} 的扩展名是 .xlsx，内容却不是 XLSX（zip）文件`);
     const size = 'path' in input ? (await stat(input.path)).size : input.bytes.byteLength;
     if (size > xlsxBytesMax) {
-      throw new TableError('file_too_large', `${name} is ${size} bytes, more than ${xlsxBytesMax}`);
+      throw new TableError('file_too_large', `${name} 有 ${size} 字节，超过上限 ${xlsxBytesMax} 字节`);
     }
     return xlsxRows('path' in input ? { path: input.path } : { bytes: input.bytes }, options.sheet);
   }
@@ -158,7 +155,7 @@ async function openRows(
     const delimiter = options.delimiter ?? (extension === '.tsv' ? '\t' : 'auto');
     return csvRows(source, encoding, delimiter);
   }
-  throw new TableError('unsupported_format', `${name}: expected a .csv or .xlsx file`);
+  throw new TableError('unsupported_format', `${name}：请使用 .csv 或 .xlsx 文件`);
 }
 
 async function readHead(path: string): Promise<Uint8Array> {
@@ -193,7 +190,7 @@ function matchHeader(raw: RawRow, options: ReadTableOptions<string>): HeaderMatc
   if (raw.cells.length > columnsMax) {
     problems.push({
       code: 'too_many_columns',
-      message: `the header has ${raw.cells.length} columns, more than ${columnsMax}`,
+      message: `表头有 ${raw.cells.length} 列，超过上限 ${columnsMax} 列`,
     });
   }
   const byField = new Map<string, number[]>();
@@ -209,7 +206,7 @@ function matchHeader(raw: RawRow, options: ReadTableOptions<string>): HeaderMatc
           code: 'unknown_column',
           headers: [text],
           columns: [columnLetter(index)],
-          message: `column ${columnLetter(index)} "${text}" is not a known column`,
+          message: `${columnLetter(index)} 列“${text}”不是可识别的列名`,
         });
       }
       continue;
@@ -227,9 +224,9 @@ function matchHeader(raw: RawRow, options: ReadTableOptions<string>): HeaderMatc
         field: column.field,
         headers: indexes.map((index) => texts.get(index)!),
         columns: letters,
-        message: `${column.headers[0]} (${column.field}) appears in ${indexes.length} columns: ${indexes
-          .map((index) => `${columnLetter(index)} "${texts.get(index)}"`)
-          .join(', ')}`,
+        message: `${column.headers[0]}（${column.field}）出现在 ${indexes.length} 列：${indexes
+          .map((index) => `${columnLetter(index)} 列“${texts.get(index)}”`)
+          .join('、')}`,
       });
     }
     if (indexes.length === 0 && column.required) {
@@ -238,7 +235,7 @@ function matchHeader(raw: RawRow, options: ReadTableOptions<string>): HeaderMatc
         code: 'missing_required_column',
         field: column.field,
         headers: column.headers,
-        message: `required column ${column.headers[0]} (${column.field}) is missing; accepted headers: ${column.headers.join(', ')}`,
+        message: `缺少必填列 ${column.headers[0]}（${column.field}）；可用的列名：${column.headers.join('、')}`,
       });
     }
     if (indexes.length === 1) fieldsByIndex.set(indexes[0]!, column.field);
@@ -271,16 +268,13 @@ async function findHeader(rows: AsyncGenerator<RawRow>, options: ReadTableOption
   }
   await rows.return(undefined);
   if (options.headerRow !== undefined) {
-    throw new TableError(
-      'header_invalid',
-      `row ${options.headerRow} is empty or missing; expected the header there`,
-    );
+    throw new TableError('header_invalid', `第 ${options.headerRow} 行为空或不存在，表头应在这一行`);
   }
   if (best === undefined || best.matched === 0) {
-    const expected = options.columns.map((column) => column.headers[0]).join(', ');
+    const expected = options.columns.map((column) => column.headers[0]).join('、');
     throw new TableError(
       'header_invalid',
-      `no header row found in the first ${headerSearchRowsMax} rows; expected columns such as ${expected}`,
+      `前 ${headerSearchRowsMax} 行中没有找到表头；表头应有 ${expected} 等列`,
       best?.problems ?? [],
     );
   }
@@ -298,7 +292,7 @@ async function accept(match: HeaderMatch, rows: AsyncGenerator<RawRow>): Promise
 function headerError(match: HeaderMatch): TableError {
   return new TableError(
     'header_invalid',
-    `header row ${match.rowNumber}: ${match.problems.map((problem) => problem.message).join('; ')}`,
+    `表头（第 ${match.rowNumber} 行）：${match.problems.map((problem) => problem.message).join('；')}`,
     match.problems,
     match.rowNumber,
   );

@@ -7,8 +7,8 @@ import { entryContent, type ZipEntry, type ZipInput } from './zip-directory';
  * run. Files holding them in the sheet we read are refused rather than misread.
  */
 const misreadCells: readonly { readonly pattern: RegExp; readonly what: string }[] = [
-  { pattern: /<c\b[^>]*\bt="d"/, what: 'ISO-date cells (t="d")' },
-  { pattern: /<is>\s*<r>/, what: 'inline rich text' },
+  { pattern: /<c\b[^>]*\bt="d"/, what: 'ISO 日期单元格（t="d"）' },
+  { pattern: /<is>\s*<r>/, what: '内联富文本（inline rich text）' },
 ];
 
 /** Longest stretch of XML one match can span; kept from one chunk to the next. */
@@ -63,7 +63,7 @@ export async function misreadCellsIn(
     inflated += (chunk as Buffer).length;
     if (inflated > bytesMax) {
       content.destroy();
-      throw new InflatedTooLarge(`${entry.name} inflates to more than ${bytesMax} bytes`);
+      throw new InflatedTooLarge(`${entry.name} 解压后超过 ${bytesMax} 字节`);
     }
     const window = carried + (chunk as Buffer).toString('latin1');
     for (const { pattern, what } of misreadCells) if (pattern.test(window)) found.add(what);
@@ -80,7 +80,7 @@ export async function assertInflatedSize(input: ZipInput, entry: ZipEntry, bytes
     inflated += (chunk as Buffer).length;
     if (inflated > bytesMax) {
       content.destroy();
-      throw new InflatedTooLarge(`${entry.name} inflates to more than ${bytesMax} bytes`);
+      throw new InflatedTooLarge(`${entry.name} 解压后超过 ${bytesMax} 字节`);
     }
   }
 }

@@ -65,7 +65,7 @@ async function nextOf<T>(iterator: AsyncIterator<T>): Promise<IteratorResult<T>>
         reject(
           new TableError(
             'malformed_xlsx',
-            `not a readable XLSX file: the reader made no progress for ${xlsxStallMs / 1000} s (a damaged zip); save it again from Excel or WPS`,
+            `无法读取的 XLSX 文件：读取 ${xlsxStallMs / 1000} 秒没有进展（zip 已损坏）；请用 Excel 或 WPS 重新保存`,
           ),
         ),
       xlsxStallMs,
@@ -166,7 +166,7 @@ async function* readSheet(
     }
   } catch (error) {
     if (error instanceof TableError || error instanceof PartSkipped) throw error;
-    throw new TableError('malformed_xlsx', `not a readable XLSX file: ${(error as Error).message}`);
+    throw new TableError('malformed_xlsx', `无法读取的 XLSX 文件：${(error as Error).message}`);
   } finally {
     stream.destroy();
   }
@@ -178,8 +178,8 @@ async function* readSheet(
     throw new TableError(
       'sheet_not_found',
       sheet === undefined
-        ? 'the workbook has no sheet'
-        : `no sheet named "${sheet}"; the workbook has ${names.map((n) => `"${n}"`).join(', ') || 'no sheets'}`,
+        ? '工作簿中没有工作表'
+        : `没有名为“${sheet}”的工作表；工作簿中的工作表：${names.map((n) => `“${n}”`).join('、') || '无'}`,
     );
   }
 }
@@ -202,7 +202,7 @@ async function prescan(
       // Deflate data that does not inflate is a damaged file. exceljs must not see it: its zip
       // reader leaves such an error unhandled (the process dies) or waits forever.
       if (isZlibDataError(error) || error instanceof DamagedZipEntry)
-        throw new TableError('malformed_xlsx', `not a readable XLSX file: ${(error as Error).message}`);
+        throw new TableError('malformed_xlsx', `无法读取的 XLSX 文件：${(error as Error).message}`);
       return undefined;
     }
   };
@@ -223,7 +223,7 @@ async function prescan(
   if (misread) {
     throw new TableError(
       'unsupported_format',
-      `the sheet holds ${misread}, which this reader cannot read faithfully; open the file in Excel or WPS and save it again as .xlsx`,
+      `工作表中含有 ${misread}，无法如实读取；请用 Excel 或 WPS 打开后另存为 .xlsx`,
     );
   }
   return entry;
@@ -276,7 +276,7 @@ const emptySharedStrings =
   '<?xml version="1.0" encoding="UTF-8" standalone="yes"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="0" uniqueCount="0"/>';
 
 function unreadablePart(part: string): string {
-  return `the workbook's ${part} could not be read before its rows in ${xlsxReadAttemptsMax} attempts (an unusual zip layout); open the file in Excel or WPS and save it again as .xlsx`;
+  return `工作簿的 ${part} 试了 ${xlsxReadAttemptsMax} 次仍无法在数据行之前读出（zip 结构少见）；请用 Excel 或 WPS 打开后另存为 .xlsx`;
 }
 
 /**
@@ -329,12 +329,12 @@ export function cellText(value: unknown, numFmt: string | undefined, date1904: b
   if (value === null || value === undefined) return '';
   if (typeof value === 'string') return value;
   if (typeof value === 'number') {
-    if (!Number.isFinite(value)) return { problem: 'cell_error', message: 'the cell holds an error value' };
+    if (!Number.isFinite(value)) return { problem: 'cell_error', message: '单元格中是错误值' };
     return numberToText(value);
   }
   if (typeof value === 'boolean') return value ? 'TRUE' : 'FALSE';
   if (value instanceof Date) {
-    return dateToText(value) ?? { problem: 'cell_error', message: 'the cell holds a date outside 1000–9999' };
+    return dateToText(value) ?? { problem: 'cell_error', message: '单元格中的日期不在 1000–9999 年之间' };
   }
   if (typeof value === 'object') {
     const cell = value as Record<string, unknown>;
@@ -348,20 +348,19 @@ export function cellText(value: unknown, numFmt: string | undefined, date1904: b
           problem: 'formula_without_result',
           // exceljs's streaming reader drops error results (#DIV/0!) too, so both end here.
           message:
-            'formula cell has no usable saved result (never calculated, or an error such as #DIV/0!); check it in Excel or WPS and save again',
+            '公式单元格没有可用的计算结果（从未计算过，或结果是 #DIV/0! 等错误）；请在 Excel 或 WPS 中检查后重新保存',
         };
       }
       if (typeof result === 'number' && Number.isNaN(result)) {
-        return { problem: 'cell_error', message: 'the formula evaluates to an error' };
+        return { problem: 'cell_error', message: '公式的结果是错误值' };
       }
       if (typeof result === 'number' && isDateFormat(numFmt)) {
         return cellText(excelSerialToDate(result, date1904), undefined, date1904);
       }
       return cellText(result, numFmt, date1904);
     }
-    if ('error' in cell)
-      return { problem: 'cell_error', message: `the cell holds the error ${String(cell.error)}` };
+    if ('error' in cell) return { problem: 'cell_error', message: `单元格中是错误值 ${String(cell.error)}` };
     if ('text' in cell) return cellText(cell.text, numFmt, date1904);
   }
-  return { problem: 'cell_error', message: 'the cell holds a value of an unknown kind' };
+  return { problem: 'cell_error', message: '单元格中的值类型无法识别' };
 }

@@ -48,7 +48,7 @@ describe('readTable header mapping', () => {
       columns: rosterColumns,
     });
     expect(error).toMatchObject({ code: 'header_invalid' });
-    expect(error.message).toMatch(/no header row found/);
+    expect(error.message).toMatch(/没有找到表头/);
   });
 
   it('uses the header row given, and says so when it is empty', async () => {
@@ -66,7 +66,7 @@ describe('readTable header mapping', () => {
       ['missing_required_column', 'name'],
       ['missing_required_column', 'amount'],
     ]);
-    expect(error.message).toContain('户主姓名, 姓名, name');
+    expect(error.message).toContain('户主姓名、姓名、name');
     expect((error as unknown as { details: unknown }).details).toEqual({
       problems: error.problems,
       rowNumber: 1,

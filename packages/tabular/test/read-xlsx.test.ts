@@ -118,7 +118,7 @@ describe('readTable on XLSX: values', () => {
     expect(rows[1]?.problems).toMatchObject([
       { code: 'formula_without_result', field: 'amount', column: 'C' },
     ]);
-    expect(rows[1]?.problems[0]?.message).toMatch(/^C3: /);
+    expect(rows[1]?.problems[0]?.message).toMatch(/^单元格 C3：/);
     // The streaming reader cannot tell an error result from a missing one; both are refused.
     expect(rows[2]?.problems).toMatchObject([{ code: 'formula_without_result', field: 'amount' }]);
     expect(rows[3]).toMatchObject({ values: { amount: '7' }, problems: [] });
@@ -193,7 +193,7 @@ describe('readTable on XLSX: sheets', () => {
     const path = await twoSheets();
     const error = await readError({ path }, { columns: rosterColumns, sheet: '明细' });
     expect(error).toMatchObject({ code: 'sheet_not_found' });
-    expect(error.message).toContain('"数据", "汇总"');
+    expect(error.message).toContain('“数据”、“汇总”');
   });
 
   it('reads the same rows from bytes as from a path', async () => {
@@ -229,7 +229,7 @@ describe('readTable on XLSX: damaged files', () => {
     const path = join(import.meta.dirname, 'fixtures', 'damaged-stalls-exceljs.xlsx');
     const error = await readError({ path }, { columns: rosterColumns });
     expect(error).toMatchObject({ name: 'TableError', code: 'malformed_xlsx' });
-    expect((error as Error).message).toContain('no progress');
+    expect((error as Error).message).toContain('没有进展');
   });
 
   it('refuses an upload whose zip directory points past its end as malformed_xlsx, never a RangeError', async () => {

@@ -19,7 +19,7 @@ describe('xlsx prescan', () => {
       const xml = `${' '.repeat(padding)}<c r="B2" t="d"><v>2019-05-03</v></c>`;
       const file = zip({ 'xl/worksheets/sheet1.xml': `${'<row/>'.repeat(20_000)}${xml}` });
       const [entry] = (await zipEntries({ bytes: file }))!;
-      expect(await misreadCellsIn({ bytes: file }, entry!, 10 * 1024 * 1024)).toMatch(/ISO-date/);
+      expect(await misreadCellsIn({ bytes: file }, entry!, 10 * 1024 * 1024)).toMatch(/ISO 日期单元格/);
     }
     const [entry] = (await zipEntries({ bytes }))!;
     expect(await misreadCellsIn({ bytes }, entry!, 10 * 1024 * 1024)).toBeUndefined();
