@@ -51,10 +51,14 @@ try {
     process.exit(2);
   }
   if (error instanceof TableError) {
-    // A file that cannot be read at all (a broken zip, a wrong encoding, a bad header): say why, where.
-    const where = error.rowNumber === undefined ? '' : ` (row ${error.rowNumber})`;
+    // A file that cannot be read at all (a broken zip, a wrong encoding, a bad header): say why, where
+    // (tabular's messages name the row), each header problem on its own line, the code last (0135).
     const problems = error.problems.map((p) => `\n  ${p.message}`).join('');
-    process.stderr.write(`the file cannot be read: ${error.code}${where}: ${error.message}${problems}\n`);
+    const message =
+      error.problems.length > 0 && error.rowNumber !== undefined
+        ? `表头（第 ${error.rowNumber} 行）有误`
+        : error.message;
+    process.stderr.write(`无法读取该文件：${message}（${error.code}）${problems}\n`);
     process.exit(2);
   }
   throw error;

@@ -38,6 +38,6 @@ describe('资金来源 in an allocations file', () => {
   });
 
   it('refuses a source it does not know, naming the column', () => {
-    expect(sourceOf('彩票公益金')).toMatch(/^资金来源: "彩票公益金" is not a fund source/);
+    expect(sourceOf('彩票公益金')).toMatch(/^资金来源：“彩票公益金”不是资金来源/);
   });
 });

@@ -72,7 +72,7 @@ describe('ledger import files', () => {
     expect(body).toBeUndefined();
     expect(errors.map((e) => e.row)).toEqual([3, 4, 5]);
     expect(errors[0]!.message).toContain('金额(元)');
-    expect(errors[1]!.message).toMatch(/数量.*whole number/);
+    expect(errors[1]!.message).toMatch(/数量：.*不是整数/);
     expect(errors[1]!.message).toContain('项目代码');
   });
 
@@ -86,7 +86,7 @@ describe('ledger import files', () => {
     );
     const { bodies, errors } = plansFromRows(await rowsOf<PlanField>(path, planColumns));
     expect(errors.map((e) => e.row)).toEqual([2, 3]);
-    expect(errors[0]!.message).toContain('difference 0.01 元');
+    expect(errors[0]!.message).toContain('相差 0.01 元');
     expect(bodies.find((b) => b.planId === 'P2')).toMatchObject({
       totalFen: '5000',
       lines: [{ lineId: 'L1' }],

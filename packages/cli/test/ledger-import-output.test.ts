@@ -1,6 +1,10 @@
+import { factsOf, notChinese } from '@fundtrace/testkit';
 import { describe, expect, it } from 'vitest';
 import {
+  badRowsHeading,
+  dryRunSummary,
   formatRefusals,
+  formatRowErrors,
   importedSummary,
   noSuchPayment,
   refusal,
@@ -39,19 +43,61 @@ describe('ledger import output', () => {
     ]);
   });
 
-  it('names the roster or notice it made, the id to ask ledger-api about', () => {
+  it('names the roster or notice it made, the id to ask ledger-api about, in Chinese', () => {
     const roster = { path: 'rosters', body: { rosterId: 'RS-dibao-class1-2024-09-cbda2c6b' } };
-    expect(importedSummary('roster-09.xlsx', [roster], 5, 0)).toBe(
-      'imported roster-09.xlsx: 1 command(s), 5 event(s) as roster RS-dibao-class1-2024-09-cbda2c6b',
+    const booked = importedSummary('roster-09.xlsx', [roster], 5, 0);
+    expect(booked).toBe(
+      '已导入 roster-09.xlsx：花名册 RS-dibao-class1-2024-09-cbda2c6b，1 条命令，记入 5 条事件',
     );
     const notice = { path: 'notices', body: { noticeId: 'N-DIBAO-2024-09' } };
-    expect(importedSummary('roster-09.xlsx', [notice], 2, 1)).toBe(
-      'imported roster-09.xlsx: 1 command(s), 2 event(s) as notice N-DIBAO-2024-09 (1 were already booked by an earlier run)',
+    const again = importedSummary('roster-09.xlsx', [notice], 2, 1);
+    expect(again).toBe(
+      '已导入 roster-09.xlsx：公示 N-DIBAO-2024-09，1 条命令，记入 2 条事件（1 条此前已登记，本次未重复登记）',
     );
     const allocations = [1, 2].map((i) => ({ path: 'allocations', body: { allocationId: `AL-${i}` } }));
-    expect(importedSummary('alloc.csv', allocations, 2, 0)).toBe(
-      'imported alloc.csv: 2 command(s), 2 event(s)',
+    const issued = importedSummary('alloc.csv', allocations, 2, 0);
+    expect(issued).toBe('已导入 alloc.csv：2 条命令，记入 2 条事件');
+    const facts = (...f: unknown[]) => factsOf(f);
+    expect(notChinese(booked, facts('roster-09.xlsx', roster.body.rosterId, 1, 5))).toBeUndefined();
+    expect(notChinese(again, facts('roster-09.xlsx', notice.body.noticeId, 1, 2))).toBeUndefined();
+    expect(notChinese(issued, facts('alloc.csv', 2))).toBeUndefined();
+  });
+
+  it('says what a bank file recorded in the notice board’s words: 已到账, 银行退回', () => {
+    const bank = {
+      path: 'bank-results',
+      body: {
+        rows: [
+          { row: 2, paymentId: 'P1', result: 'settled', bankReference: 'B1', settledOn: '2024-06-20' },
+          { row: 3, paymentId: 'P2', result: 'returned', reason: '账户已销户', returnedOn: '2024-06-20' },
+        ],
+      },
+    };
+    const said = importedSummary('回盘.csv', [bank], 1, 1);
+    expect(said).toBe(
+      '已导入 回盘.csv：1 笔已到账（成功），1 笔银行退回（失败），记入 1 条事件（1 笔此前已记录，本次未重复记录）',
     );
+    expect(notChinese(said, factsOf(['回盘.csv', 1]))).toBeUndefined();
+  });
+
+  it('heads the file’s own bad rows and words a dry run in Chinese, quoting the file and the counts', () => {
+    const errors = [
+      { row: 3, message: '金额(元)：“38.123”超过两位小数（金额最小到分）' },
+      { row: 7, message: '金额(元)：“-5”是负数，此处不接受负数金额' },
+    ];
+    const heading = badRowsHeading('roster.csv', errors);
+    expect(heading).toBe('roster.csv 中有 2 行有误，未登记任何内容：');
+    expect(formatRowErrors(errors).split('\n')).toEqual([
+      '  第 3 行：金额(元)：“38.123”超过两位小数（金额最小到分）',
+      '  第 7 行：金额(元)：“-5”是负数，此处不接受负数金额',
+    ]);
+    const dry = dryRunSummary('roster.csv', 3, 1);
+    expect(dry).toBe('试运行：roster.csv 的 3 行均通过记账系统的检查（1 条命令），未登记任何内容');
+    for (const [text, facts] of [
+      [heading, ['roster.csv', 2]],
+      [dry, ['roster.csv', 3, 1]],
+    ] as const)
+      expect(notChinese(text, factsOf(facts))).toBeUndefined();
   });
 });
 

@@ -58,8 +58,8 @@ describe('settlements template (回盘)', () => {
     );
     expect(results.map((r) => r.paymentId)).toEqual(['RS-1-r2']);
     expect(errors.map((e) => e.row)).toEqual([3, 4, 5]);
-    expect(errors[0]!.message).toContain('already on row 2');
+    expect(errors[0]!.message).toContain('已在第 2 行');
     expect(errors[1]!.message).toContain('支付编号');
-    expect(errors[2]!.message).toContain('is not a date');
+    expect(errors[2]!.message).toContain('“20/06/2024”不是日期');
   });
 });

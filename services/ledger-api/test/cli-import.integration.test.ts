@@ -61,7 +61,12 @@ describe('fundtrace ledger import roster', () => {
     expect(writers.get(county)!.state.payments.size).toBe(3);
     // The same file again: the derived command id makes it a duplicate, not a second roster.
     expect(await importLedgerFile('roster', good, options)).toBe(0);
-    expect(stdout.mock.calls.map((c) => String(c[0])).join('')).toContain('already booked by an earlier run');
+    const said = stdout.mock.calls.map((c) => String(c[0])).join('');
+    expect(said).toContain('试运行：good.csv 的 3 行均通过记账系统的检查（1 条命令），未登记任何内容');
+    expect(said).toMatch(
+      /已导入 good\.csv：花名册 RS-dibao-class1-2024-06-[0-9a-f]{8}，1 条命令，记入 \d+ 条事件\n/,
+    );
+    expect(said).toContain('（1 条此前已登记，本次未重复登记）');
     expect(writers.get(county)!.state.payments.size).toBe(3);
     stderr.mockRestore();
     stdout.mockRestore();

@@ -73,8 +73,8 @@ describe('fundtrace ledger import settlements', () => {
       `${bankHeader}2,H1,张三,6228480402564890018,190.00,成功,,B001,2024-06-14\n3,H2,李四,6228480402564890026,380.00,失败,,,2024-06-14\n4,H3,王五,6228480402564890034,570.00,待定,,,2024-06-14\n`,
     );
     expect(await importLedgerFile('settlements', unreadable, options)).toBe(2);
-    expect(said(stderr)).toMatch(/row 3: 失败原因: required for a failed payment/);
-    expect(said(stderr)).toMatch(/row 4: 处理结果: "待定" must be 成功 or 失败/);
+    expect(said(stderr)).toContain('  第 3 行：失败原因：处理失败的支付必须填写\n');
+    expect(said(stderr)).toContain('  第 4 行：处理结果：“待定”应填 成功 或 失败\n');
     expect(statuses()).toEqual(['instructed', 'instructed', 'instructed', 'instructed']);
 
     // Rows only the ledger can judge: an amount that is not the payment's, a row the roster lacks, a
@@ -122,7 +122,7 @@ describe('fundtrace ledger import settlements', () => {
     requests.length = 0;
     expect(await importLedgerFile('settlements', good, { ...options, dryRun: true })).toBe(0);
     expect(said(stdout)).toContain(
-      'dry run: 4 row(s) from hui-pan.csv are valid (1 command(s)); nothing was appended',
+      '试运行：hui-pan.csv 的 4 行均通过记账系统的检查（1 条命令），未登记任何内容',
     );
     expect(requests).toEqual([`${bankResults}?dryRun=true`]);
     expect(statuses()).toEqual(['instructed', 'instructed', 'instructed', 'instructed']);
@@ -130,7 +130,9 @@ describe('fundtrace ledger import settlements', () => {
     requests.length = 0;
     expect(await importLedgerFile('settlements', good, options)).toBe(0);
     expect(statuses()).toEqual(['settled', 'returned', 'settled', 'settled']);
-    expect(said(stdout)).toContain('3 payment(s) settled (成功), 1 returned by the bank (失败), 4 event(s)');
+    expect(said(stdout)).toContain(
+      '已导入 hui-pan.csv：3 笔已到账（成功），1 笔银行退回（失败），记入 4 条事件',
+    );
     // Two requests for the whole file, not two per row: the file checked, then appended.
     expect(requests).toEqual([`${bankResults}?dryRun=true`, bankResults]);
     const returned = writers.get(county)!.state.rosters.get(rosterId)!;
@@ -141,7 +143,7 @@ describe('fundtrace ledger import settlements', () => {
     stdout.mockClear();
     requests.length = 0;
     expect(await importLedgerFile('settlements', good, options)).toBe(0);
-    expect(said(stdout)).toContain('0 event(s) (4 were already recorded by an earlier run)');
+    expect(said(stdout)).toContain('记入 0 条事件（4 笔此前已记录，本次未重复记录）');
     expect(writers.get(county)!.state.rosters.get(rosterId)).toEqual(before);
     expect(requests).toEqual([`${bankResults}?dryRun=true`, bankResults]);
     served.app.server.off('request', count);

@@ -6,6 +6,7 @@ import { Command } from 'commander';
 import { bearerToken, serviceUrl, UsageError } from '../context';
 import { ApiError, callApi } from '../http';
 import { progressBar } from '../progress';
+import { paymentStatusName } from '../words';
 import {
   type AllocationField,
   allocationColumns,
@@ -13,6 +14,7 @@ import {
   type BankResultRow,
   type LedgerImportKind,
   ledgerImportKinds,
+  noDataRows,
   type PlanField,
   type ProjectField,
   planColumns,
@@ -74,7 +76,7 @@ async function readRows<F extends string>(
   columns: readonly import('@fundtrace/tabular').ColumnSpec<F>[],
 ) {
   const rows: TableRow<F>[] = [];
-  const bar = progressBar('reading rows', 0);
+  const bar = progressBar('正在读取', 0);
   for await (const row of readTable({ bytes, filename: basename(file) }, { columns })) {
     rows.push(row);
     if (rows.length % 1_000 === 0) bar.update(rows.length, rows.length);
@@ -170,14 +172,14 @@ async function plan(
  * file order (line 1 is the first data row), published before anyone is paid.
  */
 function noticeOf(body: RosterBody, options: ImportOptions, commandId: string): Planned {
-  const missing: string[] = body.noticeId === null ? ['a 公示编号 column in the file'] : [];
+  const missing: string[] = body.noticeId === null ? ['文件中的公示编号列'] : [];
   const flags = [
     ['title', '--title'],
     ['startsOn', '--starts-on'],
     ['endsOn', '--ends-on'],
   ] as const;
   for (const [option, flag] of flags) if (!options[option]) missing.push(flag);
-  if (missing.length > 0) throw new UsageError(`--as-notice needs ${missing.join(', ')}`);
+  if (missing.length > 0) throw new UsageError(`--as-notice 还需要：${missing.join('、')}`);
   return {
     row: null,
     path: 'notices',
@@ -213,7 +215,7 @@ function collect(
     if (p.error) errors.push(p.error);
     else planned.push({ row, path, body: { commandId: idFor(`r${row}`), ...p.body } });
   }
-  if (parsed.length === 0) errors.push({ row: 1, message: 'the file has no data rows' });
+  if (parsed.length === 0) errors.push({ row: 1, message: noDataRows });
   return { planned, errors };
 }
 
@@ -263,10 +265,13 @@ export function refusalHeading(errors: readonly RowError[]): string {
 
 /** The ledger's refusals under their heading, one a line: 第 N 行：message（code）. */
 export function formatRefusals(errors: readonly RowError[]): string {
-  return formatRowErrors(errors, (row) => `第 ${row} 行：`);
+  return formatRowErrors(errors);
 }
 
-/** What an import booked, naming the roster or notice it made: the id to ask ledger-api about. */
+/**
+ * What an import booked, in the officer's words (0135), naming the roster or notice it made: the id
+ * to ask ledger-api about.
+ */
 export function importedSummary(
   fileName: string,
   planned: readonly Pick<Planned, 'path' | 'body'>[],
@@ -275,36 +280,46 @@ export function importedSummary(
 ): string {
   const only = planned.length === 1 ? planned[0] : undefined;
   if (only?.path === 'bank-results') {
-    // A bank's result file (回盘): what it recorded, in the officer's terms.
+    // A bank's result file (回盘): what it recorded, in the notice board's words for a payment's status.
     const rows = only.body.rows as readonly BankResultRow[];
     const settled = rows.filter((r) => r.result === 'settled').length;
     const returned = rows.length - settled;
     return (
-      `imported ${fileName}: ${settled} payment(s) settled (成功), ${returned} returned by the bank (失败), ${events} event(s)` +
-      (duplicates > 0 ? ` (${duplicates} were already recorded by an earlier run)` : '')
+      `已导入 ${fileName}：${settled} 笔${paymentStatusName('settled')}（成功），${returned} 笔${paymentStatusName('returned')}（失败），记入 ${events} 条事件` +
+      (duplicates > 0 ? `（${duplicates} 笔此前已记录，本次未重复记录）` : '')
     );
   }
   const made =
     only?.path === 'rosters'
-      ? ` as roster ${String(only.body.rosterId)}`
+      ? `花名册 ${String(only.body.rosterId)}，`
       : only?.path === 'notices'
-        ? ` as notice ${String(only.body.noticeId)}`
+        ? `公示 ${String(only.body.noticeId)}，`
         : '';
   return (
-    `imported ${fileName}: ${planned.length} command(s), ${events} event(s)${made}` +
-    (duplicates > 0 ? ` (${duplicates} were already booked by an earlier run)` : '')
+    `已导入 ${fileName}：${made}${planned.length} 条命令，记入 ${events} 条事件` +
+    (duplicates > 0 ? `（${duplicates} 条此前已登记，本次未重复登记）` : '')
   );
 }
 
-/** Row errors one a line, by row; `rowLabel` names a row (the file's own checks say "row N: "). */
+/** Row errors one a line, by row: 第 N 行：…, the file's own checks and the ledger's refusals alike. */
 export function formatRowErrors(
   errors: readonly RowError[],
-  rowLabel: (row: number) => string = (row) => `row ${row}: `,
+  rowLabel: (row: number) => string = (row) => `第 ${row} 行：`,
 ): string {
   return [...errors]
     .sort((a, b) => a.row - b.row)
     .map((e) => (e.row > 0 ? `  ${rowLabel(e.row)}${e.message}` : `  ${e.message}`))
     .join('\n');
+}
+
+/** The heading over the file's own bad rows: nothing was sent to the ledger. */
+export function badRowsHeading(fileName: string, errors: readonly RowError[]): string {
+  return `${fileName} 中有 ${new Set(errors.map((e) => e.row)).size} 行有误，未登记任何内容：`;
+}
+
+/** A dry run's answer: every row passed the ledger's checks, nothing was booked. */
+export function dryRunSummary(fileName: string, rows: number, commands: number): string {
+  return `试运行：${fileName} 的 ${rows} 行均通过记账系统的检查（${commands} 条命令），未登记任何内容`;
 }
 
 /** A bank row naming no payment of the ledger: which columns to check. */
@@ -324,9 +339,7 @@ export async function importLedgerFile(
   const token = bearerToken('finance', options.token);
   const { planned, errors } = await plan(kind, file, options);
   if (errors.length > 0) {
-    process.stderr.write(
-      `${errors.length} bad row(s) in ${basename(file)}; nothing was appended:\n${formatRowErrors(errors)}\n`,
-    );
+    process.stderr.write(`${badRowsHeading(basename(file), errors)}\n${formatRowErrors(errors)}\n`);
     return 2;
   }
   const post = (p: Planned, dryRun: boolean) =>
@@ -339,7 +352,7 @@ export async function importLedgerFile(
 
   // Every request is checked by the ledger before the first one is appended.
   const serverErrors: RowError[] = [];
-  const check = progressBar('checking', planned.length);
+  const check = progressBar('正在检查', planned.length);
   for (const [i, p] of planned.entries()) {
     try {
       await post(p, true);
@@ -359,12 +372,10 @@ export async function importLedgerFile(
   if (options.dryRun) {
     // A bank file (or any command carrying rows) is one command of many rows: count the rows.
     const rows = planned.reduce((n, p) => n + (Array.isArray(p.body.rows) ? p.body.rows.length : 1), 0);
-    process.stdout.write(
-      `dry run: ${rows} row(s) from ${basename(file)} are valid (${planned.length} command(s)); nothing was appended\n`,
-    );
+    process.stdout.write(`${dryRunSummary(basename(file), rows, planned.length)}\n`);
     return 0;
   }
-  const bar = progressBar('appending', planned.length);
+  const bar = progressBar('正在登记', planned.length);
   let events = 0;
   let duplicates = 0;
   for (const [i, p] of planned.entries()) {
@@ -418,10 +429,9 @@ export function ledgerCommand(): Command {
     .option('--token <token>', 'bearer token of a finance officer')
     .action(async (kind: string, file: string, options: ImportOptions) => {
       if (!(ledgerImportKinds as readonly string[]).includes(kind)) {
-        throw new UsageError(`unknown import kind ${kind}; use one of ${ledgerImportKinds.join(', ')}`);
+        throw new UsageError(`没有 ${kind} 这种导入类型；可用：${ledgerImportKinds.join('、')}`);
       }
-      if (!/^\d{6}$/.test(options.partition))
-        throw new UsageError('--partition is a 6-digit administrative code');
+      if (!/^\d{6}$/.test(options.partition)) throw new UsageError('--partition 应为 6 位行政区划代码');
       process.exitCode = await importLedgerFile(kind as LedgerImportKind, resolve(file), options);
     });
   ledger
@@ -431,7 +441,7 @@ export function ledgerCommand(): Command {
     .argument('[path]', 'where to write it (default: ledger-<kind>.xlsx in the current directory)')
     .action(async (kind: string, path?: string) => {
       if (!(ledgerImportKinds as readonly string[]).includes(kind)) {
-        throw new UsageError(`unknown template ${kind}; use one of ${ledgerImportKinds.join(', ')}`);
+        throw new UsageError(`没有 ${kind} 这种模板；可用：${ledgerImportKinds.join('、')}`);
       }
       const t = templates[kind as LedgerImportKind];
       // The current directory, as `registry template` does: writing over the committed

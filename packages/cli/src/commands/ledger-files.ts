@@ -1,12 +1,14 @@
 import { ledger } from '@fundtrace/events';
 import { parseYuan } from '@fundtrace/money';
 import type { ColumnSpec, TableRow } from '@fundtrace/tabular';
+import { yuanProblem } from '../words';
 
 /**
  * The ledger's import files (allocations, plans, projects, payment rosters):
  * column specs with the Chinese headers finance staff use and English aliases,
  * and the pure translation of each row into the body of a ledger-api command.
- * Every problem is reported with the spreadsheet's row number.
+ * Every problem is reported with the spreadsheet's row number, in Chinese for the officer who
+ * fixes the file: <列名>：<原因> (decision 0135).
  */
 
 export const ledgerImportKinds = ['allocations', 'plans', 'projects', 'roster', 'settlements'] as const;
@@ -16,6 +18,14 @@ export interface RowError {
   readonly row: number;
   readonly message: string;
 }
+
+/** A row's problems in one message: <列名>：<原因>, separated as a Chinese sentence separates them. */
+export function joinProblems(problems: readonly string[]): string {
+  return problems.join('；');
+}
+
+/** A file with a header and no rows: said on row 1, the header's. */
+export const noDataRows = '文件只有表头，没有数据行';
 
 /**
  * 资金来源 as staff write it → the code the ledger stores: each source's full name (the board's and
@@ -51,7 +61,7 @@ class RowReader<F extends string> {
     readonly row: TableRow<F>,
     readonly headers: Readonly<Record<F, string>>,
   ) {
-    for (const p of row.problems) this.problems.push(`${p.column}列 ${p.message}`);
+    for (const p of row.problems) this.problems.push(`${headers[p.field as F] ?? p.field}：${p.message}`);
   }
 
   get values(): Values<F> {
@@ -65,7 +75,7 @@ class RowReader<F extends string> {
   money(field: F): string | undefined {
     const parsed = parseYuan(this.values[field]);
     if (!parsed.ok) {
-      this.problems.push(`${this.headers[field]}: ${parsed.message}`);
+      this.problems.push(`${this.headers[field]}：${yuanProblem(parsed.code, this.values[field])}`);
       return undefined;
     }
     return parsed.fen.toString();
@@ -75,7 +85,7 @@ class RowReader<F extends string> {
     const text = this.values[field];
     if (text === '' && fallback !== undefined) return fallback;
     if (!/^[0-9]{1,9}$/.test(text)) {
-      this.problems.push(`${this.headers[field]}: "${text}" is not a whole number`);
+      this.problems.push(`${this.headers[field]}：“${text}”不是整数`);
       return undefined;
     }
     return Number(text);
@@ -86,7 +96,7 @@ class RowReader<F extends string> {
     const code = fundSourceNames[text] ?? (fundSourceCodes.has(text) ? text : undefined);
     if (code === undefined) {
       this.problems.push(
-        `${this.headers[field]}: "${text}" is not a fund source (中央、省级、市级、县级、统筹整合、政府债券、社会帮扶捐赠 …)`,
+        `${this.headers[field]}：“${text}”不是资金来源（中央、省级、市级、县级、统筹整合、政府债券、社会帮扶捐赠 …）`,
       );
     }
     return code;
@@ -96,7 +106,7 @@ class RowReader<F extends string> {
     const text = this.values[field].toLowerCase();
     if (yes.has(text)) return true;
     if (no.has(text)) return false;
-    this.problems.push(`${this.headers[field]}: "${this.values[field]}" must be 是 or 否`);
+    this.problems.push(`${this.headers[field]}：“${this.values[field]}”应填 是 或 否`);
     return undefined;
   }
 }
@@ -191,12 +201,12 @@ export function rosterFromRows(rows: readonly TableRow<RosterField>[]): {
     for (const field of ['programme', 'period', 'notice'] as const) {
       if (first && r.text(field) !== first[field]) {
         r.problems.push(
-          `${headers[field]} "${r.text(field)}" differs from the first row's "${first[field]}"; one roster has one ${headers[field]}`,
+          `${headers[field]}：“${r.text(field)}”与第一行的“${first[field]}”不同，一个花名册只能有一个${headers[field]}`,
         );
       }
     }
     if (r.problems.length > 0) {
-      errors.push({ row: row.rowNumber, message: r.problems.join('; ') });
+      errors.push({ row: row.rowNumber, message: joinProblems(r.problems) });
       continue;
     }
     const acceptance = r.text('acceptance');
@@ -208,7 +218,7 @@ export function rosterFromRows(rows: readonly TableRow<RosterField>[]): {
       acceptanceRef: acceptance === '' ? null : acceptance,
     });
   }
-  if (rows.length === 0) errors.push({ row: 1, message: 'the file has no data rows' });
+  if (rows.length === 0) errors.push({ row: 1, message: noDataRows });
   if (errors.length > 0 || !first) return { errors };
   return {
     body: {
@@ -299,7 +309,9 @@ export function allocationFromRow(row: TableRow<AllocationField>, fromAccountId:
     title: r.text('title'),
     amountFen: r.money('amount'),
   };
-  return r.problems.length > 0 ? { error: { row: row.rowNumber, message: r.problems.join('; ') } } : { body };
+  return r.problems.length > 0
+    ? { error: { row: row.rowNumber, message: joinProblems(r.problems) } }
+    : { body };
 }
 
 // ---------------------------------------------------------------- plans (规划 / 实施方案), one row per line
@@ -364,7 +376,7 @@ export function plansFromRows(rows: readonly TableRow<PlanField>[]): {
     const fiscalYear = r.integer('fiscalYear');
     const stated = r.text('total') === '' ? null : r.money('total');
     if (r.problems.length > 0) {
-      errors.push({ row: row.rowNumber, message: r.problems.join('; ') });
+      errors.push({ row: row.rowNumber, message: joinProblems(r.problems) });
       continue;
     }
     const planId = r.text('plan');
@@ -398,7 +410,7 @@ export function plansFromRows(rows: readonly TableRow<PlanField>[]): {
     plan.body.totalFen = sum.toString();
     if (plan.stated.size > 1) {
       for (const row of plan.rows)
-        errors.push({ row, message: `plan ${plan.body.planId} states different totals on different rows` });
+        errors.push({ row, message: `方案 ${plan.body.planId} 的各行填写了不同的方案总额` });
     } else if (plan.stated.size === 1) {
       const stated = BigInt([...plan.stated][0]!);
       if (stated !== sum) {
@@ -406,7 +418,7 @@ export function plansFromRows(rows: readonly TableRow<PlanField>[]): {
         for (const row of plan.rows) {
           errors.push({
             row,
-            message: `plan ${plan.body.planId}: stated total ${fmt(stated)} 元 ≠ sum of lines ${fmt(sum)} 元 (difference ${fmt(diff)} 元)`,
+            message: `方案 ${plan.body.planId}：填写的方案总额 ${fmt(stated)} 元 ≠ 各行金额之和 ${fmt(sum)} 元（相差 ${fmt(diff)} 元）`,
           });
         }
       }
@@ -479,7 +491,9 @@ export function projectFromRow(row: TableRow<ProjectField>) {
     implementingUnitAccountId: r.text('unit'),
     reimbursement: r.flag('reimbursement'),
   };
-  return r.problems.length > 0 ? { error: { row: row.rowNumber, message: r.problems.join('; ') } } : { body };
+  return r.problems.length > 0
+    ? { error: { row: row.rowNumber, message: joinProblems(r.problems) } }
+    : { body };
 }
 
 // ---------------------------------------------------------------- bank results (回盘)
@@ -594,7 +608,7 @@ export function settlementsFromRows(
       const rosterRow = r.text('rosterRow') === '' ? undefined : r.integer('rosterRow');
       if (rosterId === undefined || r.text('rosterRow') === '') {
         r.problems.push(
-          `name the payment: ${headers.payment}, or ${headers.rosterRow} with ${headers.roster} (or --roster-id)`,
+          `未指明是哪笔支付：请填写${headers.payment}，或填写${headers.rosterRow}和${headers.roster}（也可用 --roster-id 给出花名册编号）`,
         );
       } else if (rosterRow !== undefined) {
         paymentId = ledger.rosterPaymentId(rosterId, rosterRow);
@@ -602,22 +616,21 @@ export function settlementsFromRows(
     }
     const result = r.text('result').toLowerCase();
     const outcome = successWords.has(result) ? 'settled' : failureWords.has(result) ? 'returned' : undefined;
-    if (outcome === undefined)
-      r.problems.push(`${headers.result}: "${r.text('result')}" must be 成功 or 失败`);
+    if (outcome === undefined) r.problems.push(`${headers.result}：“${r.text('result')}”应填 成功 或 失败`);
     if (outcome === 'settled' && r.text('bankReference') === '')
-      r.problems.push(`${headers.bankReference}: required for a successful payment`);
+      r.problems.push(`${headers.bankReference}：处理成功的支付必须填写`);
     if (outcome === 'returned' && r.text('reason') === '')
-      r.problems.push(`${headers.reason}: required for a failed payment`);
+      r.problems.push(`${headers.reason}：处理失败的支付必须填写`);
     const date = r.text('date');
     if (!/^[0-9]{4}-[0-9]{2}-[0-9]{2}$/.test(date) || Number.isNaN(Date.parse(`${date}T00:00:00Z`)))
-      r.problems.push(`${headers.date}: "${date}" is not a date (YYYY-MM-DD)`);
+      r.problems.push(`${headers.date}：“${date}”不是日期（YYYY-MM-DD）`);
     if (paymentId !== '') {
       const earlier = seen.get(paymentId);
-      if (earlier !== undefined) r.problems.push(`payment ${paymentId} is already on row ${earlier}`);
+      if (earlier !== undefined) r.problems.push(`支付 ${paymentId} 已在第 ${earlier} 行`);
       else seen.set(paymentId, row.rowNumber);
     }
     if (r.problems.length > 0 || outcome === undefined) {
-      errors.push({ row: row.rowNumber, message: r.problems.join('; ') });
+      errors.push({ row: row.rowNumber, message: joinProblems(r.problems) });
       continue;
     }
     const base: BankRowBase = {
@@ -632,7 +645,7 @@ export function settlementsFromRows(
         : { ...base, result: outcome, reason: r.text('reason'), returnedOn: date },
     );
   }
-  if (rows.length === 0) errors.push({ row: 1, message: 'the file has no data rows' });
+  if (rows.length === 0) errors.push({ row: 1, message: noDataRows });
   return { rows: results, errors };
 }
 

@@ -6,7 +6,7 @@ import { bearerToken, serviceUrl, UsageError } from '../context';
 import { callApi } from '../http';
 import { progressBar } from '../progress';
 import { writeHouseholdsFile, writeHouseholdTemplate } from './registry-files';
-import { formatRowErrors, ImportRejectedError, importHouseholdsFile } from './registry-import';
+import { formatRowErrors, ImportRejectedError, importHouseholdsFile, importSummary } from './registry-import';
 
 /** `fundtrace registry …`: household roster import, its template, and generated demo rosters. */
 export function registryCommand(): Command {
@@ -30,7 +30,7 @@ export function registryCommand(): Command {
         file: string,
         options: { partition: string; dryRun: boolean; commandId?: string; url?: string; token?: string },
       ) => {
-        if (!/^\d{6}$/.test(options.partition)) throw new UsageError('--partition is a 6-digit county code');
+        if (!/^\d{6}$/.test(options.partition)) throw new UsageError('--partition 应为 6 位县级行政区划代码');
         let bar: ReturnType<typeof progressBar> | undefined;
         let phase = '';
         try {
@@ -46,9 +46,7 @@ export function registryCommand(): Command {
                 bar?.stop();
                 phase = next;
                 bar = progressBar(
-                  { reading: 'reading rows', checking: 'checking rows', appending: 'appending households' }[
-                    next
-                  ],
+                  { reading: '正在读取', checking: '正在检查', appending: '正在登记' }[next],
                   total,
                 );
               }
@@ -56,15 +54,11 @@ export function registryCommand(): Command {
             },
           });
           bar?.stop();
-          process.stdout.write(
-            summary.dryRun
-              ? `dry run: ${summary.rows} rows, ${summary.households} households are valid; nothing was appended\n`
-              : `imported ${summary.households} households (${summary.rows} rows) as ${summary.commandId}, registry sequences ${summary.firstSeq ?? '-'}–${summary.lastSeq ?? '-'}\n`,
-          );
+          process.stdout.write(`${importSummary(summary)}\n`);
         } catch (error) {
           bar?.stop();
           if (error instanceof ImportRejectedError) {
-            process.stderr.write(`${error.message}:\n${formatRowErrors(error.errors)}\n`);
+            process.stderr.write(`${error.message}：\n${formatRowErrors(error.errors)}\n`);
             process.exitCode = 2;
             return;
           }

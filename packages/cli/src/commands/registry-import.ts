@@ -51,7 +51,7 @@ export class ImportRejectedError extends Error {
     readonly errors: readonly RowError[],
     readonly rows: number,
   ) {
-    super(`${errors.length} problem(s) in ${rows} rows; nothing was imported`);
+    super(`${rows} 行中有 ${errors.length} 处问题，未导入任何内容`);
   }
 }
 
@@ -94,8 +94,7 @@ export async function importHouseholdsFile(options: ImportFileOptions): Promise<
             row: row.rowNumber,
             column: headerOfKey.get(key),
             reason: 'unreadable_characters',
-            message:
-              'the cell holds characters the file reader could not decode; re-save the file or export it as CSV',
+            message: '单元格中有无法识别的字符；请重新保存文件，或另存为 CSV 后再导入',
           });
         }
       }
@@ -181,7 +180,7 @@ export async function importHouseholdsFile(options: ImportFileOptions): Promise<
       lastChange = Date.now();
     } else if (Date.now() - lastChange > importStallMs) {
       throw new Error(
-        `import ${commandId} made no progress for ${importStallMs / 1000} s; run the same command again to resume`,
+        `导入 ${commandId} 已 ${importStallMs / 1000} 秒没有进展；请再次运行同一命令，从中断处继续`,
       );
     }
     await new Promise((resolve) => setTimeout(resolve, importPollMs));
@@ -192,9 +191,7 @@ export async function importHouseholdsFile(options: ImportFileOptions): Promise<
     });
   }
   if (job.status === 'failed') {
-    throw new Error(
-      `import ${commandId} stopped: ${job.error ?? 'unknown error'}; run the same command again to resume`,
-    );
+    throw new Error(`导入 ${commandId} 中断：${job.error ?? '原因不明'}；请再次运行同一命令，从中断处继续`);
   }
   progress('appending', job.households, job.households);
   return {
@@ -218,9 +215,19 @@ async function withRetry<T>(request: () => Promise<T>): Promise<T> {
   }
 }
 
-/** One line per problem, as a clerk reads them: row, column, reason, explanation. */
+/**
+ * One line per problem, as a clerk reads them (0135): 第 N 行，<列名>：<原因>（code), the code after
+ * the words as the ledger import shows its refusals, for whoever the clerk asks for help.
+ */
 export function formatRowErrors(errors: readonly RowError[]): string {
   return errors
-    .map((e) => `  row ${e.row}${e.column ? `, ${e.column}` : ''}: ${e.reason} — ${e.message}`)
+    .map((e) => `  第 ${e.row} 行${e.column ? `，${e.column}` : ''}：${e.message}（${e.reason}）`)
     .join('\n');
+}
+
+/** What a registry import did, or that a dry run found every row good. */
+export function importSummary(summary: ImportSummary): string {
+  return summary.dryRun
+    ? `试运行：${summary.rows} 行、${summary.households} 户均通过检查，未导入任何内容`
+    : `已导入 ${summary.households} 户（${summary.rows} 行），导入编号 ${summary.commandId}，登记库序号 ${summary.firstSeq ?? '-'}–${summary.lastSeq ?? '-'}`;
 }
