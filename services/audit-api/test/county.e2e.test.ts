@@ -10,6 +10,9 @@ import {
   connectTestNats,
   createTestDatabase,
   deleteNamespaceStreams,
+  factsOf,
+  freePorts,
+  notChinese,
   type TestDatabase,
   testNamespace,
 } from '@fundtrace/testkit';
@@ -545,4 +548,163 @@ describe('traces, trails, progress and proofs', () => {
     expect(foreign.statusCode).toBe(403);
     expect(foreign.json().error.code).toBe('forbidden');
   });
+});
+
+/**
+ * The inspector's command line against this audit-api, listening (decision 0135): what `trace`,
+ * `rules`, `findings` and `check` print is Chinese, and quotes the ids, 文号 and dates of what
+ * audit-api answered as they are. Codes a line says in words (statuses, severities, purposes) are
+ * not facts it may quote.
+ */
+describe('the inspector’s command line, in Chinese', () => {
+  let url: string;
+  const words = new Set([
+    'status',
+    'severity',
+    'purpose',
+    'fundSource',
+    'reviewOutcome',
+    'resolution',
+    'type',
+  ]);
+  const cli = (...args: string[]) =>
+    promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', resolve(import.meta.dirname, '../../../packages/cli/src/main.ts'), ...args],
+      { cwd: resolve(import.meta.dirname, '../../..'), env: { ...process.env, DATABASE_URL: database.url } },
+    ).then(
+      (r) => ({ code: 0, out: r.stdout, err: r.stderr }),
+      (e: { code: number; stdout: string; stderr: string }) => ({
+        code: e.code,
+        out: e.stdout,
+        err: e.stderr,
+      }),
+    );
+  const inspector = () => ['--url', url, '--token', token];
+  /** Every line Chinese once `facts` are taken out, and each of `quoted` said as it is. */
+  const expectChinese = (out: string, facts: readonly string[], quoted: readonly string[] = []) => {
+    const lines = out.trimEnd().split('\n');
+    expect(lines.length).toBeGreaterThan(0);
+    for (const line of lines) expect(notChinese(line, facts), line).toBeUndefined();
+    for (const fact of quoted) expect(out, fact).toContain(fact);
+  };
+
+  beforeAll(async () => {
+    const [port] = await freePorts(1);
+    await audit.app.listen({ port: port!, host: '127.0.0.1' });
+    url = `http://127.0.0.1:${port}`;
+    // The findings exist whichever test ran before: a re-run raises nothing new.
+    await runRules(county);
+    const jsm = await jetstreamManager(nc);
+    const info = await jsm.streams.info(`${ns}_AUDIT_${county}`);
+    await project(new Map([[`${ns}_AUDIT_${county}`, info.state.last_seq]]));
+  }, 120_000);
+
+  it('trace household: each payment up to its 文号, its status and purpose in words', async () => {
+    const body = (await get(`/v1/partitions/${county}/households/H12/trace`)).json();
+    const run = await cli('trace', 'household', county, 'H12', ...inspector());
+    expect(run.code, run.err).toBe(0);
+    expect(run.out).toMatch(/^户 H12（411325）：补贴发放 1 笔，/);
+    expect(run.out).toContain('（用途：综合扶贫，资金批次 ');
+    const facts = factsOf(body, { skip: words });
+    expectChinese(run.out, facts, ['pay-h12', docCity, 'y-1', '190.00 元']);
+  }, 60_000);
+
+  it('trace allocation: every figure by its Chinese term, and the households reached', async () => {
+    const run = await cli('trace', 'allocation', city, 'a-nx', ...inspector());
+    expect(run.code, run.err).toBe(0);
+    expect(run.out).toMatch(/^到账 +196,380\.00 元$/m);
+    expect(run.out).toContain('发放到 4 户');
+    expectChinese(run.out, [], ['196,380.00 元', '180,000.00 元', '16,380.00 元']);
+  }, 60_000);
+
+  it('rules list and run, findings list, show and review: statuses and severities in words', async () => {
+    const rules = await cli('rules', 'list', ...inspector());
+    expect(rules.code, rules.err).toBe(0);
+    const ruleIds = (await get('/v1/rules'))
+      .json()
+      .rules.map((r: { id: string; version: number }) => `${r.id}@${r.version}`);
+    expectChinese(rules.out, ruleIds, ruleIds);
+
+    const again = await cli('rules', 'run', county, '--as-of', asOf, ...inspector());
+    expect(again.code, again.err).toBe(0);
+    const report = (await post('/v1/rules/run', { partition: county, asOf, dryRun: true })).json() as RunBody;
+    const n = report.findings.length;
+    expect(again.out).toContain(`共发现 ${n} 条预警：本次新记录 0 条，此前已记录 ${n} 条`);
+    const found = factsOf(report.findings, { skip: words });
+    expectChinese(
+      again.out,
+      found,
+      report.findings.map((f) => f.findingId),
+    );
+
+    const idle = report.findings.find((f) => f.ruleId === 'idle_funds')!;
+    const review = await cli(
+      'findings',
+      'review',
+      county,
+      idle.findingId,
+      '--outcome',
+      'confirmed',
+      '--note',
+      '核实：资金闲置',
+      ...inspector(),
+    );
+    expect(review.code, review.err).toBe(0);
+    expect(review.out).toMatch(
+      new RegExp(`^复核已记录：预警 ${idle.findingId}，AUDIT_${county} 第 \\d+ 条$`, 'm'),
+    );
+    expectChinese(review.out, [idle.findingId, `AUDIT_${county}`]);
+    const seq = Number(/第 (\d+) 条/.exec(review.out)![1]);
+    await project(new Map([[`${ns}_AUDIT_${county}`, seq]]));
+
+    const list = await cli('findings', 'list', county, ...inspector());
+    expect(list.code, list.err).toBe(0);
+    const listed = (await get(`/v1/partitions/${county}/findings?limit=500`)).json().findings as {
+      findingId: string;
+      status: string;
+    }[];
+    expect(list.out).toContain(`共 ${listed.length} 条预警`);
+    expect(list.out).toMatch(new RegExp(`^${idle.findingId}  已复核  `, 'm'));
+    expectChinese(
+      list.out,
+      factsOf(listed, { skip: words }),
+      listed.map((f) => f.findingId),
+    );
+
+    const show = await cli('findings', 'show', county, idle.findingId, ...inspector());
+    expect(show.code, show.err).toBe(0);
+    expect(show.out).toContain('  状态：已复核\n');
+    expect(show.out).toContain('  复核结论：属实\n');
+    const detail = (await get(`/v1/partitions/${county}/findings/${idle.findingId}`)).json();
+    // Event types and the actor stand beside the step's word, for whoever reads the log.
+    const shown = [
+      ...factsOf(detail, { skip: new Set(['status', 'severity', 'reviewOutcome', 'resolution']) }),
+    ];
+    expectChinese(show.out, shown, [idle.findingId, idle.summary]);
+    // --json is what audit-api answered, unchanged.
+    const json = await cli('findings', 'show', county, idle.findingId, '--json', ...inspector());
+    expect(JSON.parse(json.out)).toEqual(detail);
+  }, 120_000);
+
+  it('check: each of the books’ checks passed, in Chinese', async () => {
+    const run = await cli('check', '--schema', 'public');
+    expect(run.code, run.err).toBe(0);
+    expect(run.out).toContain(
+      '通过   payments_rooted：每笔补贴发放沿每条来源路径都能追溯到一笔源头资金下达\n',
+    );
+    expectChinese(run.out, [
+      'public',
+      'fundtrace quarantine',
+      '@external',
+      '@received',
+      'entries_balance',
+      'no_negative_balance',
+      'balances_equal_entries',
+      'tranches_equal_entries',
+      'flows_within_tranche',
+      'payments_rooted',
+      'allocations_received_within_issued',
+    ]);
+  }, 60_000);
 });

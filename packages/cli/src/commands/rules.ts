@@ -1,6 +1,16 @@
 import { Command } from 'commander';
 import { type AuditTarget, auditCall } from './audit-client';
 
+/**
+ * The last line of `rules run`: how many warnings (预警) the rules found, how many are new and how
+ * many were raised by an earlier run; a dry run records none of them.
+ */
+export function runSummary(found: number, raised: number, known: number, dryRun: boolean): string {
+  return dryRun
+    ? `试运行：共发现 ${found} 条预警（${known} 条此前已记录），未记录任何内容`
+    : `共发现 ${found} 条预警：本次新记录 ${raised} 条，此前已记录 ${known} 条`;
+}
+
 /** `fundtrace rules …`: list rule versions, run them over a partition's history now. */
 export function rulesCommand(): Command {
   const rules = new Command('rules').description(
@@ -15,7 +25,7 @@ export function rulesCommand(): Command {
         rules: { id: string; version: number; latest: boolean; description: string }[];
       }>(o, '/v1/rules');
       for (const r of body.rules)
-        process.stdout.write(`${r.id}@${r.version}${r.latest ? ' (latest)' : ''}  ${r.description}\n`);
+        process.stdout.write(`${r.id}@${r.version}${r.latest ? '（最新）' : ''}  ${r.description}\n`);
     },
   );
 
@@ -50,7 +60,7 @@ export function rulesCommand(): Command {
       });
       for (const f of body.findings) process.stdout.write(`${f.findingId}  ${f.summary}\n`);
       process.stdout.write(
-        `${body.findings.length} findings: ${body.raised.length} raised now, ${body.known.length} already raised${o.dryRun ? ' (dry run)' : ''}\n`,
+        `${runSummary(body.findings.length, body.raised.length, body.known.length, o.dryRun)}\n`,
       );
     },
   );

@@ -2,6 +2,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { type InclusionBundle, verifyBundle } from '@fundtrace/merkle';
 import { Command } from 'commander';
 import { UsageError } from '../context';
+import { paymentStatusName, purposeName } from '../words';
 import { type AuditTarget, auditCall, auditDownload, yuanText } from './audit-client';
 import { readVerifierKey } from './verify';
 
@@ -56,13 +57,14 @@ export function paymentLine(
 ): string {
   const on = p.status === 'settled' ? p.settledOn : p.status === 'returned' ? p.returnedOn : p.instructedOn;
   const when = on ?? p.instructedOn;
-  const instructed = when === p.instructedOn ? '' : ` (instructed ${p.instructedOn})`;
-  return `${p.paymentId} ${p.programmeCode} ${p.period} ${yuanText(p.amountFen)} 元 ${p.status} ${when}${instructed}`;
+  const instructed = when === p.instructedOn ? '' : `（发起于 ${p.instructedOn}）`;
+  return `${p.paymentId} ${p.programmeCode} ${p.period} ${yuanText(p.amountFen)} 元 ${paymentStatusName(p.status)} ${when}${instructed}`;
 }
 
 /**
  * A household trace's first line. audit-api's paidFen counts instructed payments with settled ones;
- * "1,710.00 元 paid" over two payments still awaiting the bank told an inspector they had arrived.
+ * "1,710.00 元 paid" over two payments still awaiting the bank told an inspector they had arrived:
+ * what is 已到账 and what is still 发放中 are said apart (the notice board's words for both).
  */
 export function householdHeadline(
   partition: string,
@@ -73,23 +75,32 @@ export function householdHeadline(
   const sum = (status: string) =>
     body.payments.filter((p) => p.status === status).reduce((a, p) => a + BigInt(p.amountFen), 0n);
   const awaiting = sum('instructed');
-  const head = `户 ${body.householdId} (${partition}): ${body.payments.length} payments, ${yuanText(body.paidFen)} 元`;
-  if (awaiting === 0n) return `${head} paid`;
-  return `${head} paid or being paid: ${yuanText(sum('settled').toString())} 元 settled, ${yuanText(awaiting.toString())} 元 awaiting the bank`;
+  const head = `户 ${body.householdId}（${partition}）：补贴发放 ${body.payments.length} 笔`;
+  if (awaiting === 0n) return `${head}，${paymentStatusName('settled')} ${yuanText(body.paidFen)} 元`;
+  return `${head}，共 ${yuanText(body.paidFen)} 元，其中${paymentStatusName('settled')} ${yuanText(sum('settled').toString())} 元、${paymentStatusName('instructed')} ${yuanText(awaiting.toString())} 元`;
 }
 
-/** An allocation trace's figures, each with its Chinese term, in 元. */
+/**
+ * An allocation trace's figures by their Chinese terms (the glossary's; returned and reversed as a
+ * payment's status says them), in 元.
+ */
 export const allocationFigures = [
-  ['issuedFen', '下达 issued'],
-  ['receivedFen', '到账 received'],
-  ['inTransitFen', '在途 in transit'],
-  ['paidFen', '发放到户 paid'],
-  ['disbursedFen', '拨付 disbursed'],
-  ['unspentFen', '未支出 unspent'],
-  ['onwardInTransitFen', '下级在途 onward in transit'],
-  ['returnedFen', '退回 returned'],
-  ['reversedFen', '冲正 reversed'],
+  ['issuedFen', '下达'],
+  ['receivedFen', '到账'],
+  ['inTransitFen', '在途'],
+  ['paidFen', '发放到户'],
+  ['disbursedFen', '拨付'],
+  ['unspentFen', '未支出'],
+  ['onwardInTransitFen', '下级在途'],
+  ['returnedFen', paymentStatusName('returned')],
+  ['reversedFen', paymentStatusName('reversed')],
 ] as const;
+
+/** One step up a payment's lineage: the parent tranche's level, 文号, purpose by name, and the share. */
+export function hopLine(h: Pick<PaymentTrace['hops'][number], 'parent' | 'tracedFen'>): string {
+  const { partition, documentNumber, purpose, trancheId } = h.parent;
+  return `← ${partition} ${documentNumber}（用途：${purposeName(purpose)}，资金批次 ${trancheId}）${yuanText(h.tracedFen)} 元`;
+}
 
 /** Padded to a terminal's columns: a Chinese character takes two. */
 function padLabel(label: string, columns: number): string {
@@ -100,7 +111,7 @@ function padLabel(label: string, columns: number): string {
 export function allocationLines(body: Record<string, unknown>): string[] {
   return allocationFigures.flatMap(([field, label]) => {
     const v = body[field];
-    return typeof v === 'string' ? [`${padLabel(label, 28)} ${yuanText(v).padStart(18)} 元`] : [];
+    return typeof v === 'string' ? [`${padLabel(label, 12)} ${yuanText(v).padStart(18)} 元`] : [];
   });
 }
 
@@ -174,16 +185,14 @@ export function traceCommand(): Command {
         for (const p of body.payments) {
           process.stdout.write(`  ${paymentLine(p)}\n`);
           for (const h of [...p.hops].sort((a, b) => b.depth - a.depth)) {
-            process.stdout.write(
-              `    ← ${h.parent.partition} ${h.parent.documentNumber} (${h.parent.purpose}, tranche ${h.parent.trancheId}) ${yuanText(h.tracedFen)} 元\n`,
-            );
+            process.stdout.write(`    ${hopLine(h)}\n`);
           }
         }
       }
       if (o.evidence) {
         const bytes = await auditDownload(o, `${base}/trace/evidence`, o.evidence);
         process.stderr.write(
-          `evidence written to ${o.evidence} (${bytes} bytes); check it with: fundtrace trace verify ${o.evidence} --key <key>\n`,
+          `证据已写入 ${o.evidence}（${bytes} 字节）；离线核验：fundtrace trace verify ${o.evidence} --key <key>\n`,
         );
       }
       if (o.svg) await auditDownload(o, `${base}/trace.svg`, o.svg);
@@ -207,7 +216,7 @@ export function traceCommand(): Command {
       if (o.json) process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
       else {
         for (const line of allocationLines(body)) process.stdout.write(`${line}\n`);
-        process.stdout.write(`${body.households.length} households reached\n`);
+        process.stdout.write(`发放到 ${body.households.length} 户\n`);
       }
       if (o.svg) await auditDownload(o, `${base}/trace.svg`, o.svg);
     },
