@@ -40,7 +40,7 @@ export function progressBar(
       const decile = currentTotal > 0 ? Math.floor((done / currentTotal) * 10) : 10;
       if (decile > lastDecile) {
         lastDecile = decile;
-        stream.write(`${label}: ${done}/${currentTotal} (${Math.min(decile * 10, 100)}%)\n`);
+        stream.write(`${label}：${done}/${currentTotal}（${Math.min(decile * 10, 100)}%）\n`);
       }
     },
     stop: () => {},

@@ -16,7 +16,8 @@ import { type ColumnSpec, type OutputColumn, writeCsv, writeTemplate, writeXlsx 
 
 const dateColumns: ReadonlySet<ColumnKey> = new Set(['birthDate', 'registeredOn', 'liftedOn']);
 
-const descriptions: Readonly<Record<ColumnKey, string>> = {
+/** Each column's line in the template's 填写说明, also what a clerk may write in a column she got wrong. */
+export const columnDescriptions: Readonly<Record<ColumnKey, string>> = {
   householdId: '户编号：同一户的每一行相同',
   villageCode: '12位村级统计用区划代码，须属于本县',
   name: '成员姓名',
@@ -42,7 +43,7 @@ export const householdColumnSpecs: readonly ColumnSpec<ColumnKey>[] = householdC
   headers: [column.header, column.key],
   required: column.required,
   kind: dateColumns.has(column.key) ? 'date' : 'text',
-  description: descriptions[column.key],
+  description: columnDescriptions[column.key],
 }));
 
 const outputColumns: readonly OutputColumn<ColumnKey>[] = householdColumns.map((column) => ({

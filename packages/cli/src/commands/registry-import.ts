@@ -4,7 +4,7 @@ import { basename } from 'node:path';
 import { type ColumnKey, householdColumns, type RowError } from '@fundtrace/pii';
 import { readTable, TableError } from '@fundtrace/tabular';
 import { ApiError, callApi } from '../http';
-import { householdColumnSpecs } from './registry-files';
+import { columnDescriptions, householdColumnSpecs } from './registry-files';
 
 /**
  * `fundtrace registry import <file>`: reads a CSV/XLSX roster, posts every row to registry-api's
@@ -148,6 +148,7 @@ export async function importHouseholdsFile(options: ImportFileOptions): Promise<
         .map((e) => ({
           ...e,
           column: e.column === undefined ? undefined : (headerOfKey.get(e.column) ?? e.column),
+          message: formatProblem(e.reason, e.column) ?? e.message,
         }));
       throw new ImportRejectedError(
         [...local, ...server].sort((a, b) => a.row - b.row),
@@ -212,6 +213,36 @@ async function withRetry<T>(request: () => Promise<T>): Promise<T> {
       if (!(error instanceof ApiError && error.status === 0) || attempt >= requestAttemptsMax) throw error;
       await new Promise((resolve) => setTimeout(resolve, 500 * attempt));
     }
+  }
+}
+
+/**
+ * @fundtrace/pii's checks of a row's format, worded for the clerk by their stable reasons (0135):
+ * registry-api passes pii's English messages on (decision 0131 keeps them for other callers) and
+ * words only its own refusals. `key` is the column's key as registry-api names it. Undefined: the
+ * server's message stands (registry-api's own refusals are Chinese already).
+ */
+export function formatProblem(reason: string, key: string | undefined): string | undefined {
+  const allowed = key === undefined ? undefined : columnDescriptions[key as ColumnKey];
+  switch (reason) {
+    case 'required':
+      return '未填写';
+    case 'too_long':
+      return '内容过长';
+    case 'date':
+      return '不是日期（YYYY-MM-DD）';
+    case 'unknown_value':
+      return allowed === undefined ? '不是可识别的取值' : `不是可识别的取值；可填：${allowed}`;
+    case 'format':
+      return key === 'householdId' ? '只能由 1–40 个字母、数字、“_”或“-”组成' : undefined;
+    case 'incomplete':
+      return key === 'disabilityGrade'
+        ? '残疾类别和残疾等级须同时填写'
+        : key === 'accountNumber'
+          ? '开户银行、账户类型和一卡通账号须同时填写'
+          : undefined;
+    default:
+      return undefined;
   }
 }
 
