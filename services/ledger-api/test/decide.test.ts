@@ -906,6 +906,25 @@ describe('SubmitRoster', () => {
       [5, 'roster_row_duplicate'],
     ]);
   });
+  it('names who is paid before how much: an unregistered household, and a household paid twice in one file even when its first row was refused', () => {
+    const r = refused(
+      when(
+        ready(),
+        roster([
+          { row: 2, householdId: 'H001', amountFen: yuan(10_000) },
+          { row: 3, householdId: 'H999', amountFen: yuan(10_000) },
+          { row: 4, householdId: 'H001' },
+          { row: 5, householdId: 'H002' },
+        ]),
+      ),
+      'roster_rows_invalid',
+    );
+    expect(rowErrors(r).map((e) => [e.row, e.code])).toEqual([
+      [2, 'above_standard'],
+      [3, 'household_not_registered'],
+      [4, 'duplicate_payment'],
+    ]);
+  });
   it('refuses a roster the account cannot cover with one shortfall, not one error per row', () => {
     const s = given([poolOpened, externalReceipt('A', yuan(500), 'social_assistance')]);
     dibaoNotice(s);

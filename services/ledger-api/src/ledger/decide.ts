@@ -674,17 +674,10 @@ function checkPaymentLine(
   seen: Set<string> | null,
 ): Rejected | undefined {
   const { programme } = terms;
-  const amountProblem = checkLineAmount(programme, line.quantity, line.amountFen);
-  if (amountProblem) return amountProblem;
+  // Who is paid, then whether they were paid already, then how much: a row naming an unregistered
+  // household or paying one twice is reported as that, whatever its amount.
   const householdProblem = checkBeneficiary(ctx.registry, line.householdId, true);
   if (householdProblem) return householdProblem;
-  const deathProblem = checkLivingBeneficiaries(
-    programme,
-    period,
-    line,
-    ctx.registry.household(line.householdId)!,
-  );
-  if (deathProblem) return deathProblem;
   const key = paymentKey(line.householdId, programme.code, period);
   const existing = state.paymentKeys.get(key);
   if (existing !== undefined || seen?.has(key)) {
@@ -695,6 +688,15 @@ function checkPaymentLine(
       paymentId: existing ?? null,
     });
   }
+  const deathProblem = checkLivingBeneficiaries(
+    programme,
+    period,
+    line,
+    ctx.registry.household(line.householdId)!,
+  );
+  if (deathProblem) return deathProblem;
+  const amountProblem = checkLineAmount(programme, line.quantity, line.amountFen);
+  if (amountProblem) return amountProblem;
   if (terms.notice !== null) {
     const n = terms.notice;
     const unnoticed = checkOnNotice(n, line);
@@ -797,6 +799,9 @@ function decideRoster(
     }
     rows.add(r.row);
     const problem = checkPaymentLine(state, ctx, terms, d.period, r, seen);
+    // Taken even when the row is refused: a second row for the household pays it twice whatever
+    // was wrong with the first.
+    seen.add(paymentKey(r.householdId, d.programmeCode, d.period));
     if (problem) {
       errors.push(rowError(r.row, problem));
       continue;
@@ -807,7 +812,6 @@ function decideRoster(
       );
       continue;
     }
-    seen.add(paymentKey(r.householdId, d.programmeCode, d.period));
     totalFen += r.amountFen;
   }
   if (errors.length > 0) {
