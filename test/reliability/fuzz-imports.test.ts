@@ -387,7 +387,7 @@ describe('the fundtrace command on hostile files', () => {
         expect(code, what).toBe(2);
         expect(stderr, what).not.toMatch(/\n\s+at |TypeError|ReferenceError|node:internal/);
         if (expectRows && args[0] === 'ledger')
-          for (const row of [2, 3, 4, 6]) expect(stderr, what).toContain(`row ${row}:`);
+          for (const row of [2, 3, 4, 6]) expect(stderr, what).toContain(`第 ${row} 行：`);
         if (!expectRows) expect(stderr, what).toMatch(/malformed_xlsx|cannot be read|not a valid/i);
       }
     }
