@@ -17,6 +17,7 @@ import {
   flattenIssues,
   type SchemaIssue,
 } from './errors';
+import { payloadDecoder } from './payload-decoder';
 import { type EntityRef, entitySubject } from './subjects';
 
 /**
@@ -67,6 +68,17 @@ export class UpcastError extends Error {
         .join('; ')}`,
     );
   }
+}
+
+/**
+ * `z.safeDecode(definition.data, data)`: the compiled decoder's answer when it vouches for the
+ * payload, zod's otherwise (so every refusal has zod's issues).
+ */
+function decodePayload(definition: EventDefinition, data: unknown) {
+  const fast = payloadDecoder(definition)(data);
+  return fast === undefined
+    ? z.safeDecode(definition.data, data)
+    : ({ success: true, data: fast.value } as const);
 }
 
 /** Encoding and decoding against one catalogue (the product's, or a test's). */
@@ -122,7 +134,7 @@ export function eventCodec(events: Catalog): EventCodec {
     }
     const latest = events.latest(type)!;
     let data: unknown = envelope.data;
-    let decoded = z.safeDecode(definition.data, data);
+    let decoded = decodePayload(definition, data);
     if (!decoded.success) {
       throw new EventDecodeError(
         'schema_mismatch',
@@ -134,7 +146,7 @@ export function eventCodec(events: Catalog): EventCodec {
       const from: number = definition.version;
       data = events.upcaster(type, from)!.up(data);
       definition = events.definition(type, from + 1)!;
-      decoded = z.safeDecode(definition.data, data);
+      decoded = decodePayload(definition, data);
       if (!decoded.success) throw new UpcastError(type, from, flattenIssues(decoded.error.issues, '/data'));
     }
     // The envelope's fields in its order, the decoded payload in place of the wire one and

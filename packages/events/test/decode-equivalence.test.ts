@@ -20,6 +20,7 @@ import {
   wireEnvelopeKeys,
   wireEnvelopeSchema,
 } from '../src';
+import { payloadDecoder } from '../src/payload-decoder';
 import { envelopeArb, findingRaisedArb, findingRectifiedArb, findingReviewedArb } from './fixtures';
 
 /**
@@ -498,5 +499,154 @@ describe('isRfc3339', () => {
       expect(isRfc3339(leap)).toBe(true);
     for (const common of ['1900-02-29T00:00:00Z', '2023-02-29T00:00:00Z', '2024-02-30T00:00:00Z'])
       expect(rfc3339Problem(common)).toMatch(/does not exist/);
+  });
+});
+
+// ── Payloads of every catalogue type, generated from their schemas ──
+
+type SchemaNode = z.ZodType & {
+  _zod: { def: Record<string, unknown> & { type: string }; values?: ReadonlySet<unknown> };
+};
+
+/** Strings for leaves whose rule is a function (codes, times, amounts): each leaf takes the ones it accepts. */
+const leafPool = [
+  '411325',
+  '411300',
+  '000000',
+  '410000',
+  '411325100',
+  '411325100201',
+  '2019-05-06T09:02:03+08:00',
+  '2019-05-06T01:02:04.000Z',
+  '2019-05-06',
+  '0',
+  '1',
+  '57000',
+  '1000000000000000',
+  '-125000',
+  'LEDGER_411325',
+  'REGISTRY_411325',
+  'paid',
+  '内乡县',
+];
+
+function checksOfNode(node: SchemaNode): { _zod: { def: Record<string, unknown> } }[] {
+  return ((node._zod.def.checks as never[] | undefined) ?? []).concat(
+    (node._zod as unknown as { traits: Set<string> }).traits.has('$ZodCheck') ? [node as never] : [],
+  );
+}
+
+/**
+ * Values a schema node accepts, and now and then (1 in 31 a leaf) one it may not: the payload is
+ * judged whole, and the mutations below make the rest of the bad ones.
+ */
+function arbitraryOf(node: SchemaNode): fc.Arbitrary<unknown> {
+  const def = node._zod.def;
+  const checks = checksOfNode(node).map((check) => check._zod.def);
+  const bound = (kind: string) => checks.find((check) => check.check === kind)?.value as number | undefined;
+  const length = (kind: string) =>
+    checks.find((check) => check.check === kind) as { minimum?: number; maximum?: number } | undefined;
+  switch (def.type) {
+    case 'object': {
+      const shape = def.shape as Record<string, SchemaNode>;
+      const required = Object.keys(shape).filter((key) => shape[key]!._zod.def.type !== 'optional');
+      return fc.record(
+        Object.fromEntries(Object.entries(shape).map(([key, child]) => [key, arbitraryOf(child)])),
+        { requiredKeys: required },
+      );
+    }
+    case 'optional':
+      return arbitraryOf(def.innerType as SchemaNode);
+    case 'nullable':
+      return fc.option(arbitraryOf(def.innerType as SchemaNode), { nil: null });
+    case 'array': {
+      const min = length('min_length')?.minimum ?? 0;
+      return fc.array(arbitraryOf(def.element as SchemaNode), {
+        minLength: min,
+        maxLength: Math.max(min, 3),
+      });
+    }
+    case 'enum':
+      return fc.constantFrom(...node._zod.values!);
+    case 'literal':
+      return fc.constantFrom(...(def.values as unknown[]));
+    case 'boolean':
+      return fc.boolean();
+    case 'union':
+      return fc.oneof(...(def.options as SchemaNode[]).map(arbitraryOf));
+    case 'pipe':
+      return arbitraryOf(def.in as SchemaNode);
+    case 'number': {
+      const min = Math.max(bound('greater_than') ?? -1_000, -1_000);
+      const max = Math.min(bound('less_than') ?? 1_000_000, 1_000_000);
+      return fc.oneof(
+        { weight: 30, arbitrary: fc.oneof(fc.integer({ min, max }), fc.constantFrom(min, max)) },
+        { weight: 1, arbitrary: fc.constantFrom(min - 1, max + 1, 0.5) },
+      );
+    }
+    case 'string': {
+      const format = checks.find((check) => check.check === 'string_format') as
+        | { pattern?: RegExp }
+        | undefined;
+      const min = length('min_length')?.minimum ?? 0;
+      const max = length('max_length')?.maximum ?? 500;
+      const accepted = leafPool.filter((text) => node.safeParse(text).success);
+      const matching =
+        format?.pattern !== undefined
+          ? fc.stringMatching(format.pattern)
+          : accepted.length > 0
+            ? fc.constantFrom(...accepted)
+            : text(Math.max(1, max));
+      return fc.oneof(
+        { weight: 30, arbitrary: matching.filter((s) => s.length >= min && s.length <= max) },
+        { weight: 1, arbitrary: fc.string({ maxLength: 8 }) },
+      );
+    }
+    default:
+      return anyJson;
+  }
+}
+
+describe('payloadDecoder', () => {
+  it('answers z.safeDecode for payloads of every catalogue type and version, valid and mutated (property)', () => {
+    for (const definition of catalog.definitions) {
+      const schema = definition.data as unknown as SchemaNode;
+      const decoder = payloadDecoder(definition);
+      let vouched = 0;
+      fc.assert(
+        fc.property(
+          arbitraryOf(schema),
+          fc.option(fc.tuple(fc.string({ maxLength: 12 }), anyJson, fc.boolean()), { freq: 3 }),
+          (generated, mutation) => {
+            let data = generated as Record<string, unknown>;
+            if (mutation !== null) {
+              const [field, value, drop] = mutation;
+              const keys = Object.keys(data);
+              const key =
+                keys.length > 0 && field.length % 2 === 0 ? keys[field.length % keys.length]! : field;
+              data = { ...data };
+              if (drop) delete data[key];
+              else data[key] = value;
+            }
+            let full: { success: boolean; data?: unknown };
+            try {
+              full = z.safeDecode(definition.data, data);
+            } catch {
+              full = { success: false };
+            }
+            const fast = decoder(data);
+            if (fast !== undefined) {
+              expect(full.success).toBe(true);
+              expect(written(fast.value)).toBe(written(full.data));
+              vouched++;
+            } else if (mutation === null)
+              expect(full.success, `${definition.type} v${definition.version}`).toBe(false);
+          },
+        ),
+        { numRuns: 150 },
+      );
+      // Every type's valid payloads take the fast path, not only its refusals.
+      expect(vouched, `${definition.type} v${definition.version}`).toBeGreaterThan(0);
+    }
   });
 });
