@@ -38,7 +38,7 @@ export function serviceUrl(service: string, override?: string, env: NodeJS.Proce
   const url = override ?? fromEnv ?? loadEndpoints(env).services[service];
   if (!url) {
     throw new UsageError(
-      `Do not know where ${service} runs: pass --url, set ${service.toUpperCase().replaceAll('-', '_')}_URL, or run npm start (it writes ${endpointsPath(env)}).`,
+      `不知道 ${service} 在哪里运行：请用 --url 指定，或设置 ${service.toUpperCase().replaceAll('-', '_')}_URL，或先运行 npm start（它会写入 ${endpointsPath(env)}）。`,
     );
   }
   return url.replace(/\/+$/, '');
@@ -49,7 +49,7 @@ export function bearerToken(role: string, override?: string, env: NodeJS.Process
   const token = override ?? env.FUNDTRACE_TOKEN ?? loadEndpoints(env).tokens[role];
   if (!token) {
     throw new UsageError(
-      `No token: pass --token, set FUNDTRACE_TOKEN, or run npm start for demo tokens (${role}).`,
+      `没有令牌：请用 --token 指定，或设置 FUNDTRACE_TOKEN，或先运行 npm start 取得演示令牌（${role}）。`,
     );
   }
   return token;

@@ -34,12 +34,7 @@ export async function callApi<T>(options: {
       signal: AbortSignal.timeout(options.timeoutMs ?? requestTimeoutMs),
     });
   } catch (error) {
-    throw new ApiError(
-      0,
-      'unreachable',
-      `Cannot reach ${options.baseUrl}: ${(error as Error).message}`,
-      null,
-    );
+    throw new ApiError(0, 'unreachable', unreachable(options.baseUrl, error), null);
   }
   const text = await response.text();
   const payload = text ? safeJson(text) : null;
@@ -64,18 +59,27 @@ function safeJson(text: string): unknown {
   }
 }
 
-/** Renders an API error for a person: the code, the message, and each detail on its own line. */
+/** A service that did not answer: where, and the system's reason (kept as it is, for whoever helps). */
+export function unreachable(baseUrl: string, error: unknown): string {
+  return `无法连接 ${baseUrl}：${(error as Error).message}`;
+}
+
+/**
+ * Renders an API error for a person: the service's message (Chinese for ledger-api's and
+ * registry-api's refusals, 0131) with its code after it, as the imports print refusals, and each
+ * detail on its own line by row (0135).
+ */
 export function describeApiError(error: ApiError): string {
-  const lines = [`${error.code}: ${error.message}`];
+  const lines = [`${error.message}（${error.code}）`];
   const details = error.details as {
     issues?: Array<{ path?: unknown; message?: string; row?: number }>;
   } | null;
   if (details && Array.isArray(details.issues)) {
     for (const issue of details.issues.slice(0, 50)) {
-      const where = issue.row !== undefined ? `row ${issue.row}` : JSON.stringify(issue.path ?? '');
-      lines.push(`  - ${where}: ${issue.message}`);
+      const where = issue.row !== undefined ? `第 ${issue.row} 行` : JSON.stringify(issue.path ?? '');
+      lines.push(`  - ${where}：${issue.message}`);
     }
-    if (details.issues.length > 50) lines.push(`  … and ${details.issues.length - 50} more`);
+    if (details.issues.length > 50) lines.push(`  …… 另有 ${details.issues.length - 50} 处`);
   } else if (details) {
     lines.push(`  ${JSON.stringify(details)}`);
   }

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { checkLine } from '../src/commands/check';
 import { findingLine, findingLines, stepRecorded } from '../src/commands/findings';
 import { runSummary } from '../src/commands/rules';
+import { runCli } from './run-cli';
 
 /**
  * What `findings`, `rules` and `check` print for the inspector (0135): Chinese words, ids, dates and
@@ -94,5 +95,26 @@ describe('check', () => {
       '不通过 payments_rooted：每笔补贴发放沿每条来源路径都能追溯到一笔源头资金下达（2 处违反）',
     );
     expect(chinese(line, ['payments_rooted', 2])).toBeUndefined();
+  });
+});
+
+describe('a service that does not answer', () => {
+  it('says in Chinese which one could not be reached, the system’s reason and the code after it', async () => {
+    // Port 9 (discard) answers nothing.
+    const run = await runCli([
+      'trace',
+      'household',
+      '411325',
+      'H1',
+      '--url',
+      'http://127.0.0.1:9',
+      '--token',
+      'x',
+    ]);
+    expect(run.code).toBe(3);
+    const said = run.stderr.trimEnd();
+    const reason = /^无法连接 http:\/\/127\.0\.0\.1:9：(.+)（unreachable）$/.exec(said);
+    expect(reason, said).not.toBeNull();
+    expect(notChinese(said, ['http://127.0.0.1:9', reason![1]!, 'unreachable'])).toBeUndefined();
   });
 });

@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { bearerToken, serviceUrl } from '../context';
-import { ApiError, callApi, requestTimeoutMs } from '../http';
+import { ApiError, callApi, requestTimeoutMs, unreachable } from '../http';
 
 /** Where the trace, findings and rules commands reach audit-api, as an inspector. */
 export interface AuditTarget {
@@ -24,7 +24,7 @@ export async function auditDownload(target: AuditTarget, path: string, file: str
     headers: { authorization: `Bearer ${bearerToken('inspector', target.token)}` },
     signal: AbortSignal.timeout(requestTimeoutMs),
   }).catch((error: unknown) => {
-    throw new ApiError(0, 'unreachable', `Cannot reach ${baseUrl}: ${(error as Error).message}`, null);
+    throw new ApiError(0, 'unreachable', unreachable(baseUrl, error), null);
   });
   const bytes = Buffer.from(await response.arrayBuffer());
   if (!response.ok) {
