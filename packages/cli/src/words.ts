@@ -83,17 +83,13 @@ export function purposeName(code: string): string {
       const parsed = JSON.parse(readFileSync(referenceFile, 'utf8')) as {
         purposes?: { code: string; name: string }[];
       };
-      names = (parsed.purposes ?? []).map((p) => [p.code, publicName(p.name)]);
+      names = (parsed.purposes ?? []).map((p) => [p.code, ledger.purposeDisplayName(p.name)]);
     } catch {
       // Without the reference file (a CLI copied alone) codes are shown as they are.
     }
     purposeNames = new Map(names);
   }
   return purposeNames.get(code) ?? code;
-}
-
-function publicName(name: string): string {
-  return name.replace(/\s*\([\x20-\x7e]*\)$/, '') || name;
 }
 
 /**

@@ -37,6 +37,15 @@ export const noticeKindLabels: Readonly<Record<string, string>> = {
   project: '项目',
 };
 
+/**
+ * A purpose's (用途) name as readers see it: the programme reference data glosses some names in
+ * English for staff ("综合扶贫 (any poverty-alleviation use)"); a trailing parenthesis without Chinese
+ * is dropped, one in Chinese (住房安全 (危房改造)) stays. The notice board and the CLI both show it.
+ */
+export function purposeDisplayName(name: string): string {
+  return name.replace(/\s*\([\x20-\x7e]*\)$/, '') || name;
+}
+
 /** A code's name in `labels`; a code it does not know, as it is. */
 export function codeLabel(labels: Readonly<Record<string, string>>, code: string): string {
   return labels[code] ?? code;

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { ledger } from '@fundtrace/events';
 import { z } from 'zod';
 import { noticeMinDaysDefault } from './period';
 
@@ -25,14 +26,6 @@ const fileSchema = z.object({
     .default([]),
 });
 
-/**
- * A purpose's name for the public: the reference data glosses some names in English for staff
- * ("综合扶贫 (any poverty-alleviation use)"); a trailing parenthesis without Chinese is dropped.
- */
-function publicName(name: string): string {
-  return name.replace(/\s*\([\x20-\x7e]*\)$/, '') || name;
-}
-
 export interface Programmes {
   readonly version: number;
   name(code: string): string;
@@ -45,7 +38,7 @@ export interface Programmes {
 export function programmesFrom(json: unknown): Programmes {
   const parsed = fileSchema.parse(json);
   const byCode = new Map(parsed.programmes.map((p) => [p.code, p]));
-  const purposes = new Map(parsed.purposes.map((p) => [p.code, publicName(p.name)]));
+  const purposes = new Map(parsed.purposes.map((p) => [p.code, ledger.purposeDisplayName(p.name)]));
   return {
     version: parsed.version,
     name: (code) => byCode.get(code)?.name ?? code,
