@@ -212,23 +212,22 @@ export async function naivePipeline(
       },
     }),
   );
-  // A runner that stops (a message the decoding mode cannot decode, a lost database) fails the
-  // phase instead of leaving it waiting for events that will never be applied.
-  if (total > 0)
-    await Promise.race([
-      done,
-      ...runners.map((r) => r.done.then(() => new Promise<never>(() => undefined))),
-    ]).catch(async (error: unknown) => {
-      await Promise.all(runners.map((r) => r.stop()));
-      await db.destroy();
-      throw error;
-    });
-  const ms = performance.now() - started;
-  const measured = applied;
-  await Promise.all(runners.map((r) => r.stop()));
-  const jsm: JetStreamManager = await jetstreamManager(nc);
-  for (const stream of streams.keys())
-    await jsm.consumers.delete(stream, `naive-${schema}`).catch(() => false);
-  await db.destroy();
+  let ms: number;
+  let measured: number;
+  try {
+    // A runner that stops (a message the decoding mode cannot decode, a lost database) fails the
+    // phase instead of leaving it waiting for events that will never be applied; a runner's
+    // `done` settles before `stop()` only when it failed.
+    if (total > 0) await Promise.race([done, ...runners.map((r) => r.done)]);
+    ms = performance.now() - started;
+    // Before stopping: a stop finishes the batch in hand, which the clock did not time.
+    measured = applied;
+  } finally {
+    await Promise.all(runners.map((r) => r.stop()));
+    const jsm: JetStreamManager = await jetstreamManager(nc);
+    for (const stream of streams.keys())
+      await jsm.consumers.delete(stream, `naive-${schema}`).catch(() => false);
+    await db.destroy();
+  }
   return rate(measured, ms);
 }
