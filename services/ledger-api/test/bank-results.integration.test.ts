@@ -16,12 +16,15 @@ import { fundPool, interceptPublishes, registerHouseholds, testNowMs } from './f
  * finished, not doubled, by sending it again. The same results sent again in another file append
  * nothing; a row contradicting a recorded result (another 银行流水号 or date) refuses the file, and
  * the single settle and return routes follow the same rule (decision 0134).
+ *
+ * Each test owns the roster rows it gives results to (named in its comment), so the tests pass in
+ * any order and alone (`-t`).
  */
 const infra = useTestInfra({ database: false });
 const secret = 'ledger-api-bank-results-secret-of-32-bytes!';
 const county = '411325';
 const rosterId = 'RS-BANK';
-const households = Array.from({ length: 15 }, (_, i) => `HB${i + 1}`);
+const households = Array.from({ length: 23 }, (_, i) => `HB${i + 1}`);
 let app: App;
 let writers: Writers;
 let token: string;
@@ -50,7 +53,7 @@ beforeAll(async () => {
   token = await sign([county]);
   await fundPool(writers.get(county)!, 100_000_000n);
   await registerHouseholds(infra.js, infra.jsm, infra.ns, county, households);
-  // A June 低保 roster of fifteen households: payments RS-BANK-r2 … RS-BANK-r16, 190 元 each.
+  // A June 低保 roster of 23 households: payments RS-BANK-r2 … RS-BANK-r24 (row r pays HB<r-1>), 190 元 each.
   const roster = await post('rosters', {
     commandId: 'roster-bank',
     rosterId,
@@ -83,6 +86,11 @@ async function post(path: string, body: unknown, query = '', as = token) {
 
 const paymentOf = (rosterRow: number) => `${rosterId}-r${rosterRow}`;
 const status = (rosterRow: number) => writers.get(county)!.state.payments.get(paymentOf(rosterRow))?.status;
+/** The roster's counts of results now (a copy: other tests' results add to them). */
+const rosterCounts = () => {
+  const { settled, returned } = writers.get(county)!.state.rosters.get(rosterId)!;
+  return { settled, returned };
+};
 const stream = () => streamName('ledger', county, infra.ns);
 const tail = () => lastSequence(infra.jsm, stream());
 
@@ -100,6 +108,11 @@ function returned(row: number, rosterRow: number, returnedOn = '2024-06-14') {
   return { row, paymentId: paymentOf(rosterRow), result: 'returned', reason: '账户已销户', returnedOn };
 }
 
+/** A settlement keyed by hand (the single `payment-settlements` route). */
+function settleByHand(commandId: string, paymentId: string, bankReference: string, settledOn = '2024-06-14') {
+  return post('payment-settlements', { commandId, paymentId, bankReference, settledOn });
+}
+
 /** The stored messages after `after`, as (message id, event type, payment id). */
 async function storedAfter(after: number) {
   const last = await tail();
@@ -112,8 +125,10 @@ async function storedAfter(after: number) {
 }
 
 describe('a bank result file (回盘) is one command', () => {
+  // Rows 2–5.
   it('appends every row of settlements and returns exactly once, and the payments show their results', async () => {
     const before = await tail();
+    const counted = rosterCounts();
     const rows = [
       { ...settled(2, 2), householdId: 'HB1', amountFen: '19000' },
       returned(3, 3),
@@ -146,10 +161,13 @@ describe('a bank result file (回盘) is one command', () => {
       ['bank-a:3', 'PaymentReturned', paymentOf(5)],
     ]);
     expect([2, 3, 4, 5].map(status)).toEqual(['settled', 'returned', 'settled', 'returned']);
-    expect(writers.get(county)!.state.rosters.get(rosterId)).toMatchObject({ settled: 2, returned: 2 });
+    expect(rosterCounts()).toEqual({ settled: counted.settled + 2, returned: counted.returned + 2 });
   });
 
+  // Rows 6–8 stay in flight; row 17 is settled here first, so a return for it is not in flight.
   it('refuses the whole file for one bad row, naming each refused row, and appends nothing', async () => {
+    const first = await settleByHand('bank-b-settled', paymentOf(17), 'B17');
+    expect(first.status, JSON.stringify(first.body)).toBe(201);
     const before = await tail();
     const good = [settled(2, 6), returned(3, 7)];
     for (const [bad, code] of [
@@ -157,7 +175,7 @@ describe('a bank result file (回盘) is one command', () => {
       [settled(4, 8, '2024-06-16'), 'date_in_future'],
       [returned(4, 6), 'bank_row_payment_twice'],
       [{ ...settled(4, 8), amountFen: '19100' }, 'bank_row_mismatch'],
-      [returned(4, 2), 'payment_not_in_flight'],
+      [returned(4, 17), 'payment_not_in_flight'],
     ] as const) {
       const answer = await post('bank-results', { commandId: `bank-b-${code}`, rows: [...good, bad] });
       expect(answer.status, JSON.stringify(answer.body)).toBe(422);
@@ -180,10 +198,12 @@ describe('a bank result file (回盘) is one command', () => {
     // Nothing of any of them was appended: the good rows' payments are still in flight.
     expect(await tail()).toBe(before);
     expect([6, 7, 8].map(status)).toEqual(['instructed', 'instructed', 'instructed']);
+    expect(status(17)).toBe('settled');
   });
 
+  // Rows 18–20.
   it('appends once when the same command id is sent twice', async () => {
-    const body = { commandId: 'bank-c', rows: [settled(2, 6), returned(3, 7)] };
+    const body = { commandId: 'bank-c', rows: [settled(2, 18), returned(3, 19)] };
     const before = await tail();
     const first = await post('bank-results', body);
     expect(first.status, JSON.stringify(first.body)).toBe(201);
@@ -199,19 +219,20 @@ describe('a bank result file (回盘) is one command', () => {
     expect(await tail()).toBe(before + 2);
     expect((await storedAfter(before)).map(([id]) => id)).toEqual(['bank-c:0', 'bank-c:1']);
     // The same id for other content is refused, as for every command.
-    const other = await post('bank-results', { ...body, rows: [settled(2, 8)] });
+    const other = await post('bank-results', { ...body, rows: [settled(2, 20)] });
     expect(other.status).toBe(409);
     expect(other.body.error.code).toBe('idempotency_key_reused');
     // Another file repeating results already recorded appends only what is new.
     const overlap = await post('bank-results', {
       commandId: 'bank-c2',
-      rows: [settled(2, 6), settled(3, 8)],
+      rows: [settled(2, 18), settled(3, 20)],
     });
     expect(overlap.status, JSON.stringify(overlap.body)).toBe(201);
     expect(overlap.body).toMatchObject({ eventCount: 1, alreadyRecorded: 1 });
     expect(await tail()).toBe(before + 3);
   });
 
+  // Rows 9–13.
   it('finishes a file cut short by NATS going away when it is sent again, appending each row once', async () => {
     const rows = [9, 10, 11, 12, 13].map((rosterRow, i) => settled(i + 2, rosterRow));
     const before = await tail();
@@ -231,6 +252,7 @@ describe('a bank result file (回盘) is one command', () => {
     expect([9, 10, 11, 12, 13].map(status)).toEqual(Array(5).fill('settled'));
   });
 
+  // Every file here is refused: no row gets a result.
   it('is bounded, documented, and authorized as the single settle and return routes', async () => {
     const before = await tail();
     const tooMany = Array.from({ length: bankResultRowsMax + 1 }, (_, i) => settled(i + 2, 2));
@@ -322,12 +344,7 @@ describe('a result that contradicts the one recorded is refused, not dropped (01
     await recordedOnce();
     const before = await tail();
     const settle = (commandId: string, bankReference: string) =>
-      post('payment-settlements', {
-        commandId,
-        paymentId: paymentOf(14),
-        bankReference,
-        settledOn: '2024-06-14',
-      });
+      settleByHand(commandId, paymentOf(14), bankReference);
     const giveBack = (commandId: string, returnedOn: string) =>
       post('payment-returns', { commandId, paymentId: paymentOf(15), reason: '户名不符', returnedOn });
     // Keyed again under another command id: what is recorded agrees (a return's reason is not compared).
@@ -364,3 +381,4 @@ describe('a result that contradicts the one recorded is refused, not dropped (01
     expect(await tail()).toBe(before);
   });
 });
+
