@@ -64,6 +64,20 @@ export const paymentView = z.object({
   accountId: z.string(),
   rosterId: z.string().nullable(),
   tranches: z.array(z.object({ trancheId: z.string(), amountFen: fenSchema })),
+  // The bank's result as recorded (decision 0134), under the names a bank_result_conflict's
+  // details.recorded gives them, so an officer refused can read what is recorded before asking the
+  // bank. A return's 失败原因 is not here: the writer's state, which answers this read, does not
+  // keep it (0134); the projector's payments table does (return_reason).
+  bankReference: z
+    .string()
+    .nullable()
+    .meta({ description: '银行流水号 of the settlement; null unless settled' }),
+  settledOn: ledger.dateSchema
+    .nullable()
+    .meta({ description: 'the date the bank settled it; null unless settled' }),
+  returnedOn: ledger.dateSchema
+    .nullable()
+    .meta({ description: 'the date the bank returned it (退回); null unless returned' }),
 });
 
 export function paymentOf(state: LedgerState, paymentId: string) {
@@ -79,6 +93,9 @@ export function paymentOf(state: LedgerState, paymentId: string) {
     accountId: p.accountId,
     rosterId: p.rosterId,
     tranches: p.consumed.map((c) => ({ trancheId: c.trancheId, amountFen: c.amountFen })),
+    bankReference: p.bankReference,
+    settledOn: p.status === 'settled' ? p.resultOn : null,
+    returnedOn: p.status === 'returned' ? p.resultOn : null,
   };
 }
 

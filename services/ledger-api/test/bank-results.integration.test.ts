@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bankResultRowsMax } from '../src/ledger/limits';
 import type { Writers } from '../src/routes/shared';
 import { startTestApp } from './app-fixture';
-import { fundPool, interceptPublishes, registerHouseholds, testNowMs } from './fixtures';
+import { fundPool, httpBody, interceptPublishes, pay, registerHouseholds, testNowMs } from './fixtures';
 
 /**
  * `POST /v1/partitions/:p/bank-results` (回盘, decision 0129) against real NATS: the bank's result
@@ -15,7 +15,8 @@ import { fundPool, interceptPublishes, registerHouseholds, testNowMs } from './f
  * nothing; the same command id again appends nothing more; a file cut short by NATS going away is
  * finished, not doubled, by sending it again. The same results sent again in another file append
  * nothing; a row contradicting a recorded result (another 银行流水号 or date) refuses the file, and
- * the single settle and return routes follow the same rule (decision 0134).
+ * the single settle and return routes follow the same rule (decision 0134). A payment's read shows
+ * the bank's result as recorded.
  *
  * Each test owns the roster rows it gives results to (named in its comment), so the tests pass in
  * any order and alone (`-t`).
@@ -72,6 +73,15 @@ afterAll(async () => {
 
 function sign(partitions: string[], role: 'finance' | 'registry' = 'finance') {
   return signToken(secret, { sub: 'clerk', role, org: '内乡县财政局', partitions }, 3600);
+}
+
+async function get(path: string) {
+  const response = await app.inject({
+    method: 'GET',
+    url: `/v1/partitions/${county}/${path}`,
+    headers: { authorization: `Bearer ${token}` },
+  });
+  return { status: response.statusCode, body: response.json() };
 }
 
 async function post(path: string, body: unknown, query = '', as = token) {
@@ -382,3 +392,69 @@ describe('a result that contradicts the one recorded is refused, not dropped (01
   });
 });
 
+describe('a payment read shows the bank result as recorded (0134)', () => {
+  // Rows 21–24, and the re-payment RP-HB23 of row 24's household.
+  it('shows the 流水号 and date of a settlement and the date of a return, each payment its own for a re-paid household, and none while instructed', async () => {
+    const recorded = await post('bank-results', {
+      commandId: 'bank-read',
+      rows: [settled(2, 22, '2024-06-13'), returned(3, 23), returned(4, 24, '2024-06-12')],
+    });
+    expect(recorded.status, JSON.stringify(recorded.body)).toBe(201);
+    // 补发: row 24's household (HB23) is paid June again under a new payment id, then settled by hand.
+    const repay = await post('payments', httpBody('bank-read-repay', pay('RP-HB23', 'HB23', 19000n)));
+    expect(repay.status, JSON.stringify(repay.body)).toBe(201);
+    const repaid = await settleByHand('bank-read-repaid', 'RP-HB23', 'RCC-RP-HB23', '2024-06-15');
+    expect(repaid.status, JSON.stringify(repaid.body)).toBe(201);
+
+    const read = async (paymentId: string) => {
+      const answer = await get(`payments/${paymentId}`);
+      expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+      return answer.body as Record<string, unknown>;
+    };
+    const bankResult = (p: Record<string, unknown>) => ({
+      status: p.status,
+      householdId: p.householdId,
+      bankReference: p.bankReference,
+      settledOn: p.settledOn,
+      returnedOn: p.returnedOn,
+    });
+    const none = { bankReference: null, settledOn: null, returnedOn: null };
+    const ids = [paymentOf(21), paymentOf(22), paymentOf(23), paymentOf(24), 'RP-HB23'];
+    const payments = await Promise.all(ids.map(read));
+    expect(payments.map(bankResult)).toEqual([
+      { status: 'instructed', householdId: 'HB20', ...none },
+      { status: 'settled', householdId: 'HB21', ...none, bankReference: 'B22', settledOn: '2024-06-13' },
+      { status: 'returned', householdId: 'HB22', ...none, returnedOn: '2024-06-14' },
+      { status: 'returned', householdId: 'HB23', ...none, returnedOn: '2024-06-12' },
+      {
+        status: 'settled',
+        householdId: 'HB23',
+        ...none,
+        bankReference: 'RCC-RP-HB23',
+        settledOn: '2024-06-15',
+      },
+    ]);
+    // The read many at once answers each as the read of one does.
+    const many = await post('payments/lookup', { paymentIds: ids });
+    expect(many.status, JSON.stringify(many.body)).toBe(200);
+    expect(many.body).toEqual({ payments, missing: [] });
+
+    // What an officer refused with bank_result_conflict is told is recorded is what the read shows.
+    const conflict = await settleByHand('bank-read-conflict', paymentOf(22), 'B22-X', '2024-06-13');
+    expect(conflict.status, JSON.stringify(conflict.body)).toBe(409);
+    expect(conflict.body.error.details.recorded).toEqual({
+      bankReference: payments[1]!.bankReference,
+      settledOn: payments[1]!.settledOn,
+    });
+
+    // The API document names the three fields of the read.
+    const doc = (await app.inject({ method: 'GET', url: '/openapi.json' })).json() as {
+      paths: Record<string, { get?: { responses?: Record<string, unknown> } }>;
+    };
+    const answered = JSON.stringify(
+      doc.paths['/v1/partitions/{partition}/payments/{key}']?.get?.responses?.['200'],
+    );
+    for (const field of ['bankReference', 'settledOn', 'returnedOn'])
+      expect(answered).toContain(`"${field}"`);
+  });
+});

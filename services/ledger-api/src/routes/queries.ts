@@ -142,7 +142,13 @@ export function registerQueryRoutes(app: App, writers: Writers): void {
       writerFor(writers, request.params.partition).read((s) => paymentsOf(s, request.body.paymentIds)),
   );
 
-  single('payments', 'payment', 'A payment’s status and the tranches it consumed', paymentView, paymentOf);
+  single(
+    'payments',
+    'payment',
+    'A payment’s status, the tranches it consumed, and the bank’s result as recorded (银行流水号 and date of its settlement, or date of its return)',
+    paymentView,
+    paymentOf,
+  );
   single('rosters', 'roster', 'A roster’s progress: instructed, settled, returned', rosterView, rosterOf);
   single('notices', 'notice', 'A notice, its period and objections', noticeView, noticeOf);
   single('projects', 'project', 'A project’s budget, earmarked and disbursed', projectView, projectOf);
