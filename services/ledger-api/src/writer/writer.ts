@@ -439,7 +439,7 @@ export class LedgerWriter {
    * Group commit: the queued commands `tasks` (each of one event, none a dry run) are
    * decided in order, each against the state the previous ones left (applied before their
    * append is acknowledged), and their events appended as one pipelined burst. A command that
-   * cannot join (it makes several events, or it is refused on a state that was not read fresh
+   * cannot join (it makes several events or none, or it is refused on a state that was not read fresh
    * from the stream) ends the group and runs alone next. When the burst is cut short, the
    * commands whose events were stored are answered; the state is rebuilt and the others are
    * decided again, as a lost race of a single command is.
@@ -507,7 +507,9 @@ export class LedgerWriter {
       }
       if (decision.events.length !== 1) {
         if (decided.length === 0) this.soloNext = true;
-        break; // several events could be cut apart by a lost race: alone
+        // Several events could be cut apart by a lost race; none (a bank result already recorded,
+        // 0134) is answered by the lone path, which knows that case: alone.
+        break;
       }
       const event = decision.events[0]!;
       const [message] = this.messages(request, hash, [event], 0, nowMs);
@@ -705,8 +707,10 @@ export class LedgerWriter {
         };
       }
       if (decision.events.length === 0 && known === undefined) {
-        // Nothing to append and nothing appended before (a bank file whose every result is
-        // already recorded): the answer says so; the id is not remembered, as nothing was stored.
+        // Nothing to append and nothing appended before: a bank result already recorded as given
+        // (decision 0134), by a 回盘 whose every row is, or by a single settlement or return keyed
+        // again under another command id. The answer says so (eventCount 0); the id is not
+        // remembered, as nothing was stored.
         return {
           ok: true,
           result: {
