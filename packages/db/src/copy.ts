@@ -4,6 +4,12 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { createPool, type PoolOptions } from './connect';
 import { assertIdentifier } from './identifiers';
 
+/** Rows already in COPY's text format (`copyData`), e.g. built before their transaction began. */
+export interface CopyData {
+  readonly columns: readonly string[];
+  readonly text: string;
+}
+
 /**
  * Appends rows to `table` inside the transaction `trx` with `COPY … FROM STDIN` (text format):
  * one stream of rows instead of an INSERT over parameter arrays, for bulk loads.
@@ -11,8 +17,14 @@ import { assertIdentifier } from './identifiers';
 export type CopyRows = (
   trx: Transaction<unknown>,
   table: string,
-  rows: readonly Record<string, unknown>[],
+  rows: readonly Record<string, unknown>[] | CopyData,
 ) => Promise<void>;
+
+/** `rows` (all with the first one's columns) in COPY's text format. */
+export function copyData(rows: readonly Record<string, unknown>[]): CopyData {
+  const columns = rows.length === 0 ? [] : Object.keys(rows[0]!);
+  return { columns, text: rows.length === 0 ? '' : copyText(columns, rows) };
+}
 
 export interface CopyingDb<DB> {
   readonly db: Kysely<DB>;
@@ -42,25 +54,32 @@ export function createCopyingDb<DB>(
     clients.set(pid, client);
     client.once('end', () => clients.delete(pid));
   });
-  const byTransaction = new WeakMap<Transaction<unknown>, pg.PoolClient>();
+  // One lookup per transaction, shared by COPYs started together: they queue in call order.
+  const byTransaction = new WeakMap<Transaction<unknown>, Promise<pg.PoolClient>>();
+  const clientOf = async (trx: Transaction<unknown>): Promise<pg.PoolClient> => {
+    const { rows: found } = await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(trx);
+    const client = clients.get(found[0]!.pid);
+    if (client === undefined) throw new Error(`no pooled connection has backend pid ${found[0]!.pid}`);
+    return client;
+  };
   const copy: CopyRows = async (trx, table, rows) => {
-    if (rows.length === 0) return;
+    const data = 'text' in rows ? rows : copyData(rows);
+    if (data.text === '') return;
     assertIdentifier('table', table);
-    let client = byTransaction.get(trx);
-    if (client === undefined) {
-      const { rows: found } = await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(trx);
-      client = clients.get(found[0]!.pid);
-      if (client === undefined) throw new Error(`no pooled connection has backend pid ${found[0]!.pid}`);
-      byTransaction.set(trx, client);
-    }
-    const columns = Object.keys(rows[0]!);
+    const { columns } = data;
     for (const column of columns) assertIdentifier('column', column);
+    let found = byTransaction.get(trx);
+    if (found === undefined) {
+      found = clientOf(trx);
+      byTransaction.set(trx, found);
+    }
+    const client = await found;
     const stream = client.query(copyFrom(`copy ${table} (${columns.join(', ')}) from stdin`));
     const done = new Promise<void>((resolve, reject) => {
       stream.on('finish', resolve);
       stream.on('error', reject);
     });
-    stream.end(copyText(columns, rows));
+    stream.end(data.text);
     await done;
   };
   return { db: new Kysely<DB>({ dialect: new PostgresDialect({ pool }) }), copy };

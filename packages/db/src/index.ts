@@ -22,7 +22,7 @@ export {
   type PoolOptions,
   poolSizeDefault,
 } from './connect';
-export { type CopyingDb, type CopyRows, copyText, createCopyingDb } from './copy';
+export { type CopyData, type CopyingDb, type CopyRows, copyData, copyText, createCopyingDb } from './copy';
 export { databaseName, dropDatabase, ensureDatabase } from './database';
 export { assertIdentifier, identifierLengthMax } from './identifiers';
 export type * from './merkle-schema';

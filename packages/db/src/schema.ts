@@ -12,6 +12,7 @@ import type { MerkleTables } from './merkle-schema';
  */
 export interface Database extends BooksTables, MerkleTables {
   projection_checkpoints: ProjectionCheckpointsTable;
+  projection_leases: ProjectionLeasesTable;
 }
 
 /**
@@ -26,6 +27,18 @@ export interface ProjectionCheckpointsTable {
   /** Stream sequence of the last event applied. */
   last_seq: bigint;
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+/**
+ * Which instance pulls a stream for a consumer that prepares batches ahead (decision 0136), and
+ * until when: the holder renews it as it works; another instance takes it once it ran out.
+ */
+export interface ProjectionLeasesTable {
+  consumer: string;
+  stream: string;
+  /** The runner's random name, new each time it starts. */
+  holder: string;
+  expires_at: ColumnType<Date, Date | string, Date | string>;
 }
 
 export type ProjectionCheckpoint = Selectable<ProjectionCheckpointsTable>;

@@ -11,6 +11,7 @@ import * as m0010 from './0010-household-trace-one-call';
 import * as m0011 from './0011-payments-settle-in-place';
 import * as m0012 from './0012-event-refs-recorded-at';
 import * as m0013 from './0013-household-trace-edges';
+import * as m0014 from './0014-projection-leases';
 
 /**
  * Every migration, imported explicitly (no directory scan: the set is fixed at build time and
@@ -31,4 +32,5 @@ export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
   '0011-payments-settle-in-place': m0011,
   '0012-event-refs-recorded-at': m0012,
   '0013-household-trace-edges': m0013,
+  '0014-projection-leases': m0014,
 });
