@@ -60,6 +60,7 @@ export {
   ConnectionClosedError,
   ConsumerConfigMismatchError,
   isTransientDatabaseError,
+  type PrepareOptions,
   ProjectionHandlerError,
   type ProjectionLag,
   type ProjectionRunner,
@@ -102,3 +103,4 @@ export {
   streamDifferences,
   verifyStream,
 } from './streams';
+export { ioSliceEvents, yieldToIo } from './yield';

@@ -89,7 +89,9 @@ export const readIdleMs = 5_000;
 export const projectionBatchMessagesMax = 2_000;
 
 /**
- * Batches a projection holds unacknowledged (`max_ack_pending` = this × batch size). One: the
+ * Batches a projection holds unacknowledged (`max_ack_pending` = this × batch size), unless it
+ * prepares the next batch while one commits (`prepare`, decision 0136): that one holds two, and
+ * pulls only while it holds the stream's lease, so two instances never split a stream. One: the
  * pull for the next batch is already waiting at the server while the current one commits, so it
  * is delivered the moment the acks land, and decoded while the runner finishes; but the server
  * never hands out a second batch before the first is acked. With two, two instances on one

@@ -6,6 +6,7 @@ import { describe } from './errors';
 import { type Logger, silentLogger } from './log';
 import {
   type CommittedBatch,
+  type PrepareOptions,
   type ProjectionLag,
   type ProjectionRunner,
   type ProjectionStatus,
@@ -21,7 +22,12 @@ import type { RawStreamMessage, StreamEvent } from './read';
  */
 export const streamDiscoveryIntervalMs = 5_000;
 
-export interface StreamProjectionsOptions<DB, M extends RawStreamMessage = StreamEvent, Q = unknown> {
+export interface StreamProjectionsOptions<
+  DB,
+  M extends RawStreamMessage = StreamEvent,
+  Q = unknown,
+  P = never,
+> {
   readonly nc: NatsConnection;
   readonly db: Kysely<DB>;
   /**
@@ -38,6 +44,8 @@ export interface StreamProjectionsOptions<DB, M extends RawStreamMessage = Strea
   readonly quarantine?: QuarantineOptions<DB, Q>;
   /** Applies one stream's batch (see `runProjection`); `stream` is the JetStream name. */
   readonly handler: (trx: Transaction<DB>, events: readonly M[], stream: string) => Promise<void>;
+  /** Every stream's runner prepares its next batch while one commits (see `runProjection`). */
+  readonly prepare?: PrepareOptions<DB, M, P>;
   readonly afterCommit?: (key: string, batch: CommittedBatch) => void;
   /** What the set does, for its log lines ("projecting stream", "keeping the merkle log of stream"). */
   readonly doing: string;
@@ -63,8 +71,8 @@ export interface StreamProjections {
  * (or a Merkle log) that is wrong in one place must not keep growing elsewhere as if nothing
  * happened. The projector and the log-keeper are both this, with their own handler.
  */
-export function runStreamProjections<DB, M extends RawStreamMessage = StreamEvent, Q = unknown>(
-  options: StreamProjectionsOptions<DB, M, Q>,
+export function runStreamProjections<DB, M extends RawStreamMessage = StreamEvent, Q = unknown, P = never>(
+  options: StreamProjectionsOptions<DB, M, Q, P>,
 ): StreamProjections {
   const logger = options.logger ?? silentLogger();
   const runners = new Map<string, { stream: string; runner: ProjectionRunner }>();
@@ -81,7 +89,7 @@ export function runStreamProjections<DB, M extends RawStreamMessage = StreamEven
     for (const name of names.sort()) {
       const key = options.select(name);
       if (key === null || runners.has(key) || stopped) continue;
-      const runner = runProjection<DB, M, Q>({
+      const runner = runProjection<DB, M, Q, P>({
         nc: options.nc,
         db: options.db,
         stream: name,
@@ -92,6 +100,7 @@ export function runStreamProjections<DB, M extends RawStreamMessage = StreamEven
         ...(options.ackWaitMs === undefined ? {} : { ackWaitMs: options.ackWaitMs }),
         ...(options.decode === undefined ? {} : { decode: options.decode }),
         ...(options.quarantine === undefined ? {} : { quarantine: options.quarantine }),
+        ...(options.prepare === undefined ? {} : { prepare: options.prepare }),
         handler: (trx, events) => options.handler(trx, events, name),
         afterCommit: (batch) => options.afterCommit?.(key, batch),
       });

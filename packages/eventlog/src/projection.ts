@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   AckPolicy,
   type Consumer,
@@ -11,6 +12,7 @@ import {
 } from '@nats-io/jetstream';
 import { millis, type NatsConnection, nanos } from '@nats-io/nats-core';
 import { type Kysely, sql, type Transaction } from 'kysely';
+import { deferred } from './deferred';
 import {
   describe,
   EventlogError,
@@ -31,6 +33,7 @@ import {
 import { type Logger, silentLogger } from './log';
 import { decodeStreamMessage, type RawStreamMessage, type StreamEvent } from './read';
 import { lastSequence } from './streams';
+import { ioSliceEvents, yieldToIo } from './yield';
 
 /** Default events per batch (one PostgreSQL transaction): large enough to amortise the commit. */
 export const projectionBatchSizeDefault = 100;
@@ -99,10 +102,14 @@ export interface ProjectionLag {
   readonly lag: number;
 }
 
-/** `blocked`: held up by a poison event until an operator quarantines it (see `quarantine`). */
+/**
+ * `blocked`: held up by a poison event until an operator quarantines it (see `quarantine`).
+ * `standby`: another instance holds the stream's lease (a runner with `prepare`), this one waits.
+ */
 export type ProjectionState =
   | 'starting'
   | 'running'
+  | 'standby'
   | 'retrying'
   | 'blocked'
   | 'stopping'
@@ -149,7 +156,31 @@ export interface QuarantineOptions<DB, Q> {
   readonly recheckMs: number;
 }
 
-export interface RunProjectionOptions<DB, M extends RawStreamMessage = StreamEvent, Q = unknown> {
+/**
+ * A projection whose batches split into work done in memory and writes (see `prepare` of
+ * {@link RunProjectionOptions}). What `P` holds is the caller's; the runner passes it on.
+ */
+export interface PrepareOptions<DB, M, P> {
+  /**
+   * Does the part of a batch that needs no transaction (applying it in memory), while the batch
+   * before it is still being written and committed: its events follow that batch's, which has
+   * not committed yet. It may read rows that batch did not write through a connection of its
+   * own, never through a transaction. `undefined` (or an error) means it could not: the handler
+   * then does the whole batch in its transaction, where an error is reported with the batch.
+   */
+  run(events: readonly M[]): Promise<P | undefined>;
+  /**
+   * Writes what `run` prepared of exactly these events, after exactly the checkpoint it
+   * followed, inside the batch's transaction (instead of `handler`). It calls `sent` once its
+   * statements are on their way: the runner then decodes and prepares the next batch while
+   * PostgreSQL works.
+   */
+  write(trx: Transaction<DB>, prepared: P, sent: () => void): Promise<void>;
+  /** Drops prepared work that will not be written: the batch before it failed, or the runner stops. */
+  discard(prepared: P): void;
+}
+
+export interface RunProjectionOptions<DB, M extends RawStreamMessage = StreamEvent, Q = unknown, P = never> {
   readonly nc: NatsConnection;
   /** kysely over the read-model schema that holds `projection_checkpoints`. */
   readonly db: Kysely<DB>;
@@ -176,9 +207,19 @@ export interface RunProjectionOptions<DB, M extends RawStreamMessage = StreamEve
   /**
    * Applies events, in sequence order, strictly after the checkpoint and without
    * holes, inside the transaction that then writes the checkpoint. It must use `trx`
-   * for every write and must not commit or open its own transaction.
+   * for every write and must not commit or open its own transaction. A batch `prepare`
+   * prepared is written by `prepare.write` instead.
    */
   readonly handler: (trx: Transaction<DB>, events: readonly M[]) => Promise<void>;
+  /**
+   * Two-stage batches: the next batch is delivered, decoded and prepared in memory while the
+   * current one is written and committed, so the process and PostgreSQL work at the same time
+   * (decision 0136). The consumer then allows two batches unacknowledged, and one instance at
+   * a time pulls: the runner holds a lease on (consumer, stream) in `projection_leases`,
+   * renewed as it works and lasting `ackWaitMs`, and another instance waits (`standby`) until
+   * it is released or runs out.
+   */
+  readonly prepare?: PrepareOptions<DB, M, P>;
   /** Every error: `fatal` ones stop the runner (`done` rejects), others are retried after `retryInMs`. */
   readonly onError?: (error: unknown, info: { readonly fatal: boolean; readonly retryInMs?: number }) => void;
   /**
@@ -315,8 +356,8 @@ function toRaw(stream: string, m: JsMsg): RawStreamMessage {
  * with an error naming the stream and sequence. A poison event stops it too, unless
  * `quarantine` is given: then the runner waits, blocked, for an operator.
  */
-export function runProjection<DB, M extends RawStreamMessage = StreamEvent, Q = unknown>(
-  options: RunProjectionOptions<DB, M, Q>,
+export function runProjection<DB, M extends RawStreamMessage = StreamEvent, Q = unknown, P = never>(
+  options: RunProjectionOptions<DB, M, Q, P>,
 ): ProjectionRunner {
   const { nc, db, stream, durable, handler } = options;
   const decode = options.decode ?? (decodeStreamMessage as unknown as (message: RawStreamMessage) => M);
@@ -371,8 +412,8 @@ export function runProjection<DB, M extends RawStreamMessage = StreamEvent, Q = 
     const manager = await jsm();
     const wanted = {
       ack_wait: nanos(ackWaitMs),
-      // The batch being applied plus the next one, fetched and decoded meanwhile.
-      max_ack_pending: batchSize * projectionBatchesInFlight,
+      // The batch being applied (and with `prepare` the next one, prepared meanwhile).
+      max_ack_pending: batchSize * (options.prepare === undefined ? projectionBatchesInFlight : 2),
       // Never give up on a message: one that keeps failing stops the runner instead.
       max_deliver: -1,
     };
@@ -422,16 +463,33 @@ export function runProjection<DB, M extends RawStreamMessage = StreamEvent, Q = 
     readonly poison: PoisonEventError | undefined;
   }
 
+  function decodeOne(msg: JsMsg): Delivered {
+    const raw = toRaw(stream, msg);
+    try {
+      return { msg, raw, decoded: decode(raw), poison: undefined };
+    } catch (error) {
+      if (!(error instanceof PoisonEventError)) throw error;
+      return { msg, raw, decoded: undefined, poison: error };
+    }
+  }
+
   function decodeAll(messages: readonly JsMsg[]): Delivered[] {
-    return messages.map((msg) => {
-      const raw = toRaw(stream, msg);
-      try {
-        return { msg, raw, decoded: decode(raw), poison: undefined };
-      } catch (error) {
-        if (!(error instanceof PoisonEventError)) throw error;
-        return { msg, raw, decoded: undefined, poison: error };
-      }
-    });
+    return messages.map(decodeOne);
+  }
+
+  /**
+   * decodeAll in slices with the event loop turning between them: the batch being written streams
+   * its statements and COPYs to PostgreSQL, which the socket takes only as fast as the event loop
+   * hands them over once its buffer is full.
+   */
+  async function decodeAllYielding(messages: readonly JsMsg[]): Promise<Delivered[]> {
+    const delivered: Delivered[] = [];
+    for (let start = 0; start < messages.length; start += ioSliceEvents) {
+      if (start > 0) await yieldToIo();
+      const end = Math.min(messages.length, start + ioSliceEvents);
+      for (let index = start; index < end; index++) delivered.push(decodeOne(messages[index]!));
+    }
+    return delivered;
   }
 
   /**
@@ -439,6 +497,11 @@ export function runProjection<DB, M extends RawStreamMessage = StreamEvent, Q = 
    * yet acked (the batch being applied), so they are not asked for again.
    */
   async function fetchBatch(consumer: Consumer, held: number): Promise<Delivered[]> {
+    return decodeAll(await fetchMessages(consumer, held));
+  }
+
+  /** Pulls the next batch (see fetchBatch), not decoded. */
+  async function fetchMessages(consumer: Consumer, held: number): Promise<JsMsg[]> {
     // A pull for more messages than are available waits its full expiry, so ask
     // for what is there (pending, plus unacked ones that may be redelivered), or
     // for one when idle so that a new event ends the wait at once.
@@ -448,7 +511,86 @@ export function runProjection<DB, M extends RawStreamMessage = StreamEvent, Q = 
     const messages = await consumer.fetch({ max_messages: max, expires: maxWaitMs });
     const batch: JsMsg[] = [];
     for await (const m of messages) batch.push(m);
-    return decodeAll(batch);
+    return batch;
+  }
+
+  /** What `prepare.run` made of a batch's events `firstSeq..lastSeq`. */
+  interface Prepared {
+    readonly value: P;
+    readonly firstSeq: number;
+    readonly lastSeq: number;
+  }
+
+  /** A delivered batch, prepared (with `prepare`) while the batch before it committed. */
+  interface Pulled {
+    readonly delivered: Delivered[];
+    readonly prepared: Prepared | undefined;
+  }
+
+  /** Redeliveries may repeat a message inside one batch or arrive out of order. */
+  function inOrder(delivered: readonly Delivered[]): Delivered[] {
+    const bySeq = new Map<number, Delivered>();
+    for (const d of delivered) bySeq.set(d.msg.seq, d);
+    return [...bySeq.values()].sort((a, b) => a.msg.seq - b.msg.seq);
+  }
+
+  /**
+   * Where the checkpoint will be once `delivered` commits: what the next batch is prepared to
+   * follow. Undefined unless its messages after the committed checkpoint run on from it without
+   * a hole or a poison event, and while that checkpoint is not known yet (before the first
+   * batch). A runner with `prepare` pulls nothing more until such a batch is settled: with two
+   * batches unacknowledged, a pull made while a batch fails on a hole would take the very
+   * redeliveries it lacks, and both would go back out of order, again and again.
+   */
+  function checkpointAfter(delivered: readonly Delivered[]): number | undefined {
+    if (checkpoint === undefined) return undefined;
+    let last = checkpoint;
+    for (const d of inOrder(delivered)) {
+      if (d.msg.seq <= checkpoint) continue;
+      if (d.poison !== undefined || d.msg.seq !== last + 1) return undefined;
+      last = d.msg.seq;
+    }
+    return last;
+  }
+
+  /**
+   * Decodes the batch pulled ahead and prepares it to follow checkpoint `after`, once the batch
+   * before it is applied in memory and its writes are on their way (`turn`): until then the
+   * process's time is that batch's. Only a batch that runs on from `after` without a hole or a
+   * poison event is prepared; anything else goes the whole way in its transaction.
+   */
+  async function decodeAhead(
+    pulled: readonly JsMsg[],
+    after: number | undefined,
+    turn: Promise<unknown>,
+  ): Promise<Pulled> {
+    await turn;
+    const delivered = await decodeAllYielding(pulled);
+    const prepared = stopRequested ? undefined : await prepareAhead(delivered, after);
+    return { delivered, prepared };
+  }
+
+  async function prepareAhead(
+    delivered: readonly Delivered[],
+    after: number | undefined,
+  ): Promise<Prepared | undefined> {
+    if (options.prepare === undefined || after === undefined || delivered.length === 0) return undefined;
+    const messages = inOrder(delivered).filter((d) => d.msg.seq > after);
+    if (messages.length === 0) return undefined;
+    let expected = after + 1;
+    for (const d of messages) {
+      if (d.poison !== undefined || d.msg.seq !== expected) return undefined;
+      expected++;
+    }
+    let value: P | undefined;
+    try {
+      value = await options.prepare.run(messages.map((d) => d.decoded!));
+    } catch (error) {
+      // Its transaction meets the error again and reports it with the batch's sequences.
+      logger.debug({ err: describe(error), firstSeq: after + 1 }, 'batch not prepared ahead');
+      return undefined;
+    }
+    return value === undefined ? undefined : { value, firstSeq: after + 1, lastSeq: expected - 1 };
   }
 
   function settleLeftovers(messages: readonly JsMsg[], upTo: number): void {
@@ -467,11 +609,38 @@ export function runProjection<DB, M extends RawStreamMessage = StreamEvent, Q = 
     readonly quarantine: Q | undefined;
   }
 
-  async function applyBatch(delivered: readonly Delivered[]): Promise<void> {
-    // Redeliveries may repeat a message inside one batch or arrive out of order.
-    const bySeq = new Map<number, Delivered>();
-    for (const d of delivered) bySeq.set(d.msg.seq, d);
-    const messages = [...bySeq.values()].sort((a, b) => a.msg.seq - b.msg.seq);
+  async function applyBatch(
+    delivered: readonly Delivered[],
+    prepared: Prepared | undefined,
+    sent: () => void,
+  ): Promise<void> {
+    // Prepared work is written or discarded, exactly once, whatever happens to the batch.
+    let unused = prepared;
+    const discard = () => {
+      if (unused !== undefined) options.prepare!.discard(unused.value);
+      unused = undefined;
+    };
+    try {
+      await applyInOrder(
+        inOrder(delivered),
+        () => {
+          const ready = unused;
+          unused = undefined;
+          return ready;
+        },
+        sent,
+      );
+    } finally {
+      discard();
+    }
+  }
+
+  /** Applies `messages` (in order); `takePrepared` hands over the batch's prepared work once. */
+  async function applyInOrder(
+    messages: readonly Delivered[],
+    takePrepared: () => Prepared | undefined,
+    sent: () => void,
+  ): Promise<void> {
     const jsMessages = messages.map((d) => d.msg);
 
     // Look for a quarantine before the transaction: it asks NATS, and a lock is not held for that.
@@ -494,6 +663,8 @@ export function runProjection<DB, M extends RawStreamMessage = StreamEvent, Q = 
         trx,
       );
       const before = await readCheckpoint(trx, durable, stream);
+      // What is committed, whatever this batch turns out to be (read under the batch's lock).
+      checkpoint = before;
       const fresh = messages.filter((d) => d.msg.seq > before);
       if (fresh.length === 0) return { before, after: before, applied: 0, firstSeq: before };
       let expected = before + 1;
@@ -516,8 +687,19 @@ export function runProjection<DB, M extends RawStreamMessage = StreamEvent, Q = 
       let lastSeq = before;
       if (events.length > 0) {
         lastSeq = events[events.length - 1]!.seq;
+        // Prepared for exactly these events after exactly this checkpoint, or not used.
+        const prepared = takePrepared();
+        const ready =
+          prepared !== undefined &&
+          quarantined === undefined &&
+          prepared.firstSeq === before + 1 &&
+          prepared.lastSeq === lastSeq
+            ? prepared.value
+            : undefined;
+        if (prepared !== undefined && ready === undefined) options.prepare!.discard(prepared.value);
         try {
-          await handler(trx, events);
+          if (ready === undefined) await handler(trx, events);
+          else await options.prepare!.write(trx, ready, sent);
         } catch (error) {
           throw new ProjectionHandlerError(stream, events[0]!.seq, lastSeq, error);
         }
@@ -567,7 +749,15 @@ export function runProjection<DB, M extends RawStreamMessage = StreamEvent, Q = 
     }
     // Ack what is applied; hand back what a batch ended before (a poison event and everything
     // after it stay in the consumer for an operator; after a quarantined one, they come again).
-    await acknowledge(jsMessages.filter((m) => m.seq <= result.after));
+    const confirmed = acknowledge(jsMessages.filter((m) => m.seq <= result.after));
+    if (options.prepare === undefined) await confirmed;
+    else {
+      // Two stages: the next batch's transaction need not wait for the server to confirm these
+      // acks, only the next pull does (its size counts what is unacknowledged); a failure
+      // surfaces there, and the batch, committed, comes again as a no-op.
+      confirmed.catch(() => undefined);
+      ackConfirmed = confirmed;
+    }
     settleLeftovers(
       jsMessages.filter((m) => m.seq > result.after),
       result.after,
@@ -660,22 +850,69 @@ export function runProjection<DB, M extends RawStreamMessage = StreamEvent, Q = 
     wakeUp = undefined;
   }
 
+  /** The server's confirmation of the last committed batch's acks (a runner with `prepare`). */
+  let ackConfirmed: Promise<void> = Promise.resolve();
+
+  // The lease of a runner with `prepare` (see there): this runner's name in `projection_leases`,
+  // and when to renew it (a third of its length, so a slow renewal never lets it run out).
+  const holder = randomUUID();
+  let leaseRenewAt = 0;
+  let leaseHeld = false;
+
+  /** Takes or renews the lease; false while another instance holds it and it has not run out. */
+  async function holdLease(): Promise<boolean> {
+    if (leaseHeld && performance.now() < leaseRenewAt) return true;
+    const { rows } = await sql<{ holder: string }>`
+      insert into projection_leases (consumer, stream, holder, expires_at)
+      values (${durable}, ${stream}, ${holder}, now() + ${ackWaitMs}::integer * interval '1 millisecond')
+      on conflict (consumer, stream) do update
+        set holder = excluded.holder, expires_at = excluded.expires_at
+        where projection_leases.holder = excluded.holder or projection_leases.expires_at < now()
+      returning holder`.execute(db);
+    const had = leaseHeld;
+    leaseHeld = rows.length === 1;
+    if (leaseHeld) leaseRenewAt = performance.now() + ackWaitMs / 3;
+    if (leaseHeld !== had)
+      logger.info({ holder }, leaseHeld ? 'lease taken' : 'lease held by another instance');
+    return leaseHeld;
+  }
+
+  /** Hands the lease over at once (a stop), instead of letting it run out. */
+  async function releaseLease(): Promise<void> {
+    if (!leaseHeld) return;
+    leaseHeld = false;
+    await sql`delete from projection_leases
+      where consumer = ${durable} and stream = ${stream} and holder = ${holder}`.execute(db);
+  }
+
   async function loop(): Promise<void> {
+    try {
+      await pull();
+    } finally {
+      if (options.prepare !== undefined)
+        await releaseLease().catch((error: unknown) => {
+          logger.warn({ err: describe(error) }, 'lease not released; it runs out instead');
+        });
+    }
+  }
+
+  async function pull(): Promise<void> {
     let consumer: Consumer | undefined;
     let attempt = 0;
     let gapRechecks = 0;
     let blockedAt: number | undefined;
-    // The next batch, pulled and decoded while the current one is applied and committed.
-    let next: Promise<Delivered[]> | undefined;
+    // The next batch, pulled and decoded (and prepared) while the current one is applied and committed.
+    let next: Promise<Pulled> | undefined;
     /** Hands back a batch pulled ahead, so it comes again at once instead of after the ack wait. */
     const dropNext = async () => {
       const pulled = next;
       next = undefined;
       if (pulled === undefined) return;
-      const messages = await pulled.catch(() => [] as Delivered[]);
-      if (!nc.isClosed())
+      const ahead = await pulled.catch(() => undefined);
+      if (ahead?.prepared !== undefined) options.prepare!.discard(ahead.prepared.value);
+      if (ahead !== undefined && !nc.isClosed())
         settleLeftovers(
-          messages.map((d) => d.msg),
+          ahead.delivered.map((d) => d.msg),
           checkpoint ?? 0,
         );
     };
@@ -685,18 +922,43 @@ export function runProjection<DB, M extends RawStreamMessage = StreamEvent, Q = 
       try {
         if (nc.isClosed())
           throw new ConnectionClosedError(`the NATS connection of ${durable} on ${stream} is closed`);
+        if (options.prepare !== undefined && !(await holdLease())) {
+          // Another instance pulls; what this one pulled ahead goes back to the consumer.
+          await dropNext();
+          if (state !== 'stopping') state = 'standby';
+          await sleep(Math.ceil(ackWaitMs / 3));
+          continue;
+        }
         consumer ??= await openConsumer();
         if (state !== 'stopping' && state !== 'blocked') state = 'running';
-        batch = await (next ?? fetchBatch(consumer, 0));
+        const pulled = await (next ??
+          fetchBatch(consumer, 0).then((delivered) => ({ delivered, prepared: undefined })));
         next = undefined;
+        batch = pulled.delivered;
         if (batch.length > 0) {
           const current = consumer;
           const held = batch.length;
-          next = fetchBatch(current, held);
-          // Never an unhandled rejection: the loop awaits it, or dropNext() collects it.
-          next.catch(() => undefined);
+          const sent = deferred();
+          const applying = applyBatch(batch, pulled.prepared, sent.resolve);
+          // Never an unhandled rejection: awaited below.
+          applying.catch(() => undefined);
+          // The next batch is decoded and prepared once this one is applied in memory and its
+          // writes are sent (`sent`, when it was prepared), or once its transaction is over.
+          const after = checkpointAfter(batch);
+          const turn =
+            options.prepare === undefined
+              ? Promise.resolve()
+              : Promise.race([sent.promise, applying.catch(() => undefined)]);
+          if (options.prepare === undefined || after !== undefined) {
+            const acks = ackConfirmed;
+            next = acks
+              .then(() => fetchMessages(current, held))
+              .then((messages) => decodeAhead(messages, after, turn));
+            // Never an unhandled rejection: the loop awaits it, or dropNext() collects it.
+            next.catch(() => undefined);
+          }
           try {
-            await applyBatch(batch);
+            await applying;
             gapRechecks = 0;
             if (blockedAt !== undefined && (checkpoint ?? 0) >= blockedAt) {
               blockedAt = undefined;
@@ -769,6 +1031,8 @@ export function runProjection<DB, M extends RawStreamMessage = StreamEvent, Q = 
       }
     }
     await dropNext();
+    // The last batch's acks confirmed (or lost, harmlessly) before the runner says it stopped.
+    await ackConfirmed.catch(() => undefined);
     state = 'stopped';
     logger.info({ checkpoint }, 'projection stopped');
   }

@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Database } from '@fundtrace/db';
-import { streamName } from '@fundtrace/events';
 import { connectTestNats, useTestInfra } from '@fundtrace/testkit';
 import { DiscardPolicy, RetentionPolicy, StorageType } from '@nats-io/jetstream';
 import { sql } from 'kysely';
@@ -19,19 +18,19 @@ import {
   runProjection,
   SequenceGapError,
 } from '../src';
-import { appliedCounts, checkpointOf, createAppliedTable, recordApplied } from './support/applied-table';
+import { appliedCounts, checkpointOf, recordApplied } from './support/applied-table';
 import { accountsOpened, partition, unknownTypeMessage, until } from './support/fixtures';
+import { useLedgerStream } from './support/ledger-stream';
 
 // Proves the projection runner against the machine's NATS and PostgreSQL: batches
 // and checkpoint in one transaction, ack after commit, replays that apply nothing,
 // and stops that name stream and sequence for poison events and gaps.
 const infra = useTestInfra();
+const ledger = useLedgerStream(infra);
 let stream: string;
 
-beforeAll(async () => {
-  await ensurePartitionStreams(infra.jsm, { partition, ns: infra.ns, contexts: ['ledger'] });
-  stream = streamName('ledger', partition, infra.ns);
-  await createAppliedTable(infra.db);
+beforeAll(() => {
+  stream = ledger.name;
 });
 
 /** Fast settings for tests; the redelivery wait is short so a crash test does not wait 30 s. */
@@ -52,15 +51,7 @@ function options(
   };
 }
 
-async function appendEvents(commandId: string, count: number): Promise<number> {
-  const start = await lastSequence(infra.jsm, stream);
-  const result = await appendBatch(infra.js, {
-    stream,
-    messages: accountsOpened(infra.ns, commandId, count),
-    expectedLastSeq: start,
-  });
-  return result.lastSeq;
-}
+const appendEvents = (commandId: string, count: number): Promise<number> => ledger.append(commandId, count);
 
 describe('runProjection', () => {
   it('applies every event once in order, keeps up with new appends, reports lag, and stops gracefully', async () => {
