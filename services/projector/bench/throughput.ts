@@ -3,8 +3,9 @@
  * same run (durable pull → one multi-row INSERT of the raw batch → ack, nothing decoded), the same
  * pipeline decoding each event as the projector does (a reference: decision 0132), and a rebuild.
  * Usage: node --import tsx services/projector/bench/throughput.ts [events] [--rebuild-only]
- *        [--no-rebuild] [--copy] [--profile=<dir>] (a CPU profile of each phase, written there)
- * --copy: the live projector writes its big append tables with COPY, as a rebuild does (0065).
+ *        [--no-rebuild] [--insert] [--profile=<dir>] (a CPU profile of each phase, written there)
+ * The live projector writes its big append tables with COPY, as the service does (0136);
+ * --insert: with INSERTs instead, as it did before.
  * Prints figures only; the benchmark suite formalises them (BENCHMARKS.md).
  *
  * Each phase also reports the CPU it used: this process's, and that of the PostgreSQL backends
@@ -33,7 +34,7 @@ const events = Number(process.argv.slice(2).find((arg) => !arg.startsWith('--'))
 const rebuildOnly = process.argv.includes('--rebuild-only');
 // The live projector against the naive pipeline only (A/B runs of the projector, issue 5).
 const noRebuild = process.argv.includes('--no-rebuild');
-const copyLive = process.argv.includes('--copy');
+const copyLive = !process.argv.includes('--insert');
 const profileDir = process.argv.find((arg) => arg.startsWith('--profile='))?.slice('--profile='.length);
 // The issue's naive pipeline: one multi-row INSERT of 500 raw events a batch. The projector runs
 // with its own default batch (projectorBatchSize), as the service does.

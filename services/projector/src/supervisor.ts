@@ -1,9 +1,16 @@
 import { durableFor, type Projector, startProjector } from '@fundtrace/books';
-import { createDb, type Database, getActiveSchema, migrateToLatest, setActiveSchema } from '@fundtrace/db';
+import {
+  type CopyingDb,
+  createCopyingDb,
+  createDb,
+  type Database,
+  getActiveSchema,
+  migrateToLatest,
+  setActiveSchema,
+} from '@fundtrace/db';
 import { deferred, type Logger, type ProjectionLag } from '@fundtrace/eventlog';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
-import type { Kysely } from 'kysely';
 
 /**
  * How often the projector looks at the active-schema pointer. After `fundtrace replay` switches
@@ -52,7 +59,10 @@ export async function superviseProjector(options: SupervisorOptions): Promise<Su
     await migrateToLatest(admin, { schema: active });
   }
   let schema = active;
-  let db: Kysely<Database> = createDb<Database>(options.url, { schema, applicationName: 'projector' });
+  // The big append tables go in with COPY, as a rebuild's do (decisions 0065, 0136).
+  const open = (into: string): CopyingDb<Database> =>
+    createCopyingDb<Database>(options.url, { schema: into, applicationName: 'projector' });
+  let db = open(schema);
   let projector: Projector = start();
   let failure: unknown;
   let stopped = false;
@@ -62,7 +72,8 @@ export async function superviseProjector(options: SupervisorOptions): Promise<Su
   function start(): Projector {
     const next = startProjector({
       nc: options.nc,
-      db,
+      db: db.db,
+      copy: db.copy,
       schema,
       ns: options.ns,
       batchSize: options.batchSize,
@@ -84,9 +95,9 @@ export async function superviseProjector(options: SupervisorOptions): Promise<Su
     const old = schema;
     const oldStreams = projector.streams();
     await projector.stop();
-    await db.destroy();
+    await db.db.destroy();
     schema = next;
-    db = createDb<Database>(options.url, { schema, applicationName: 'projector' });
+    db = open(schema);
     projector = start();
     const jsm = await jetstreamManager(options.nc);
     for (const stream of oldStreams) {
@@ -125,7 +136,7 @@ export async function superviseProjector(options: SupervisorOptions): Promise<Su
       clearInterval(timer);
       await switching;
       await projector.stop();
-      await db.destroy();
+      await db.db.destroy();
       await admin.destroy();
       finished.resolve();
     },

@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkBooks, digestBooks, durableFor, startProjector } from '@fundtrace/books';
@@ -84,7 +84,15 @@ describe('a projector killed with SIGKILL at random points', () => {
       }
       const tails = await appending;
 
-      const last = spawnProjector(env, join(logDir, 'projector.log'));
+      // Its own log at info, to see it running: the killed ones may have applied everything
+      // already, and a SIGTERM before the service set up its shutdown would kill this one too.
+      const lastLog = join(logDir, 'last.log');
+      const last = spawnProjector({ ...env, LOG_LEVEL: 'info' }, lastLog);
+      const running = Date.now() + progressTimeoutMs;
+      while (!(existsSync(lastLog) && readFileSync(lastLog, 'utf8').includes('"msg":"projector running"'))) {
+        if (Date.now() > running) throw new Error('the last projector did not start');
+        await sleep(100);
+      }
       const killedDb = createDb<Database>(rig.database.url, { schema: killedSchema, max: 2 });
       try {
         const total = [...tails.values()].reduce((a, b) => a + b, 0);

@@ -1,6 +1,6 @@
 import type { Database } from '@fundtrace/db';
 import type { AnyEvent } from '@fundtrace/events';
-import type { Transaction } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Batch } from './batch';
 import type { Row } from './store';
 
@@ -29,13 +29,13 @@ export function isAuditEvent(event: AnyEvent): event is Audit {
 }
 
 export async function prefetchAudit(
-  trx: Transaction<Database>,
+  reader: Kysely<Database>,
   batch: Batch,
   events: readonly Audit[],
 ): Promise<void> {
   const findingIds = new Set<string>();
   for (const event of events) if (event.type !== 'EventQuarantined') findingIds.add(event.data.findingId);
-  await batch.load(trx, 'findings', findingIds);
+  await batch.load(reader, 'findings', findingIds);
 }
 
 interface Cited {

@@ -1,5 +1,6 @@
-import type { Database } from '@fundtrace/db';
-import { sql, type Transaction } from 'kysely';
+import { type CopyData, copyData, type Database } from '@fundtrace/db';
+import { yieldToIo } from '@fundtrace/eventlog';
+import { type Kysely, sql, type Transaction } from 'kysely';
 import { type EventPosition, type InvariantCode, ProjectionInvariantError } from './invariant';
 import type { StreamState } from './state';
 import {
@@ -11,6 +12,7 @@ import {
   insertRows,
   loadRows,
   type Row,
+  runStatement,
   upsertReturning,
   WriteQueue,
 } from './store';
@@ -62,6 +64,12 @@ export interface Current extends EventPosition {
   readonly seqBig: bigint;
 }
 
+/** A batch's writes built ahead of its transaction (see Batch.compile). */
+export interface CompiledWrites {
+  readonly statement: { readonly text: string; readonly values: readonly unknown[] } | undefined;
+  readonly copies: readonly { readonly table: AppendTable; readonly data: CopyData }[];
+}
+
 /** Rows a batch changed, per entity table (see Batch.takeWrites). */
 export type ChangedRows = readonly (readonly [EntityTable, readonly Row<EntityTable>[]])[];
 
@@ -107,28 +115,28 @@ export class Batch {
   // ── loading ──
 
   async load<T extends EntityTable>(
-    trx: Transaction<Database>,
+    reader: Kysely<Database>,
     table: T,
     ids: Iterable<string | number>,
   ): Promise<void> {
     const wanted = [...new Set([...ids].map(String))].filter((id) => !this.stores[table].isLoaded(id));
     if (wanted.length === 0) return;
-    const rows = this.state.complete ? [] : await loadRows(trx, table, this.partition, wanted);
+    const rows = this.state.complete ? [] : await loadRows(reader, table, this.partition, wanted);
     this.stores[table].absorb(
       wanted.map((id) => [table === 'fiscal_years' ? Number(id) : id]),
       rows,
     );
   }
 
-  async loadMembers(trx: Transaction<Database>, householdIds: Iterable<string>): Promise<void> {
+  async loadMembers(reader: Kysely<Database>, householdIds: Iterable<string>): Promise<void> {
     const ids = [...new Set(householdIds)].filter((id) => !this.state.membersLoaded.has(id));
     if (ids.length === 0) return;
-    const rows = this.state.complete ? [] : await loadRows(trx, 'members', this.partition, ids);
+    const rows = this.state.complete ? [] : await loadRows(reader, 'members', this.partition, ids);
     this.stores.members.absorb([], rows);
     for (const id of ids) this.state.membersLoaded.add(id);
   }
 
-  async loadPaymentPieces(trx: Transaction<Database>, paymentIds: Iterable<string>): Promise<void> {
+  async loadPaymentPieces(reader: Kysely<Database>, paymentIds: Iterable<string>): Promise<void> {
     const ids = [...new Set(paymentIds)].filter((id) => !this.paymentPieces.has(id));
     if (ids.length === 0) return;
     const pieces = new Map<string, TranchePiece[]>(ids.map((id) => [id, []]));
@@ -136,14 +144,14 @@ export class Batch {
       const { rows } = await sql<{ child_id: string; parent_tranche_id: string; amount_fen: bigint }>`
         select child_id, parent_tranche_id, amount_fen from tranche_flows
         where partition = ${this.partition} and child_kind = 'payment' and child_id = any(${ids}::text[])
-        order by seq, piece_no`.execute(trx);
+        order by seq, piece_no`.execute(reader);
       for (const row of rows)
         pieces.get(row.child_id)!.push({ trancheId: row.parent_tranche_id, amountFen: row.amount_fen });
     }
     for (const [id, list] of pieces) this.paymentPieces.set(id, list);
   }
 
-  async loadTrancheParents(trx: Transaction<Database>, trancheIds: Iterable<string>): Promise<void> {
+  async loadTrancheParents(reader: Kysely<Database>, trancheIds: Iterable<string>): Promise<void> {
     const ids = [...new Set(trancheIds)].filter((id) => !this.trancheParents.has(id));
     if (ids.length === 0) return;
     const parents = new Map<string, TranchePiece[]>(ids.map((id) => [id, []]));
@@ -152,7 +160,7 @@ export class Batch {
         select child_id, parent_tranche_id, amount_fen from tranche_flows
         where partition = ${this.partition} and child_kind = 'tranche' and parent_partition = ${this.partition}
           and child_id = any(${ids}::text[])
-        order by seq, piece_no`.execute(trx);
+        order by seq, piece_no`.execute(reader);
       for (const row of rows)
         parents.get(row.child_id)!.push({ trancheId: row.parent_tranche_id, amountFen: row.amount_fen });
     }
@@ -469,25 +477,49 @@ export class Batch {
    * inserted) and allocations (written from both partitions) on their own, which few batches have.
    */
   async write(trx: Transaction<Database>, changed: ChangedRows): Promise<void> {
-    if (this.planLines.size > 0) {
-      await sql`delete from plan_lines where partition = ${this.partition}
-        and plan_id = any(${[...this.planLines.keys()]}::text[])`.execute(trx);
-      await insertRows(trx, 'plan_lines', [...this.planLines.values()].flat());
-    }
-    await this.flushAllocations(trx);
-    const writes = new WriteQueue(trx);
+    await this.send(trx, await this.compile(trx, changed));
+  }
+
+  /**
+   * The batch's statement and COPY texts, built without a transaction (`reader` is asked only
+   * for the tables' column types, once per process): a prepared batch builds them before its
+   * transaction begins, so they go out the moment it does.
+   */
+  async compile(reader: Kysely<Database>, changed: ChangedRows): Promise<CompiledWrites> {
+    const writes = new WriteQueue(reader);
     for (const [table, rows] of changed) await writes.upsert(table, rows);
     const copy = this.state.copy;
+    const copies: { table: AppendTable; data: CopyData }[] = [];
     for (const [table, rows] of this.appends) {
       if (copy !== undefined && copiedTables.has(table)) {
-        await copy(trx as Transaction<unknown>, table, rows);
+        copies.push({ table, data: copyData(rows) });
+        // Built while the batch before streams its writes (see yieldToIo).
+        await yieldToIo();
         continue;
       }
       // A finding may cite the same subject or evidence in several steps; the first citation stays.
       await writes.insert(table, rows, table === 'finding_subjects' || table === 'finding_evidence');
     }
     await this.flushProgress(writes);
-    await writes.run();
+    return { statement: writes.statement(), copies };
+  }
+
+  /** Sends what `compile` built, after the few writes that need answers (plan lines, allocations). */
+  async send(trx: Transaction<Database>, compiled: CompiledWrites): Promise<void> {
+    if (this.planLines.size > 0) {
+      await sql`delete from plan_lines where partition = ${this.partition}
+        and plan_id = any(${[...this.planLines.keys()]}::text[])`.execute(trx);
+      await insertRows(trx, 'plan_lines', [...this.planLines.values()].flat());
+    }
+    await this.flushAllocations(trx);
+    // The statement and the COPYs go out together, queued on the transaction's connection one
+    // behind another (they write different tables), and are awaited together: no round trip
+    // between them.
+    const copy = this.state.copy;
+    await Promise.all([
+      ...compiled.copies.map(({ table, data }) => copy!(trx as Transaction<unknown>, table, data)),
+      runStatement(trx, compiled.statement),
+    ]);
   }
 
   private async flushAllocations(trx: Transaction<Database>): Promise<void> {

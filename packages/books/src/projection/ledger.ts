@@ -1,6 +1,6 @@
 import type { Database } from '@fundtrace/db';
 import type { AnyEvent } from '@fundtrace/events';
-import type { Transaction } from 'kysely';
+import type { Kysely } from 'kysely';
 import { type Batch, nominal, type TranchePiece } from './batch';
 import { projectNoticeLines } from './notice-lines';
 import type { Row } from './store';
@@ -81,7 +81,7 @@ const ids = (pieces: readonly { trancheId: string }[]) => pieces.map((piece) => 
 
 /** Loads every row the batch's ledger events read, in one query per table. */
 export async function prefetchLedger(
-  trx: Transaction<Database>,
+  reader: Kysely<Database>,
   batch: Batch,
   events: readonly Ledger[],
 ): Promise<void> {
@@ -224,11 +224,11 @@ export async function prefetchLedger(
     }
     void d;
   }
-  await batch.load(trx, 'tranches', k.tranches);
-  await batch.load(trx, 'receipts', k.receipts);
-  await batch.load(trx, 'integrations', k.integrations);
-  await batch.load(trx, 'earmarks', k.earmarks);
-  await batch.load(trx, 'disbursements', k.disbursements);
+  await batch.load(reader, 'tranches', k.tranches);
+  await batch.load(reader, 'receipts', k.receipts);
+  await batch.load(reader, 'integrations', k.integrations);
+  await batch.load(reader, 'earmarks', k.earmarks);
+  await batch.load(reader, 'disbursements', k.disbursements);
   // Reversed earmarks and disbursements name their project only in their own rows.
   for (const id of k.earmarks) {
     const row = batch.stores.earmarks.get(id);
@@ -238,15 +238,15 @@ export async function prefetchLedger(
     const row = batch.stores.disbursements.get(id);
     if (row) k.projects.add(row.project_id);
   }
-  await batch.load(trx, 'plans', k.plans);
-  await batch.load(trx, 'projects', k.projects);
-  await batch.load(trx, 'payments', k.payments);
-  await batch.loadPaymentPieces(trx, k.paymentPieces);
-  await batch.loadTrancheParents(trx, k.cancelled);
-  await batch.load(trx, 'fiscal_years', k.years);
-  await batch.load(trx, 'notices', k.notices);
-  await batch.load(trx, 'objections', k.objections);
-  await batch.load(trx, 'accounts', k.accounts);
+  await batch.load(reader, 'plans', k.plans);
+  await batch.load(reader, 'projects', k.projects);
+  await batch.load(reader, 'payments', k.payments);
+  await batch.loadPaymentPieces(reader, k.paymentPieces);
+  await batch.loadTrancheParents(reader, k.cancelled);
+  await batch.load(reader, 'fiscal_years', k.years);
+  await batch.load(reader, 'notices', k.notices);
+  await batch.load(reader, 'objections', k.objections);
+  await batch.load(reader, 'accounts', k.accounts);
   // Every account whose balance the batch may move: named ones, the tranches' own, the nominal ones.
   const balances = new Set([...k.accounts, ...Object.values(nominal)]);
   for (const id of k.tranches) {
@@ -257,7 +257,7 @@ export async function prefetchLedger(
     const payment = batch.stores.payments.get(id);
     if (payment) balances.add(payment.account_id);
   }
-  await batch.load(trx, 'balances', balances);
+  await batch.load(reader, 'balances', balances);
 }
 
 function sum(pieces: readonly { amountFen: bigint }[]): bigint {

@@ -1,8 +1,9 @@
 import type { Database } from '@fundtrace/db';
+import { ioSliceEvents, yieldToIo } from '@fundtrace/eventlog';
 import { type AnyEvent, leafHash, parseStreamName, type StreamRef, streamName } from '@fundtrace/events';
-import type { Transaction } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import { applyAudit, isAuditEvent, prefetchAudit } from './audit';
-import { Batch } from './batch';
+import { Batch, type CompiledWrites } from './batch';
 import { businessDate } from './dates';
 import { ProjectionInvariantError } from './invariant';
 import { applyLedger, isLedgerEvent, prefetchLedger } from './ledger';
@@ -103,9 +104,7 @@ export async function projectBatch(
   stored: readonly StoredEvent[],
   states?: ProjectionStates,
 ): Promise<BatchResult> {
-  if (stored.length === 0) throw new RangeError('projectBatch needs at least one event');
-  const ref = parseStreamName(stored[0]!.stream);
-  if (ref === null) throw new RangeError(`${stored[0]!.stream} is not a fundtrace stream name`);
+  const ref = refOf(stored);
   if (states === undefined) return applyBatch(trx, stored, ref, new StreamState(ref.partition, false));
   const state = states.take(stored[0]!.stream, ref.partition, stored[0]!.seq);
   try {
@@ -114,20 +113,109 @@ export async function projectBatch(
     return result;
   } catch (error) {
     // Half applied: its rows are neither the books' before nor after the batch.
-    states.drop(stored[0]!.stream);
+    states.drop(stored[0]!.stream, state);
     throw error;
   }
 }
 
-async function applyBatch(
-  trx: Transaction<Database>,
-  stored: readonly StoredEvent[],
-  ref: StreamRef,
-  state: StreamState,
-): Promise<BatchResult> {
-  const logicalStream = streamName(ref.context, ref.partition);
-  const subjectPrefix = ref.namespace === '' ? '' : `${ref.namespace}.`;
+/**
+ * A batch applied in memory ahead of its transaction (`prepareBatch`): what is left is to write
+ * its rows (`writePrepared`), or to forget it (`discardPrepared`).
+ */
+export interface PreparedBatch {
+  readonly stream: string;
+  readonly state: StreamState;
+  readonly batch: Batch;
+  readonly writes: CompiledWrites;
+  readonly result: BatchResult;
+}
 
+/**
+ * Applies a batch in memory, outside any transaction, while the batch before it of the same
+ * stream may still be writing and committing (decision 0136). Only on the state that batch left
+ * (`ProjectionStates.follow`): every row the stream's uncommitted batches wrote is in it, so a
+ * row it does not hold is read from `reader` as committed, and no batch of another stream
+ * writes the rows a stream reads (see StreamState). `undefined` when there is no such state;
+ * then the batch is applied in its transaction (`projectBatch`). An invariant that breaks
+ * throws, as `projectBatch` would, and the state is dropped.
+ */
+export async function prepareBatch(
+  reader: Kysely<Database>,
+  stored: readonly StoredEvent[],
+  states: ProjectionStates,
+): Promise<PreparedBatch | undefined> {
+  const ref = refOf(stored);
+  const stream = stored[0]!.stream;
+  const state = states.follow(stream, stored[0]!.seq);
+  if (state === undefined) return undefined;
+  try {
+    checkBatch(stored, ref);
+    const { logicalStream, subjectPrefix } = namesOf(ref);
+    // One piece: its writes are sent at once when its transaction starts (see writePrepared).
+    const batch = new Batch(state);
+    await applyChunk(reader, batch, stored, ref, logicalStream, subjectPrefix);
+    const writes = await batch.compile(reader, batch.takeWrites());
+    state.applied(stored[stored.length - 1]!.seq);
+    return {
+      stream,
+      state,
+      batch,
+      writes,
+      result: { partition: ref.partition, stream: logicalStream, applied: stored.length },
+    };
+  } catch (error) {
+    states.drop(stream, state);
+    throw error;
+  }
+}
+
+/**
+ * Writes a prepared batch inside `trx` (the caller commits it with the checkpoint). `sent` is
+ * called once its statements are queued on the connection: the write runs on microtasks up to
+ * there, so a macrotask later they are (unless a rare batch first waits for an answer: issued
+ * allocations, replaced plan lines, or the COPY path's connection lookup; then a little later).
+ */
+export async function writePrepared(
+  trx: Transaction<Database>,
+  prepared: PreparedBatch,
+  states: ProjectionStates,
+  sent: () => void = () => undefined,
+): Promise<BatchResult> {
+  try {
+    const writing = prepared.batch.send(trx, prepared.writes);
+    writing.catch(() => undefined);
+    await new Promise((resolve) => setImmediate(resolve));
+    sent();
+    await writing;
+  } catch (error) {
+    states.drop(prepared.stream, prepared.state);
+    throw error;
+  }
+  return prepared.result;
+}
+
+/** Forgets a prepared batch that will not be written: the state it was applied to goes with it. */
+export function discardPrepared(prepared: PreparedBatch, states: ProjectionStates): void {
+  states.drop(prepared.stream, prepared.state);
+}
+
+function refOf(stored: readonly StoredEvent[]): StreamRef {
+  if (stored.length === 0) throw new RangeError('a batch needs at least one event');
+  const ref = parseStreamName(stored[0]!.stream);
+  if (ref === null) throw new RangeError(`${stored[0]!.stream} is not a fundtrace stream name`);
+  return ref;
+}
+
+function namesOf(ref: StreamRef): { logicalStream: string; subjectPrefix: string } {
+  return {
+    logicalStream: streamName(ref.context, ref.partition),
+    subjectPrefix: ref.namespace === '' ? '' : `${ref.namespace}.`,
+  };
+}
+
+/** One stream, contiguous sequences, every event of the stream's partition and context. */
+function checkBatch(stored: readonly StoredEvent[], ref: StreamRef): void {
+  const { logicalStream } = namesOf(ref);
   for (let index = 0; index < stored.length; index++) {
     const item = stored[index]!;
     const position = { stream: logicalStream, seq: item.seq, type: item.event.type };
@@ -154,6 +242,16 @@ async function applyBatch(
       );
     }
   }
+}
+
+async function applyBatch(
+  trx: Transaction<Database>,
+  stored: readonly StoredEvent[],
+  ref: StreamRef,
+  state: StreamState,
+): Promise<BatchResult> {
+  const { logicalStream, subjectPrefix } = namesOf(ref);
+  checkBatch(stored, ref);
 
   // Pipelined in chunks: while PostgreSQL writes one chunk, the next is applied in memory. Each
   // chunk's statements start after the previous chunk's ended, so they run in event order.
@@ -193,7 +291,7 @@ function chunkEvents(events: number): number {
 
 /** Applies a chunk of a batch's events to `batch` in memory: its rows are loaded first (or known). */
 async function applyChunk(
-  trx: Transaction<Database>,
+  reader: Kysely<Database>,
   batch: Batch,
   stored: readonly StoredEvent[],
   ref: StreamRef,
@@ -201,11 +299,14 @@ async function applyChunk(
   subjectPrefix: string,
 ): Promise<void> {
   const events = stored.map((item) => item.event);
-  await prefetchLedger(trx, batch, events.filter(isLedgerEvent));
-  await prefetchRegistry(trx, batch, events.filter(isRegistryEvent));
-  await prefetchAudit(trx, batch, events.filter(isAuditEvent));
+  await prefetchLedger(reader, batch, events.filter(isLedgerEvent));
+  await prefetchRegistry(reader, batch, events.filter(isRegistryEvent));
+  await prefetchAudit(reader, batch, events.filter(isAuditEvent));
 
-  for (const item of stored) {
+  for (let index = 0; index < stored.length; index++) {
+    // A prepared batch is applied while the batch before it streams its writes (see yieldToIo).
+    if (index > 0 && index % ioSliceEvents === 0) await yieldToIo();
+    const item = stored[index]!;
     const event = item.event;
     const seqBig = BigInt(item.seq);
     const occurredOn = businessDate(event.occurredAt);

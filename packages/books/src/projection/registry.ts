@@ -1,6 +1,6 @@
 import type { Database } from '@fundtrace/db';
 import type { AnyEvent } from '@fundtrace/events';
-import type { Transaction } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Batch } from './batch';
 import type { Row } from './store';
 
@@ -35,13 +35,13 @@ export function isRegistryEvent(event: AnyEvent): event is Registry {
 }
 
 export async function prefetchRegistry(
-  trx: Transaction<Database>,
+  reader: Kysely<Database>,
   batch: Batch,
   events: readonly Registry[],
 ): Promise<void> {
   const households = new Set(events.map((event) => event.data.householdId));
-  await batch.load(trx, 'households', households);
-  await batch.loadMembers(trx, households);
+  await batch.load(reader, 'households', households);
+  await batch.loadMembers(reader, households);
 }
 
 type MemberData = Extract<Registry, { type: 'HouseholdRegistered' }>['data']['members'][number];

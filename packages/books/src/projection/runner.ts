@@ -3,6 +3,7 @@ import {
   decodeStreamMessageWithData,
   type Logger,
   runStreamProjections,
+  type StreamEventWithData,
   type StreamProjections,
   silentLogger,
   streamDiscoveryIntervalMs,
@@ -11,7 +12,7 @@ import { parseStreamName } from '@fundtrace/events';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { Kysely } from 'kysely';
 import { analyzeCheckEvents, analyzeStaleTables } from './analyze';
-import { projectBatch } from './project';
+import { discardPrepared, type PreparedBatch, prepareBatch, projectBatch, writePrepared } from './project';
 import { findQuarantine, type QuarantineFound, quarantineRecheckMs, recordQuarantined } from './quarantine';
 import { ProjectionStates } from './state';
 
@@ -50,8 +51,9 @@ export interface ProjectorOptions {
   /** Rows kept in memory across batches (default `projectionStateRowsMax`); 0 keeps none. */
   readonly stateRowsMax?: number;
   /**
-   * A rebuild's bulk path: the append tables that take most rows are written with COPY on the
-   * batch's own connection (see createCopyingDb). The live projector inserts.
+   * The append tables that take most rows are written with COPY on the batch's own connection
+   * (see createCopyingDb): a rebuild (0065) and the projector service (0136) do; without it they
+   * are inserted.
    */
   readonly copy?: CopyRows;
   /** Called once per committed batch (metrics). */
@@ -100,7 +102,7 @@ export function startProjector(options: ProjectorOptions): Projector {
         analyzing = undefined;
       });
   };
-  const projections = runStreamProjections({
+  const projections = runStreamProjections<Database, StreamEventWithData, QuarantineFound, PreparedBatch>({
     nc: options.nc,
     db: options.db,
     select: (name) => (parseStreamName(name)?.namespace === options.ns ? name : null),
@@ -117,6 +119,15 @@ export function startProjector(options: ProjectorOptions): Projector {
         ),
       record: (trx, message, error, found: QuarantineFound) => recordQuarantined(trx, message, error, found),
       recheckMs: options.quarantineRecheckMs ?? quarantineRecheckMs,
+    },
+    // The next batch of a stream is applied in memory while the current one is written and
+    // committed (decision 0136); its rows are read, where needed, on a connection of the pool.
+    prepare: {
+      run: (events) => prepareBatch(options.db, events, states),
+      write: async (trx, prepared, sent) => {
+        await writePrepared(trx, prepared, states, sent);
+      },
+      discard: (prepared) => discardPrepared(prepared, states),
     },
     handler: async (trx, events) => {
       await projectBatch(trx, events, states);

@@ -86,8 +86,22 @@ export class ProjectionStates {
     return fresh;
   }
 
-  drop(stream: string): void {
-    this.byStream.delete(stream);
+  /**
+   * The kept state of `stream` when it can serve the batch from `firstSeq` (the one after the
+   * batch it applied), else `undefined`: no fresh state, which would read from PostgreSQL rows a
+   * batch not yet committed wrote (see prepareBatch). Past the memory bound it is `undefined`
+   * too, so that the batch goes through `take`, which starts afresh.
+   */
+  follow(stream: string, firstSeq: number): StreamState | undefined {
+    const kept = this.byStream.get(stream);
+    if (kept === undefined || kept.nextSeq !== firstSeq || this.rows() > this.rowsMax) return undefined;
+    kept.nextSeq = undefined;
+    return kept;
+  }
+
+  /** Forgets `stream`'s state, if it is still `state` (a newer one stays). */
+  drop(stream: string, state?: StreamState): void {
+    if (state === undefined || this.byStream.get(stream) === state) this.byStream.delete(stream);
   }
 
   rows(): number {

@@ -1,5 +1,5 @@
 import type { Database } from '@fundtrace/db';
-import { CompiledQuery, type Selectable, sql, type Transaction } from 'kysely';
+import { CompiledQuery, type Kysely, type Selectable, sql, type Transaction } from 'kysely';
 
 /**
  * The unit of work of one batch: the rows the batch reads are loaded up front in one query per
@@ -132,7 +132,7 @@ export class EntityStore<T extends EntityTable> {
 
 /** Loads rows of `table` in `partition` whose first key column is one of `ids`. */
 export async function loadRows<T extends EntityTable>(
-  trx: Transaction<Database>,
+  reader: Kysely<Database>,
   table: T,
   partition: string,
   ids: readonly string[],
@@ -143,7 +143,7 @@ export async function loadRows<T extends EntityTable>(
   const { rows } = await sql<Row<T>>`
     select * from ${sql.table(table)}
     where partition = ${partition} and ${sql.ref(column)} = any(${[...new Set(ids)]}::${idType})`.execute(
-    trx,
+    reader,
   );
   return rows;
 }
@@ -157,12 +157,12 @@ export const statementRowsMax = 20_000;
 /** Column types per table, read once per process from the catalogue (they are the migrations'). */
 const columnTypes = new Map<string, ReadonlyMap<string, string>>();
 
-async function typesOf(trx: Transaction<Database>, table: string): Promise<ReadonlyMap<string, string>> {
+async function typesOf(reader: Kysely<Database>, table: string): Promise<ReadonlyMap<string, string>> {
   const cached = columnTypes.get(table);
   if (cached !== undefined) return cached;
   const { rows } = await sql<{ name: string; type: string }>`
     select attname as name, format_type(atttypid, atttypmod) as type from pg_attribute
-    where attrelid = to_regclass(${table}) and attnum > 0 and not attisdropped`.execute(trx);
+    where attrelid = to_regclass(${table}) and attnum > 0 and not attisdropped`.execute(reader);
   if (rows.length === 0) throw new Error(`table ${table} does not exist in the current schema`);
   const types = new Map(rows.map((row) => [row.name, row.type]));
   columnTypes.set(table, types);
@@ -223,14 +223,14 @@ function insertShape(
  * with one parameter per cell. Returns the statements (one per `statementRowsMax` rows) unrun.
  */
 async function unnestStatements(
-  trx: Transaction<Database>,
+  reader: Kysely<Database>,
   table: string,
   rows: readonly Record<string, unknown>[],
   conflict: string,
 ): Promise<Statement[]> {
   if (rows.length === 0) return [];
   const columns = Object.keys(rows[0]!);
-  const shape = insertShape(table, columns, await typesOf(trx, table), conflict);
+  const shape = insertShape(table, columns, await typesOf(reader, table), conflict);
   const statements: Statement[] = [];
   for (let start = 0; start < rows.length; start += statementRowsMax) {
     const chunk = rows.slice(start, start + statementRowsMax);
@@ -295,7 +295,8 @@ async function unnestInsert(
 export class WriteQueue {
   private readonly statements: Statement[] = [];
 
-  constructor(private readonly trx: Transaction<Database>) {}
+  /** `reader` tells the tables' column types (read once per process); nothing is written through it. */
+  constructor(private readonly reader: Kysely<Database>) {}
 
   async insert(
     table: string,
@@ -303,7 +304,12 @@ export class WriteQueue {
     onConflictDoNothing = false,
   ): Promise<void> {
     this.statements.push(
-      ...(await unnestStatements(this.trx, table, rows, onConflictDoNothing ? 'on conflict do nothing' : '')),
+      ...(await unnestStatements(
+        this.reader,
+        table,
+        rows,
+        onConflictDoNothing ? 'on conflict do nothing' : '',
+      )),
     );
   }
 
@@ -311,7 +317,7 @@ export class WriteQueue {
     if (rows.length === 0) return;
     this.statements.push(
       ...(await unnestStatements(
-        this.trx,
+        this.reader,
         table,
         rows as readonly Record<string, unknown>[],
         upsertConflict(table, Object.keys(rows[0]!)),
@@ -326,16 +332,16 @@ export class WriteQueue {
     rows: readonly Record<string, unknown>[],
   ): Promise<void> {
     this.statements.push(
-      ...(await unnestStatements(this.trx, table, rows, addConflict(table, keyColumns, sumColumns))),
+      ...(await unnestStatements(this.reader, table, rows, addConflict(table, keyColumns, sumColumns))),
     );
   }
 
-  async run(): Promise<void> {
-    if (this.statements.length === 0) return;
+  /** The queued writes as one statement, to run with {@link runStatement}; none when empty. */
+  statement(): { readonly text: string; readonly values: readonly unknown[] } | undefined {
+    if (this.statements.length === 0) return undefined;
     if (this.statements.length === 1) {
       const [only] = this.statements;
-      await execute(this.trx, only!.text(0), only!.values);
-      return;
+      return { text: only!.text(0), values: only!.values };
     }
     const ctes: string[] = [];
     const values: unknown[] = [];
@@ -343,8 +349,16 @@ export class WriteQueue {
       ctes.push(`w${index} as (${statement.text(values.length)})`);
       values.push(...statement.values);
     }
-    await execute(this.trx, `with ${ctes.join(', ')} select 1`, values);
+    return { text: `with ${ctes.join(', ')} select 1`, values };
   }
+}
+
+/** Runs a statement of {@link WriteQueue.statement} in `trx`. */
+export async function runStatement(
+  trx: Transaction<Database>,
+  statement: { readonly text: string; readonly values: readonly unknown[] } | undefined,
+): Promise<void> {
+  if (statement !== undefined) await execute(trx, statement.text, statement.values);
 }
 
 function upsertConflict(table: EntityTable, columns: readonly string[]): string {
