@@ -90,8 +90,7 @@ export const projectionBatchMessagesMax = 2_000;
 
 /**
  * Batches a projection holds unacknowledged (`max_ack_pending` = this × batch size), unless it
- * prepares the next batch while one commits (`prepare`, decision 0136): that one holds two, and
- * pulls only while it holds the stream's lease, so two instances never split a stream. One: the
+ * prepares the next batch while one commits (`projectionPreparedBatchesInFlight`). One: the
  * pull for the next batch is already waiting at the server while the current one commits, so it
  * is delivered the moment the acks land, and decoded while the runner finishes; but the server
  * never hands out a second batch before the first is acked. With two, two instances on one
@@ -100,6 +99,13 @@ export const projectionBatchMessagesMax = 2_000;
  * exactly the batch the dead process held.
  */
 export const projectionBatchesInFlight = 1;
+
+/**
+ * Batches a projection that prepares the next batch while one commits (`prepare`, decision 0136)
+ * holds unacknowledged: the one being written and the one being prepared. It pulls only while it
+ * holds the stream's lease, so two instances never split a stream between them.
+ */
+export const projectionPreparedBatchesInFlight = 2;
 
 /**
  * JetStream's own floor for a pull request's expiry; anything lower stresses the

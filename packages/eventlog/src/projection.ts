@@ -27,6 +27,7 @@ import {
   projectionBatchesInFlight,
   projectionBatchMessagesMax,
   projectionMaxWaitMsMin,
+  projectionPreparedBatchesInFlight,
   retryBackoffMaxMs,
   retryBackoffMinMs,
 } from './limits';
@@ -413,7 +414,9 @@ export function runProjection<DB, M extends RawStreamMessage = StreamEvent, Q = 
     const wanted = {
       ack_wait: nanos(ackWaitMs),
       // The batch being applied (and with `prepare` the next one, prepared meanwhile).
-      max_ack_pending: batchSize * (options.prepare === undefined ? projectionBatchesInFlight : 2),
+      max_ack_pending:
+        batchSize *
+        (options.prepare === undefined ? projectionBatchesInFlight : projectionPreparedBatchesInFlight),
       // Never give up on a message: one that keeps failing stops the runner instead.
       max_deliver: -1,
     };
@@ -544,13 +547,19 @@ export function runProjection<DB, M extends RawStreamMessage = StreamEvent, Q = 
    */
   function checkpointAfter(delivered: readonly Delivered[]): number | undefined {
     if (checkpoint === undefined) return undefined;
-    let last = checkpoint;
-    for (const d of inOrder(delivered)) {
-      if (d.msg.seq <= checkpoint) continue;
-      if (d.poison !== undefined || d.msg.seq !== last + 1) return undefined;
-      last = d.msg.seq;
+    return runOn(delivered, checkpoint)?.at(-1)?.msg.seq ?? checkpoint;
+  }
+
+  /**
+   * The messages of `delivered` after sequence `after`, in order, when they run on from it
+   * without a hole or a poison event (possibly none); undefined otherwise.
+   */
+  function runOn(delivered: readonly Delivered[], after: number): Delivered[] | undefined {
+    const messages = inOrder(delivered).filter((d) => d.msg.seq > after);
+    for (const [index, d] of messages.entries()) {
+      if (d.poison !== undefined || d.msg.seq !== after + 1 + index) return undefined;
     }
-    return last;
+    return messages;
   }
 
   /**
@@ -574,14 +583,9 @@ export function runProjection<DB, M extends RawStreamMessage = StreamEvent, Q = 
     delivered: readonly Delivered[],
     after: number | undefined,
   ): Promise<Prepared | undefined> {
-    if (options.prepare === undefined || after === undefined || delivered.length === 0) return undefined;
-    const messages = inOrder(delivered).filter((d) => d.msg.seq > after);
-    if (messages.length === 0) return undefined;
-    let expected = after + 1;
-    for (const d of messages) {
-      if (d.poison !== undefined || d.msg.seq !== expected) return undefined;
-      expected++;
-    }
+    if (options.prepare === undefined || after === undefined) return undefined;
+    const messages = runOn(delivered, after);
+    if (messages === undefined || messages.length === 0) return undefined;
     let value: P | undefined;
     try {
       value = await options.prepare.run(messages.map((d) => d.decoded!));
@@ -590,7 +594,9 @@ export function runProjection<DB, M extends RawStreamMessage = StreamEvent, Q = 
       logger.debug({ err: describe(error), firstSeq: after + 1 }, 'batch not prepared ahead');
       return undefined;
     }
-    return value === undefined ? undefined : { value, firstSeq: after + 1, lastSeq: expected - 1 };
+    return value === undefined
+      ? undefined
+      : { value, firstSeq: after + 1, lastSeq: messages.at(-1)!.msg.seq };
   }
 
   function settleLeftovers(messages: readonly JsMsg[], upTo: number): void {
@@ -614,31 +620,20 @@ export function runProjection<DB, M extends RawStreamMessage = StreamEvent, Q = 
     prepared: Prepared | undefined,
     sent: () => void,
   ): Promise<void> {
-    // Prepared work is written or discarded, exactly once, whatever happens to the batch.
-    let unused = prepared;
-    const discard = () => {
-      if (unused !== undefined) options.prepare!.discard(unused.value);
-      unused = undefined;
-    };
+    // Prepared work is written or discarded, exactly once, whatever happens to the batch: the
+    // transaction takes it out of the slot, and what is left there at the end is discarded.
+    const slot = { prepared };
     try {
-      await applyInOrder(
-        inOrder(delivered),
-        () => {
-          const ready = unused;
-          unused = undefined;
-          return ready;
-        },
-        sent,
-      );
+      await applyInOrder(inOrder(delivered), slot, sent);
     } finally {
-      discard();
+      if (slot.prepared !== undefined) options.prepare!.discard(slot.prepared.value);
     }
   }
 
-  /** Applies `messages` (in order); `takePrepared` hands over the batch's prepared work once. */
+  /** Applies `messages` (in order); the transaction takes the batch's prepared work from `slot`. */
   async function applyInOrder(
     messages: readonly Delivered[],
-    takePrepared: () => Prepared | undefined,
+    slot: { prepared: Prepared | undefined },
     sent: () => void,
   ): Promise<void> {
     const jsMessages = messages.map((d) => d.msg);
@@ -688,7 +683,8 @@ export function runProjection<DB, M extends RawStreamMessage = StreamEvent, Q = 
       if (events.length > 0) {
         lastSeq = events[events.length - 1]!.seq;
         // Prepared for exactly these events after exactly this checkpoint, or not used.
-        const prepared = takePrepared();
+        const prepared = slot.prepared;
+        slot.prepared = undefined;
         const ready =
           prepared !== undefined &&
           quarantined === undefined &&
@@ -889,10 +885,9 @@ export function runProjection<DB, M extends RawStreamMessage = StreamEvent, Q = 
     try {
       await pull();
     } finally {
-      if (options.prepare !== undefined)
-        await releaseLease().catch((error: unknown) => {
-          logger.warn({ err: describe(error) }, 'lease not released; it runs out instead');
-        });
+      await releaseLease().catch((error: unknown) => {
+        logger.warn({ err: describe(error) }, 'lease not released; it runs out instead');
+      });
     }
   }
 

@@ -179,12 +179,12 @@ export async function writePrepared(
   trx: Transaction<Database>,
   prepared: PreparedBatch,
   states: ProjectionStates,
-  sent: () => void = () => undefined,
+  sent: () => void,
 ): Promise<BatchResult> {
   try {
     const writing = prepared.batch.send(trx, prepared.writes);
     writing.catch(() => undefined);
-    await new Promise((resolve) => setImmediate(resolve));
+    await yieldToIo();
     sent();
     await writing;
   } catch (error) {
@@ -268,7 +268,7 @@ async function applyBatch(
       // the process instead of failing the batch, which the runner rolls back and retries.
       written.catch(() => undefined);
       // Let the write reach the connection before the next chunk takes the CPU.
-      await new Promise((resolve) => setImmediate(resolve));
+      await yieldToIo();
     }
   } catch (error) {
     // Nothing of the batch may be left running when the caller rolls back.

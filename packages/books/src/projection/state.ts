@@ -76,11 +76,9 @@ export class ProjectionStates {
   ) {}
 
   take(stream: string, partition: string, firstSeq: number): StreamState {
+    const following = this.follow(stream, firstSeq);
+    if (following !== undefined) return following;
     const kept = this.byStream.get(stream);
-    if (kept !== undefined && kept.nextSeq === firstSeq && this.rows() <= this.rowsMax) {
-      kept.nextSeq = undefined;
-      return kept;
-    }
     const fresh = new StreamState(partition, firstSeq === 1 && kept === undefined, this.copy);
     this.byStream.set(stream, fresh);
     return fresh;
